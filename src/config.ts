@@ -1,0 +1,147 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * Every setting, once: its flag, its TCLOCAL_* environment twin, its default
+ * and how it is checked. The CLI help and the README table come from here.
+ */
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  inMemory: boolean;
+  accounts: AccountConfig[];
+  auth: 'lenient' | 'strict';
+  transitionMs: number;
+  transitions: 'auto' | 'manual';
+  rateLimits: boolean;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export interface AccountConfig {
+  secretId: string;
+  secretKey: string;
+  appId: number;
+  uin: string;
+}
+
+export class ConfigError extends Error {}
+
+interface OptionDef<K extends keyof Config> {
+  key: K;
+  flag: string;
+  env: string;
+  arg?: string;
+  default: string;
+  help: string;
+  parse(raw: string, name: string): Config[K];
+}
+
+const oneOf =
+  <T extends string>(...values: T[]) =>
+  (raw: string, name: string): T => {
+    if (!(values as string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${values.join(', ')}, got "${raw}"`);
+    return raw as T;
+  };
+
+const integer = (min: number, max: number) => (raw: string, name: string): number => {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || n < min || n > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  return n;
+};
+
+const bool = (raw: string, name: string): boolean => {
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${name} must be on/off (or 1/0, true/false), got "${raw}"`);
+};
+
+/** The account every unsigned request, and every client configured with these keys, uses. */
+export const DEFAULT_ACCOUNT: AccountConfig = {
+  secretId: 'AKIDTCLOCAL000000000000000000000000',
+  secretKey: 'tclocal-default-secret-key',
+  appId: 1250000000,
+  uin: '100000000001',
+};
+
+function parseAccounts(raw: string, name: string): AccountConfig[] {
+  let text = raw.trim();
+  if (!text) return [DEFAULT_ACCOUNT];
+  if (!text.startsWith('[')) {
+    try {
+      text = readFileSync(text, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`${name}: cannot read accounts file "${raw}": ${(err as Error).message}`);
+    }
+  }
+  let list: unknown;
+  try {
+    list = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`${name} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(list) || list.length === 0) throw new ConfigError(`${name} must be a non-empty JSON array of accounts`);
+  const seen = new Set<string>();
+  return list.map((a, i) => {
+    const where = `${name}[${i}]`;
+    if (!a || typeof a !== 'object') throw new ConfigError(`${where} must be an object`);
+    const { secretId, secretKey, appId, uin } = a as Record<string, unknown>;
+    if (typeof secretId !== 'string' || !secretId) throw new ConfigError(`${where}.secretId must be a non-empty string`);
+    if (typeof secretKey !== 'string' || !secretKey) throw new ConfigError(`${where}.secretKey must be a non-empty string`);
+    const appIdNum = Number(appId);
+    if (!Number.isInteger(appIdNum) || appIdNum <= 0) throw new ConfigError(`${where}.appId must be a positive integer`);
+    if (!/^\d+$/.test(String(uin ?? ''))) throw new ConfigError(`${where}.uin must be a numeric string`);
+    if (seen.has(secretId)) throw new ConfigError(`${where}.secretId "${secretId}" appears twice`);
+    seen.add(secretId);
+    return { secretId, secretKey, appId: appIdNum, uin: String(uin) };
+  });
+}
+
+export const OPTIONS: OptionDef<keyof Config>[] = [
+  { key: 'host', flag: '--host', env: 'TCLOCAL_HOST', arg: 'ADDR', default: '127.0.0.1', help: 'Address to listen on.', parse: (r) => r },
+  { key: 'port', flag: '--port', env: 'TCLOCAL_PORT', arg: 'N', default: '4577', help: 'Port for every API (0 picks a free one).', parse: integer(0, 65535) },
+  { key: 'dataDir', flag: '--data-dir', env: 'TCLOCAL_DATA_DIR', arg: 'DIR', default: './.tclocal', help: 'Directory of the durable SQLite store.', parse: (r) => r },
+  { key: 'inMemory', flag: '--in-memory', env: 'TCLOCAL_IN_MEMORY', arg: 'on|off', default: 'off', help: 'Keep state in memory only (lost on exit).', parse: bool },
+  {
+    key: 'accounts', flag: '--accounts', env: 'TCLOCAL_ACCOUNTS', arg: 'JSON|FILE', default: '',
+    help: 'Accounts: a JSON array of {secretId,secretKey,appId,uin}, or a file holding one. Empty: the built-in default account.',
+    parse: parseAccounts,
+  },
+  { key: 'auth', flag: '--auth', env: 'TCLOCAL_AUTH', arg: 'lenient|strict', default: 'lenient', help: 'lenient: unknown SecretIds get their own tenant unchecked and unsigned requests use the default account; strict: both are refused.', parse: oneOf('lenient', 'strict') },
+  { key: 'transitionMs', flag: '--transition-ms', env: 'TCLOCAL_TRANSITION_MS', arg: 'MS', default: '1000', help: 'Time a resource spends in a transient status (0: at once).', parse: integer(0, 86_400_000) },
+  { key: 'transitions', flag: '--transitions', env: 'TCLOCAL_TRANSITIONS', arg: 'auto|manual', default: 'auto', help: 'manual: transient statuses complete only on POST /_tclocal/transitions/advance.', parse: oneOf('auto', 'manual') },
+  { key: 'rateLimits', flag: '--rate-limits', env: 'TCLOCAL_RATE_LIMITS', arg: 'on|off', default: 'on', help: 'Enforce the documented per-action rate limits.', parse: bool },
+  { key: 'logLevel', flag: '--log-level', env: 'TCLOCAL_LOG_LEVEL', arg: 'LEVEL', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent.', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
+];
+
+/**
+ * Settings from flags, then environment, then defaults. Throws ConfigError
+ * naming the flag or variable at fault.
+ */
+export function loadConfig(flags: Record<string, string> = {}, env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const config: Partial<Config> = {};
+  for (const opt of OPTIONS) {
+    if (opt.key in overrides) continue;
+    const fromFlag = flags[opt.flag];
+    const fromEnv = env[opt.env];
+    const [raw, name] = fromFlag !== undefined ? [fromFlag, opt.flag] : fromEnv !== undefined ? [fromEnv, opt.env] : [opt.default, opt.env];
+    (config as Record<string, unknown>)[opt.key] = opt.parse(raw, name);
+  }
+  return { ...(config as Config), ...overrides };
+}
+
+/** Splits `--name value` / `--name=value` pairs; unknown flags are an error. */
+export function parseFlags(argv: string[]): Record<string, string> {
+  const known = new Set(OPTIONS.map((o) => o.flag));
+  const out: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    if (!known.has(flag)) throw new ConfigError(`unknown option ${flag} (see --help)`);
+    const isSwitch = OPTIONS.find((o) => o.flag === flag)?.parse === bool;
+    let value = eq > 0 ? arg.slice(eq + 1) : isSwitch && (argv[i + 1] === undefined || argv[i + 1].startsWith('--')) ? 'on' : argv[++i];
+    if (value === undefined) throw new ConfigError(`${flag} needs a value`);
+    out[flag] = value;
+  }
+  return out;
+}

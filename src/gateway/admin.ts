@@ -1,0 +1,53 @@
+import type { IncomingMessage } from 'node:http';
+import type { StateDump } from '../store/types';
+import type { AdminHandler, RawReply } from './http';
+
+export interface AdminDeps {
+  version: string;
+  services: () => string[];
+  reset(): Promise<void>;
+  advanceTransitions(): Promise<number>;
+  exportState(): Promise<StateDump>;
+  importState(dump: StateDump): Promise<void>;
+  coverage(): unknown;
+}
+
+const json = (status: number, value: unknown): RawReply => ({
+  status,
+  headers: { 'Content-Type': 'application/json' },
+  body: JSON.stringify(value),
+});
+
+/** Operator endpoints under /_tclocal/: plain JSON, plain HTTP statuses. */
+export function adminHandler(d: AdminDeps): AdminHandler {
+  const routes: Record<string, (req: IncomingMessage, body: Buffer) => Promise<RawReply>> = {
+    'GET /_tclocal/health': async () => json(200, { status: 'ready', services: d.services(), version: d.version }),
+    'POST /_tclocal/reset': async () => {
+      await d.reset();
+      return json(200, { reset: true });
+    },
+    'POST /_tclocal/transitions/advance': async () => json(200, { applied: await d.advanceTransitions() }),
+    'GET /_tclocal/state': async () => json(200, await d.exportState()),
+    'POST /_tclocal/state': async (_req, body) => {
+      let dump: StateDump;
+      try {
+        dump = JSON.parse(body.toString('utf8'));
+      } catch {
+        return json(400, { error: 'the body is not valid JSON' });
+      }
+      try {
+        await d.importState(dump);
+      } catch (err) {
+        return json(400, { error: (err as Error).message });
+      }
+      return json(200, { imported: true });
+    },
+    'GET /_tclocal/coverage': async () => json(200, d.coverage()),
+  };
+  return async (req, body) => {
+    const path = (req.url ?? '').split('?')[0];
+    const route = routes[`${req.method} ${path}`];
+    if (route) return route(req, body);
+    return json(404, { error: `no admin endpoint ${req.method} ${path}`, endpoints: Object.keys(routes) });
+  };
+}

@@ -1,0 +1,153 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Logger } from 'pino';
+import { ApiError } from '../../core/errors';
+import { requestId as newRequestId } from '../../core/ids';
+import type { TransitionEngine } from '../../core/transitions';
+import type { ActionContext, Language, ServiceModule } from '../../services/types';
+import type { RequestValidator } from '../../spec/validator';
+import type { Store } from '../../store/types';
+import type { Account, Accounts } from '../accounts';
+import type { RateLimiter } from '../ratelimit';
+import { errorBody, successBody } from './envelope';
+import { businessParams, readApi3Request, type Api3Request } from './request';
+import type { Router } from './router';
+import { verifyTc3, verifyV1 } from './signature';
+
+const MAX_SKEW_SECONDS = 300;
+
+export interface Api3Settings {
+  auth: 'lenient' | 'strict';
+  rateLimits: boolean;
+  transitionMs: number;
+  transitions: 'auto' | 'manual';
+}
+
+export interface Api3Deps {
+  accounts: Accounts;
+  router: Router;
+  validator: RequestValidator;
+  limiter: RateLimiter;
+  services: Map<string, ServiceModule>;
+  store: Store;
+  transitions: TransitionEngine;
+  log: Logger;
+  settings: Api3Settings;
+}
+
+export interface Api3Outcome {
+  requestId: string;
+  body: string;
+  service?: string;
+  action?: string;
+  account?: string;
+  errorCode?: string;
+}
+
+/**
+ * The API 3.0 handler chain: read → authenticate → route → rate-limit →
+ * validate → run the service's handler in one transaction → envelope. Every
+ * outcome, a handler's bug included, is a well-formed envelope.
+ */
+export class Api3Gateway {
+  constructor(private readonly d: Api3Deps) {}
+
+  async handle(method: string, url: string, headers: IncomingHttpHeaders, body: Buffer): Promise<Api3Outcome> {
+    const requestId = newRequestId();
+    const outcome: Api3Outcome = { requestId, body: '' };
+    try {
+      const req = readApi3Request(method, url, headers, body);
+      const account = this.authenticate(req);
+      outcome.account = account.uin;
+      if (!req.action) throw new ApiError('MissingParameter', 'The request is missing a required parameter `Action`.');
+      if (!req.version) throw new ApiError('MissingParameter', 'The request is missing a required parameter `Version`.');
+      outcome.action = req.action;
+      const scope = req.signing.kind === 'tc3' ? req.signing.auth.service : undefined;
+      const { spec, action } = this.d.router.route(req.host, scope, req.version, req.action);
+      outcome.service = spec.service;
+      const actionSpec = spec.actions[action];
+      if (this.d.settings.rateLimits && !this.d.limiter.take(`${account.uin} ${spec.service} ${action}`, actionSpec.rateLimit, Date.now())) {
+        throw new ApiError('RequestLimitExceeded', `The request rate of ${action} exceeds its limit of ${actionSpec.rateLimit} per second.`);
+      }
+      const params = businessParams(req);
+      this.d.validator.validate(spec.service, action, params);
+      const service = this.d.services.get(spec.service)!;
+      const handler = service.handlers[action];
+      if (!handler) throw new ApiError('UnsupportedOperation', `The action ${action} is not implemented by tclocal yet.`);
+      const result = await this.run(service, handler, params, account, req, requestId, action);
+      outcome.body = successBody(result ?? {}, requestId);
+    } catch (err) {
+      let code = 'InternalError';
+      let message = 'An internal error occurred; see the tclocal log for this RequestId.';
+      if (err instanceof ApiError) {
+        code = err.code;
+        message = err.message;
+      } else {
+        this.d.log.error({ err, requestId, service: outcome.service, action: outcome.action }, 'handler failed');
+      }
+      outcome.errorCode = code;
+      outcome.body = errorBody(code, message, requestId);
+    }
+    return outcome;
+  }
+
+  private authenticate(req: Api3Request): Account {
+    const { signing } = req;
+    const strict = this.d.settings.auth === 'strict';
+    if (signing.kind === 'none') {
+      if (strict) throw new ApiError('AuthFailure.InvalidAuthorization', 'The request is not signed; strict mode requires a signature.');
+      return this.d.accounts.default;
+    }
+    const ts = Number(signing.timestamp);
+    if (!/^\d+$/.test(signing.timestamp) || Math.abs(Date.now() / 1000 - ts) > MAX_SKEW_SECONDS) {
+      throw new ApiError('AuthFailure.SignatureExpire', 'The signature has expired: the timestamp differs from the server time by more than 5 minutes.');
+    }
+    const secretId = signing.kind === 'tc3' ? signing.auth.secretId : signing.secretId;
+    const account = this.d.accounts.find(secretId);
+    if (!account) throw new ApiError('AuthFailure.SecretIdNotFound', `The SecretId \`${secretId}\` does not exist.`);
+    if (!account.known) return account;
+    let ok: boolean;
+    if (signing.kind === 'tc3') {
+      const date = new Date(ts * 1000).toISOString().slice(0, 10);
+      ok = signing.auth.date === date && verifyTc3(signing.auth, account.secretKey, {
+        method: req.method, path: req.path, query: req.query, headers: req.headers, body: req.body, timestamp: signing.timestamp,
+      });
+    } else {
+      ok = verifyV1(account.secretKey, { method: req.method, path: req.path, host: req.host, params: req.rawParams! });
+    }
+    if (!ok) throw new ApiError('AuthFailure.SignatureFailure', 'The provided credentials could not be validated. Please check your signature is correct.');
+    return account;
+  }
+
+  private async run(
+    service: ServiceModule, handler: NonNullable<ServiceModule['handlers'][string]>, params: Record<string, unknown>,
+    account: Account, req: Api3Request, requestId: string, action: string,
+  ): Promise<object> {
+    const { settings, store } = this.d;
+    const name = service.spec.service;
+    const now = Date.now();
+    const scheduled: number[] = [];
+    const result = await store.transaction(account.uin, async (tx) => {
+      const inline: Array<{ type: string; payload: Record<string, unknown> }> = [];
+      const ctx: ActionContext = {
+        tx, account, requestId, action, now,
+        region: req.region,
+        language: (req.language === 'en-US' ? 'en-US' : 'zh-CN') as Language,
+        later: async (type, payload, delayMs) => {
+          const delay = delayMs ?? settings.transitionMs;
+          if (delay === 0 && settings.transitions === 'auto') {
+            inline.push({ type, payload });
+            return;
+          }
+          await tx.schedule(name, type, now + delay, payload);
+          scheduled.push(now + delay);
+        },
+      };
+      const out = await handler(params, ctx);
+      // Zero transition time: the change is part of the request itself.
+      for (const t of inline) await service.transitions![t.type](t.payload, tx, now);
+      return out;
+    });
+    for (const due of scheduled) this.d.transitions.notify(due);
+    return result;
+  }
+}

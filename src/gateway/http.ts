@@ -1,0 +1,119 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { requestId as newRequestId } from '../core/ids';
+import type { Api3Gateway, Api3Outcome } from './api3/pipeline';
+import { errorBody } from './api3/envelope';
+import { LIMITS } from './api3/request';
+
+/** A reply written by a protocol handler other than API 3.0. */
+export interface RawReply {
+  status: number;
+  headers: Record<string, string>;
+  body: string | Buffer;
+}
+
+/** Another wire protocol sharing the port (COS-style XML APIs). */
+export interface ExtraProtocol {
+  name: string;
+  /** Decides from the request head alone, before the body is read. */
+  matches(req: IncomingMessage): boolean;
+  /** Largest body accepted. */
+  maxBody: number;
+  handle(req: IncomingMessage, body: Buffer): Promise<RawReply>;
+  /** Reply for a body over maxBody. */
+  tooLarge(req: IncomingMessage): RawReply;
+}
+
+export type AdminHandler = (req: IncomingMessage, body: Buffer) => Promise<RawReply>;
+
+export interface HttpDeps {
+  api3: Api3Gateway;
+  protocols: ExtraProtocol[];
+  admin: AdminHandler;
+  log: Logger;
+}
+
+/** Reads the body up to `max` bytes; beyond it, drains the rest and returns undefined. */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      if (over) return;
+      size += chunk.length;
+      if (size > max) {
+        over = true;
+        chunks.length = 0;
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(over ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, reply: RawReply): void {
+  const body = typeof reply.body === 'string' ? Buffer.from(reply.body) : reply.body;
+  res.writeHead(reply.status, { ...reply.headers, 'Content-Length': String(body.length) });
+  res.end(body);
+}
+
+/** One port for every protocol: admin endpoints, XML protocols, API 3.0. */
+export function createHttpServer(d: HttpDeps): Server {
+  const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    const started = process.hrtime.bigint();
+    void dispatch(req, res, started).catch((err) => {
+      // Last resort: even a failure here answers a well-formed envelope.
+      d.log.error({ err }, 'request dispatch failed');
+      if (!res.headersSent) {
+        send(res, { status: 200, headers: { 'Content-Type': 'application/json' }, body: errorBody('InternalError', 'An internal error occurred.', newRequestId()) });
+      } else res.destroy();
+    });
+  });
+  server.on('clientError', (err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy(err);
+  });
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse, started: bigint): Promise<void> {
+    const url = req.url ?? '/';
+    if (url.startsWith('/_tclocal/')) {
+      const body = (await readBody(req, LIMITS.tc3Post)) ?? Buffer.alloc(0);
+      send(res, await d.admin(req, body));
+      return;
+    }
+    const extra = d.protocols.find((p) => p.matches(req));
+    if (extra) {
+      const body = await readBody(req, extra.maxBody);
+      send(res, body === undefined ? extra.tooLarge(req) : await extra.handle(req, body));
+      return;
+    }
+    const method = req.method ?? 'GET';
+    const body = await readBody(req, LIMITS.tc3Post);
+    const outcome: Api3Outcome = body === undefined
+      ? { requestId: newRequestId(), errorCode: 'RequestSizeLimitExceeded', body: '' }
+      : await d.api3.handle(method, url, req.headers, body);
+    if (body === undefined) {
+      outcome.body = errorBody('RequestSizeLimitExceeded', `The request body may not exceed ${LIMITS.tc3Post} bytes.`, outcome.requestId);
+    }
+    const headers: Record<string, string> = { 'Content-Type': 'application/json', 'X-TC-RequestId': outcome.requestId };
+    const traceId = req.headers['x-tc-traceid'];
+    if (typeof traceId === 'string') headers['X-TC-TraceId'] = traceId;
+    send(res, { status: 200, headers, body: outcome.body });
+    d.log.info(
+      {
+        requestId: outcome.requestId,
+        service: outcome.service,
+        action: outcome.action,
+        account: outcome.account,
+        ms: Number(process.hrtime.bigint() - started) / 1e6,
+        code: outcome.errorCode,
+      },
+      'request',
+    );
+  }
+
+  return server;
+}

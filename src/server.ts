@@ -1,0 +1,100 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import pino, { type Logger } from 'pino';
+import type { Config } from './config';
+import { TransitionEngine } from './core/transitions';
+import { Accounts } from './gateway/accounts';
+import { adminHandler } from './gateway/admin';
+import { Api3Gateway } from './gateway/api3/pipeline';
+import { Router } from './gateway/api3/router';
+import { createHttpServer, type ExtraProtocol } from './gateway/http';
+import { RateLimiter } from './gateway/ratelimit';
+import { coverageReport } from './services/coverage';
+import { extraProtocols, serviceModules } from './services';
+import type { TransitionHandler } from './services/types';
+import { RequestValidator } from './spec/validator';
+import { SqliteStore } from './store/sqlite';
+import type { Store } from './store/types';
+
+export const VERSION: string = require('../../package.json').version;
+
+export interface RunningServer {
+  port: number;
+  url: string;
+  store: Store;
+  log: Logger;
+  stop(): Promise<void>;
+}
+
+export function openStore(config: Pick<Config, 'dataDir' | 'inMemory'>): Store {
+  return new SqliteStore({ dataDir: config.dataDir, inMemory: config.inMemory });
+}
+
+/** Composes the emulator from its parts and starts serving. */
+export async function startServer(config: Config, log: Logger = pino({ level: config.logLevel })): Promise<RunningServer> {
+  const store = openStore(config);
+  const modules = serviceModules();
+  const services = new Map(modules.map((m) => [m.spec.service, m]));
+  for (const m of modules) m.prepare?.(store);
+
+  const transitionHandlers = new Map<string, TransitionHandler>();
+  for (const m of modules) {
+    for (const [type, fn] of Object.entries(m.transitions ?? {})) transitionHandlers.set(`${m.spec.service}:${type}`, fn);
+  }
+  const transitions = new TransitionEngine(store, transitionHandlers, { mode: config.transitions }, log);
+  const accounts = new Accounts(config.accounts, config.auth === 'lenient');
+  const specs = modules.map((m) => m.spec);
+  const protocols: ExtraProtocol[] = extraProtocols({ store, accounts, log, config, transitions });
+
+  const api3 = new Api3Gateway({
+    accounts,
+    router: new Router(specs),
+    validator: new RequestValidator(specs),
+    limiter: new RateLimiter(),
+    services,
+    store,
+    transitions,
+    log,
+    settings: config,
+  });
+  const admin = adminHandler({
+    version: VERSION,
+    services: () => [...services.keys(), ...protocols.map((p) => p.name)],
+    reset: () => store.reset(),
+    advanceTransitions: () => transitions.advanceAll(),
+    exportState: () => store.exportState(),
+    importState: async (dump) => {
+      await store.importState(dump);
+      transitions.start();
+    },
+    coverage: () => coverageReport(modules),
+  });
+  const server: Server = createHttpServer({ api3, protocols, admin, log });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  transitions.start();
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  log.info({ url, services: [...services.keys()], dataDir: config.inMemory ? ':memory:' : config.dataDir }, 'tclocal ready');
+
+  return {
+    port,
+    url,
+    store,
+    log,
+    async stop() {
+      transitions.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      store.close();
+    },
+  };
+}

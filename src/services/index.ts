@@ -1,0 +1,26 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config';
+import type { TransitionEngine } from '../core/transitions';
+import type { Accounts } from '../gateway/accounts';
+import type { ExtraProtocol } from '../gateway/http';
+import type { Store } from '../store/types';
+import { gaapService } from './gaap';
+import type { ServiceModule } from './types';
+
+/** Every API 3.0 product tclocal emulates. */
+export function serviceModules(): ServiceModule[] {
+  return [gaapService()];
+}
+
+export interface ProtocolDeps {
+  store: Store;
+  accounts: Accounts;
+  log: Logger;
+  config: Config;
+  transitions: TransitionEngine;
+}
+
+/** Products with a wire protocol of their own (COS-style XML). */
+export function extraProtocols(_deps: ProtocolDeps): ExtraProtocol[] {
+  return [];
+}

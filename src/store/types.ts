@@ -1,0 +1,98 @@
+/**
+ * Persistence behind an interface. The embedded SQLite store implements it
+ * today; the methods are asynchronous so that a shared network store (for a
+ * fleet of emulator nodes) can implement the same contract later.
+ *
+ * Every resource belongs to one account. `kind` is namespaced by service
+ * (`gaap.proxy`, `ssl.certificate`), so one account's state across services
+ * lives in one place and cross-service calls (tags) can reach it.
+ */
+
+export interface ResourceRecord<T = Record<string, unknown>> {
+  kind: string;
+  id: string;
+  /** Containing resource (a listener's proxy, a rule's listener), if any. */
+  parent: string | null;
+  /** Status kept as a column so lists can filter on it cheaply. */
+  status: string | null;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  data: T;
+}
+
+export interface FieldFilter {
+  /** Top-level field of the record's data. */
+  field: string;
+  /** Match any of these values (OR); filters are combined with AND. */
+  values: ReadonlyArray<string | number | boolean>;
+}
+
+export interface ListQuery {
+  parent?: string | null;
+  ids?: readonly string[];
+  statusIn?: readonly string[];
+  where?: readonly FieldFilter[];
+  /** Order by a data field instead of creation time. */
+  orderField?: string;
+  descending?: boolean;
+  offset?: number;
+  /** Absent: no limit. */
+  limit?: number;
+}
+
+export interface ListResult<T> {
+  total: number;
+  items: ResourceRecord<T>[];
+}
+
+export interface ScheduledTransition {
+  id: number;
+  account: string;
+  service: string;
+  type: string;
+  dueAt: number;
+  payload: Record<string, unknown>;
+}
+
+/** Operations available inside one transaction, for one account. */
+export interface StoreTx {
+  readonly account: string;
+  get<T = Record<string, unknown>>(kind: string, id: string): Promise<ResourceRecord<T> | undefined>;
+  /** Insert or replace. */
+  put<T>(record: ResourceRecord<T>): Promise<void>;
+  delete(kind: string, id: string): Promise<boolean>;
+  list<T = Record<string, unknown>>(kind: string, query?: ListQuery): Promise<ListResult<T>>;
+  /** Small keyed values: idempotency tokens, settings. */
+  kvGet<T = unknown>(ns: string, key: string): Promise<T | undefined>;
+  kvPut(ns: string, key: string, value: unknown): Promise<void>;
+  kvDelete(ns: string, key: string): Promise<void>;
+  /** Next value of a per-account integer sequence, starting at 1. */
+  nextSequence(name: string): Promise<number>;
+  /** Persist a state change to apply at `dueAt` (ms). */
+  schedule(service: string, type: string, dueAt: number, payload: Record<string, unknown>): Promise<number>;
+}
+
+export interface StateDump {
+  format: 'tclocal-state';
+  schemaVersion: number;
+  exportedAt: string;
+  tables: Record<string, Record<string, unknown>[]>;
+}
+
+export interface Store {
+  readonly kind: string;
+  /** Run `fn` in one transaction for `account`; committed before the promise resolves. */
+  transaction<T>(account: string, fn: (tx: StoreTx) => Promise<T> | T): Promise<T>;
+  /** Transitions due at or before `now`, oldest first. */
+  dueTransitions(now: number, limit: number): Promise<ScheduledTransition[]>;
+  /** Remove a transition once applied (inside the applying transaction). */
+  completeTransition(tx: StoreTx, id: number): Promise<void>;
+  /** When the next transition is due, or undefined. */
+  nextDueAt(): Promise<number | undefined>;
+  /** Create an index on a data field of one kind, so filters on it cost the page. */
+  ensureFieldIndex(kind: string, field: string): void;
+  exportState(): Promise<StateDump>;
+  importState(dump: StateDump): Promise<void>;
+  reset(): Promise<void>;
+  close(): void;
+}

@@ -1,0 +1,62 @@
+/**
+ * A bug inside a handler must still answer a well-formed InternalError
+ * envelope with a RequestId, and leave no partial write behind. The gateway
+ * is driven directly with a service whose handler fails after writing.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import pino from 'pino';
+import { DEFAULT_ACCOUNT } from '../../src/config';
+import { TransitionEngine } from '../../src/core/transitions';
+import { Accounts } from '../../src/gateway/accounts';
+import { Api3Gateway } from '../../src/gateway/api3/pipeline';
+import { Router } from '../../src/gateway/api3/router';
+import { RateLimiter } from '../../src/gateway/ratelimit';
+import type { ServiceModule } from '../../src/services/types';
+import type { ServiceSpec } from '../../src/spec/types';
+import { RequestValidator } from '../../src/spec/validator';
+import { SqliteStore } from '../../src/store/sqlite';
+
+const spec: ServiceSpec = {
+  service: 'demo',
+  version: '2020-01-01',
+  source: [],
+  structs: {},
+  actions: {
+    Explode: { name: 'Explode', rateLimit: 20, input: { Name: { type: 'String', required: true } }, output: {}, errors: [] },
+  },
+};
+
+describe('handler failures', () => {
+  it('answer InternalError with a RequestId and roll back the write', async () => {
+    const store = new SqliteStore({ inMemory: true });
+    const module: ServiceModule = {
+      spec,
+      handlers: {
+        Explode: async (input: { Name: string }, ctx) => {
+          await ctx.tx.put({ kind: 'demo.thing', id: input.Name, parent: null, status: null, createdAt: ctx.now, data: {} });
+          throw new TypeError('a bug');
+        },
+      },
+    };
+    const log = pino({ level: 'silent' });
+    const gateway = new Api3Gateway({
+      accounts: new Accounts([DEFAULT_ACCOUNT], true),
+      router: new Router([spec]),
+      validator: new RequestValidator([spec]),
+      limiter: new RateLimiter(),
+      services: new Map([['demo', module]]),
+      store,
+      transitions: new TransitionEngine(store, new Map(), { mode: 'manual' }, log),
+      log,
+      settings: { auth: 'lenient', rateLimits: true, transitionMs: 0, transitions: 'auto' },
+    });
+    const out = await gateway.handle('POST', '/', { host: 'demo.tencentcloudapi.com', 'content-type': 'application/json', 'x-tc-action': 'Explode', 'x-tc-version': '2020-01-01' }, Buffer.from('{"Name":"x"}'));
+    const body = JSON.parse(out.body);
+    assert.equal(body.Response.Error.Code, 'InternalError');
+    assert.equal(body.Response.RequestId, out.requestId);
+    const left = await store.transaction(DEFAULT_ACCOUNT.uin, (tx) => tx.get('demo.thing', 'x'));
+    assert.equal(left, undefined);
+    store.close();
+  });
+});

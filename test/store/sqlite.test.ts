@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { SCHEMA_VERSION } from '../../src/store/migrations';
+import { SqliteStore } from '../../src/store/sqlite';
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'tclocal-store-'));
+  dirs.push(d);
+  return d;
+};
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+const rec = (id: string, createdAt: number, data: Record<string, unknown>, parent: string | null = null, status: string | null = null) => ({
+  kind: 'test.item', id, parent, status, createdAt, data,
+});
+
+describe('SQLite store', () => {
+  it('keeps accounts apart', async () => {
+    const s = new SqliteStore({ inMemory: true });
+    await s.transaction('A', (tx) => tx.put(rec('x', 1, { v: 1 })));
+    assert.equal(await s.transaction('B', (tx) => tx.get('test.item', 'x')), undefined);
+    assert.deepEqual((await s.transaction('A', (tx) => tx.get('test.item', 'x')))?.data, { v: 1 });
+    assert.equal((await s.transaction('B', (tx) => tx.list('test.item'))).total, 0);
+    s.close();
+  });
+
+  it('lists with filters, status, parent, ids, order and paging; total is the whole match', async () => {
+    const s = new SqliteStore({ inMemory: true });
+    s.ensureFieldIndex('test.item', 'Region');
+    await s.transaction('A', async (tx) => {
+      for (let i = 0; i < 50; i++) {
+        await tx.put(rec(`i${i}`, 1000 + i, { Region: i % 2 ? 'Beijing' : 'Hongkong', Size: 50 - i, Flag: i % 5 === 0 }, i < 10 ? 'p1' : 'p2', i % 3 ? 'RUNNING' : 'CLOSED'));
+      }
+    });
+    const page = await s.transaction('A', (tx) => tx.list<{ Region: string }>('test.item', { where: [{ field: 'Region', values: ['Beijing'] }], descending: true, offset: 5, limit: 10 }));
+    assert.equal(page.total, 25);
+    assert.equal(page.items.length, 10);
+    assert.equal(page.items[0].id, 'i39');
+    assert.ok(page.items.every((r) => r.data.Region === 'Beijing'));
+    const byStatus = await s.transaction('A', (tx) => tx.list('test.item', { statusIn: ['CLOSED'], parent: 'p1' }));
+    assert.deepEqual(byStatus.items.map((r) => r.id), ['i0', 'i3', 'i6', 'i9']);
+    const byIds = await s.transaction('A', (tx) => tx.list('test.item', { ids: ['i1', 'i2', 'nope'] }));
+    assert.equal(byIds.total, 2);
+    const bySize = await s.transaction('A', (tx) => tx.list('test.item', { orderField: 'Size', limit: 1 }));
+    assert.equal(bySize.items[0].id, 'i49');
+    const flagged = await s.transaction('A', (tx) => tx.list('test.item', { where: [{ field: 'Flag', values: [true] }] }));
+    assert.equal(flagged.total, 10);
+    s.close();
+  });
+
+  it('rolls back a failed transaction whole', async () => {
+    const s = new SqliteStore({ inMemory: true });
+    await assert.rejects(
+      s.transaction('A', async (tx) => {
+        await tx.put(rec('a', 1, {}));
+        await tx.kvPut('ns', 'k', { v: 1 });
+        throw new Error('boom');
+      }),
+    );
+    assert.equal(await s.transaction('A', (tx) => tx.get('test.item', 'a')), undefined);
+    assert.equal(await s.transaction('A', (tx) => tx.kvGet('ns', 'k')), undefined);
+    s.close();
+  });
+
+  it('serialises concurrent transactions even when they await', async () => {
+    const s = new SqliteStore({ inMemory: true });
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        s.transaction('A', async (tx) => {
+          const n = await tx.nextSequence('seq');
+          await new Promise((r) => setTimeout(r, 1));
+          await tx.put(rec(`s${n}`, i, { n }));
+        }),
+      ),
+    );
+    assert.equal((await s.transaction('A', (tx) => tx.list('test.item'))).total, 20);
+    s.close();
+  });
+
+  it('persists across reopen, migrates a fresh file, refuses a newer schema', async () => {
+    const dir = tempDir();
+    let s = new SqliteStore({ dataDir: dir });
+    await s.transaction('A', (tx) => tx.put(rec('kept', 1, { ok: true })));
+    s.close();
+    s = new SqliteStore({ dataDir: dir });
+    assert.deepEqual((await s.transaction('A', (tx) => tx.get('test.item', 'kept')))?.data, { ok: true });
+    s.close();
+    const raw = new Database(join(dir, 'tclocal.db'));
+    assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+    raw.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(SCHEMA_VERSION + 1));
+    raw.close();
+    assert.throws(() => new SqliteStore({ dataDir: dir }), /newer/);
+  });
+
+  it('exports and imports the whole state', async () => {
+    const a = new SqliteStore({ inMemory: true });
+    await a.transaction('A', async (tx) => {
+      await tx.put(rec('x', 5, { deep: { list: [1, 2] } }, 'p', 'RUNNING'));
+      await tx.kvPut('tokens', 't1', { id: 'x' });
+      await tx.nextSequence('dns');
+      await tx.schedule('svc', 'finish', 123, { id: 'x' });
+    });
+    const dump = JSON.parse(JSON.stringify(await a.exportState()));
+    const b = new SqliteStore({ inMemory: true });
+    await b.transaction('A', (tx) => tx.put(rec('gone', 1, {})));
+    await b.importState(dump);
+    assert.deepEqual(await b.exportState().then((d) => d.tables), dump.tables);
+    assert.equal(await b.transaction('A', (tx) => tx.get('test.item', 'gone')), undefined);
+    assert.equal(await b.transaction('A', (tx) => tx.nextSequence('dns')), 2);
+    assert.equal(await b.nextDueAt(), 123);
+    await assert.rejects(b.importState({ nonsense: true } as any), /tclocal-state/);
+    a.close();
+    b.close();
+  });
+});
