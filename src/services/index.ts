@@ -4,12 +4,15 @@ import type { TransitionEngine } from '../core/transitions';
 import type { Accounts } from '../gateway/accounts';
 import type { ExtraProtocol } from '../gateway/http';
 import type { Store } from '../store/types';
+import { amsService } from './ams';
+import { ciProtocol } from './ci';
 import { gaapService } from './gaap';
+import { sslService } from './ssl';
 import type { ServiceModule } from './types';
 
 /** Every API 3.0 product tclocal emulates. */
 export function serviceModules(): ServiceModule[] {
-  return [gaapService()];
+  return [gaapService(), sslService(), amsService()];
 }
 
 export interface ProtocolDeps {
@@ -21,6 +24,6 @@ export interface ProtocolDeps {
 }
 
 /** Products with a wire protocol of their own (COS-style XML). */
-export function extraProtocols(_deps: ProtocolDeps): ExtraProtocol[] {
-  return [];
+export function extraProtocols(deps: ProtocolDeps): ExtraProtocol[] {
+  return [...ciProtocol(deps)];
 }

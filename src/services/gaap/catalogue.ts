@@ -1,4 +1,5 @@
-import type { ActionHandler } from '../types';
+import type { ActionHandler, TransitionHandler } from '../types';
 
-/** Read-only catalogue: regions, prices, country codes, header black list. */
-export const catalogueHandlers: Record<string, ActionHandler> = {};
+export const handlers: Record<string, ActionHandler> = {};
+
+export const transitions: Record<string, TransitionHandler> = {};

@@ -1,14 +1,39 @@
 import spec from '../../spec/gaap.json';
 import type { ServiceSpec } from '../../spec/types';
-import type { ServiceModule } from '../types';
-import { catalogueHandlers } from './catalogue';
+import type { Store } from '../../store/types';
+import type { ActionHandler, ServiceModule, TransitionHandler } from '../types';
+import * as catalogue from './catalogue';
+import * as certificates from './certificates';
+import * as domains from './domains';
+import * as globaldomains from './globaldomains';
+import * as groups from './groups';
+import * as listeners from './listeners';
+import * as proxies from './proxies';
+import * as realservers from './realservers';
+import * as rules from './rules';
+import * as security from './security';
+import * as statistics from './statistics';
+import * as tags from './tags';
+import * as tasks from './tasks';
+
+/** One module per resource; each exports its action handlers and scheduled transitions. */
+const PARTS: Array<{ handlers: Record<string, ActionHandler>; transitions?: Record<string, TransitionHandler>; prepare?: (store: Store) => void }> = [
+  catalogue, certificates, domains, globaldomains, groups, listeners, proxies, realservers, rules, security, statistics, tags, tasks,
+];
 
 /** GAAP (Global Application Acceleration), API 2018-05-29. */
 export function gaapService(): ServiceModule {
+  const handlers: Record<string, ActionHandler> = {};
+  const transitions: Record<string, TransitionHandler> = {};
+  for (const part of PARTS) {
+    Object.assign(handlers, part.handlers);
+    Object.assign(transitions, part.transitions ?? {});
+  }
+  transitions.task = tasks.taskTransition(transitions);
   return {
     spec: spec as ServiceSpec,
-    handlers: {
-      ...catalogueHandlers,
-    },
+    handlers,
+    transitions,
+    prepare: (store) => PARTS.forEach((p) => p.prepare?.(store)),
   };
 }

@@ -1,0 +1,5 @@
+import type { ActionHandler, TransitionHandler } from '../types';
+
+export const handlers: Record<string, ActionHandler> = {};
+
+export const transitions: Record<string, TransitionHandler> = {};
