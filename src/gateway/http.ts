@@ -33,6 +33,9 @@ export interface HttpDeps {
   log: Logger;
 }
 
+/** Room for a GET of the documented 32 KB plus headers, so it is answered, not cut off. */
+const MAX_HEADER_BYTES = 64 * 1024;
+
 /** Reads the body up to `max` bytes; beyond it, drains the rest and returns undefined. */
 function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
@@ -62,7 +65,7 @@ function send(res: ServerResponse, reply: RawReply): void {
 
 /** One port for every protocol: admin endpoints, XML protocols, API 3.0. */
 export function createHttpServer(d: HttpDeps): Server {
-  const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+  const server = createServer({ keepAliveTimeout: 65_000, maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
     const started = process.hrtime.bigint();
     void dispatch(req, res, started).catch((err) => {
       // Last resort: even a failure here answers a well-formed envelope.
@@ -72,9 +75,15 @@ export function createHttpServer(d: HttpDeps): Server {
       } else res.destroy();
     });
   });
+  // Bytes that are not HTTP/1.1 never reach a handler; they still get an envelope.
   server.on('clientError', (err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    else socket.destroy(err);
+    if (!socket.writable) return socket.destroy(err);
+    const tooLarge = (err as NodeJS.ErrnoException).code === 'HPE_HEADER_OVERFLOW';
+    const body = tooLarge
+      ? errorBody('RequestSizeLimitExceeded', `The request line and headers may not exceed ${MAX_HEADER_BYTES} bytes.`, newRequestId())
+      : errorBody('UnsupportedProtocol', 'The request is not valid HTTP/1.1.', newRequestId());
+    const status = tooLarge ? '200 OK' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   });
 
   async function dispatch(req: IncomingMessage, res: ServerResponse, started: bigint): Promise<void> {
