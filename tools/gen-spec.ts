@@ -30,9 +30,9 @@ interface SdkServiceDef {
   version: string;
   /** SDK folder name, e.g. v20191205. */
   sdkVersionDir: string;
-  /** Action parsed from the seed document. */
-  seedAction: string;
-  seedFile: string;
+  /** Action parsed from the seed document (none for services only Terraform's flows need). */
+  seedAction?: string;
+  seedFile?: string;
   seedRateLimitDefault?: number;
   /** Lifecycle actions taken from the SDK models. */
   sdkActions: string[];
@@ -147,6 +147,28 @@ const AMS: SdkServiceDef = {
     CreateAudioModerationTask: ['OperationDenied', 'ResourcesSoldOut', 'UnauthorizedOperation.Unauthorized'],
     DescribeTaskDetail: ['OperationDenied', 'ResourcesSoldOut'],
     DescribeTasks: ['OperationDenied', 'ResourcesSoldOut'],
+  },
+};
+
+/**
+ * The Tag API calls that Terraform makes for GAAP resources (tags written
+ * through the Tag service show in the GAAP Describe calls). No seed covers
+ * them, so they come from the SDK models only.
+ */
+const TAG: SdkServiceDef = {
+  service: 'tag',
+  version: '2018-08-13',
+  sdkVersionDir: 'v20180813',
+  sdkActions: ['DescribeResourceTagsByResourceIds', 'ModifyResourceTags'],
+  notedErrors: {
+    ModifyResourceTags: [
+      'InvalidParameterValue.ResourceDescriptionError',
+      'InvalidParameterValue.TagKeyEmpty',
+      'InvalidParameterValue.TagKeyLengthExceeded',
+      'InvalidParameterValue.TagValueLengthExceeded',
+      'LimitExceeded.TagNumPerResource',
+    ],
+    DescribeResourceTagsByResourceIds: ['InvalidParameterValue.ResourceIdInvalid', 'InvalidParameterValue.ServiceTypeInvalid'],
   },
 };
 
@@ -847,7 +869,9 @@ function buildSdkService(def: SdkServiceDef, seedsDir: string, repoRoot: string,
     return seen;
   };
 
-  const seed = parseSeed(fs.readFileSync(path.join(seedsDir, def.seedFile), 'utf8'), def.seedAction, commonErrors);
+  const seed = def.seedFile && def.seedAction
+    ? parseSeed(fs.readFileSync(path.join(seedsDir, def.seedFile), 'utf8'), def.seedAction, commonErrors)
+    : undefined;
   const inputStructs = reach(def.sdkActions.map((a) => `${a}Request`));
   const outputStructs = reach(def.sdkActions.map((a) => `${a}Response`));
 
@@ -867,7 +891,7 @@ function buildSdkService(def: SdkServiceDef, seedsDir: string, repoRoot: string,
     const errors = [...new Set((def.notedErrors[a] ?? []).filter((c) => !commonErrors.has(c)))].sort();
     actions[a] = { name: a, rateLimit: DEFAULT_RATE_LIMIT, input, output, errors };
   }
-  actions[seed.name] = { name: seed.name, rateLimit: seed.rateLimit, input: seed.input, output: seed.output, errors: seed.errors };
+  if (seed) actions[seed.name] = { name: seed.name, rateLimit: seed.rateLimit, input: seed.input, output: seed.output, errors: seed.errors };
 
   const structs: Record<string, Record<string, FieldSpec>> = {};
   for (const s of new Set([...inputStructs, ...outputStructs])) {
@@ -884,10 +908,12 @@ function buildSdkService(def: SdkServiceDef, seedsDir: string, repoRoot: string,
     service: def.service,
     version: def.version,
     source: [
-      `seeds/${def.seedFile}: ${def.seedAction} (parameters, response, rate limit, error codes)`,
+      ...(seed ? [`seeds/${def.seedFile}: ${def.seedAction} (parameters, response, rate limit, error codes)`] : []),
       `tencentcloud-sdk-nodejs@${sdkVersion} ${modelsRel}: ${def.sdkActions.join(', ')} (parameters, responses, structures)`,
       `rate limit of the SDK-derived actions: the ${DEFAULT_RATE_LIMIT}/s default (no source gives another value)`,
-      `error codes of the SDK-derived actions: research notes on the cancel services (official Go SDK comments)`,
+      seed
+        ? `error codes of the SDK-derived actions: research notes on the cancel services (official Go SDK comments)`
+        : `error codes: the Tag API's documented codes for these actions`,
     ],
     actions: sortedRecord(actions),
     structs: sortedRecord(structs),
@@ -965,6 +991,7 @@ export function generateSpecs(seedsDir: string, repoRoot: string = findRepoRoot(
   const common = new Set(commonErrors.map((e) => e.code));
   const ssl = buildSdkService(SSL, seedsDir, repoRoot, common);
   const ams = buildSdkService(AMS, seedsDir, repoRoot, common);
+  const tag = buildSdkService(TAG, seedsDir, repoRoot, common);
   const files: Record<string, string> = {
     'ams.json': json(ams),
     'ams.types.ts': renderTypes(ams),
@@ -973,6 +1000,8 @@ export function generateSpecs(seedsDir: string, repoRoot: string = findRepoRoot(
     'gaap.types.ts': renderTypes(gaap),
     'ssl.json': json(ssl),
     'ssl.types.ts': renderTypes(ssl),
+    'tag.json': json(tag),
+    'tag.types.ts': renderTypes(tag),
   };
   return files;
 }

@@ -8,11 +8,12 @@ import { amsService } from './ams';
 import { ciProtocol } from './ci';
 import { gaapService } from './gaap';
 import { sslService } from './ssl';
+import { tagService } from './tag';
 import type { ServiceModule } from './types';
 
 /** Every API 3.0 product tclocal emulates. */
 export function serviceModules(): ServiceModule[] {
-  return [gaapService(), sslService(), amsService()];
+  return [gaapService(), sslService(), amsService(), tagService()];
 }
 
 export interface ProtocolDeps {

@@ -30,7 +30,7 @@ const repoRoot = repoRootFrom(__dirname);
 const seedsDir = path.resolve(repoRoot, '..', 'shared', 'seeds');
 const sdkServices = path.join(repoRoot, 'node_modules', 'tencentcloud-sdk-nodejs', 'tencentcloud', 'services');
 
-const SDK_DIRS: Record<string, string> = { gaap: 'v20180529', ssl: 'v20191205', ams: 'v20201229' };
+const SDK_DIRS: Record<string, string> = { gaap: 'v20180529', ssl: 'v20191205', ams: 'v20201229', tag: 'v20180813' };
 
 /**
  * Every place where a spec and the SDK models disagree. The test fails if a
@@ -213,8 +213,9 @@ const key = (d: Difference): string => `${d.service} ${d.where}.${d.field} ${d.k
 
 const byService = new Map(specs.map((s) => [s.service, s]));
 
-test('the three services are loaded', () => {
-  assert.deepEqual([...byService.keys()].sort(), ['ams', 'gaap', 'ssl']);
+test('the four services are loaded', () => {
+  assert.deepEqual([...byService.keys()].sort(), ['ams', 'gaap', 'ssl', 'tag']);
+  assert.equal(byService.get('tag')!.version, '2018-08-13');
   assert.equal(byService.get('gaap')!.version, '2018-05-29');
   assert.equal(byService.get('ssl')!.version, '2019-12-05');
   assert.equal(byService.get('ams')!.version, '2020-12-29');
@@ -245,13 +246,14 @@ test('SSL and AMS: the chosen lifecycle actions', () => {
     'DescribeTaskDetail',
     'DescribeTasks',
   ]);
-  for (const service of ['ssl', 'ams']) {
+  assert.deepEqual(Object.keys(byService.get('tag')!.actions), ['DescribeResourceTagsByResourceIds', 'ModifyResourceTags']);
+  for (const service of ['ssl', 'ams', 'tag']) {
     const methods = new Set(clientMethods(service));
     for (const a of Object.keys(byService.get(service)!.actions)) assert.ok(methods.has(a), `${service} SDK client has no ${a}`);
   }
 });
 
-for (const service of ['gaap', 'ssl', 'ams']) {
+for (const service of ['gaap', 'ssl', 'ams', 'tag']) {
   test(`${service}: request, response and structure fields match the SDK models`, () => {
     const spec = byService.get(service)!;
     const found = allDifferences(spec);
@@ -374,6 +376,8 @@ test('the committed spec files are what the generator produces now', (t) => {
     'gaap.types.ts',
     'ssl.json',
     'ssl.types.ts',
+    'tag.json',
+    'tag.types.ts',
   ]);
   for (const name of names) {
     const committed = fs.readFileSync(path.join(repoRoot, 'src', 'spec', name), 'utf8');
