@@ -32,6 +32,8 @@ export interface ClientOptions {
   region?: string;
   /** Endpoint host instead of 127.0.0.1:PORT. */
   endpoint?: string;
+  /** HTTP proxy URL: the SDK tunnels (CONNECT) through it to the endpoint. */
+  proxy?: string;
 }
 
 type Services = 'gaap' | 'ssl' | 'ams';
@@ -47,7 +49,7 @@ export function cnClient(service: Services, server: { port: number }, o: ClientO
     profile: {
       signMethod: o.signMethod ?? 'TC3-HMAC-SHA256',
       language: o.language,
-      httpProfile: { endpoint: o.endpoint ?? `127.0.0.1:${server.port}`, protocol: 'http://', reqMethod: o.reqMethod ?? 'POST', reqTimeout: 30 },
+      httpProfile: { endpoint: o.endpoint ?? `127.0.0.1:${server.port}`, protocol: 'http://', reqMethod: o.reqMethod ?? 'POST', reqTimeout: 30, proxy: o.proxy },
     },
   });
 }

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { requestId as newRequestId } from '../core/ids';
 import type { Api3Gateway, Api3Outcome } from './api3/pipeline';
@@ -86,7 +87,17 @@ export function createHttpServer(d: HttpDeps): Server {
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   });
 
+  // Clients configured with an HTTP proxy (http_proxy, Terraform's HTTP_PROXY)
+  // open a tunnel first; behind it they speak plain HTTP to this same server.
+  server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    if (head.length) socket.unshift(head);
+    server.emit('connection', socket);
+  });
+
   async function dispatch(req: IncomingMessage, res: ServerResponse, started: bigint): Promise<void> {
+    // Absolute-form targets (`POST http://gaap.tencentcloudapi.com/`) come from proxy-configured clients.
+    if (req.url && /^https?:\/\//i.test(req.url)) req.url = req.url.replace(/^https?:\/\/[^/?]*/i, '') || '/';
     const url = req.url ?? '/';
     if (url.startsWith('/_tclocal/')) {
       const body = (await readBody(req, LIMITS.tc3Post)) ?? Buffer.alloc(0);

@@ -49,6 +49,30 @@ describe('request forms of the official SDKs', () => {
     });
   }
 
+  it('a client behind an HTTP proxy reaches tclocal with the real host name (CONNECT tunnel)', async () => {
+    for (const signMethod of ['TC3-HMAC-SHA256', 'HmacSHA256'] as const) {
+      const client = cnClient('gaap', server, { endpoint: 'gaap.tencentcloudapi.com', proxy: `http://127.0.0.1:${server.port}`, signMethod });
+      const res = await client.DescribeAccessRegions({});
+      assert.ok(res.TotalCount > 0);
+    }
+  });
+
+  it('absolute-form requests (as proxy-configured tools send them) are served', async () => {
+    const res = await new Promise<string>((resolve, reject) => {
+      const req = require('node:http').request(
+        { host: '127.0.0.1', port: server.port, method: 'POST', path: 'http://gaap.tencentcloudapi.com/', headers: { host: 'gaap.tencentcloudapi.com', 'content-type': 'application/json', 'x-tc-action': 'DescribeDestRegions', 'x-tc-version': '2018-05-29' } },
+        (r: any) => {
+          let d = '';
+          r.on('data', (c: string) => (d += c));
+          r.on('end', () => resolve(d));
+        },
+      );
+      req.on('error', reject);
+      req.end('{}');
+    });
+    assert.ok(JSON.parse(res).Response.TotalCount > 0);
+  });
+
   it('a validation error names the parameter, in every form', async () => {
     for (const [, make] of variants) {
       await assert.rejects(make().DescribeAccessRegionsByDestRegion({}), (e: any) => e.code === 'MissingParameter' && /DestRegion/.test(e.message));

@@ -1,0 +1,201 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Logger } from 'pino';
+import type { Account, Accounts } from '../accounts';
+import type { ExtraProtocol, RawReply } from '../http';
+import { RateLimiter } from '../ratelimit';
+import { CosError, cosErrors } from './errors';
+import { parseBucketHost, type BucketHost } from './host';
+import { checkSignWindow, hasQSign, parseQSign, verifyQSignature } from './signature';
+import { toXml, type XmlObject } from './xml';
+
+/**
+ * A COS-style XML API (Cloud Infinite, COS): bucket from the Host, the
+ * q-sign signature, XML bodies and `<Error>` documents. It knows no
+ * product; products give it their routes.
+ */
+
+/** What a route handler knows of the call it serves. */
+export interface CosCall {
+  account: Account;
+  bucket: BucketHost;
+  /** Route action name (for logs and rate limits). */
+  action: string;
+  /** Capture groups of the route's path pattern, percent-decoded. */
+  params: string[];
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  requestId: string;
+  /** Milliseconds since the epoch, fixed for the whole request. */
+  now: number;
+}
+
+/** A successful answer: an XML document under `root` (RequestId is appended). */
+export interface CosResult {
+  status?: number;
+  root: string;
+  content: XmlObject;
+}
+
+export interface CosRoute {
+  method: string;
+  /** Matched against the percent-decoded path. */
+  path: RegExp;
+  action: string;
+  /** Requests per second per account; absent: unlimited. */
+  rateLimit?: number;
+  handle(call: CosCall): Promise<CosResult>;
+}
+
+export interface CosProtocolOptions {
+  name: string;
+  /** Second label of the bucket host this protocol serves (`ci` for `<bucket>.ci.<region>.myqcloud.com`). */
+  hostService: string;
+  /** Response header carrying the request id (`x-ci-request-id`). */
+  requestIdHeader: string;
+  /** Value of the `Server` response header. */
+  server: string;
+  accounts: Accounts;
+  /** strict: unsigned requests and unknown SecretIds are refused. */
+  strict: boolean;
+  rateLimits: boolean;
+  log: Logger;
+  maxBody?: number;
+  routes: CosRoute[];
+}
+
+/** Request ids shaped like the service's (base64 of hex groups). */
+export function cosRequestId(): string {
+  const hex = randomBytes(12).toString('hex');
+  return Buffer.from(`${hex.slice(0, 8)}_${hex.slice(8, 14)}_${hex.slice(14, 18)}_${hex.slice(18)}`).toString('base64');
+}
+
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export function createCosProtocol(o: CosProtocolOptions): ExtraProtocol {
+  const maxBody = o.maxBody ?? 1024 * 1024;
+  const limiter = new RateLimiter();
+
+  const baseHeaders = (requestId: string): Record<string, string> => ({
+    'Content-Type': 'application/xml',
+    Server: o.server,
+    Date: new Date().toUTCString(),
+    [o.requestIdHeader]: requestId,
+  });
+
+  const errorReply = (err: CosError, requestId: string): RawReply => ({
+    status: err.status,
+    headers: baseHeaders(requestId),
+    body: toXml('Error', { Code: err.code, Message: err.message, RequestId: requestId, TraceId: cosRequestId() }, true),
+  });
+
+  /** Who is calling: the signer, checked; or, unsigned in lenient mode, the bucket's owner. */
+  function authenticate(req: IncomingMessage, path: string, query: URLSearchParams, bucket: BucketHost): Account {
+    const auth = parseQSign(header(req.headers, 'authorization'), query);
+    if (!auth) {
+      if (o.strict) throw cosErrors.accessDenied('The request is not signed; a q-sign-algorithm=sha1 Authorization is required.');
+      return o.accounts.byAppIdOf(bucket.appId) ?? o.accounts.default;
+    }
+    checkSignWindow(auth, Date.now() / 1000);
+    const account = o.accounts.find(auth.ak);
+    if (!account) throw cosErrors.invalidAccessKeyId(auth.ak);
+    if (account.known) {
+      verifyQSignature(auth, account.secretKey, { method: req.method ?? 'GET', path, query, headers: req.headers });
+    }
+    return account;
+  }
+
+  /** The bucket's APPID must be the caller's (a made-up lenient tenant may use any APPID no configured account owns). */
+  function checkOwner(account: Account, bucket: BucketHost): void {
+    const owner = o.accounts.byAppIdOf(bucket.appId);
+    const ok = account.known ? account.appId === bucket.appId : owner === undefined || owner.uin === account.uin;
+    if (!ok) throw cosErrors.accessDenied(`Access denied: the bucket \`${bucket.bucket}\` does not belong to the account of this SecretId.`);
+  }
+
+  async function handle(req: IncomingMessage, body: Buffer): Promise<RawReply> {
+    const requestId = cosRequestId();
+    const started = process.hrtime.bigint();
+    let action: string | undefined;
+    let account: Account | undefined;
+    try {
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      const rawPath = q < 0 ? url : url.slice(0, q);
+      const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+      let path: string;
+      try {
+        path = decodeURIComponent(rawPath);
+      } catch {
+        throw cosErrors.invalidUri(`The request path \`${rawPath}\` is not validly percent-encoded.`);
+      }
+      const bucket = parseBucketHost(header(req.headers, 'host'));
+      if (!bucket || bucket.service !== o.hostService) {
+        throw cosErrors.invalidHost(
+          `The Host \`${header(req.headers, 'host') ?? ''}\` is not a bucket address; use <BucketName-APPID>.${o.hostService}.<Region>.myqcloud.com.`,
+        );
+      }
+      account = authenticate(req, path, query, bucket);
+      checkOwner(account, bucket);
+      const method = (req.method ?? 'GET').toUpperCase();
+      let params: RegExpExecArray | null = null;
+      let route: CosRoute | undefined;
+      let pathKnown = false;
+      for (const r of o.routes) {
+        const m = r.path.exec(path);
+        if (!m) continue;
+        pathKnown = true;
+        if (r.method === method) {
+          route = r;
+          params = m;
+          break;
+        }
+      }
+      if (!route) {
+        if (pathKnown) throw cosErrors.methodNotAllowed(method, path);
+        throw cosErrors.invalidUri(`The request path \`${path}\` is not an API of this service.`);
+      }
+      action = route.action;
+      if (route.rateLimit !== undefined && o.rateLimits && !limiter.take(`${account.uin} ${o.name} ${route.action}`, route.rateLimit, Date.now())) {
+        throw cosErrors.slowDown(route.rateLimit);
+      }
+      const result = await route.handle({
+        account, bucket, action: route.action, params: params!.slice(1), query, headers: req.headers, body, requestId, now: Date.now(),
+      });
+      o.log.info({ requestId, service: o.name, action, account: account.uin, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+      return {
+        status: result.status ?? 200,
+        headers: baseHeaders(requestId),
+        body: toXml(result.root, { ...result.content, RequestId: requestId }),
+      };
+    } catch (err) {
+      let failure: CosError;
+      if (err instanceof CosError) failure = err;
+      else {
+        o.log.error({ err, requestId, service: o.name, action }, 'handler failed');
+        failure = cosErrors.internal();
+      }
+      o.log.info({ requestId, service: o.name, action, account: account?.uin, code: failure.code, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+      return errorReply(failure, requestId);
+    }
+  }
+
+  return {
+    name: o.name,
+    maxBody,
+    matches(req) {
+      const bucket = parseBucketHost(header(req.headers, 'host'));
+      if (bucket) return bucket.service === o.hostService;
+      const url = req.url ?? '';
+      const q = url.indexOf('?');
+      return hasQSign(header(req.headers, 'authorization'), q < 0 ? '' : url.slice(q + 1));
+    },
+    handle,
+    tooLarge(_req) {
+      return errorReply(cosErrors.entityTooLarge(maxBody), cosRequestId());
+    },
+  };
+}
