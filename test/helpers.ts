@@ -54,12 +54,15 @@ export function cnClient(service: Services, server: { port: number }, o: ClientO
   });
 }
 
-/** A client of the international SDK (tencentcloud-sdk-nodejs-intl-en): v1 form + HmacSHA256 by default. */
+/**
+ * A client of the international SDK (tencentcloud-sdk-nodejs-intl-en): v1 form + HmacSHA256 by default.
+ * Its methods return promises of the SDK's response model objects; errors carry `code`.
+ */
 export function intlClient(service: Services, server: { port: number }, o: ClientOptions = {}): any {
   const mod = require(`tencentcloud-sdk-nodejs-intl-en/tencentcloud/${service}`);
-  const { ClientProfile } = require('tencentcloud-sdk-nodejs-intl-en/tencentcloud/common/profile/client_profile');
-  const { HttpProfile } = require('tencentcloud-sdk-nodejs-intl-en/tencentcloud/common/profile/http_profile');
-  const { Credential } = require('tencentcloud-sdk-nodejs-intl-en/tencentcloud/common/credential');
+  const ClientProfile = require('tencentcloud-sdk-nodejs-intl-en/tencentcloud/common/profile/client_profile');
+  const HttpProfile = require('tencentcloud-sdk-nodejs-intl-en/tencentcloud/common/profile/http_profile');
+  const Credential = require('tencentcloud-sdk-nodejs-intl-en/tencentcloud/common/credential');
   const account = o.account ?? DEFAULT_ACCOUNT;
   const hp = new HttpProfile();
   hp.endpoint = o.endpoint ?? `127.0.0.1:${server.port}`;
@@ -67,7 +70,17 @@ export function intlClient(service: Services, server: { port: number }, o: Clien
   if (o.reqMethod) hp.reqMethod = o.reqMethod;
   const profile = new ClientProfile(o.signMethod ?? 'HmacSHA256', hp);
   const Client = mod[VERSIONS[service]].Client;
-  return new Client(new Credential(account.secretId, account.secretKey), o.region ?? '', profile);
+  const client = new Client(new Credential(account.secretId, account.secretKey), o.region ?? '', profile);
+  // This SDK answers through callbacks with model objects; give tests the
+  // same promise interface as the mainland SDK.
+  return new Proxy(client, {
+    get(target, name) {
+      const member = target[name];
+      if (typeof name !== 'string' || typeof member !== 'function' || !/^[A-Z]/.test(name)) return member;
+      return (req: object = {}) =>
+        new Promise((resolve, reject) => member.call(target, req, (err: unknown, resp: unknown) => (err ? reject(err) : resolve(resp))));
+    },
+  });
 }
 
 /** Runs a promise that should reject with an SDK error and returns its code. */

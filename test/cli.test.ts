@@ -1,0 +1,151 @@
+/**
+ * The command line: start-up errors that name the bad setting, start to
+ * ready, export/import of the whole state, and durability of acknowledged
+ * writes across `kill -9`.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { cnClient } from './helpers';
+
+const CLI = resolve(__dirname, '../src/cli.js');
+const dirs: string[] = [];
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'tclocal-cli-'));
+  dirs.push(d);
+  return d;
+};
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+const freePort = () =>
+  new Promise<number>((res) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+  });
+
+const run = (args: string[], env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 20_000 });
+
+async function startCli(dataDir: string, port: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [CLI, 'start', '--port', String(port), '--data-dir', dataDir, '--rate-limits', 'off', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/_tclocal/health`);
+      if (res.ok && ((await res.json()) as { status: string }).status === 'ready') return child;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  child.kill('SIGKILL');
+  throw new Error('tclocal did not become ready');
+}
+
+const basicAuthFile = (n: number) => `user${n}:$apr1$abcdefgh$0123456789abcdefghijkl`;
+
+describe('tclocal command line', () => {
+  it('--help lists every option with its environment twin', () => {
+    const out = run(['--help']);
+    assert.equal(out.status, 0);
+    for (const name of ['--port', 'TCLOCAL_PORT', '--host', 'TCLOCAL_HOST', '--data-dir', 'TCLOCAL_DATA_DIR', 'TCLOCAL_IN_MEMORY', 'TCLOCAL_ACCOUNTS', 'TCLOCAL_AUTH', 'TCLOCAL_TRANSITION_MS', 'TCLOCAL_RATE_LIMITS', 'export', 'import', 'reset']) {
+      assert.ok(out.stdout.includes(name), `help lacks ${name}`);
+    }
+  });
+
+  it('an invalid setting stops start-up with a message naming it', () => {
+    const cases: Array<[string[], Record<string, string>, RegExp]> = [
+      [['start'], { TCLOCAL_PORT: 'eighty' }, /TCLOCAL_PORT/],
+      [['start', '--port', '70000'], {}, /--port/],
+      [['start'], { TCLOCAL_AUTH: 'maybe' }, /TCLOCAL_AUTH must be one of lenient, strict/],
+      [['start'], { TCLOCAL_ACCOUNTS: '[{"secretId":"x"}]' }, /TCLOCAL_ACCOUNTS\[0\]\.secretKey/],
+      [['start'], { TCLOCAL_ACCOUNTS: '/no/such/file.json' }, /TCLOCAL_ACCOUNTS: cannot read accounts file/],
+      [['start'], { TCLOCAL_TRANSITION_MS: '-5' }, /TCLOCAL_TRANSITION_MS/],
+      [['start', '--bogus', '1'], {}, /unknown option --bogus/],
+      [['frobnicate'], {}, /unknown command/],
+    ];
+    for (const [args, env, message] of cases) {
+      const out = run(args, env);
+      assert.equal(out.status, 2, `${args.join(' ')} ${JSON.stringify(env)} should exit 2: ${out.stderr}`);
+      assert.match(out.stderr, message);
+    }
+  });
+
+  it('a port in use is named at start-up', async () => {
+    const port = await freePort();
+    const blocker = createServer().listen(port, '127.0.0.1');
+    await new Promise((r) => blocker.once('listening', r));
+    try {
+      const out = run(['start', '--port', String(port), '--in-memory']);
+      assert.equal(out.status, 2);
+      assert.match(out.stderr, /already in use/);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('acknowledged writes survive kill -9 under write load, and export/import moves them', async () => {
+    const dataDir = tempDir();
+    const port = await freePort();
+    let child = await startCli(dataDir, port);
+    const client = cnClient('gaap', { port });
+    const acknowledged: string[] = [];
+    let stop = false;
+    const writer = async (w: number) => {
+      for (let i = 0; !stop; i++) {
+        try {
+          const res = await client.CreateCertificate({ CertificateType: 0, CertificateContent: basicAuthFile(w * 100000 + i), CertificateAlias: `w${w}-${i}` });
+          acknowledged.push(res.CertificateId);
+        } catch {
+          return; // the server died mid-request: that write was never acknowledged
+        }
+      }
+    };
+    const writers = Array.from({ length: 8 }, (_, w) => writer(w));
+    await new Promise((r) => setTimeout(r, 700));
+    child.kill('SIGKILL');
+    stop = true;
+    await Promise.all(writers);
+    await new Promise((r) => child.once('exit', r));
+    assert.ok(acknowledged.length > 50, `only ${acknowledged.length} writes before the kill`);
+
+    child = await startCli(dataDir, port);
+    try {
+      const seen = new Set<string>();
+      for (let offset = 0; ; offset += 100) {
+        const page = await client.DescribeCertificates({ Offset: offset, Limit: 100 });
+        for (const c of page.CertificateSet) seen.add(c.CertificateId);
+        if (page.CertificateSet.length < 100) break;
+      }
+      const lost = acknowledged.filter((id) => !seen.has(id));
+      assert.deepEqual(lost, [], `${lost.length} of ${acknowledged.length} acknowledged writes lost`);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+
+    // export → import into a fresh data directory → same state.
+    const exportFile = join(tempDir(), 'state.json');
+    const exported = run(['export', '--data-dir', dataDir, '--out', exportFile]);
+    assert.equal(exported.status, 0, exported.stderr);
+    const dump = JSON.parse(readFileSync(exportFile, 'utf8'));
+    assert.equal(dump.format, 'tclocal-state');
+    const otherDir = tempDir();
+    const imported = run(['import', exportFile, '--data-dir', otherDir]);
+    assert.equal(imported.status, 0, imported.stderr);
+    const again = JSON.parse(run(['export', '--data-dir', otherDir]).stdout);
+    assert.deepEqual(again.tables, dump.tables);
+    assert.ok(dump.tables.resources.length >= acknowledged.length);
+
+    const reset = run(['reset', '--data-dir', otherDir]);
+    assert.equal(reset.status, 0);
+    assert.equal(JSON.parse(run(['export', '--data-dir', otherDir]).stdout).tables.resources.length, 0);
+    assert.equal(run(['import', '/no/such/export.json', '--data-dir', otherDir]).status, 2);
+  });
+});
