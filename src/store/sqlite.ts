@@ -92,10 +92,10 @@ export class SqliteStore implements Store {
 
   transaction<T>(account: string, fn: (tx: StoreTx) => Promise<T> | T): Promise<T> {
     return this.mutex.run(async () => {
-      this.stmt('BEGIN IMMEDIATE').run();
+      const tx = new SqliteTx(this, account);
       try {
-        const result = await fn(new SqliteTx(this, account));
-        this.stmt('COMMIT').run();
+        const result = await fn(tx);
+        if (tx.begun) this.stmt('COMMIT').run();
         return result;
       } catch (err) {
         if (this.db.inTransaction) this.stmt('ROLLBACK').run();
@@ -174,20 +174,31 @@ export class SqliteStore implements Store {
 }
 
 class SqliteTx implements StoreTx {
+  /** The SQLite transaction starts at the first store call: requests that never touch the store cost nothing here. */
+  begun = false;
+
   constructor(
     private readonly store: SqliteStore,
     readonly account: string,
   ) {}
 
+  private db(): SqliteStore {
+    if (!this.begun) {
+      this.store.stmt('BEGIN IMMEDIATE').run();
+      this.begun = true;
+    }
+    return this.store;
+  }
+
   async get<T>(kind: string, id: string): Promise<ResourceRecord<T> | undefined> {
-    const row = this.store
+    const row = this.db()
       .stmt('SELECT kind, id, parent, status, created_at, data FROM resources WHERE account = ? AND kind = ? AND id = ?')
       .get(this.account, kind, id) as Row | undefined;
     return row && fromRow<T>(row);
   }
 
   async put<T>(r: ResourceRecord<T>): Promise<void> {
-    this.store
+    this.db()
       .stmt(
         `INSERT INTO resources (account, kind, id, parent, status, created_at, data) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (account, kind, id) DO UPDATE SET parent = excluded.parent, status = excluded.status,
@@ -197,7 +208,7 @@ class SqliteTx implements StoreTx {
   }
 
   async delete(kind: string, id: string): Promise<boolean> {
-    return this.store.stmt('DELETE FROM resources WHERE account = ? AND kind = ? AND id = ?').run(this.account, kind, id).changes > 0;
+    return this.db().stmt('DELETE FROM resources WHERE account = ? AND kind = ? AND id = ?').run(this.account, kind, id).changes > 0;
   }
 
   async list<T>(kind: string, q: ListQuery = {}): Promise<ListResult<T>> {
@@ -218,7 +229,7 @@ class SqliteTx implements StoreTx {
     if (q.statusIn) inList('status', q.statusIn);
     for (const f of q.where ?? []) inList(`json_extract(data, '$.${checkField(f.field)}')`, f.values);
 
-    const total = (this.store.stmt(`SELECT count(*) AS n FROM resources WHERE ${where}`).get(...params) as { n: number }).n;
+    const total = (this.db().stmt(`SELECT count(*) AS n FROM resources WHERE ${where}`).get(...params) as { n: number }).n;
     const dir = q.descending ? 'DESC' : 'ASC';
     const order = q.orderField
       ? `json_extract(data, '$.${checkField(q.orderField)}') ${dir}, created_at ${dir}, rowid ${dir}`
@@ -229,29 +240,29 @@ class SqliteTx implements StoreTx {
       sql += ' LIMIT ? OFFSET ?';
       pageParams.push(q.limit ?? -1, q.offset ?? 0);
     }
-    const rows = (total === 0 ? [] : this.store.stmt(sql).all(...pageParams)) as Row[];
+    const rows = (total === 0 ? [] : this.db().stmt(sql).all(...pageParams)) as Row[];
     return { total, items: rows.map((r) => fromRow<T>(r)) };
   }
 
   async kvGet<T>(ns: string, key: string): Promise<T | undefined> {
-    const row = this.store.stmt('SELECT value FROM kv WHERE account = ? AND ns = ? AND key = ?').get(this.account, ns, key) as
+    const row = this.db().stmt('SELECT value FROM kv WHERE account = ? AND ns = ? AND key = ?').get(this.account, ns, key) as
       | { value: string }
       | undefined;
     return row ? (JSON.parse(row.value) as T) : undefined;
   }
 
   async kvPut(ns: string, key: string, value: unknown): Promise<void> {
-    this.store
+    this.db()
       .stmt('INSERT INTO kv (account, ns, key, value) VALUES (?, ?, ?, ?) ON CONFLICT (account, ns, key) DO UPDATE SET value = excluded.value')
       .run(this.account, ns, key, JSON.stringify(value));
   }
 
   async kvDelete(ns: string, key: string): Promise<void> {
-    this.store.stmt('DELETE FROM kv WHERE account = ? AND ns = ? AND key = ?').run(this.account, ns, key);
+    this.db().stmt('DELETE FROM kv WHERE account = ? AND ns = ? AND key = ?').run(this.account, ns, key);
   }
 
   async nextSequence(name: string): Promise<number> {
-    const row = this.store
+    const row = this.db()
       .stmt(
         `INSERT INTO sequences (account, name, value) VALUES (?, ?, 1)
          ON CONFLICT (account, name) DO UPDATE SET value = value + 1 RETURNING value`,
@@ -261,7 +272,7 @@ class SqliteTx implements StoreTx {
   }
 
   async schedule(service: string, type: string, dueAt: number, payload: Record<string, unknown>): Promise<number> {
-    const info = this.store
+    const info = this.db()
       .stmt('INSERT INTO transitions (account, service, type, due_at, payload) VALUES (?, ?, ?, ?, ?)')
       .run(this.account, service, type, dueAt, JSON.stringify(payload));
     return Number(info.lastInsertRowid);

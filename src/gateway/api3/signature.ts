@@ -82,29 +82,42 @@ export function verifyTc3(auth: Tc3Authorization, secretKey: string, req: Tc3Req
   const key = signingKey(secretKey, auth.date, auth.service);
   const signedHeaders = auth.signedHeaders.join(';');
 
-  const hosts = hostCandidates(String(req.headers.host ?? ''));
+  const hostHeader = String(req.headers.host ?? '');
+  const hosts = hostCandidates(hostHeader);
   const uris = req.path === '/' ? ['/'] : [req.path, '/'];
-  const headerSets: string[] = [];
+  const variants: Array<{ uri: string; canonicalHeaders: string }> = [];
   for (const host of hosts) {
     let asSent = '';
     for (const name of auth.signedHeaders) {
       const raw = name === 'host' ? host : req.headers[name];
       asSent += `${name}:${(Array.isArray(raw) ? raw.join(',') : String(raw ?? '')).trim()}\n`;
     }
-    headerSets.push(asSent);
     const lower = asSent.toLowerCase();
-    if (lower !== asSent) headerSets.push(lower);
+    for (const uri of uris) {
+      variants.push({ uri, canonicalHeaders: asSent });
+      if (lower !== asSent) variants.push({ uri, canonicalHeaders: lower });
+    }
   }
-  for (const uri of uris) {
-    for (const canonicalHeaders of headerSets) {
-      const canonical = `${req.method}\n${uri}\n${req.query}\n${canonicalHeaders}\n${signedHeaders}\n${payloadHash}`;
-      const stringToSign = `TC3-HMAC-SHA256\n${req.timestamp}\n${scope}\n${sha256Hex(canonical)}`;
-      const expected = createHmac('sha256', key).update(stringToSign).digest('hex');
-      if (safeEqualHex(expected, auth.signature)) return true;
+  // Clients keep signing the same way: try first what matched last time for this host.
+  const first = preferredVariant.get(hostHeader) ?? 0;
+  for (let n = 0; n < variants.length; n++) {
+    const i = (first + n) % variants.length;
+    const { uri, canonicalHeaders } = variants[i];
+    const canonical = `${req.method}\n${uri}\n${req.query}\n${canonicalHeaders}\n${signedHeaders}\n${payloadHash}`;
+    const stringToSign = `TC3-HMAC-SHA256\n${req.timestamp}\n${scope}\n${sha256Hex(canonical)}`;
+    const expected = createHmac('sha256', key).update(stringToSign).digest('hex');
+    if (safeEqualHex(expected, auth.signature)) {
+      if (i !== first) {
+        if (preferredVariant.size > 1000) preferredVariant.clear();
+        preferredVariant.set(hostHeader, i);
+      }
+      return true;
     }
   }
   return false;
 }
+
+const preferredVariant = new Map<string, number>();
 
 export interface V1Request {
   method: string;

@@ -1,0 +1,181 @@
+/**
+ * Load benchmark (npm run bench): replays one SDK-signed catalogue read with
+ * many connections against tclocal, a bare Node server and a Node server
+ * computing the TC3 HMAC chain, in one run, and writes the ratios to
+ * BENCHMARKS.md. Also measures start-to-ready and idle memory.
+ *
+ *   npm run bench -- [--seconds 10] [--connections 64] [--no-write]
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { captureSdkRequest, cnClient } from '../test/helpers';
+import { scaleBenchmark, type ScaleResult } from './scale';
+
+const autocannon = require('autocannon');
+
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: number) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const SECONDS = opt('--seconds', 10);
+const CONNECTIONS = opt('--connections', 64);
+const ROOT = resolve(__dirname, '../..');
+const CLI = resolve(ROOT, 'dist/src/cli.js');
+
+const freePort = () =>
+  new Promise<number>((res) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
+  });
+
+async function waitReady(port: number, timeoutMs = 10_000): Promise<number> {
+  const start = Date.now();
+  while (Date.now() - start < timeoutMs) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/_tclocal/health`);
+      if (r.ok) return Date.now() - start;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error('server not ready');
+}
+
+export async function startTclocalProcess(extra: string[] = []): Promise<{ port: number; child: ChildProcess; readyMs: number }> {
+  const port = await freePort();
+  const t0 = Date.now();
+  const child = spawn(process.execPath, [CLI, 'start', '--port', String(port), '--in-memory', '--rate-limits', 'off', '--log-level', 'warn', ...extra], { stdio: 'ignore' });
+  await waitReady(port);
+  return { port, child, readyMs: Date.now() - t0 };
+}
+
+async function startBaseline(mode: 'bare' | 'hmac', bodyFile: string): Promise<{ port: number; child: ChildProcess }> {
+  const port = await freePort();
+  const child = fork(resolve(__dirname, 'baseline-server.js'), [mode, String(port), bodyFile], { stdio: 'ignore' });
+  await new Promise((r) => child.once('message', r));
+  return { port, child };
+}
+
+const rssMb = (pid: number) => {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+};
+
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+export function load(port: number, request: { method: string; path: string; headers: Record<string, string>; body: string }, seconds = SECONDS, connections = CONNECTIONS): Promise<LoadResult> {
+  return new Promise((res, rej) => {
+    autocannon(
+      { url: `http://127.0.0.1:${port}`, connections, duration: seconds, pipelining: 1, requests: [request] },
+      (err: Error | null, r: any) => (err ? rej(err) : res({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx })),
+    );
+  });
+}
+
+async function signedCatalogueRead(): Promise<{ method: string; path: string; headers: Record<string, string>; body: string }> {
+  const captured = await captureSdkRequest((port) => cnClient('gaap', { port }).DescribeAccessRegions({}));
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(captured.headers)) if (typeof v === 'string' && k !== 'content-length' && k !== 'connection') headers[k] = v;
+  return { method: captured.method, path: captured.url, headers, body: captured.body.toString() };
+}
+
+async function main() {
+  const lines: string[] = [];
+  const log = (s: string) => {
+    console.log(s);
+    lines.push(s);
+  };
+  const request = await signedCatalogueRead();
+
+  // Start-up and idle memory: median of 5 cold starts.
+  const starts: number[] = [];
+  let idleRss = 0;
+  for (let i = 0; i < 5; i++) {
+    const t = await startTclocalProcess();
+    starts.push(t.readyMs);
+    await new Promise((r) => setTimeout(r, 300));
+    idleRss = Math.max(idleRss, rssMb(t.child.pid!));
+    t.child.kill('SIGKILL');
+  }
+  starts.sort((a, b) => a - b);
+
+  // The baselines answer the very bytes tclocal answers.
+  const bodyFile = join(tmpdir(), `tclocal-bench-body-${process.pid}.json`);
+  {
+    const t = await startTclocalProcess();
+    const res = await fetch(`http://127.0.0.1:${t.port}${request.path}`, { method: request.method, headers: request.headers, body: request.body });
+    writeFileSync(bodyFile, Buffer.from(await res.arrayBuffer()));
+    t.child.kill('SIGKILL');
+  }
+
+  const results: Record<string, LoadResult> = {};
+  for (const name of ['bare', 'hmac', 'tclocal'] as const) {
+    const server = name === 'tclocal' ? await startTclocalProcess() : await startBaseline(name, bodyFile);
+    await load(server.port, request, 2); // warm-up
+    results[name] = await load(server.port, request);
+    server.child.kill('SIGKILL');
+    const r = results[name];
+    console.log(`${name}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, errors ${r.errors}, non-2xx ${r.non2xx}`);
+  }
+
+  let scale: ScaleResult[] = [];
+  if (!args.includes('--no-scale')) scale = await scaleBenchmark(results.hmac.rps, log);
+
+  const t = results.tclocal;
+  const report = [
+    '# Benchmarks',
+    '',
+    'Measured by `npm run bench` (bench/run.ts); numbers vary with the machine, the ratios are what to compare.',
+    `Last run: ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version};`,
+    `${CONNECTIONS} connections, ${SECONDS} s per server, load generator (autocannon) on the same machine.`,
+    '',
+    '## Signed catalogue read (DescribeAccessRegions, TC3-HMAC-SHA256, one SDK-signed request replayed)',
+    '',
+    'The two reference servers answer the same bytes as tclocal (its response to this request), so the columns differ only in the work done.',
+    '',
+    '| Server | req/s | p50 ms | p99 ms | vs bare | vs HMAC chain |',
+    '|---|---|---|---|---|---|',
+    ...(['bare', 'hmac', 'tclocal'] as const).map((n) => {
+      const r = results[n];
+      return `| ${n === 'bare' ? 'bare Node server, fixed JSON' : n === 'hmac' ? 'Node server computing the TC3 HMAC chain' : 'tclocal'} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${(r.rps / results.bare.rps).toFixed(2)}× | ${(r.rps / results.hmac.rps).toFixed(2)}× |`;
+    }),
+    '',
+    `Target: tclocal ≥ 0.5× the HMAC-chain server — **${(t.rps / results.hmac.rps).toFixed(2)}×** (${t.rps / results.hmac.rps >= 0.5 ? 'met' : 'NOT met'}). Errors/non-2xx during the tclocal run: ${t.errors}/${t.non2xx}.`,
+    '',
+    '## Start-up and memory',
+    '',
+    '| Measure | Value | Target |',
+    '|---|---|---|',
+    `| start to ready (process spawn → /_tclocal/health 200), median of 5 | ${starts[2]} ms | ≤ 500 ms |`,
+    `| idle RSS after start | ${idleRss.toFixed(1)} MB | ≤ 80 MB |`,
+    '',
+    ...(scale.length ? ['## GAAP at scale', '', ...scaleReport(scale), ''] : []),
+  ];
+  if (!args.includes('--no-write')) writeFileSync(resolve(ROOT, 'BENCHMARKS.md'), report.join('\n'));
+  console.log(report.join('\n'));
+  process.exit(0);
+}
+
+function scaleReport(scale: ScaleResult[]): string[] {
+  return scale.map((s) => `- ${s.label}: ${s.value}${s.target ? ` (target ${s.target})` : ''}`);
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
