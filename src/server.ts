@@ -12,6 +12,7 @@ import { RateLimiter } from './gateway/ratelimit';
 import { coverageReport } from './services/coverage';
 import { extraProtocols, serviceModules } from './services';
 import type { TransitionHandler } from './services/types';
+import { commonErrors } from './spec';
 import { RequestValidator } from './spec/validator';
 import { SqliteStore } from './store/sqlite';
 import type { Store } from './store/types';
@@ -31,7 +32,12 @@ export function openStore(config: Pick<Config, 'dataDir' | 'inMemory'>): Store {
 }
 
 /** Composes the emulator from its parts and starts serving. */
-export async function startServer(config: Config, log: Logger = pino({ level: config.logLevel })): Promise<RunningServer> {
+/** Settings for the test harness only, not for users. */
+export interface DevelopmentOptions {
+  strictErrorCodes?: boolean;
+}
+
+export async function startServer(config: Config, log: Logger = pino({ level: config.logLevel }), dev: DevelopmentOptions = {}): Promise<RunningServer> {
   const store = openStore(config);
   const modules = serviceModules();
   const services = new Map(modules.map((m) => [m.spec.service, m]));
@@ -55,7 +61,8 @@ export async function startServer(config: Config, log: Logger = pino({ level: co
     store,
     transitions,
     log,
-    settings: config,
+    settings: { ...config, strictErrorCodes: dev.strictErrorCodes },
+    commonErrors: new Set(Object.keys(commonErrors)),
   });
   const admin = adminHandler({
     version: VERSION,

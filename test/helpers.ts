@@ -21,7 +21,8 @@ export async function startTclocal(overrides: Partial<Config> = {}): Promise<Run
     transitionMs: 0,
     ...overrides,
   });
-  return startServer(config, pino({ level: config.logLevel }));
+  // Every business error a handler answers must be one its action documents.
+  return startServer(config, pino({ level: config.logLevel }), { strictErrorCodes: true });
 }
 
 export interface ClientOptions {

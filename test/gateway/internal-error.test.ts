@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
 import { DEFAULT_ACCOUNT } from '../../src/config';
+import { ApiError } from '../../src/core/errors';
 import { TransitionEngine } from '../../src/core/transitions';
 import { Accounts } from '../../src/gateway/accounts';
 import { Api3Gateway } from '../../src/gateway/api3/pipeline';
@@ -24,6 +25,7 @@ const spec: ServiceSpec = {
   structs: {},
   actions: {
     Explode: { name: 'Explode', rateLimit: 20, input: { Name: { type: 'String', required: true } }, output: {}, errors: [] },
+    Refuse: { name: 'Refuse', rateLimit: 20, input: { Code: { type: 'String', required: true } }, output: {}, errors: ['FailedOperation.Documented'] },
   },
 };
 
@@ -57,6 +59,37 @@ describe('handler failures', () => {
     assert.equal(body.Response.RequestId, out.requestId);
     const left = await store.transaction(DEFAULT_ACCOUNT.uin, (tx) => tx.get('demo.thing', 'x'));
     assert.equal(left, undefined);
+    store.close();
+  });
+
+  it('in strict error-code mode, only documented and common codes pass through', async () => {
+    const store = new SqliteStore({ inMemory: true });
+    const module: ServiceModule = {
+      spec,
+      handlers: { Refuse: async (input: { Code: string }) => { throw new ApiError(input.Code, 'no'); } },
+    };
+    const log = pino({ level: 'silent' });
+    const make = (strictErrorCodes: boolean) => new Api3Gateway({
+      accounts: new Accounts([DEFAULT_ACCOUNT], true),
+      router: new Router([spec]),
+      validator: new RequestValidator([spec]),
+      limiter: new RateLimiter(),
+      services: new Map([['demo', module]]),
+      store,
+      transitions: new TransitionEngine(store, new Map(), { mode: 'manual' }, log),
+      log,
+      settings: { auth: 'lenient', rateLimits: false, transitionMs: 0, transitions: 'auto', strictErrorCodes },
+      commonErrors: new Set(['ResourceNotFound']),
+    });
+    const call = async (gw: Api3Gateway, code: string) => {
+      const out = await gw.handle('POST', '/', { host: 'demo.tencentcloudapi.com', 'content-type': 'application/json', 'x-tc-action': 'Refuse', 'x-tc-version': '2020-01-01' }, Buffer.from(JSON.stringify({ Code: code })));
+      return JSON.parse(out.body).Response.Error.Code;
+    };
+    const strict = make(true);
+    assert.equal(await call(strict, 'FailedOperation.Documented'), 'FailedOperation.Documented');
+    assert.equal(await call(strict, 'ResourceNotFound'), 'ResourceNotFound');
+    assert.equal(await call(strict, 'FailedOperation.Invented'), 'InternalError');
+    assert.equal(await call(make(false), 'FailedOperation.Invented'), 'FailedOperation.Invented');
     store.close();
   });
 });

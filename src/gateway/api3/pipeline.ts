@@ -17,12 +17,20 @@ const MAX_SKEW_SECONDS = 300;
 
 export interface Api3Settings {
   auth: 'lenient' | 'strict';
+  /**
+   * Development check: a handler answering a code that neither its action's
+   * documented list nor the common list has becomes an InternalError, so a
+   * test that meets it fails. The test harness turns it on.
+   */
+  strictErrorCodes?: boolean;
   rateLimits: boolean;
   transitionMs: number;
   transitions: 'auto' | 'manual';
 }
 
 export interface Api3Deps {
+  /** Common error codes, valid for every action. */
+  commonErrors?: ReadonlySet<string>;
   accounts: Accounts;
   router: Router;
   validator: RequestValidator;
@@ -73,8 +81,15 @@ export class Api3Gateway {
       const service = this.d.services.get(spec.service)!;
       const handler = service.handlers[action];
       if (!handler) throw new ApiError('UnsupportedOperation', `The action ${action} is not implemented by tclocal yet.`);
-      const result = await this.run(service, handler, params, account, req, requestId, action);
-      outcome.body = successBody(result ?? {}, requestId);
+      try {
+        const result = await this.run(service, handler, params, account, req, requestId, action);
+        outcome.body = successBody(result ?? {}, requestId);
+      } catch (err) {
+        if (err instanceof ApiError && this.d.settings.strictErrorCodes && !actionSpec.errors.includes(err.code) && !this.d.commonErrors?.has(err.code)) {
+          throw new Error(`${spec.service}.${action} answered ${err.code}, which its documentation does not list (${err.message})`);
+        }
+        throw err;
+      }
     } catch (err) {
       let code = 'InternalError';
       let message = 'An internal error occurred; see the tclocal log for this RequestId.';
@@ -83,6 +98,7 @@ export class Api3Gateway {
         message = err.message;
       } else {
         this.d.log.error({ err, requestId, service: outcome.service, action: outcome.action }, 'handler failed');
+        if (this.d.settings.strictErrorCodes) message = `${message} ${(err as Error).message}`;
       }
       outcome.errorCode = code;
       outcome.body = errorBody(code, message, requestId);
