@@ -11,6 +11,7 @@ import { createHttpServer, type ExtraProtocol } from './gateway/http';
 import { RateLimiter } from './gateway/ratelimit';
 import { coverageReport } from './services/coverage';
 import { extraProtocols, serviceModules } from './services';
+import { ciTransitions } from './services/ci';
 import type { TransitionHandler } from './services/types';
 import { commonErrors } from './spec';
 import { RequestValidator } from './spec/validator';
@@ -47,6 +48,7 @@ export async function startServer(config: Config, log: Logger = pino({ level: co
   for (const m of modules) {
     for (const [type, fn] of Object.entries(m.transitions ?? {})) transitionHandlers.set(`${m.spec.service}:${type}`, fn);
   }
+  for (const [type, fn] of Object.entries(ciTransitions())) transitionHandlers.set(`ci:${type}`, fn);
   const transitions = new TransitionEngine(store, transitionHandlers, { mode: config.transitions }, log);
   const accounts = new Accounts(config.accounts, config.auth === 'lenient');
   const specs = modules.map((m) => m.spec);
