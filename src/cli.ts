@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { ConfigError, loadConfig, OPTIONS, parseFlags } from './config';
 import { coverageMarkdown, coverageReport } from './services/coverage';
 import { serviceModules } from './services';
+import { ciOperations } from './services/ci';
 import { openStore, startServer, VERSION } from './server';
 
 const COMMANDS = `Usage: tclocal <command> [options]
@@ -93,7 +94,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'coverage': {
       const write = take(argv, '--write', true);
-      const md = coverageMarkdown(coverageReport(serviceModules()));
+      const md = coverageMarkdown(coverageReport(serviceModules()), [ciOperations()]);
       if (write) writeFileSync('COVERAGE.md', md);
       else process.stdout.write(md);
       return;

@@ -38,7 +38,7 @@ export function coverageMarkdown(report: CoverageReport, extra: Array<{ service:
   }
   for (const e of extra) {
     lines.push(`## ${e.service}: ${e.operations.length} operations`, '', '| Operation | Implemented |', '|---|---|');
-    for (const op of e.operations) lines.push(`| ${op} | yes |`);
+    for (const op of e.operations) lines.push(`| ${op.replace(/</g, '&lt;')} | yes |`);
     lines.push('');
   }
   return lines.join('\n');

@@ -1,5 +1,5 @@
 import type { ExtraProtocol } from '../../gateway/http';
-import { createCosProtocol } from '../../gateway/cos/protocol';
+import { createCosProtocol, type CosCall, type CosResult } from '../../gateway/cos/protocol';
 import type { ProtocolDeps } from '../index';
 import type { TransitionHandler } from '../types';
 import { CallbackSender } from './callbacks';
@@ -7,6 +7,21 @@ import { LiveAuditing, START_AUDITING, startAuditing } from './jobs';
 
 /** Documented request rate of cancel_auditing, per account. */
 export const CANCEL_RATE_LIMIT = 20;
+
+/** The operations of the live-moderation API, with the paths that select them. */
+const ROUTES: Array<{ method: string; path: RegExp; pattern: string; action: string; rateLimit?: number; run: (jobs: LiveAuditing, c: CosCall) => Promise<CosResult> }> = [
+  { method: 'POST', path: /^\/video\/auditing\/?$/, pattern: '/video/auditing', action: 'PostLiveAuditing', run: (jobs, c) => jobs.submit(c) },
+  { method: 'GET', path: /^\/video\/auditing\/([^/]+)\/?$/, pattern: '/video/auditing/<jobId>', action: 'GetLiveAuditing', run: (jobs, c) => jobs.query(c) },
+  {
+    method: 'POST', path: /^\/video\/cancel_auditing\/([^/]+)\/?$/, pattern: '/video/cancel_auditing/<jobId>', action: 'CancelLiveAuditing',
+    rateLimit: CANCEL_RATE_LIMIT, run: (jobs, c) => jobs.cancel(c),
+  },
+];
+
+/** For the coverage report. */
+export function ciOperations(): { service: string; operations: string[] } {
+  return { service: 'ci (COS-style XML)', operations: ROUTES.map((r) => `${r.action}: ${r.method} ${r.pattern}`) };
+}
 
 /** Cloud Infinite (COS-style XML API): live-stream moderation jobs. */
 export function ciProtocol(deps: ProtocolDeps): ExtraProtocol[] {
@@ -22,14 +37,7 @@ export function ciProtocol(deps: ProtocolDeps): ExtraProtocol[] {
       rateLimits: deps.config.rateLimits,
       log: deps.log,
       maxBody: 256 * 1024,
-      routes: [
-        { method: 'POST', path: /^\/video\/auditing\/?$/, action: 'PostLiveAuditing', handle: (c) => jobs.submit(c) },
-        { method: 'GET', path: /^\/video\/auditing\/([^/]+)\/?$/, action: 'GetLiveAuditing', handle: (c) => jobs.query(c) },
-        {
-          method: 'POST', path: /^\/video\/cancel_auditing\/([^/]+)\/?$/, action: 'CancelLiveAuditing',
-          rateLimit: CANCEL_RATE_LIMIT, handle: (c) => jobs.cancel(c),
-        },
-      ],
+      routes: ROUTES.map(({ method, path, action, rateLimit, run }) => ({ method, path, action, rateLimit, handle: (c: CosCall) => run(jobs, c) })),
     }),
   ];
 }

@@ -1,5 +1,228 @@
-import type { ActionHandler, TransitionHandler } from '../types';
+/**
+ * Global ("unified") domains and their DNS records (countries → proxies).
+ *
+ * Domain.Status: 0 open, 1 closed, 2 closing, 3 opening. A new domain is
+ * open; DisableGlobalDomain goes 0 → 2 → 1 and EnableGlobalDomain 1 → 3 → 0
+ * through a scheduled transition. A domain must be closed to be deleted
+ * (its DNS records go with it).
+ *
+ * GlobalDns.Status: 1 running, 2 creating, 3 modifying, 4 deleting. Records
+ * get an integer DnsRecordId that CreateGlobalDomainDns does not return.
+ */
+import { ApiError, invalidParameterValue } from '../../core/errors';
+import { resourceId } from '../../core/ids';
+import type { StoreTx } from '../../store/types';
+import type { ActionContext, ActionHandler, TransitionHandler } from '../types';
+import {
+  checkCountries,
+  checkCountryConflicts,
+  checkDefaultValue,
+  checkProjectId,
+  checkProxies,
+  checkTags,
+  DNS_STATUS,
+  dnsKey,
+  dnsNotFound,
+  dnsRecordsOf,
+  dnsView,
+  DOMAIN_STATUS,
+  domainView,
+  getDomain,
+  MAX_DOMAINS,
+  type DnsData,
+  type DomainData,
+  type TagPair,
+} from './globaldomain-model';
+import { KIND, unixSeconds } from './model';
 
-export const handlers: Record<string, ActionHandler> = {};
+interface Filter {
+  Name: string;
+  Values: string[];
+}
 
-export const transitions: Record<string, TransitionHandler> = {};
+/** Filter names of DescribeGlobalDomains (the document names none; these are Domain fields). */
+const FILTER_FIELDS: Record<string, keyof DomainData> = {
+  DomainId: 'DomainId',
+  FullDomain: 'FullDomain',
+  Alias: 'Alias',
+  DefaultValue: 'DefaultValue',
+  Type: 'Type',
+  Status: 'Status',
+  BanStatus: 'BanStatus',
+};
+
+async function setDomainStatus(ctx: ActionContext, id: string, from: number, target: number, via: number): Promise<void> {
+  const rec = await getDomain(ctx.tx, id);
+  const s = rec.data.Status;
+  // Already there, or on the way: nothing to do.
+  if (s === target || s === via) return;
+  if (s !== from) {
+    const what = target === DOMAIN_STATUS.open ? 'enabled' : 'disabled';
+    throw new ApiError('FailedOperation', `The global domain \`${id}\` cannot be ${what} while its status is ${s}.`);
+  }
+  await ctx.tx.put({ ...rec, status: String(via), data: { ...rec.data, Status: via, UpdateTime: unixSeconds(ctx.now) } });
+  await ctx.later('globalDomainStatus', { domainId: id, from: via, to: target });
+}
+
+async function getDns(tx: StoreTx, id: number) {
+  const rec = await tx.get<DnsData>(KIND.dnsRecord, dnsKey(id));
+  if (!rec) throw dnsNotFound(id);
+  return rec;
+}
+
+function requireDnsRunning(rec: { data: DnsData }, doing: string): void {
+  if (rec.data.Status !== DNS_STATUS.running) {
+    throw new ApiError('FailedOperation', `The DNS record \`${rec.data.DnsRecordId}\` cannot be ${doing} while its status is ${rec.data.Status}.`);
+  }
+}
+
+export const handlers: Record<string, ActionHandler> = {
+  CreateGlobalDomain: async (input: { ProjectId: number; DefaultValue: string; Alias?: string; TagSet?: TagPair[] }, ctx) => {
+    const projectId = checkProjectId(input.ProjectId);
+    const { value, type } = checkDefaultValue(input.DefaultValue);
+    const tags = checkTags(input.TagSet);
+    const { total } = await ctx.tx.list(KIND.globalDomain, { limit: 0 });
+    if (total >= MAX_DOMAINS) throw new ApiError('LimitExceeded.Domain', `The account already has ${total} global domains; at most ${MAX_DOMAINS} are allowed.`);
+    const id = resourceId('dm');
+    const now = unixSeconds(ctx.now);
+    const data: DomainData = {
+      DomainId: id,
+      FullDomain: `${resourceId('gd')}.gaapqcloud.com.cn`,
+      Alias: input.Alias ?? '',
+      Type: type,
+      Status: DOMAIN_STATUS.open,
+      ProjectId: projectId,
+      DefaultValue: value,
+      CreateTime: now,
+      UpdateTime: now,
+      TagSet: tags,
+      BanStatus: 'RECOVER',
+    };
+    await ctx.tx.put({ kind: KIND.globalDomain, id, parent: null, status: String(data.Status), createdAt: ctx.now, data });
+    return { DomainId: id };
+  },
+
+  DescribeGlobalDomains: async (input: { ProjectId: number; Offset: number; Limit: number; Filters?: Filter[]; TagSet?: TagPair[] }, ctx) => {
+    if (input.Offset < 0) throw invalidParameterValue('Offset', 'must not be negative');
+    if (input.Limit < 0) throw invalidParameterValue('Limit', 'must not be negative');
+    const tags = input.TagSet ?? [];
+    if (tags.length > 5) throw invalidParameterValue('TagSet', `at most 5 tags are allowed, got ${tags.length}`);
+    for (const t of tags) if (!t.TagKey) throw new ApiError('InvalidParameterValue.InvalidTags', 'The value of parameter `TagSet.TagKey` is not valid: a tag key may not be empty.');
+    const filters = input.Filters ?? [];
+    for (const f of filters) {
+      if (!(f.Name in FILTER_FIELDS)) throw invalidParameterValue('Filters.Name', `\`${f.Name}\` is not one of ${Object.keys(FILTER_FIELDS).join(', ')}`);
+    }
+    const { items } = await ctx.tx.list<DomainData>(KIND.globalDomain, { descending: true });
+    const matched = items.filter((r) => {
+      const d = r.data;
+      if (input.ProjectId !== -1 && d.ProjectId !== input.ProjectId) return false;
+      for (const f of filters) {
+        const v = String(d[FILTER_FIELDS[f.Name]]);
+        if (!f.Values.some((x) => x.trim() === v)) return false;
+      }
+      if (tags.length > 0 && !tags.some((t) => d.TagSet.some((x) => x.TagKey === t.TagKey && x.TagValue === t.TagValue))) return false;
+      return true;
+    });
+    const page = matched.slice(input.Offset, input.Offset + input.Limit);
+    const domains = [];
+    for (const r of page) domains.push(await domainView(ctx.tx, r));
+    return { Domains: domains, TotalCount: matched.length };
+  },
+
+  ModifyGlobalDomainAttribute: async (input: { DomainId: string; ProjectId: number; Alias?: string; DefaultValue?: string }, ctx) => {
+    const rec = await getDomain(ctx.tx, input.DomainId);
+    const projectId = checkProjectId(input.ProjectId);
+    const data = { ...rec.data, ProjectId: projectId, UpdateTime: unixSeconds(ctx.now) };
+    if (input.Alias !== undefined) data.Alias = input.Alias;
+    if (input.DefaultValue !== undefined) {
+      const { value, type } = checkDefaultValue(input.DefaultValue);
+      data.DefaultValue = value;
+      data.Type = type;
+    }
+    await ctx.tx.put({ ...rec, data });
+    return {};
+  },
+
+  EnableGlobalDomain: async (input: { DomainId: string }, ctx) => {
+    await setDomainStatus(ctx, input.DomainId, DOMAIN_STATUS.closed, DOMAIN_STATUS.open, DOMAIN_STATUS.opening);
+    return {};
+  },
+
+  DisableGlobalDomain: async (input: { DomainId: string }, ctx) => {
+    await setDomainStatus(ctx, input.DomainId, DOMAIN_STATUS.open, DOMAIN_STATUS.closed, DOMAIN_STATUS.closing);
+    return {};
+  },
+
+  DeleteGlobalDomain: async (input: { DomainId: string }, ctx) => {
+    const rec = await getDomain(ctx.tx, input.DomainId);
+    if (rec.data.Status !== DOMAIN_STATUS.closed) {
+      throw new ApiError('FailedOperation', `The global domain \`${input.DomainId}\` must be disabled (status 1) before it is deleted; its status is ${rec.data.Status}.`);
+    }
+    for (const r of await dnsRecordsOf(ctx.tx, input.DomainId)) await ctx.tx.delete(KIND.dnsRecord, r.id);
+    await ctx.tx.delete(KIND.globalDomain, input.DomainId);
+    return {};
+  },
+
+  CreateGlobalDomainDns: async (input: { DomainId: string; ProxyIdList: string[]; NationCountryInnerCodes: string[] }, ctx) => {
+    await getDomain(ctx.tx, input.DomainId);
+    const proxies = await checkProxies(ctx.tx, input.ProxyIdList);
+    const countries = checkCountries(input.NationCountryInnerCodes);
+    checkCountryConflicts(countries, await dnsRecordsOf(ctx.tx, input.DomainId));
+    const id = await ctx.tx.nextSequence(KIND.dnsRecord);
+    const data: DnsData = { DnsRecordId: id, DomainId: input.DomainId, NationCountryInnerCodes: countries, ProxyIdList: proxies, Status: DNS_STATUS.creating };
+    await ctx.tx.put({ kind: KIND.dnsRecord, id: dnsKey(id), parent: input.DomainId, status: String(data.Status), createdAt: ctx.now, data });
+    await ctx.later('globalDnsStatus', { dnsRecordId: id, from: DNS_STATUS.creating });
+    return {};
+  },
+
+  DescribeGlobalDomainDns: async (input: { DomainId: string }, ctx) => {
+    await getDomain(ctx.tx, input.DomainId);
+    const list = [];
+    for (const r of await dnsRecordsOf(ctx.tx, input.DomainId)) list.push(await dnsView(ctx.tx, r, ctx.language));
+    return { GlobalDnsList: list };
+  },
+
+  ModifyGlobalDomainDns: async (input: { DnsRecordId: number; DomainId: string; NationCountryInnerCodes: string[]; ProxyIdList: string[] }, ctx) => {
+    await getDomain(ctx.tx, input.DomainId);
+    const rec = await getDns(ctx.tx, input.DnsRecordId);
+    if (rec.data.DomainId !== input.DomainId) {
+      throw new ApiError('FailedOperation', `The DNS record \`${input.DnsRecordId}\` does not belong to the global domain \`${input.DomainId}\`.`);
+    }
+    requireDnsRunning(rec, 'modified');
+    const proxies = await checkProxies(ctx.tx, input.ProxyIdList);
+    const countries = checkCountries(input.NationCountryInnerCodes);
+    checkCountryConflicts(countries, (await dnsRecordsOf(ctx.tx, input.DomainId)).filter((r) => r.id !== rec.id));
+    const data: DnsData = { ...rec.data, NationCountryInnerCodes: countries, ProxyIdList: proxies, Status: DNS_STATUS.modifying };
+    await ctx.tx.put({ ...rec, status: String(data.Status), data });
+    await ctx.later('globalDnsStatus', { dnsRecordId: input.DnsRecordId, from: DNS_STATUS.modifying });
+    return {};
+  },
+
+  DeleteGlobalDomainDns: async (input: { DnsRecordId: number }, ctx) => {
+    const rec = await getDns(ctx.tx, input.DnsRecordId);
+    requireDnsRunning(rec, 'deleted');
+    await ctx.tx.put({ ...rec, status: String(DNS_STATUS.deleting), data: { ...rec.data, Status: DNS_STATUS.deleting } });
+    await ctx.later('globalDnsStatus', { dnsRecordId: input.DnsRecordId, from: DNS_STATUS.deleting });
+    return {};
+  },
+};
+
+export const transitions: Record<string, TransitionHandler> = {
+  /** Closing → closed, opening → open; skipped when something else changed the status meanwhile. */
+  globalDomainStatus: async (p: { domainId: string; from: number; to: number }, tx, now) => {
+    const rec = await tx.get<DomainData>(KIND.globalDomain, p.domainId);
+    if (!rec || rec.data.Status !== p.from) return;
+    await tx.put({ ...rec, status: String(p.to), data: { ...rec.data, Status: p.to, UpdateTime: unixSeconds(now) } });
+  },
+
+  /** Creating / modifying → running; deleting → gone. */
+  globalDnsStatus: async (p: { dnsRecordId: number; from: number }, tx) => {
+    const rec = await tx.get<DnsData>(KIND.dnsRecord, dnsKey(p.dnsRecordId));
+    if (!rec || rec.data.Status !== p.from) return;
+    if (p.from === DNS_STATUS.deleting) {
+      await tx.delete(KIND.dnsRecord, rec.id);
+      return;
+    }
+    await tx.put({ ...rec, status: String(DNS_STATUS.running), data: { ...rec.data, Status: DNS_STATUS.running } });
+  },
+};

@@ -86,6 +86,9 @@ export const BANDWIDTH_PRICE_BANDS: ReadonlyArray<{ range: [number, number]; pri
   { range: [2000, -1], price: 50 },
 ];
 
+/** FeatureBitmap bit 5 (from the right, 1-based): premium BGP, sold as the `cn2` network type. */
+export const FEATURE_PREMIUM_BGP = 1 << 4;
+
 /** RegionDetail as the Describe*Regions actions return it. */
 export function regionDetail(x: Region): Record<string, unknown> {
   return {
@@ -95,6 +98,6 @@ export function regionDetail(x: Region): Record<string, unknown> {
     RegionAreaName: x.RegionAreaName,
     IDCType: x.IDCType,
     FeatureBitmap: x.FeatureBitmap,
-    SupportFeature: { NetworkType: x.mainland || x.FeatureBitmap >= 128 ? ['normal', 'cn2'] : ['normal'] },
+    SupportFeature: { NetworkType: x.FeatureBitmap & FEATURE_PREMIUM_BGP ? ['normal', 'cn2'] : ['normal'] },
   };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { BANDWIDTH_LIST, BANDWIDTH_PRICE_BANDS, CONCURRENT_LIST, REGIONS } from '../../../src/services/gaap/regions';
-import { ACCOUNT_A, cnClient, errorCode, startTclocal } from '../../helpers';
+import { ACCOUNT_A, cnClient, errorCode, intlClient, startTclocal } from '../../helpers';
 import { assertResponseShape } from '../../support/response-shape';
 
 type Server = Awaited<ReturnType<typeof startTclocal>>;
@@ -171,7 +171,7 @@ describe('gaap catalogue', () => {
     assert.equal(await errorCode(c.InquiryPriceCreateProxy({ Concurrent: 2, RealServerRegion: 'Beijing', AccessRegion: 'Hongkong' })), 'MissingParameter');
   });
 
-  it('DescribeBlackHeader lists the forbidden headers, in TC3 and v1 form', async () => {
+  it('DescribeBlackHeader lists the forbidden headers, in TC3, v1 form and the intl SDK', async () => {
     const r = await c.DescribeBlackHeader({});
     assertResponseShape('gaap', 'DescribeBlackHeader', r);
     assert.ok(r.BlackHeaders.includes('X-Forward-For'));
@@ -179,5 +179,10 @@ describe('gaap catalogue', () => {
     const v1 = await cnClient('gaap', server, { account: ACCOUNT_A, signMethod: 'HmacSHA256', reqMethod: 'GET' }).DescribeBlackHeader({});
     assertResponseShape('gaap', 'DescribeBlackHeader', v1);
     assert.deepEqual(v1.BlackHeaders, r.BlackHeaders);
+    const intl = await intlClient('gaap', server, { account: ACCOUNT_A }).DescribeBlackHeader({});
+    assert.deepEqual(intl.BlackHeaders, r.BlackHeaders);
+    const price = await intlClient('gaap', server).InquiryPriceCreateProxy({ AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 20, Concurrent: 5 });
+    assertResponseShape('gaap', 'InquiryPriceCreateProxy', price);
+    assert.equal(price.ProxyDailyPrice, 201.6);
   });
 });

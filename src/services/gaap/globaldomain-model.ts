@@ -1,0 +1,174 @@
+/**
+ * Global ("unified") domains and their DNS records: stored shapes, checks
+ * and the views the Describe actions return.
+ *
+ * A domain record's data is the documented `Domain` structure except
+ * ProxyCount, which is counted from the live DNS records on every read.
+ * A DNS record keeps its inputs (countries, proxies) and is rendered as
+ * `GlobalDns` on read: country names follow the caller's language and the
+ * access points follow the proxies' current addresses.
+ */
+import { isIP } from 'node:net';
+import { ApiError, invalidParameterValue } from '../../core/errors';
+import type { ResourceRecord, StoreTx } from '../../store/types';
+import type { Language } from '../types';
+import { countryAreaMap, isCountryCode } from './catalogue-countries';
+import { KIND } from './model';
+import { findRegion } from './regions';
+
+/** Domain.Status */
+export const DOMAIN_STATUS = { open: 0, closed: 1, closing: 2, opening: 3 } as const;
+/** GlobalDns.Status */
+export const DNS_STATUS = { running: 1, creating: 2, modifying: 3, deleting: 4 } as const;
+
+/** Global domains per account (LimitExceeded.Domain); the document gives no number. */
+export const MAX_DOMAINS = 100;
+/** Tags per resource (LimitExceeded.TagQuota), as for other Tencent Cloud resources. */
+export const MAX_TAGS = 50;
+
+export interface TagPair {
+  TagKey: string;
+  TagValue: string;
+}
+
+export interface DomainData {
+  DomainId: string;
+  FullDomain: string;
+  Alias: string;
+  Type: string;
+  Status: number;
+  ProjectId: number;
+  DefaultValue: string;
+  CreateTime: number;
+  UpdateTime: number | null;
+  TagSet: TagPair[];
+  BanStatus: string;
+}
+
+export interface DnsData {
+  DnsRecordId: number;
+  DomainId: string;
+  NationCountryInnerCodes: string[];
+  ProxyIdList: string[];
+  Status: number;
+}
+
+export const dnsKey = (id: number): string => String(id);
+
+export const domainNotFound = (id: string) => new ApiError('FailedOperation', `The global domain \`${id}\` does not exist.`);
+export const dnsNotFound = (id: number) => new ApiError('FailedOperation', `The DNS record \`${id}\` does not exist.`);
+
+const DOMAIN_NAME_RE = /^(?=.{1,253}$)([a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}\.?$/;
+
+/** DefaultValue is an IP address (Type "IP") or a domain name (Type "CNAME"). */
+export function checkDefaultValue(v: string): { value: string; type: string } {
+  const value = v.trim();
+  if (isIP(value)) return { value, type: 'IP' };
+  if (DOMAIN_NAME_RE.test(value)) return { value, type: 'CNAME' };
+  throw invalidParameterValue('DefaultValue', `\`${v}\` is neither an IP address nor a domain name`);
+}
+
+export function checkProjectId(v: number): number {
+  if (v < 0) throw invalidParameterValue('ProjectId', `${v} is not a project ID`);
+  return v;
+}
+
+export function checkTags(tags: TagPair[] | undefined): TagPair[] {
+  const list = tags ?? [];
+  if (list.length > MAX_TAGS) throw new ApiError('LimitExceeded.TagQuota', `The parameter \`TagSet\` holds ${list.length} tags; at most ${MAX_TAGS} are allowed.`);
+  const seen = new Set<string>();
+  for (const t of list) {
+    if (!t.TagKey || t.TagKey.length > 127) throw invalidParameterValue('TagSet.TagKey', `\`${t.TagKey}\` is not 1 to 127 characters long`);
+    if (t.TagValue.length > 255) throw invalidParameterValue('TagSet.TagValue', `the value of tag \`${t.TagKey}\` is longer than 255 characters`);
+    if (seen.has(t.TagKey)) throw invalidParameterValue('TagSet', `the tag key \`${t.TagKey}\` appears twice`);
+    seen.add(t.TagKey);
+  }
+  return list.map((t) => ({ TagKey: t.TagKey, TagValue: t.TagValue }));
+}
+
+export async function getDomain(tx: StoreTx, id: string): Promise<ResourceRecord<DomainData>> {
+  const rec = await tx.get<DomainData>(KIND.globalDomain, id);
+  if (!rec) throw domainNotFound(id);
+  return rec;
+}
+
+export async function dnsRecordsOf(tx: StoreTx, domainId: string): Promise<ResourceRecord<DnsData>[]> {
+  const { items } = await tx.list<DnsData>(KIND.dnsRecord, { parent: domainId });
+  return items.sort((a, b) => a.data.DnsRecordId - b.data.DnsRecordId);
+}
+
+/** Countries: trimmed, deduplicated, known codes only. */
+export function checkCountries(codes: string[]): string[] {
+  const out = [...new Set(codes.map((c) => c.trim()))];
+  if (out.length === 0) throw invalidParameterValue('NationCountryInnerCodes', 'at least one country or area code is required');
+  for (const c of out) {
+    if (!isCountryCode(c)) throw invalidParameterValue('NationCountryInnerCodes', `\`${c}\` is not a code listed by DescribeCountryAreaMapping`);
+  }
+  return out;
+}
+
+/** Proxies: trimmed, deduplicated, existing in the account, not banned. */
+export async function checkProxies(tx: StoreTx, ids: string[]): Promise<string[]> {
+  const out = [...new Set(ids.map((c) => c.trim()))];
+  if (out.length === 0) throw invalidParameterValue('ProxyIdList', 'at least one proxy is required');
+  for (const id of out) {
+    const p = await tx.get(KIND.proxy, id);
+    if (!p) throw new ApiError('ResourceNotFound', `The proxy \`${id}\` in \`ProxyIdList\` does not exist.`);
+    const d = (p.data ?? {}) as Record<string, unknown>;
+    if (d.InBanBlacklist === 1 || d.BanStatus === 'BANNED') {
+      throw new ApiError('InvalidParameterValue.HitBanBlacklist', `The proxy \`${id}\` in \`ProxyIdList\` is banned and cannot be resolved to.`);
+    }
+  }
+  return out;
+}
+
+/** A country is resolved by at most one record of a domain. */
+export function checkCountryConflicts(codes: string[], others: ResourceRecord<DnsData>[]): void {
+  for (const o of others) {
+    const clash = codes.find((c) => o.data.NationCountryInnerCodes.includes(c));
+    if (clash) {
+      throw invalidParameterValue('NationCountryInnerCodes', `the code \`${clash}\` is already resolved by DNS record ${o.data.DnsRecordId} of this domain`);
+    }
+  }
+}
+
+/** Domain as DescribeGlobalDomains returns it. */
+export async function domainView(tx: StoreTx, rec: ResourceRecord<DomainData>): Promise<Record<string, unknown>> {
+  const proxies = new Set<string>();
+  for (const r of await dnsRecordsOf(tx, rec.id)) for (const p of r.data.ProxyIdList) proxies.add(p);
+  let count = 0;
+  for (const p of proxies) if (await tx.get(KIND.proxy, p)) count++;
+  const d = rec.data;
+  return {
+    DomainId: d.DomainId, FullDomain: d.FullDomain, Alias: d.Alias, Type: d.Type, Status: d.Status, ProjectId: d.ProjectId,
+    DefaultValue: d.DefaultValue, ProxyCount: count, CreateTime: d.CreateTime, UpdateTime: d.UpdateTime, TagSet: d.TagSet, BanStatus: d.BanStatus,
+  };
+}
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+/** GlobalDns as DescribeGlobalDomainDns returns it; proxies destroyed since are left out of AccessList. */
+export async function dnsView(tx: StoreTx, rec: ResourceRecord<DnsData>, language: Language): Promise<Record<string, unknown>> {
+  const access = [];
+  for (const id of rec.data.ProxyIdList) {
+    const p = await tx.get(KIND.proxy, id);
+    if (!p) continue;
+    const d = (p.data ?? {}) as Record<string, unknown>;
+    const region = findRegion(str(d.AccessRegion));
+    const vips = Array.isArray(d.IPList) ? (d.IPList as Array<Record<string, unknown>>) : [];
+    access.push({
+      RegionId: str(d.AccessRegion),
+      RegionName: region?.RegionName ?? str(d.AccessRegion),
+      ProxyId: id,
+      Vip: str(d.IP),
+      VipList: vips.map((v) => ({ IP: str(v.IP), Provider: str(v.Provider) || 'BGP', Bandwidth: typeof v.Bandwidth === 'number' ? v.Bandwidth : 0 })),
+      SourceRegionIdcType: region?.IDCType ?? 'dc',
+    });
+  }
+  return {
+    DnsRecordId: rec.data.DnsRecordId,
+    CountryAreaList: rec.data.NationCountryInnerCodes.map((c) => countryAreaMap(c, language)).filter((x) => x !== undefined),
+    AccessList: access,
+    Status: rec.data.Status,
+  };
+}
