@@ -1,0 +1,273 @@
+import { isIP } from 'node:net';
+import { ApiError, invalidParameterValue } from '../../core/errors';
+import type { ResourceRecord, StoreTx } from '../../store/types';
+import type { ActionContext } from '../types';
+import { getCertificate, type CertificateData } from './cert-store';
+import { certificateCovers } from './cert-pem';
+import { KIND } from './model';
+
+/**
+ * What the L7 actions (domains, rules, headers, error pages, authentication)
+ * share: reading HTTP/HTTPS listeners written by the listener actions, the
+ * records of domains and rules, and the checks on their state.
+ */
+
+/** Fields of a listener record the L7 actions read (written elsewhere; read defensively). */
+export interface ListenerData {
+  ListenerId?: string;
+  Protocol?: string;
+  ListenerStatus?: number;
+  ProxyId?: string | null;
+  GroupId?: string | null;
+  CertificateId?: string;
+  CertificateAlias?: string;
+  ForwardProtocol?: string;
+  AuthType?: number;
+  TLSSupportVersion?: string[];
+  TLSCiphers?: string;
+  [k: string]: unknown;
+}
+
+export interface HeaderParam {
+  HeaderName: string;
+  HeaderValue: string;
+}
+
+/** A domain under an HTTP/HTTPS listener; aliases are resolved when read. */
+export interface DomainData {
+  ListenerId: string;
+  Domain: string;
+  /** `default` = the listener's certificate. */
+  CertificateId: string;
+  /** Empty = the listener's client CA (`default`). */
+  PolyClientCertificateIds: string[];
+  BasicAuth: number;
+  BasicAuthConfId: string;
+  GaapAuth: number;
+  GaapCertificateId: string;
+  RealServerAuth: number;
+  RealServerCertificateId: string;
+  PolyRealServerCertificateIds: string[];
+  RealServerCertificateDomain: string;
+  DomainStatus: number;
+  BanStatus: string;
+  Http3Supported: number;
+  IsDefaultServer: boolean;
+  TLSCiphers: string;
+  TLSSupportVersion: string[];
+}
+
+export interface RuleCheckParams {
+  DelayLoop: number;
+  ConnectTimeout: number;
+  Path: string;
+  Method: string;
+  StatusCode: number[];
+  Domain?: string;
+  FailedCountInter?: number;
+  FailedThreshold?: number;
+  BlockInter?: number;
+}
+
+export interface BoundServer {
+  RealServerId: string;
+  RealServerIP: string;
+  RealServerWeight: number;
+  RealServerStatus: number;
+  RealServerPort: number;
+  DownIPList: string[];
+  RealServerFailoverRole: string;
+}
+
+export interface RuleData {
+  RuleId: string;
+  ListenerId: string;
+  Domain: string;
+  /** Lower-case domain, to find a domain's rules. */
+  DomainKey: string;
+  Path: string;
+  RealServerType: string;
+  Scheduler: string;
+  HealthCheck: number;
+  RuleStatus: number;
+  CheckParams: RuleCheckParams;
+  RealServerSet: BoundServer[];
+  BindStatus: number;
+  ForwardHost: string;
+  ServerNameIndicationSwitch: string;
+  ServerNameIndication: string;
+  ForcedRedirect: string;
+  /** Not in the API's RuleInfo: kept for forwarding, not returned. */
+  ForwardProtocol: string;
+  Headers: HeaderParam[];
+}
+
+/** DomainStatus (0 running, 1 changing, 2 deleting) and RuleStatus (0 running, 1 creating, 2 deleting, 3 binding, 4 changing). */
+export const DOMAIN_RUNNING = 0;
+export const DOMAIN_CHANGING = 1;
+export const DOMAIN_DELETING = 2;
+export const RULE_RUNNING = 0;
+export const RULE_CREATING = 1;
+export const RULE_DELETING = 2;
+export const RULE_BINDING = 3;
+export const RULE_CHANGING = 4;
+
+export const DEFAULT_CERT_ALIAS = '默认证书';
+export const MAX_DOMAINS_PER_LISTENER = 100;
+
+export const domainKey = (listenerId: string, domain: string): string => `${listenerId}|${domain.toLowerCase()}`;
+
+const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
+
+/** A host name, optionally with a leading `*.` wildcard label. */
+export function checkDomainName(name: string, param: string): void {
+  const host = name.startsWith('*.') ? name.slice(2) : name;
+  const ok = name.length <= 253 && host.includes('.') && host.split('.').every((l) => HOST_LABEL.test(l));
+  if (!ok && isIP(name) === 0) throw invalidParameterValue(param, `\`${name}\` is not a domain name`);
+}
+
+export function listenerStatusOf(rec: ResourceRecord<ListenerData>): number {
+  if (typeof rec.data.ListenerStatus === 'number') return rec.data.ListenerStatus;
+  const n = Number(rec.status);
+  return rec.status === null || Number.isNaN(n) ? 0 : n;
+}
+
+export const listenerNotFound = (id: string) => new ApiError('ResourceNotFound', `The listener \`${id}\` does not exist.`);
+
+/** An existing HTTP or HTTPS listener of this account. */
+export async function getL7Listener(
+  ctx: ActionContext,
+  listenerId: string,
+  wrongProtocolCode = 'InvalidParameterValue',
+): Promise<ResourceRecord<ListenerData>> {
+  const rec = await ctx.tx.get<ListenerData>(KIND.listener, listenerId);
+  if (!rec) throw listenerNotFound(listenerId);
+  const protocol = String(rec.data.Protocol ?? '').toUpperCase();
+  if (protocol !== 'HTTP' && protocol !== 'HTTPS') {
+    throw new ApiError(wrongProtocolCode, `The listener \`${listenerId}\` is a ${protocol || 'non-L7'} listener: only HTTP and HTTPS listeners have domains and rules.`);
+  }
+  return rec;
+}
+
+export const isHttps = (l: ResourceRecord<ListenerData>): boolean => String(l.data.Protocol ?? '').toUpperCase() === 'HTTPS';
+
+export interface GuardCodes {
+  /** Listener not idle. Default FailedOperation.ListenerHasTask. */
+  busy?: string;
+  /** Proxy not RUNNING. */
+  proxy?: string;
+  /** Group not running; defaults to `proxy`. */
+  group?: string;
+  /** Proxy is not a 3.0 proxy (domain-level certificates and authentication). */
+  version?: string;
+}
+
+/** Checks that the listener is idle and that its proxy (or group) is running. */
+export async function guardListener(ctx: ActionContext, l: ResourceRecord<ListenerData>, codes: GuardCodes): Promise<void> {
+  const id = l.id;
+  if (listenerStatusOf(l) !== 0) {
+    throw new ApiError(codes.busy ?? 'FailedOperation.ListenerHasTask', `The listener \`${id}\` has an operation in progress; retry when it is running.`);
+  }
+  const proxyId = (typeof l.data.ProxyId === 'string' && l.data.ProxyId) || (l.data.GroupId ? undefined : l.parent ?? undefined);
+  if (proxyId) {
+    const proxy = await ctx.tx.get<Record<string, unknown>>(KIND.proxy, proxyId);
+    if (proxy) {
+      const status = proxy.status ?? (typeof proxy.data.Status === 'string' ? proxy.data.Status : null);
+      if (codes.proxy && status !== null && status !== 'RUNNING') {
+        throw new ApiError(codes.proxy, `The proxy \`${proxyId}\` is ${status}, not RUNNING.`);
+      }
+      const version = proxy.data.Version;
+      if (codes.version && typeof version === 'string' && version !== '' && version !== '3.0') {
+        throw new ApiError(codes.version, `The proxy \`${proxyId}\` is a version ${version} proxy; this operation needs a 3.0 proxy.`);
+      }
+    }
+  }
+  const groupId = typeof l.data.GroupId === 'string' && l.data.GroupId ? l.data.GroupId : undefined;
+  if (groupId) {
+    const group = await ctx.tx.get<Record<string, unknown>>(KIND.group, groupId);
+    const status = group ? group.status ?? (group.data.Status as string | number | undefined) ?? null : null;
+    const code = codes.group ?? codes.proxy;
+    if (code && status !== null && status !== 'RUNNING' && status !== 0 && status !== '0') {
+      throw new ApiError(code, `The proxy group \`${groupId}\` is not running.`);
+    }
+  }
+}
+
+export async function getDomain(ctx: ActionContext, listenerId: string, domain: string): Promise<ResourceRecord<DomainData>> {
+  const rec = await ctx.tx.get<DomainData>(KIND.domain, domainKey(listenerId, domain));
+  if (!rec) throw new ApiError('ResourceNotFound', `The domain \`${domain}\` does not exist on listener \`${listenerId}\`.`);
+  return rec;
+}
+
+export function assertDomainIdle(d: ResourceRecord<DomainData>, code = 'FailedOperation.DomainStatusNotInRunning'): void {
+  if (d.data.DomainStatus !== DOMAIN_RUNNING) {
+    throw new ApiError(code, `The domain \`${d.data.Domain}\` is ${d.data.DomainStatus === DOMAIN_DELETING ? 'being deleted' : 'being changed'}; retry when it is running.`);
+  }
+}
+
+export async function putDomain(tx: StoreTx, rec: ResourceRecord<DomainData>): Promise<void> {
+  await tx.put({ ...rec, status: String(rec.data.DomainStatus) });
+}
+
+export async function putRule(tx: StoreTx, rec: ResourceRecord<RuleData>): Promise<void> {
+  await tx.put({ ...rec, status: String(rec.data.RuleStatus) });
+}
+
+export const rulesOfDomain = async (tx: StoreTx, listenerId: string, domain: string) =>
+  (await tx.list<RuleData>(KIND.rule, { parent: listenerId, where: [{ field: 'DomainKey', values: [domain.toLowerCase()] }] })).items;
+
+/**
+ * A certificate given to a domain or an authentication setting: it must
+ * exist and be of the expected type (`code` when it is not).
+ */
+export async function requireCertificate(ctx: ActionContext, id: string, types: number[], param: string, code = 'InvalidParameterValue'): Promise<CertificateData> {
+  const cert = await getCertificate(ctx.tx, id);
+  if (!cert) throw new ApiError(code, `The value of parameter \`${param}\` is not valid: the certificate \`${id}\` does not exist.`);
+  if (!types.includes(cert.CertificateType)) {
+    throw new ApiError(code, `The value of parameter \`${param}\` is not valid: the certificate \`${id}\` is of type ${cert.CertificateType}, expected ${types.join(' or ')}.`);
+  }
+  return cert;
+}
+
+/** The server certificate a domain presents (its own, or the listener's for `default`). */
+export async function effectiveServerCertificate(ctx: ActionContext, listener: ResourceRecord<ListenerData>, certificateId: string): Promise<CertificateData | undefined> {
+  const id = certificateId === 'default' ? listener.data.CertificateId : certificateId;
+  return typeof id === 'string' && id ? getCertificate(ctx.tx, id) : undefined;
+}
+
+export function assertCovers(cert: CertificateData | undefined, domain: string): void {
+  if (!cert || !Array.isArray(cert.DnsNames)) return;
+  if (!certificateCovers(cert.DnsNames, domain)) {
+    throw new ApiError('InvalidParameterValue.CertificateNotMatchDomain', `The certificate \`${cert.CertificateId}\` does not cover the domain \`${domain}\`.`);
+  }
+}
+
+/** Client CA certificates: `PolyClientCertificateIds` wins; `default` alone means the listener's. */
+export async function clientCertificates(ctx: ActionContext, input: { ClientCertificateId?: string; PolyClientCertificateIds?: string[] }): Promise<string[] | undefined> {
+  let ids: string[] | undefined;
+  if (input.PolyClientCertificateIds !== undefined) ids = input.PolyClientCertificateIds;
+  else if (input.ClientCertificateId !== undefined && input.ClientCertificateId !== '') ids = [input.ClientCertificateId];
+  if (ids === undefined) return undefined;
+  const real = [...new Set(ids.filter((x) => x !== 'default' && x !== ''))];
+  const param = input.PolyClientCertificateIds !== undefined ? 'PolyClientCertificateIds' : 'ClientCertificateId';
+  for (const id of real) await requireCertificate(ctx, id, [1], param);
+  return real;
+}
+
+export const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+export const TLS_CIPHERS = ['GAAP_TLS_CIPHERS_STRICT', 'GAAP_TLS_CIPHERS_GENERAL', 'GAAP_TLS_CIPHERS_WIDE'];
+
+/** TLS versions (`TLSv1.0` taken as `TLSv1`, as the doc's examples write it). */
+export function checkTlsVersions(list: string[]): string[] {
+  if (list.length === 0) throw invalidParameterValue('TLSSupportVersion', 'at least one TLS version');
+  const out = list.map((v) => (v === 'TLSv1.0' ? 'TLSv1' : v));
+  for (const v of out) if (!TLS_VERSIONS.includes(v)) throw invalidParameterValue('TLSSupportVersion', `\`${v}\` is not one of ${TLS_VERSIONS.join(', ')}`);
+  return [...new Set(out)];
+}
+
+/** Cipher suites; the SDK's own description misspells two of them without the underscore. */
+export function checkTlsCiphers(v: string): string {
+  const fixed = v.replace(/^GAAPTLS_/, 'GAAP_TLS_');
+  if (!TLS_CIPHERS.includes(fixed)) throw invalidParameterValue('TLSCiphers', `one of ${TLS_CIPHERS.join(', ')}`);
+  return fixed;
+}
