@@ -1,5 +1,426 @@
-import type { ActionHandler, TransitionHandler } from '../types';
+import { ApiError, invalidParameter, invalidParameterValue, missingParameter, resourceNotFound } from '../../core/errors';
+import type { FieldFilter, ResourceRecord, Store, StoreTx } from '../../store/types';
+import type { ActionContext, ActionHandler, TransitionHandler } from '../types';
+import { KIND, proxyIdsOf, unixSeconds } from './model';
+import {
+  PROXY, PROXY_TRANSIENT, checkTagFilter, checkTagSet, idempotent, listPage,
+  ownerHasBoundRealServers, refreshGroupStatus, removeProxy, setProxyStatus, withRelatedGlobalDomains, type Tag,
+} from './proxy-common';
+import {
+  IP_VERSIONS, PACKAGE_TYPES, checkAccessRegion, checkBandwidth, checkBillingType, checkConcurrent, checkDestRegion,
+  checkProjectId, checkProxyName, completeCreation, getGroup, insertProxy, normalizeIpVersion, normalizeNetworkType,
+  normalizePackageType,
+} from './proxy-create';
+import { findRegion } from './regions';
+import { startTask } from './tasks';
 
-export const handlers: Record<string, ActionHandler> = {};
+type ProxyData = Record<string, unknown> & { ProxyId: string; GroupId: string | null; Status: string };
+type ProxyRec = ResourceRecord<ProxyData>;
 
-export const transitions: Record<string, TransitionHandler> = {};
+const T = {
+  created: 'proxy.created',
+  opened: 'proxy.opened',
+  closed: 'proxy.closed',
+  destroyed: 'proxy.destroyed',
+  adjusted: 'proxy.adjusted',
+};
+
+const notFound = (id: string) => resourceNotFound('proxy', id);
+
+async function getProxy(tx: StoreTx, id: string): Promise<ProxyRec> {
+  const rec = await tx.get<ProxyData>(KIND.proxy, id);
+  if (!rec) throw notFound(id);
+  return rec;
+}
+
+/** The proxies named by ProxyIds/InstanceIds, all of which must exist (duplicates dropped). */
+async function namedProxies(ctx: ActionContext, input: { ProxyIds?: string[]; InstanceIds?: string[] }): Promise<ProxyRec[]> {
+  const ids = proxyIdsOf(input);
+  if (!ids || ids.length === 0) throw missingParameter(input.InstanceIds ? 'InstanceIds' : 'ProxyIds');
+  if (ids.length > 100) throw invalidParameterValue('ProxyIds', 'at most 100 proxies may be given');
+  const out: ProxyRec[] = [];
+  for (const id of [...new Set(ids)]) out.push(await getProxy(ctx.tx, id));
+  return out;
+}
+
+/** Rejects a write on a proxy whose previous operation is still in flight. */
+function assertNotBusy(rec: ProxyRec, code = 'FailedOperation'): void {
+  if (PROXY_TRANSIENT.has(rec.status ?? '')) {
+    throw new ApiError(code, `The proxy \`${rec.id}\` is ${rec.status}; wait until its current operation completes.`);
+  }
+}
+
+// ---------------------------------------------------------------- create
+
+interface CreateProxyInput {
+  ProjectId: number; ProxyName: string; AccessRegion: string; Bandwidth: number; Concurrent: number;
+  RealServerRegion?: string; ClientToken?: string; GroupId?: string; TagSet?: Tag[]; ClonedProxyId?: string;
+  BillingType?: number; IPAddressVersion?: string; NetworkType?: string; PackageType?: string; Http3Supported?: number;
+}
+
+const CreateProxy: ActionHandler<CreateProxyInput> = (input, ctx) =>
+  idempotent(ctx, input, async () => {
+    checkProjectId(input.ProjectId);
+    checkProxyName(input.ProxyName);
+    let source: ProxyRec | undefined;
+    if (input.ClonedProxyId) {
+      source = await getProxy(ctx.tx, input.ClonedProxyId);
+      if (source.status !== PROXY.RUNNING) {
+        throw new ApiError('FailedOperation', `The proxy \`${source.id}\` is ${source.status}; only a RUNNING proxy can be cloned.`);
+      }
+    }
+    const src = source?.data as Record<string, any> | undefined;
+    let groupId: string | null = input.GroupId || null;
+    let dest = input.RealServerRegion || undefined;
+    let ipVersion = normalizeIpVersion(input.IPAddressVersion ?? src?.IPAddressVersion);
+    let packageType = normalizePackageType(input.PackageType ?? src?.PackageType);
+    if (groupId) {
+      const g = await getGroup(ctx.tx, groupId);
+      if (g.status === 'CREATING' || g.status === 'DESTROYING') {
+        throw new ApiError('FailedOperation', `The proxy group \`${groupId}\` is ${g.status}; proxies can be added once it is running.`);
+      }
+      if (dest && dest !== g.data.RealServerRegion) {
+        throw new ApiError('InvalidParameterValue.ProxyAndGroupFeatureConflict', `The value of parameter \`RealServerRegion\` is not valid: the proxy group \`${groupId}\` accelerates to \`${g.data.RealServerRegion}\`.`);
+      }
+      dest = g.data.RealServerRegion;
+      if (input.IPAddressVersion && ipVersion !== g.data.IPAddressVersion) {
+        throw new ApiError('InvalidParameterValue.ProxyAndGroupFeatureConflict', `The value of parameter \`IPAddressVersion\` is not valid: the proxy group \`${groupId}\` is ${g.data.IPAddressVersion}.`);
+      }
+      if (input.PackageType && packageType !== g.data.PackageType) {
+        throw new ApiError('InvalidParameterValue.ProxyAndGroupFeatureConflict', `The value of parameter \`PackageType\` is not valid: the proxy group \`${groupId}\` is ${g.data.PackageType}.`);
+      }
+      ipVersion = g.data.IPAddressVersion;
+      packageType = g.data.PackageType;
+    } else if (!dest && src) {
+      dest = src.RealServerRegion;
+    }
+    if (!dest) throw missingParameter('RealServerRegion');
+    // CreateProxy documents no Unknown*Region codes: unknown regions are plain InvalidParameterValue.
+    checkDestRegion(dest, 'RealServerRegion', false);
+    checkAccessRegion(input.AccessRegion, dest, 'AccessRegion', false);
+    checkBandwidth(input.Bandwidth);
+    checkConcurrent(input.Concurrent);
+    const networkType = normalizeNetworkType(input.NetworkType ?? src?.NetworkType);
+    if (networkType === 'triple' && !findMainland(input.AccessRegion)) {
+      throw new ApiError('InvalidParameterValue.ProxyAndRegionFeatureConflict', `The value of parameter \`NetworkType\` is not valid: triple-carrier access is only offered in mainland China regions, not \`${input.AccessRegion}\`.`);
+    }
+    const tags = checkTagSet(input.TagSet ?? (src?.TagSet as Tag[] | undefined));
+    const id = await insertProxy(ctx, {
+      ProjectId: input.ProjectId,
+      ProxyName: input.ProxyName,
+      AccessRegion: input.AccessRegion,
+      RealServerRegion: dest,
+      Bandwidth: input.Bandwidth,
+      Concurrent: input.Concurrent,
+      GroupId: groupId,
+      TagSet: tags,
+      BillingType: checkBillingType(input.BillingType ?? src?.BillingType),
+      IPAddressVersion: ipVersion,
+      NetworkType: networkType,
+      PackageType: packageType,
+      Status: source ? PROXY.CLONING : PROXY.CREATING,
+    });
+    await startTask(ctx, T.created, { ids: [id] });
+    return { InstanceId: id };
+  });
+
+const findMainland = (regionId: string): boolean => findRegion(regionId)?.mainland === true;
+
+const CheckProxyCreate: ActionHandler = async (input: {
+  AccessRegion: string; RealServerRegion: string; Bandwidth: number; Concurrent: number; GroupId?: string;
+  IPAddressVersion?: string; NetworkType?: string; PackageType?: string;
+}, ctx) => {
+  checkDestRegion(input.RealServerRegion);
+  checkAccessRegion(input.AccessRegion, input.RealServerRegion);
+  checkBandwidth(input.Bandwidth);
+  checkConcurrent(input.Concurrent);
+  const ipVersion = normalizeIpVersion(input.IPAddressVersion);
+  const packageType = normalizePackageType(input.PackageType);
+  normalizeNetworkType(input.NetworkType, ['normal', 'cn2']);
+  let flag = 1;
+  if (input.GroupId) {
+    const g = await ctx.tx.get<Record<string, unknown>>(KIND.group, input.GroupId);
+    if (!g || g.status === 'DESTROYING' || g.data.RealServerRegion !== input.RealServerRegion
+      || (input.IPAddressVersion && g.data.IPAddressVersion !== ipVersion)
+      || (input.PackageType && g.data.PackageType !== packageType)) flag = 0;
+  }
+  return { CheckFlag: flag };
+};
+
+// ---------------------------------------------------------------- describe
+
+const FILTER_NAMES = ['ProjectId', 'AccessRegion', 'RealServerRegion', 'GroupId', 'IPAddressVersion', 'PackageType'];
+const ORDER_FIELDS: Record<string, string | undefined> = {
+  create_time: undefined, proxy_id: 'ProxyId', bandwidth: 'Bandwidth', concurrent_connections: 'Concurrent',
+};
+
+export function pageOf(input: { Offset?: number; Limit?: number }, max: number, def = 20): { offset: number; limit: number } {
+  const offset = input.Offset ?? 0;
+  const limit = input.Limit ?? def;
+  if (offset < 0) throw invalidParameterValue('Offset', 'expected a non-negative integer');
+  if (limit < 0 || limit > max) throw invalidParameterValue('Limit', `expected an integer from 0 to ${max}`);
+  return { offset, limit };
+}
+
+function filterValues(name: string, values: string[]): Array<string | number> {
+  if (name === 'ProjectId') {
+    return values.map((v) => {
+      const n = Number(v);
+      if (v.trim() === '' || !Number.isInteger(n)) throw invalidParameterValue('Filters.Values', `\`${v}\` is not a project ID`);
+      return n;
+    });
+  }
+  if (name === 'IPAddressVersion') return values.map((v) => IP_VERSIONS.find((x) => x.toLowerCase() === v.toLowerCase()) ?? v);
+  if (name === 'PackageType') return values.map((v) => PACKAGE_TYPES.find((x) => x.toLowerCase() === v.toLowerCase()) ?? v);
+  return values;
+}
+
+export function checkFilters(filters: Array<{ Name: string; Values: string[] }> | undefined, names: string[], maxFilters: number): FieldFilter[] {
+  const where: FieldFilter[] = [];
+  if (!filters) return where;
+  if (filters.length > maxFilters) throw invalidParameterValue('Filters', `at most ${maxFilters} filters may be given`);
+  for (const f of filters) {
+    if (!names.includes(f.Name)) throw invalidParameterValue('Filters.Name', `\`${f.Name}\` is not one of ${names.join(', ')}`);
+    if (!f.Values || f.Values.length === 0) throw invalidParameterValue('Filters.Values', `filter \`${f.Name}\` needs at least one value`);
+    if (f.Values.length > 5) throw invalidParameterValue('Filters.Values', `filter \`${f.Name}\` takes at most 5 values`);
+    where.push({ field: f.Name, values: filterValues(f.Name, f.Values) });
+  }
+  return where;
+}
+
+interface DescribeProxiesInput {
+  InstanceIds?: string[]; ProxyIds?: string[]; Offset?: number; Limit?: number; Filters?: Array<{ Name: string; Values: string[] }>;
+  TagSet?: Tag[]; Independent?: number; Order?: string; OrderField?: string;
+}
+
+const DescribeProxies: ActionHandler<DescribeProxiesInput> = async (input, ctx) => {
+  const ids = proxyIdsOf(input);
+  if (ids && input.Filters && input.Filters.length > 0) {
+    throw new ApiError('InvalidParameter', 'The parameters `ProxyIds`/`InstanceIds` and `Filters` cannot be given together.');
+  }
+  if (ids && ids.length > 100) throw invalidParameterValue('ProxyIds', 'at most 100 proxies may be given');
+  const { offset, limit } = pageOf(input, 100);
+  const where = checkFilters(input.Filters, FILTER_NAMES, 10);
+  const order = input.Order ?? 'desc';
+  if (order !== 'asc' && order !== 'desc') throw invalidParameterValue('Order', 'expected asc or desc');
+  const orderKey = input.OrderField ?? 'create_time';
+  if (!(orderKey in ORDER_FIELDS)) throw invalidParameterValue('OrderField', `expected one of ${Object.keys(ORDER_FIELDS).join(', ')}`);
+  if (input.Independent !== undefined && input.Independent !== 0 && input.Independent !== 1) {
+    throw invalidParameterValue('Independent', 'expected 0 (proxies in groups) or 1 (proxies outside groups)');
+  }
+  const tags = checkTagFilter(input.TagSet);
+  let parent: null | undefined;
+  if (input.Independent === 1) parent = null;
+  if (input.Independent === 0) {
+    const groups = (await ctx.tx.list(KIND.group, {})).items.map((g) => g.id);
+    where.push({ field: 'GroupId', values: groups });
+  }
+  const empty = (ids && ids.length === 0) || where.some((w) => w.values.length === 0);
+  const { total, items } = empty
+    ? { total: 0, items: [] }
+    : await listPage<ProxyData>(ctx.tx, KIND.proxy, {
+      ids, where, parent, orderField: ORDER_FIELDS[orderKey], descending: order === 'desc', offset, limit,
+    }, tags);
+  const set = await withRelatedGlobalDomains(ctx.tx, items.map((r) => r.data));
+  return { TotalCount: total, InstanceSet: set, ProxySet: set };
+};
+
+const DescribeProxiesStatus: ActionHandler = async (input: { InstanceIds?: string[]; ProxyIds?: string[] }, ctx) => {
+  const ids = proxyIdsOf(input);
+  if (ids && ids.length > 100) throw invalidParameterValue('ProxyIds', 'at most 100 proxies may be given');
+  const { items } = ids && ids.length === 0 ? { items: [] } : await ctx.tx.list<ProxyData>(KIND.proxy, { ids, descending: true });
+  // ProxyStatus knows no CLONING/RECOVERING: a clone is reported as being created, maintenance as running.
+  const shown = (s: string) => (s === PROXY.CLONING ? PROXY.CREATING : s === PROXY.RECOVERING ? PROXY.RUNNING : s);
+  return { InstanceStatusSet: items.map((r) => ({ InstanceId: r.id, Status: shown(r.status ?? r.data.Status) })) };
+};
+
+const DescribeProxyDetail: ActionHandler = async (input: { ProxyId: string }, ctx) => {
+  const rec = await getProxy(ctx.tx, input.ProxyId);
+  const [detail] = await withRelatedGlobalDomains(ctx.tx, [rec.data]);
+  return { ProxyDetail: detail };
+};
+
+// ---------------------------------------------------------------- open / close / destroy
+
+type BatchInput = { InstanceIds?: string[]; ProxyIds?: string[]; ClientToken?: string };
+
+/**
+ * Moves the proxies in `from` to `transient` and schedules `transition`
+ * (→ final status). Proxies with an operation in flight are reported in
+ * OperationFailedInstanceSet (retry later); proxies in any other status in
+ * InvalidStatusInstanceSet.
+ */
+export async function switchProxies(ctx: ActionContext, recs: ProxyRec[], from: string, transient: string, transition: string) {
+  const invalid: string[] = [];
+  const failed: string[] = [];
+  const moved: string[] = [];
+  const groups = new Set<string>();
+  for (const rec of recs) {
+    if (rec.status === from) {
+      await setProxyStatus(ctx.tx, rec, transient);
+      moved.push(rec.id);
+      if (rec.data.GroupId) groups.add(rec.data.GroupId);
+    } else if (PROXY_TRANSIENT.has(rec.status ?? '')) failed.push(rec.id);
+    else invalid.push(rec.id);
+  }
+  for (const g of groups) await refreshGroupStatus(ctx.tx, g);
+  if (moved.length > 0) await startTask(ctx, transition, { ids: moved });
+  return { InvalidStatusInstanceSet: invalid, OperationFailedInstanceSet: failed };
+}
+
+const OpenProxies: ActionHandler<BatchInput> = (input, ctx) =>
+  idempotent(ctx, input, async () => switchProxies(ctx, await namedProxies(ctx, input), PROXY.CLOSED, PROXY.OPENING, T.opened));
+
+const CloseProxies: ActionHandler<BatchInput> = (input, ctx) =>
+  idempotent(ctx, input, async () => switchProxies(ctx, await namedProxies(ctx, input), PROXY.RUNNING, PROXY.CLOSING, T.closed));
+
+const DESTROYABLE = new Set<string>([PROXY.RUNNING, PROXY.CLOSED, PROXY.ISOLATED]);
+
+const DestroyProxies: ActionHandler<BatchInput & { Force: number }> = (input, ctx) =>
+  idempotent(ctx, input, async () => {
+    if (input.Force !== 0 && input.Force !== 1) throw invalidParameterValue('Force', 'expected 0 or 1');
+    const recs = await namedProxies(ctx, input);
+    const owners = new Set(recs.map((r) => r.data.GroupId ?? ''));
+    if (owners.size > 1) {
+      throw new ApiError('FailedOperation.BelongDifferentGroup', 'The proxies belong to different proxy groups and cannot be destroyed in one call.');
+    }
+    const destroyable = recs.filter((r) => DESTROYABLE.has(r.status ?? ''));
+    if (input.Force === 0) {
+      for (const r of destroyable) {
+        if (await ownerHasBoundRealServers(ctx.tx, r.id, 'ProxyId')) {
+          throw new ApiError('FailedOperation.RealServerAlreadyBound', `A listener or rule of the proxy \`${r.id}\` has real servers bound; unbind them or set \`Force\` to 1.`);
+        }
+      }
+    }
+    for (const r of destroyable) await setProxyStatus(ctx.tx, r, PROXY.DESTROYING);
+    const groupId = [...owners][0];
+    if (groupId) await refreshGroupStatus(ctx.tx, groupId);
+    if (destroyable.length > 0) await startTask(ctx, T.destroyed, { ids: destroyable.map((r) => r.id) });
+    // An operation in flight: retry later. Already being destroyed: nothing to do.
+    const rest = recs.filter((r) => !DESTROYABLE.has(r.status ?? ''));
+    return {
+      InvalidStatusInstanceSet: rest.filter((r) => r.status === PROXY.DESTROYING).map((r) => r.id),
+      OperationFailedInstanceSet: rest.filter((r) => r.status !== PROXY.DESTROYING).map((r) => r.id),
+    };
+  });
+
+// ---------------------------------------------------------------- modify
+
+const ModifyProxiesAttribute: ActionHandler<BatchInput & { ProxyName?: string }> = (input, ctx) =>
+  idempotent(ctx, input, async () => {
+    const recs = await namedProxies(ctx, input);
+    if (input.ProxyName === undefined) return {};
+    checkProxyName(input.ProxyName);
+    for (const r of recs) {
+      if (r.status === PROXY.DESTROYING) throw new ApiError('FailedOperation', `The proxy \`${r.id}\` is being destroyed.`);
+    }
+    for (const r of recs) await ctx.tx.put({ ...r, data: { ...r.data, ProxyName: input.ProxyName } });
+    return {};
+  });
+
+const ModifyProxiesProject: ActionHandler<BatchInput & { ProjectId: number }> = (input, ctx) =>
+  idempotent(ctx, input, async () => {
+    checkProjectId(input.ProjectId, 'InvalidParameterValue');
+    const recs = await namedProxies(ctx, input);
+    for (const r of recs) {
+      if (r.status === PROXY.DESTROYING) throw new ApiError('FailedOperation', `The proxy \`${r.id}\` is being destroyed.`);
+    }
+    for (const r of recs) await ctx.tx.put({ ...r, data: { ...r.data, ProjectId: input.ProjectId } });
+    return {};
+  });
+
+const ModifyProxyConfiguration: ActionHandler<{
+  InstanceId?: string; ProxyId?: string; Bandwidth?: number; Concurrent?: number; ClientToken?: string; BillingType?: number;
+}> = (input, ctx) =>
+  idempotent(ctx, input, async () => {
+    const id = input.ProxyId ?? input.InstanceId;
+    if (!id) throw missingParameter('ProxyId');
+    if (input.Bandwidth === undefined && input.Concurrent === undefined) {
+      throw invalidParameter('Bandwidth', 'at least one of `Bandwidth` and `Concurrent`');
+    }
+    if (input.Bandwidth !== undefined) checkBandwidth(input.Bandwidth, false);
+    if (input.Concurrent !== undefined) checkConcurrent(input.Concurrent, false);
+    const billing = input.BillingType === undefined ? undefined : checkBillingType(input.BillingType);
+    const rec = await getProxy(ctx.tx, id);
+    assertNotBusy(rec);
+    if (rec.status !== PROXY.RUNNING) throw new ApiError('FailedOperation', `The proxy \`${id}\` is ${rec.status}; only a RUNNING proxy can be reconfigured.`);
+    if (rec.data.Scalarable !== 1) throw new ApiError('FailedOperation.NotSupportScalar', `The proxy \`${id}\` does not support configuration changes.`);
+    await setProxyStatus(ctx.tx, rec, PROXY.ADJUSTING);
+    await refreshGroupStatus(ctx.tx, rec.data.GroupId);
+    await startTask(ctx, T.adjusted, { id, Bandwidth: input.Bandwidth, Concurrent: input.Concurrent, BillingType: billing });
+    return {};
+  });
+
+// ---------------------------------------------------------------- no-ops
+
+const empty: ActionHandler = async () => ({});
+
+export const handlers: Record<string, ActionHandler> = {
+  CreateProxy,
+  CheckProxyCreate,
+  DescribeProxies,
+  DescribeProxiesStatus,
+  DescribeProxyDetail,
+  OpenProxies,
+  CloseProxies,
+  DestroyProxies,
+  ModifyProxiesAttribute,
+  ModifyProxiesProject,
+  ModifyProxyConfiguration,
+  BanAndRecoverProxy: empty,
+  DescribeCrossBorderProxies: empty,
+  DescribeAuthSignature: empty,
+};
+
+// ---------------------------------------------------------------- transitions
+
+/** Moves each listed proxy still in `from` to `to`, then refreshes their groups. */
+export async function finishSwitch(tx: StoreTx, ids: string[], from: string, to: string): Promise<void> {
+  const groups = new Set<string>();
+  for (const id of ids) {
+    const rec = await tx.get<ProxyData>(KIND.proxy, id);
+    if (!rec || rec.status !== from) continue;
+    await setProxyStatus(tx, rec, to);
+    if (rec.data.GroupId) groups.add(rec.data.GroupId);
+  }
+  for (const g of groups) await refreshGroupStatus(tx, g);
+}
+
+export const transitions: Record<string, TransitionHandler> = {
+  [T.created]: async (p: { ids: string[] }, tx) => completeCreation(tx, p.ids),
+  [T.opened]: async (p: { ids: string[] }, tx) => finishSwitch(tx, p.ids, PROXY.OPENING, PROXY.RUNNING),
+  [T.closed]: async (p: { ids: string[] }, tx) => finishSwitch(tx, p.ids, PROXY.CLOSING, PROXY.CLOSED),
+  [T.destroyed]: async (p: { ids: string[] }, tx) => {
+    const groups = new Set<string>();
+    for (const id of p.ids) {
+      const rec = await tx.get<ProxyData>(KIND.proxy, id);
+      if (!rec || rec.status !== PROXY.DESTROYING) continue;
+      await removeProxy(tx, id);
+      if (rec.data.GroupId) groups.add(rec.data.GroupId);
+    }
+    for (const g of groups) await refreshGroupStatus(tx, g);
+  },
+  [T.adjusted]: async (p: { id: string; Bandwidth?: number; Concurrent?: number; BillingType?: number }, tx, now) => {
+    const rec = await tx.get<ProxyData>(KIND.proxy, p.id);
+    if (!rec || rec.status !== PROXY.ADJUSTING) return;
+    const bandwidth = p.Bandwidth ?? (rec.data.Bandwidth as number);
+    const ipList = Array.isArray(rec.data.IPList) ? (rec.data.IPList as Array<Record<string, unknown>>).map((x) => ({ ...x, Bandwidth: bandwidth })) : [];
+    await setProxyStatus(tx, rec, PROXY.RUNNING, {
+      Bandwidth: bandwidth,
+      Concurrent: p.Concurrent ?? rec.data.Concurrent,
+      BillingType: p.BillingType ?? rec.data.BillingType,
+      IPList: ipList,
+      ModifyConfigTime: unixSeconds(now),
+    });
+    await refreshGroupStatus(tx, rec.data.GroupId);
+  },
+};
+
+export function prepare(store: Store): void {
+  for (const f of ['ProjectId', 'AccessRegion', 'RealServerRegion', 'GroupId', 'IPAddressVersion', 'PackageType', 'Bandwidth', 'Concurrent', 'ProxyId']) {
+    store.ensureFieldIndex(KIND.proxy, f);
+  }
+  // Destroying a proxy or group looks up its listeners by owner.
+  store.ensureFieldIndex(KIND.listener, 'ProxyId');
+  store.ensureFieldIndex(KIND.listener, 'GroupId');
+}

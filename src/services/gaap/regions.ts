@@ -70,11 +70,15 @@ export const isAccessRegion = (id: string): boolean => BY_ID.get(id)?.access ===
 export const destRegions = (): readonly Region[] => REGIONS;
 export const accessRegions = (): Region[] => REGIONS.filter((x) => x.access);
 
-/** Access regions that can accelerate traffic to `dest` (not itself; not mainland to mainland). */
+/**
+ * Access regions that can accelerate traffic to `dest`: every one but itself.
+ * Pairs inside mainland China are offered too: the document's own price
+ * example quotes Guangzhou → Shanghai, and Terraform's tests create
+ * Beijing → Guangzhou proxies.
+ */
 export function accessRegionsFor(dest: string): Region[] {
-  const d = BY_ID.get(dest);
-  if (!d) return [];
-  return accessRegions().filter((a) => a.RegionId !== dest && !(a.mainland && d.mainland));
+  if (!BY_ID.has(dest)) return [];
+  return accessRegions().filter((a) => a.RegionId !== dest);
 }
 
 /** Per-Mbps daily price bands: [from, to (-1 unbounded)] → unit price. */

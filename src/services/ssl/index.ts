@@ -1,7 +1,18 @@
 import spec from '../../spec/ssl.json';
 import type { ServiceSpec } from '../../spec/types';
 import type { ServiceModule } from '../types';
+import * as certificates from './certificates';
+import * as review from './review';
+import { sslReviewMs } from './settings';
 
+/** SSL Certificates, API 2019-12-05. */
 export function sslService(): ServiceModule {
-  return { spec: spec as ServiceSpec, handlers: {}, transitions: {} };
+  // A bad TCLOCAL_SSL_REVIEW_MS stops start-up here, naming the variable.
+  sslReviewMs();
+  return {
+    spec: spec as ServiceSpec,
+    handlers: { ...certificates.handlers, ...review.handlers },
+    transitions: { ...review.transitions },
+    prepare: certificates.prepare,
+  };
 }
