@@ -14,6 +14,10 @@ export interface Config {
   transitionMs: number;
   transitions: 'auto' | 'manual';
   rateLimits: boolean;
+  /** SSL: how long a free certificate stays under review before it is issued. */
+  sslReviewMs: number;
+  /** AMS: how long an on-demand task stays RUNNING; null: as long as it stayed PENDING. */
+  amsAudioMs: number | null;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -110,6 +114,12 @@ export const OPTIONS: OptionDef<keyof Config>[] = [
   { key: 'transitionMs', flag: '--transition-ms', env: 'TCLOCAL_TRANSITION_MS', arg: 'MS', default: '1000', help: 'Time a resource spends in a transient status (0: at once).', parse: integer(0, 86_400_000) },
   { key: 'transitions', flag: '--transitions', env: 'TCLOCAL_TRANSITIONS', arg: 'auto|manual', default: 'auto', help: 'manual: transient statuses complete only on POST /_tclocal/transitions/advance.', parse: oneOf('auto', 'manual') },
   { key: 'rateLimits', flag: '--rate-limits', env: 'TCLOCAL_RATE_LIMITS', arg: 'on|off', default: 'on', help: 'Enforce the documented per-action rate limits.', parse: bool },
+  { key: 'sslReviewMs', flag: '--ssl-review-ms', env: 'TCLOCAL_SSL_REVIEW_MS', arg: 'MS', default: '30000', help: 'SSL: time a free certificate spends under review before it is issued on its own.', parse: integer(0, 86_400_000) },
+  {
+    key: 'amsAudioMs', flag: '--ams-audio-ms', env: 'TCLOCAL_AMS_AUDIO_MS', arg: 'MS', default: '',
+    help: 'AMS: time an on-demand audio task stays RUNNING (empty: as long as it stayed PENDING).',
+    parse: (raw, name) => (raw.trim() === '' ? null : integer(0, 86_400_000)(raw.trim(), name)),
+  },
   { key: 'logLevel', flag: '--log-level', env: 'TCLOCAL_LOG_LEVEL', arg: 'LEVEL', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent.', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
 ];
 
@@ -128,6 +138,15 @@ export function loadConfig(flags: Record<string, string> = {}, env: NodeJS.Proce
   }
   return { ...(config as Config), ...overrides };
 }
+
+/** Settings of the services themselves, as handlers see them. */
+export type ServiceSettings = Pick<Config, 'sslReviewMs' | 'amsAudioMs'>;
+
+/** The service settings when nothing is configured. */
+export const defaultServiceSettings = (): ServiceSettings => {
+  const { sslReviewMs, amsAudioMs } = loadConfig({}, {});
+  return { sslReviewMs, amsAudioMs };
+};
 
 /** Splits `--name value` / `--name=value` pairs; unknown flags are an error. */
 export function parseFlags(argv: string[]): Record<string, string> {

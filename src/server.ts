@@ -65,6 +65,7 @@ export async function startServer(config: Config, log: Logger = pino({ level: co
     log,
     settings: { ...config, strictErrorCodes: dev.strictErrorCodes },
     commonErrors: new Set(Object.keys(commonErrors)),
+    serviceSettings: { sslReviewMs: config.sslReviewMs, amsAudioMs: config.amsAudioMs },
   });
   const admin = adminHandler({
     version: VERSION,

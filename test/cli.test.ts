@@ -54,7 +54,7 @@ describe('tclocal command line', () => {
   it('--help lists every option with its environment twin', () => {
     const out = run(['--help']);
     assert.equal(out.status, 0);
-    for (const name of ['--port', 'TCLOCAL_PORT', '--host', 'TCLOCAL_HOST', '--data-dir', 'TCLOCAL_DATA_DIR', 'TCLOCAL_IN_MEMORY', 'TCLOCAL_ACCOUNTS', 'TCLOCAL_AUTH', 'TCLOCAL_TRANSITION_MS', 'TCLOCAL_RATE_LIMITS', 'export', 'import', 'reset']) {
+    for (const name of ['--port', 'TCLOCAL_PORT', '--host', 'TCLOCAL_HOST', '--data-dir', 'TCLOCAL_DATA_DIR', 'TCLOCAL_IN_MEMORY', 'TCLOCAL_ACCOUNTS', 'TCLOCAL_AUTH', 'TCLOCAL_TRANSITION_MS', 'TCLOCAL_RATE_LIMITS', 'TCLOCAL_SSL_REVIEW_MS', 'TCLOCAL_AMS_AUDIO_MS', 'export', 'import', 'reset']) {
       assert.ok(out.stdout.includes(name), `help lacks ${name}`);
     }
   });
@@ -67,6 +67,8 @@ describe('tclocal command line', () => {
       [['start'], { TCLOCAL_ACCOUNTS: '[{"secretId":"x"}]' }, /TCLOCAL_ACCOUNTS\[0\]\.secretKey/],
       [['start'], { TCLOCAL_ACCOUNTS: '/no/such/file.json' }, /TCLOCAL_ACCOUNTS: cannot read accounts file/],
       [['start'], { TCLOCAL_TRANSITION_MS: '-5' }, /TCLOCAL_TRANSITION_MS/],
+      [['start'], { TCLOCAL_SSL_REVIEW_MS: 'soon' }, /TCLOCAL_SSL_REVIEW_MS must be an integer/],
+      [['start', '--ams-audio-ms', '-1'], {}, /--ams-audio-ms must be an integer/],
       [['start', '--bogus', '1'], {}, /unknown option --bogus/],
       [['frobnicate'], {}, /unknown command/],
     ];

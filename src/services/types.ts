@@ -1,3 +1,4 @@
+import type { ServiceSettings } from '../config';
 import type { Account } from '../gateway/accounts';
 import type { ServiceSpec } from '../spec/types';
 import type { Store, StoreTx } from '../store/types';
@@ -15,6 +16,8 @@ export interface ActionContext {
   readonly language: Language;
   /** Milliseconds since the epoch, fixed for the whole request. */
   readonly now: number;
+  /** Configured behaviour of the services (review times, ...). */
+  readonly settings: ServiceSettings;
   /**
    * Schedule a transition of this service to run after the configured
    * transition time (or `delayMs`), through the persistent scheduler.

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
+import { defaultServiceSettings, type ServiceSettings } from '../../config';
 import { ApiError } from '../../core/errors';
 import { requestId as newRequestId } from '../../core/ids';
 import type { TransitionEngine } from '../../core/transitions';
@@ -29,6 +30,8 @@ export interface Api3Settings {
 }
 
 export interface Api3Deps {
+  /** Passed through to handlers untouched; the gateway does not read it. */
+  serviceSettings?: ServiceSettings;
   /** Common error codes, valid for every action. */
   commonErrors?: ReadonlySet<string>;
   accounts: Accounts;
@@ -146,6 +149,7 @@ export class Api3Gateway {
       const inline: Array<{ type: string; payload: Record<string, unknown> }> = [];
       const ctx: ActionContext = {
         tx, account, requestId, action, now,
+        settings: this.d.serviceSettings ?? defaultServiceSettings(),
         region: req.region,
         language: (req.language === 'en-US' ? 'en-US' : 'zh-CN') as Language,
         later: async (type, payload, delayMs) => {

@@ -2,13 +2,10 @@ import spec from '../../spec/ams.json';
 import type { ServiceSpec } from '../../spec/types';
 import type { ServiceModule } from '../types';
 import { CallbackOutbox } from './callbacks';
-import { amsAudioMs } from './settings';
 import { taskModule } from './tasks';
 
 /** Audio Moderation System, API 2020-12-29. */
 export function amsService(): ServiceModule {
-  // A bad TCLOCAL_AMS_AUDIO_MS stops start-up here, naming the variable.
-  amsAudioMs();
   const tasks = taskModule(new CallbackOutbox());
   return { spec: spec as ServiceSpec, handlers: tasks.handlers, transitions: tasks.transitions, prepare: tasks.prepare };
 }

@@ -15,7 +15,6 @@ import {
   detailView, KIND, listView, putTask, TASK_STATUSES, type TaskRecord, type TaskStatus,
 } from './model';
 import { decideOutcome, fileSegments, liveSegment } from './moderation';
-import { amsAudioMs } from './settings';
 
 const SERVICE = 'ams';
 const MAX_TASKS = 10;
@@ -122,7 +121,7 @@ export function taskModule(outbox: CallbackOutbox) {
     await notify(tx, done);
   }
 
-  const start: TransitionHandler = async (p: { TaskId: string }, tx, now) => {
+  const start: TransitionHandler = async (p: { TaskId: string; AudioMs?: number | null }, tx, now) => {
     const rec = await tx.get<TaskRecord>(KIND, p.TaskId);
     if (!rec || rec.data.Status !== 'PENDING') return;
     const t = rec.data;
@@ -147,7 +146,7 @@ export function taskModule(outbox: CallbackOutbox) {
       return;
     }
     await putTask(tx, running);
-    await tx.schedule(SERVICE, 'finish', now + (amsAudioMs() ?? pendingFor), { TaskId: t.TaskId });
+    await tx.schedule(SERVICE, 'finish', now + (p.AudioMs ?? pendingFor), { TaskId: t.TaskId });
   };
 
   const finishTransition: TransitionHandler = async (p: { TaskId: string }, tx, now) => {
@@ -211,7 +210,7 @@ export function taskModule(outbox: CallbackOutbox) {
       };
       if (live) liveRunning++;
       await putTask(ctx.tx, record);
-      await ctx.later('start', { TaskId: record.TaskId });
+      await ctx.later('start', { TaskId: record.TaskId, AudioMs: ctx.settings.amsAudioMs });
       results.push({ DataId: dataId, TaskId: record.TaskId, Code: 'OK', Message: 'Success' });
     }
     return { Results: results };

@@ -3,12 +3,9 @@ import type { ServiceSpec } from '../../spec/types';
 import type { ServiceModule } from '../types';
 import * as certificates from './certificates';
 import * as review from './review';
-import { sslReviewMs } from './settings';
 
 /** SSL Certificates, API 2019-12-05. */
 export function sslService(): ServiceModule {
-  // A bad TCLOCAL_SSL_REVIEW_MS stops start-up here, naming the variable.
-  sslReviewMs();
   return {
     spec: spec as ServiceSpec,
     handlers: { ...certificates.handlers, ...review.handlers },

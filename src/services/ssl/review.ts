@@ -10,7 +10,6 @@ import type { StoreTx } from '../../store/types';
 import type { ActionContext, ActionHandler, TransitionHandler } from '../types';
 import { dropIssue, prepareIssue, takeIssue, type IssueRequest } from './issuer';
 import { CANCELLABLE, getCert, KIND, putCert, RESUBMITTABLE, say, STATUS, type CertData, type DvAuth } from './model';
-import { sslReviewMs } from './settings';
 
 const SECOND_LEVEL = new Set(['com.cn', 'net.cn', 'org.cn', 'gov.cn', 'edu.cn', 'ac.cn', 'com.hk', 'com.tw', 'co.uk', 'org.uk', 'co.jp', 'com.au', 'com.sg', 'co.kr']);
 
@@ -66,7 +65,7 @@ export async function startReview(ctx: ActionContext, c: CertData, method: DvAut
   await putCert(ctx.tx, next);
   // The key and certificate are made now, off the store's transaction.
   prepareIssue(issueKey(ctx.tx.account, next), issueRequest(next));
-  await ctx.later('issue', { CertificateId: next.CertificateId, ReviewRound: next.ReviewRound }, sslReviewMs());
+  await ctx.later('issue', { CertificateId: next.CertificateId, ReviewRound: next.ReviewRound }, ctx.settings.sslReviewMs);
   return next;
 }
 

@@ -22,7 +22,6 @@ describe('AMS CancelTask and the task lifecycle', () => {
   let cn: any;
   let intl: any;
   before(async () => {
-    delete process.env.TCLOCAL_AMS_AUDIO_MS;
     server = await startTclocal({ transitions: 'manual', transitionMs: 1000, rateLimits: false });
     cn = cnClient('ams', server, { account: ACCOUNT_A });
     intl = intlClient('ams', server, { account: ACCOUNT_A });
@@ -252,13 +251,9 @@ describe('AMS CancelTask and the task lifecycle', () => {
 describe('AMS CancelTask of a RUNNING on-demand task (automatic transitions)', () => {
   let server: RunningServer;
   before(async () => {
-    process.env.TCLOCAL_AMS_AUDIO_MS = '60000';
-    server = await startTclocal({ transitionMs: 50, rateLimits: false });
+    server = await startTclocal({ transitionMs: 50, amsAudioMs: 60_000, rateLimits: false });
   });
-  after(async () => {
-    delete process.env.TCLOCAL_AMS_AUDIO_MS;
-    await server.stop();
-  });
+  after(() => server.stop());
 
   it('PENDING → RUNNING on its own, then CancelTask → CANCELLED', async () => {
     const cn = cnClient('ams', server);

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../../src/server';
-import { sslReviewMs } from '../../../src/services/ssl/settings';
 import { assertResponseShape } from '../../support/response-shape';
 import { ACCOUNT_A, ACCOUNT_B, cnClient, errorCode, intlClient, startTclocal } from '../../helpers';
 import { selfSigned } from './pem';
@@ -15,14 +14,10 @@ describe('SSL certificates', () => {
   let server: RunningServer;
   let cn: any;
   before(async () => {
-    delete process.env.TCLOCAL_SSL_REVIEW_MS;
     server = await startTclocal({ rateLimits: false });
     cn = cnClient('ssl', server, { account: ACCOUNT_A });
   });
-  after(() => {
-    delete process.env.TCLOCAL_SSL_REVIEW_MS;
-    return server.stop();
-  });
+  after(() => server.stop());
 
   it('uploads a certificate with its key: issued, parsed from the PEM', async () => {
     const pem = await selfSigned('api.upload.com', { sans: ['api.upload.com', 'static.upload.com'] });
@@ -135,8 +130,9 @@ describe('SSL certificates', () => {
     assert.equal(await errorCode(cn.CancelAuditCertificate({ CertificateId })), 'FailedOperation.CertificateNotFoundOrCantCancel');
   });
 
-  it('with TCLOCAL_SSL_REVIEW_MS=0 the review completes within ApplyCertificate (ECC key here)', async () => {
-    process.env.TCLOCAL_SSL_REVIEW_MS = '0';
+  it('with a review time of 0 the review completes within ApplyCertificate (ECC key here)', async () => {
+    const instant = await startTclocal({ rateLimits: false, sslReviewMs: 0 });
+    const cn = cnClient('ssl', instant, { account: ACCOUNT_A });
     try {
       const { CertificateId } = await cn.ApplyCertificate({ DvAuthMethod: 'DNS', DomainName: 'instant.example.com', CsrEncryptAlgo: 'ECC', CsrKeyParameter: 'prime256v1' });
       const d = await cn.DescribeCertificateDetail({ CertificateId });
@@ -160,12 +156,13 @@ describe('SSL certificates', () => {
       const leafOnly = d.CertificatePublicKey.split('-----END CERTIFICATE-----')[0] + '-----END CERTIFICATE-----\n';
       assert.equal(await errorCode(cn.UploadCertificate({ CertificatePublicKey: leafOnly + other.cert, CertificatePrivateKey: d.CertificatePrivateKey })), 'FailedOperation.CertificateChainError');
     } finally {
-      delete process.env.TCLOCAL_SSL_REVIEW_MS;
+      await instant.stop();
     }
   });
 
-  it('with TCLOCAL_SSL_REVIEW_MS=300 the review completes on its own a moment later', async () => {
-    process.env.TCLOCAL_SSL_REVIEW_MS = '300';
+  it('with a review time of 300 ms the review completes on its own a moment later', async () => {
+    const timed = await startTclocal({ rateLimits: false, sslReviewMs: 300, transitionMs: 1000 });
+    const cn = cnClient('ssl', timed, { account: ACCOUNT_A });
     try {
       const { CertificateId } = await cn.ApplyCertificate({ DvAuthMethod: 'DNS_AUTO', DomainName: 'timed.example.com' });
       assert.equal((await cn.DescribeCertificate({ CertificateId })).Status, 4);
@@ -178,14 +175,7 @@ describe('SSL certificates', () => {
       assert.equal(status, 1);
       assert.ok(Date.now() - t0 >= 250, 'not before the review time');
     } finally {
-      delete process.env.TCLOCAL_SSL_REVIEW_MS;
+      await timed.stop();
     }
-  });
-
-  it('the review time setting is validated', () => {
-    assert.equal(sslReviewMs({}), 30000);
-    assert.equal(sslReviewMs({ TCLOCAL_SSL_REVIEW_MS: '1500' }), 1500);
-    assert.throws(() => sslReviewMs({ TCLOCAL_SSL_REVIEW_MS: 'soon' }), /TCLOCAL_SSL_REVIEW_MS/);
-    assert.throws(() => sslReviewMs({ TCLOCAL_SSL_REVIEW_MS: '-5' }), /TCLOCAL_SSL_REVIEW_MS/);
   });
 });

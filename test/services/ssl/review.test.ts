@@ -24,7 +24,6 @@ describe('SSL CancelAuditCertificate and the review lifecycle', () => {
   let cn: any;
   let intl: any;
   before(async () => {
-    delete process.env.TCLOCAL_SSL_REVIEW_MS;
     server = await startTclocal({ transitions: 'manual', transitionMs: 1000, rateLimits: false });
     cn = cnClient('ssl', server, { account: ACCOUNT_A });
     intl = intlClient('ssl', server, { account: ACCOUNT_A });
