@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { OPTIONS } from '../src/config';
 import { cnClient } from './helpers';
 
 const CLI = resolve(__dirname, '../src/cli.js');
@@ -56,6 +57,14 @@ describe('tclocal command line', () => {
     assert.equal(out.status, 0);
     for (const name of ['--port', 'TCLOCAL_PORT', '--host', 'TCLOCAL_HOST', '--data-dir', 'TCLOCAL_DATA_DIR', 'TCLOCAL_IN_MEMORY', 'TCLOCAL_ACCOUNTS', 'TCLOCAL_AUTH', 'TCLOCAL_TRANSITION_MS', 'TCLOCAL_RATE_LIMITS', 'TCLOCAL_SSL_REVIEW_MS', 'TCLOCAL_AMS_AUDIO_MS', 'export', 'import', 'reset']) {
       assert.ok(out.stdout.includes(name), `help lacks ${name}`);
+    }
+  });
+
+  it('the README configuration table lists every option with its environment twin', () => {
+    const readme = readFileSync(resolve(__dirname, '../../README.md'), 'utf8');
+    for (const o of OPTIONS) {
+      assert.ok(readme.includes(`| \`${o.flag}`), `README lacks ${o.flag}`);
+      assert.ok(readme.includes(`\`${o.env}\``), `README lacks ${o.env}`);
     }
   });
 
