@@ -2,7 +2,8 @@
  * The one region and price table behind every GAAP catalogue action and
  * every check of AccessRegion / RealServerRegion / Bandwidth / Concurrent.
  * Region IDs, names, areas and feature bitmaps are the ones the API document
- * lists (DescribeRegionAndPrice example); capacities come from its
+ * lists (DescribeRegionAndPrice example), plus the area-level IDs its other
+ * examples use (NorthChina, ...); capacities come from its
  * DescribeAccessRegionsByDestRegion example.
  */
 
@@ -42,6 +43,11 @@ export const REGIONS: readonly Region[] = [
   r('Chengdu', '成都（原中国大陆-西南地区）', 'SouthwestChina', '中国大陆-西南', 79, true, true),
   r('Chongqing', '重庆', 'SouthwestChina', '中国大陆-西南', 71, true, true),
   r('Nanjing', '南京', 'EastChina', '中国大陆-华东', 71, true, true),
+  // Area-level IDs of older proxies; the document's own examples (and Terraform's) still use them.
+  r('NorthChina', '中国大陆-华北', 'NorthChina', '中国大陆-华北', 79, true, true),
+  r('EastChina', '中国大陆-华东', 'EastChina', '中国大陆-华东', 79, true, true),
+  r('SouthChina', '中国大陆-华南', 'SouthChina', '中国大陆-华南', 79, true, true),
+  r('SouthwestChina', '中国大陆-西南', 'SouthwestChina', '中国大陆-西南', 79, true, true),
   r('SL_AZURE_NorthUAE', '阿联酋迪拜(合作节点)', 'Asia', '亚洲', 7, false),
   r('SL_AZURE_EastAUS', '澳大利亚东部悉尼(合作节点)', 'Oceania', '大洋洲', 7, false),
   r('SL_AZURE_NorthCentralUSA', '美国中北部伊利诺斯(合作节点)', 'NorthAmerica', '北美洲', 7, false),
