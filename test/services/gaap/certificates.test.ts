@@ -1,24 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../../src/server';
 import { ACCOUNT_A, ACCOUNT_B, cnClient, errorCode, startTclocal } from '../../helpers';
 import { assertResponseShape } from '../../support/response-shape';
-
-const dir = mkdtempSync(join(tmpdir(), 'gaap-cert-'));
-
-/** A self-signed EC certificate and its key, made by openssl. */
-function selfSigned(name: string, cn: string, sans: string[]): { cert: string; key: string } {
-  const key = join(dir, `${name}.key`);
-  const cert = join(dir, `${name}.pem`);
-  const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '3650', '-subj', `/CN=${cn}/O=tclocal test`];
-  if (sans.length) args.push('-addext', `subjectAltName=${sans.map((s) => `DNS:${s}`).join(',')}`);
-  execFileSync('openssl', args, { stdio: 'ignore' });
-  return { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') };
-}
+import { selfSigned } from '../../support/pem';
 
 /**
  * The spec lists BeginTime/EndTime as plain integers, but the real service
@@ -47,12 +32,11 @@ describe('GAAP certificates', () => {
   before(async () => {
     server = await startTclocal({ rateLimits: false });
     gaap = cnClient('gaap', server);
-    server1 = selfSigned('server1', 'www.example.com', ['*.example.com', 'example.com']);
-    other = selfSigned('other', 'other.test', []);
+    server1 = selfSigned('www.example.com', { sans: ['*.example.com', 'example.com'] });
+    other = selfSigned('other.test', { sans: [] });
   });
   after(async () => {
     await server.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('creates a server SSL certificate from URL-encoded PEM and reads it back parsed', async () => {

@@ -1,24 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../../src/server';
 import { ACCOUNT_A, ACCOUNT_B, cnClient, errorCode, intlClient, startTclocal } from '../../helpers';
 import { assertResponseShape } from '../../support/response-shape';
-
-const dir = mkdtempSync(join(tmpdir(), 'gaap-l7-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-function selfSigned(name: string, cn: string, sans: string[]): { cert: string; key: string } {
-  const key = join(dir, `${name}.key`);
-  const cert = join(dir, `${name}.pem`);
-  const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '3650', '-subj', `/CN=${cn}`];
-  if (sans.length) args.push('-addext', `subjectAltName=${sans.map((s) => `DNS:${s}`).join(',')}`);
-  execFileSync('openssl', args, { stdio: 'ignore' });
-  return { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') };
-}
+import { selfSigned } from '../../support/pem';
 
 const shape = <T extends Record<string, unknown>>(action: string, res: T): T => {
   assertResponseShape('gaap', action, res);
@@ -49,9 +34,9 @@ async function buildWorld(gaap: any, server?: RunningServer): Promise<World> {
   const step = async () => {
     if (server) await advance(server);
   };
-  const example = selfSigned('example', 'www.example.com', ['*.example.com', 'example.com']);
-  const other = selfSigned('other', 'other.test', ['other.test']);
-  const ca = selfSigned('ca', 'Test CA', []);
+  const example = selfSigned('www.example.com', { sans: ['*.example.com', 'example.com'] });
+  const other = selfSigned('other.test', { sans: ['other.test'] });
+  const ca = selfSigned('Test CA', { sans: [] });
   const cert = async (type: number, content: string, key?: string, alias = `t${type}`) =>
     (await gaap.CreateCertificate({ CertificateType: type, CertificateContent: content, CertificateKey: key, CertificateAlias: alias })).CertificateId as string;
   const serverCert = await cert(2, encodeURIComponent(example.cert), encodeURIComponent(example.key), 'example');

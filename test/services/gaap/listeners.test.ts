@@ -1,22 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../../src/server';
 import { ACCOUNT_A, ACCOUNT_B, cnClient, errorCode, startTclocal } from '../../helpers';
 import { assertResponseShape } from '../../support/response-shape';
-
-const dir = mkdtempSync(join(tmpdir(), 'gaap-listener-'));
-
-/** A self-signed certificate and its key, made by openssl. */
-function selfSigned(name: string, cn: string): { cert: string; key: string } {
-  const key = join(dir, `${name}.key`);
-  const cert = join(dir, `${name}.pem`);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '3650', '-subj', `/CN=${cn}/O=tclocal test`, '-addext', `subjectAltName=DNS:${cn}`], { stdio: 'ignore' });
-  return { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') };
-}
+import { selfSigned } from '../../support/pem';
 
 async function createProxy(gaap: any, name = 'listener-test'): Promise<string> {
   const res = await gaap.CreateProxy({ ProjectId: 0, ProxyName: name, AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });
@@ -41,14 +28,13 @@ describe('GAAP listeners', () => {
     server = await startTclocal({ rateLimits: false });
     gaap = cnClient('gaap', server);
     proxyId = await createProxy(gaap);
-    const s = selfSigned('server', 'www.example.com');
-    const c = selfSigned('client', 'ca.example.com');
+    const s = selfSigned('www.example.com');
+    const c = selfSigned('ca.example.com');
     serverCert = (await gaap.CreateCertificate({ CertificateType: 2, CertificateContent: s.cert, CertificateKey: s.key, CertificateAlias: 'srv' })).CertificateId;
     clientCert = (await gaap.CreateCertificate({ CertificateType: 1, CertificateContent: c.cert, CertificateAlias: 'ca' })).CertificateId;
   });
   after(async () => {
     await server.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('creates one TCP listener per port and describes them running', async () => {
@@ -266,7 +252,7 @@ describe('GAAP listeners', () => {
 
     // modify: ProxyId is required for a proxy's listener
     assert.equal(await errorCode(gaap.ModifyHTTPSListenerAttribute({ ListenerId: res.ListenerId, ListenerName: 'x' })), 'MissingParameter');
-    const s2 = selfSigned('server2', 'api.example.com');
+    const s2 = selfSigned('api.example.com');
     const cert2 = (await gaap.CreateCertificate({ CertificateType: 2, CertificateContent: s2.cert, CertificateKey: s2.key, CertificateAlias: 'srv2' })).CertificateId;
     const mod = await gaap.ModifyHTTPSListenerAttribute({ ListenerId: res.ListenerId, ProxyId: proxyId, ListenerName: 'secure2', CertificateId: cert2, ForwardProtocol: 'HTTP' });
     assertResponseShape('gaap', 'ModifyHTTPSListenerAttribute', mod);

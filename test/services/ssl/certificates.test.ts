@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../../src/server';
 import { assertResponseShape } from '../../support/response-shape';
 import { ACCOUNT_A, ACCOUNT_B, cnClient, errorCode, intlClient, startTclocal } from '../../helpers';
-import { selfSigned } from './pem';
+import { selfSigned } from '../../support/pem';
 
 describe('SSL certificates', () => {
   let server: RunningServer;
@@ -20,7 +20,7 @@ describe('SSL certificates', () => {
   after(() => server.stop());
 
   it('uploads a certificate with its key: issued, parsed from the PEM', async () => {
-    const pem = await selfSigned('api.upload.com', { sans: ['api.upload.com', 'static.upload.com'] });
+    const pem = await selfSigned('api.upload.com', { sans: ['api.upload.com', 'static.upload.com'], rsa: true });
     const res = await cn.UploadCertificate({ CertificatePublicKey: pem.cert, CertificatePrivateKey: pem.key, Alias: 'my-upload', Tags: [{ TagKey: 'env', TagValue: 'test' }] });
     assertResponseShape('ssl', 'UploadCertificate', res);
     assert.match(res.CertificateId, /^[A-Za-z0-9]{8}$/);
@@ -43,14 +43,14 @@ describe('SSL certificates', () => {
   });
 
   it('refuses a key that does not match, bad PEM, a missing key and a non-CA as CA', async () => {
-    const a = await selfSigned('a.example.com');
-    const b = await selfSigned('b.example.com', { ec: true });
+    const a = await selfSigned('a.example.com', { rsa: true });
+    const b = await selfSigned('b.example.com');
     assert.equal(await errorCode(cn.UploadCertificate({ CertificatePublicKey: a.cert, CertificatePrivateKey: b.key })), 'FailedOperation.CertificateMismatch');
     assert.equal(await errorCode(cn.UploadCertificate({ CertificatePublicKey: 'not a pem', CertificatePrivateKey: a.key })), 'FailedOperation.CertificateParseError');
     assert.equal(await errorCode(cn.UploadCertificate({ CertificatePublicKey: a.cert, CertificatePrivateKey: 'garbage' })), 'FailedOperation.CertificateParseError');
     assert.equal(await errorCode(cn.UploadCertificate({ CertificatePublicKey: a.cert })), 'MissingParameter');
     assert.equal(await errorCode(cn.UploadCertificate({ CertificatePublicKey: a.cert, CertificateType: 'CA' })), 'FailedOperation.CertificateCaError');
-    const ca = await selfSigned('My Root', { ca: true });
+    const ca = await selfSigned('My Root', { ca: true, rsa: true });
     const up = await cn.UploadCertificate({ CertificatePublicKey: ca.cert, CertificateType: 'CA' });
     const d = await cn.DescribeCertificate({ CertificateId: up.CertificateId });
     assert.equal(d.CertificateType, 'CA');
@@ -62,7 +62,7 @@ describe('SSL certificates', () => {
   });
 
   it('Repeatable=false returns the certificate already uploaded', async () => {
-    const pem = await selfSigned('repeat.example.com');
+    const pem = await selfSigned('repeat.example.com', { rsa: true });
     const first = await cn.UploadCertificate({ CertificatePublicKey: pem.cert, CertificatePrivateKey: pem.key });
     assert.equal(first.RepeatCertId, '');
     const again = await cn.UploadCertificate({ CertificatePublicKey: pem.cert, CertificatePrivateKey: pem.key, Repeatable: false });
@@ -152,7 +152,7 @@ describe('SSL certificates', () => {
       assert.equal(ud.Domain, 'instant.example.com');
       assert.equal(ud.ProductZhName, 'tclocal Emulator CA');
       assert.equal(ud.CertChainInfo.length, 2);
-      const other = await selfSigned('other.example.com');
+      const other = await selfSigned('other.example.com', { rsa: true });
       const leafOnly = d.CertificatePublicKey.split('-----END CERTIFICATE-----')[0] + '-----END CERTIFICATE-----\n';
       assert.equal(await errorCode(cn.UploadCertificate({ CertificatePublicKey: leafOnly + other.cert, CertificatePrivateKey: d.CertificatePrivateKey })), 'FailedOperation.CertificateChainError');
     } finally {

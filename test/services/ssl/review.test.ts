@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../../src/server';
 import { assertResponseShape } from '../../support/response-shape';
 import { ACCOUNT_A, ACCOUNT_B, cnClient, errorCode, intlClient, startTclocal } from '../../helpers';
-import { selfSigned } from './pem';
+import { selfSigned } from '../../support/pem';
 
 const NOT_CANCELLABLE = 'FailedOperation.CertificateNotFoundOrCantCancel';
 
@@ -149,7 +149,7 @@ describe('SSL CancelAuditCertificate and the review lifecycle', () => {
     assert.equal((await cn.CancelAuditCertificate({ CertificateId: id })).Result, true);
     assert.equal(await errorCode(cn.CancelAuditCertificate({ CertificateId: id })), NOT_CANCELLABLE);
 
-    const pem = await selfSigned('uploaded.example.com');
+    const pem = await selfSigned('uploaded.example.com', { rsa: true });
     const up = await cn.UploadCertificate({ CertificatePublicKey: pem.cert, CertificatePrivateKey: pem.key });
     assert.equal(await errorCode(cn.CancelAuditCertificate({ CertificateId: up.CertificateId })), NOT_CANCELLABLE);
     assert.equal((await status(up.CertificateId)).Status, 1);
