@@ -37,8 +37,8 @@ export interface ClientOptions {
   proxy?: string;
 }
 
-type Services = 'gaap' | 'ssl' | 'ams';
-const VERSIONS: Record<Services, string> = { gaap: 'v20180529', ssl: 'v20191205', ams: 'v20201229' };
+type Services = 'gaap' | 'ssl' | 'ams' | 'tag';
+const VERSIONS: Record<Services, string> = { gaap: 'v20180529', ssl: 'v20191205', ams: 'v20201229', tag: 'v20180813' };
 
 /** A client of the mainland SDK (tencentcloud-sdk-nodejs), TC3 JSON by default. */
 export function cnClient(service: Services, server: { port: number }, o: ClientOptions = {}): any {
