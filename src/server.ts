@@ -36,6 +36,7 @@ export function openStore(config: Pick<Config, 'dataDir' | 'inMemory'>): Store {
 /** Settings for the test harness only, not for users. */
 export interface DevelopmentOptions {
   strictErrorCodes?: boolean;
+  strictResponses?: boolean;
 }
 
 export async function startServer(config: Config, log: Logger = pino({ level: config.logLevel }), dev: DevelopmentOptions = {}): Promise<RunningServer> {
@@ -63,7 +64,7 @@ export async function startServer(config: Config, log: Logger = pino({ level: co
     store,
     transitions,
     log,
-    settings: { ...config, strictErrorCodes: dev.strictErrorCodes },
+    settings: { ...config, strictErrorCodes: dev.strictErrorCodes, strictResponses: dev.strictResponses },
     commonErrors: new Set(Object.keys(commonErrors)),
     serviceSettings: { sslReviewMs: config.sslReviewMs, amsAudioMs: config.amsAudioMs },
   });

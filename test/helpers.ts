@@ -21,8 +21,9 @@ export async function startTclocal(overrides: Partial<Config> = {}): Promise<Run
     transitionMs: 0,
     ...overrides,
   });
-  // Every business error a handler answers must be one its action documents.
-  return startServer(config, pino({ level: config.logLevel }), { strictErrorCodes: true });
+  // Every business error a handler answers must be one its action documents,
+  // and every success must match the action's response model.
+  return startServer(config, pino({ level: config.logLevel }), { strictErrorCodes: true, strictResponses: true });
 }
 
 export interface ClientOptions {

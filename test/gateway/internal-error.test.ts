@@ -93,3 +93,37 @@ describe('handler failures', () => {
     store.close();
   });
 });
+
+describe('strict response checking (tests only)', () => {
+  it('turns a success outside the output model into an InternalError naming the difference', async () => {
+    const shaped: ServiceSpec = {
+      ...spec,
+      actions: { Shape: { name: 'Shape', rateLimit: 20, input: { Mode: { type: 'String', required: true } }, output: { Count: { type: 'Integer', required: true } }, errors: [] } },
+    };
+    const store = new SqliteStore({ inMemory: true });
+    const module: ServiceModule = {
+      spec: shaped,
+      handlers: { Shape: async (input: { Mode: string }) => (input.Mode === 'ok' ? { Count: 1 } : input.Mode === 'missing' ? {} : { Count: 1, Extra: true }) },
+    };
+    const log = pino({ level: 'silent' });
+    const gw = new Api3Gateway({
+      accounts: new Accounts([DEFAULT_ACCOUNT], true),
+      router: new Router([shaped]),
+      validator: new RequestValidator([shaped]),
+      limiter: new RateLimiter(),
+      services: new Map([['demo', module]]),
+      store,
+      transitions: new TransitionEngine(store, new Map(), { mode: 'manual' }, log),
+      log,
+      settings: { auth: 'lenient', rateLimits: false, transitionMs: 0, transitions: 'auto', strictResponses: true },
+    });
+    const call = async (mode: string) => {
+      const out = await gw.handle('POST', '/', { host: 'demo.tencentcloudapi.com', 'content-type': 'application/json', 'x-tc-action': 'Shape', 'x-tc-version': '2020-01-01' }, Buffer.from(JSON.stringify({ Mode: mode })));
+      return JSON.parse(out.body).Response;
+    };
+    assert.equal((await call('ok')).Count, 1);
+    assert.equal((await call('missing')).Error.Code, 'InternalError');
+    assert.equal((await call('extra')).Error.Code, 'InternalError');
+    store.close();
+  });
+});

@@ -5,6 +5,7 @@ import { ApiError } from '../../core/errors';
 import { requestId as newRequestId } from '../../core/ids';
 import type { TransitionEngine } from '../../core/transitions';
 import type { ActionContext, Language, ServiceModule } from '../../services/types';
+import { responseProblems } from '../../spec/response-check';
 import type { RequestValidator } from '../../spec/validator';
 import type { Store } from '../../store/types';
 import type { Account, Accounts } from '../accounts';
@@ -24,6 +25,8 @@ export interface Api3Settings {
    * test that meets it fails. The test harness turns it on.
    */
   strictErrorCodes?: boolean;
+  /** Development check: a success whose body does not match the action's output model becomes an InternalError. */
+  strictResponses?: boolean;
   rateLimits: boolean;
   transitionMs: number;
   transitions: 'auto' | 'manual';
@@ -85,8 +88,12 @@ export class Api3Gateway {
       const handler = service.handlers[action];
       if (!handler) throw new ApiError('UnsupportedOperation', `The action ${action} is not implemented by tclocal yet.`);
       try {
-        const result = await this.run(service, handler, params, account, req, requestId, action);
-        outcome.body = successBody(result ?? {}, requestId);
+        const result = (await this.run(service, handler, params, account, req, requestId, action)) ?? {};
+        if (this.d.settings.strictResponses) {
+          const problems = responseProblems(spec, action, result as Record<string, unknown>);
+          if (problems.length) throw new Error(`${spec.service}.${action} answered outside its model: ${problems.slice(0, 5).join('; ')}`);
+        }
+        outcome.body = successBody(result, requestId);
       } catch (err) {
         if (err instanceof ApiError && this.d.settings.strictErrorCodes && !actionSpec.errors.includes(err.code) && !this.d.commonErrors?.has(err.code)) {
           throw new Error(`${spec.service}.${action} answered ${err.code}, which its documentation does not list (${err.message})`);

@@ -11,17 +11,15 @@ import { selfSigned } from '../../support/pem';
  * everything else of the shape must hold.
  */
 function assertShapeAllowingNullValidity(action: string, res: Record<string, unknown>): void {
-  const copy = JSON.parse(JSON.stringify(res));
-  const certs: any[] = copy.CertificateDetail ? [copy.CertificateDetail] : copy.CertificateSet;
+  const certs: any[] = (res as any).CertificateDetail ? [(res as any).CertificateDetail] : (res as any).CertificateSet;
   for (const c of certs) {
     if (c.CertificateType === 0) {
       assert.equal(c.BeginTime, null);
       assert.equal(c.EndTime, null);
-      c.BeginTime = 0;
-      c.EndTime = 0;
     }
   }
-  assertResponseShape('gaap', action, copy);
+  // The model's known exception (src/spec/response-check.ts KNOWN_NULLS) covers these nulls.
+  assertResponseShape('gaap', action, res);
 }
 
 describe('GAAP certificates', () => {
