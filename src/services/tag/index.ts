@@ -57,11 +57,14 @@ export function tagService(): ServiceModule {
         return {};
       },
       DescribeResourceTagsByResourceIds: async (input: DescribeResourceTagsByResourceIdsRequest, ctx) => {
-        const kind = kindOf(input.ServiceType, input.ResourcePrefix, 'ServiceType/ResourcePrefix');
         const offset = input.Offset ?? 0;
         const limit = input.Limit ?? 15;
+        if (offset < 0) throw new ApiError('InvalidParameterValue', 'The value of parameter `Offset` is not valid: it may not be negative.');
+        if (limit < 1 || limit > 1000) throw new ApiError('InvalidParameterValue', 'The value of parameter `Limit` is not valid: expected 1 to 1000.');
+        // Resources tclocal keeps no tags for simply have none.
+        const kind = TAGGABLE[input.ServiceType]?.[input.ResourcePrefix];
         const all: Array<Record<string, string>> = [];
-        for (const resourceId of input.ResourceIds) {
+        for (const resourceId of kind ? input.ResourceIds : []) {
           const rec = await ctx.tx.get<{ TagSet?: TagPair[] }>(kind, recordId(resourceId));
           for (const t of rec?.data.TagSet ?? []) {
             all.push({ TagKey: t.TagKey, TagValue: t.TagValue, ResourceId: resourceId, TagKeyMd5: md5(t.TagKey), TagValueMd5: md5(t.TagValue), ServiceType: input.ServiceType, Category: 'Custom' });
