@@ -1,4 +1,5 @@
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type AjvType from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { ApiError, invalidParameter, missingParameter, unknownParameter } from '../core/errors';
 import type { FieldSpec, ServiceSpec } from './types';
 
@@ -41,17 +42,26 @@ function objectSchema(fields: Record<string, FieldSpec>, service: string): objec
  * the documents' own JSON examples) send them.
  */
 export class RequestValidator {
-  private readonly ajv = new Ajv({ coerceTypes: true, allErrors: false, strict: false, code: { optimize: true } });
+  private ajvInstance: AjvType | undefined;
   private readonly compiled = new Map<string, ValidateFunction>();
   private readonly specs = new Map<string, ServiceSpec>();
 
   constructor(specs: ServiceSpec[]) {
-    for (const spec of specs) {
-      this.specs.set(spec.service, spec);
-      const definitions: Record<string, object> = {};
-      for (const [name, fields] of Object.entries(spec.structs)) definitions[name] = objectSchema(fields, spec.service);
-      this.ajv.addSchema({ $id: spec.service, definitions });
+    for (const spec of specs) this.specs.set(spec.service, spec);
+  }
+
+  /** Ajv and the structure schemas are loaded with the first request, not at start-up. */
+  private get ajv(): AjvType {
+    if (!this.ajvInstance) {
+      const Ajv: typeof AjvType = require('ajv').default;
+      this.ajvInstance = new Ajv({ coerceTypes: true, allErrors: false, strict: false, code: { optimize: true } });
+      for (const spec of this.specs.values()) {
+        const definitions: Record<string, object> = {};
+        for (const [name, fields] of Object.entries(spec.structs)) definitions[name] = objectSchema(fields, spec.service);
+        this.ajvInstance.addSchema({ $id: spec.service, definitions });
+      }
     }
+    return this.ajvInstance;
   }
 
   /** Validates (and coerces) `params` in place; throws the API error naming the parameter. */
