@@ -2,6 +2,7 @@
  * Audio moderation tasks: the stored record and the views DescribeTaskDetail,
  * DescribeTasks and callbacks use.
  */
+import type { BucketInfo } from '../../spec/ams.types';
 import type { StoreTx } from '../../store/types';
 import { AUDIO_SEGMENT_MS, SUB_LABELS, scoreOf } from './moderation';
 
@@ -11,12 +12,6 @@ export type TaskStatus = 'PENDING' | 'RUNNING' | 'FINISH' | 'ERROR' | 'CANCELLED
 export const TASK_STATUSES: readonly TaskStatus[] = ['PENDING', 'RUNNING', 'FINISH', 'ERROR', 'CANCELLED'];
 export type Suggestion = 'Pass' | 'Review' | 'Block';
 
-export interface BucketInfo {
-  Bucket: string;
-  Region: string;
-  Object: string;
-}
-
 export interface Outcome {
   suggestion: Suggestion;
   label: string;
@@ -24,6 +19,7 @@ export interface Outcome {
   error: { type: string; description: string } | null;
 }
 
+/** A task's stored state (outcome, seed, times in ms), from which the API's TaskData and TaskResult views are built. */
 export interface TaskRecord {
   TaskId: string;
   DataId: string;

@@ -3,12 +3,12 @@
  * the transition scheduler (LIVE_AUDIO runs until cancelled), reads, and
  * CancelTask.
  */
-import { randomBytes } from 'node:crypto';
 import { ApiError, invalidParameterValue } from '../../core/errors';
 import type {
   CancelTaskRequest, CreateAudioModerationTaskRequest, DescribeTaskDetailRequest, DescribeTasksRequest, TaskInput,
 } from '../../spec/ams.types';
 import type { Store, StoreTx } from '../../store/types';
+import { isUrl, randomAlphanumeric } from '../common';
 import type { ActionContext, ActionHandler, TransitionHandler } from '../types';
 import type { CallbackOutbox } from './callbacks';
 import {
@@ -23,13 +23,9 @@ export const LIVE_CONCURRENCY = 100;
 const DEFAULT_WINDOW_MS = 3 * 86_400_000;
 const MAX_LIMIT = 100;
 
-const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
 /** `w-audio-` and 18 letters and digits, as the service's task IDs look. */
 export function taskId(): string {
-  let s = 'w-audio-';
-  for (const b of randomBytes(18)) s += ID_ALPHABET[b % ID_ALPHABET.length];
-  return s;
+  return `w-audio-${randomAlphanumeric(18)}`;
 }
 
 const DATA_ID = /^[A-Za-z0-9_\-@#]{1,64}$/;
@@ -40,15 +36,6 @@ interface TaskFailure {
   message: string;
 }
 
-function checkUrl(url: string, schemes: string[]): boolean {
-  try {
-    const u = new URL(url);
-    return schemes.includes(u.protocol) && u.host !== '';
-  } catch {
-    return false;
-  }
-}
-
 /** The task's media, or why it cannot be moderated. */
 function readInput(t: TaskInput, live: boolean): { type: 'URL' | 'COS'; url: string; bucket: TaskRecord['Bucket'] } | TaskFailure {
   const input = t.Input;
@@ -57,7 +44,7 @@ function readInput(t: TaskInput, live: boolean): { type: 'URL' | 'COS'; url: str
   if (type === 'URL') {
     if (!input.Url) return { code: 'MissingParameter', message: 'The task is missing `Input.Url` (Input.Type is URL).' };
     const schemes = live ? ['rtmp:', 'rtmps:', 'http:', 'https:', 'rtsp:'] : ['http:', 'https:'];
-    if (!checkUrl(input.Url, schemes)) {
+    if (!isUrl(input.Url, schemes)) {
       return { code: 'InvalidParameterValue', message: `The value of \`Input.Url\` is not valid: expected a ${live ? 'live stream (rtmp, http, https)' : 'http or https'} address.` };
     }
     return { type: 'URL', url: input.Url, bucket: null };
@@ -164,7 +151,7 @@ export function taskModule(outbox: CallbackOutbox) {
     const bizType = input.BizType ?? '';
     if (bizType !== '' && !BIZ_TYPE.test(bizType)) throw invalidParameterValue('BizType', '3 to 32 letters, digits or underscores');
     const callbackUrl = input.CallbackUrl ?? '';
-    if (callbackUrl !== '' && !checkUrl(callbackUrl, ['http:', 'https:'])) throw invalidParameterValue('CallbackUrl', 'expected an http or https URL');
+    if (callbackUrl !== '' && !isUrl(callbackUrl, ['http:', 'https:'])) throw invalidParameterValue('CallbackUrl', 'expected an http or https URL');
     const live = type === 'LIVE_AUDIO';
     let liveRunning = live
       ? (await ctx.tx.list<TaskRecord>(KIND, { statusIn: ['PENDING', 'RUNNING'], where: [{ field: 'Type', values: ['LIVE_AUDIO'] }], limit: 1 })).total

@@ -1,5 +1,6 @@
 import { CosError } from '../../gateway/cos/errors';
 import { parseXmlBody, type ParsedXml } from '../../gateway/cos/xml';
+import { isUrl } from '../common';
 
 /** A live-stream moderation job as submitted (`POST /video/auditing`). */
 export interface LiveAuditRequest {
@@ -49,15 +50,6 @@ function text(parent: Node, name: string, where: string): string | undefined {
 }
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
-
-function isUrl(value: string, schemes: string[]): boolean {
-  try {
-    const u = new URL(value);
-    return schemes.includes(u.protocol) && u.host !== '';
-  } catch {
-    return false;
-  }
-}
 
 /** Parses and checks a submit body; every problem is an InvalidArgument naming the element. */
 export function parseSubmit(body: Buffer): LiveAuditRequest {

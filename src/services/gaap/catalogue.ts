@@ -5,6 +5,12 @@
  * actions agree.
  */
 import { ApiError, invalidParameterValue } from '../../core/errors';
+import type {
+  DescribeAccessRegionsByDestRegionRequest,
+  DescribeDestRegionsRequest,
+  DescribeRegionAndPriceRequest,
+  InquiryPriceCreateProxyRequest,
+} from '../../spec/gaap.types';
 import type { ActionHandler, TransitionHandler } from '../types';
 import { BLACK_HEADERS } from './catalogue-black-headers';
 import { countryAreaMappingList } from './catalogue-countries';
@@ -22,27 +28,13 @@ import {
 } from './catalogue-regions';
 import { accessRegions, BANDWIDTH_LIST, CONCURRENT_LIST, destRegions, findRegion, isAccessRegion, isDestRegion, regionDetail } from './regions';
 
-interface InquiryInput {
-  AccessRegion: string;
-  Bandwidth: number;
-  DestRegion?: string;
-  Concurrency?: number;
-  RealServerRegion?: string;
-  Concurrent?: number;
-  BillingType?: number;
-  IPAddressVersion?: string;
-  NetworkType?: string;
-  PackageType?: string;
-  Http3Supported?: number;
-}
-
 export const handlers: Record<string, ActionHandler> = {
   DescribeAccessRegions: async () => {
     const set = accessRegions().map(regionDetail);
     return { TotalCount: set.length, AccessRegionSet: set };
   },
 
-  DescribeDestRegions: async (input: { QualityType?: number }) => {
+  DescribeDestRegions: async (input: DescribeDestRegionsRequest) => {
     if (input.QualityType !== undefined && input.QualityType !== 0 && input.QualityType !== 1) {
       throw invalidParameterValue('QualityType', 'expected 0 (gold) or 1 (silver)');
     }
@@ -51,7 +43,7 @@ export const handlers: Record<string, ActionHandler> = {
     return { TotalCount: set.length, DestRegionSet: set };
   },
 
-  DescribeAccessRegionsByDestRegion: async (input: { DestRegion: string; IPAddressVersion?: string; PackageType?: string }) => {
+  DescribeAccessRegionsByDestRegion: async (input: DescribeAccessRegionsByDestRegionRequest) => {
     const filter = { ipVersion: parseIpVersion(input.IPAddressVersion), packageType: parsePackageType(input.PackageType) };
     if (!isDestRegion(input.DestRegion)) throw unknownDestRegion('DestRegion', input.DestRegion);
     const set = accessRegionsMatching(input.DestRegion, filter).map(accessRegionDetail);
@@ -62,13 +54,13 @@ export const handlers: Record<string, ActionHandler> = {
     CountryAreaMappingList: countryAreaMappingList(ctx.language),
   }),
 
-  DescribeRegionAndPrice: async (input: { IPAddressVersion?: string; PackageType?: string }) => {
+  DescribeRegionAndPrice: async (input: DescribeRegionAndPriceRequest) => {
     const filter = { ipVersion: parseIpVersion(input.IPAddressVersion), packageType: parsePackageType(input.PackageType) };
     const set = destRegionsMatching(filter).map(regionDetail);
     return { TotalCount: set.length, DestRegionSet: set, BandwidthUnitPrice: priceGradients(), Currency: CURRENCY };
   },
 
-  InquiryPriceCreateProxy: async (input: InquiryInput) => {
+  InquiryPriceCreateProxy: async (input: InquiryPriceCreateProxyRequest) => {
     const concurrent = input.Concurrent ?? input.Concurrency;
     if (concurrent === undefined) {
       throw new ApiError('MissingParameter', 'The request is missing a required parameter: one of `Concurrent` or `Concurrency` must be set.');

@@ -1,19 +1,11 @@
+import type { CertificateDetail } from '../../spec/gaap.types';
 import type { StoreTx } from '../../store/types';
 import { KIND } from './model';
 
-/** A stored certificate: the CertificateDetail shape plus the names it covers. */
-export interface CertificateData {
-  CertificateId: string;
-  CertificateType: number;
-  CertificateAlias: string;
-  CertificateContent: string;
-  CertificateKey: string;
-  CreateTime: number;
-  /** null for basic-auth files, which have no validity. */
+/** A stored certificate: the CertificateDetail shape, with no validity (null) for basic-auth files, plus the names it covers. */
+export interface CertificateData extends Omit<CertificateDetail, 'BeginTime' | 'EndTime'> {
   BeginTime: number | null;
   EndTime: number | null;
-  IssuerCN: string;
-  SubjectCN: string;
   /** Lower-case DNS names of the leaf certificate (SANs, else the CN). */
   DnsNames: string[];
 }

@@ -1,9 +1,16 @@
 import { ApiError, invalidParameterValue } from '../../core/errors';
 import { resourceId } from '../../core/ids';
+import type {
+  CreateCertificateRequest,
+  DeleteCertificateRequest,
+  DescribeCertificateDetailRequest,
+  DescribeCertificatesRequest,
+  ModifyCertificateAttributesRequest,
+} from '../../spec/gaap.types';
 import type { ActionHandler, TransitionHandler } from '../types';
 import { decodeMaterial, isBasicAuthContent, keyMatches, parseCertificatePem, parsePrivateKeyPem } from './cert-pem';
 import { certificateUsers, type CertificateData } from './cert-store';
-import { KIND, unixSeconds } from './model';
+import { KIND, offsetLimit, unixSeconds } from './model';
 
 /** 0 basic-auth file, 1 client CA, 2 server SSL, 3 real-server CA, 4 GAAP (proxy) SSL. */
 const SSL_TYPES = new Set([2, 4]);
@@ -44,15 +51,8 @@ const detailView = (d: CertificateData) => ({
   SubjectCN: d.SubjectCN,
 });
 
-interface CreateInput {
-  CertificateType: number;
-  CertificateContent: string;
-  CertificateAlias?: string;
-  CertificateKey?: string;
-}
-
 export const handlers: Record<string, ActionHandler> = {
-  CreateCertificate: async (input: CreateInput, ctx) => {
+  CreateCertificate: async (input: CreateCertificateRequest, ctx) => {
     const type = input.CertificateType;
     if (!Number.isInteger(type) || type < 0 || type > 4) throw invalidParameterValue('CertificateType', 'one of 0, 1, 2, 3, 4');
     checkAlias(input.CertificateAlias);
@@ -102,13 +102,10 @@ export const handlers: Record<string, ActionHandler> = {
     return { CertificateId: id };
   },
 
-  DescribeCertificates: async (input: { CertificateType?: number; Offset?: number; Limit?: number }, ctx) => {
+  DescribeCertificates: async (input: DescribeCertificatesRequest, ctx) => {
     const type = input.CertificateType ?? -1;
     if (!Number.isInteger(type) || type < -1 || type > 4) throw invalidParameterValue('CertificateType', 'one of -1, 0, 1, 2, 3, 4');
-    const offset = input.Offset ?? 0;
-    const limit = input.Limit ?? 20;
-    if (offset < 0) throw invalidParameterValue('Offset', 'must not be negative');
-    if (limit < 0 || limit > 1000) throw invalidParameterValue('Limit', 'between 0 and 1000');
+    const { offset, limit } = offsetLimit(input);
     const page = await ctx.tx.list<CertificateData>(KIND.certificate, {
       where: type === -1 ? [] : [{ field: 'CertificateType', values: [type] }],
       offset,
@@ -117,14 +114,14 @@ export const handlers: Record<string, ActionHandler> = {
     return { CertificateSet: page.items.map((r) => listView(r.data)), TotalCount: page.total };
   },
 
-  DescribeCertificateDetail: async (input: { CertificateId: string }, ctx) => {
+  DescribeCertificateDetail: async (input: DescribeCertificateDetailRequest, ctx) => {
     const rec = await ctx.tx.get<CertificateData>(KIND.certificate, input.CertificateId);
     // Terraform recognises a deleted certificate by this exact message.
     if (!rec) throw new ApiError('ResourceNotFound', 'CertificateId not found');
     return { CertificateDetail: detailView(rec.data) };
   },
 
-  ModifyCertificateAttributes: async (input: { CertificateId: string; CertificateAlias?: string }, ctx) => {
+  ModifyCertificateAttributes: async (input: ModifyCertificateAttributesRequest, ctx) => {
     const rec = await ctx.tx.get<CertificateData>(KIND.certificate, input.CertificateId);
     if (!rec) throw certificateNotFound(input.CertificateId);
     checkAlias(input.CertificateAlias);
@@ -134,7 +131,7 @@ export const handlers: Record<string, ActionHandler> = {
     return {};
   },
 
-  DeleteCertificate: async (input: { CertificateId: string }, ctx) => {
+  DeleteCertificate: async (input: DeleteCertificateRequest, ctx) => {
     const rec = await ctx.tx.get<CertificateData>(KIND.certificate, input.CertificateId);
     if (!rec) throw certificateNotFound(input.CertificateId);
     const users = await certificateUsers(ctx.tx, input.CertificateId);

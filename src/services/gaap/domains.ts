@@ -1,4 +1,12 @@
 import { ApiError, invalidParameterValue } from '../../core/errors';
+import type {
+  CreateDomainRequest,
+  DeleteDomainRequest,
+  DescribeRulesRequest,
+  ModifyCertificateRequest,
+  ModifyDomainRequest,
+  SetAuthenticationRequest,
+} from '../../spec/gaap.types';
 import type { ResourceRecord, StoreTx } from '../../store/types';
 import type { ActionContext, ActionHandler, TransitionHandler } from '../types';
 import { handlers as errorPageHandlers } from './l7-error-pages';
@@ -6,6 +14,7 @@ import {
   assertCovers,
   assertDomainIdle,
   checkDomainName,
+  checkL7Delete,
   checkTlsCiphers,
   checkTlsVersions,
   clientCertificates,
@@ -19,6 +28,7 @@ import {
   guardListener,
   isHttps,
   MAX_DOMAINS_PER_LISTENER,
+  newDomainData,
   putDomain,
   requireCertificate,
   RULE_DELETING,
@@ -42,41 +52,6 @@ async function clearOtherDefaults(tx: StoreTx, listenerId: string, keepKey: stri
   }
 }
 
-interface CreateDomainInput {
-  ListenerId: string;
-  Domain: string;
-  CertificateId?: string;
-  ClientCertificateId?: string;
-  PolyClientCertificateIds?: string[];
-  Http3Supported?: number;
-  IsDefaultServer?: boolean;
-}
-
-interface ModifyDomainInput {
-  ListenerId: string;
-  OldDomain: string;
-  NewDomain: string;
-  CertificateId?: string;
-  ClientCertificateId?: string;
-  PolyClientCertificateIds?: string[];
-  IsDefaultServer?: boolean;
-}
-
-interface SetAuthenticationInput {
-  ListenerId: string;
-  Domain: string;
-  BasicAuth?: number;
-  GaapAuth?: number;
-  RealServerAuth?: number;
-  BasicAuthConfId?: string;
-  GaapCertificateId?: string;
-  RealServerCertificateId?: string;
-  RealServerCertificateDomain?: string;
-  PolyRealServerCertificateIds?: string[];
-  TLSSupportVersion?: string[];
-  TLSCiphers?: string;
-}
-
 const flag = (v: number | undefined, name: string): number => {
   if (v === undefined) return 0;
   if (v !== 0 && v !== 1) throw invalidParameterValue(name, '0 or 1');
@@ -86,7 +61,7 @@ const flag = (v: number | undefined, name: string): number => {
 export const handlers: Record<string, ActionHandler> = {
   ...errorPageHandlers,
 
-  CreateDomain: async (input: CreateDomainInput, ctx) => {
+  CreateDomain: async (input: CreateDomainRequest, ctx) => {
     const listener = await getL7Listener(ctx, input.ListenerId, 'FailedOperation.InvalidListenerProtocol');
     await guardListener(ctx, listener, { proxy: 'FailedOperation.InstanceStatusNotInRuning', group: 'FailedOperation.GroupStatusNotInRuning', version: 'FailedOperation.ProxyVersionNotSupport' });
     checkDomainName(input.Domain, 'Domain');
@@ -109,33 +84,20 @@ export const handlers: Record<string, ActionHandler> = {
       assertCovers(await effectiveServerCertificate(ctx, listener, certificateId), input.Domain);
       clients = (await clientCertificates(ctx, input)) ?? [];
     }
-    const data: DomainData = {
-      ListenerId: input.ListenerId,
-      Domain: input.Domain,
+    const data = newDomainData(input.ListenerId, input.Domain, {
       CertificateId: certificateId,
       PolyClientCertificateIds: clients,
-      BasicAuth: 0,
-      BasicAuthConfId: '',
-      GaapAuth: 0,
-      GaapCertificateId: '',
-      RealServerAuth: 0,
-      RealServerCertificateId: '',
-      PolyRealServerCertificateIds: [],
-      RealServerCertificateDomain: '',
       DomainStatus: DOMAIN_CHANGING,
-      BanStatus: 'RECOVER',
       Http3Supported: http3,
       IsDefaultServer: input.IsDefaultServer ?? false,
-      TLSCiphers: '',
-      TLSSupportVersion: [],
-    };
+    });
     await putDomain(ctx.tx, { kind: KIND.domain, id: key, parent: input.ListenerId, status: null, createdAt: ctx.now, data });
     if (data.IsDefaultServer) await clearOtherDefaults(ctx.tx, input.ListenerId, key);
     await settleLater(ctx, key);
     return {};
   },
 
-  ModifyDomain: async (input: ModifyDomainInput, ctx) => {
+  ModifyDomain: async (input: ModifyDomainRequest, ctx) => {
     const listener = await getL7Listener(ctx, input.ListenerId, 'FailedOperation.InvalidListenerProtocol');
     await guardListener(ctx, listener, { proxy: 'FailedOperation.InstanceStatusNotInRuning' });
     const old = await getDomain(ctx, input.ListenerId, input.OldDomain);
@@ -176,10 +138,8 @@ export const handlers: Record<string, ActionHandler> = {
     return {};
   },
 
-  DeleteDomain: async (input: { ListenerId: string; Domain: string; Force: number }, ctx) => {
-    if (input.Force !== 0 && input.Force !== 1) throw invalidParameterValue('Force', '0 or 1');
-    const listener = await getL7Listener(ctx, input.ListenerId);
-    await guardListener(ctx, listener, { proxy: 'FailedOperation.InstanceStatusNotInRuning', group: 'FailedOperation.GroupStatusNotInRuning' });
+  DeleteDomain: async (input: DeleteDomainRequest, ctx) => {
+    await checkL7Delete(ctx, input.ListenerId, input.Force);
     const d = await getDomain(ctx, input.ListenerId, input.Domain);
     assertDomainIdle(d);
     const rules = await rulesOfDomain(ctx.tx, input.ListenerId, input.Domain);
@@ -195,7 +155,7 @@ export const handlers: Record<string, ActionHandler> = {
     return {};
   },
 
-  ModifyCertificate: async (input: { ListenerId: string; Domain: string; CertificateId: string; ClientCertificateId?: string; PolyClientCertificateIds?: string[] }, ctx) => {
+  ModifyCertificate: async (input: ModifyCertificateRequest, ctx) => {
     const listener = await getL7Listener(ctx, input.ListenerId);
     if (!isHttps(listener)) throw invalidParameterValue('ListenerId', `the listener \`${input.ListenerId}\` is not an HTTPS listener`);
     await guardListener(ctx, listener, { proxy: 'FailedOperation.ProxyStatusNotInRuning', group: 'FailedOperation.GroupStatusNotInRuning', version: 'FailedOperation.ProxyVersionNotSupport' });
@@ -212,7 +172,7 @@ export const handlers: Record<string, ActionHandler> = {
     return {};
   },
 
-  SetAuthentication: async (input: SetAuthenticationInput, ctx) => {
+  SetAuthentication: async (input: SetAuthenticationRequest, ctx) => {
     const listener = await getL7Listener(ctx, input.ListenerId);
     if (!isHttps(listener)) throw invalidParameterValue('ListenerId', `the listener \`${input.ListenerId}\` is not an HTTPS listener`);
     await guardListener(ctx, listener, { version: 'FailedOperation.ProxyVersionNotSupport' });
@@ -252,7 +212,7 @@ export const handlers: Record<string, ActionHandler> = {
     return {};
   },
 
-  DescribeRules: async (input: { ListenerId: string }, ctx) => {
+  DescribeRules: async (input: DescribeRulesRequest, ctx) => {
     const listener = await getL7Listener(ctx, input.ListenerId);
     const domains = await ctx.tx.list<DomainData>(KIND.domain, { parent: input.ListenerId });
     const rules = await ctx.tx.list<RuleData>(KIND.rule, { parent: input.ListenerId });

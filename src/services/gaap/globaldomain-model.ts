@@ -10,6 +10,7 @@
  */
 import { isIP } from 'node:net';
 import { ApiError, invalidParameterValue } from '../../core/errors';
+import type { Domain, ModifyGlobalDomainDnsRequest, TagPair } from '../../spec/gaap.types';
 import type { ResourceRecord, StoreTx } from '../../store/types';
 import type { Language } from '../types';
 import { countryAreaMap, isCountryCode } from './catalogue-countries';
@@ -26,30 +27,13 @@ export const MAX_DOMAINS = 100;
 /** Tags per resource (LimitExceeded.TagQuota), as for other Tencent Cloud resources. */
 export const MAX_TAGS = 50;
 
-export interface TagPair {
-  TagKey: string;
-  TagValue: string;
-}
-
-export interface DomainData {
-  DomainId: string;
-  FullDomain: string;
-  Alias: string;
-  Type: string;
-  Status: number;
-  ProjectId: number;
-  DefaultValue: string;
-  CreateTime: number;
+/** A global-domain record: the API's Domain without ProxyCount (counted when read); UpdateTime null until first changed. */
+export interface DomainData extends Omit<Domain, 'ProxyCount' | 'UpdateTime'> {
   UpdateTime: number | null;
-  TagSet: TagPair[];
-  BanStatus: string;
 }
 
-export interface DnsData {
-  DnsRecordId: number;
-  DomainId: string;
-  NationCountryInnerCodes: string[];
-  ProxyIdList: string[];
+/** A DNS record as stored: what ModifyGlobalDomainDns sets (country codes, proxy IDs), which GlobalDns shows expanded (dnsView). */
+export interface DnsData extends ModifyGlobalDomainDnsRequest {
   Status: number;
 }
 

@@ -11,6 +11,18 @@
  */
 import { ApiError, invalidParameterValue } from '../../core/errors';
 import { resourceId } from '../../core/ids';
+import type {
+  CreateGlobalDomainDnsRequest,
+  CreateGlobalDomainRequest,
+  DeleteGlobalDomainDnsRequest,
+  DeleteGlobalDomainRequest,
+  DescribeGlobalDomainDnsRequest,
+  DescribeGlobalDomainsRequest,
+  DisableGlobalDomainRequest,
+  EnableGlobalDomainRequest,
+  ModifyGlobalDomainAttributeRequest,
+  ModifyGlobalDomainDnsRequest,
+} from '../../spec/gaap.types';
 import type { StoreTx } from '../../store/types';
 import type { ActionContext, ActionHandler, TransitionHandler } from '../types';
 import {
@@ -31,14 +43,8 @@ import {
   MAX_DOMAINS,
   type DnsData,
   type DomainData,
-  type TagPair,
 } from './globaldomain-model';
 import { KIND, unixSeconds } from './model';
-
-interface Filter {
-  Name: string;
-  Values: string[];
-}
 
 /** Filter names of DescribeGlobalDomains (the document names none; these are Domain fields). */
 const FILTER_FIELDS: Record<string, keyof DomainData> = {
@@ -77,7 +83,7 @@ function requireDnsRunning(rec: { data: DnsData }, doing: string): void {
 }
 
 export const handlers: Record<string, ActionHandler> = {
-  CreateGlobalDomain: async (input: { ProjectId: number; DefaultValue: string; Alias?: string; TagSet?: TagPair[] }, ctx) => {
+  CreateGlobalDomain: async (input: CreateGlobalDomainRequest, ctx) => {
     const projectId = checkProjectId(input.ProjectId);
     const { value, type } = checkDefaultValue(input.DefaultValue);
     const tags = checkTags(input.TagSet);
@@ -102,7 +108,7 @@ export const handlers: Record<string, ActionHandler> = {
     return { DomainId: id };
   },
 
-  DescribeGlobalDomains: async (input: { ProjectId: number; Offset: number; Limit: number; Filters?: Filter[]; TagSet?: TagPair[] }, ctx) => {
+  DescribeGlobalDomains: async (input: DescribeGlobalDomainsRequest, ctx) => {
     if (input.Offset < 0) throw invalidParameterValue('Offset', 'must not be negative');
     if (input.Limit < 0) throw invalidParameterValue('Limit', 'must not be negative');
     const tags = input.TagSet ?? [];
@@ -129,7 +135,7 @@ export const handlers: Record<string, ActionHandler> = {
     return { Domains: domains, TotalCount: matched.length };
   },
 
-  ModifyGlobalDomainAttribute: async (input: { DomainId: string; ProjectId: number; Alias?: string; DefaultValue?: string }, ctx) => {
+  ModifyGlobalDomainAttribute: async (input: ModifyGlobalDomainAttributeRequest, ctx) => {
     const rec = await getDomain(ctx.tx, input.DomainId);
     const projectId = checkProjectId(input.ProjectId);
     const data = { ...rec.data, ProjectId: projectId, UpdateTime: unixSeconds(ctx.now) };
@@ -143,17 +149,17 @@ export const handlers: Record<string, ActionHandler> = {
     return {};
   },
 
-  EnableGlobalDomain: async (input: { DomainId: string }, ctx) => {
+  EnableGlobalDomain: async (input: EnableGlobalDomainRequest, ctx) => {
     await setDomainStatus(ctx, input.DomainId, DOMAIN_STATUS.closed, DOMAIN_STATUS.open, DOMAIN_STATUS.opening);
     return {};
   },
 
-  DisableGlobalDomain: async (input: { DomainId: string }, ctx) => {
+  DisableGlobalDomain: async (input: DisableGlobalDomainRequest, ctx) => {
     await setDomainStatus(ctx, input.DomainId, DOMAIN_STATUS.open, DOMAIN_STATUS.closed, DOMAIN_STATUS.closing);
     return {};
   },
 
-  DeleteGlobalDomain: async (input: { DomainId: string }, ctx) => {
+  DeleteGlobalDomain: async (input: DeleteGlobalDomainRequest, ctx) => {
     const rec = await getDomain(ctx.tx, input.DomainId);
     if (rec.data.Status !== DOMAIN_STATUS.closed) {
       throw new ApiError('FailedOperation', `The global domain \`${input.DomainId}\` must be disabled (status 1) before it is deleted; its status is ${rec.data.Status}.`);
@@ -163,7 +169,7 @@ export const handlers: Record<string, ActionHandler> = {
     return {};
   },
 
-  CreateGlobalDomainDns: async (input: { DomainId: string; ProxyIdList: string[]; NationCountryInnerCodes: string[] }, ctx) => {
+  CreateGlobalDomainDns: async (input: CreateGlobalDomainDnsRequest, ctx) => {
     await getDomain(ctx.tx, input.DomainId);
     const proxies = await checkProxies(ctx.tx, input.ProxyIdList);
     const countries = checkCountries(input.NationCountryInnerCodes);
@@ -175,14 +181,14 @@ export const handlers: Record<string, ActionHandler> = {
     return {};
   },
 
-  DescribeGlobalDomainDns: async (input: { DomainId: string }, ctx) => {
+  DescribeGlobalDomainDns: async (input: DescribeGlobalDomainDnsRequest, ctx) => {
     await getDomain(ctx.tx, input.DomainId);
     const list = [];
     for (const r of await dnsRecordsOf(ctx.tx, input.DomainId)) list.push(await dnsView(ctx.tx, r, ctx.language));
     return { GlobalDnsList: list };
   },
 
-  ModifyGlobalDomainDns: async (input: { DnsRecordId: number; DomainId: string; NationCountryInnerCodes: string[]; ProxyIdList: string[] }, ctx) => {
+  ModifyGlobalDomainDns: async (input: ModifyGlobalDomainDnsRequest, ctx) => {
     await getDomain(ctx.tx, input.DomainId);
     const rec = await getDns(ctx.tx, input.DnsRecordId);
     if (rec.data.DomainId !== input.DomainId) {
@@ -198,7 +204,7 @@ export const handlers: Record<string, ActionHandler> = {
     return {};
   },
 
-  DeleteGlobalDomainDns: async (input: { DnsRecordId: number }, ctx) => {
+  DeleteGlobalDomainDns: async (input: DeleteGlobalDomainDnsRequest, ctx) => {
     const rec = await getDns(ctx.tx, input.DnsRecordId);
     requireDnsRunning(rec, 'deleted');
     await ctx.tx.put({ ...rec, status: String(DNS_STATUS.deleting), data: { ...rec.data, Status: DNS_STATUS.deleting } });

@@ -1,6 +1,18 @@
 import { isIP } from 'node:net';
 import { ApiError, invalidParameterValue } from '../../core/errors';
 import { resourceId } from '../../core/ids';
+import type {
+  CloseProxyGroupRequest,
+  CreateProxyGroupDomainRequest,
+  CreateProxyGroupRequest,
+  DeleteProxyGroupRequest,
+  DescribeGroupDomainConfigRequest,
+  DescribeProxyGroupDetailsRequest,
+  DescribeProxyGroupListRequest,
+  ModifyGroupDomainConfigRequest,
+  ModifyProxyGroupAttributeRequest,
+  OpenProxyGroupRequest,
+} from '../../spec/gaap.types';
 import type { ResourceRecord, Store, StoreTx } from '../../store/types';
 import type { ActionHandler, TransitionHandler } from '../types';
 import { countryAreaMap, isCountryCode } from './catalogue-countries';
@@ -8,7 +20,7 @@ import { KIND, unixSeconds } from './model';
 import { checkFilters, finishSwitch, pageOf, switchProxies } from './proxies';
 import {
   GROUP_STATUS_CODE, PROXY, PROXY_TRANSIENT, checkTagFilter, checkTagSet, listPage,
-  ownerHasBoundRealServers, removeListenersOf, removePolicyOf, removeProxy, type Tag,
+  ownerHasBoundRealServers, removeListenersOf, removePolicyOf, removeProxy,
 } from './proxy-common';
 import {
   checkAccessRegion, checkBandwidth, checkConcurrent, checkDestRegion, checkProjectId, completeCreation, getGroup,
@@ -60,12 +72,7 @@ async function proxiesOfGroup(tx: StoreTx, groupId: string): Promise<ResourceRec
   return (await tx.list<Record<string, any>>(KIND.proxy, { parent: groupId })).items;
 }
 
-interface AccessConfiguration { AccessRegion: string; Bandwidth: number; Concurrent: number; NetworkType?: string }
-
-const CreateProxyGroup: ActionHandler = async (input: {
-  ProjectId: number; GroupName: string; RealServerRegion: string; TagSet?: Tag[]; AccessRegionSet?: AccessConfiguration[];
-  IPAddressVersion?: string; PackageType?: string;
-}, ctx) => {
+const CreateProxyGroup: ActionHandler = async (input: CreateProxyGroupRequest, ctx) => {
   checkProjectId(input.ProjectId, 'InvalidParameterValue');
   checkGroupName(input.GroupName);
   // CreateProxyGroup documents none of the region/capacity codes: they are plain InvalidParameterValue here.
@@ -135,9 +142,7 @@ const CreateProxyGroup: ActionHandler = async (input: {
   return { GroupId: id };
 };
 
-const DescribeProxyGroupList: ActionHandler = async (input: {
-  Offset: number; Limit: number; ProjectId: number; Filters?: Array<{ Name: string; Values: string[] }>; TagSet?: Tag[];
-}, ctx) => {
+const DescribeProxyGroupList: ActionHandler = async (input: DescribeProxyGroupListRequest, ctx) => {
   const { offset, limit } = pageOf(input, 100);
   const where = checkFilters(input.Filters, ['RealServerRegion', 'PackageType'], 10);
   if (input.ProjectId < -1) throw invalidParameterValue('ProjectId', 'expected -1 (all projects) or a project ID');
@@ -147,13 +152,13 @@ const DescribeProxyGroupList: ActionHandler = async (input: {
   return { TotalCount: total, ProxyGroupList: items.map(infoOf) };
 };
 
-const DescribeProxyGroupDetails: ActionHandler = async (input: { GroupId: string }, ctx) => {
+const DescribeProxyGroupDetails: ActionHandler = async (input: DescribeProxyGroupDetailsRequest, ctx) => {
   const g = await getGroup(ctx.tx, input.GroupId);
   const { total } = await ctx.tx.list(KIND.proxy, { parent: g.id, limit: 0 });
   return { ProxyGroupDetail: detailOf(g, total) };
 };
 
-const ModifyProxyGroupAttribute: ActionHandler = async (input: { GroupId: string; GroupName?: string; ProjectId?: number }, ctx) => {
+const ModifyProxyGroupAttribute: ActionHandler = async (input: ModifyProxyGroupAttributeRequest, ctx) => {
   const g = await getGroup(ctx.tx, input.GroupId);
   if (input.GroupName !== undefined) checkGroupName(input.GroupName);
   if (input.ProjectId !== undefined) checkProjectId(input.ProjectId, 'InvalidParameterValue');
@@ -171,19 +176,19 @@ function assertGroupSettled(g: ResourceRecord<GroupData>): void {
   }
 }
 
-const OpenProxyGroup: ActionHandler = async (input: { GroupId: string }, ctx) => {
+const OpenProxyGroup: ActionHandler = async (input: OpenProxyGroupRequest, ctx) => {
   const g = await getGroup(ctx.tx, input.GroupId);
   assertGroupSettled(g);
   return switchProxies(ctx, await proxiesOfGroup(ctx.tx, g.id) as any, PROXY.CLOSED, PROXY.OPENING, T.opened);
 };
 
-const CloseProxyGroup: ActionHandler = async (input: { GroupId: string }, ctx) => {
+const CloseProxyGroup: ActionHandler = async (input: CloseProxyGroupRequest, ctx) => {
   const g = await getGroup(ctx.tx, input.GroupId);
   assertGroupSettled(g);
   return switchProxies(ctx, await proxiesOfGroup(ctx.tx, g.id) as any, PROXY.RUNNING, PROXY.CLOSING, T.closed);
 };
 
-const DeleteProxyGroup: ActionHandler = async (input: { GroupId: string; Force?: number }, ctx) => {
+const DeleteProxyGroup: ActionHandler = async (input: DeleteProxyGroupRequest, ctx) => {
   const force = input.Force ?? 0;
   if (force !== 0 && force !== 1) throw invalidParameterValue('Force', 'expected 0 or 1');
   const g = await getGroup(ctx.tx, input.GroupId);
@@ -207,7 +212,7 @@ const DeleteProxyGroup: ActionHandler = async (input: { GroupId: string; Force?:
   return {};
 };
 
-const CreateProxyGroupDomain: ActionHandler = async (input: { GroupId: string }, ctx) => {
+const CreateProxyGroupDomain: ActionHandler = async (input: CreateProxyGroupDomainRequest, ctx) => {
   const g = await getGroup(ctx.tx, input.GroupId);
   assertGroupSettled(g);
   if (!g.data.Domain) await ctx.tx.put({ ...g, data: { ...g.data, Domain: `${g.id}.gaapqcloud.com.cn` } });
@@ -216,7 +221,7 @@ const CreateProxyGroupDomain: ActionHandler = async (input: { GroupId: string },
 
 const DOMAIN_CONF_NS = 'gaap.groupDomainConfig';
 
-const DescribeGroupDomainConfig: ActionHandler = async (input: { GroupId: string }, ctx) => {
+const DescribeGroupDomainConfig: ActionHandler = async (input: DescribeGroupDomainConfigRequest, ctx) => {
   const g = await getGroup(ctx.tx, input.GroupId);
   const conf = (await ctx.tx.kvGet<Record<string, string[]>>(DOMAIN_CONF_NS, g.id)) ?? {};
   const byRegion = new Map<string, string[]>();
@@ -240,9 +245,7 @@ const DescribeGroupDomainConfig: ActionHandler = async (input: { GroupId: string
   return { AccessRegionList, DefaultDnsIp: (g.data.DnsDefaultIp as string) ?? '', GroupId: g.id, AccessRegionCount: AccessRegionList.length };
 };
 
-const ModifyGroupDomainConfig: ActionHandler = async (input: {
-  GroupId: string; DefaultDnsIp: string; AccessRegionList?: Array<{ RegionId: string; NationCountryInnerList?: string[] }>;
-}, ctx) => {
+const ModifyGroupDomainConfig: ActionHandler = async (input: ModifyGroupDomainConfigRequest, ctx) => {
   const g = await getGroup(ctx.tx, input.GroupId);
   if (!isIP(input.DefaultDnsIp)) throw invalidParameterValue('DefaultDnsIp', `\`${input.DefaultDnsIp}\` is not an IP address`);
   const regions = new Set((await proxiesOfGroup(ctx.tx, g.id)).map((p) => p.data.AccessRegion as string));

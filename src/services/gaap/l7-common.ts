@@ -1,9 +1,11 @@
 import { isIP } from 'node:net';
 import { ApiError, invalidParameterValue } from '../../core/errors';
+import type { DomainRuleSet, HttpHeaderParam, HTTPSListener, RuleInfo } from '../../spec/gaap.types';
 import type { ResourceRecord, StoreTx } from '../../store/types';
 import type { ActionContext } from '../types';
 import { getCertificate, type CertificateData } from './cert-store';
 import { certificateCovers } from './cert-pem';
+import type { ListenerData as ListenerRecord } from './listener-common';
 import { KIND } from './model';
 
 /**
@@ -12,94 +14,43 @@ import { KIND } from './model';
  * records of domains and rules, and the checks on their state.
  */
 
-/** Fields of a listener record the L7 actions read (written elsewhere; read defensively). */
-export interface ListenerData {
-  ListenerId?: string;
-  Protocol?: string;
-  ListenerStatus?: number;
-  ProxyId?: string | null;
-  GroupId?: string | null;
-  CertificateId?: string;
-  CertificateAlias?: string;
-  ForwardProtocol?: string;
-  AuthType?: number;
-  TLSSupportVersion?: string[];
-  TLSCiphers?: string;
-  [k: string]: unknown;
-}
+/** A listener record as the L7 actions read it: HTTPS listeners also carry their certificate and TLS settings. */
+export type ListenerData = ListenerRecord &
+  Partial<Pick<HTTPSListener, 'CertificateId' | 'CertificateAlias' | 'ForwardProtocol' | 'AuthType' | 'TLSSupportVersion' | 'TLSCiphers'>>;
 
-export interface HeaderParam {
-  HeaderName: string;
-  HeaderValue: string;
-}
-
-/** A domain under an HTTP/HTTPS listener; aliases are resolved when read. */
-export interface DomainData {
+/**
+ * A domain under an HTTP/HTTPS listener: the API's DomainRuleSet without what is
+ * resolved when read (rules, certificate aliases, the first client CA), plus
+ * its listener and the certificate ID lists.
+ */
+export interface DomainData
+  extends Omit<
+    DomainRuleSet,
+    | 'RuleSet'
+    | 'CertificateAlias'
+    | 'ClientCertificateId'
+    | 'ClientCertificateAlias'
+    | 'BasicAuthConfAlias'
+    | 'RealServerCertificateAlias'
+    | 'GaapCertificateAlias'
+    | 'PolyClientCertificateAliasInfo'
+    | 'PolyRealServerCertificateAliasInfo'
+  > {
   ListenerId: string;
-  Domain: string;
   /** `default` = the listener's certificate. */
   CertificateId: string;
   /** Empty = the listener's client CA (`default`). */
   PolyClientCertificateIds: string[];
-  BasicAuth: number;
-  BasicAuthConfId: string;
-  GaapAuth: number;
-  GaapCertificateId: string;
-  RealServerAuth: number;
-  RealServerCertificateId: string;
   PolyRealServerCertificateIds: string[];
-  RealServerCertificateDomain: string;
-  DomainStatus: number;
-  BanStatus: string;
-  Http3Supported: number;
-  IsDefaultServer: boolean;
-  TLSCiphers: string;
-  TLSSupportVersion: string[];
 }
 
-export interface RuleCheckParams {
-  DelayLoop: number;
-  ConnectTimeout: number;
-  Path: string;
-  Method: string;
-  StatusCode: number[];
-  Domain?: string;
-  FailedCountInter?: number;
-  FailedThreshold?: number;
-  BlockInter?: number;
-}
-
-export interface BoundServer {
-  RealServerId: string;
-  RealServerIP: string;
-  RealServerWeight: number;
-  RealServerStatus: number;
-  RealServerPort: number;
-  DownIPList: string[];
-  RealServerFailoverRole: string;
-}
-
-export interface RuleData {
-  RuleId: string;
-  ListenerId: string;
-  Domain: string;
+/** A rule record: the API's RuleInfo, its optional fields always set, plus what only forwarding needs. */
+export interface RuleData extends Required<RuleInfo> {
   /** Lower-case domain, to find a domain's rules. */
   DomainKey: string;
-  Path: string;
-  RealServerType: string;
-  Scheduler: string;
-  HealthCheck: number;
-  RuleStatus: number;
-  CheckParams: RuleCheckParams;
-  RealServerSet: BoundServer[];
-  BindStatus: number;
-  ForwardHost: string;
-  ServerNameIndicationSwitch: string;
-  ServerNameIndication: string;
-  ForcedRedirect: string;
   /** Not in the API's RuleInfo: kept for forwarding, not returned. */
   ForwardProtocol: string;
-  Headers: HeaderParam[];
+  Headers: HttpHeaderParam[];
 }
 
 /** DomainStatus (0 running, 1 changing, 2 deleting) and RuleStatus (0 running, 1 creating, 2 deleting, 3 binding, 4 changing). */
@@ -193,6 +144,13 @@ export async function guardListener(ctx: ActionContext, l: ResourceRecord<Listen
   }
 }
 
+/** The first checks of DeleteDomain and DeleteRule: Force is 0 or 1, the listener is an L7 one and its owner runs. */
+export async function checkL7Delete(ctx: ActionContext, listenerId: string, force: number): Promise<void> {
+  if (force !== 0 && force !== 1) throw invalidParameterValue('Force', '0 or 1');
+  const listener = await getL7Listener(ctx, listenerId);
+  await guardListener(ctx, listener, { proxy: 'FailedOperation.InstanceStatusNotInRuning', group: 'FailedOperation.GroupStatusNotInRuning' });
+}
+
 export async function getDomain(ctx: ActionContext, listenerId: string, domain: string): Promise<ResourceRecord<DomainData>> {
   const rec = await ctx.tx.get<DomainData>(KIND.domain, domainKey(listenerId, domain));
   if (!rec) throw new ApiError('ResourceNotFound', `The domain \`${domain}\` does not exist on listener \`${listenerId}\`.`);
@@ -203,6 +161,31 @@ export function assertDomainIdle(d: ResourceRecord<DomainData>, code = 'FailedOp
   if (d.data.DomainStatus !== DOMAIN_RUNNING) {
     throw new ApiError(code, `The domain \`${d.data.Domain}\` is ${d.data.DomainStatus === DOMAIN_DELETING ? 'being deleted' : 'being changed'}; retry when it is running.`);
   }
+}
+
+/** A new domain's data: the listener's certificates, no authentication, no TLS overrides, running; `set` overrides. */
+export function newDomainData(listenerId: string, domain: string, set: Partial<DomainData> = {}): DomainData {
+  return {
+    ListenerId: listenerId,
+    Domain: domain,
+    CertificateId: 'default',
+    PolyClientCertificateIds: [],
+    BasicAuth: 0,
+    BasicAuthConfId: '',
+    GaapAuth: 0,
+    GaapCertificateId: '',
+    RealServerAuth: 0,
+    RealServerCertificateId: '',
+    PolyRealServerCertificateIds: [],
+    RealServerCertificateDomain: '',
+    DomainStatus: DOMAIN_RUNNING,
+    BanStatus: 'RECOVER',
+    Http3Supported: 0,
+    IsDefaultServer: false,
+    TLSCiphers: '',
+    TLSSupportVersion: [],
+    ...set,
+  };
 }
 
 export async function putDomain(tx: StoreTx, rec: ResourceRecord<DomainData>): Promise<void> {

@@ -1,39 +1,25 @@
 import { ApiError, invalidParameterValue } from '../../core/errors';
 import { resourceId } from '../../core/ids';
+import type {
+  CreateDomainErrorPageInfoRequest,
+  DeleteDomainErrorPageInfoRequest,
+  DescribeDomainErrorPageInfoByIdsRequest,
+  DescribeDomainErrorPageInfoRequest,
+  DomainErrorPageInfo,
+} from '../../spec/gaap.types';
 import type { ActionHandler } from '../types';
 import { isBlackHeader } from './l7-black-headers';
-import { domainKey, getL7Listener, guardListener, listenerNotFound, type HeaderParam } from './l7-common';
+import { domainKey, getL7Listener, guardListener, listenerNotFound, type ListenerData } from './l7-common';
 import { KIND } from './model';
 
-/** Custom error pages of a domain (DomainErrorPageInfo), synchronous. */
-interface ErrorPageData {
-  ErrorPageId: string;
-  ListenerId: string;
-  Domain: string;
-  ErrorNos: number[];
-  NewErrorNo: number;
-  ClearHeaders: string[];
-  SetHeaders: HeaderParam[];
-  Body: string;
-  Status: number;
-}
+/** Custom error pages of a domain (records hold DomainErrorPageInfo), synchronous. */
 
 const MAX_IDS = 10;
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 const httpStatus = (n: number) => Number.isInteger(n) && n >= 100 && n <= 599;
 
-interface CreateInput {
-  ListenerId: string;
-  Domain: string;
-  ErrorNos: number[];
-  Body: string;
-  NewErrorNo?: number;
-  ClearHeaders?: string[];
-  SetHeaders?: HeaderParam[];
-}
-
 export const handlers: Record<string, ActionHandler> = {
-  CreateDomainErrorPageInfo: async (input: CreateInput, ctx) => {
+  CreateDomainErrorPageInfo: async (input: CreateDomainErrorPageInfoRequest, ctx) => {
     const listener = await getL7Listener(ctx, input.ListenerId, 'FailedOperation.InvalidListenerProtocol');
     await guardListener(ctx, listener, { proxy: 'FailedOperation.ProxyStatusNotInRuning', version: 'FailedOperation.ProxyVersionNotSupport' });
     const domain = await ctx.tx.get(KIND.domain, domainKey(input.ListenerId, input.Domain));
@@ -48,7 +34,7 @@ export const handlers: Record<string, ActionHandler> = {
       if (!HEADER_NAME.test(h.HeaderName)) throw invalidParameterValue('SetHeaders', `\`${h.HeaderName}\` is not a header name`);
       if (isBlackHeader(h.HeaderName)) throw invalidParameterValue('SetHeaders', `the header \`${h.HeaderName}\` may not be set`);
     }
-    const existing = await ctx.tx.list<ErrorPageData>(KIND.errorPage, { parent: input.ListenerId });
+    const existing = await ctx.tx.list<DomainErrorPageInfo>(KIND.errorPage, { parent: input.ListenerId });
     for (const p of existing.items) {
       if (p.data.Domain.toLowerCase() !== input.Domain.toLowerCase()) continue;
       const dup = p.data.ErrorNos.find((n) => errorNos.includes(n));
@@ -57,7 +43,7 @@ export const handlers: Record<string, ActionHandler> = {
       }
     }
     const id = resourceId('errorPage');
-    const data: ErrorPageData = {
+    const data: DomainErrorPageInfo = {
       ErrorPageId: id,
       ListenerId: input.ListenerId,
       Domain: input.Domain,
@@ -72,25 +58,25 @@ export const handlers: Record<string, ActionHandler> = {
     return { ErrorPageId: id };
   },
 
-  DeleteDomainErrorPageInfo: async (input: { ErrorPageId: string }, ctx) => {
-    const page = await ctx.tx.get<ErrorPageData>(KIND.errorPage, input.ErrorPageId);
+  DeleteDomainErrorPageInfo: async (input: DeleteDomainErrorPageInfoRequest, ctx) => {
+    const page = await ctx.tx.get<DomainErrorPageInfo>(KIND.errorPage, input.ErrorPageId);
     if (!page) throw new ApiError('ResourceNotFound', `The error page \`${input.ErrorPageId}\` does not exist.`);
-    const listener = await ctx.tx.get(KIND.listener, page.data.ListenerId);
+    const listener = await ctx.tx.get<ListenerData>(KIND.listener, page.data.ListenerId);
     if (listener) await guardListener(ctx, listener, { proxy: 'FailedOperation.ProxyStatusNotInRuning' });
     await ctx.tx.delete(KIND.errorPage, input.ErrorPageId);
     return {};
   },
 
-  DescribeDomainErrorPageInfo: async (input: { ListenerId: string; Domain: string }, ctx) => {
+  DescribeDomainErrorPageInfo: async (input: DescribeDomainErrorPageInfoRequest, ctx) => {
     if (!(await ctx.tx.get(KIND.listener, input.ListenerId))) throw listenerNotFound(input.ListenerId);
-    const pages = await ctx.tx.list<ErrorPageData>(KIND.errorPage, { parent: input.ListenerId });
+    const pages = await ctx.tx.list<DomainErrorPageInfo>(KIND.errorPage, { parent: input.ListenerId });
     return { ErrorPageSet: pages.items.filter((p) => p.data.Domain.toLowerCase() === input.Domain.toLowerCase()).map((p) => p.data) };
   },
 
-  DescribeDomainErrorPageInfoByIds: async (input: { ErrorPageIds: string[] }, ctx) => {
+  DescribeDomainErrorPageInfoByIds: async (input: DescribeDomainErrorPageInfoByIdsRequest, ctx) => {
     if (input.ErrorPageIds.length > MAX_IDS) throw invalidParameterValue('ErrorPageIds', `at most ${MAX_IDS} ids`);
     if (input.ErrorPageIds.length === 0) return { ErrorPageSet: [] };
-    const pages = await ctx.tx.list<ErrorPageData>(KIND.errorPage, { ids: input.ErrorPageIds });
+    const pages = await ctx.tx.list<DomainErrorPageInfo>(KIND.errorPage, { ids: input.ErrorPageIds });
     return { ErrorPageSet: pages.items.map((p) => p.data) };
   },
 };

@@ -1,10 +1,11 @@
+import type { CertificateAliasInfo, DomainRuleSet, RuleInfo } from '../../spec/gaap.types';
 import type { ResourceRecord } from '../../store/types';
 import type { ActionContext } from '../types';
 import { getCertificate } from './cert-store';
 import { DEFAULT_CERT_ALIAS, type DomainData, type ListenerData, type RuleData } from './l7-common';
 
 /** RuleInfo as the API returns it (internal fields left out). */
-export function ruleInfo(r: RuleData) {
+export function ruleInfo(r: RuleData): RuleInfo {
   return {
     RuleId: r.RuleId,
     ListenerId: r.ListenerId,
@@ -31,14 +32,14 @@ async function aliasOf(ctx: ActionContext, id: string): Promise<string> {
   return (await getCertificate(ctx.tx, id))?.CertificateAlias ?? '';
 }
 
-async function aliasInfo(ctx: ActionContext, ids: string[]) {
+async function aliasInfo(ctx: ActionContext, ids: string[]): Promise<CertificateAliasInfo[]> {
   const out = [];
   for (const id of ids) out.push({ CertificateId: id, CertificateAlias: await aliasOf(ctx, id) });
   return out;
 }
 
 /** DomainRuleSet: a domain with its settings and its rules. */
-export async function domainRuleSet(ctx: ActionContext, _listener: ResourceRecord<ListenerData>, d: DomainData, rules: RuleData[]) {
+export async function domainRuleSet(ctx: ActionContext, _listener: ResourceRecord<ListenerData>, d: DomainData, rules: RuleData[]): Promise<DomainRuleSet> {
   const clients = d.PolyClientCertificateIds.length > 0 ? d.PolyClientCertificateIds : ['default'];
   return {
     Domain: d.Domain,

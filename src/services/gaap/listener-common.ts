@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { ApiError, invalidParameterValue, resourceNotFound } from '../../core/errors';
+import type { BindRealServer, RealServer, TagPair, TCPListener } from '../../spec/gaap.types';
 import type { ResourceRecord, StoreTx } from '../../store/types';
 import type { ActionContext } from '../types';
 import { KIND } from './model';
@@ -50,26 +51,21 @@ export interface ListenerData {
   [field: string]: unknown;
 }
 
-export interface BoundServer {
-  RealServerId: string;
-  RealServerIP: string;
-  RealServerWeight: number;
-  RealServerStatus: number;
-  RealServerPort: number;
-  DownIPList: string[];
-  RealServerFailoverRole: string;
-}
-
-export interface RealServerData {
-  RealServerId: string;
-  RealServerIP: string;
-  RealServerName: string;
-  ProjectId: number;
-  TagSet: Array<{ TagKey: string; TagValue: string }>;
-  InBanBlacklist: number;
+/** A real-server record: the API's RealServer plus its tags and address type. */
+export interface RealServerData extends RealServer {
+  TagSet: TagPair[];
   /** IP or DOMAIN, decided from the address when the real server is added. */
   RealServerType?: string;
 }
+
+/** The RealServer view of a real-server record (what listeners and rules can bind). */
+export const realServerView = (rs: RealServerData): RealServer => ({
+  RealServerIP: rs.RealServerIP,
+  RealServerId: rs.RealServerId,
+  RealServerName: rs.RealServerName,
+  ProjectId: rs.ProjectId,
+  InBanBlacklist: rs.InBanBlacklist ?? 0,
+});
 
 /** The proxy or proxy group a listener belongs to. */
 export interface Owner {
@@ -200,13 +196,7 @@ export function checkEnum(name: string, value: string | number | undefined, allo
 }
 
 /** Health-check settings of a TCP/UDP listener, after merging a request into the stored values. */
-export interface HealthSettings {
-  HealthCheck: number;
-  DelayLoop: number;
-  ConnectTimeout: number;
-  HealthyThreshold: number;
-  UnhealthyThreshold: number;
-}
+export type HealthSettings = Pick<TCPListener, 'HealthCheck' | 'DelayLoop' | 'ConnectTimeout' | 'HealthyThreshold' | 'UnhealthyThreshold'>;
 
 /** Checks each given value's range, then the relation of the merged values. */
 export function checkHealth(given: Partial<HealthSettings>, merged: HealthSettings): void {
@@ -270,7 +260,7 @@ export async function bindingsByServer(tx: StoreTx): Promise<Map<string, Binding
   const listeners = new Map<string, ListenerData>();
   for (const { data } of (await tx.list<ListenerData>(KIND.listener)).items) {
     listeners.set(data.ListenerId, data);
-    for (const s of (data.RealServerSet as BoundServer[] | undefined) ?? []) {
+    for (const s of (data.RealServerSet as BindRealServer[] | undefined) ?? []) {
       add(s.RealServerId, { ListenerId: data.ListenerId, ProxyId: data.ProxyId, GroupId: data.GroupId });
     }
   }

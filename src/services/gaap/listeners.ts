@@ -1,17 +1,22 @@
 import { ApiError, invalidParameterValue } from '../../core/errors';
 import { resourceId } from '../../core/ids';
 import type {
+  BindRealServer,
   CreateHTTPListenerRequest,
   CreateHTTPSListenerRequest,
   CreateTCPListenersRequest,
   CreateUDPListenersRequest,
   DeleteListenersRequest,
+  DescribeHTTPListenersRequest,
   DescribeHTTPSListenersRequest,
+  DescribeTCPListenersRequest,
+  DescribeUDPListenersRequest,
   ModifyHTTPListenerAttributeRequest,
   ModifyHTTPSListenerAttributeRequest,
   ModifyTCPListenerAttributeRequest,
   ModifyUDPListenerAttributeRequest,
   SetTlsVersionRequest,
+  UDPListener,
 } from '../../spec/gaap.types';
 import type { ResourceRecord, Store, StoreTx } from '../../store/types';
 import type { ActionContext, ActionHandler, TransitionHandler } from '../types';
@@ -32,7 +37,6 @@ import {
   resolveOwner,
   saveListener,
   usedPorts,
-  type BoundServer,
   type HealthSettings,
   type ListenerData,
   type Owner,
@@ -139,7 +143,7 @@ async function createLayer4(ctx: ActionContext, protocol: 'TCP' | 'UDP', input: 
       Protocol: protocol,
       ListenerStatus: LISTENER.CREATING,
       Scheduler: input.Scheduler,
-      RealServerSet: [] as BoundServer[],
+      RealServerSet: [] as BindRealServer[],
       CreateTime: unixSeconds(ctx.now),
       SessionPersist: 0,
       FailoverSwitch: input.FailoverSwitch ?? 0,
@@ -157,17 +161,12 @@ async function createLayer4(ctx: ActionContext, protocol: 'TCP' | 'UDP', input: 
   return { ListenerIds: ids };
 }
 
-interface UdpCheck {
-  CheckType: string;
-  CheckPort: number;
-  ContextType: string;
-  SendContext: string;
-  RecvContext: string;
-}
+/** The UDP probe fields of a UDP listener. */
+type UdpCheck = Pick<UDPListener, 'CheckType' | 'CheckPort' | 'ContextType' | 'SendContext' | 'RecvContext'>;
 
 /** UDP probe settings: PING or PORT; the port and the probe texts are kept only for PORT. */
 function udpCheckSettings(
-  input: { CheckType?: string; CheckPort?: number; ContextType?: string; SendContext?: string; RecvContext?: string },
+  input: Partial<UdpCheck>,
   healthCheck: number,
   current: UdpCheck | undefined,
 ): UdpCheck {
@@ -287,24 +286,12 @@ async function withCurrentAliases(tx: StoreTx, l: ListenerData): Promise<Listene
   };
 }
 
-interface DescribeInput {
-  ProxyId?: string;
-  GroupId?: string;
-  ListenerId?: string;
-  ListenerName?: string;
-  Port?: number;
-  Offset?: number;
-  Limit?: number;
-  SearchValue?: string;
-  Http3Supported?: number;
-}
-
 /**
  * The four Describe*Listeners calls. A ListenerId that does not exist, or is
  * of another protocol, gives an empty list (it is a filter); with ProxyId or
  * GroupId it must belong to that owner.
  */
-async function describe(ctx: ActionContext, protocol: Protocol, input: DescribeInput): Promise<{ TotalCount: number; ListenerSet: ListenerData[] }> {
+async function describe(ctx: ActionContext, protocol: Protocol, input: DescribeHTTPSListenersRequest): Promise<{ TotalCount: number; ListenerSet: ListenerData[] }> {
   if (!input.ListenerId && !input.ProxyId && !input.GroupId) {
     throw new ApiError('MissingParameter', 'The request must set at least one of the parameters `ListenerId`, `ProxyId` and `GroupId`.');
   }
@@ -402,9 +389,9 @@ export const handlers: Record<string, ActionHandler> = {
 
   CreateHTTPSListener: (input: CreateHTTPSListenerRequest, ctx) => createLayer7(ctx, 'HTTPS', input),
 
-  DescribeTCPListeners: (input: DescribeInput, ctx) => describe(ctx, 'TCP', input),
-  DescribeUDPListeners: (input: DescribeInput, ctx) => describe(ctx, 'UDP', input),
-  DescribeHTTPListeners: (input: DescribeInput, ctx) => describe(ctx, 'HTTP', input),
+  DescribeTCPListeners: (input: DescribeTCPListenersRequest, ctx) => describe(ctx, 'TCP', input),
+  DescribeUDPListeners: (input: DescribeUDPListenersRequest, ctx) => describe(ctx, 'UDP', input),
+  DescribeHTTPListeners: (input: DescribeHTTPListenersRequest, ctx) => describe(ctx, 'HTTP', input),
   DescribeHTTPSListeners: (input: DescribeHTTPSListenersRequest, ctx) => describe(ctx, 'HTTPS', input),
 
   ModifyTCPListenerAttribute: (input: ModifyTCPListenerAttributeRequest, ctx) => modifyLayer4(ctx, 'TCP', input),

@@ -1,4 +1,4 @@
-import { ApiError } from '../../core/errors';
+import { ApiError, invalidParameterValue } from '../../core/errors';
 import type { ResourceRecord } from '../../store/types';
 import type { ActionContext } from '../types';
 
@@ -36,3 +36,12 @@ export async function getOrThrow<T>(ctx: ActionContext, kind: string, id: string
 /** `ProxyIds` wins over the deprecated `InstanceIds` when both are sent. */
 export const proxyIdsOf = (input: { ProxyIds?: string[]; InstanceIds?: string[] }): string[] | undefined =>
   input.ProxyIds ?? input.InstanceIds;
+
+/** Offset (default 0) and Limit (default 20, at most 1000) of the certificate and rule lists. */
+export function offsetLimit(input: { Offset?: number; Limit?: number }): { offset: number; limit: number } {
+  const offset = input.Offset ?? 0;
+  const limit = input.Limit ?? 20;
+  if (offset < 0) throw invalidParameterValue('Offset', 'must not be negative');
+  if (limit < 0 || limit > 1000) throw invalidParameterValue('Limit', 'between 0 and 1000');
+  return { offset, limit };
+}

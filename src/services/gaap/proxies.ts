@@ -1,10 +1,34 @@
 import { ApiError, invalidParameter, invalidParameterValue, missingParameter, resourceNotFound } from '../../core/errors';
+import type {
+  CheckProxyCreateRequest,
+  CloseProxiesRequest,
+  CreateProxyRequest,
+  DescribeProxiesRequest,
+  DescribeProxiesStatusRequest,
+  DescribeProxyDetailRequest,
+  DestroyProxiesRequest,
+  Filter,
+  ModifyProxiesAttributeRequest,
+  ModifyProxiesProjectRequest,
+  ModifyProxyConfigurationRequest,
+  OpenProxiesRequest,
+  TagPair,
+} from '../../spec/gaap.types';
 import type { FieldFilter, ResourceRecord, Store, StoreTx } from '../../store/types';
 import type { ActionContext, ActionHandler, TransitionHandler } from '../types';
 import { KIND, proxyIdsOf, unixSeconds } from './model';
 import {
-  PROXY, PROXY_TRANSIENT, checkTagFilter, checkTagSet, idempotent, listPage,
-  ownerHasBoundRealServers, refreshGroupStatus, removeProxy, setProxyStatus, withRelatedGlobalDomains, type Tag,
+  PROXY,
+  PROXY_TRANSIENT,
+  checkTagFilter,
+  checkTagSet,
+  idempotent,
+  listPage,
+  ownerHasBoundRealServers,
+  refreshGroupStatus,
+  removeProxy,
+  setProxyStatus,
+  withRelatedGlobalDomains,
 } from './proxy-common';
 import {
   IP_VERSIONS, PACKAGE_TYPES, checkAccessRegion, checkBandwidth, checkBillingType, checkConcurrent, checkDestRegion,
@@ -52,13 +76,7 @@ function assertNotBusy(rec: ProxyRec, code = 'FailedOperation'): void {
 
 // ---------------------------------------------------------------- create
 
-interface CreateProxyInput {
-  ProjectId: number; ProxyName: string; AccessRegion: string; Bandwidth: number; Concurrent: number;
-  RealServerRegion?: string; ClientToken?: string; GroupId?: string; TagSet?: Tag[]; ClonedProxyId?: string;
-  BillingType?: number; IPAddressVersion?: string; NetworkType?: string; PackageType?: string; Http3Supported?: number;
-}
-
-const CreateProxy: ActionHandler<CreateProxyInput> = (input, ctx) =>
+const CreateProxy: ActionHandler<CreateProxyRequest> = (input, ctx) =>
   idempotent(ctx, input, async () => {
     checkProjectId(input.ProjectId);
     checkProxyName(input.ProxyName);
@@ -104,7 +122,7 @@ const CreateProxy: ActionHandler<CreateProxyInput> = (input, ctx) =>
     if (networkType === 'triple' && !findMainland(input.AccessRegion)) {
       throw new ApiError('InvalidParameterValue.ProxyAndRegionFeatureConflict', `The value of parameter \`NetworkType\` is not valid: triple-carrier access is only offered in mainland China regions, not \`${input.AccessRegion}\`.`);
     }
-    const tags = checkTagSet(input.TagSet ?? (src?.TagSet as Tag[] | undefined));
+    const tags = checkTagSet(input.TagSet ?? (src?.TagSet as TagPair[] | undefined));
     const id = await insertProxy(ctx, {
       ProjectId: input.ProjectId,
       ProxyName: input.ProxyName,
@@ -126,10 +144,7 @@ const CreateProxy: ActionHandler<CreateProxyInput> = (input, ctx) =>
 
 const findMainland = (regionId: string): boolean => findRegion(regionId)?.mainland === true;
 
-const CheckProxyCreate: ActionHandler = async (input: {
-  AccessRegion: string; RealServerRegion: string; Bandwidth: number; Concurrent: number; GroupId?: string;
-  IPAddressVersion?: string; NetworkType?: string; PackageType?: string;
-}, ctx) => {
+const CheckProxyCreate: ActionHandler = async (input: CheckProxyCreateRequest, ctx) => {
   checkDestRegion(input.RealServerRegion);
   checkAccessRegion(input.AccessRegion, input.RealServerRegion);
   checkBandwidth(input.Bandwidth);
@@ -175,7 +190,7 @@ function filterValues(name: string, values: string[]): Array<string | number> {
   return values;
 }
 
-export function checkFilters(filters: Array<{ Name: string; Values: string[] }> | undefined, names: string[], maxFilters: number): FieldFilter[] {
+export function checkFilters(filters: Filter[] | undefined, names: string[], maxFilters: number): FieldFilter[] {
   const where: FieldFilter[] = [];
   if (!filters) return where;
   if (filters.length > maxFilters) throw invalidParameterValue('Filters', `at most ${maxFilters} filters may be given`);
@@ -188,12 +203,7 @@ export function checkFilters(filters: Array<{ Name: string; Values: string[] }> 
   return where;
 }
 
-interface DescribeProxiesInput {
-  InstanceIds?: string[]; ProxyIds?: string[]; Offset?: number; Limit?: number; Filters?: Array<{ Name: string; Values: string[] }>;
-  TagSet?: Tag[]; Independent?: number; Order?: string; OrderField?: string;
-}
-
-const DescribeProxies: ActionHandler<DescribeProxiesInput> = async (input, ctx) => {
+const DescribeProxies: ActionHandler<DescribeProxiesRequest> = async (input, ctx) => {
   const ids = proxyIdsOf(input);
   if (ids && input.Filters && input.Filters.length > 0) {
     throw new ApiError('InvalidParameter', 'The parameters `ProxyIds`/`InstanceIds` and `Filters` cannot be given together.');
@@ -225,7 +235,7 @@ const DescribeProxies: ActionHandler<DescribeProxiesInput> = async (input, ctx) 
   return { TotalCount: total, InstanceSet: set, ProxySet: set };
 };
 
-const DescribeProxiesStatus: ActionHandler = async (input: { InstanceIds?: string[]; ProxyIds?: string[] }, ctx) => {
+const DescribeProxiesStatus: ActionHandler = async (input: DescribeProxiesStatusRequest, ctx) => {
   const ids = proxyIdsOf(input);
   if (ids && ids.length > 100) throw invalidParameterValue('ProxyIds', 'at most 100 proxies may be given');
   const { items } = ids && ids.length === 0 ? { items: [] } : await ctx.tx.list<ProxyData>(KIND.proxy, { ids, descending: true });
@@ -234,15 +244,13 @@ const DescribeProxiesStatus: ActionHandler = async (input: { InstanceIds?: strin
   return { InstanceStatusSet: items.map((r) => ({ InstanceId: r.id, Status: shown(r.status ?? r.data.Status) })) };
 };
 
-const DescribeProxyDetail: ActionHandler = async (input: { ProxyId: string }, ctx) => {
+const DescribeProxyDetail: ActionHandler = async (input: DescribeProxyDetailRequest, ctx) => {
   const rec = await getProxy(ctx.tx, input.ProxyId);
   const [detail] = await withRelatedGlobalDomains(ctx.tx, [rec.data]);
   return { ProxyDetail: detail };
 };
 
 // ---------------------------------------------------------------- open / close / destroy
-
-type BatchInput = { InstanceIds?: string[]; ProxyIds?: string[]; ClientToken?: string };
 
 /**
  * Moves the proxies in `from` to `transient` and schedules `transition`
@@ -268,15 +276,15 @@ export async function switchProxies(ctx: ActionContext, recs: ProxyRec[], from: 
   return { InvalidStatusInstanceSet: invalid, OperationFailedInstanceSet: failed };
 }
 
-const OpenProxies: ActionHandler<BatchInput> = (input, ctx) =>
+const OpenProxies: ActionHandler<OpenProxiesRequest> = (input, ctx) =>
   idempotent(ctx, input, async () => switchProxies(ctx, await namedProxies(ctx, input), PROXY.CLOSED, PROXY.OPENING, T.opened));
 
-const CloseProxies: ActionHandler<BatchInput> = (input, ctx) =>
+const CloseProxies: ActionHandler<CloseProxiesRequest> = (input, ctx) =>
   idempotent(ctx, input, async () => switchProxies(ctx, await namedProxies(ctx, input), PROXY.RUNNING, PROXY.CLOSING, T.closed));
 
 const DESTROYABLE = new Set<string>([PROXY.RUNNING, PROXY.CLOSED, PROXY.ISOLATED]);
 
-const DestroyProxies: ActionHandler<BatchInput & { Force: number }> = (input, ctx) =>
+const DestroyProxies: ActionHandler<DestroyProxiesRequest> = (input, ctx) =>
   idempotent(ctx, input, async () => {
     if (input.Force !== 0 && input.Force !== 1) throw invalidParameterValue('Force', 'expected 0 or 1');
     const recs = await namedProxies(ctx, input);
@@ -306,32 +314,31 @@ const DestroyProxies: ActionHandler<BatchInput & { Force: number }> = (input, ct
 
 // ---------------------------------------------------------------- modify
 
-const ModifyProxiesAttribute: ActionHandler<BatchInput & { ProxyName?: string }> = (input, ctx) =>
+/** Writes `patch` into each proxy's data; none of them may be being destroyed. */
+async function patchProxies(ctx: ActionContext, recs: ProxyRec[], patch: Record<string, unknown>): Promise<Record<string, never>> {
+  for (const r of recs) {
+    if (r.status === PROXY.DESTROYING) throw new ApiError('FailedOperation', `The proxy \`${r.id}\` is being destroyed.`);
+  }
+  for (const r of recs) await ctx.tx.put({ ...r, data: { ...r.data, ...patch } });
+  return {};
+}
+
+const ModifyProxiesAttribute: ActionHandler<ModifyProxiesAttributeRequest> = (input, ctx) =>
   idempotent(ctx, input, async () => {
     const recs = await namedProxies(ctx, input);
     if (input.ProxyName === undefined) return {};
     checkProxyName(input.ProxyName);
-    for (const r of recs) {
-      if (r.status === PROXY.DESTROYING) throw new ApiError('FailedOperation', `The proxy \`${r.id}\` is being destroyed.`);
-    }
-    for (const r of recs) await ctx.tx.put({ ...r, data: { ...r.data, ProxyName: input.ProxyName } });
-    return {};
+    return patchProxies(ctx, recs, { ProxyName: input.ProxyName });
   });
 
-const ModifyProxiesProject: ActionHandler<BatchInput & { ProjectId: number }> = (input, ctx) =>
+const ModifyProxiesProject: ActionHandler<ModifyProxiesProjectRequest> = (input, ctx) =>
   idempotent(ctx, input, async () => {
     checkProjectId(input.ProjectId, 'InvalidParameterValue');
     const recs = await namedProxies(ctx, input);
-    for (const r of recs) {
-      if (r.status === PROXY.DESTROYING) throw new ApiError('FailedOperation', `The proxy \`${r.id}\` is being destroyed.`);
-    }
-    for (const r of recs) await ctx.tx.put({ ...r, data: { ...r.data, ProjectId: input.ProjectId } });
-    return {};
+    return patchProxies(ctx, recs, { ProjectId: input.ProjectId });
   });
 
-const ModifyProxyConfiguration: ActionHandler<{
-  InstanceId?: string; ProxyId?: string; Bandwidth?: number; Concurrent?: number; ClientToken?: string; BillingType?: number;
-}> = (input, ctx) =>
+const ModifyProxyConfiguration: ActionHandler<ModifyProxyConfigurationRequest> = (input, ctx) =>
   idempotent(ctx, input, async () => {
     const id = input.ProxyId ?? input.InstanceId;
     if (!id) throw missingParameter('ProxyId');

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ApiError, invalidParameterValue } from '../../core/errors';
+import type { TagPair } from '../../spec/gaap.types';
 import type { ListQuery, ListResult, ResourceRecord, StoreTx } from '../../store/types';
 import type { ActionContext } from '../types';
 import { KIND } from './model';
@@ -8,11 +9,6 @@ import { KIND } from './model';
  * Helpers shared by the proxy, proxy-group, security-policy and tag modules:
  * statuses, the tag index, ClientToken idempotency and cascading removal.
  */
-
-export interface Tag {
-  TagKey: string;
-  TagValue: string;
-}
 
 /** Proxy statuses (ProxyInfo.Status). */
 export const PROXY = {
@@ -50,8 +46,8 @@ export const GROUP_STATUS_CODE: Record<string, number> = {
 export const TAG_RESOURCE = { proxy: 'Proxy', group: 'ProxyGroup', realServer: 'RealServer', globalDomain: 'domain' } as const;
 
 /** Checks a TagSet given at creation; returns it normalized. */
-export function checkTagSet(tags: Tag[] | undefined): Tag[] {
-  const out: Tag[] = [];
+export function checkTagSet(tags: TagPair[] | undefined): TagPair[] {
+  const out: TagPair[] = [];
   const seen = new Set<string>();
   for (const t of tags ?? []) {
     const key = (t.TagKey ?? '').trim();
@@ -70,14 +66,14 @@ export function checkTagSet(tags: Tag[] | undefined): Tag[] {
 }
 
 /** Checks a TagSet used as a filter (at most 5 tags, OR semantics). */
-export function checkTagFilter(tags: Tag[] | undefined): Tag[] | undefined {
+export function checkTagFilter(tags: TagPair[] | undefined): TagPair[] | undefined {
   if (!tags || tags.length === 0) return undefined;
   if (tags.length > 5) throw invalidParameterValue('TagSet', 'at most 5 tags may be given');
   return tags;
 }
 
 /** True when the record data's TagSet carries any of `tags` (key and value both match). */
-export function hasAnyTag(data: unknown, tags: Tag[]): boolean {
+export function hasAnyTag(data: unknown, tags: TagPair[]): boolean {
   return tags.some((t) => hasTag(data, t.TagKey, t.TagValue));
 }
 
@@ -87,7 +83,7 @@ export function hasAnyTag(data: unknown, tags: Tag[]): boolean {
  * API edits them there), so a tag filter reads the records matched by the
  * other criteria and pages in memory; without tags the store pages.
  */
-export async function listPage<T>(tx: StoreTx, kind: string, query: ListQuery, tags: Tag[] | undefined): Promise<ListResult<T>> {
+export async function listPage<T>(tx: StoreTx, kind: string, query: ListQuery, tags: TagPair[] | undefined): Promise<ListResult<T>> {
   if (!tags) return tx.list<T>(kind, query);
   const { offset = 0, limit, ...rest } = query;
   const all = (await tx.list<T>(kind, rest)).items.filter((r) => hasAnyTag(r.data, tags));
@@ -97,7 +93,7 @@ export async function listPage<T>(tx: StoreTx, kind: string, query: ListQuery, t
 /** True when a record's `data.TagSet` carries the tag (for resources of other modules). */
 export function hasTag(data: unknown, key: string, value: string): boolean {
   const set = (data as { TagSet?: unknown } | null)?.TagSet;
-  return Array.isArray(set) && set.some((t) => t && (t as Tag).TagKey === key && (t as Tag).TagValue === value);
+  return Array.isArray(set) && set.some((t) => t && (t as TagPair).TagKey === key && (t as TagPair).TagValue === value);
 }
 
 const TOKEN_NS = 'gaap.clientToken';

@@ -1,9 +1,10 @@
 import { ApiError, invalidParameterValue, resourceNotFound } from '../../core/errors';
 import { resourceId } from '../../core/ids';
+import type { ProxyInfo } from '../../spec/gaap.types';
 import type { ResourceRecord, StoreTx } from '../../store/types';
 import type { ActionContext } from '../types';
 import { KIND, unixSeconds } from './model';
-import { GROUP_STATUS_CODE, PROXY, forwardIps, proxyAddress, refreshGroupStatus, type Tag } from './proxy-common';
+import { GROUP_STATUS_CODE, PROXY, forwardIps, proxyAddress, refreshGroupStatus } from './proxy-common';
 import { BANDWIDTH_LIST, CONCURRENT_LIST, findRegion, isAccessRegion, isDestRegion, regionDetail } from './regions';
 
 /** Validation of proxy settings and construction of ProxyInfo records. */
@@ -74,20 +75,13 @@ export function checkProxyName(v: string): void {
   if (v.trim() === '' || [...v].length > 32) throw invalidParameterValue('ProxyName', 'expected 1 to 32 characters');
 }
 
-export interface NewProxy {
-  ProjectId: number;
-  ProxyName: string;
-  AccessRegion: string;
-  RealServerRegion: string;
-  Bandwidth: number;
-  Concurrent: number;
+/** What a new proxy is built from: ProxyInfo fields given by the caller, plus its group (null for none). */
+export interface NewProxy
+  extends Pick<
+    ProxyInfo,
+    'ProjectId' | 'ProxyName' | 'AccessRegion' | 'RealServerRegion' | 'Bandwidth' | 'Concurrent' | 'TagSet' | 'BillingType' | 'IPAddressVersion' | 'NetworkType' | 'PackageType' | 'Status'
+  > {
   GroupId: string | null;
-  TagSet: Tag[];
-  BillingType: number;
-  IPAddressVersion: string;
-  NetworkType: string;
-  PackageType: string;
-  Status: string;
 }
 
 /** Builds and stores a new proxy (ProxyInfo) with its tag index entries; refreshes its group. */

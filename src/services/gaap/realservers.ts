@@ -4,11 +4,13 @@ import { resourceId } from '../../core/ids';
 import type {
   AddRealServersRequest,
   BindListenerRealServersRequest,
+  BindRealServer,
   DescribeListenerRealServersRequest,
   DescribeRealServersRequest,
   DescribeRealServersStatusRequest,
   ModifyRealServerNameRequest,
   RemoveRealServersRequest,
+  TagPair,
 } from '../../spec/gaap.types';
 import type { ResourceRecord, Store } from '../../store/types';
 import type { ActionHandler, TransitionHandler } from '../types';
@@ -23,8 +25,8 @@ import {
   getListener,
   ownerOf,
   paging,
+  realServerView,
   saveListener,
-  type BoundServer,
   type RealServerData,
 } from './listener-common';
 import { KIND } from './model';
@@ -35,15 +37,10 @@ import { startTask } from './tasks';
  * TCP/UDP listeners here and to L7 rules by the rule module.
  */
 
-interface Tag {
-  TagKey: string;
-  TagValue: string;
-}
-
 const MAX_TAGS = 50;
 
-function checkTags(tags: Tag[] | undefined): Tag[] {
-  const out: Tag[] = [];
+function checkTags(tags: TagPair[] | undefined): TagPair[] {
+  const out: TagPair[] = [];
   const keys = new Set<string>();
   for (const t of tags ?? []) {
     if (!t.TagKey || t.TagKey.length > 127) throw new ApiError('InvalidParameterValue.InvalidTags', `The tag key \`${t.TagKey}\` is not valid: expected 1 to 127 characters.`);
@@ -62,15 +59,6 @@ function addressKey(address: string): string {
 }
 
 const typeOf = (rs: RealServerData): string => rs.RealServerType ?? addressType(rs.RealServerIP) ?? 'IP';
-
-/** The bindable view (RealServer structure). */
-const bindable = (rs: RealServerData) => ({
-  RealServerIP: rs.RealServerIP,
-  RealServerId: rs.RealServerId,
-  RealServerName: rs.RealServerName,
-  ProjectId: rs.ProjectId,
-  InBanBlacklist: rs.InBanBlacklist ?? 0,
-});
 
 /** The DescribeRealServers view (BindRealServerInfo structure). */
 const info = (rs: RealServerData) => ({
@@ -214,7 +202,7 @@ export const handlers: Record<string, ActionHandler> = {
     if (wanted.length > LIMITS.realServersPerListener) {
       throw new ApiError('FailedOperation.LimitRealServerNum', `At most ${LIMITS.realServersPerListener} real servers may be bound to a listener; \`RealServerBindSet\` has ${wanted.length}.`);
     }
-    const set: BoundServer[] = [];
+    const set: BindRealServer[] = [];
     const seen = new Set<string>();
     for (let i = 0; i < wanted.length; i++) {
       const w = wanted[i];
@@ -264,8 +252,8 @@ export const handlers: Record<string, ActionHandler> = {
       throw invalidParameterValue('ListenerId', `the listener \`${l.ListenerId}\` is an ${l.Protocol} listener; use DescribeRuleRealServers for its rules`);
     }
     const { items } = await ctx.tx.list<RealServerData>(KIND.realServer);
-    const candidates = items.filter((r: ResourceRecord<RealServerData>) => typeOf(r.data) === l.RealServerType).map((r) => bindable(r.data));
-    const bound = (l.RealServerSet as BoundServer[] | undefined) ?? [];
+    const candidates = items.filter((r: ResourceRecord<RealServerData>) => typeOf(r.data) === l.RealServerType).map((r) => realServerView(r.data));
+    const bound = (l.RealServerSet as BindRealServer[] | undefined) ?? [];
     return { TotalCount: candidates.length, RealServerSet: candidates, BindRealServerTotalCount: bound.length, BindRealServerSet: bound };
   },
 };

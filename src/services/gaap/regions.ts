@@ -6,14 +6,11 @@
  * examples use (NorthChina, ...); capacities come from its
  * DescribeAccessRegionsByDestRegion example.
  */
+import type { RegionDetail } from '../../spec/gaap.types';
 
-export interface Region {
-  RegionId: string;
-  RegionName: string;
-  RegionArea: string;
-  RegionAreaName: string;
+/** A catalogue region: the API's RegionDetail (features given by the bitmap) plus where it is offered. */
+export interface Region extends Omit<RegionDetail, 'IDCType' | 'SupportFeature'> {
   IDCType: 'dc' | 'ec';
-  FeatureBitmap: number;
   /** Offered as an access (client-side) region. */
   access: boolean;
   /** Mainland China: proxies between two mainland regions are not offered. */

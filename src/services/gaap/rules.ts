@@ -1,17 +1,31 @@
 import { isIP } from 'node:net';
 import { ApiError, invalidParameterValue } from '../../core/errors';
 import { resourceId } from '../../core/ids';
+import type {
+  BindRealServer,
+  BindRuleRealServersRequest,
+  CreateCustomHeaderRequest,
+  CreateRuleRequest,
+  DeleteRuleRequest,
+  DescribeCustomHeaderRequest,
+  DescribeRuleRealServersRequest,
+  DescribeRulesByRuleIdsRequest,
+  ModifyRuleAttributeRequest,
+  RuleCheckParams,
+} from '../../spec/gaap.types';
 import type { ResourceRecord } from '../../store/types';
 import type { ActionContext, ActionHandler, TransitionHandler } from '../types';
 import { isBlackHeader } from './l7-black-headers';
 import {
   assertDomainIdle,
   checkDomainName,
+  checkL7Delete,
   DOMAIN_RUNNING,
   domainKey,
   getL7Listener,
   guardListener,
   isHttps,
+  newDomainData,
   putDomain,
   putRule,
   RULE_BINDING,
@@ -20,15 +34,13 @@ import {
   RULE_DELETING,
   RULE_RUNNING,
   rulesOfDomain,
-  type BoundServer,
   type DomainData,
-  type HeaderParam,
   type ListenerData,
-  type RuleCheckParams,
   type RuleData,
 } from './l7-common';
+import { realServerView, type RealServerData } from './listener-common';
 import { ruleInfo } from './l7-views';
-import { KIND } from './model';
+import { KIND, offsetLimit } from './model';
 
 const SCHEDULERS = ['rr', 'wrr', 'lc', 'lrtt'];
 const STATUS_CODES = [100, 200, 300, 400, 500];
@@ -114,23 +126,6 @@ function sni(switchValue: string | undefined, name: string | undefined, current:
   return { sw, name: n };
 }
 
-interface CreateRuleInput {
-  ListenerId: string;
-  Domain: string;
-  Path: string;
-  RealServerType: string;
-  Scheduler: string;
-  HealthCheck: number;
-  CheckParams?: Partial<RuleCheckParams>;
-  ForwardProtocol?: string;
-  ForwardHost?: string;
-  ServerNameIndicationSwitch?: string;
-  ServerNameIndication?: string;
-  ForcedRedirect?: string;
-}
-
-type ModifyRuleInput = Partial<Omit<CreateRuleInput, 'ListenerId' | 'Domain' | 'RealServerType'>> & { ListenerId: string; RuleId: string };
-
 const listenerForwardProtocol = (l: ResourceRecord<ListenerData>): string =>
   isHttps(l) && (l.data.ForwardProtocol === 'HTTP' || l.data.ForwardProtocol === 'HTTPS') ? l.data.ForwardProtocol : 'HTTP';
 
@@ -138,27 +133,10 @@ async function pathTaken(ctx: ActionContext, listenerId: string, domain: string,
   return (await rulesOfDomain(ctx.tx, listenerId, domain)).some((r) => r.id !== exceptId && r.data.Path === path);
 }
 
-interface BindInput {
-  RealServerId: string;
-  RealServerPort: number;
-  RealServerIP: string;
-  RealServerWeight?: number;
-  RealServerFailoverRole?: string;
-}
-
-/** A real-server record (written by the real-server actions; read defensively). */
-interface RealServerData {
-  RealServerId?: string;
-  RealServerIP?: string;
-  RealServerName?: string;
-  ProjectId?: number;
-  InBanBlacklist?: number;
-}
-
 const addressMatchesType = (address: string, type: string): boolean => (type === 'IP' ? isIP(address) !== 0 : isIP(address) === 0);
 
 export const handlers: Record<string, ActionHandler> = {
-  CreateRule: async (input: CreateRuleInput, ctx) => {
+  CreateRule: async (input: CreateRuleRequest, ctx) => {
     const listener = await getL7Listener(ctx, input.ListenerId);
     await guardListener(ctx, listener, {
       proxy: 'FailedOperation.InstanceStatusNotInRuning',
@@ -191,26 +169,7 @@ export const handlers: Record<string, ActionHandler> = {
       throw new ApiError('FailedOperation.LimitNumofRules', `The domain \`${ruleDomain}\` already has ${MAX_RULES_PER_DOMAIN} rules, the maximum.`);
     }
     if (!domain) {
-      const data: DomainData = {
-        ListenerId: input.ListenerId,
-        Domain: input.Domain,
-        CertificateId: 'default',
-        PolyClientCertificateIds: [],
-        BasicAuth: 0,
-        BasicAuthConfId: '',
-        GaapAuth: 0,
-        GaapCertificateId: '',
-        RealServerAuth: 0,
-        RealServerCertificateId: '',
-        PolyRealServerCertificateIds: [],
-        RealServerCertificateDomain: '',
-        DomainStatus: DOMAIN_RUNNING,
-        BanStatus: 'RECOVER',
-        Http3Supported: 0,
-        IsDefaultServer: false,
-        TLSCiphers: '',
-        TLSSupportVersion: [],
-      };
+      const data = newDomainData(input.ListenerId, input.Domain, { DomainStatus: DOMAIN_RUNNING });
       await putDomain(ctx.tx, { kind: KIND.domain, id: key, parent: input.ListenerId, status: null, createdAt: ctx.now, data });
     }
     const id = resourceId('rule');
@@ -239,7 +198,7 @@ export const handlers: Record<string, ActionHandler> = {
     return { RuleId: id };
   },
 
-  ModifyRuleAttribute: async (input: ModifyRuleInput, ctx) => {
+  ModifyRuleAttribute: async (input: ModifyRuleAttributeRequest, ctx) => {
     const listener = await getL7Listener(ctx, input.ListenerId);
     await guardListener(ctx, listener, { proxy: 'FailedOperation.InstanceStatusNotInRuning' });
     const rule = await getRule(ctx, input.RuleId, input.ListenerId);
@@ -276,10 +235,8 @@ export const handlers: Record<string, ActionHandler> = {
     return {};
   },
 
-  DeleteRule: async (input: { ListenerId: string; RuleId: string; Force: number }, ctx) => {
-    if (input.Force !== 0 && input.Force !== 1) throw invalidParameterValue('Force', '0 or 1');
-    const listener = await getL7Listener(ctx, input.ListenerId);
-    await guardListener(ctx, listener, { proxy: 'FailedOperation.InstanceStatusNotInRuning', group: 'FailedOperation.GroupStatusNotInRuning' });
+  DeleteRule: async (input: DeleteRuleRequest, ctx) => {
+    await checkL7Delete(ctx, input.ListenerId, input.Force);
     const rule = await getRule(ctx, input.RuleId, input.ListenerId);
     const domain = await ctx.tx.get<DomainData>(KIND.domain, domainKey(input.ListenerId, rule.data.Domain));
     if (domain) assertDomainIdle(domain);
@@ -292,7 +249,7 @@ export const handlers: Record<string, ActionHandler> = {
     return {};
   },
 
-  DescribeRulesByRuleIds: async (input: { RuleIds: string[] }, ctx) => {
+  DescribeRulesByRuleIds: async (input: DescribeRulesByRuleIdsRequest, ctx) => {
     if (input.RuleIds.length > MAX_RULE_IDS) throw invalidParameterValue('RuleIds', `at most ${MAX_RULE_IDS} ids`);
     if (input.RuleIds.length === 0) return { TotalCount: 0, RuleSet: [] };
     const { items } = await ctx.tx.list<RuleData>(KIND.rule, { ids: [...new Set(input.RuleIds)] });
@@ -301,14 +258,14 @@ export const handlers: Record<string, ActionHandler> = {
     return { TotalCount: live.length, RuleSet: live };
   },
 
-  BindRuleRealServers: async (input: { RuleId: string; RealServerBindSet?: BindInput[] }, ctx) => {
+  BindRuleRealServers: async (input: BindRuleRealServersRequest, ctx) => {
     const rule = await getRule(ctx, input.RuleId);
     const listener = await getL7Listener(ctx, rule.data.ListenerId);
     await guardListener(ctx, listener, { proxy: 'FailedOperation.InstanceStatusNotInRuning', group: 'FailedOperation.GroupStatusNotInRuning' });
     const domain = await ctx.tx.get<DomainData>(KIND.domain, domainKey(rule.data.ListenerId, rule.data.Domain));
     if (domain) assertDomainIdle(domain);
     assertRuleIdle(rule);
-    const set: BoundServer[] = [];
+    const set: BindRealServer[] = [];
     const seen = new Set<string>();
     for (const b of input.RealServerBindSet ?? []) {
       const rs = await ctx.tx.get<RealServerData>(KIND.realServer, b.RealServerId);
@@ -335,22 +292,13 @@ export const handlers: Record<string, ActionHandler> = {
     return {};
   },
 
-  DescribeRuleRealServers: async (input: { RuleId: string; Offset?: number; Limit?: number }, ctx) => {
+  DescribeRuleRealServers: async (input: DescribeRuleRealServersRequest, ctx) => {
     const rule = await getRule(ctx, input.RuleId);
-    const offset = input.Offset ?? 0;
-    const limit = input.Limit ?? 20;
-    if (offset < 0) throw invalidParameterValue('Offset', 'must not be negative');
-    if (limit < 0 || limit > 1000) throw invalidParameterValue('Limit', 'between 0 and 1000');
+    const { offset, limit } = offsetLimit(input);
     const all = await ctx.tx.list<RealServerData>(KIND.realServer);
     const bindable = all.items
       .filter((r) => addressMatchesType(String(r.data.RealServerIP ?? ''), rule.data.RealServerType))
-      .map((r) => ({
-        RealServerIP: String(r.data.RealServerIP ?? ''),
-        RealServerId: String(r.data.RealServerId ?? r.id),
-        RealServerName: String(r.data.RealServerName ?? ''),
-        ProjectId: typeof r.data.ProjectId === 'number' ? r.data.ProjectId : 0,
-        InBanBlacklist: typeof r.data.InBanBlacklist === 'number' ? r.data.InBanBlacklist : 0,
-      }));
+      .map((r) => realServerView(r.data));
     return {
       TotalCount: bindable.length,
       RealServerSet: bindable.slice(offset, offset + limit),
@@ -359,7 +307,7 @@ export const handlers: Record<string, ActionHandler> = {
     };
   },
 
-  CreateCustomHeader: async (input: { RuleId: string; Headers?: HeaderParam[] }, ctx) => {
+  CreateCustomHeader: async (input: CreateCustomHeaderRequest, ctx) => {
     const rule = await getRule(ctx, input.RuleId);
     const listener = await getL7Listener(ctx, rule.data.ListenerId, 'FailedOperation.InvalidListenerProtocol');
     await guardListener(ctx, listener, { proxy: 'FailedOperation.InstanceStatusNotInRuning', group: 'FailedOperation.GroupStatusNotInRuning' });
@@ -375,7 +323,7 @@ export const handlers: Record<string, ActionHandler> = {
     return {};
   },
 
-  DescribeCustomHeader: async (input: { RuleId: string }, ctx) => {
+  DescribeCustomHeader: async (input: DescribeCustomHeaderRequest, ctx) => {
     const rule = await getRule(ctx, input.RuleId);
     return { RuleId: rule.id, Headers: rule.data.Headers ?? [] };
   },

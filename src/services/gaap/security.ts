@@ -1,6 +1,18 @@
 import { isIP } from 'node:net';
 import { ApiError, invalidParameterValue, missingParameter, resourceNotFound } from '../../core/errors';
 import { resourceId } from '../../core/ids';
+import type {
+  CloseSecurityPolicyRequest,
+  CreateSecurityPolicyRequest,
+  CreateSecurityRulesRequest,
+  DeleteSecurityPolicyRequest,
+  DeleteSecurityRulesRequest,
+  DescribeSecurityPolicyDetailRequest,
+  DescribeSecurityRulesRequest,
+  ModifySecurityRuleRequest,
+  OpenSecurityPolicyRequest,
+  SecurityPolicyRuleOut,
+} from '../../spec/gaap.types';
 import type { ResourceRecord, StoreTx } from '../../store/types';
 import type { ActionContext, ActionHandler, TransitionHandler } from '../types';
 import { KIND } from './model';
@@ -12,6 +24,7 @@ import { startTask } from './tasks';
  * rules (record parent = PolicyId, data = SecurityPolicyRuleOut).
  */
 
+/** A policy record: the owner and status that DescribeSecurityPolicyDetail's flat output is built from (no struct of the API matches it). */
 interface PolicyData {
   PolicyId: string;
   ProxyId: string | null;
@@ -20,16 +33,6 @@ interface PolicyData {
   DefaultAction: string;
 }
 type PolicyRec = ResourceRecord<PolicyData>;
-
-interface RuleData {
-  Action: string;
-  SourceCidr: string;
-  AliasName: string;
-  DestPortRange: string;
-  RuleId: string;
-  Protocol: string;
-  PolicyId: string;
-}
 
 const T = { opened: 'securityPolicy.opened', closed: 'securityPolicy.closed' };
 const BUSY = new Set(['BINDING', 'UNBINDING']);
@@ -84,11 +87,11 @@ function assertNotOperating(p: PolicyRec): void {
   }
 }
 
-async function rulesOf(tx: StoreTx, policyId: string): Promise<ResourceRecord<RuleData>[]> {
-  return (await tx.list<RuleData>(KIND.securityRule, { parent: policyId })).items;
+async function rulesOf(tx: StoreTx, policyId: string): Promise<ResourceRecord<SecurityPolicyRuleOut>[]> {
+  return (await tx.list<SecurityPolicyRuleOut>(KIND.securityRule, { parent: policyId })).items;
 }
 
-const CreateSecurityPolicy: ActionHandler = async (input: { DefaultAction: string; ProxyId?: string; GroupId?: string }, ctx) => {
+const CreateSecurityPolicy: ActionHandler = async (input: CreateSecurityPolicyRequest, ctx) => {
   const action = upperEnum('DefaultAction', input.DefaultAction, ['ACCEPT', 'DROP']);
   if (input.ProxyId && input.GroupId) throw new ApiError('InvalidParameter', 'The parameters `ProxyId` and `GroupId` cannot be given together.');
   if (!input.ProxyId && !input.GroupId) throw missingParameter('ProxyId');
@@ -110,7 +113,7 @@ const CreateSecurityPolicy: ActionHandler = async (input: { DefaultAction: strin
   return { PolicyId: id };
 };
 
-const DescribeSecurityPolicyDetail: ActionHandler = async (input: { PolicyId: string }, ctx) => {
+const DescribeSecurityPolicyDetail: ActionHandler = async (input: DescribeSecurityPolicyDetailRequest, ctx) => {
   const p = await getPolicy(ctx.tx, input.PolicyId);
   const rules = await rulesOf(ctx.tx, p.id);
   return {
@@ -148,21 +151,21 @@ async function switchPolicy(ctx: ActionContext, p: PolicyRec, from: string, tran
   return { TaskId: taskId };
 }
 
-const OpenSecurityPolicy: ActionHandler = async (input: { ProxyId?: string; PolicyId?: string }, ctx) => {
+const OpenSecurityPolicy: ActionHandler = async (input: OpenSecurityPolicyRequest, ctx) => {
   const p = await policyOfCall(ctx, input);
   if (BUSY.has(p.status ?? '')) throw new ApiError('FailedOperation.ActionIsDoing', `The security policy \`${p.id}\` is ${p.status}; retry when it completes.`);
   if (p.status === 'BOUND') throw new ApiError('FailedOperation.ProxySecurityAlreadyOpen', `The security policy \`${p.id}\` is already open.`);
   return switchPolicy(ctx, p, 'UNBIND', 'BINDING', T.opened, 1);
 };
 
-const CloseSecurityPolicy: ActionHandler = async (input: { ProxyId?: string; PolicyId?: string }, ctx) => {
+const CloseSecurityPolicy: ActionHandler = async (input: CloseSecurityPolicyRequest, ctx) => {
   const p = await policyOfCall(ctx, input);
   if (BUSY.has(p.status ?? '')) throw new ApiError('FailedOperation.ActionIsDoing', `The security policy \`${p.id}\` is ${p.status}; retry when it completes.`);
   if (p.status === 'UNBIND') throw new ApiError('FailedOperation.ProxySecurityAlreadyClose', `The security policy \`${p.id}\` is already closed.`);
   return switchPolicy(ctx, p, 'BOUND', 'UNBINDING', T.closed, 2);
 };
 
-const DeleteSecurityPolicy: ActionHandler = async (input: { PolicyId: string }, ctx) => {
+const DeleteSecurityPolicy: ActionHandler = async (input: DeleteSecurityPolicyRequest, ctx) => {
   const p = await getPolicy(ctx.tx, input.PolicyId);
   if (BUSY.has(p.status ?? '')) throw new ApiError('FailedOperation', `The security policy \`${p.id}\` is ${p.status}; retry when it completes.`);
   for (const r of await rulesOf(ctx.tx, p.id)) await ctx.tx.delete(KIND.securityRule, r.id);
@@ -175,16 +178,14 @@ const DeleteSecurityPolicy: ActionHandler = async (input: { PolicyId: string }, 
   return {};
 };
 
-interface RuleIn { SourceCidr: string; Action: string; AliasName?: string; Protocol?: string; DestPortRange?: string }
-
-const CreateSecurityRules: ActionHandler = async (input: { PolicyId: string; RuleList: RuleIn[] }, ctx) => {
+const CreateSecurityRules: ActionHandler = async (input: CreateSecurityRulesRequest, ctx) => {
   const p = await getPolicy(ctx.tx, input.PolicyId);
   assertNotOperating(p);
   if (input.RuleList.length === 0) throw missingParameter('RuleList');
   const keys = new Set((await rulesOf(ctx.tx, p.id)).map((r) => ruleKey(r.data)));
-  const out: RuleData[] = [];
+  const out: SecurityPolicyRuleOut[] = [];
   input.RuleList.forEach((r, i) => {
-    const rule: RuleData = {
+    const rule: SecurityPolicyRuleOut = {
       Action: upperEnum(`RuleList.${i}.Action`, r.Action, ['ACCEPT', 'DROP']),
       SourceCidr: checkCidr(`RuleList.${i}.SourceCidr`, r.SourceCidr),
       AliasName: [...(r.AliasName ?? '')].slice(0, 30).join(''),
@@ -209,7 +210,7 @@ const CreateSecurityRules: ActionHandler = async (input: { PolicyId: string; Rul
   return { RuleIdList: ids };
 };
 
-const DeleteSecurityRules: ActionHandler = async (input: { PolicyId: string; RuleIdList: string[] }, ctx) => {
+const DeleteSecurityRules: ActionHandler = async (input: DeleteSecurityRulesRequest, ctx) => {
   const p = await getPolicy(ctx.tx, input.PolicyId);
   if (input.RuleIdList.length === 0) throw missingParameter('RuleIdList');
   if (BUSY.has(p.status ?? '')) throw new ApiError('FailedOperation', `The security policy \`${p.id}\` is ${p.status}; retry when it completes.`);
@@ -223,14 +224,12 @@ const DeleteSecurityRules: ActionHandler = async (input: { PolicyId: string; Rul
   return {};
 };
 
-const ModifySecurityRule: ActionHandler = async (input: {
-  RuleId: string; AliasName: string; PolicyId: string; RuleAction?: string; SourceCidr?: string; Protocol?: string; DestPortRange?: string;
-}, ctx) => {
+const ModifySecurityRule: ActionHandler = async (input: ModifySecurityRuleRequest, ctx) => {
   const p = await getPolicy(ctx.tx, input.PolicyId);
-  const rec = await ctx.tx.get<RuleData>(KIND.securityRule, input.RuleId);
+  const rec = await ctx.tx.get<SecurityPolicyRuleOut>(KIND.securityRule, input.RuleId);
   if (!rec || rec.parent !== p.id) throw resourceNotFound(`rule of the security policy ${p.id}`, input.RuleId);
   assertNotOperating(p);
-  const rule: RuleData = {
+  const rule: SecurityPolicyRuleOut = {
     ...rec.data,
     AliasName: [...input.AliasName].slice(0, 30).join(''),
     Action: input.RuleAction ? upperEnum('RuleAction', input.RuleAction, ['ACCEPT', 'DROP']) : rec.data.Action,
@@ -247,11 +246,11 @@ const ModifySecurityRule: ActionHandler = async (input: {
   return {};
 };
 
-const DescribeSecurityRules: ActionHandler = async (input: { SecurityRuleIds: string[] }, ctx) => {
+const DescribeSecurityRules: ActionHandler = async (input: DescribeSecurityRulesRequest, ctx) => {
   if (input.SecurityRuleIds.length > 20) throw invalidParameterValue('SecurityRuleIds', 'at most 20 rule IDs may be given');
   const { items } = input.SecurityRuleIds.length === 0
     ? { items: [] }
-    : await ctx.tx.list<RuleData>(KIND.securityRule, { ids: input.SecurityRuleIds });
+    : await ctx.tx.list<SecurityPolicyRuleOut>(KIND.securityRule, { ids: input.SecurityRuleIds });
   return { TotalCount: items.length, SecurityRuleSet: items.map((r) => r.data) };
 };
 

@@ -5,6 +5,15 @@
  * emulator yet, so past buckets are 0 — never invented traffic.
  */
 import { ApiError, invalidParameterValue, resourceNotFound } from '../../core/errors';
+import type {
+  DescribeGroupAndStatisticsProxyRequest,
+  DescribeListenerStatisticsRequest,
+  DescribeProxyAndStatisticsListenersRequest,
+  DescribeProxyGroupStatisticsRequest,
+  DescribeProxyStatisticsRequest,
+  DescribeRealServerStatisticsRequest,
+  ListenerInfo,
+} from '../../spec/gaap.types';
 import type { ResourceRecord, StoreTx } from '../../store/types';
 import type { ActionContext, ActionHandler, TransitionHandler } from '../types';
 import { KIND } from './model';
@@ -33,12 +42,8 @@ function metricsOf(names: string[], allowed: readonly string[]): Array<{ name: s
   return out;
 }
 
-interface SeriesInput {
-  StartTime: string;
-  EndTime: string;
-  MetricNames: string[];
-  Granularity: number;
-}
+/** The time-series parameters the listener, group and proxy statistics share. */
+type SeriesInput = Pick<DescribeListenerStatisticsRequest, 'StartTime' | 'EndTime' | 'MetricNames' | 'Granularity'>;
 
 async function series(ctx: ActionContext, scope: StatsScope, id: string, input: SeriesInput, allowed: readonly string[], rules: GranularityRules) {
   const metrics = metricsOf(input.MetricNames, allowed);
@@ -63,13 +68,6 @@ const int = (v: unknown, dflt = 0): number => (typeof v === 'number' && Number.i
 
 /** ProjectId -1 means every project, as in the other GAAP lists. */
 const inProject = (data: Record<string, unknown>, projectId: number): boolean => projectId === -1 || int(data.ProjectId) === projectId;
-
-interface ListenerInfo {
-  ListenerId: string;
-  ListenerName: string;
-  Port: number;
-  Protocol: string;
-}
 
 /** Listeners of the account indexed by owner (proxy or group id), read defensively from whatever the listener records hold. */
 async function listenersByOwner(tx: StoreTx): Promise<Map<string, ListenerInfo[]>> {
@@ -105,30 +103,20 @@ function proxySimpleInfo(rec: ResourceRecord, listeners: Map<string, ListenerInf
   return { ProxyId: id, ProxyName: str(d.ProxyName), ListenerList: list };
 }
 
-interface RealServerStatsInput {
-  RealServerId: string;
-  ListenerId?: string;
-  RuleId?: string;
-  WithinTime?: number;
-  StartTime?: string;
-  EndTime?: string;
-  Granularity?: number;
-}
-
 const WITHIN_HOURS = [1, 3, 6, 12, 24];
 
 export const handlers: Record<string, ActionHandler> = {
-  DescribeListenerStatistics: async (input: SeriesInput & { ListenerId: string }, ctx) => {
+  DescribeListenerStatistics: async (input: DescribeListenerStatisticsRequest, ctx) => {
     await mustExist(ctx, KIND.listener, input.ListenerId, 'listener');
     return series(ctx, 'listener', input.ListenerId, input, TRAFFIC_METRICS, LISTENER_RULES);
   },
 
-  DescribeProxyGroupStatistics: async (input: SeriesInput & { GroupId: string }, ctx) => {
+  DescribeProxyGroupStatistics: async (input: DescribeProxyGroupStatisticsRequest, ctx) => {
     await mustExist(ctx, KIND.group, input.GroupId, 'proxy group');
     return series(ctx, 'group', input.GroupId, input, TRAFFIC_METRICS, GROUP_RULES);
   },
 
-  DescribeProxyStatistics: async (input: SeriesInput & { ProxyId: string; Isp?: string }, ctx) => {
+  DescribeProxyStatistics: async (input: DescribeProxyStatisticsRequest, ctx) => {
     if (input.Isp !== undefined && !['', 'CMCC', 'CUCC', 'CTCC'].includes(input.Isp)) {
       throw invalidParameterValue('Isp', `\`${input.Isp}\` is not one of CMCC, CUCC, CTCC`);
     }
@@ -137,7 +125,7 @@ export const handlers: Record<string, ActionHandler> = {
     return series(ctx, 'proxy', input.ProxyId, input, PROXY_METRICS, PROXY_RULES);
   },
 
-  DescribeRealServerStatistics: async (input: RealServerStatsInput, ctx) => {
+  DescribeRealServerStatistics: async (input: DescribeRealServerStatisticsRequest, ctx) => {
     if (input.ListenerId === undefined && input.RuleId === undefined) {
       throw new ApiError('MissingParameter', 'The request is missing a required parameter: one of `ListenerId` or `RuleId` must be set.');
     }
@@ -168,14 +156,14 @@ export const handlers: Record<string, ActionHandler> = {
     return { StatisticsData: data, RsStatisticsData: [{ MetricName: input.RealServerId, MetricData: data }] };
   },
 
-  DescribeProxyAndStatisticsListeners: async (input: { ProjectId: number }, ctx) => {
+  DescribeProxyAndStatisticsListeners: async (input: DescribeProxyAndStatisticsListenersRequest, ctx) => {
     const listeners = await listenersByOwner(ctx.tx);
     const { items } = await ctx.tx.list(KIND.proxy);
     const set = items.filter((p) => inProject((p.data ?? {}) as Record<string, unknown>, input.ProjectId)).map((p) => proxySimpleInfo(p, listeners));
     return { ProxySet: set, TotalCount: set.length };
   },
 
-  DescribeGroupAndStatisticsProxy: async (input: { ProjectId: number }, ctx) => {
+  DescribeGroupAndStatisticsProxy: async (input: DescribeGroupAndStatisticsProxyRequest, ctx) => {
     const listeners = await listenersByOwner(ctx.tx);
     const groups = (await ctx.tx.list(KIND.group)).items.filter((g) => inProject((g.data ?? {}) as Record<string, unknown>, input.ProjectId));
     const proxies = (await ctx.tx.list(KIND.proxy)).items;

@@ -1,4 +1,5 @@
 import { invalidParameterValue } from '../../core/errors';
+import type { DescribeResourcesByTagRequest } from '../../spec/gaap.types';
 import type { ActionHandler, TransitionHandler } from '../types';
 import { KIND } from './model';
 import { TAG_RESOURCE, hasTag } from './proxy-common';
@@ -10,7 +11,7 @@ import { TAG_RESOURCE, hasTag } from './proxy-common';
  */
 const TYPES = [TAG_RESOURCE.proxy, TAG_RESOURCE.group, TAG_RESOURCE.realServer];
 
-const DescribeResourcesByTag: ActionHandler = async (input: { TagKey: string; TagValue: string; ResourceType?: string }, ctx) => {
+const DescribeResourcesByTag: ActionHandler = async (input: DescribeResourcesByTagRequest, ctx) => {
   const type = input.ResourceType || undefined;
   if (type !== undefined && !TYPES.includes(type as (typeof TYPES)[number])) {
     throw invalidParameterValue('ResourceType', `expected one of ${TYPES.join(', ')}`);

@@ -1,3 +1,4 @@
+import type { DescribeTaskStatusRequest } from '../../spec/gaap.types';
 import type { StoreTx } from '../../store/types';
 import type { ActionContext, ActionHandler, TransitionHandler } from '../types';
 import { KIND } from './model';
@@ -27,7 +28,7 @@ export function taskTransition(all: Record<string, TransitionHandler>): Transiti
 }
 
 export const handlers: Record<string, ActionHandler> = {
-  DescribeTaskStatus: async (input: { TaskId?: string }, ctx) => {
+  DescribeTaskStatus: async (input: DescribeTaskStatusRequest, ctx) => {
     const task = input.TaskId ? await ctx.tx.get(KIND.task, input.TaskId) : undefined;
     // An unknown id (a synchronous call's RequestId) has nothing pending.
     return { TaskId: input.TaskId ?? '', Status: task?.status ?? 'SUCCESS' };

@@ -2,13 +2,13 @@
  * Certificates: applying for a free DV certificate, uploading one, reading
  * them back, deleting them.
  */
-import { randomBytes } from 'node:crypto';
 import { ApiError, invalidParameterValue, missingParameter } from '../../core/errors';
 import type {
   ApplyCertificateRequest, DeleteCertificateRequest, DescribeCertificateDetailRequest, DescribeCertificateRequest,
   DescribeCertificatesRequest, UploadCertificateRequest,
 } from '../../spec/ssl.types';
 import type { Store } from '../../store/types';
+import { randomAlphanumeric } from '../common';
 import type { ActionContext, ActionHandler } from '../types';
 import { parseUpload, type ParsedUpload } from './issuer';
 import {
@@ -17,13 +17,9 @@ import {
 } from './model';
 import { startReview } from './review';
 
-const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
 /** Certificate IDs are 8 letters and digits (`a9TsmZkL`). */
 export function certificateId(): string {
-  let s = '';
-  for (const b of randomBytes(8)) s += ID_ALPHABET[b % ID_ALPHABET.length];
-  return s;
+  return randomAlphanumeric(8);
 }
 
 const DOMAIN = /^(?=.{1,253}$)(?:(?!-)[a-z0-9-]{1,63}(?<!-)\.)+[a-z][a-z0-9-]{0,62}$/;

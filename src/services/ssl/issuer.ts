@@ -9,17 +9,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { CertBasicInfo } from '../../spec/ssl.types';
 
 const run = promisify(execFile);
 const genKey = promisify(generateKeyPair);
-
-export interface ChainEntry {
-  Issuer: string;
-  Subject: string;
-  Fingerprint: string;
-  ValidFrom: string;
-  ValidTo: string;
-}
 
 export interface IssuedMaterial {
   certificatePem: string;
@@ -31,7 +24,7 @@ export interface IssuedMaterial {
   beginMs: number;
   endMs: number;
   encryptAlgorithm: string;
-  chain: ChainEntry[];
+  chain: CertBasicInfo[];
 }
 
 async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
@@ -80,7 +73,7 @@ export function keyAlgorithm(key: KeyObject): string {
 
 export const fingerprint = (cert: X509Certificate): string => cert.fingerprint.replace(/:/g, '').toLowerCase();
 
-function chainEntry(cert: X509Certificate): ChainEntry {
+function chainEntry(cert: X509Certificate): CertBasicInfo {
   return {
     Issuer: cert.issuer.split('\n').join(', '),
     Subject: cert.subject.split('\n').join(', '),
@@ -182,7 +175,7 @@ export interface ParsedUpload {
   fingerprint: string;
   encryptAlgorithm: string;
   issuerName: string;
-  chain: ChainEntry[];
+  chain: CertBasicInfo[];
   publicKeyPem: string;
   privateKeyPem: string | null;
   isCa: boolean;

@@ -5,6 +5,7 @@
  * and the fields that only exist for the sake of the models.
  */
 import { ApiError } from '../../core/errors';
+import type { CertBasicInfo, Tags } from '../../spec/ssl.types';
 import type { ActionContext, Language } from '../types';
 
 export const KIND = 'ssl.certificate';
@@ -72,12 +73,7 @@ export interface DvAuth {
   subDomain: string;
 }
 
-export interface CertTag {
-  TagKey: string;
-  TagValue: string;
-}
-
-/** One certificate in the store. Top-level names that filters use are kept flat. */
+/** One certificate in the store (not the API's Certificates: the views derive its names, strings and times per language). Top-level names that filters use are kept flat. */
 export interface CertData {
   CertificateId: string;
   OwnerUin: string;
@@ -97,7 +93,7 @@ export interface CertData {
   /** Every name the certificate covers, the main domain first. */
   Sans: string[];
   IsDv: boolean;
-  Tags: CertTag[];
+  Tags: Tags[];
   CertificateUse: string;
   OriginCertificateId: string | null;
   /** Set while a review runs (Status 0, 4 or 8). */
@@ -116,7 +112,7 @@ export interface CertData {
   CertificatePrivateKey: string | null;
   CertFingerprint: string | null;
   EncryptAlgorithm: string;
-  Chain: Array<{ Issuer: string; Subject: string; Fingerprint: string; ValidFrom: string; ValidTo: string }>;
+  Chain: CertBasicInfo[];
   RootCertificate: string | null;
 }
 

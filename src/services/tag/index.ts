@@ -2,14 +2,12 @@ import { createHash } from 'node:crypto';
 import { ApiError } from '../../core/errors';
 import spec from '../../spec/tag.json';
 import type { ServiceSpec } from '../../spec/types';
-import type { ModifyResourceTagsRequest, DescribeResourceTagsByResourceIdsRequest } from '../../spec/tag.types';
+import type { DescribeResourceTagsByResourceIdsRequest, ModifyResourceTagsRequest, Tag } from '../../spec/tag.types';
 import { KIND as GAAP } from '../gaap/model';
 import type { ServiceModule } from '../types';
 
-interface TagPair {
-  TagKey: string;
-  TagValue: string;
-}
+/** A tag as the resources keep it in data.TagSet. */
+type TagPair = Pick<Tag, 'TagKey' | 'TagValue'>;
 
 /**
  * Resources whose tags the Tag API edits, by service and resource prefix of
