@@ -1,13 +1,18 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 
-const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+const LOWER = 'abcdefghijklmnopqrstuvwxyz0123456789';
+const MIXED = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+function randomFrom(alphabet: string, length: number): string {
+  let s = '';
+  for (const b of randomBytes(length)) s += alphabet[b % alphabet.length];
+  return s;
+}
 
 /** `prefix-` followed by `length` lowercase alphanumerics, as real resource IDs look. */
-export function resourceId(prefix: string, length = 8): string {
-  const bytes = randomBytes(length);
-  let out = prefix + '-';
-  for (let i = 0; i < length; i++) out += ALPHABET[bytes[i] % ALPHABET.length];
-  return out;
-}
+export const resourceId = (prefix: string, length = 8): string => `${prefix}-${randomFrom(LOWER, length)}`;
+
+/** `length` letters of both cases and digits, for IDs such as SSL certificate and AMS task IDs. */
+export const randomAlphanumeric = (length: number): string => randomFrom(MIXED, length);
 
 export const requestId = (): string => randomUUID();

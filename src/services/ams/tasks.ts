@@ -8,7 +8,8 @@ import type {
   CancelTaskRequest, CreateAudioModerationTaskRequest, DescribeTaskDetailRequest, DescribeTasksRequest, TaskInput,
 } from '../../spec/ams.types';
 import type { Store, StoreTx } from '../../store/types';
-import { isUrl, randomAlphanumeric } from '../common';
+import { randomAlphanumeric } from '../../core/ids';
+import { isUrl } from '../common';
 import type { ActionContext, ActionHandler, TransitionHandler } from '../types';
 import type { CallbackOutbox } from './callbacks';
 import {

@@ -8,7 +8,7 @@ import type {
   DescribeCertificatesRequest, UploadCertificateRequest,
 } from '../../spec/ssl.types';
 import type { Store } from '../../store/types';
-import { randomAlphanumeric } from '../common';
+import { randomAlphanumeric } from '../../core/ids';
 import type { ActionContext, ActionHandler } from '../types';
 import { parseUpload, type ParsedUpload } from './issuer';
 import {
