@@ -18,6 +18,8 @@ export interface Config {
   sslReviewMs: number;
   /** AMS: how long an on-demand task stays RUNNING; null: as long as it stayed PENDING. */
   amsAudioMs: number | null;
+  /** GAAP: seconds by which a new proxy's CreateTime is back-dated. */
+  gaapCreateTimeBackdate: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -120,6 +122,11 @@ export const OPTIONS: OptionDef<keyof Config>[] = [
     help: 'AMS: time an on-demand audio task stays RUNNING (empty: as long as it stayed PENDING).',
     parse: (raw, name) => (raw.trim() === '' ? null : integer(0, 86_400_000)(raw.trim(), name)),
   },
+  {
+    key: 'gaapCreateTimeBackdate', flag: '--gaap-create-time-backdate', env: 'TCLOCAL_GAAP_CREATE_TIME_BACKDATE', arg: 'S', default: '0',
+    help: 'GAAP: report a new proxy\'s CreateTime this many seconds in the past (Terraform waits until CreateTime + 2 min before destroying a proxy).',
+    parse: integer(0, 31_536_000),
+  },
   { key: 'logLevel', flag: '--log-level', env: 'TCLOCAL_LOG_LEVEL', arg: 'LEVEL', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent.', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
 ];
 
@@ -140,12 +147,12 @@ export function loadConfig(flags: Record<string, string> = {}, env: NodeJS.Proce
 }
 
 /** Settings of the services themselves, as handlers see them. */
-export type ServiceSettings = Pick<Config, 'sslReviewMs' | 'amsAudioMs'>;
+export type ServiceSettings = Pick<Config, 'sslReviewMs' | 'amsAudioMs' | 'gaapCreateTimeBackdate'>;
 
 /** The service settings when nothing is configured. */
 export const defaultServiceSettings = (): ServiceSettings => {
-  const { sslReviewMs, amsAudioMs } = loadConfig({}, {});
-  return { sslReviewMs, amsAudioMs };
+  const { sslReviewMs, amsAudioMs, gaapCreateTimeBackdate } = loadConfig({}, {});
+  return { sslReviewMs, amsAudioMs, gaapCreateTimeBackdate };
 };
 
 /** Splits `--name value` / `--name=value` pairs; unknown flags are an error. */

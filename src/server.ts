@@ -66,7 +66,7 @@ export async function startServer(config: Config, log: Logger = pino({ level: co
     log,
     settings: { ...config, strictErrorCodes: dev.strictErrorCodes, strictResponses: dev.strictResponses },
     commonErrors: new Set(Object.keys(commonErrors)),
-    serviceSettings: { sslReviewMs: config.sslReviewMs, amsAudioMs: config.amsAudioMs },
+    serviceSettings: { sslReviewMs: config.sslReviewMs, amsAudioMs: config.amsAudioMs, gaapCreateTimeBackdate: config.gaapCreateTimeBackdate },
   });
   const admin = adminHandler({
     version: VERSION,

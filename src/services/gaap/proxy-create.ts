@@ -94,7 +94,7 @@ export async function insertProxy(ctx: ActionContext, p: NewProxy): Promise<stri
   const dest = findRegion(p.RealServerRegion)!;
   const data = {
     InstanceId: id,
-    CreateTime: unixSeconds(ctx.now),
+    CreateTime: unixSeconds(ctx.now) - ctx.settings.gaapCreateTimeBackdate,
     ProjectId: p.ProjectId,
     ProxyName: p.ProxyName,
     AccessRegion: p.AccessRegion,

@@ -220,3 +220,18 @@ describe('Terraform-like GAAP flow', () => {
     await waitFor('proxy gone', () => gaap.DescribeProxies({ ProxyIds: [ids.proxy] }).catch((e: any) => e), (r: any) => r.ProxySet?.length === 0 || r.code === 'ResourceNotFound');
   });
 });
+
+describe('CreateTime back-dating for Terraform', () => {
+  it('--gaap-create-time-backdate reports new proxies older, so Terraform’s 2-minute destroy wait is already over', async () => {
+    const server = await startTclocal({ rateLimits: false, gaapCreateTimeBackdate: 120 });
+    try {
+      const gaap = cnClient('gaap', server);
+      const before = Math.floor(Date.now() / 1000);
+      const { InstanceId } = await gaap.CreateProxy({ ProxyName: 'old', ProjectId: 0, Bandwidth: 10, Concurrent: 2, AccessRegion: 'Beijing', RealServerRegion: 'Guangzhou' });
+      const p = (await gaap.DescribeProxies({ ProxyIds: [InstanceId] })).ProxySet[0];
+      assert.ok(p.CreateTime <= before - 119 && p.CreateTime >= before - 122, `CreateTime ${p.CreateTime} vs now ${before}`);
+    } finally {
+      await server.stop();
+    }
+  });
+});
