@@ -1,10 +1,377 @@
-/** GAAP scale benchmark; filled in once the GAAP control plane is complete. */
+/**
+ * GAAP at scale (part of npm run bench). Two tclocal processes are filled
+ * through the real API with concurrent signed requests: a small one (1,000
+ * proxies) and a large one (10,000 proxies with 5 TCP listeners each, then
+ * 100,000 proxies). One SDK-signed DescribeProxies page (Limit 20,
+ * AccessRegion filter) is replayed with autocannon against them. Servers
+ * compared with each other are measured in alternating rounds and the
+ * medians compared, so load from other processes on the machine hits both
+ * sides alike. Also: RSS, and durable CreateProxy writes against a
+ * file-backed data directory (next to the same writes in memory).
+ *
+ *   node dist/bench/scale.js [--seconds 5] [--scale-small N --scale-mid N --scale-large N]
+ */
+import { fork } from 'node:child_process';
+import { createHash, createHmac } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DEFAULT_ACCOUNT } from '../src/config';
+import { captureSdkRequest, cnClient } from '../test/helpers';
+import * as run from './run';
+
+const autocannon = require('autocannon');
+
 export interface ScaleResult {
   label: string;
   value: string;
   target?: string;
 }
 
-export async function scaleBenchmark(_hmacRps: number, _log: (s: string) => void): Promise<ScaleResult[]> {
-  return [];
+type Replayable = { method: string; path: string; headers: Record<string, string>; body: string };
+
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: number) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+
+/** Access regions the filled proxies are spread over (all accelerate to Beijing). */
+const ACCESS = ['Hongkong', 'SoutheastAsia', 'Korea', 'Europe', 'NorthAmerica', 'WestIndia', 'Thailand', 'Virginia', 'Japan', 'Taipei', 'Jakarta', 'SaoPaulo'];
+const DEST = 'Beijing';
+const FILTER_REGION = 'Hongkong';
+const FILL_CONNECTIONS = 24;
+const READ_CONNECTIONS = 32;
+
+const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+
+// ---------------------------------------------------------------- signed calls
+
+const sha256Hex = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** TC3-HMAC-SHA256 headers for a JSON POST to GAAP, signed with the default account. */
+function signedHeaders(host: string, action: string, body: string): Record<string, string> {
+  const ts = Math.floor(Date.now() / 1000);
+  const date = new Date(ts * 1000).toISOString().slice(0, 10);
+  const contentType = 'application/json; charset=utf-8';
+  const canonical = `POST\n/\n\ncontent-type:${contentType}\nhost:${host}\n\ncontent-type;host\n${sha256Hex(body)}`;
+  const scope = `${date}/gaap/tc3_request`;
+  const toSign = `TC3-HMAC-SHA256\n${ts}\n${scope}\n${sha256Hex(canonical)}`;
+  const kDate = createHmac('sha256', 'TC3' + DEFAULT_ACCOUNT.secretKey).update(date).digest();
+  const kService = createHmac('sha256', kDate).update('gaap').digest();
+  const kSigning = createHmac('sha256', kService).update('tc3_request').digest();
+  const signature = createHmac('sha256', kSigning).update(toSign).digest('hex');
+  return {
+    'content-type': contentType,
+    host,
+    'x-tc-action': action,
+    'x-tc-version': '2018-05-29',
+    'x-tc-timestamp': String(ts),
+    authorization: `TC3-HMAC-SHA256 Credential=${DEFAULT_ACCOUNT.secretId}/${scope}, SignedHeaders=content-type;host, Signature=${signature}`,
+  };
+}
+
+class Client {
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: FILL_CONNECTIONS });
+  private readonly host: string;
+
+  constructor(private readonly port: number) {
+    this.host = `127.0.0.1:${port}`;
+  }
+
+  call(action: string, params: object): Promise<any> {
+    const body = JSON.stringify(params);
+    const headers = { ...signedHeaders(this.host, action, body), 'content-length': String(Buffer.byteLength(body)) };
+    return new Promise((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: this.port, method: 'POST', path: '/', headers, agent: this.agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          try {
+            const r = JSON.parse(Buffer.concat(chunks).toString('utf8')).Response;
+            if (r.Error) reject(new Error(`${action}: ${r.Error.Code} ${r.Error.Message}`));
+            else resolve(r);
+          } catch (err) {
+            reject(err);
+          }
+        });
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+/** Runs fn(i) for i in [from, to) with `concurrency` calls in flight; returns calls per second. */
+async function pool(from: number, to: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<number> {
+  let next = from;
+  const t0 = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < to) await fn(next++);
+    }),
+  );
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  return (to - from) / s;
+}
+
+const proxyParams = (i: number) => ({
+  ProjectId: 0, ProxyName: `bench-${i}`, AccessRegion: ACCESS[i % ACCESS.length], RealServerRegion: DEST, Bandwidth: 10, Concurrent: 2,
+});
+
+// ---------------------------------------------------------------- measures
+
+function toReplayable(captured: { method: string; url: string; headers: Record<string, unknown>; body: Buffer }): Replayable {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(captured.headers)) if (typeof v === 'string' && k !== 'content-length' && k !== 'connection') headers[k] = v;
+  return { method: captured.method, path: captured.url, headers, body: captured.body.toString() };
+}
+
+/** The read under test, signed by the official SDK. */
+async function signedDescribeProxies(): Promise<Replayable> {
+  return toReplayable(await captureSdkRequest((port) => cnClient('gaap', { port }).DescribeProxies({
+    Limit: 20, Filters: [{ Name: 'AccessRegion', Values: [FILTER_REGION] }],
+  })));
+}
+
+/** SDK-signed CreateProxy requests, one per access region (autocannon cycles through them). */
+async function signedCreates(): Promise<Replayable[]> {
+  const out: Replayable[] = [];
+  for (let i = 0; i < ACCESS.length; i++) out.push(toReplayable(await captureSdkRequest((port) => cnClient('gaap', { port }).CreateProxy(proxyParams(i)))));
+  return out;
+}
+
+/** Replays `requests` with autocannon; counts answers that are not a success envelope. */
+function blast(port: number, requests: Replayable[], o: { seconds?: number; amount?: number; connections: number }): Promise<{ rps: number; p99: number; failed: number; seconds: number }> {
+  let failed = 0;
+  const t0 = process.hrtime.bigint();
+  return new Promise((res, rej) => {
+    autocannon(
+      {
+        url: `http://127.0.0.1:${port}`, connections: o.connections, pipelining: 1,
+        ...(o.amount !== undefined ? { amount: o.amount } : { duration: o.seconds }),
+        requests: requests.map((r) => ({ ...r, onResponse: (status: number, body: string) => { if (status !== 200 || body.includes('"Error"')) failed++; } })),
+      },
+      (err: Error | null, r: any) => (err ? rej(err) : res({ rps: r.requests.average, p99: r.latency.p99, failed, seconds: Number(process.hrtime.bigint() - t0) / 1e9 })),
+    );
+  });
+}
+
+async function proxyCount(client: Client): Promise<number> {
+  return (await client.call('DescribeProxies', { Limit: 0 })).TotalCount as number;
+}
+
+/** Checks the page the read answers: what the filter promises, 20 rows. Returns the match count and the body bytes. */
+async function checkRead(port: number, request: Replayable): Promise<{ total: number; body: Buffer }> {
+  const res = await fetch(`http://127.0.0.1:${port}${request.path}`, { method: 'POST', headers: request.headers, body: request.body });
+  const body = Buffer.from(await res.arrayBuffer());
+  const r = JSON.parse(body.toString('utf8')).Response;
+  if (r.Error) throw new Error(`DescribeProxies: ${r.Error.Code} ${r.Error.Message}`);
+  if (r.ProxySet.length !== Math.min(20, r.TotalCount) || r.ProxySet.some((p: any) => p.AccessRegion !== FILTER_REGION)) {
+    throw new Error('DescribeProxies answered an unexpected page');
+  }
+  return { total: r.TotalCount, body };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+interface Series {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  rounds: string;
+}
+
+/** Measures each server in turn, `rounds` times, after a warm-up; medians per server. */
+async function alternate(ports: Record<string, number>, request: Replayable, seconds: number, rounds = 3): Promise<Record<string, Series>> {
+  for (const port of Object.values(ports)) await run.load(port, request, Math.min(2, seconds), READ_CONNECTIONS);
+  const all: Record<string, run.LoadResult[]> = {};
+  for (let i = 0; i < rounds; i++) {
+    for (const [name, port] of Object.entries(ports)) (all[name] ??= []).push(await run.load(port, request, seconds, READ_CONNECTIONS));
+  }
+  const out: Record<string, Series> = {};
+  for (const [name, rs] of Object.entries(all)) {
+    out[name] = {
+      rps: median(rs.map((r) => r.rps)),
+      p50: median(rs.map((r) => r.p50)),
+      p99: median(rs.map((r) => r.p99)),
+      errors: rs.reduce((n, r) => n + r.errors + r.non2xx, 0),
+      rounds: rs.map((r) => r.rps.toFixed(0)).join('/'),
+    };
+    console.log(`  ${name}: ${out[name].rps.toFixed(0)} req/s (rounds ${out[name].rounds}), p50 ${out[name].p50} ms, p99 ${out[name].p99} ms`);
+  }
+  return out;
+}
+
+const freePort = () =>
+  new Promise<number>((res) => {
+    const srv = createNetServer().listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as AddressInfo).port;
+      srv.close(() => res(port));
+    });
+  });
+
+/** An HMAC-chain reference server answering fixed bytes (bench/baseline-server). */
+async function startHmacServer(body: Buffer): Promise<{ port: number; stop: () => void }> {
+  const file = join(tmpdir(), `tclocal-bench-scale-body-${process.pid}.json`);
+  writeFileSync(file, body);
+  const port = await freePort();
+  const child = fork(resolve(__dirname, 'baseline-server.js'), ['hmac', String(port), file], { stdio: 'ignore' });
+  await new Promise((r) => child.once('message', r));
+  return { port, stop: () => { child.kill('SIGKILL'); rmSync(file, { force: true }); } };
+}
+
+/** CreateProxy replayed for `seconds` against a file-backed and an in-memory tclocal, alternating. */
+async function measureWrites(seconds: number, creates: Replayable[], log: (s: string) => void): Promise<Record<'durable' | 'memory', { rate: number; p99: number }>> {
+  const dir = mkdtempSync(join(tmpdir(), 'tclocal-bench-data-'));
+  const servers = {
+    durable: await run.startTclocalProcess(['--transition-ms', '0', '--in-memory', 'off', '--data-dir', dir]),
+    memory: await run.startTclocalProcess(['--transition-ms', '0']),
+  };
+  try {
+    const rates: Record<string, number[]> = { durable: [], memory: [] };
+    const p99s: Record<string, number[]> = { durable: [], memory: [] };
+    for (const t of Object.values(servers)) await blast(t.port, creates, { seconds: 1, connections: READ_CONNECTIONS }); // warm-up
+    const rounds = 2;
+    for (let i = 0; i < rounds; i++) {
+      for (const [name, t] of Object.entries(servers)) {
+        const client = new Client(t.port);
+        const before = await proxyCount(client);
+        const r = await blast(t.port, creates, { seconds: Math.max(2, Math.round(seconds / rounds)), connections: READ_CONNECTIONS });
+        // Count what the store holds: every answered call created one proxy.
+        const created = (await proxyCount(client)) - before;
+        client.close();
+        if (r.failed > 0) log(`${name} CreateProxy: ${r.failed} calls failed`);
+        rates[name].push(created / r.seconds);
+        p99s[name].push(r.p99);
+      }
+    }
+    const out = {} as Record<'durable' | 'memory', { rate: number; p99: number }>;
+    for (const name of ['durable', 'memory'] as const) {
+      out[name] = { rate: rates[name].reduce((a, b) => a + b, 0) / rounds, p99: Math.max(...p99s[name]) };
+      console.log(`  CreateProxy ${name}: ${rates[name].map((x) => x.toFixed(0)).join('/')} per s, p99 ${out[name].p99} ms`);
+    }
+    return out;
+  } finally {
+    for (const t of Object.values(servers)) t.child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function scaleBenchmark(hmacRps: number, log: (s: string) => void): Promise<ScaleResult[]> {
+  const started = Date.now();
+  const seconds = opt('--seconds', 10);
+  const scales = { small: opt('--scale-small', 1_000), mid: opt('--scale-mid', 10_000), large: opt('--scale-large', 100_000) };
+  const listenersPerProxy = 5;
+  const n = (x: number) => x.toLocaleString('en-US');
+  const out: ScaleResult[] = [];
+  // Signatures are captured again before each phase: the server refuses ones older than 5 minutes.
+  let read = await signedDescribeProxies();
+
+  const small = await run.startTclocalProcess(['--transition-ms', '0']);
+  const large = await run.startTclocalProcess(['--transition-ms', '0']);
+  const smallClient = new Client(small.port);
+  const client = new Client(large.port);
+  let hmac: { port: number; stop: () => void } | undefined;
+  try {
+    // Small: 1,000 proxies, through signed API calls.
+    const smallRate = await pool(0, scales.small, FILL_CONNECTIONS, async (i) => void (await smallClient.call('CreateProxy', proxyParams(i))));
+    console.log(`small: ${scales.small} proxies at ${smallRate.toFixed(0)} CreateProxy/s`);
+
+    // Large, first 10,000 proxies (their ids are kept) and 5 listeners on each.
+    const ids: string[] = [];
+    const proxyRate = await pool(0, scales.mid, FILL_CONNECTIONS, async (i) => {
+      ids[i] = (await client.call('CreateProxy', proxyParams(i))).InstanceId;
+    });
+    const listenerRate = await pool(0, scales.mid, FILL_CONNECTIONS, async (i) => {
+      await client.call('CreateTCPListeners', {
+        ProxyId: ids[i], ListenerName: `l${i}`, Ports: Array.from({ length: listenersPerProxy }, (_, k) => 8000 + k),
+        Scheduler: 'rr', HealthCheck: 0, RealServerType: 'IP',
+      });
+    });
+    const listeners = (await client.call('DescribeTCPListeners', { ProxyId: ids[0] })).TotalCount as number;
+    if (listeners !== listenersPerProxy) throw new Error(`expected ${listenersPerProxy} listeners on ${ids[0]}, found ${listeners}`);
+    console.log(`large: ${scales.mid} proxies at ${proxyRate.toFixed(0)} CreateProxy/s, ${scales.mid * listenersPerProxy} listeners at ${listenerRate.toFixed(0)} CreateTCPListeners/s`);
+
+    const mid = await checkRead(large.port, read);
+    hmac = await startHmacServer(mid.body);
+    console.log(`DescribeProxies at ${scales.mid} proxies (${mid.total} match, ${mid.body.length} bytes) vs an HMAC-chain server answering the same bytes:`);
+    const m = await alternate({ tclocal: large.port, hmacSameBytes: hmac.port }, read, seconds);
+    hmac.stop();
+    hmac = undefined;
+    const rssMid = rssMb(large.child.pid!);
+
+    // Large, up to 100,000 proxies: autocannon replays signed creations, then the store is counted.
+    const before = await proxyCount(client);
+    const bulk = await blast(large.port, await signedCreates(), { amount: scales.large - before, connections: FILL_CONNECTIONS });
+    const filled = await proxyCount(client);
+    if (filled !== scales.large) throw new Error(`expected ${scales.large} proxies, found ${filled} (${bulk.failed} calls failed)`);
+    console.log(`large: filled to ${filled} proxies at ${((filled - before) / bulk.seconds).toFixed(0)} CreateProxy/s`);
+    read = await signedDescribeProxies();
+    const lg = await checkRead(large.port, read);
+    const sm = await checkRead(small.port, read);
+    console.log(`DescribeProxies at ${scales.small} (${sm.total} match) vs ${scales.large} proxies (${lg.total} match):`);
+    const cmp = await alternate({ small: small.port, large: large.port }, read, seconds);
+    const rssLarge = rssMb(large.child.pid!);
+
+    const vsHmac = hmacRps > 0 ? `${(m.tclocal.rps / hmacRps).toFixed(2)}× the HMAC-chain server of the catalogue read above (${hmacRps.toFixed(0)} req/s)` : 'HMAC-chain catalogue server not measured in this run';
+    out.push({
+      label: `DescribeProxies (Limit 20, AccessRegion filter, SDK-signed, ${n(mid.body.length)}-byte answer), ${n(scales.mid)} proxies with ${n(scales.mid * listenersPerProxy)} listeners, ${READ_CONNECTIONS} connections`,
+      value: `${m.tclocal.rps.toFixed(0)} req/s = ${vsHmac}; ${(m.tclocal.rps / m.hmacSameBytes.rps).toFixed(2)}× an HMAC-chain server answering these same bytes (${m.hmacSameBytes.rps.toFixed(0)} req/s, measured alternately); errors ${m.tclocal.errors}`,
+      target: '≥ 0.5× the HMAC-chain server',
+    });
+    out.push({
+      label: `Same call, latency at ${READ_CONNECTIONS} connections`,
+      value: `p50 ${m.tclocal.p50} ms, p99 ${m.tclocal.p99} ms (HMAC-chain server, same bytes: p99 ${m.hmacSameBytes.p99} ms)`,
+      target: 'p99 ≤ 10 ms',
+    });
+    const ratio = Math.max(cmp.small.rps, cmp.large.rps) / Math.min(cmp.small.rps, cmp.large.rps);
+    out.push({
+      label: `Same call at ${n(scales.small)} vs ${n(scales.large)} proxies (${sm.total} vs ${n(lg.total)} matching the filter; medians of alternating rounds)`,
+      value: `${cmp.small.rps.toFixed(0)} vs ${cmp.large.rps.toFixed(0)} req/s (p99 ${cmp.small.p99} vs ${cmp.large.p99} ms): ${ratio.toFixed(2)}× apart`,
+      target: 'within 1.5×',
+    });
+    out.push({ label: `RSS with ${n(scales.mid)} proxies and ${n(scales.mid * listenersPerProxy)} listeners (in memory, after the reads)`, value: `${rssMid.toFixed(0)} MB`, target: '≤ 300 MB' });
+    out.push({ label: `RSS with ${n(scales.large)} proxies and ${n(scales.mid * listenersPerProxy)} listeners (informative)`, value: `${rssLarge.toFixed(0)} MB` });
+    out.push({
+      label: `Filling through the API (in memory, informative)`,
+      value: `${proxyRate.toFixed(0)} CreateProxy/s and ${listenerRate.toFixed(0)} CreateTCPListeners/s (${listenersPerProxy} ports each) from ${FILL_CONNECTIONS} concurrent signed calls; ${((filled - before) / bulk.seconds).toFixed(0)} CreateProxy/s replayed by autocannon`,
+    });
+  } finally {
+    hmac?.stop();
+    smallClient.close();
+    client.close();
+    small.child.kill('SIGKILL');
+    large.child.kill('SIGKILL');
+  }
+
+  console.log('CreateProxy, file-backed vs in memory:');
+  const w = await measureWrites(seconds, await signedCreates(), log);
+  out.push({
+    label: `CreateProxy durable writes (file-backed data dir, ${READ_CONNECTIONS} connections, SDK-signed)`,
+    value: `${w.durable.rate.toFixed(0)}/s (p99 ${w.durable.p99} ms); the same in memory: ${w.memory.rate.toFixed(0)}/s`,
+    target: '≥ 2,000/s',
+  });
+  console.log(`scale benchmark: ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  return out;
+}
+
+if (require.main === module) {
+  scaleBenchmark(0, console.log)
+    .then((r) => {
+      for (const s of r) console.log(`- ${s.label}: ${s.value}${s.target ? ` (target ${s.target})` : ''}`);
+      process.exit(0);
+    })
+    .catch((err) => {
+      console.error(err);
+      process.exit(1);
+    });
 }

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { DUMP_TABLES, migrations, SCHEMA_VERSION } from './migrations';
 import type {
   ListQuery, ListResult, ResourceRecord, ScheduledTransition, StateDump, Store, StoreTx,
@@ -10,22 +11,67 @@ type Row = { kind: string; id: string; parent: string | null; status: string | n
 type SqlValue = string | number | null;
 
 const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+/** Kinds are code constants (`gaap.proxy`); ones of this shape are written into SQL as literals. */
+const KIND_NAME = /^[A-Za-z0-9_.:-]+$/;
 
 function checkField(field: string): string {
   if (!FIELD_NAME.test(field)) throw new Error(`invalid field name for a store query: ${field}`);
   return field;
 }
 
+/**
+ * Field indexes are partial (one kind each), so a write only maintains the
+ * indexes of its own kind; a query can use them only when it names the kind
+ * as the same literal.
+ */
+const kindTerm = (kind: string): string | undefined => (KIND_NAME.test(kind) ? `kind = '${kind}'` : undefined);
+
+/** Bounds of the list caches: entries, the largest page kept, and the stored text of all kept pages. */
+const CACHE_ENTRIES = 2000;
+const CACHE_PAGE_ROWS = 100;
+const CACHE_PAGE_CHARS = 8_000_000;
+
+interface CachedCount {
+  gen: number;
+  epoch: number;
+  n: number;
+}
+
+interface CachedPage {
+  gen: number;
+  epoch: number;
+  rows: Row[];
+  /** Parsed once the page is read a second time; callers get copies, never these objects. */
+  parsed?: unknown[];
+}
+
 const toSql = (v: string | number | boolean): SqlValue => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
 
-const fromRow = <T>(row: Row): ResourceRecord<T> => ({
+const fromRow = <T>(row: Row, data: unknown = JSON.parse(row.data)): ResourceRecord<T> => ({
   kind: row.kind,
   id: row.id,
   parent: row.parent,
   status: row.status,
   createdAt: row.created_at,
-  data: JSON.parse(row.data) as T,
+  data: data as T,
 });
+
+/** A fresh copy of a parsed JSON value (several times cheaper than parsing its text again). */
+function copyJson(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) {
+    const a = new Array(v.length);
+    for (let i = 0; i < v.length; i++) a[i] = copyJson(v[i]);
+    return a;
+  }
+  const o: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) {
+    const x = copyJson((v as Record<string, unknown>)[k]);
+    if (k === '__proto__') Object.defineProperty(o, k, { value: x, enumerable: true, writable: true, configurable: true });
+    else o[k] = x;
+  }
+  return o;
+}
 
 /** Serialises transactions: one at a time, even when a handler awaits. */
 class Mutex {
@@ -36,6 +82,29 @@ class Mutex {
     return result;
   }
 }
+
+/**
+ * Checkpoints of a file-backed store run in a worker thread on a second
+ * connection: copying the write-ahead log into the database file (and its
+ * fsync) would otherwise stall a request every thousand pages. Commits stay
+ * as durable as before: the log holds every committed transaction.
+ */
+const CHECKPOINTER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.file);
+const timer = setInterval(() => {
+  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* the next round retries */ }
+}, workerData.intervalMs);
+parentPort.on('message', () => {
+  clearInterval(timer);
+  try { db.close(); } catch { /* already gone */ }
+  parentPort.close();
+});
+`;
+const CHECKPOINT_INTERVAL_MS = 250;
+/** Log pages after which the request path checkpoints itself (the worker normally keeps it far below). */
+const WAL_SAFETY_PAGES = 16_000;
 
 export interface SqliteOptions {
   /** Directory for the database file; ignored when inMemory. */
@@ -49,6 +118,20 @@ export class SqliteStore implements Store {
   private readonly mutex = new Mutex();
   private readonly statements = new Map<string, Database.Statement>();
   private readonly fieldIndexes = new Set<string>();
+  /**
+   * List caches. A page read costs its rows, not the table: the total of a
+   * filtered list (a count over every match) and the rows of small pages are
+   * kept until a write to the same account and kind. `gens` counts the writes
+   * per account and kind; `epoch` moves on any change that is not tracked per
+   * kind (rollback, import, reset, a commit by another connection).
+   */
+  private readonly gens = new Map<string, number>();
+  private epoch = 0;
+  private dataVersion = -1;
+  private readonly counts = new Map<string, CachedCount>();
+  private readonly pages = new Map<string, CachedPage>();
+  private pageChars = 0;
+  private checkpointer: Worker | undefined;
 
   constructor(options: SqliteOptions) {
     if (options.inMemory) {
@@ -64,6 +147,25 @@ export class SqliteStore implements Store {
     }
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
+    if (!options.inMemory) this.startCheckpointer(this.db.name);
+  }
+
+  private startCheckpointer(file: string): void {
+    try {
+      const worker = new Worker(CHECKPOINTER, {
+        eval: true,
+        workerData: { driver: require.resolve('better-sqlite3'), file, intervalMs: CHECKPOINT_INTERVAL_MS },
+      });
+      worker.unref();
+      // Without the worker, the request path checkpoints as SQLite does by default.
+      worker.on('error', () => {
+        if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
+      });
+      this.checkpointer = worker;
+      this.db.pragma(`wal_autocheckpoint = ${WAL_SAFETY_PAGES}`);
+    } catch {
+      // Keep SQLite's own checkpoints.
+    }
   }
 
   private migrate(): void {
@@ -99,9 +201,65 @@ export class SqliteStore implements Store {
         return result;
       } catch (err) {
         if (this.db.inTransaction) this.stmt('ROLLBACK').run();
+        // Whatever the transaction wrote is gone: forget what was read since.
+        this.invalidateAll();
         throw err;
       }
     });
+  }
+
+  /** Called once a transaction holds the write lock: another connection's commits invalidate the caches. */
+  checkExternalWrites(): void {
+    const v = this.stmt('PRAGMA data_version').pluck().get() as number;
+    if (v !== this.dataVersion) {
+      if (this.dataVersion !== -1) this.invalidateAll();
+      this.dataVersion = v;
+    }
+  }
+
+  invalidateAll(): void {
+    this.epoch++;
+    this.counts.clear();
+    this.pages.clear();
+    this.pageChars = 0;
+  }
+
+  /** A record of `kind` was written for `account`. */
+  touched(account: string, kind: string): void {
+    const key = `${account}\u0000${kind}`;
+    this.gens.set(key, (this.gens.get(key) ?? 0) + 1);
+  }
+
+  private gen(account: string, kind: string): number {
+    return this.gens.get(`${account}\u0000${kind}`) ?? 0;
+  }
+
+  cachedCount(account: string, kind: string, key: string, compute: () => number): number {
+    const gen = this.gen(account, kind);
+    const hit = this.counts.get(key);
+    if (hit && hit.gen === gen && hit.epoch === this.epoch) return hit.n;
+    const n = compute();
+    if (this.counts.size >= CACHE_ENTRIES) this.counts.clear();
+    this.counts.set(key, { gen, epoch: this.epoch, n });
+    return n;
+  }
+
+  /** Rows of a page, from the cache when no write to the kind came since; `hit` is the cache entry read. */
+  cachedPage(account: string, kind: string, key: string, limit: number | undefined, compute: () => Row[]): { rows: Row[]; hit?: CachedPage } {
+    if (limit === undefined || limit > CACHE_PAGE_ROWS) return { rows: compute() };
+    const gen = this.gen(account, kind);
+    const hit = this.pages.get(key);
+    if (hit && hit.gen === gen && hit.epoch === this.epoch) return { rows: hit.rows, hit };
+    const rows = compute();
+    let chars = 0;
+    for (const r of rows) chars += r.data.length;
+    this.pageChars += chars;
+    if (this.pages.size >= CACHE_ENTRIES || this.pageChars > CACHE_PAGE_CHARS) {
+      this.pages.clear();
+      this.pageChars = chars;
+    }
+    this.pages.set(key, { gen, epoch: this.epoch, rows });
+    return { rows };
   }
 
   async dueTransitions(now: number, limit: number): Promise<ScheduledTransition[]> {
@@ -125,9 +283,13 @@ export class SqliteStore implements Store {
   ensureFieldIndex(kind: string, field: string): void {
     const key = `${kind}:${checkField(field)}`;
     if (this.fieldIndexes.has(key)) return;
-    const name = `ix_${kind}_${field}`.replace(/[^A-Za-z0-9_]/g, '_');
+    const term = kindTerm(kind);
+    if (!term) throw new Error(`invalid kind for a field index: ${kind}`);
+    const suffix = `${kind}_${field}`.replace(/[^A-Za-z0-9_]/g, '_');
+    // Earlier data directories hold a full-table index under the old name: every write paid for it.
+    this.db.exec(`DROP INDEX IF EXISTS "ix_${suffix}"`);
     this.db.exec(
-      `CREATE INDEX IF NOT EXISTS "${name}" ON resources (account, kind, json_extract(data, '$.${field}'), created_at)`,
+      `CREATE INDEX IF NOT EXISTS "fx_${suffix}" ON resources (account, json_extract(data, '$.${field}'), created_at) WHERE ${term}`,
     );
     this.fieldIndexes.add(key);
   }
@@ -148,6 +310,7 @@ export class SqliteStore implements Store {
       throw new Error(`the export has schema version ${dump.schemaVersion}, newer than this tclocal (${SCHEMA_VERSION})`);
     }
     await this.mutex.run(async () => {
+      this.invalidateAll();
       this.db.transaction(() => {
         for (const [table, columns] of Object.entries(DUMP_TABLES)) {
           this.db.exec(`DELETE FROM ${table}`);
@@ -162,6 +325,7 @@ export class SqliteStore implements Store {
 
   async reset(): Promise<void> {
     await this.mutex.run(async () => {
+      this.invalidateAll();
       this.db.transaction(() => {
         for (const table of Object.keys(DUMP_TABLES)) this.db.exec(`DELETE FROM ${table}`);
       })();
@@ -169,6 +333,8 @@ export class SqliteStore implements Store {
   }
 
   close(): void {
+    this.checkpointer?.postMessage('stop');
+    this.checkpointer = undefined;
     if (this.db.open) this.db.close();
   }
 }
@@ -186,6 +352,7 @@ class SqliteTx implements StoreTx {
     if (!this.begun) {
       this.store.stmt('BEGIN IMMEDIATE').run();
       this.begun = true;
+      this.store.checkExternalWrites();
     }
     return this.store;
   }
@@ -198,6 +365,7 @@ class SqliteTx implements StoreTx {
   }
 
   async put<T>(r: ResourceRecord<T>): Promise<void> {
+    this.store.touched(this.account, r.kind);
     this.db()
       .stmt(
         `INSERT INTO resources (account, kind, id, parent, status, created_at, data) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -208,12 +376,33 @@ class SqliteTx implements StoreTx {
   }
 
   async delete(kind: string, id: string): Promise<boolean> {
+    this.store.touched(this.account, kind);
     return this.db().stmt('DELETE FROM resources WHERE account = ? AND kind = ? AND id = ?').run(this.account, kind, id).changes > 0;
   }
 
   async list<T>(kind: string, q: ListQuery = {}): Promise<ListResult<T>> {
-    let where = 'account = ? AND kind = ?';
-    const params: SqlValue[] = [this.account, kind];
+    const { total, rows, hit } = this.page(kind, q);
+    if (!hit) return { total, items: rows.map((r) => fromRow<T>(r)) };
+    // A page read again: copy the parsed records instead of parsing their text again.
+    hit.parsed ??= rows.map((r) => JSON.parse(r.data));
+    const parsed = hit.parsed;
+    return { total, items: rows.map((r, i) => fromRow<T>(r, copyJson(parsed[i]))) };
+  }
+
+  /**
+   * Like list(), with each record's data as its stored JSON text, unparsed:
+   * for reads that answer records as they are stored (the text can be
+   * written into a response as is).
+   */
+  async listJson(kind: string, q: ListQuery = {}): Promise<{ total: number; items: Array<{ id: string; json: string }> }> {
+    const { total, rows } = this.page(kind, q);
+    return { total, items: rows.map((r) => ({ id: r.id, json: r.data })) };
+  }
+
+  private page(kind: string, q: ListQuery): { total: number; rows: Row[]; hit?: CachedPage } {
+    const literal = kindTerm(kind);
+    let where = `account = ? AND ${literal ?? 'kind = ?'}`;
+    const params: SqlValue[] = literal ? [this.account] : [this.account, kind];
     if (q.parent !== undefined) {
       if (q.parent === null) where += ' AND parent IS NULL';
       else {
@@ -229,7 +418,11 @@ class SqliteTx implements StoreTx {
     if (q.statusIn) inList('status', q.statusIn);
     for (const f of q.where ?? []) inList(`json_extract(data, '$.${checkField(f.field)}')`, f.values);
 
-    const total = (this.db().stmt(`SELECT count(*) AS n FROM resources WHERE ${where}`).get(...params) as { n: number }).n;
+    const db = this.db();
+    const countSql = `SELECT count(*) AS n FROM resources WHERE ${where}`;
+    // Values are typed in the key: 1 and '1' match different rows.
+    const paramKey = params.map((p) => (typeof p === 'number' ? `n${p}` : p === null ? 'z' : `s${p}`)).join('\u0000');
+    const total = this.store.cachedCount(this.account, kind, `${countSql}\u0000${paramKey}`, () => (db.stmt(countSql).get(...params) as { n: number }).n);
     const dir = q.descending ? 'DESC' : 'ASC';
     const order = q.orderField
       ? `json_extract(data, '$.${checkField(q.orderField)}') ${dir}, created_at ${dir}, rowid ${dir}`
@@ -240,8 +433,9 @@ class SqliteTx implements StoreTx {
       sql += ' LIMIT ? OFFSET ?';
       pageParams.push(q.limit ?? -1, q.offset ?? 0);
     }
-    const rows = (total === 0 ? [] : this.db().stmt(sql).all(...pageParams)) as Row[];
-    return { total, items: rows.map((r) => fromRow<T>(r)) };
+    if (total === 0 || q.limit === 0) return { total, rows: [] };
+    const key = `${sql}\u0000${paramKey}\u0000${q.limit}\u0000${q.offset ?? 0}`;
+    return { total, ...this.store.cachedPage(this.account, kind, key, q.limit, () => db.stmt(sql).all(...pageParams) as Row[]) };
   }
 
   async kvGet<T>(ns: string, key: string): Promise<T | undefined> {

@@ -19,6 +19,11 @@ const rec = (id: string, createdAt: number, data: Record<string, unknown>, kind 
   kind, id, parent: null, status: 'RUNNING', createdAt, data,
 });
 
+/** The SQLite transaction's unparsed list (not part of the StoreTx interface). */
+interface JsonLister {
+  listJson(kind: string, q: ListQuery): Promise<{ total: number; items: Array<{ id: string; json: string }> }>;
+}
+
 const byRegion = (region: string, limit = 5): ListQuery => ({ where: [{ field: 'Region', values: [region] }], descending: true, limit });
 
 async function fill(s: SqliteStore, account: string, n: number): Promise<void> {
@@ -105,6 +110,45 @@ describe('SQLite store list caches', () => {
     first.items[0].data.Region = 'changed in memory';
     const again = await page(s, 'A', byRegion('Beijing'));
     assert.equal(again.items[0].data.Region, 'Beijing');
+    (again.items[0].data as Record<string, unknown>).Region = 'changed again';
+    const third = await page(s, 'A', byRegion('Beijing'));
+    assert.equal(third.items[0].data.Region, 'Beijing');
+    assert.notEqual(third.items[0].data, again.items[0].data);
+    s.close();
+  });
+
+  it('copies cached records exactly, nested values and odd keys included', async () => {
+    const s = new SqliteStore({ inMemory: true });
+    const data = JSON.parse('{"Region":"Beijing","__proto__":{"x":1},"Nested":{"List":[1,"two",null,{"Deep":[true,false]}],"Empty":{}},"Neg":-0.5,"Null":null}');
+    await s.transaction('A', (tx) => tx.put(rec('odd', 1, data)));
+    const reads = [];
+    for (let i = 0; i < 3; i++) reads.push((await page(s, 'A', byRegion('Beijing'))).items[0].data);
+    for (const r of reads) {
+      assert.equal(JSON.stringify(r), JSON.stringify(data));
+      assert.equal(Object.getPrototypeOf(r), Object.prototype);
+    }
+    assert.notEqual(reads[1], reads[2]);
+    assert.notEqual((reads[1] as any).Nested, (reads[2] as any).Nested);
+    s.close();
+  });
+
+  it('listJson answers the same page as list, as the stored text', async () => {
+    const s = new SqliteStore({ inMemory: true });
+    s.ensureFieldIndex('test.item', 'Region');
+    await fill(s, 'A', 10);
+    for (let i = 0; i < 3; i++) {
+      const [listed, raw] = await s.transaction('A', async (tx) => [
+        await tx.list('test.item', byRegion('Beijing', 3)),
+        await (tx as unknown as JsonLister).listJson('test.item', byRegion('Beijing', 3)),
+      ] as const);
+      assert.equal(raw.total, listed.total);
+      assert.deepEqual(raw.items.map((r) => r.id), listed.items.map((r) => r.id));
+      assert.deepEqual(raw.items.map((r) => JSON.parse(r.json)), listed.items.map((r) => r.data));
+    }
+    await s.transaction('A', (tx) => tx.put(rec('late', 9000, { Region: 'Beijing', N: 100 })));
+    const after = await s.transaction('A', (tx) => (tx as unknown as JsonLister).listJson('test.item', byRegion('Beijing', 3)));
+    assert.equal(after.total, 6);
+    assert.equal(after.items[0].id, 'late');
     s.close();
   });
 
