@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import { defaultServiceSettings, type ServiceSettings } from '../../config';
 import { ApiError } from '../../core/errors';
+import { materialize } from '../../core/raw-json';
 import { requestId as newRequestId } from '../../core/ids';
 import type { TransitionEngine } from '../../core/transitions';
 import type { ActionContext, Language, ServiceModule } from '../../services/types';
@@ -90,7 +91,7 @@ export class Api3Gateway {
       try {
         const result = (await this.run(service, handler, params, account, req, requestId, action)) ?? {};
         if (this.d.settings.strictResponses) {
-          const problems = responseProblems(spec, action, result as Record<string, unknown>);
+          const problems = responseProblems(spec, action, materialize(result as Record<string, unknown>));
           if (problems.length) throw new Error(`${spec.service}.${action} answered outside its model: ${problems.slice(0, 5).join('; ')}`);
         }
         outcome.body = successBody(result, requestId);

@@ -16,6 +16,7 @@ import type {
 } from '../../spec/gaap.types';
 import type { FieldFilter, ResourceRecord, Store, StoreTx } from '../../store/types';
 import type { ActionContext, ActionHandler, TransitionHandler } from '../types';
+import { RawJson } from '../../core/raw-json';
 import { KIND, proxyIdsOf, unixSeconds } from './model';
 import {
   PROXY,
@@ -226,11 +227,17 @@ const DescribeProxies: ActionHandler<DescribeProxiesRequest> = async (input, ctx
     where.push({ field: 'GroupId', values: groups });
   }
   const empty = (ids && ids.length === 0) || where.some((w) => w.values.length === 0);
+  const query = { ids, where, parent, orderField: ORDER_FIELDS[orderKey], descending: order === 'desc', offset, limit };
+  if (!empty && !tags && (await ctx.tx.list(KIND.dnsRecord, { limit: 0 })).total === 0) {
+    // Stored records are ProxyInfo as answered (RelatedGlobalDomains empty while no DNS record exists):
+    // the page goes out as stored, never parsed.
+    const page = await ctx.tx.listJson(KIND.proxy, query);
+    const set = RawJson.array(page.items.map((i) => i.json));
+    return { TotalCount: page.total, InstanceSet: set, ProxySet: set };
+  }
   const { total, items } = empty
     ? { total: 0, items: [] }
-    : await listPage<ProxyData>(ctx.tx, KIND.proxy, {
-      ids, where, parent, orderField: ORDER_FIELDS[orderKey], descending: order === 'desc', offset, limit,
-    }, tags);
+    : await listPage<ProxyData>(ctx.tx, KIND.proxy, query, tags);
   const set = await withRelatedGlobalDomains(ctx.tx, items.map((r) => r.data));
   return { TotalCount: total, InstanceSet: set, ProxySet: set };
 };
