@@ -5,6 +5,7 @@
  * actions agree.
  */
 import { ApiError, invalidParameterValue } from '../../core/errors';
+import { RawJson } from '../../core/raw-json';
 import type {
   DescribeAccessRegionsByDestRegionRequest,
   DescribeDestRegionsRequest,
@@ -28,10 +29,26 @@ import {
 } from './catalogue-regions';
 import { accessRegions, BANDWIDTH_LIST, CONCURRENT_LIST, destRegions, findRegion, isAccessRegion, isDestRegion, regionDetail } from './regions';
 
+/**
+ * The region table never changes while the server runs, so each distinct
+ * list is serialised once and answered as it is afterwards.
+ */
+const serialized = new Map<string, { count: number; json: RawJson }>();
+
+function staticList(key: string, build: () => unknown[]): { count: number; json: RawJson } {
+  let hit = serialized.get(key);
+  if (!hit) {
+    const list = build();
+    hit = { count: list.length, json: new RawJson(JSON.stringify(list)) };
+    serialized.set(key, hit);
+  }
+  return hit;
+}
+
 export const handlers: Record<string, ActionHandler> = {
   DescribeAccessRegions: async () => {
-    const set = accessRegions().map(regionDetail);
-    return { TotalCount: set.length, AccessRegionSet: set };
+    const set = staticList('access', () => accessRegions().map(regionDetail));
+    return { TotalCount: set.count, AccessRegionSet: set.json };
   },
 
   DescribeDestRegions: async (input: DescribeDestRegionsRequest) => {
@@ -39,25 +56,25 @@ export const handlers: Record<string, ActionHandler> = {
       throw invalidParameterValue('QualityType', 'expected 0 (gold) or 1 (silver)');
     }
     // Both qualities are offered to every destination region.
-    const set = destRegions().map(regionDetail);
-    return { TotalCount: set.length, DestRegionSet: set };
+    const set = staticList('dest', () => destRegions().map(regionDetail));
+    return { TotalCount: set.count, DestRegionSet: set.json };
   },
 
   DescribeAccessRegionsByDestRegion: async (input: DescribeAccessRegionsByDestRegionRequest) => {
     const filter = { ipVersion: parseIpVersion(input.IPAddressVersion), packageType: parsePackageType(input.PackageType) };
     if (!isDestRegion(input.DestRegion)) throw unknownDestRegion('DestRegion', input.DestRegion);
-    const set = accessRegionsMatching(input.DestRegion, filter).map(accessRegionDetail);
-    return { TotalCount: set.length, AccessRegionSet: set };
+    const set = staticList(`by:${input.DestRegion}:${filter.ipVersion}:${filter.packageType}`, () => accessRegionsMatching(input.DestRegion, filter).map(accessRegionDetail));
+    return { TotalCount: set.count, AccessRegionSet: set.json };
   },
 
   DescribeCountryAreaMapping: async (_input: unknown, ctx) => ({
-    CountryAreaMappingList: countryAreaMappingList(ctx.language),
+    CountryAreaMappingList: staticList(`countries:${ctx.language}`, () => countryAreaMappingList(ctx.language)).json,
   }),
 
   DescribeRegionAndPrice: async (input: DescribeRegionAndPriceRequest) => {
     const filter = { ipVersion: parseIpVersion(input.IPAddressVersion), packageType: parsePackageType(input.PackageType) };
-    const set = destRegionsMatching(filter).map(regionDetail);
-    return { TotalCount: set.length, DestRegionSet: set, BandwidthUnitPrice: priceGradients(), Currency: CURRENCY };
+    const set = staticList(`priced:${filter.ipVersion}:${filter.packageType}`, () => destRegionsMatching(filter).map(regionDetail));
+    return { TotalCount: set.count, DestRegionSet: set.json, BandwidthUnitPrice: priceGradients(), Currency: CURRENCY };
   },
 
   InquiryPriceCreateProxy: async (input: InquiryPriceCreateProxyRequest) => {
