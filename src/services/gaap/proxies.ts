@@ -431,9 +431,10 @@ export const transitions: Record<string, TransitionHandler> = {
 };
 
 export function prepare(store: Store): void {
-  for (const f of ['ProjectId', 'AccessRegion', 'RealServerRegion', 'GroupId', 'IPAddressVersion', 'PackageType', 'Bandwidth', 'Concurrent', 'ProxyId']) {
-    store.ensureFieldIndex(KIND.proxy, f);
-  }
+  // Indexes for the selective filters only: every index costs each proxy write.
+  // IPAddressVersion / PackageType match most proxies (a walk in creation order
+  // finds a page quickly), and ordering by bandwidth, concurrency or id is rare.
+  for (const f of ['ProjectId', 'AccessRegion', 'RealServerRegion', 'GroupId']) store.ensureFieldIndex(KIND.proxy, f);
   // Destroying a proxy or group looks up its listeners by owner.
   store.ensureFieldIndex(KIND.listener, 'ProxyId');
   store.ensureFieldIndex(KIND.listener, 'GroupId');
