@@ -51,7 +51,7 @@ async function waitReady(port: number, timeoutMs = 10_000): Promise<number> {
 export async function startTclocalProcess(extra: string[] = []): Promise<{ port: number; child: ChildProcess; readyMs: number }> {
   const port = await freePort();
   const t0 = Date.now();
-  const child = spawn(process.execPath, [CLI, 'start', '--port', String(port), '--in-memory', '--rate-limits', 'off', '--log-level', 'warn', ...extra], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [CLI, 'start', '--port', String(port), '--in-memory', '--rate-limits', 'off', ...extra], { stdio: 'ignore' });
   await waitReady(port);
   return { port, child, readyMs: Date.now() - t0 };
 }
@@ -140,7 +140,8 @@ async function main() {
     '',
     'Measured by `npm run bench` (bench/run.ts); numbers vary with the machine, the ratios are what to compare.',
     `Last run: ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version};`,
-    `${CONNECTIONS} connections, ${SECONDS} s per server, load generator (autocannon) on the same machine.`,
+    `${CONNECTIONS} connections, ${SECONDS} s per server, load generator (autocannon) on the same machine;`,
+    'tclocal runs with its defaults (one log line per request, to /dev/null here) except rate limits, which are off.',
     '',
     '## Signed catalogue read (DescribeAccessRegions, TC3-HMAC-SHA256, one SDK-signed request replayed)',
     '',
