@@ -10,25 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server';
 import { specs } from '../../src/spec';
 import { cnClient, startTclocal } from '../helpers';
-
-/** Small deterministic PRNG (mulberry32). */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (n: number) => Math.floor(next() * n),
-    pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)],
-  };
-}
-
-type Rand = ReturnType<typeof prng>;
+import { prng, type Rand } from '../support/prng';
 
 function randomValue(r: Rand, depth = 0): unknown {
   switch (r.int(depth > 3 ? 6 : 9)) {

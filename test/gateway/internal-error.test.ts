@@ -10,7 +10,7 @@ import { DEFAULT_ACCOUNT } from '../../src/config';
 import { ApiError } from '../../src/core/errors';
 import { TransitionEngine } from '../../src/core/transitions';
 import { Accounts } from '../../src/gateway/accounts';
-import { Api3Gateway } from '../../src/gateway/api3/pipeline';
+import { Api3Gateway, type Api3Settings } from '../../src/gateway/api3/pipeline';
 import { Router } from '../../src/gateway/api3/router';
 import { RateLimiter } from '../../src/gateway/ratelimit';
 import type { ServiceModule } from '../../src/services/types';
@@ -29,6 +29,24 @@ const spec: ServiceSpec = {
   },
 };
 
+
+/** A gateway serving one test module, over a real in-memory store. */
+function gatewayFor(module: ServiceModule, store: SqliteStore, settings: Partial<Api3Settings> = {}, commonErrors?: Set<string>): Api3Gateway {
+  const log = pino({ level: 'silent' });
+  return new Api3Gateway({
+    accounts: new Accounts([DEFAULT_ACCOUNT], true),
+    router: new Router([module.spec]),
+    validator: new RequestValidator([module.spec]),
+    limiter: new RateLimiter(),
+    services: new Map([[module.spec.service, module]]),
+    store,
+    transitions: new TransitionEngine(store, new Map(), { mode: 'manual' }, log),
+    log,
+    settings: { auth: 'lenient', rateLimits: false, transitionMs: 0, transitions: 'auto', ...settings },
+    commonErrors,
+  });
+}
+
 describe('handler failures', () => {
   it('answer InternalError with a RequestId and roll back the write', async () => {
     const store = new SqliteStore({ inMemory: true });
@@ -41,18 +59,7 @@ describe('handler failures', () => {
         },
       },
     };
-    const log = pino({ level: 'silent' });
-    const gateway = new Api3Gateway({
-      accounts: new Accounts([DEFAULT_ACCOUNT], true),
-      router: new Router([spec]),
-      validator: new RequestValidator([spec]),
-      limiter: new RateLimiter(),
-      services: new Map([['demo', module]]),
-      store,
-      transitions: new TransitionEngine(store, new Map(), { mode: 'manual' }, log),
-      log,
-      settings: { auth: 'lenient', rateLimits: true, transitionMs: 0, transitions: 'auto' },
-    });
+    const gateway = gatewayFor(module, store, { rateLimits: true });
     const out = await gateway.handle('POST', '/', { host: 'demo.tencentcloudapi.com', 'content-type': 'application/json', 'x-tc-action': 'Explode', 'x-tc-version': '2020-01-01' }, Buffer.from('{"Name":"x"}'));
     const body = JSON.parse(out.body);
     assert.equal(body.Response.Error.Code, 'InternalError');
@@ -68,19 +75,7 @@ describe('handler failures', () => {
       spec,
       handlers: { Refuse: async (input: { Code: string }) => { throw new ApiError(input.Code, 'no'); } },
     };
-    const log = pino({ level: 'silent' });
-    const make = (strictErrorCodes: boolean) => new Api3Gateway({
-      accounts: new Accounts([DEFAULT_ACCOUNT], true),
-      router: new Router([spec]),
-      validator: new RequestValidator([spec]),
-      limiter: new RateLimiter(),
-      services: new Map([['demo', module]]),
-      store,
-      transitions: new TransitionEngine(store, new Map(), { mode: 'manual' }, log),
-      log,
-      settings: { auth: 'lenient', rateLimits: false, transitionMs: 0, transitions: 'auto', strictErrorCodes },
-      commonErrors: new Set(['ResourceNotFound']),
-    });
+    const make = (strictErrorCodes: boolean) => gatewayFor(module, store, { strictErrorCodes }, new Set(['ResourceNotFound']));
     const call = async (gw: Api3Gateway, code: string) => {
       const out = await gw.handle('POST', '/', { host: 'demo.tencentcloudapi.com', 'content-type': 'application/json', 'x-tc-action': 'Refuse', 'x-tc-version': '2020-01-01' }, Buffer.from(JSON.stringify({ Code: code })));
       return JSON.parse(out.body).Response.Error.Code;
@@ -105,18 +100,7 @@ describe('strict response checking (tests only)', () => {
       spec: shaped,
       handlers: { Shape: async (input: { Mode: string }) => (input.Mode === 'ok' ? { Count: 1 } : input.Mode === 'missing' ? {} : { Count: 1, Extra: true }) },
     };
-    const log = pino({ level: 'silent' });
-    const gw = new Api3Gateway({
-      accounts: new Accounts([DEFAULT_ACCOUNT], true),
-      router: new Router([shaped]),
-      validator: new RequestValidator([shaped]),
-      limiter: new RateLimiter(),
-      services: new Map([['demo', module]]),
-      store,
-      transitions: new TransitionEngine(store, new Map(), { mode: 'manual' }, log),
-      log,
-      settings: { auth: 'lenient', rateLimits: false, transitionMs: 0, transitions: 'auto', strictResponses: true },
-    });
+    const gw = gatewayFor(module, store, { strictResponses: true });
     const call = async (mode: string) => {
       const out = await gw.handle('POST', '/', { host: 'demo.tencentcloudapi.com', 'content-type': 'application/json', 'x-tc-action': 'Shape', 'x-tc-version': '2020-01-01' }, Buffer.from(JSON.stringify({ Mode: mode })));
       return JSON.parse(out.body).Response;

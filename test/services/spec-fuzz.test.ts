@@ -13,18 +13,7 @@ import { specs } from '../../src/spec';
 import type { FieldSpec, ServiceSpec } from '../../src/spec/types';
 import { cnClient, startTclocal } from '../helpers';
 import { selfSigned } from '../support/pem';
-
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, int: (n: number) => Math.floor(next() * n), pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)] };
-}
+import { prng } from '../support/prng';
 
 const STRINGS = ['', 'x', 'www.example.com', '1.1.1.1', '10.0.0.0/8', 'Hongkong', 'Beijing', 'Guangzhou', 'TCP', 'UDP', 'HTTP', 'HTTPS', 'ALL', 'rr', 'wrr', 'lc', '/', '/a/b', 'ACCEPT', 'DROP',
   'default', 'IPv4', 'IPv6', 'Thunder', 'normal', 'cn2', 'IP', 'DOMAIN', 'GET', 'HEAD', 'TLSv1.2', 'GAAP_TLS_CIPHERS_GENERAL', '80', '80-90', 'AUDIO', 'LIVE_AUDIO', 'URL', 'DNS', 'DNS_AUTO', 'FILE',
