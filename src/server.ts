@@ -44,6 +44,7 @@ export async function startServer(config: Config, log: Logger = pino({ level: co
   const modules = serviceModules();
   const services = new Map(modules.map((m) => [m.spec.service, m]));
   for (const m of modules) m.prepare?.(store);
+  store.dropUndeclaredFieldIndexes();
 
   const transitionHandlers = new Map<string, TransitionHandler>();
   for (const m of modules) {
@@ -92,7 +93,7 @@ export async function startServer(config: Config, log: Logger = pino({ level: co
   transitions.start();
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  log.info({ url, services: [...services.keys()], dataDir: config.inMemory ? ':memory:' : config.dataDir }, 'tclocal ready');
+  log.info({ url, services: [...services.keys(), ...protocols.map((p) => p.name)], dataDir: config.inMemory ? ':memory:' : config.dataDir }, 'tclocal ready');
 
   return {
     port,

@@ -118,6 +118,7 @@ export class SqliteStore implements Store {
   private readonly mutex = new Mutex();
   private readonly statements = new Map<string, Database.Statement>();
   private readonly fieldIndexes = new Set<string>();
+  private readonly fieldIndexNames = new Set<string>();
   /**
    * List caches. A page read costs its rows, not the table: the total of a
    * filtered list (a count over every match) and the rows of small pages are
@@ -291,7 +292,13 @@ export class SqliteStore implements Store {
     this.db.exec(
       `CREATE INDEX IF NOT EXISTS "fx_${suffix}" ON resources (account, json_extract(data, '$.${field}'), created_at) WHERE ${term}`,
     );
+    this.fieldIndexNames.add(`fx_${suffix}`);
     this.fieldIndexes.add(key);
+  }
+
+  dropUndeclaredFieldIndexes(): void {
+    const existing = this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'fx\\_%' ESCAPE '\\'").pluck().all() as string[];
+    for (const name of existing) if (!this.fieldIndexNames.has(name)) this.db.exec(`DROP INDEX IF EXISTS "${name}"`);
   }
 
   async exportState(): Promise<StateDump> {

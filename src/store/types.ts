@@ -93,6 +93,8 @@ export interface Store {
   nextDueAt(): Promise<number | undefined>;
   /** Create an index on a data field of one kind, so filters on it cost the page. */
   ensureFieldIndex(kind: string, field: string): void;
+  /** Once every service has declared its indexes: remove field indexes no service declares any more (each costs every write). */
+  dropUndeclaredFieldIndexes(): void;
   exportState(): Promise<StateDump>;
   importState(dump: StateDump): Promise<void>;
   reset(): Promise<void>;

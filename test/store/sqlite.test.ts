@@ -97,6 +97,22 @@ describe('SQLite store', () => {
     assert.throws(() => new SqliteStore({ dataDir: dir }), /newer/);
   });
 
+  it('drops field indexes that no service declares any more', async () => {
+    const dir = tempDir();
+    let s = new SqliteStore({ dataDir: dir });
+    s.ensureFieldIndex('test.item', 'Old');
+    s.ensureFieldIndex('test.item', 'Kept');
+    s.close();
+    s = new SqliteStore({ dataDir: dir });
+    s.ensureFieldIndex('test.item', 'Kept');
+    s.dropUndeclaredFieldIndexes();
+    s.close();
+    const raw = new Database(join(dir, 'tclocal.db'));
+    const names = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'fx%'").pluck().all();
+    raw.close();
+    assert.deepEqual(names, ['fx_test_item_Kept']);
+  });
+
   it('exports and imports the whole state', async () => {
     const a = new SqliteStore({ inMemory: true });
     await a.transaction('A', async (tx) => {
