@@ -4,19 +4,31 @@
  * writes the text as it is instead of parsing and serialising it again.
  */
 export class RawJson {
-  constructor(readonly json: string) {}
+  /** JSON text, or its UTF-8 bytes (as read from the store, so never decoded and encoded again). */
+  constructor(readonly json: string | Buffer) {}
 
   /** An array of already-serialised items. */
-  static array(items: readonly string[]): RawJson {
-    return new RawJson(`[${items.join(',')}]`);
+  static array(items: ReadonlyArray<string | Buffer>): RawJson {
+    if (items.every((i) => typeof i === 'string')) return new RawJson(`[${items.join(',')}]`);
+    const parts: Buffer[] = [OPEN];
+    items.forEach((item, i) => {
+      if (i > 0) parts.push(COMMA);
+      parts.push(typeof item === 'string' ? Buffer.from(item) : item);
+    });
+    parts.push(CLOSE);
+    return new RawJson(Buffer.concat(parts));
   }
 }
+
+const OPEN = Buffer.from('[');
+const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from(']');
 
 /** The result with every RawJson field parsed (for checks that need values). */
 export function materialize(result: Record<string, unknown>): Record<string, unknown> {
   let out: Record<string, unknown> | undefined;
   for (const [k, v] of Object.entries(result)) {
-    if (v instanceof RawJson) (out ??= { ...result })[k] = JSON.parse(v.json);
+    if (v instanceof RawJson) (out ??= { ...result })[k] = JSON.parse(v.json.toString());
   }
   return out ?? result;
 }

@@ -401,12 +401,13 @@ class SqliteTx implements StoreTx {
    * for reads that answer records as they are stored (the text can be
    * written into a response as is).
    */
-  async listJson(kind: string, q: ListQuery = {}): Promise<{ total: number; items: Array<{ id: string; json: string }> }> {
-    const { total, rows } = this.page(kind, q);
-    return { total, items: rows.map((r) => ({ id: r.id, json: r.data })) };
+  async listJson(kind: string, q: ListQuery = {}): Promise<{ total: number; items: Array<{ id: string; json: Buffer }> }> {
+    const { total, rows } = this.page(kind, q, true);
+    return { total, items: rows.map((r) => ({ id: r.id, json: r.data as unknown as Buffer })) };
   }
 
-  private page(kind: string, q: ListQuery): { total: number; rows: Row[]; hit?: CachedPage } {
+  /** With `bytes`, each row's data comes as its UTF-8 bytes (a Buffer), never decoded into a string. */
+  private page(kind: string, q: ListQuery, bytes = false): { total: number; rows: Row[]; hit?: CachedPage } {
     const literal = kindTerm(kind);
     let where = `account = ? AND ${literal ?? 'kind = ?'}`;
     const params: SqlValue[] = literal ? [this.account] : [this.account, kind];
@@ -434,7 +435,7 @@ class SqliteTx implements StoreTx {
     const order = q.orderField
       ? `json_extract(data, '$.${checkField(q.orderField)}') ${dir}, created_at ${dir}, rowid ${dir}`
       : `created_at ${dir}, rowid ${dir}`;
-    let sql = `SELECT kind, id, parent, status, created_at, data FROM resources WHERE ${where} ORDER BY ${order}`;
+    let sql = `SELECT kind, id, parent, status, created_at, ${bytes ? 'CAST(data AS BLOB) AS data' : 'data'} FROM resources WHERE ${where} ORDER BY ${order}`;
     const pageParams = [...params];
     if (q.limit !== undefined || q.offset) {
       sql += ' LIMIT ? OFFSET ?';

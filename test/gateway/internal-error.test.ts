@@ -61,7 +61,7 @@ describe('handler failures', () => {
     };
     const gateway = gatewayFor(module, store, { rateLimits: true });
     const out = await gateway.handle('POST', '/', { host: 'demo.tencentcloudapi.com', 'content-type': 'application/json', 'x-tc-action': 'Explode', 'x-tc-version': '2020-01-01' }, Buffer.from('{"Name":"x"}'));
-    const body = JSON.parse(out.body);
+    const body = JSON.parse(String(out.body));
     assert.equal(body.Response.Error.Code, 'InternalError');
     assert.equal(body.Response.RequestId, out.requestId);
     const left = await store.transaction(DEFAULT_ACCOUNT.uin, (tx) => tx.get('demo.thing', 'x'));
@@ -78,7 +78,7 @@ describe('handler failures', () => {
     const make = (strictErrorCodes: boolean) => gatewayFor(module, store, { strictErrorCodes }, new Set(['ResourceNotFound']));
     const call = async (gw: Api3Gateway, code: string) => {
       const out = await gw.handle('POST', '/', { host: 'demo.tencentcloudapi.com', 'content-type': 'application/json', 'x-tc-action': 'Refuse', 'x-tc-version': '2020-01-01' }, Buffer.from(JSON.stringify({ Code: code })));
-      return JSON.parse(out.body).Response.Error.Code;
+      return JSON.parse(String(out.body)).Response.Error.Code;
     };
     const strict = make(true);
     assert.equal(await call(strict, 'FailedOperation.Documented'), 'FailedOperation.Documented');
@@ -103,7 +103,7 @@ describe('strict response checking (tests only)', () => {
     const gw = gatewayFor(module, store, { strictResponses: true });
     const call = async (mode: string) => {
       const out = await gw.handle('POST', '/', { host: 'demo.tencentcloudapi.com', 'content-type': 'application/json', 'x-tc-action': 'Shape', 'x-tc-version': '2020-01-01' }, Buffer.from(JSON.stringify({ Mode: mode })));
-      return JSON.parse(out.body).Response;
+      return JSON.parse(String(out.body)).Response;
     };
     assert.equal((await call('ok')).Count, 1);
     assert.equal((await call('missing')).Error.Code, 'InternalError');

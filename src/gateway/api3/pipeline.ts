@@ -51,7 +51,7 @@ export interface Api3Deps {
 
 export interface Api3Outcome {
   requestId: string;
-  body: string;
+  body: string | Buffer;
   service?: string;
   action?: string;
   account?: string;
