@@ -76,13 +76,48 @@ export interface LoadResult {
   non2xx: number;
 }
 
-export function load(port: number, request: { method: string; path: string; headers: Record<string, string>; body: string }, seconds = SECONDS, connections = CONNECTIONS): Promise<LoadResult> {
+type Replay = { method: string; path: string; headers: Record<string, string>; body: string };
+
+/** Replays `request` with `connections` connections for `seconds`. */
+export function load(port: number, request: Replay, seconds = SECONDS, connections = CONNECTIONS): Promise<LoadResult> {
   return new Promise((res, rej) => {
     autocannon(
       { url: `http://127.0.0.1:${port}`, connections, duration: seconds, pipelining: 1, requests: [request] },
       (err: Error | null, r: any) => (err ? rej(err) : res({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx })),
     );
   });
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+export interface Series extends LoadResult {
+  /** Requests per second of each round. */
+  rounds: string;
+}
+
+/**
+ * Measures each server in turn, `rounds` times, after a warm-up, and keeps
+ * the medians: load from elsewhere on the machine falls on every side alike.
+ */
+export async function alternate(ports: Record<string, number>, request: Replay, seconds: number, connections: number, rounds = 3): Promise<Record<string, Series>> {
+  for (const port of Object.values(ports)) await load(port, request, Math.min(2, seconds), connections);
+  const all: Record<string, LoadResult[]> = {};
+  for (let i = 0; i < rounds; i++) {
+    for (const [name, port] of Object.entries(ports)) (all[name] ??= []).push(await load(port, request, seconds, connections));
+  }
+  const out: Record<string, Series> = {};
+  for (const [name, rs] of Object.entries(all)) {
+    out[name] = {
+      rps: median(rs.map((r) => r.rps)),
+      p50: median(rs.map((r) => r.p50)),
+      p99: median(rs.map((r) => r.p99)),
+      errors: rs.reduce((n, r) => n + r.errors, 0),
+      non2xx: rs.reduce((n, r) => n + r.non2xx, 0),
+      rounds: rs.map((r) => r.rps.toFixed(0)).join('/'),
+    };
+    console.log(`  ${name}: ${out[name].rps.toFixed(0)} req/s (rounds ${out[name].rounds}), p50 ${out[name].p50} ms, p99 ${out[name].p99} ms`);
+  }
+  return out;
 }
 
 async function signedCatalogueRead(): Promise<{ method: string; path: string; headers: Record<string, string>; body: string }> {
@@ -121,15 +156,9 @@ async function main() {
     t.child.kill('SIGKILL');
   }
 
-  const results: Record<string, LoadResult> = {};
-  for (const name of ['bare', 'hmac', 'tclocal'] as const) {
-    const server = name === 'tclocal' ? await startTclocalProcess() : await startBaseline(name, bodyFile);
-    await load(server.port, request, 2); // warm-up
-    results[name] = await load(server.port, request);
-    server.child.kill('SIGKILL');
-    const r = results[name];
-    console.log(`${name}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, errors ${r.errors}, non-2xx ${r.non2xx}`);
-  }
+  const servers = { bare: await startBaseline('bare', bodyFile), hmac: await startBaseline('hmac', bodyFile), tclocal: await startTclocalProcess() };
+  const results = await alternate(Object.fromEntries(Object.entries(servers).map(([k, v]) => [k, v.port])), request, SECONDS, CONNECTIONS);
+  for (const s of Object.values(servers)) s.child.kill('SIGKILL');
 
   let scale: ScaleResult[] = [];
   if (!args.includes('--no-scale')) scale = await scaleBenchmark(results.hmac.rps, log);
@@ -140,7 +169,7 @@ async function main() {
     '',
     'Measured by `npm run bench` (bench/run.ts); numbers vary with the machine, the ratios are what to compare.',
     `Last run: ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version};`,
-    `${CONNECTIONS} connections, ${SECONDS} s per server, load generator (autocannon) on the same machine;`,
+    `${CONNECTIONS} connections, three alternating rounds of ${SECONDS} s per server (medians), load generator (autocannon) on the same machine;`,
     'tclocal runs with its defaults (one log line per request, to /dev/null here) except rate limits, which are off.',
     '',
     '## Signed catalogue read (DescribeAccessRegions, TC3-HMAC-SHA256, one SDK-signed request replayed)',
