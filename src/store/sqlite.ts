@@ -76,12 +76,21 @@ function copyJson(v: unknown): unknown {
 /** Serialises transactions: one at a time, even when a handler awaits. */
 class Mutex {
   private tail: Promise<unknown> = Promise.resolve();
+  /** Jobs queued and not started yet. */
+  waiting = 0;
   run<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(fn);
+    this.waiting++;
+    const result = this.tail.then(() => {
+      this.waiting--;
+      return fn();
+    });
     this.tail = result.catch(() => undefined);
     return result;
   }
 }
+
+/** Most requests one commit may carry (group commit). */
+const MAX_BATCH = 64;
 
 /**
  * Checkpoints of a file-backed store run in a worker thread on a second
@@ -193,20 +202,68 @@ export class SqliteStore implements Store {
     return s;
   }
 
+  /**
+   * Group commit: while other requests wait their turn, a finished request's
+   * work is kept under its savepoint and the SQLite transaction stays open for
+   * the next one; one COMMIT then makes the whole batch durable, and only then
+   * does any request of the batch get its answer. A failing request rolls back
+   * to its savepoint alone.
+   */
   transaction<T>(account: string, fn: (tx: StoreTx) => Promise<T> | T): Promise<T> {
-    return this.mutex.run(async () => {
-      const tx = new SqliteTx(this, account);
-      try {
-        const result = await fn(tx);
-        if (tx.begun) this.stmt('COMMIT').run();
-        return result;
-      } catch (err) {
-        if (this.db.inTransaction) this.stmt('ROLLBACK').run();
-        // Whatever the transaction wrote is gone: forget what was read since.
-        this.invalidateAll();
-        throw err;
-      }
+    return new Promise<T>((resolve, reject) => {
+      void this.mutex.run(async () => {
+        const tx = new SqliteTx(this, account);
+        try {
+          const result = await fn(tx);
+          if (tx.begun) {
+            this.stmt('RELEASE tclocal_request').run();
+            this.batch.push({ ok: () => resolve(result), fail: reject });
+          } else resolve(result);
+        } catch (err) {
+          if (tx.begun && this.db.inTransaction) {
+            this.stmt('ROLLBACK TO tclocal_request').run();
+            this.stmt('RELEASE tclocal_request').run();
+          }
+          // Whatever the request wrote is gone: forget what was read since.
+          this.invalidateAll();
+          reject(err);
+        }
+        if (this.batch.length >= MAX_BATCH) this.commitBatch();
+        else if (this.batchOpen && !this.commitScheduled) {
+          // Requests that arrive during this turn of the event loop join the batch.
+          this.commitScheduled = true;
+          setImmediate(() => {
+            void this.mutex.run(async () => {
+              this.commitScheduled = false;
+              this.commitBatch();
+            });
+          });
+        }
+      });
     });
+  }
+
+  /** Requests whose work waits for the batch's COMMIT before they are answered. */
+  private batch: Array<{ ok: () => void; fail: (err: unknown) => void }> = [];
+  /** True while a batch's SQLite transaction is open. */
+  batchOpen = false;
+  private commitScheduled = false;
+
+  /** Commits the open batch, then answers its requests. */
+  private commitBatch(): void {
+    if (!this.batchOpen) return;
+    const done = this.batch;
+    this.batch = [];
+    this.batchOpen = false;
+    try {
+      this.stmt('COMMIT').run();
+    } catch (err) {
+      if (this.db.inTransaction) this.stmt('ROLLBACK').run();
+      this.invalidateAll();
+      for (const d of done) d.fail(err);
+      return;
+    }
+    for (const d of done) d.ok();
   }
 
   /** Called once a transaction holds the write lock: another connection's commits invalidate the caches. */
@@ -272,8 +329,8 @@ export class SqliteStore implements Store {
     }));
   }
 
-  async completeTransition(_tx: StoreTx, id: number): Promise<void> {
-    this.stmt('DELETE FROM transitions WHERE id = ?').run(id);
+  async completeTransition(tx: StoreTx, id: number): Promise<void> {
+    (tx as SqliteTx).deleteTransition(id);
   }
 
   async nextDueAt(): Promise<number | undefined> {
@@ -317,6 +374,7 @@ export class SqliteStore implements Store {
       throw new Error(`the export has schema version ${dump.schemaVersion}, newer than this tclocal (${SCHEMA_VERSION})`);
     }
     await this.mutex.run(async () => {
+      this.commitBatch();
       this.invalidateAll();
       this.db.transaction(() => {
         for (const [table, columns] of Object.entries(DUMP_TABLES)) {
@@ -332,6 +390,7 @@ export class SqliteStore implements Store {
 
   async reset(): Promise<void> {
     await this.mutex.run(async () => {
+      this.commitBatch();
       this.invalidateAll();
       this.db.transaction(() => {
         for (const table of Object.keys(DUMP_TABLES)) this.db.exec(`DELETE FROM ${table}`);
@@ -340,6 +399,7 @@ export class SqliteStore implements Store {
   }
 
   close(): void {
+    if (this.db.open) this.commitBatch();
     this.checkpointer?.postMessage('stop');
     this.checkpointer = undefined;
     if (this.db.open) this.db.close();
@@ -357,11 +417,19 @@ class SqliteTx implements StoreTx {
 
   private db(): SqliteStore {
     if (!this.begun) {
-      this.store.stmt('BEGIN IMMEDIATE').run();
+      if (!this.store.batchOpen) {
+        this.store.stmt('BEGIN IMMEDIATE').run();
+        this.store.batchOpen = true;
+        this.store.checkExternalWrites();
+      }
+      this.store.stmt('SAVEPOINT tclocal_request').run();
       this.begun = true;
-      this.store.checkExternalWrites();
     }
     return this.store;
+  }
+
+  deleteTransition(id: number): void {
+    this.db().stmt('DELETE FROM transitions WHERE id = ?').run(id);
   }
 
   async get<T>(kind: string, id: string): Promise<ResourceRecord<T> | undefined> {

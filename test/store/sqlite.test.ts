@@ -97,6 +97,35 @@ describe('SQLite store', () => {
     assert.throws(() => new SqliteStore({ dataDir: dir }), /newer/);
   });
 
+  it('group commit: concurrent requests share a commit, a failing one rolls back alone, each is committed when answered', async () => {
+    const dir = tempDir();
+    const s = new SqliteStore({ dataDir: dir });
+    const other = () => new Database(join(dir, 'tclocal.db'), { readonly: true });
+    const results = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, i) =>
+        s.transaction('A', async (tx) => {
+          await tx.put(rec(`g${i}`, i, { i }));
+          if (i % 7 === 3) throw new Error(`request ${i} fails`);
+          return i;
+        }).then((v) => {
+          // Answered only once committed: another connection already sees it.
+          const db = other();
+          const seen = db.prepare("SELECT count(*) FROM resources WHERE id = ?").pluck().get(`g${v}`);
+          db.close();
+          assert.equal(seen, 1, `g${v} answered before its commit`);
+          return v;
+        }),
+      ),
+    );
+    const failed = results.filter((r) => r.status === 'rejected').length;
+    assert.equal(failed, 4);
+    const db = other();
+    const ids = db.prepare("SELECT id FROM resources WHERE kind = 'test.item' ORDER BY created_at").pluck().all();
+    db.close();
+    assert.deepEqual(ids, Array.from({ length: 30 }, (_, i) => i).filter((i) => i % 7 !== 3).map((i) => `g${i}`));
+    s.close();
+  });
+
   it('drops field indexes that no service declares any more', async () => {
     const dir = tempDir();
     let s = new SqliteStore({ dataDir: dir });
