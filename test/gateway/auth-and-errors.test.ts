@@ -81,6 +81,31 @@ describe('authentication and gateway errors', () => {
     assert.equal(await errorCode(intlClient('gaap', server, { account: wrong }).DescribeAccessRegions({})), 'AuthFailure.SignatureFailure');
   });
 
+  it('a TC3 signature over the host with its port and the real service (as the Python and Go SDKs sign) verifies', async () => {
+    // A signer written from the API document's steps, independent of tclocal's verifier.
+    const { createHash, createHmac } = await import('node:crypto');
+    const sha = (x: string) => createHash('sha256').update(x).digest('hex');
+    const hmac = (k: string | Buffer, x: string) => createHmac('sha256', k).update(x).digest();
+    const body = '{"DestRegion":"Hongkong"}';
+    const host = `127.0.0.1:${server.port}`;
+    const ts = Math.floor(Date.now() / 1000);
+    const date = new Date(ts * 1000).toISOString().slice(0, 10);
+    const canonical = `POST\n/\n\ncontent-type:application/json\nhost:${host}\n\ncontent-type;host\n${sha(body)}`;
+    const scope = `${date}/gaap/tc3_request`;
+    const key = hmac(hmac(hmac(`TC3${DEFAULT_ACCOUNT.secretKey}`, date), 'gaap'), 'tc3_request');
+    const signature = createHmac('sha256', key).update(`TC3-HMAC-SHA256\n${ts}\n${scope}\n${sha(canonical)}`).digest('hex');
+    const headers = {
+      host, 'content-type': 'application/json', 'x-tc-action': 'DescribeAccessRegionsByDestRegion', 'x-tc-version': '2018-05-29', 'x-tc-timestamp': String(ts),
+      authorization: `TC3-HMAC-SHA256 Credential=${DEFAULT_ACCOUNT.secretId}/${scope}, SignedHeaders=content-type;host, Signature=${signature}`,
+    };
+    const ok = await replay(server, { method: 'POST', url: '/', headers, body });
+    assert.equal(code(ok), undefined, JSON.stringify(ok.json));
+    assert.ok(ok.json.Response.TotalCount > 0);
+    const flipped = signature.slice(0, -1) + (signature.endsWith('0') ? '1' : '0');
+    const bad = await replay(server, { method: 'POST', url: '/', headers: { ...headers, authorization: headers.authorization.replace(signature, flipped) }, body });
+    assert.equal(code(bad), 'AuthFailure.SignatureFailure');
+  });
+
   it('a timestamp more than 5 minutes off fails with AuthFailure.SignatureExpire, both ways', async () => {
     for (const offset of [-6 * 60_000, 6 * 60_000]) {
       const tc3 = await withClockOffset(offset, () => captureTc3());
