@@ -66,7 +66,7 @@ async function main(argv: string[]): Promise<void> {
       const out = take(argv, '--out');
       const store = openStore(loadConfig(parseFlags(argv)));
       const text = JSON.stringify(await store.exportState(), null, 2) + '\n';
-      store.close();
+      await store.close();
       if (out) writeFileSync(out, text);
       else process.stdout.write(text);
       return;
@@ -80,7 +80,7 @@ async function main(argv: string[]): Promise<void> {
       } catch (err) {
         throw new ConfigError(`cannot import ${file}: ${(err as Error).message}`);
       } finally {
-        store.close();
+        await store.close();
       }
       process.stderr.write(`imported ${file}\n`);
       return;
@@ -88,7 +88,7 @@ async function main(argv: string[]): Promise<void> {
     case 'reset': {
       const store = openStore(loadConfig(parseFlags(argv)));
       await store.reset();
-      store.close();
+      await store.close();
       process.stderr.write('state reset\n');
       return;
     }

@@ -106,7 +106,7 @@ export async function startServer(config: Config, log: Logger = pino({ level: co
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      store.close();
+      await store.close();
     },
   };
 }

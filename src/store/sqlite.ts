@@ -142,6 +142,7 @@ export class SqliteStore implements Store {
   private readonly pages = new Map<string, CachedPage>();
   private pageChars = 0;
   private checkpointer: Worker | undefined;
+  private checkpointerExit: Promise<void> = Promise.resolve();
 
   constructor(options: SqliteOptions) {
     if (options.inMemory) {
@@ -167,6 +168,7 @@ export class SqliteStore implements Store {
         workerData: { driver: require.resolve('better-sqlite3'), file, intervalMs: CHECKPOINT_INTERVAL_MS },
       });
       worker.unref();
+      this.checkpointerExit = new Promise((resolve) => worker.once('exit', () => resolve()));
       // Without the worker, the request path checkpoints as SQLite does by default.
       worker.on('error', () => {
         if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
@@ -398,11 +400,15 @@ export class SqliteStore implements Store {
     });
   }
 
-  close(): void {
+  /** Waits for the checkpoint thread too: until it exits, it may still create or remove the log files. */
+  async close(): Promise<void> {
     if (this.db.open) this.commitBatch();
+    // Held by the event loop while it stops, or a closing process would not wait for it.
+    this.checkpointer?.ref();
     this.checkpointer?.postMessage('stop');
     this.checkpointer = undefined;
     if (this.db.open) this.db.close();
+    await this.checkpointerExit;
   }
 }
 

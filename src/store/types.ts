@@ -98,5 +98,6 @@ export interface Store {
   exportState(): Promise<StateDump>;
   importState(dump: StateDump): Promise<void>;
   reset(): Promise<void>;
-  close(): void;
+  /** Resolves once every connection and helper thread has let go of the files. */
+  close(): Promise<void>;
 }

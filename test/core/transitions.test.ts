@@ -47,7 +47,7 @@ describe('transition scheduler', () => {
     assert.equal(await status(store, 'later'), 'CREATING');
     // Stop before the second is due, as a crash would.
     engine.stop();
-    store.close();
+    await store.close();
     await new Promise((r) => setTimeout(r, 450));
     store = new SqliteStore({ dataDir: dir });
     assert.equal(await status(store, 'later'), 'CREATING');
@@ -55,7 +55,7 @@ describe('transition scheduler', () => {
     engine.start();
     assert.ok(await waitFor(async () => (await status(store, 'later')) === 'RUNNING', 2000));
     engine.stop();
-    store.close();
+    await store.close();
   });
 
   it('manual mode applies nothing until advanced, then everything', async () => {
@@ -73,6 +73,6 @@ describe('transition scheduler', () => {
     assert.equal((await store.transaction('A', (tx) => tx.get('svc.thing', 'm')))?.status, 'RUNNING');
     assert.equal(await store.nextDueAt(), undefined);
     engine.stop();
-    store.close();
+    await store.close();
   });
 });

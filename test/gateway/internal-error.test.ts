@@ -66,7 +66,7 @@ describe('handler failures', () => {
     assert.equal(body.Response.RequestId, out.requestId);
     const left = await store.transaction(DEFAULT_ACCOUNT.uin, (tx) => tx.get('demo.thing', 'x'));
     assert.equal(left, undefined);
-    store.close();
+    await store.close();
   });
 
   it('in strict error-code mode, only documented and common codes pass through', async () => {
@@ -85,7 +85,7 @@ describe('handler failures', () => {
     assert.equal(await call(strict, 'ResourceNotFound'), 'ResourceNotFound');
     assert.equal(await call(strict, 'FailedOperation.Invented'), 'InternalError');
     assert.equal(await call(make(false), 'FailedOperation.Invented'), 'FailedOperation.Invented');
-    store.close();
+    await store.close();
   });
 });
 
@@ -108,6 +108,6 @@ describe('strict response checking (tests only)', () => {
     assert.equal((await call('ok')).Count, 1);
     assert.equal((await call('missing')).Error.Code, 'InternalError');
     assert.equal((await call('extra')).Error.Code, 'InternalError');
-    store.close();
+    await store.close();
   });
 });

@@ -36,7 +36,7 @@ const page = (s: SqliteStore, account: string, q: ListQuery, kind = 'test.item')
   s.transaction(account, (tx) => tx.list<{ Region: string; N: number }>(kind, q));
 
 describe('SQLite store list caches', () => {
-  it('uses a partial index per kind, named by kind and field', () => {
+  it('uses a partial index per kind, named by kind and field', async () => {
     const s = new SqliteStore({ inMemory: true });
     s.ensureFieldIndex('test.item', 'Region');
     const db = (s as unknown as { db: Database.Database }).db;
@@ -44,7 +44,7 @@ describe('SQLite store list caches', () => {
     assert.match(plan.map((p) => p.detail).join(' '), /fx_test_item_Region/);
     assert.doesNotMatch(plan.map((p) => p.detail).join(' '), /TEMP B-TREE/);
     assert.throws(() => s.ensureFieldIndex("bad'kind", 'Region'), /invalid kind/);
-    s.close();
+    await s.close();
   });
 
   it('sees puts, updates and deletes of the same kind in the next list', async () => {
@@ -71,7 +71,7 @@ describe('SQLite store list caches', () => {
     p = await page(s, 'A', byRegion('Beijing'));
     assert.equal(p.total, 4);
     assert.equal(p.items[0].id, 'i7');
-    s.close();
+    await s.close();
   });
 
   it('sees a write made earlier in the same transaction', async () => {
@@ -84,7 +84,7 @@ describe('SQLite store list caches', () => {
       assert.equal(p.total, 3);
       assert.equal(p.items[0].id, 't');
     });
-    s.close();
+    await s.close();
   });
 
   it('forgets what a rolled-back transaction read after its writes', async () => {
@@ -100,7 +100,7 @@ describe('SQLite store list caches', () => {
     const p = await page(s, 'A', byRegion('Beijing'));
     assert.equal(p.total, 2);
     assert.ok(!p.items.some((r) => r.id === 'ghost'));
-    s.close();
+    await s.close();
   });
 
   it('hands out fresh objects: a caller changing a listed record does not change the next list', async () => {
@@ -114,7 +114,7 @@ describe('SQLite store list caches', () => {
     const third = await page(s, 'A', byRegion('Beijing'));
     assert.equal(third.items[0].data.Region, 'Beijing');
     assert.notEqual(third.items[0].data, again.items[0].data);
-    s.close();
+    await s.close();
   });
 
   it('copies cached records exactly, nested values and odd keys included', async () => {
@@ -129,7 +129,7 @@ describe('SQLite store list caches', () => {
     }
     assert.notEqual(reads[1], reads[2]);
     assert.notEqual((reads[1] as any).Nested, (reads[2] as any).Nested);
-    s.close();
+    await s.close();
   });
 
   it('listJson answers the same page as list, as the stored text', async () => {
@@ -149,7 +149,7 @@ describe('SQLite store list caches', () => {
     const after = await s.transaction('A', (tx) => (tx as unknown as JsonLister).listJson('test.item', byRegion('Beijing', 3)));
     assert.equal(after.total, 6);
     assert.equal(after.items[0].id, 'late');
-    s.close();
+    await s.close();
   });
 
   it('keeps accounts and kinds apart, and tells 1 from "1"', async () => {
@@ -167,7 +167,7 @@ describe('SQLite store list caches', () => {
     const str = await page(s, 'A', { where: [{ field: 'V', values: ['1'] }] }, 'test.typed');
     assert.deepEqual(num.items.map((r) => r.id), ['num']);
     assert.deepEqual(str.items.map((r) => r.id), ['str']);
-    s.close();
+    await s.close();
   });
 
   it('sees imports, resets and commits made by another connection', async () => {
@@ -179,7 +179,7 @@ describe('SQLite store list caches', () => {
 
     const other = new Database(join(dir, 'tclocal.db'));
     other.prepare("INSERT INTO resources (account, kind, id, parent, status, created_at, data) VALUES ('A', 'test.item', 'ext', NULL, NULL, 7000, ?)").run(JSON.stringify({ Region: 'Beijing' }));
-    other.close();
+    await other.close();
     const p = await page(s, 'A', byRegion('Beijing'));
     assert.equal(p.total, 3);
     assert.equal(p.items[0].id, 'ext');
@@ -189,6 +189,6 @@ describe('SQLite store list caches', () => {
     assert.equal((await page(s, 'A', byRegion('Beijing'))).total, 0);
     await s.importState(dump);
     assert.equal((await page(s, 'A', byRegion('Beijing'))).total, 3);
-    s.close();
+    await s.close();
   });
 });

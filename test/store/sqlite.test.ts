@@ -26,7 +26,7 @@ describe('SQLite store', () => {
     assert.equal(await s.transaction('B', (tx) => tx.get('test.item', 'x')), undefined);
     assert.deepEqual((await s.transaction('A', (tx) => tx.get('test.item', 'x')))?.data, { v: 1 });
     assert.equal((await s.transaction('B', (tx) => tx.list('test.item'))).total, 0);
-    s.close();
+    await s.close();
   });
 
   it('lists with filters, status, parent, ids, order and paging; total is the whole match', async () => {
@@ -50,7 +50,7 @@ describe('SQLite store', () => {
     assert.equal(bySize.items[0].id, 'i49');
     const flagged = await s.transaction('A', (tx) => tx.list('test.item', { where: [{ field: 'Flag', values: [true] }] }));
     assert.equal(flagged.total, 10);
-    s.close();
+    await s.close();
   });
 
   it('rolls back a failed transaction whole', async () => {
@@ -64,7 +64,7 @@ describe('SQLite store', () => {
     );
     assert.equal(await s.transaction('A', (tx) => tx.get('test.item', 'a')), undefined);
     assert.equal(await s.transaction('A', (tx) => tx.kvGet('ns', 'k')), undefined);
-    s.close();
+    await s.close();
   });
 
   it('serialises concurrent transactions even when they await', async () => {
@@ -79,17 +79,17 @@ describe('SQLite store', () => {
       ),
     );
     assert.equal((await s.transaction('A', (tx) => tx.list('test.item'))).total, 20);
-    s.close();
+    await s.close();
   });
 
   it('persists across reopen, migrates a fresh file, refuses a newer schema', async () => {
     const dir = tempDir();
     let s = new SqliteStore({ dataDir: dir });
     await s.transaction('A', (tx) => tx.put(rec('kept', 1, { ok: true })));
-    s.close();
+    await s.close();
     s = new SqliteStore({ dataDir: dir });
     assert.deepEqual((await s.transaction('A', (tx) => tx.get('test.item', 'kept')))?.data, { ok: true });
-    s.close();
+    await s.close();
     const raw = new Database(join(dir, 'tclocal.db'));
     assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
     raw.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(SCHEMA_VERSION + 1));
@@ -123,7 +123,7 @@ describe('SQLite store', () => {
     const ids = db.prepare("SELECT id FROM resources WHERE kind = 'test.item' ORDER BY created_at").pluck().all();
     db.close();
     assert.deepEqual(ids, Array.from({ length: 30 }, (_, i) => i).filter((i) => i % 7 !== 3).map((i) => `g${i}`));
-    s.close();
+    await s.close();
   });
 
   it('drops field indexes that no service declares any more', async () => {
@@ -131,11 +131,11 @@ describe('SQLite store', () => {
     let s = new SqliteStore({ dataDir: dir });
     s.ensureFieldIndex('test.item', 'Old');
     s.ensureFieldIndex('test.item', 'Kept');
-    s.close();
+    await s.close();
     s = new SqliteStore({ dataDir: dir });
     s.ensureFieldIndex('test.item', 'Kept');
     s.dropUndeclaredFieldIndexes();
-    s.close();
+    await s.close();
     const raw = new Database(join(dir, 'tclocal.db'));
     const names = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'fx%'").pluck().all();
     raw.close();
@@ -159,7 +159,7 @@ describe('SQLite store', () => {
     assert.equal(await b.transaction('A', (tx) => tx.nextSequence('dns')), 2);
     assert.equal(await b.nextDueAt(), 123);
     await assert.rejects(b.importState({ nonsense: true } as any), /tclocal-state/);
-    a.close();
-    b.close();
+    await a.close();
+    await b.close();
   });
 });

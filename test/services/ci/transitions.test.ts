@@ -34,6 +34,6 @@ describe('CI transitions', () => {
       (await tx.get<LiveJob>(JOB_KIND, 'av1'))!.status,
     ]);
     assert.deepEqual(states, ['Auditing', 'Cancelled', 'Auditing']);
-    store.close();
+    await store.close();
   });
 });
