@@ -36,6 +36,8 @@ export interface HttpDeps {
 
 /** Room for a GET of the documented 32 KB plus headers, so it is answered, not cut off. */
 const MAX_HEADER_BYTES = 64 * 1024;
+/** Admin bodies carry whole state exports (tens of MB for a 10,000-proxy account). */
+export const MAX_ADMIN_BODY_BYTES = 1024 * 1024 * 1024;
 
 /** Reads the body up to `max` bytes; beyond it, drains the rest and returns undefined. */
 function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
@@ -100,8 +102,11 @@ export function createHttpServer(d: HttpDeps): Server {
     if (req.url && /^https?:\/\//i.test(req.url)) req.url = req.url.replace(/^https?:\/\/[^/?]*/i, '') || '/';
     const url = req.url ?? '/';
     if (url.startsWith('/_tclocal/')) {
-      const body = (await readBody(req, LIMITS.tc3Post)) ?? Buffer.alloc(0);
-      send(res, await d.admin(req, body));
+      const body = await readBody(req, MAX_ADMIN_BODY_BYTES);
+      send(res, body ? await d.admin(req, body) : {
+        status: 413, headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ error: `admin request bodies may not exceed ${MAX_ADMIN_BODY_BYTES} bytes` }),
+      });
       return;
     }
     const extra = d.protocols.find((p) => p.matches(req));
