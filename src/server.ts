@@ -39,7 +39,14 @@ export interface DevelopmentOptions {
   strictResponses?: boolean;
 }
 
-export async function startServer(config: Config, log: Logger = pino({ level: config.logLevel }), dev: DevelopmentOptions = {}): Promise<RunningServer> {
+/**
+ * Log lines go to stdout without blocking the request path: lines written
+ * while one write is in flight leave together, and what is left is flushed
+ * when the process exits.
+ */
+const defaultLogger = (config: Config): Logger => pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: false }));
+
+export async function startServer(config: Config, log: Logger = defaultLogger(config), dev: DevelopmentOptions = {}): Promise<RunningServer> {
   const store = openStore(config);
   const modules = serviceModules();
   const services = new Map(modules.map((m) => [m.spec.service, m]));

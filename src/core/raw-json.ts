@@ -6,23 +6,7 @@
 export class RawJson {
   /** JSON text, or its UTF-8 bytes (as read from the store, so never decoded and encoded again). */
   constructor(readonly json: string | Buffer) {}
-
-  /** An array of already-serialised items. */
-  static array(items: ReadonlyArray<string | Buffer>): RawJson {
-    if (items.every((i) => typeof i === 'string')) return new RawJson(`[${items.join(',')}]`);
-    const parts: Buffer[] = [OPEN];
-    items.forEach((item, i) => {
-      if (i > 0) parts.push(COMMA);
-      parts.push(typeof item === 'string' ? Buffer.from(item) : item);
-    });
-    parts.push(CLOSE);
-    return new RawJson(Buffer.concat(parts));
-  }
 }
-
-const OPEN = Buffer.from('[');
-const COMMA = Buffer.from(',');
-const CLOSE = Buffer.from(']');
 
 /** The result with every RawJson field parsed (for checks that need values). */
 export function materialize(result: Record<string, unknown>): Record<string, unknown> {

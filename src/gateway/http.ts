@@ -10,7 +10,8 @@ import { LIMITS } from './api3/request';
 export interface RawReply {
   status: number;
   headers: Record<string, string>;
-  body: string | Buffer;
+  /** Chunks are written in order, in one system call, without being joined first. */
+  body: string | Buffer | Buffer[];
 }
 
 /** Another wire protocol sharing the port (COS-style XML APIs). */
@@ -61,8 +62,17 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined
 }
 
 function send(res: ServerResponse, reply: RawReply): void {
-  const body = typeof reply.body === 'string' ? Buffer.from(reply.body) : reply.body;
-  res.writeHead(reply.status, { ...reply.headers, 'Content-Length': String(body.length) });
+  const { body } = reply;
+  if (Array.isArray(body)) {
+    let length = 0;
+    for (const chunk of body) length += chunk.length;
+    res.writeHead(reply.status, { ...reply.headers, 'Content-Length': String(length) });
+    res.cork(); // end() uncorks: every chunk leaves in one write
+    for (const chunk of body) res.write(chunk);
+    res.end();
+    return;
+  }
+  res.writeHead(reply.status, { ...reply.headers, 'Content-Length': String(typeof body === 'string' ? Buffer.byteLength(body) : body.length) });
   res.end(body);
 }
 

@@ -43,6 +43,14 @@ interface CachedPage {
   rows: Row[];
   /** Parsed once the page is read a second time; callers get copies, never these objects. */
   parsed?: unknown[];
+  /** The rows' data as one JSON array (pages read as bytes), shared by every reader of the page. */
+  joined?: Buffer;
+}
+
+interface PageRead {
+  rows: Row[];
+  hit?: CachedPage;
+  entry?: CachedPage;
 }
 
 const toSql = (v: string | number | boolean): SqlValue => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
@@ -304,12 +312,15 @@ export class SqliteStore implements Store {
     return n;
   }
 
-  /** Rows of a page, from the cache when no write to the kind came since; `hit` is the cache entry read. */
-  cachedPage(account: string, kind: string, key: string, limit: number | undefined, compute: () => Row[]): { rows: Row[]; hit?: CachedPage } {
+  /**
+   * Rows of a page, from the cache when no write to the kind came since;
+   * `hit` is the cache entry read, `entry` the one that now holds the page.
+   */
+  cachedPage(account: string, kind: string, key: string, limit: number | undefined, compute: () => Row[]): PageRead {
     if (limit === undefined || limit > CACHE_PAGE_ROWS) return { rows: compute() };
     const gen = this.gen(account, kind);
     const hit = this.pages.get(key);
-    if (hit && hit.gen === gen && hit.epoch === this.epoch) return { rows: hit.rows, hit };
+    if (hit && hit.gen === gen && hit.epoch === this.epoch) return { rows: hit.rows, hit, entry: hit };
     const rows = compute();
     let chars = 0;
     for (const r of rows) chars += r.data.length;
@@ -318,8 +329,15 @@ export class SqliteStore implements Store {
       this.pages.clear();
       this.pageChars = chars;
     }
-    this.pages.set(key, { gen, epoch: this.epoch, rows });
-    return { rows };
+    const entry: CachedPage = { gen, epoch: this.epoch, rows };
+    this.pages.set(key, entry);
+    return { rows, entry };
+  }
+
+  /** Keeps a page's joined bytes with it (counted against the cache's size). */
+  keepJoined(page: CachedPage, json: Buffer): void {
+    page.joined = json;
+    this.pageChars += json.length;
   }
 
   async dueTransitions(now: number, limit: number): Promise<ScheduledTransition[]> {
@@ -412,6 +430,21 @@ export class SqliteStore implements Store {
   }
 }
 
+const OPEN = Buffer.from('[');
+const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from(']');
+
+/** `[a,b,...]` from JSON texts in bytes, in one allocation. */
+function jsonArray(items: Buffer[]): Buffer {
+  const parts: Buffer[] = [OPEN];
+  items.forEach((item, i) => {
+    if (i > 0) parts.push(COMMA);
+    parts.push(item);
+  });
+  parts.push(CLOSE);
+  return Buffer.concat(parts);
+}
+
 class SqliteTx implements StoreTx {
   /** The SQLite transaction starts at the first store call: requests that never touch the store cost nothing here. */
   begun = false;
@@ -475,13 +508,16 @@ class SqliteTx implements StoreTx {
    * for reads that answer records as they are stored (the text can be
    * written into a response as is).
    */
-  async listJson(kind: string, q: ListQuery = {}): Promise<{ total: number; items: Array<{ id: string; json: Buffer }> }> {
-    const { total, rows } = this.page(kind, q, true);
-    return { total, items: rows.map((r) => ({ id: r.id, json: r.data as unknown as Buffer })) };
+  async listJson(kind: string, q: ListQuery = {}): Promise<{ total: number; json: Buffer }> {
+    const { total, rows, entry } = this.page(kind, q, true);
+    if (entry?.joined) return { total, json: entry.joined };
+    const json = jsonArray(rows.map((r) => r.data as unknown as Buffer));
+    if (entry) this.store.keepJoined(entry, json);
+    return { total, json };
   }
 
   /** With `bytes`, each row's data comes as its UTF-8 bytes (a Buffer), never decoded into a string. */
-  private page(kind: string, q: ListQuery, bytes = false): { total: number; rows: Row[]; hit?: CachedPage } {
+  private page(kind: string, q: ListQuery, bytes = false): PageRead & { total: number } {
     const literal = kindTerm(kind);
     let where = `account = ? AND ${literal ?? 'kind = ?'}`;
     const params: SqlValue[] = literal ? [this.account] : [this.account, kind];

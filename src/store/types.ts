@@ -62,8 +62,12 @@ export interface StoreTx {
   put<T>(record: ResourceRecord<T>): Promise<void>;
   delete(kind: string, id: string): Promise<boolean>;
   list<T = Record<string, unknown>>(kind: string, query?: ListQuery): Promise<ListResult<T>>;
-  /** Like list(), each record's data as its stored JSON, in UTF-8 bytes: for reads that answer records as stored. */
-  listJson(kind: string, query?: ListQuery): Promise<{ total: number; items: Array<{ id: string; json: Buffer }> }>;
+  /**
+   * Like list(), the page as one JSON array of the records' data as stored, in
+   * UTF-8 bytes: for reads that answer records as stored. The bytes may be
+   * shared with other readers of the same page: never modify them.
+   */
+  listJson(kind: string, query?: ListQuery): Promise<{ total: number; json: Buffer }>;
   /** Small keyed values: idempotency tokens, settings. */
   kvGet<T = unknown>(ns: string, key: string): Promise<T | undefined>;
   kvPut(ns: string, key: string, value: unknown): Promise<void>;

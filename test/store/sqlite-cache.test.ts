@@ -19,11 +19,6 @@ const rec = (id: string, createdAt: number, data: Record<string, unknown>, kind 
   kind, id, parent: null, status: 'RUNNING', createdAt, data,
 });
 
-/** The SQLite transaction's unparsed list (not part of the StoreTx interface). */
-interface JsonLister {
-  listJson(kind: string, q: ListQuery): Promise<{ total: number; items: Array<{ id: string; json: string }> }>;
-}
-
 const byRegion = (region: string, limit = 5): ListQuery => ({ where: [{ field: 'Region', values: [region] }], descending: true, limit });
 
 async function fill(s: SqliteStore, account: string, n: number): Promise<void> {
@@ -132,23 +127,30 @@ describe('SQLite store list caches', () => {
     await s.close();
   });
 
-  it('listJson answers the same page as list, as the stored text', async () => {
+  it('listJson answers the same page as list, as one JSON array of the stored text, shared until a write', async () => {
     const s = new SqliteStore({ inMemory: true });
     s.ensureFieldIndex('test.item', 'Region');
     await fill(s, 'A', 10);
+    const seen: Buffer[] = [];
     for (let i = 0; i < 3; i++) {
       const [listed, raw] = await s.transaction('A', async (tx) => [
         await tx.list('test.item', byRegion('Beijing', 3)),
-        await (tx as unknown as JsonLister).listJson('test.item', byRegion('Beijing', 3)),
+        await tx.listJson('test.item', byRegion('Beijing', 3)),
       ] as const);
       assert.equal(raw.total, listed.total);
-      assert.deepEqual(raw.items.map((r) => r.id), listed.items.map((r) => r.id));
-      assert.deepEqual(raw.items.map((r) => JSON.parse(r.json)), listed.items.map((r) => r.data));
+      assert.deepEqual(JSON.parse(raw.json.toString('utf8')), listed.items.map((r) => r.data));
+      seen.push(raw.json);
     }
+    // The page's bytes are built once and shared by later readers.
+    assert.equal(seen[1], seen[0]);
+    assert.equal(seen[2], seen[0]);
     await s.transaction('A', (tx) => tx.put(rec('late', 9000, { Region: 'Beijing', N: 100 })));
-    const after = await s.transaction('A', (tx) => (tx as unknown as JsonLister).listJson('test.item', byRegion('Beijing', 3)));
+    const after = await s.transaction('A', (tx) => tx.listJson('test.item', byRegion('Beijing', 3)));
     assert.equal(after.total, 6);
-    assert.equal(after.items[0].id, 'late');
+    assert.notEqual(after.json, seen[0]);
+    assert.equal(JSON.parse(after.json.toString('utf8'))[0].N, 100);
+    const none = await s.transaction('A', (tx) => tx.listJson('test.item', byRegion('Nowhere', 3)));
+    assert.deepEqual({ total: none.total, json: none.json.toString() }, { total: 0, json: '[]' });
     await s.close();
   });
 

@@ -1,18 +1,32 @@
 /** API 3.0 response bodies: always `{"Response": {..., "RequestId"}}`. */
 import { RawJson } from '../../core/raw-json';
 
-export function successBody(result: object, requestId: string): string | Buffer {
+/**
+ * A body as text, or as byte chunks written one after another: fields
+ * already serialised (pages read from the store) go out as they are, never
+ * copied into one buffer.
+ */
+export type ResponseBody = string | Buffer[];
+
+export function successBody(result: object, requestId: string): ResponseBody {
   const entries = Object.entries(result);
   if (!entries.some(([, v]) => v instanceof RawJson)) return JSON.stringify({ Response: { ...result, RequestId: requestId } });
-  // Fields already serialised are written as they are; bytes stay bytes.
-  const parts: Array<string | Buffer> = ['{"Response":{'];
+  const chunks: Buffer[] = [];
+  let text = '{"Response":{';
   for (const [k, v] of entries) {
     if (v === undefined) continue;
-    parts.push(`${JSON.stringify(k)}:`, v instanceof RawJson ? v.json : JSON.stringify(v), ',');
+    text += `${JSON.stringify(k)}:`;
+    if (v instanceof RawJson && typeof v.json !== 'string') {
+      chunks.push(Buffer.from(text), v.json);
+      text = ',';
+    } else {
+      text += `${v instanceof RawJson ? v.json : JSON.stringify(v)},`;
+    }
   }
-  parts.push(`"RequestId":${JSON.stringify(requestId)}}}`);
-  if (parts.every((p) => typeof p === 'string')) return parts.join('');
-  return Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
+  text += `"RequestId":${JSON.stringify(requestId)}}}`;
+  if (chunks.length === 0) return text;
+  chunks.push(Buffer.from(text));
+  return chunks;
 }
 
 export function errorBody(code: string, message: string, requestId: string): string {

@@ -11,7 +11,7 @@ import type { RequestValidator } from '../../spec/validator';
 import type { Store } from '../../store/types';
 import type { Account, Accounts } from '../accounts';
 import type { RateLimiter } from '../ratelimit';
-import { errorBody, successBody } from './envelope';
+import { errorBody, successBody, type ResponseBody } from './envelope';
 import { businessParams, readApi3Request, type Api3Request } from './request';
 import type { Router } from './router';
 import { verifyTc3, verifyV1 } from './signature';
@@ -51,7 +51,7 @@ export interface Api3Deps {
 
 export interface Api3Outcome {
   requestId: string;
-  body: string | Buffer;
+  body: ResponseBody;
   service?: string;
   action?: string;
   account?: string;

@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 /** The parts of a TC3-HMAC-SHA256 Authorization header. */
@@ -18,7 +19,11 @@ export function parseTc3Authorization(header: string): Tc3Authorization | undefi
   return { secretId: m[1], date: m[2], service: m[3], signedHeaders: m[4].toLowerCase().split(';'), signature: m[5].toLowerCase() };
 }
 
-const sha256Hex = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+/** One-shot hashing where Node has it (20.12+): no hash object per call. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string | Buffer, encoding: 'hex') => string }).hash;
+const sha256Hex = oneShot
+  ? (data: string | Buffer) => oneShot('sha256', data, 'hex')
+  : (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 const EMPTY_HASH = sha256Hex('');
 const UNSIGNED_HASH = sha256Hex('UNSIGNED-PAYLOAD');
 
@@ -68,56 +73,66 @@ export interface Tc3Request {
   timestamp: string;
 }
 
+/** One way a client may have written the canonical request (see verifyTc3). */
+interface Variant {
+  host: number;
+  uri: number;
+  lowerCase: boolean;
+}
+
 /**
  * Checks a TC3 signature, accepting the variants real clients produce (host
  * with or without port, URI as sent or `/`, header values as sent or
  * lower-cased). The credential scope's service is used as sent, never checked
- * against the routed service.
+ * against the routed service. The variant that matched last time for the
+ * same Host is tried first and alone: clients keep signing the same way.
  */
 export function verifyTc3(auth: Tc3Authorization, secretKey: string, req: Tc3Request): boolean {
   const payloadHash = String(req.headers['x-tc-content-sha256'] ?? '').toUpperCase() === 'UNSIGNED-PAYLOAD'
     ? UNSIGNED_HASH
     : req.body.length === 0 ? EMPTY_HASH : sha256Hex(req.body);
-  const scope = `${auth.date}/${auth.service}/tc3_request`;
+  const prefix = `TC3-HMAC-SHA256\n${req.timestamp}\n${auth.date}/${auth.service}/tc3_request\n`;
   const key = signingKey(secretKey, auth.date, auth.service);
   const signedHeaders = auth.signedHeaders.join(';');
-
   const hostHeader = String(req.headers.host ?? '');
   const hosts = hostCandidates(hostHeader);
   const uris = req.path === '/' ? ['/'] : [req.path, '/'];
-  const variants: Array<{ uri: string; canonicalHeaders: string }> = [];
-  for (const host of hosts) {
-    let asSent = '';
+
+  const matches = (v: Variant): boolean => {
+    let headers = '';
     for (const name of auth.signedHeaders) {
-      const raw = name === 'host' ? host : req.headers[name];
-      asSent += `${name}:${(Array.isArray(raw) ? raw.join(',') : String(raw ?? '')).trim()}\n`;
+      const raw = name === 'host' ? hosts[v.host] : req.headers[name];
+      headers += `${name}:${(Array.isArray(raw) ? raw.join(',') : String(raw ?? '')).trim()}\n`;
     }
-    const lower = asSent.toLowerCase();
-    for (const uri of uris) {
-      variants.push({ uri, canonicalHeaders: asSent });
-      if (lower !== asSent) variants.push({ uri, canonicalHeaders: lower });
+    if (v.lowerCase) {
+      const lower = headers.toLowerCase();
+      if (lower === headers) return false; // the same text as the as-sent variant
+      headers = lower;
     }
-  }
-  // Clients keep signing the same way: try first what matched last time for this host.
-  const first = preferredVariant.get(hostHeader) ?? 0;
-  for (let n = 0; n < variants.length; n++) {
-    const i = (first + n) % variants.length;
-    const { uri, canonicalHeaders } = variants[i];
-    const canonical = `${req.method}\n${uri}\n${req.query}\n${canonicalHeaders}\n${signedHeaders}\n${payloadHash}`;
-    const stringToSign = `TC3-HMAC-SHA256\n${req.timestamp}\n${scope}\n${sha256Hex(canonical)}`;
-    const expected = createHmac('sha256', key).update(stringToSign).digest('hex');
-    if (safeEqualHex(expected, auth.signature)) {
-      if (i !== first) {
-        if (preferredVariant.size > 1000) preferredVariant.clear();
-        preferredVariant.set(hostHeader, i);
+    const canonical = `${req.method}\n${uris[v.uri]}\n${req.query}\n${headers}\n${signedHeaders}\n${payloadHash}`;
+    const expected = createHmac('sha256', key).update(prefix + sha256Hex(canonical)).digest('hex');
+    return safeEqualHex(expected, auth.signature);
+  };
+
+  const preferred = preferredVariant.get(hostHeader);
+  if (preferred && preferred.host < hosts.length && preferred.uri < uris.length && matches(preferred)) return true;
+  for (let host = 0; host < hosts.length; host++) {
+    for (let uri = 0; uri < uris.length; uri++) {
+      for (const lowerCase of [false, true]) {
+        const v = { host, uri, lowerCase };
+        if (preferred && preferred.host === host && preferred.uri === uri && preferred.lowerCase === lowerCase) continue;
+        if (matches(v)) {
+          if (preferredVariant.size > 1000) preferredVariant.clear();
+          preferredVariant.set(hostHeader, v);
+          return true;
+        }
       }
-      return true;
     }
   }
   return false;
 }
 
-const preferredVariant = new Map<string, number>();
+const preferredVariant = new Map<string, Variant>();
 
 export interface V1Request {
   method: string;

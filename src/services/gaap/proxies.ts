@@ -232,7 +232,7 @@ const DescribeProxies: ActionHandler<DescribeProxiesRequest> = async (input, ctx
     // Stored records are ProxyInfo as answered (RelatedGlobalDomains empty while no DNS record exists):
     // the page goes out as stored, never parsed.
     const page = await ctx.tx.listJson(KIND.proxy, query);
-    const set = RawJson.array(page.items.map((i) => i.json));
+    const set = new RawJson(page.json);
     return { TotalCount: page.total, InstanceSet: set, ProxySet: set };
   }
   const { total, items } = empty
