@@ -12,9 +12,8 @@ import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { captureSdkRequest, cnClient } from '../test/helpers';
+import { load, loadGenerator, type LoadResult, type Replay } from './load';
 import { scaleBenchmark, type ScaleResult } from './scale';
-
-const autocannon = require('autocannon');
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number) => {
@@ -68,26 +67,6 @@ const rssMb = (pid: number) => {
   return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
 };
 
-export interface LoadResult {
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  non2xx: number;
-}
-
-type Replay = { method: string; path: string; headers: Record<string, string>; body: string };
-
-/** Replays `request` with `connections` connections for `seconds`. */
-export function load(port: number, request: Replay, seconds = SECONDS, connections = CONNECTIONS): Promise<LoadResult> {
-  return new Promise((res, rej) => {
-    autocannon(
-      { url: `http://127.0.0.1:${port}`, connections, duration: seconds, pipelining: 1, requests: [request] },
-      (err: Error | null, r: any) => (err ? rej(err) : res({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx })),
-    );
-  });
-}
-
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export interface Series extends LoadResult {
@@ -100,10 +79,10 @@ export interface Series extends LoadResult {
  * the medians: load from elsewhere on the machine falls on every side alike.
  */
 export async function alternate(ports: Record<string, number>, request: Replay, seconds: number, connections: number, rounds = 3): Promise<Record<string, Series>> {
-  for (const port of Object.values(ports)) await load(port, request, Math.min(2, seconds), connections);
+  for (const port of Object.values(ports)) await load(port, [request], Math.min(2, seconds), connections);
   const all: Record<string, LoadResult[]> = {};
   for (let i = 0; i < rounds; i++) {
-    for (const [name, port] of Object.entries(ports)) (all[name] ??= []).push(await load(port, request, seconds, connections));
+    for (const [name, port] of Object.entries(ports)) (all[name] ??= []).push(await load(port, [request], seconds, connections));
   }
   const out: Record<string, Series> = {};
   for (const [name, rs] of Object.entries(all)) {
@@ -113,6 +92,7 @@ export async function alternate(ports: Record<string, number>, request: Replay, 
       p99: median(rs.map((r) => r.p99)),
       errors: rs.reduce((n, r) => n + r.errors, 0),
       non2xx: rs.reduce((n, r) => n + r.non2xx, 0),
+      seconds: rs.reduce((n, r) => n + r.seconds, 0),
       rounds: rs.map((r) => r.rps.toFixed(0)).join('/'),
     };
     console.log(`  ${name}: ${out[name].rps.toFixed(0)} req/s (rounds ${out[name].rounds}), p50 ${out[name].p50} ms, p99 ${out[name].p99} ms`);
@@ -120,7 +100,7 @@ export async function alternate(ports: Record<string, number>, request: Replay, 
   return out;
 }
 
-async function signedCatalogueRead(): Promise<{ method: string; path: string; headers: Record<string, string>; body: string }> {
+async function signedCatalogueRead(): Promise<Replay> {
   const captured = await captureSdkRequest((port) => cnClient('gaap', { port }).DescribeAccessRegions({}));
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(captured.headers)) if (typeof v === 'string' && k !== 'content-length' && k !== 'connection') headers[k] = v;
@@ -169,7 +149,7 @@ async function main() {
     '',
     'Measured by `npm run bench` (bench/run.ts); numbers vary with the machine, the ratios are what to compare.',
     `Last run: ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version};`,
-    `${CONNECTIONS} connections, three alternating rounds of ${SECONDS} s per server (medians), load generator (autocannon) on the same machine;`,
+    `${CONNECTIONS} connections, three alternating rounds of ${SECONDS} s per server (medians), load generator ${loadGenerator} on the same machine (one thread);`,
     'tclocal runs with its defaults (one log line per request, to /dev/null here) except rate limits, which are off.',
     '',
     '## Signed catalogue read (DescribeAccessRegions, TC3-HMAC-SHA256, one SDK-signed request replayed)',

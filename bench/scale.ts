@@ -3,7 +3,7 @@
  * through the real API with concurrent signed requests: a small one (1,000
  * proxies) and a large one (10,000 proxies with 5 TCP listeners each, then
  * 100,000 proxies). One SDK-signed DescribeProxies page (Limit 20,
- * AccessRegion filter) is replayed with autocannon against them. Servers
+ * AccessRegion filter) is replayed against them (bench/load: wrk when installed). Servers
  * compared with each other are measured in alternating rounds and the
  * medians compared, so load from other processes on the machine hits both
  * sides alike. Also: RSS, and durable CreateProxy writes against a
@@ -20,9 +20,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_ACCOUNT } from '../src/config';
 import { captureSdkRequest, cnClient } from '../test/helpers';
+import { load, replayAmount, type Replay } from './load';
 import * as run from './run';
-
-const autocannon = require('autocannon');
 
 export interface ScaleResult {
   label: string;
@@ -30,7 +29,6 @@ export interface ScaleResult {
   target?: string;
 }
 
-type Replayable = { method: string; path: string; headers: Record<string, string>; body: string };
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number) => {
@@ -128,40 +126,24 @@ const proxyParams = (i: number) => ({
 
 // ---------------------------------------------------------------- measures
 
-function toReplayable(captured: { method: string; url: string; headers: Record<string, unknown>; body: Buffer }): Replayable {
+function toReplay(captured: { method: string; url: string; headers: Record<string, unknown>; body: Buffer }): Replay {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(captured.headers)) if (typeof v === 'string' && k !== 'content-length' && k !== 'connection') headers[k] = v;
   return { method: captured.method, path: captured.url, headers, body: captured.body.toString() };
 }
 
 /** The read under test, signed by the official SDK. */
-async function signedDescribeProxies(): Promise<Replayable> {
-  return toReplayable(await captureSdkRequest((port) => cnClient('gaap', { port }).DescribeProxies({
+async function signedDescribeProxies(): Promise<Replay> {
+  return toReplay(await captureSdkRequest((port) => cnClient('gaap', { port }).DescribeProxies({
     Limit: 20, Filters: [{ Name: 'AccessRegion', Values: [FILTER_REGION] }],
   })));
 }
 
-/** SDK-signed CreateProxy requests, one per access region (autocannon cycles through them). */
-async function signedCreates(): Promise<Replayable[]> {
-  const out: Replayable[] = [];
-  for (let i = 0; i < ACCESS.length; i++) out.push(toReplayable(await captureSdkRequest((port) => cnClient('gaap', { port }).CreateProxy(proxyParams(i)))));
+/** SDK-signed CreateProxy requests, one per access region (replayed in turn). */
+async function signedCreates(): Promise<Replay[]> {
+  const out: Replay[] = [];
+  for (let i = 0; i < ACCESS.length; i++) out.push(toReplay(await captureSdkRequest((port) => cnClient('gaap', { port }).CreateProxy(proxyParams(i)))));
   return out;
-}
-
-/** Replays `requests` with autocannon; counts answers that are not a success envelope. */
-function blast(port: number, requests: Replayable[], o: { seconds?: number; amount?: number; connections: number }): Promise<{ rps: number; p99: number; failed: number; seconds: number }> {
-  let failed = 0;
-  const t0 = process.hrtime.bigint();
-  return new Promise((res, rej) => {
-    autocannon(
-      {
-        url: `http://127.0.0.1:${port}`, connections: o.connections, pipelining: 1,
-        ...(o.amount !== undefined ? { amount: o.amount } : { duration: o.seconds }),
-        requests: requests.map((r) => ({ ...r, onResponse: (status: number, body: string) => { if (status !== 200 || body.includes('"Error"')) failed++; } })),
-      },
-      (err: Error | null, r: any) => (err ? rej(err) : res({ rps: r.requests.average, p99: r.latency.p99, failed, seconds: Number(process.hrtime.bigint() - t0) / 1e9 })),
-    );
-  });
 }
 
 async function proxyCount(client: Client): Promise<number> {
@@ -169,7 +151,7 @@ async function proxyCount(client: Client): Promise<number> {
 }
 
 /** Checks the page the read answers: what the filter promises, 20 rows. Returns the match count and the body bytes. */
-async function checkRead(port: number, request: Replayable): Promise<{ total: number; body: Buffer }> {
+async function checkRead(port: number, request: Replay): Promise<{ total: number; body: Buffer }> {
   const res = await fetch(`http://127.0.0.1:${port}${request.path}`, { method: 'POST', headers: request.headers, body: request.body });
   const body = Buffer.from(await res.arrayBuffer());
   const r = JSON.parse(body.toString('utf8')).Response;
@@ -181,7 +163,7 @@ async function checkRead(port: number, request: Replayable): Promise<{ total: nu
 }
 
 /** Measures each server in turn, a few rounds, after a warm-up; medians per server. */
-const alternate = (ports: Record<string, number>, request: Replayable, seconds: number) => run.alternate(ports, request, seconds, READ_CONNECTIONS);
+const alternate = (ports: Record<string, number>, request: Replay, seconds: number) => run.alternate(ports, request, seconds, READ_CONNECTIONS);
 
 const freePort = () =>
   new Promise<number>((res) => {
@@ -202,7 +184,7 @@ async function startHmacServer(body: Buffer): Promise<{ port: number; stop: () =
 }
 
 /** CreateProxy replayed for `seconds` against a file-backed and an in-memory tclocal, alternating. */
-async function measureWrites(seconds: number, creates: Replayable[], log: (s: string) => void): Promise<Record<'durable' | 'memory', { rate: number; p99: number }>> {
+async function measureWrites(seconds: number, creates: Replay[], log: (s: string) => void): Promise<Record<'durable' | 'memory', { rate: number; p99: number }>> {
   const dir = mkdtempSync(join(tmpdir(), 'tclocal-bench-data-'));
   const servers = {
     durable: await run.startTclocalProcess(['--transition-ms', '0', '--in-memory', 'off', '--data-dir', dir]),
@@ -211,17 +193,17 @@ async function measureWrites(seconds: number, creates: Replayable[], log: (s: st
   try {
     const rates: Record<string, number[]> = { durable: [], memory: [] };
     const p99s: Record<string, number[]> = { durable: [], memory: [] };
-    for (const t of Object.values(servers)) await blast(t.port, creates, { seconds: 1, connections: READ_CONNECTIONS }); // warm-up
+    for (const t of Object.values(servers)) await load(t.port, creates, 1, READ_CONNECTIONS); // warm-up
     const rounds = 2;
     for (let i = 0; i < rounds; i++) {
       for (const [name, t] of Object.entries(servers)) {
         const client = new Client(t.port);
         const before = await proxyCount(client);
-        const r = await blast(t.port, creates, { seconds: Math.max(2, Math.round(seconds / rounds)), connections: READ_CONNECTIONS });
-        // Count what the store holds: every answered call created one proxy.
+        const r = await load(t.port, creates, Math.max(2, Math.round(seconds / rounds)), READ_CONNECTIONS);
+        // Count what the store holds: only the calls that created a proxy count.
         const created = (await proxyCount(client)) - before;
         client.close();
-        if (r.failed > 0) log(`${name} CreateProxy: ${r.failed} calls failed`);
+        if (r.errors + r.non2xx > 0) log(`${name} CreateProxy: ${r.errors + r.non2xx} calls failed`);
         rates[name].push(created / r.seconds);
         p99s[name].push(r.p99);
       }
@@ -283,7 +265,7 @@ export async function scaleBenchmark(hmacRps: number, log: (s: string) => void):
 
     // Large, up to 100,000 proxies: autocannon replays signed creations, then the store is counted.
     const before = await proxyCount(client);
-    const bulk = await blast(large.port, await signedCreates(), { amount: scales.large - before, connections: FILL_CONNECTIONS });
+    const bulk = await replayAmount(large.port, await signedCreates(), scales.large - before, FILL_CONNECTIONS);
     const filled = await proxyCount(client);
     if (filled !== scales.large) throw new Error(`expected ${scales.large} proxies, found ${filled} (${bulk.failed} calls failed)`);
     console.log(`large: filled to ${filled} proxies at ${((filled - before) / bulk.seconds).toFixed(0)} CreateProxy/s`);

@@ -217,7 +217,9 @@ export class SqliteStore implements Store {
    * work is kept under its savepoint and the SQLite transaction stays open for
    * the next one; one COMMIT then makes the whole batch durable, and only then
    * does any request of the batch get its answer. A failing request rolls back
-   * to its savepoint alone.
+   * to its savepoint alone. A request that only read, while the batch held no
+   * write yet, saw nothing uncommitted: its transaction ends at once and it is
+   * answered without waiting for the turn of the event loop.
    */
   transaction<T>(account: string, fn: (tx: StoreTx) => Promise<T> | T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -227,7 +229,14 @@ export class SqliteStore implements Store {
           const result = await fn(tx);
           if (tx.begun) {
             this.stmt('RELEASE tclocal_request').run();
-            this.batch.push({ ok: () => resolve(result), fail: reject });
+            if (tx.wrote || this.batchWrote) {
+              this.batchWrote = true;
+              this.batch.push({ ok: () => resolve(result), fail: reject });
+            } else {
+              // Only reads so far: end the transaction now, so no lock outlives the answer.
+              this.commitBatch();
+              resolve(result);
+            }
           } else resolve(result);
         } catch (err) {
           if (tx.begun && this.db.inTransaction) {
@@ -257,6 +266,8 @@ export class SqliteStore implements Store {
   private batch: Array<{ ok: () => void; fail: (err: unknown) => void }> = [];
   /** True while a batch's SQLite transaction is open. */
   batchOpen = false;
+  /** True once a request of the open batch has written (its readers must wait for the COMMIT). */
+  private batchWrote = false;
   private commitScheduled = false;
 
   /** Commits the open batch, then answers its requests. */
@@ -264,6 +275,7 @@ export class SqliteStore implements Store {
     if (!this.batchOpen) return;
     const done = this.batch;
     this.batch = [];
+    this.batchWrote = false;
     this.batchOpen = false;
     try {
       this.stmt('COMMIT').run();
@@ -448,6 +460,8 @@ function jsonArray(items: Buffer[]): Buffer {
 class SqliteTx implements StoreTx {
   /** The SQLite transaction starts at the first store call: requests that never touch the store cost nothing here. */
   begun = false;
+  /** Set by every statement that may change the database. */
+  wrote = false;
 
   constructor(
     private readonly store: SqliteStore,
@@ -467,8 +481,13 @@ class SqliteTx implements StoreTx {
     return this.store;
   }
 
+  private writer(): SqliteStore {
+    this.wrote = true;
+    return this.db();
+  }
+
   deleteTransition(id: number): void {
-    this.db().stmt('DELETE FROM transitions WHERE id = ?').run(id);
+    this.writer().stmt('DELETE FROM transitions WHERE id = ?').run(id);
   }
 
   async get<T>(kind: string, id: string): Promise<ResourceRecord<T> | undefined> {
@@ -480,7 +499,7 @@ class SqliteTx implements StoreTx {
 
   async put<T>(r: ResourceRecord<T>): Promise<void> {
     this.store.touched(this.account, r.kind);
-    this.db()
+    this.writer()
       .stmt(
         `INSERT INTO resources (account, kind, id, parent, status, created_at, data) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (account, kind, id) DO UPDATE SET parent = excluded.parent, status = excluded.status,
@@ -491,7 +510,7 @@ class SqliteTx implements StoreTx {
 
   async delete(kind: string, id: string): Promise<boolean> {
     this.store.touched(this.account, kind);
-    return this.db().stmt('DELETE FROM resources WHERE account = ? AND kind = ? AND id = ?').run(this.account, kind, id).changes > 0;
+    return this.writer().stmt('DELETE FROM resources WHERE account = ? AND kind = ? AND id = ?').run(this.account, kind, id).changes > 0;
   }
 
   async list<T>(kind: string, q: ListQuery = {}): Promise<ListResult<T>> {
@@ -564,17 +583,17 @@ class SqliteTx implements StoreTx {
   }
 
   async kvPut(ns: string, key: string, value: unknown): Promise<void> {
-    this.db()
+    this.writer()
       .stmt('INSERT INTO kv (account, ns, key, value) VALUES (?, ?, ?, ?) ON CONFLICT (account, ns, key) DO UPDATE SET value = excluded.value')
       .run(this.account, ns, key, JSON.stringify(value));
   }
 
   async kvDelete(ns: string, key: string): Promise<void> {
-    this.db().stmt('DELETE FROM kv WHERE account = ? AND ns = ? AND key = ?').run(this.account, ns, key);
+    this.writer().stmt('DELETE FROM kv WHERE account = ? AND ns = ? AND key = ?').run(this.account, ns, key);
   }
 
   async nextSequence(name: string): Promise<number> {
-    const row = this.db()
+    const row = this.writer()
       .stmt(
         `INSERT INTO sequences (account, name, value) VALUES (?, ?, 1)
          ON CONFLICT (account, name) DO UPDATE SET value = value + 1 RETURNING value`,
@@ -584,7 +603,7 @@ class SqliteTx implements StoreTx {
   }
 
   async schedule(service: string, type: string, dueAt: number, payload: Record<string, unknown>): Promise<number> {
-    const info = this.db()
+    const info = this.writer()
       .stmt('INSERT INTO transitions (account, service, type, due_at, payload) VALUES (?, ?, ?, ?, ?)')
       .run(this.account, service, type, dueAt, JSON.stringify(payload));
     return Number(info.lastInsertRowid);

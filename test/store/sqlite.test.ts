@@ -126,6 +126,26 @@ describe('SQLite store', () => {
     await s.close();
   });
 
+  it('a read is answered at once unless its batch already holds a write; then it waits for the COMMIT', async () => {
+    const dir = tempDir();
+    const s = new SqliteStore({ dataDir: dir });
+    await s.transaction('A', (tx) => tx.put(rec('base', 1, { v: 0 })));
+    const committed = (id: string) => {
+      const db = new Database(join(dir, 'tclocal.db'), { readonly: true });
+      const n = db.prepare('SELECT count(*) FROM resources WHERE id = ?').pluck().get(id);
+      db.close();
+      return n;
+    };
+    const order: string[] = [];
+    await Promise.all([
+      s.transaction('A', (tx) => tx.get('test.item', 'base')).then(() => order.push(`read before the write, w committed: ${committed('w')}`)),
+      s.transaction('A', (tx) => tx.put(rec('w', 2, { v: 1 }))).then(() => order.push(`write, committed: ${committed('w')}`)),
+      s.transaction('A', (tx) => tx.get('test.item', 'w')).then((r) => order.push(`read of ${r?.id}, committed: ${committed('w')}`)),
+    ]);
+    assert.deepEqual(order, ['read before the write, w committed: 0', 'write, committed: 1', 'read of w, committed: 1']);
+    await s.close();
+  });
+
   it('drops field indexes that no service declares any more', async () => {
     const dir = tempDir();
     let s = new SqliteStore({ dataDir: dir });
