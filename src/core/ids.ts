@@ -1,11 +1,21 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomFillSync, randomUUID } from 'node:crypto';
 
 const LOWER = 'abcdefghijklmnopqrstuvwxyz0123456789';
 const MIXED = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
+/** Random bytes drawn from a pool refilled 4 KB at a time: one system call per few hundred IDs. */
+const pool = Buffer.alloc(4096);
+let used = pool.length;
+
 function randomFrom(alphabet: string, length: number): string {
   let s = '';
-  for (const b of randomBytes(length)) s += alphabet[b % alphabet.length];
+  for (let i = 0; i < length; i++) {
+    if (used === pool.length) {
+      randomFillSync(pool);
+      used = 0;
+    }
+    s += alphabet[pool[used++] % alphabet.length];
+  }
   return s;
 }
 
