@@ -194,12 +194,12 @@ async function measureWrites(seconds: number, creates: Replay[], log: (s: string
     const rates: Record<string, number[]> = { durable: [], memory: [] };
     const p99s: Record<string, number[]> = { durable: [], memory: [] };
     for (const t of Object.values(servers)) await load(t.port, creates, 1, READ_CONNECTIONS); // warm-up
-    const rounds = 3;
+    const rounds = run.ROUNDS;
     for (let i = 0; i < rounds; i++) {
       for (const [name, t] of Object.entries(servers)) {
         const client = new Client(t.port);
         const before = await proxyCount(client);
-        const r = await load(t.port, creates, Math.max(2, Math.round(seconds / 2)), READ_CONNECTIONS);
+        const r = await load(t.port, creates, seconds, READ_CONNECTIONS);
         // Count what the store holds: only the calls that created a proxy count.
         const created = (await proxyCount(client)) - before;
         client.close();
@@ -222,7 +222,7 @@ async function measureWrites(seconds: number, creates: Replay[], log: (s: string
 
 export async function scaleBenchmark(hmacRps: number, log: (s: string) => void): Promise<ScaleResult[]> {
   const started = Date.now();
-  const seconds = opt('--seconds', 10);
+  const seconds = opt('--seconds', 6);
   const scales = { small: opt('--scale-small', 1_000), mid: opt('--scale-mid', 10_000), large: opt('--scale-large', 100_000) };
   const listenersPerProxy = 5;
   const n = (x: number) => x.toLocaleString('en-US');
@@ -279,7 +279,7 @@ export async function scaleBenchmark(hmacRps: number, log: (s: string) => void):
     const vsHmac = hmacRps > 0 ? `${(m.tclocal.rps / hmacRps).toFixed(2)}× the HMAC-chain server of the catalogue read above (${hmacRps.toFixed(0)} req/s)` : 'HMAC-chain catalogue server not measured in this run';
     out.push({
       label: `DescribeProxies (Limit 20, AccessRegion filter, SDK-signed, ${n(mid.body.length)}-byte answer), ${n(scales.mid)} proxies with ${n(scales.mid * listenersPerProxy)} listeners, ${READ_CONNECTIONS} connections`,
-      value: `${m.tclocal.rps.toFixed(0)} req/s = ${vsHmac}; ${(m.tclocal.rps / m.hmacSameBytes.rps).toFixed(2)}× an HMAC-chain server answering these same bytes (${m.hmacSameBytes.rps.toFixed(0)} req/s, measured alternately); errors ${m.tclocal.errors}`,
+      value: `${m.tclocal.rps.toFixed(0)} req/s = ${vsHmac}; ${run.pairedRatio(m.tclocal, m.hmacSameBytes).toFixed(2)}× an HMAC-chain server answering these same bytes (${m.hmacSameBytes.rps.toFixed(0)} req/s, measured alternately); errors ${m.tclocal.errors}`,
       target: '≥ 0.5× the HMAC-chain server',
     });
     out.push({
@@ -287,7 +287,8 @@ export async function scaleBenchmark(hmacRps: number, log: (s: string) => void):
       value: `p50 ${m.tclocal.p50} ms, p99 ${m.tclocal.p99} ms (HMAC-chain server, same bytes: p99 ${m.hmacSameBytes.p99} ms)`,
       target: 'p99 ≤ 10 ms',
     });
-    const ratio = Math.max(cmp.small.rps, cmp.large.rps) / Math.min(cmp.small.rps, cmp.large.rps);
+    const paired = run.pairedRatio(cmp.small, cmp.large);
+    const ratio = Math.max(paired, 1 / paired);
     out.push({
       label: `Same call at ${n(scales.small)} vs ${n(scales.large)} proxies (${sm.total} vs ${n(lg.total)} matching the filter; medians of alternating rounds)`,
       value: `${cmp.small.rps.toFixed(0)} vs ${cmp.large.rps.toFixed(0)} req/s (p99 ${cmp.small.p99} vs ${cmp.large.p99} ms): ${ratio.toFixed(2)}× apart`,
@@ -310,7 +311,7 @@ export async function scaleBenchmark(hmacRps: number, log: (s: string) => void):
   console.log('CreateProxy, file-backed vs in memory:');
   const w = await measureWrites(seconds, await signedCreates(), log);
   out.push({
-    label: `CreateProxy durable writes (file-backed data dir, ${READ_CONNECTIONS} connections, SDK-signed; median of three alternating rounds)`,
+    label: `CreateProxy durable writes (file-backed data dir, ${READ_CONNECTIONS} connections, SDK-signed; median of ${run.ROUNDS} alternating rounds)`,
     value: `${w.durable.rate.toFixed(0)}/s (p99 ${w.durable.p99} ms); the same in memory: ${w.memory.rate.toFixed(0)}/s`,
     target: '≥ 2,000/s',
   });
