@@ -374,6 +374,22 @@ describe('gaap proxies: transient statuses', () => {
     assert.equal((await c.DescribeTaskStatus({ TaskId: res.RequestId })).Status, 'SUCCESS');
   });
 
+  it('a task kept as a resource record by an earlier version still answers, and completes with its transition', async () => {
+    const c = cnClient('gaap', server, { account: ACCOUNT_B });
+    const res = await c.CreateProxy(base);
+    // Rewrite the state as an earlier version stored it: the task as a resource record.
+    const state = (await (await fetch(`${server.url}/_tclocal/state`)).json()) as any;
+    const kv = state.tables.kv.find((r: any) => r.ns === 'gaap.task' && r.key === res.RequestId);
+    assert.ok(kv, 'the task is a keyed value');
+    state.tables.kv = state.tables.kv.filter((r: any) => r !== kv);
+    state.tables.resources.push({ account: kv.account, kind: 'gaap.task', id: res.RequestId, parent: null, status: 'RUNNING', created_at: 1, data: JSON.stringify({ TaskId: res.RequestId }) });
+    assert.equal((await fetch(`${server.url}/_tclocal/state`, { method: 'POST', body: JSON.stringify(state) })).status, 200);
+    assert.equal((await c.DescribeTaskStatus({ TaskId: res.RequestId })).Status, 'RUNNING');
+    await advance();
+    assert.equal((await c.DescribeTaskStatus({ TaskId: res.RequestId })).Status, 'SUCCESS');
+    assert.equal((await detail(c, res.InstanceId)).Status, 'RUNNING');
+  });
+
   it('RUNNING → CLOSING → CLOSED → OPENING → RUNNING, ADJUSTING and DESTROYING', async () => {
     const c = cnClient('gaap', server);
     const { InstanceId: id } = await c.CreateProxy(base);
