@@ -4,7 +4,7 @@
  * computing the TC3 HMAC chain, in one run, and writes the ratios to
  * BENCHMARKS.md. Also measures start-to-ready and idle memory.
  *
- *   npm run bench -- [--seconds 6] [--rounds 5] [--connections 64] [--no-write] [--no-scale]
+ *   npm run bench -- [--seconds 4] [--rounds 7] [--connections 64] [--no-write] [--no-scale]
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -20,9 +20,9 @@ const opt = (name: string, dflt: number) => {
   const i = args.indexOf(name);
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
-const SECONDS = opt('--seconds', 6);
+const SECONDS = opt('--seconds', 4);
 /** Alternating rounds per comparison. */
-export const ROUNDS = opt('--rounds', 5);
+export const ROUNDS = opt('--rounds', 7);
 const CONNECTIONS = opt('--connections', 64);
 const ROOT = resolve(__dirname, '../..');
 const CLI = resolve(ROOT, 'dist/src/cli.js');

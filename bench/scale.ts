@@ -222,7 +222,7 @@ async function measureWrites(seconds: number, creates: Replay[], log: (s: string
 
 export async function scaleBenchmark(hmacRps: number, log: (s: string) => void): Promise<ScaleResult[]> {
   const started = Date.now();
-  const seconds = opt('--seconds', 6);
+  const seconds = opt('--seconds', 4);
   const scales = { small: opt('--scale-small', 1_000), mid: opt('--scale-mid', 10_000), large: opt('--scale-large', 100_000) };
   const listenersPerProxy = 5;
   const n = (x: number) => x.toLocaleString('en-US');
