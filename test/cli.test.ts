@@ -119,7 +119,10 @@ describe('tclocal command line', () => {
       }
     };
     const writers = Array.from({ length: 8 }, (_, w) => writer(w));
-    await new Promise((r) => setTimeout(r, 700));
+    // Kill in the middle of the load: once enough writes were acknowledged (a slow machine takes longer).
+    const until = Date.now() + 15_000;
+    while (acknowledged.length < 60 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 100));
     child.kill('SIGKILL');
     stop = true;
     await Promise.all(writers);

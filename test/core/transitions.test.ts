@@ -35,11 +35,13 @@ describe('transition scheduler', () => {
   it('applies a transition when due, and one scheduled before a restart after it', async () => {
     let store = new SqliteStore({ dataDir: dir });
     const status = (s: SqliteStore, id: string) => s.transaction('A', (tx) => tx.get('svc.thing', id)).then((r) => r?.status);
+    // Far enough apart that a slow machine still sees the first applied before the second is due.
+    const laterDue = Date.now() + 1500;
     await store.transaction('A', async (tx) => {
       await tx.put({ kind: 'svc.thing', id: 'soon', parent: null, status: 'CREATING', createdAt: 1, data: {} });
       await tx.put({ kind: 'svc.thing', id: 'later', parent: null, status: 'CREATING', createdAt: 1, data: {} });
       await tx.schedule('svc', 'finish', Date.now() + 50, { id: 'soon' });
-      await tx.schedule('svc', 'finish', Date.now() + 400, { id: 'later' });
+      await tx.schedule('svc', 'finish', laterDue, { id: 'later' });
     });
     let engine = new TransitionEngine(store, handlers, { mode: 'auto' }, log);
     engine.start();
@@ -48,7 +50,7 @@ describe('transition scheduler', () => {
     // Stop before the second is due, as a crash would.
     engine.stop();
     await store.close();
-    await new Promise((r) => setTimeout(r, 450));
+    await new Promise((r) => setTimeout(r, Math.max(0, laterDue - Date.now()) + 50));
     store = new SqliteStore({ dataDir: dir });
     assert.equal(await status(store, 'later'), 'CREATING');
     engine = new TransitionEngine(store, handlers, { mode: 'auto' }, log);
