@@ -38,7 +38,7 @@ export interface HttpDeps {
 /** Room for a GET of the documented 32 KB plus headers, so it is answered, not cut off. */
 const MAX_HEADER_BYTES = 64 * 1024;
 /** Admin bodies carry whole state exports (tens of MB for a 10,000-proxy account). */
-export const MAX_ADMIN_BODY_BYTES = 1024 * 1024 * 1024;
+const MAX_ADMIN_BODY_BYTES = 1024 * 1024 * 1024;
 
 /** Reads the body up to `max` bytes; beyond it, drains the rest and returns undefined. */
 function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {

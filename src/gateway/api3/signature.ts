@@ -1,5 +1,4 @@
-import * as crypto from 'node:crypto';
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, hash, timingSafeEqual } from 'node:crypto';
 
 /** The parts of a TC3-HMAC-SHA256 Authorization header. */
 export interface Tc3Authorization {
@@ -20,9 +19,8 @@ export function parseTc3Authorization(header: string): Tc3Authorization | undefi
 }
 
 /** One-shot hashing where Node has it (20.12+): no hash object per call. */
-const oneShot = (crypto as { hash?: (algorithm: string, data: string | Buffer, encoding: 'hex') => string }).hash;
-const sha256Hex = oneShot
-  ? (data: string | Buffer) => oneShot('sha256', data, 'hex')
+const sha256Hex = typeof hash === 'function'
+  ? (data: string | Buffer) => hash('sha256', data, 'hex')
   : (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 const EMPTY_HASH = sha256Hex('');
 const UNSIGNED_HASH = sha256Hex('UNSIGNED-PAYLOAD');
