@@ -173,12 +173,12 @@ const freePort = () =>
     });
   });
 
-/** An HMAC-chain reference server answering fixed bytes (bench/baseline-server). */
-async function startHmacServer(body: Buffer): Promise<{ port: number; stop: () => void }> {
-  const file = join(tmpdir(), `tclocal-bench-scale-body-${process.pid}.json`);
+/** A reference server answering fixed bytes (bench/baseline-server): `hmac` verifies nothing but computes the TC3 chain, `bare` only answers. */
+async function startReference(mode: 'bare' | 'hmac', body: Buffer): Promise<{ port: number; stop: () => void }> {
+  const file = join(tmpdir(), `tclocal-bench-scale-body-${process.pid}-${mode}.json`);
   writeFileSync(file, body);
   const port = await freePort();
-  const child = fork(resolve(__dirname, 'baseline-server.js'), ['hmac', String(port), file], { stdio: 'ignore' });
+  const child = fork(resolve(__dirname, 'baseline-server.js'), [mode, String(port), file], { stdio: 'ignore' });
   await new Promise((r) => child.once('message', r));
   return { port, stop: () => { child.kill('SIGKILL'); rmSync(file, { force: true }); } };
 }
@@ -220,7 +220,8 @@ async function measureWrites(seconds: number, creates: Replay[], log: (s: string
   }
 }
 
-export async function scaleBenchmark(hmacRps: number, log: (s: string) => void): Promise<ScaleResult[]> {
+/** `catalogue`: the HMAC-chain server of the catalogue read, when run.ts measured it. */
+export async function scaleBenchmark(catalogue: { rps: number; bytes: number } | undefined, log: (s: string) => void): Promise<ScaleResult[]> {
   const started = Date.now();
   const seconds = opt('--seconds', 4);
   const scales = { small: opt('--scale-small', 1_000), mid: opt('--scale-mid', 10_000), large: opt('--scale-large', 100_000) };
@@ -234,7 +235,7 @@ export async function scaleBenchmark(hmacRps: number, log: (s: string) => void):
   const large = await run.startTclocalProcess(['--transition-ms', '0']);
   const smallClient = new Client(small.port);
   const client = new Client(large.port);
-  let hmac: { port: number; stop: () => void } | undefined;
+  const references: Array<{ stop: () => void }> = [];
   try {
     // Small: 1,000 proxies, through signed API calls.
     const smallRate = await pool(0, scales.small, FILL_CONNECTIONS, async (i) => void (await smallClient.call('CreateProxy', proxyParams(i))));
@@ -256,11 +257,12 @@ export async function scaleBenchmark(hmacRps: number, log: (s: string) => void):
     console.log(`large: ${scales.mid} proxies at ${proxyRate.toFixed(0)} CreateProxy/s, ${scales.mid * listenersPerProxy} listeners at ${listenerRate.toFixed(0)} CreateTCPListeners/s`);
 
     const mid = await checkRead(large.port, read);
-    hmac = await startHmacServer(mid.body);
-    console.log(`DescribeProxies at ${scales.mid} proxies (${mid.total} match, ${mid.body.length} bytes) vs an HMAC-chain server answering the same bytes:`);
-    const m = await alternate({ tclocal: large.port, hmacSameBytes: hmac.port }, read, seconds);
-    hmac.stop();
-    hmac = undefined;
+    const hmac = await startReference('hmac', mid.body);
+    const bare = await startReference('bare', mid.body);
+    references.push(hmac, bare);
+    console.log(`DescribeProxies at ${scales.mid} proxies (${mid.total} match, ${mid.body.length} bytes) vs an HMAC-chain and a bare server answering the same bytes:`);
+    const m = await alternate({ tclocal: large.port, hmacSameBytes: hmac.port, bareSameBytes: bare.port }, read, seconds);
+    for (const r of references.splice(0)) r.stop();
     const rssMid = rssMb(large.child.pid!);
 
     // Large, up to 100,000 proxies: autocannon replays signed creations, then the store is counted.
@@ -276,15 +278,18 @@ export async function scaleBenchmark(hmacRps: number, log: (s: string) => void):
     const cmp = await alternate({ small: small.port, large: large.port }, read, seconds);
     const rssLarge = rssMb(large.child.pid!);
 
-    const vsHmac = hmacRps > 0 ? `${(m.tclocal.rps / hmacRps).toFixed(2)}× the HMAC-chain server of the catalogue read above (${hmacRps.toFixed(0)} req/s)` : 'HMAC-chain catalogue server not measured in this run';
+    // The same-bytes server does the same signature work and sends the same answer: only tclocal's own work differs.
+    const vsCatalogue = catalogue
+      ? `; informative: ${(m.tclocal.rps / catalogue.rps).toFixed(2)}× the HMAC-chain server of the catalogue read above, whose answer is ${n(catalogue.bytes)} bytes (${catalogue.rps.toFixed(0)} req/s)`
+      : '';
     out.push({
       label: `DescribeProxies (Limit 20, AccessRegion filter, SDK-signed, ${n(mid.body.length)}-byte answer), ${n(scales.mid)} proxies with ${n(scales.mid * listenersPerProxy)} listeners, ${READ_CONNECTIONS} connections`,
-      value: `${m.tclocal.rps.toFixed(0)} req/s = ${vsHmac}; ${run.pairedRatio(m.tclocal, m.hmacSameBytes).toFixed(2)}× an HMAC-chain server answering these same bytes (${m.hmacSameBytes.rps.toFixed(0)} req/s, measured alternately); errors ${m.tclocal.errors}`,
+      value: `${m.tclocal.rps.toFixed(0)} req/s = ${run.pairedRatio(m.tclocal, m.hmacSameBytes).toFixed(2)}× an HMAC-chain server answering these same bytes (${m.hmacSameBytes.rps.toFixed(0)} req/s, measured alternately); errors ${m.tclocal.errors}${vsCatalogue}`,
       target: '≥ 0.5× the HMAC-chain server',
     });
     out.push({
       label: `Same call, latency at ${READ_CONNECTIONS} connections, saturated (queueing included: mean ≈ connections / throughput)`,
-      value: `p50 ${m.tclocal.p50} ms, p99 ${m.tclocal.p99} ms (HMAC-chain server, same bytes: p99 ${m.hmacSameBytes.p99} ms)`,
+      value: `p50 ${m.tclocal.p50} ms, p99 ${m.tclocal.p99} ms (same bytes, same rounds: HMAC-chain server p50 ${m.hmacSameBytes.p50} ms, p99 ${m.hmacSameBytes.p99} ms; bare server p50 ${m.bareSameBytes.p50} ms, p99 ${m.bareSameBytes.p99} ms)`,
       target: 'p99 ≤ 10 ms',
     });
     const paired = run.pairedRatio(cmp.small, cmp.large);
@@ -301,7 +306,7 @@ export async function scaleBenchmark(hmacRps: number, log: (s: string) => void):
       value: `${proxyRate.toFixed(0)} CreateProxy/s and ${listenerRate.toFixed(0)} CreateTCPListeners/s (${listenersPerProxy} ports each) from ${FILL_CONNECTIONS} concurrent signed calls; ${((filled - before) / bulk.seconds).toFixed(0)} CreateProxy/s replayed by autocannon`,
     });
   } finally {
-    hmac?.stop();
+    for (const r of references) r.stop();
     smallClient.close();
     client.close();
     small.child.kill('SIGKILL');
@@ -320,7 +325,7 @@ export async function scaleBenchmark(hmacRps: number, log: (s: string) => void):
 }
 
 if (require.main === module) {
-  scaleBenchmark(0, console.log)
+  scaleBenchmark(undefined, console.log)
     .then((r) => {
       for (const s of r) console.log(`- ${s.label}: ${s.value}${s.target ? ` (target ${s.target})` : ''}`);
       process.exit(0);
