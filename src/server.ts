@@ -32,7 +32,6 @@ export function openStore(config: Pick<Config, 'dataDir' | 'inMemory'>): Store {
   return new SqliteStore({ dataDir: config.dataDir, inMemory: config.inMemory });
 }
 
-/** Composes the emulator from its parts and starts serving. */
 /** Settings for the test harness only, not for users. */
 export interface DevelopmentOptions {
   strictErrorCodes?: boolean;
@@ -46,6 +45,7 @@ export interface DevelopmentOptions {
  */
 const defaultLogger = (config: Config): Logger => pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: false }));
 
+/** Composes the emulator from its parts and starts serving. */
 export async function startServer(config: Config, log: Logger = defaultLogger(config), dev: DevelopmentOptions = {}): Promise<RunningServer> {
   const store = openStore(config);
   const modules = serviceModules();
