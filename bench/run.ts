@@ -6,14 +6,13 @@
  *
  *   npm run bench -- [--seconds 4] [--rounds 7] [--connections 64] [--no-write] [--no-scale]
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { cpus, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { resolve } from 'node:path';
 import { captureSdkRequest, cnClient } from '../test/helpers';
 import { load, loadGenerator, type LoadResult, type Replay } from './load';
 import { scaleBenchmark, type ScaleResult } from './scale';
+import { rssMb, startReference, startTclocalProcess, toReplay } from './servers';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number) => {
@@ -25,49 +24,6 @@ const SECONDS = opt('--seconds', 4);
 export const ROUNDS = opt('--rounds', 7);
 const CONNECTIONS = opt('--connections', 64);
 const ROOT = resolve(__dirname, '../..');
-const CLI = resolve(ROOT, 'dist/src/cli.js');
-
-const freePort = () =>
-  new Promise<number>((res) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-
-async function waitReady(port: number, timeoutMs = 10_000): Promise<number> {
-  const start = Date.now();
-  while (Date.now() - start < timeoutMs) {
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/_tclocal/health`);
-      if (r.ok) return Date.now() - start;
-    } catch {
-      // not yet
-    }
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error('server not ready');
-}
-
-export async function startTclocalProcess(extra: string[] = []): Promise<{ port: number; child: ChildProcess; readyMs: number }> {
-  const port = await freePort();
-  const t0 = Date.now();
-  const child = spawn(process.execPath, [CLI, 'start', '--port', String(port), '--in-memory', '--rate-limits', 'off', ...extra], { stdio: 'ignore' });
-  await waitReady(port);
-  return { port, child, readyMs: Date.now() - t0 };
-}
-
-async function startBaseline(mode: 'bare' | 'hmac', bodyFile: string): Promise<{ port: number; child: ChildProcess }> {
-  const port = await freePort();
-  const child = fork(resolve(__dirname, 'baseline-server.js'), [mode, String(port), bodyFile], { stdio: 'ignore' });
-  await new Promise((r) => child.once('message', r));
-  return { port, child };
-}
-
-const rssMb = (pid: number) => {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
-};
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -113,10 +69,7 @@ export async function alternate(ports: Record<string, number>, request: Replay, 
 }
 
 async function signedCatalogueRead(): Promise<Replay> {
-  const captured = await captureSdkRequest((port) => cnClient('gaap', { port }).DescribeAccessRegions({}));
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(captured.headers)) if (typeof v === 'string' && k !== 'content-length' && k !== 'connection') headers[k] = v;
-  return { method: captured.method, path: captured.url, headers, body: captured.body.toString() };
+  return toReplay(await captureSdkRequest((port) => cnClient('gaap', { port }).DescribeAccessRegions({})));
 }
 
 async function main() {
@@ -140,22 +93,21 @@ async function main() {
   starts.sort((a, b) => a - b);
 
   // The baselines answer the very bytes tclocal answers.
-  const bodyFile = join(tmpdir(), `tclocal-bench-body-${process.pid}.json`);
+  let body: Buffer;
   {
     const t = await startTclocalProcess();
     const res = await fetch(`http://127.0.0.1:${t.port}${request.path}`, { method: request.method, headers: request.headers, body: request.body });
-    writeFileSync(bodyFile, Buffer.from(await res.arrayBuffer()));
+    body = Buffer.from(await res.arrayBuffer());
     t.child.kill('SIGKILL');
   }
 
-  const servers = { bare: await startBaseline('bare', bodyFile), hmac: await startBaseline('hmac', bodyFile), tclocal: await startTclocalProcess() };
+  const tclocal = await startTclocalProcess();
+  const servers = { bare: await startReference('bare', body), hmac: await startReference('hmac', body), tclocal: { port: tclocal.port, stop: () => tclocal.child.kill('SIGKILL') } };
   const results = await alternate(Object.fromEntries(Object.entries(servers).map(([k, v]) => [k, v.port])), request, SECONDS, CONNECTIONS);
-  for (const s of Object.values(servers)) s.child.kill('SIGKILL');
-  const catalogueBytes = statSync(bodyFile).size;
-  rmSync(bodyFile, { force: true });
+  for (const s of Object.values(servers)) s.stop();
 
   let scale: ScaleResult[] = [];
-  if (!args.includes('--no-scale')) scale = await scaleBenchmark({ rps: results.hmac.rps, bytes: catalogueBytes }, log);
+  if (!args.includes('--no-scale')) scale = await scaleBenchmark({ rps: results.hmac.rps, bytes: body.length }, log);
 
   const t = results.tclocal;
   const report = [

@@ -11,17 +11,16 @@
  *
  *   node dist/bench/scale.js [--seconds 5] [--scale-small N --scale-mid N --scale-large N]
  */
-import { fork } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { DEFAULT_ACCOUNT } from '../src/config';
 import { captureSdkRequest, cnClient } from '../test/helpers';
 import { load, replayAmount, type Replay } from './load';
 import * as run from './run';
+import { rssMb, startReference, startTclocalProcess, toReplay } from './servers';
 
 export interface ScaleResult {
   label: string;
@@ -42,8 +41,6 @@ const DEST = 'Beijing';
 const FILTER_REGION = 'Hongkong';
 const FILL_CONNECTIONS = 24;
 const READ_CONNECTIONS = 32;
-
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 // ---------------------------------------------------------------- signed calls
 
@@ -126,12 +123,6 @@ const proxyParams = (i: number) => ({
 
 // ---------------------------------------------------------------- measures
 
-function toReplay(captured: { method: string; url: string; headers: Record<string, unknown>; body: Buffer }): Replay {
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(captured.headers)) if (typeof v === 'string' && k !== 'content-length' && k !== 'connection') headers[k] = v;
-  return { method: captured.method, path: captured.url, headers, body: captured.body.toString() };
-}
-
 /** The read under test, signed by the official SDK. */
 async function signedDescribeProxies(): Promise<Replay> {
   return toReplay(await captureSdkRequest((port) => cnClient('gaap', { port }).DescribeProxies({
@@ -165,30 +156,12 @@ async function checkRead(port: number, request: Replay): Promise<{ total: number
 /** Measures each server in turn, a few rounds, after a warm-up; medians per server. */
 const alternate = (ports: Record<string, number>, request: Replay, seconds: number) => run.alternate(ports, request, seconds, READ_CONNECTIONS);
 
-const freePort = () =>
-  new Promise<number>((res) => {
-    const srv = createNetServer().listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as AddressInfo).port;
-      srv.close(() => res(port));
-    });
-  });
-
-/** A reference server answering fixed bytes (bench/baseline-server): `hmac` verifies nothing but computes the TC3 chain, `bare` only answers. */
-async function startReference(mode: 'bare' | 'hmac', body: Buffer): Promise<{ port: number; stop: () => void }> {
-  const file = join(tmpdir(), `tclocal-bench-scale-body-${process.pid}-${mode}.json`);
-  writeFileSync(file, body);
-  const port = await freePort();
-  const child = fork(resolve(__dirname, 'baseline-server.js'), [mode, String(port), file], { stdio: 'ignore' });
-  await new Promise((r) => child.once('message', r));
-  return { port, stop: () => { child.kill('SIGKILL'); rmSync(file, { force: true }); } };
-}
-
 /** CreateProxy replayed for `seconds` against a file-backed and an in-memory tclocal, alternating. */
 async function measureWrites(seconds: number, creates: Replay[], log: (s: string) => void): Promise<Record<'durable' | 'memory', { rate: number; p99: number }>> {
   const dir = mkdtempSync(join(tmpdir(), 'tclocal-bench-data-'));
   const servers = {
-    durable: await run.startTclocalProcess(['--transition-ms', '0', '--in-memory', 'off', '--data-dir', dir]),
-    memory: await run.startTclocalProcess(['--transition-ms', '0']),
+    durable: await startTclocalProcess(['--transition-ms', '0', '--in-memory', 'off', '--data-dir', dir]),
+    memory: await startTclocalProcess(['--transition-ms', '0']),
   };
   try {
     const rates: Record<string, number[]> = { durable: [], memory: [] };
@@ -231,8 +204,8 @@ export async function scaleBenchmark(catalogue: { rps: number; bytes: number } |
   // Signatures are captured again before each phase: the server refuses ones older than 5 minutes.
   let read = await signedDescribeProxies();
 
-  const small = await run.startTclocalProcess(['--transition-ms', '0']);
-  const large = await run.startTclocalProcess(['--transition-ms', '0']);
+  const small = await startTclocalProcess(['--transition-ms', '0']);
+  const large = await startTclocalProcess(['--transition-ms', '0']);
   const smallClient = new Client(small.port);
   const client = new Client(large.port);
   const references: Array<{ stop: () => void }> = [];

@@ -84,14 +84,8 @@ function copyJson(v: unknown): unknown {
 /** Serialises transactions: one at a time, even when a handler awaits. */
 class Mutex {
   private tail: Promise<unknown> = Promise.resolve();
-  /** Jobs queued and not started yet. */
-  waiting = 0;
   run<T>(fn: () => Promise<T>): Promise<T> {
-    this.waiting++;
-    const result = this.tail.then(() => {
-      this.waiting--;
-      return fn();
-    });
+    const result = this.tail.then(fn);
     this.tail = result.catch(() => undefined);
     return result;
   }
