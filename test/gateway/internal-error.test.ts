@@ -29,7 +29,6 @@ const spec: ServiceSpec = {
   },
 };
 
-
 /** A gateway serving one test module, over a real in-memory store. */
 function gatewayFor(module: ServiceModule, store: SqliteStore, settings: Partial<Api3Settings> = {}, commonErrors?: Set<string>): Api3Gateway {
   const log = pino({ level: 'silent' });
