@@ -2,9 +2,9 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { DUMP_TABLES, migrations, SCHEMA_VERSION } from './migrations';
+import { DUMP_TABLES, migrations, MOVE_GAAP_STATS, SCHEMA_VERSION } from './migrations';
 import type {
-  ListQuery, ListResult, ResourceRecord, ScheduledTransition, StateDump, Store, StoreTx,
+  CommitChanges, ListQuery, ListResult, ResourceRecord, ScheduledTransition, SeriesPoint, StateDump, Store, StoreTx,
 } from './types';
 
 type Row = { kind: string; id: string; parent: string | null; status: string | null; created_at: number; data: string };
@@ -229,6 +229,7 @@ export class SqliteStore implements Store {
           const result = await fn(tx);
           if (tx.begun) {
             this.stmt('RELEASE tclocal_request').run();
+            if (tx.changedKinds) this.pendingChanges(account, tx.changedKinds);
             if (tx.wrote || this.batchWrote) {
               this.batchWrote = true;
               this.batch.push({ ok: () => resolve(result), fail: reject });
@@ -270,11 +271,13 @@ export class SqliteStore implements Store {
   private batchWrote = false;
   private commitScheduled = false;
 
-  /** Commits the open batch, then answers its requests. */
+  /** Commits the open batch, then tells the subscribers, then answers its requests. */
   private commitBatch(): void {
     if (!this.batchOpen) return;
     const done = this.batch;
+    const changes = this.changes;
     this.batch = [];
+    this.changes = new Map();
     this.batchWrote = false;
     this.batchOpen = false;
     try {
@@ -285,7 +288,45 @@ export class SqliteStore implements Store {
       for (const d of done) d.fail(err);
       return;
     }
+    if (changes.size > 0) this.notify(changes);
     for (const d of done) d.ok();
+  }
+
+  /** Kinds written by the open batch's requests, by account. */
+  private changes = new Map<string, Set<string>>();
+  private readonly subscribers = new Set<(changes: CommitChanges) => void>();
+
+  private pendingChanges(account: string, kinds: Set<string>): void {
+    const known = this.changes.get(account);
+    if (!known) this.changes.set(account, kinds);
+    else for (const k of kinds) known.add(k);
+  }
+
+  /** A subscriber's failure is its own: it neither undoes the commit nor reaches the writer. */
+  private notify(changes: CommitChanges): void {
+    for (const fn of this.subscribers) {
+      try {
+        fn(changes);
+      } catch {
+        // Subscribers report their own errors.
+      }
+    }
+  }
+
+  onCommit(fn: (changes: CommitChanges) => void): () => void {
+    this.subscribers.add(fn);
+    return () => this.subscribers.delete(fn);
+  }
+
+  async accountsWith(kind: string): Promise<string[]> {
+    return this.mutex.run(async () => this.stmt('SELECT DISTINCT account FROM resources WHERE kind = ? ORDER BY account').pluck().all(kind) as string[]);
+  }
+
+  async trimSeries(before: number): Promise<number> {
+    return this.mutex.run(async () => {
+      this.commitBatch();
+      return this.stmt('DELETE FROM series WHERE t < ?').run(before).changes;
+    });
   }
 
   /** Called once a transaction holds the write lock: another connection's commits invalidate the caches. */
@@ -416,8 +457,10 @@ export class SqliteStore implements Store {
           );
           for (const row of dump.tables[table] ?? []) insert.run(...columns.map((c) => (row[c] ?? null) as SqlValue));
         }
+        if (dump.schemaVersion < 2) this.db.exec(MOVE_GAAP_STATS);
       })();
     });
+    this.notify(EVERYTHING);
   }
 
   async reset(): Promise<void> {
@@ -428,6 +471,7 @@ export class SqliteStore implements Store {
         for (const table of Object.keys(DUMP_TABLES)) this.db.exec(`DELETE FROM ${table}`);
       })();
     });
+    this.notify(EVERYTHING);
   }
 
   /** Waits for the checkpoint thread too: until it exits, it may still create or remove the log files. */
@@ -441,6 +485,8 @@ export class SqliteStore implements Store {
     await this.checkpointerExit;
   }
 }
+
+const EVERYTHING: CommitChanges = new Map([['*', new Set(['*'])]]);
 
 const OPEN = Buffer.from('[');
 const COMMA = Buffer.from(',');
@@ -457,11 +503,20 @@ function jsonArray(items: Buffer[]): Buffer {
   return Buffer.concat(parts);
 }
 
+const SERIES_UPSERT = 'INSERT INTO series (account, key, t, value) VALUES (?, ?, ?, ?) ON CONFLICT (account, key, t) DO UPDATE SET value = ';
+const SERIES_MERGE: Record<SeriesPoint['merge'], string> = {
+  sum: `${SERIES_UPSERT}value + excluded.value`,
+  max: `${SERIES_UPSERT}max(value, excluded.value)`,
+  min: `${SERIES_UPSERT}min(value, excluded.value)`,
+};
+
 class SqliteTx implements StoreTx {
   /** The SQLite transaction starts at the first store call: requests that never touch the store cost nothing here. */
   begun = false;
   /** Set by every statement that may change the database. */
   wrote = false;
+  /** Record kinds this request wrote or deleted. */
+  changedKinds: Set<string> | undefined;
 
   constructor(
     private readonly store: SqliteStore,
@@ -497,8 +552,13 @@ class SqliteTx implements StoreTx {
     return row && fromRow<T>(row);
   }
 
+  private changed(kind: string): void {
+    this.store.touched(this.account, kind);
+    (this.changedKinds ??= new Set()).add(kind);
+  }
+
   async put<T>(r: ResourceRecord<T>): Promise<void> {
-    this.store.touched(this.account, r.kind);
+    this.changed(r.kind);
     this.writer()
       .stmt(
         `INSERT INTO resources (account, kind, id, parent, status, created_at, data) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -509,7 +569,7 @@ class SqliteTx implements StoreTx {
   }
 
   async delete(kind: string, id: string): Promise<boolean> {
-    this.store.touched(this.account, kind);
+    this.changed(kind);
     return this.writer().stmt('DELETE FROM resources WHERE account = ? AND kind = ? AND id = ?').run(this.account, kind, id).changes > 0;
   }
 
@@ -600,6 +660,21 @@ class SqliteTx implements StoreTx {
       )
       .get(this.account, name) as { value: number };
     return row.value;
+  }
+
+  async seriesWrite(points: ReadonlyArray<SeriesPoint>): Promise<void> {
+    if (points.length === 0) return;
+    const db = this.writer();
+    for (const p of points) db.stmt(SERIES_MERGE[p.merge]).run(this.account, p.key, p.t, p.value);
+  }
+
+  async seriesRead(key: string, from: number, to: number): Promise<Array<{ t: number; value: number }>> {
+    return this.db().stmt('SELECT t, value FROM series WHERE account = ? AND key = ? AND t BETWEEN ? AND ? ORDER BY t').all(this.account, key, from, to) as Array<{ t: number; value: number }>;
+  }
+
+  async seriesDelete(prefix: string): Promise<void> {
+    // Keys sort together under their prefix: a range of the primary key, not a scan.
+    this.writer().stmt('DELETE FROM series WHERE account = ? AND key >= ? AND key < ?').run(this.account, prefix, `${prefix}\uffff`);
   }
 
   async schedule(service: string, type: string, dueAt: number, payload: Record<string, unknown>): Promise<number> {

@@ -76,7 +76,31 @@ export interface StoreTx {
   nextSequence(name: string): Promise<number>;
   /** Persist a state change to apply at `dueAt` (ms). */
   schedule(service: string, type: string, dueAt: number, payload: Record<string, unknown>): Promise<number>;
+  /**
+   * Time series: one point per (key, time). Writing a point costs the same
+   * whatever the series' length; `merge` says how a second write to the same
+   * point combines with the first.
+   */
+  seriesWrite(points: ReadonlyArray<SeriesPoint>): Promise<void>;
+  /** Points of one series with `from <= t <= to`, oldest first. */
+  seriesRead(key: string, from: number, to: number): Promise<Array<{ t: number; value: number }>>;
+  /** Forget every series whose key starts with `prefix`. */
+  seriesDelete(prefix: string): Promise<void>;
 }
+
+export interface SeriesPoint {
+  key: string;
+  /** Any integer time unit the caller chooses (GAAP: unix seconds of a minute's start). */
+  t: number;
+  value: number;
+  merge: 'sum' | 'max' | 'min';
+}
+
+/**
+ * What committed transactions changed: account → record kinds written or
+ * deleted. An import or reset changes everything: account `*`, kind `*`.
+ */
+export type CommitChanges = ReadonlyMap<string, ReadonlySet<string>>;
 
 export interface StateDump {
   format: 'tclocal-state';
@@ -99,6 +123,16 @@ export interface Store {
   ensureFieldIndex(kind: string, field: string): void;
   /** Once every service has declared its indexes: remove field indexes no service declares any more (each costs every write). */
   dropUndeclaredFieldIndexes(): void;
+  /**
+   * Calls `fn` after every commit that wrote or deleted records (batched
+   * requests are reported together), before their callers get the answer.
+   * Returns the function that unsubscribes.
+   */
+  onCommit(fn: (changes: CommitChanges) => void): () => void;
+  /** Accounts holding at least one record of `kind`. */
+  accountsWith(kind: string): Promise<string[]>;
+  /** Drops series points older than `before`; returns how many. */
+  trimSeries(before: number): Promise<number>;
   exportState(): Promise<StateDump>;
   importState(dump: StateDump): Promise<void>;
   reset(): Promise<void>;
