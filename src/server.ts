@@ -1,16 +1,18 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
-import type { Config } from './config';
+import { serviceSettingsOf, type Config } from './config';
 import { TransitionEngine } from './core/transitions';
 import { Accounts } from './gateway/accounts';
 import { adminHandler } from './gateway/admin';
 import { Api3Gateway } from './gateway/api3/pipeline';
+import { DataPlane } from './dataplane';
 import { Router } from './gateway/api3/router';
 import { createHttpServer, type ExtraProtocol } from './gateway/http';
 import { RateLimiter } from './gateway/ratelimit';
 import { coverageReport } from './services/coverage';
 import { extraProtocols, serviceModules } from './services';
+import { trafficSink } from './services/gaap/forwarding';
 import { ciTransitions } from './services/ci';
 import type { TransitionHandler } from './services/types';
 import { commonErrors } from './spec';
@@ -74,8 +76,19 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
     log,
     settings: { ...config, strictErrorCodes: dev.strictErrorCodes, strictResponses: dev.strictResponses },
     commonErrors: new Set(Object.keys(commonErrors)),
-    serviceSettings: { sslReviewMs: config.sslReviewMs, amsAudioMs: config.amsAudioMs, gaapCreateTimeBackdate: config.gaapCreateTimeBackdate },
+    serviceSettings: serviceSettingsOf(config),
   });
+  const dataplane = config.dataplane
+    ? new DataPlane(store, trafficSink(store), {
+      pool: config.dataplanePool,
+      portOffset: config.dataplanePortOffset,
+      host: config.dataplaneHost,
+      caps: config.dataplaneCaps,
+      flushMs: config.dataplaneFlushMs,
+      checkScale: config.dataplaneCheckScale,
+      udpIdleMs: config.dataplaneUdpIdleMs,
+    }, log)
+    : undefined;
   const admin = adminHandler({
     version: VERSION,
     services: () => [...services.keys(), ...protocols.map((p) => p.name)],
@@ -87,8 +100,11 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
       transitions.start();
     },
     coverage: () => coverageReport(modules),
+    dataplane: dataplane && (() => dataplane.status()),
   });
   const server: Server = createHttpServer({ api3, protocols, admin, log });
+  // Every stored running listener is bound before the server answers, so health says ready only then.
+  await dataplane?.start();
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -96,6 +112,9 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
       server.off('error', reject);
       resolve();
     });
+  }).catch(async (err) => {
+    await dataplane?.stop();
+    throw err;
   });
   transitions.start();
   const port = (server.address() as AddressInfo).port;
@@ -109,6 +128,7 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
     log,
     async stop() {
       transitions.stop();
+      await dataplane?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

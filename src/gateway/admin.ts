@@ -10,6 +10,8 @@ export interface AdminDeps {
   exportState(): Promise<StateDump>;
   importState(dump: StateDump): Promise<void>;
   coverage(): unknown;
+  /** What the GAAP data plane has bound and forwards to (absent: the data plane is off). */
+  dataplane?(): unknown;
 }
 
 const json = (status: number, value: unknown): RawReply => ({
@@ -43,6 +45,7 @@ export function adminHandler(d: AdminDeps): AdminHandler {
       return json(200, { imported: true });
     },
     'GET /_tclocal/coverage': async () => json(200, d.coverage()),
+    'GET /_tclocal/dataplane': async () => json(200, d.dataplane?.() ?? { enabled: false, accounts: [] }),
   };
   return async (req, body) => {
     const path = (req.url ?? '').split('?')[0];

@@ -652,13 +652,13 @@ class SqliteTx implements StoreTx {
     this.writer().stmt('DELETE FROM kv WHERE account = ? AND ns = ? AND key = ?').run(this.account, ns, key);
   }
 
-  async nextSequence(name: string): Promise<number> {
+  async nextSequence(name: string, scope: 'account' | 'shared' = 'account'): Promise<number> {
     const row = this.writer()
       .stmt(
         `INSERT INTO sequences (account, name, value) VALUES (?, ?, 1)
          ON CONFLICT (account, name) DO UPDATE SET value = value + 1 RETURNING value`,
       )
-      .get(this.account, name) as { value: number };
+      .get(scope === 'shared' ? '' : this.account, name) as { value: number };
     return row.value;
   }
 

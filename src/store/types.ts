@@ -72,8 +72,8 @@ export interface StoreTx {
   kvGet<T = unknown>(ns: string, key: string): Promise<T | undefined>;
   kvPut(ns: string, key: string, value: unknown): Promise<void>;
   kvDelete(ns: string, key: string): Promise<void>;
-  /** Next value of a per-account integer sequence, starting at 1. */
-  nextSequence(name: string): Promise<number>;
+  /** Next value of an integer sequence, starting at 1: per account, or one shared by every account. */
+  nextSequence(name: string, scope?: 'account' | 'shared'): Promise<number>;
   /** Persist a state change to apply at `dueAt` (ms). */
   schedule(service: string, type: string, dueAt: number, payload: Record<string, unknown>): Promise<number>;
   /**

@@ -1,0 +1,122 @@
+/**
+ * One TCP connection through a listener: the origin is chosen at accept
+ * time, the client's bytes wait until the origin answers, then both
+ * directions are piped with half-close (a FIN travels on its own) and
+ * resets propagated (an error on one side resets the other).
+ */
+import { connect, type Socket } from 'node:net';
+import { resolveAll } from './health';
+import { measureRtt, type OriginState } from './origins';
+
+export const unmapped = (ip: string): string => (ip.startsWith('::ffff:') ? ip.slice(7) : ip);
+
+/** PROXY protocol version 1: one text line before the client's bytes. */
+export function proxyHeader(client: Socket, listenerAddress: string, listenerPort: number): string {
+  const src = unmapped(client.remoteAddress ?? '');
+  const v6 = src.includes(':');
+  const dst = v6 === listenerAddress.includes(':') ? listenerAddress : unmapped(client.localAddress ?? '');
+  return `PROXY ${v6 ? 'TCP6' : 'TCP4'} ${src} ${dst} ${client.remotePort} ${listenerPort}\r\n`;
+}
+
+/** Connects to the first address of the origin that accepts (a domain origin's addresses in turn). */
+async function connectOrigin(o: OriginState, timeoutMs: number): Promise<Socket> {
+  const ips = await resolveAll(o.origin.address);
+  let last: Error = new Error(`${o.origin.address} has no address`);
+  for (const ip of ips) {
+    try {
+      return await new Promise<Socket>((resolve, reject) => {
+        const started = performance.now();
+        const s = connect({ host: ip, port: o.origin.port, allowHalfOpen: true, noDelay: true });
+        const timer = setTimeout(() => {
+          s.destroy();
+          reject(new Error(`connect to ${ip}:${o.origin.port} timed out`));
+        }, timeoutMs);
+        s.once('connect', () => {
+          clearTimeout(timer);
+          s.removeAllListeners('error');
+          measureRtt(o, performance.now() - started);
+          resolve(s);
+        });
+        s.once('error', (err) => {
+          clearTimeout(timer);
+          s.destroy();
+          reject(err);
+        });
+      });
+    } catch (err) {
+      last = err as Error;
+    }
+  }
+  throw last;
+}
+
+function closeAfterFlush(s: Socket): void {
+  if (s.destroyed) return;
+  if (s.writableFinished) s.destroy();
+  else s.end(() => s.destroy());
+}
+
+export interface TcpConnection {
+  client: Socket;
+  upstream: Socket | undefined;
+  /** Client bytes already counted (in), bytes sent to the client already counted (out). */
+  countedIn: number;
+  countedOut: number;
+}
+
+export interface Forward {
+  origin: OriginState;
+  /** PROXY header to send first, if the listener asks for one. */
+  header: string | undefined;
+  connectTimeoutMs: number;
+  /** Called once, when both sockets are gone. */
+  done(conn: TcpConnection): void;
+}
+
+export function forward(client: Socket, f: Forward): TcpConnection {
+  const conn: TcpConnection = { client, upstream: undefined, countedIn: 0, countedOut: 0 };
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    if (!client.destroyed || (conn.upstream && !conn.upstream.destroyed)) return;
+    finished = true;
+    f.done(conn);
+  };
+  client.on('error', () => {
+    conn.upstream?.resetAndDestroy();
+    client.destroy();
+  });
+  // Once one side is gone, the other can only deliver what it still holds: it is reset when the first was, else closed after a flush.
+  client.on('close', (hadError) => {
+    if (conn.upstream) hadError ? conn.upstream.resetAndDestroy() : closeAfterFlush(conn.upstream);
+    finish();
+  });
+  connectOrigin(f.origin, f.connectTimeoutMs).then(
+    (upstream) => {
+      if (client.destroyed) {
+        upstream.destroy();
+        finish();
+        return;
+      }
+      conn.upstream = upstream;
+      upstream.on('error', () => {
+        if (!client.destroyed) client.resetAndDestroy();
+        upstream.destroy();
+      });
+      upstream.on('close', (hadError) => {
+        if (hadError) client.resetAndDestroy();
+        else closeAfterFlush(client);
+        finish();
+      });
+      if (f.header) upstream.write(f.header);
+      client.pipe(upstream);
+      upstream.pipe(client);
+    },
+    () => {
+      // No origin address accepted: the client sees a reset, as from a refusing server.
+      if (!client.destroyed) client.resetAndDestroy();
+      finish();
+    },
+  );
+  return conn;
+}
