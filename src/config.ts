@@ -37,6 +37,8 @@ export interface Config {
   dataplaneCheckScale: number;
   /** A UDP session without datagrams for this long is closed. */
   dataplaneUdpIdleMs: number;
+  /** A TCP connection without bytes either way for this long is closed. */
+  dataplaneTcpIdleMs: number;
 }
 
 export interface AccountConfig {
@@ -179,6 +181,7 @@ export const OPTIONS: OptionDef<keyof Config>[] = [
   { key: 'dataplaneCaps', flag: '--dataplane-caps', env: 'TCLOCAL_DATAPLANE_CAPS', arg: 'on|off', default: 'on', help: 'GAAP: enforce each proxy\'s Bandwidth (Mbps per direction) and Concurrent (connections); off for throughput tests.', parse: bool },
   { key: 'dataplaneFlushMs', flag: '--dataplane-flush-ms', env: 'TCLOCAL_DATAPLANE_FLUSH_MS', arg: 'MS', default: '5000', help: 'GAAP: how often traffic counters are written to the store.', parse: integer(50, 60_000) },
   { key: 'dataplaneCheckScale', flag: '--dataplane-check-scale', env: 'TCLOCAL_DATAPLANE_CHECK_SCALE', arg: 'X', default: '1', help: 'GAAP: health-check intervals (DelayLoop) and timeouts (ConnectTimeout) are multiplied by X (below 1 to speed tests up).', parse: decimal(0.001, 1) },
+  { key: 'dataplaneTcpIdleMs', flag: '--dataplane-tcp-idle-ms', env: 'TCLOCAL_DATAPLANE_TCP_IDLE_MS', arg: 'MS', default: '900000', help: 'GAAP: a TCP connection that carries no byte either way for this long is closed (half-open and silent peers do not pile up).', parse: integer(100, 86_400_000) },
   { key: 'dataplaneUdpIdleMs', flag: '--dataplane-udp-idle-ms', env: 'TCLOCAL_DATAPLANE_UDP_IDLE_MS', arg: 'MS', default: '120000', help: 'GAAP: a UDP session that carries no datagram for this long is closed.', parse: integer(100, 86_400_000) },
 ];
 

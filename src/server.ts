@@ -87,6 +87,7 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
       flushMs: config.dataplaneFlushMs,
       checkScale: config.dataplaneCheckScale,
       udpIdleMs: config.dataplaneUdpIdleMs,
+      tcpIdleMs: config.dataplaneTcpIdleMs,
     }, log)
     : undefined;
   const admin = adminHandler({

@@ -31,6 +31,7 @@ export interface DataPlaneSettings {
   flushMs: number;
   checkScale: number;
   udpIdleMs: number;
+  tcpIdleMs: number;
 }
 
 interface ProxyRuntime {
@@ -328,6 +329,7 @@ export class DataPlane {
         origin,
         header: l.clientIpMethod === 1 ? proxyHeader(client, p.view.address, l.port) : undefined,
         connectTimeoutMs: l.health.connectTimeout * 1000,
+        idleMs: this.settings.tcpIdleMs,
         done: (c) => {
           origin.active--;
           p.active--;

@@ -69,6 +69,8 @@ export interface Forward {
   /** PROXY header to send first, if the listener asks for one. */
   header: string | undefined;
   connectTimeoutMs: number;
+  /** No byte either way for this long closes both sides (every byte passes the client socket, so its timer sees all traffic). */
+  idleMs: number;
   /** Called once, when both sockets are gone. */
   done(conn: TcpConnection): void;
 }
@@ -85,6 +87,10 @@ export function forward(client: Socket, f: Forward): TcpConnection {
   client.on('error', () => {
     conn.upstream?.resetAndDestroy();
     client.destroy();
+  });
+  client.setTimeout(f.idleMs, () => {
+    client.destroy();
+    conn.upstream?.destroy();
   });
   // Once one side is gone, the other can only deliver what it still holds: it is reset when the first was, else closed after a flush.
   client.on('close', (hadError) => {
