@@ -14,6 +14,7 @@ import {
   type ForwardingAccount, type ForwardingListener, type ForwardingProxy, type TrafficSink,
 } from '../services/gaap/forwarding';
 import type { CommitChanges, Store } from '../store/types';
+import { Bucket, bucketFor } from './caps';
 import { Counters, SEGMENT_BYTES, type Entity } from './counters';
 import { HealthChecker } from './health';
 import { OriginSet } from './origins';
@@ -38,6 +39,8 @@ interface ProxyRuntime {
   view: ForwardingProxy;
   /** Connections and sessions open through the proxy. */
   active: number;
+  /** Bandwidth per direction (in: from clients), shared by the proxy's connections. */
+  limits: { in: Bucket; out: Bucket };
 }
 
 /** One listener socket on one proxy's address. */
@@ -159,8 +162,11 @@ export class DataPlane {
     for (const p of view.proxies) {
       seenProxies.add(p.proxyId);
       const rt = proxies.get(p.proxyId);
-      if (rt) rt.view = p;
-      else proxies.set(p.proxyId, { view: p, active: 0 });
+      if (rt) {
+        rt.view = p;
+        rt.limits.in.setMbps(p.bandwidthMbps);
+        rt.limits.out.setMbps(p.bandwidthMbps);
+      } else proxies.set(p.proxyId, { view: p, active: 0, limits: { in: bucketFor(p.bandwidthMbps), out: bucketFor(p.bandwidthMbps) } });
     }
     this.proxies.set(account, proxies);
 
@@ -330,6 +336,7 @@ export class DataPlane {
         header: l.clientIpMethod === 1 ? proxyHeader(client, p.view.address, l.port) : undefined,
         connectTimeoutMs: l.health.connectTimeout * 1000,
         idleMs: this.settings.tcpIdleMs,
+        limits: this.settings.caps ? p.limits : undefined,
         done: (c) => {
           origin.active--;
           p.active--;
@@ -364,8 +371,18 @@ export class DataPlane {
         this.counters.open(rt.account, entities);
         return origin;
       },
-      inbound: (_s, bytes) => this.counters.add(rt.account, entities, bytes, 0, 1, 0),
-      outbound: (_s, bytes) => this.counters.add(rt.account, entities, 0, bytes, 0, 1),
+      inbound: (_s, bytes) => {
+        const p = this.proxy(rt, b.proxyId);
+        if (this.settings.caps && p && !p.limits.in.tryTake(bytes)) return false;
+        this.counters.add(rt.account, entities, bytes, 0, 1, 0);
+        return true;
+      },
+      outbound: (_s, bytes) => {
+        const p = this.proxy(rt, b.proxyId);
+        if (this.settings.caps && p && !p.limits.out.tryTake(bytes)) return false;
+        this.counters.add(rt.account, entities, 0, bytes, 0, 1);
+        return true;
+      },
       closed: (s: UdpSession) => {
         s.origin.active--;
         const p = this.proxy(rt, b.proxyId);

@@ -5,6 +5,7 @@
  * resets propagated (an error on one side resets the other).
  */
 import { connect, type Socket } from 'node:net';
+import { pacedPipe, type Bucket } from './caps';
 import { resolveAll } from './health';
 import { measureRtt, type OriginState } from './origins';
 
@@ -71,6 +72,8 @@ export interface Forward {
   connectTimeoutMs: number;
   /** No byte either way for this long closes both sides (every byte passes the client socket, so its timer sees all traffic). */
   idleMs: number;
+  /** The proxy's bandwidth per direction (in: client to origin), when capped. */
+  limits: { in: Bucket; out: Bucket } | undefined;
   /** Called once, when both sockets are gone. */
   done(conn: TcpConnection): void;
 }
@@ -115,8 +118,13 @@ export function forward(client: Socket, f: Forward): TcpConnection {
         finish();
       });
       if (f.header) upstream.write(f.header);
-      client.pipe(upstream);
-      upstream.pipe(client);
+      if (f.limits) {
+        pacedPipe(client, upstream, f.limits.in);
+        pacedPipe(upstream, client, f.limits.out);
+      } else {
+        client.pipe(upstream);
+        upstream.pipe(client);
+      }
     },
     () => {
       // No origin address accepted: the client sees a reset, as from a refusing server.

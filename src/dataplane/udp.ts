@@ -24,9 +24,9 @@ export interface UdpSession {
 export interface UdpHooks {
   /** The session's first datagram: undefined refuses it (policy, caps, no origin). */
   open(clientIp: string, clientPort: number): OriginState | undefined;
-  /** One datagram each way, for the counters. */
-  inbound(s: UdpSession, bytes: number): void;
-  outbound(s: UdpSession, bytes: number): void;
+  /** One datagram each way: false drops it (over the bandwidth cap). */
+  inbound(s: UdpSession, bytes: number): boolean;
+  outbound(s: UdpSession, bytes: number): boolean;
   closed(s: UdpSession): void;
 }
 
@@ -54,7 +54,7 @@ export class UdpSessions {
       s = this.begin(key, ip, port, origin);
     }
     s.lastSeen = Date.now();
-    this.hooks.inbound(s, msg.length);
+    if (!this.hooks.inbound(s, msg.length)) return;
     if (s.queue) s.queue.push(msg);
     else s.upstream.send(msg);
   }
@@ -67,7 +67,7 @@ export class UdpSessions {
     upstream.on('error', () => this.end(s));
     upstream.on('message', (reply) => {
       s.lastSeen = Date.now();
-      this.hooks.outbound(s, reply.length);
+      if (!this.hooks.outbound(s, reply.length)) return;
       this.socket.send(reply, s.clientPort, s.clientIp);
     });
     resolveAll(origin.origin.address).then(
