@@ -322,10 +322,10 @@ export class SqliteStore implements Store {
     return this.mutex.run(async () => this.stmt('SELECT DISTINCT account FROM resources WHERE kind = ? ORDER BY account').pluck().all(kind) as string[]);
   }
 
-  async trimSeries(before: number): Promise<number> {
+  async trimSeries(prefix: string, before: number): Promise<number> {
     return this.mutex.run(async () => {
       this.commitBatch();
-      return this.stmt('DELETE FROM series WHERE t < ?').run(before).changes;
+      return this.stmt('DELETE FROM series WHERE t < ? AND key >= ? AND key < ?').run(before, prefix, `${prefix}\uffff`).changes;
     });
   }
 

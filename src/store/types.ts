@@ -131,8 +131,8 @@ export interface Store {
   onCommit(fn: (changes: CommitChanges) => void): () => void;
   /** Accounts holding at least one record of `kind`. */
   accountsWith(kind: string): Promise<string[]>;
-  /** Drops series points older than `before`; returns how many. */
-  trimSeries(before: number): Promise<number>;
+  /** Drops the points older than `before` of every series whose key starts with `prefix`; returns how many. */
+  trimSeries(prefix: string, before: number): Promise<number>;
   exportState(): Promise<StateDump>;
   importState(dump: StateDump): Promise<void>;
   reset(): Promise<void>;

@@ -9,7 +9,7 @@
  */
 import type { CommitChanges, Store, StoreTx } from '../../store/types';
 import { KIND } from './model';
-import { recordPoints, type CounterPoint } from './stats-counters';
+import { recordPoints, trimCounters, type CounterPoint } from './stats-counters';
 
 export type { CounterPoint } from './stats-counters';
 
@@ -99,7 +99,7 @@ export interface ForwardingAccount {
 
 /** Record kinds the view is built from: commits touching none of them change nothing here. */
 export const FORWARDING_KINDS: ReadonlySet<string> = new Set([
-  KIND.proxy, KIND.group, KIND.listener, KIND.realServer, KIND.securityPolicy, KIND.securityRule,
+  KIND.proxy, KIND.group, KIND.listener, KIND.securityPolicy, KIND.securityRule,
 ]);
 
 /** Accounts whose view a commit may have changed; `all` after an import or reset. */
@@ -275,9 +275,20 @@ async function writeHealth(tx: StoreTx, listenerId: string, origins: readonly Or
   await tx.put({ ...rec, data: { ...rec.data, RealServerSet: set, BindStatus: bindStatus } });
 }
 
+/** Points past retention are dropped at most this often. */
+const TRIM_EVERY_MS = 3_600_000;
+
 export function trafficSink(store: Store): TrafficSink {
+  let trimmed = 0;
   return {
     reportHealth: (account, listenerId, origins) => store.transaction(account, (tx) => writeHealth(tx, listenerId, origins)),
-    recordCounters: (account, points) => store.transaction(account, (tx) => recordPoints(tx, points)),
+    recordCounters: async (account, points) => {
+      await store.transaction(account, (tx) => recordPoints(tx, points));
+      const now = Date.now();
+      if (now - trimmed > TRIM_EVERY_MS) {
+        trimmed = now;
+        await trimCounters(store, Math.floor(now / 1000));
+      }
+    },
   };
 }

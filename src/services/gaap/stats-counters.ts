@@ -12,7 +12,7 @@
  * health (one failed minute reads as abnormal). The statistics actions read
  * the points back and keep, per granularity bucket, the maximum.
  */
-import type { SeriesPoint, StoreTx } from '../../store/types';
+import type { SeriesPoint, Store, StoreTx } from '../../store/types';
 
 /** Resources that carry counters. A real server's health is kept per binding: id `<rs-id>@<listener-or-rule-id>`. */
 export type StatsScope = 'proxy' | 'group' | 'listener' | 'realServer';
@@ -52,6 +52,9 @@ export async function readSlots(tx: StoreTx, scope: StatsScope, id: string, metr
   const rows = await tx.seriesRead(seriesKey(scope, id, metric), minuteOf(from), to);
   return new Map(rows.map((r) => [r.t, r.value]));
 }
+
+/** Drops the points past retention (an hourly chore of whoever records counters). */
+export const trimCounters = (store: Store, nowSeconds: number): Promise<number> => store.trimSeries('gaap:', nowSeconds - RETENTION_SECONDS);
 
 /** Forget a resource's counters (for its owner to call when the resource is deleted). */
 export async function clearCounters(tx: StoreTx, scope: StatsScope, id: string): Promise<void> {
