@@ -77,3 +77,6 @@ export const DUMP_TABLES: Record<string, readonly string[]> = {
   sequences: ['account', 'name', 'value'],
   series: ['account', 'key', 't', 'value'],
 };
+
+/** Order of a table's rows in an export: insertion order, or the key of tables without rowids. */
+export const DUMP_ORDER: Record<string, string> = { series: 'account, key, t' };

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { DUMP_TABLES, migrations, MOVE_GAAP_STATS, SCHEMA_VERSION } from './migrations';
+import { DUMP_ORDER, DUMP_TABLES, migrations, MOVE_GAAP_STATS, SCHEMA_VERSION } from './migrations';
 import type {
   CommitChanges, ListQuery, ListResult, ResourceRecord, ScheduledTransition, SeriesPoint, StateDump, Store, StoreTx,
 } from './types';
@@ -434,7 +434,7 @@ export class SqliteStore implements Store {
   async exportState(): Promise<StateDump> {
     const tables: StateDump['tables'] = {};
     for (const [table, columns] of Object.entries(DUMP_TABLES)) {
-      tables[table] = this.db.prepare(`SELECT ${columns.join(', ')} FROM ${table} ORDER BY rowid`).all() as Record<string, unknown>[];
+      tables[table] = this.db.prepare(`SELECT ${columns.join(', ')} FROM ${table} ORDER BY ${DUMP_ORDER[table] ?? 'rowid'}`).all() as Record<string, unknown>[];
     }
     return { format: 'tclocal-state', schemaVersion: SCHEMA_VERSION, exportedAt: new Date().toISOString(), tables };
   }
