@@ -6,7 +6,7 @@
  *
  *   npm run bench -- [--seconds 4] [--rounds 7] [--connections 64] [--no-write] [--no-scale]
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { captureSdkRequest, cnClient } from '../test/helpers';
@@ -140,7 +140,13 @@ async function main() {
     '',
     ...(scale.length ? ['## GAAP at scale', '', ...scaleReport(scale), '', SATURATION_NOTE, ''] : []),
   ];
-  if (!args.includes('--no-write')) writeFileSync(resolve(ROOT, 'BENCHMARKS.md'), report.join('\n'));
+  if (!args.includes('--no-write')) {
+    // The data-plane section is written by `npm run bench:dataplane`: kept as it is.
+    const file = resolve(ROOT, 'BENCHMARKS.md');
+    const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    const kept = previous.indexOf('## GAAP data plane');
+    writeFileSync(file, report.join('\n') + (kept >= 0 ? `\n${previous.slice(kept)}` : ''));
+  }
   console.log(report.join('\n'));
   process.exit(0);
 }

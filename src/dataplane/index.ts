@@ -277,7 +277,11 @@ export class DataPlane {
         return;
       } catch (err) {
         lastErr = err as NodeJS.ErrnoException;
-        sock.close();
+        try {
+          sock.close();
+        } catch {
+          // Never bound.
+        }
         // A privileged port moves by the offset; a taken port moves only on a shared address.
         if (lastErr.code !== 'EACCES' && !(lastErr.code === 'EADDRINUSE' && shared)) break;
       }
