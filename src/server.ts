@@ -78,18 +78,7 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
     commonErrors: new Set(Object.keys(commonErrors)),
     serviceSettings: serviceSettingsOf(config),
   });
-  const dataplane = config.dataplane
-    ? new DataPlane(store, trafficSink(store), {
-      pool: config.dataplanePool,
-      portOffset: config.dataplanePortOffset,
-      host: config.dataplaneHost,
-      caps: config.dataplaneCaps,
-      flushMs: config.dataplaneFlushMs,
-      checkScale: config.dataplaneCheckScale,
-      udpIdleMs: config.dataplaneUdpIdleMs,
-      tcpIdleMs: config.dataplaneTcpIdleMs,
-    }, log)
-    : undefined;
+  const dataplane = config.dataplane ? new DataPlane(store, trafficSink(store), config, log) : undefined;
   const admin = adminHandler({
     version: VERSION,
     services: () => [...services.keys(), ...protocols.map((p) => p.name)],

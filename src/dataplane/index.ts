@@ -9,6 +9,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIP, Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
+import type { Config } from '../config';
 import {
   affectedAccounts, forwardingAccounts, forwardingView,
   type ForwardingAccount, type ForwardingListener, type ForwardingProxy, type TrafficSink,
@@ -22,18 +23,11 @@ import { accessCheck, type AccessCheck } from './security';
 import { forward, proxyHeader, unmapped, type TcpConnection } from './tcp';
 import { UdpSessions, type UdpSession } from './udp';
 
-export interface DataPlaneSettings {
-  /** Loopback CIDR of proxy addresses; a /32 is one address shared by every proxy. */
-  pool: string;
-  portOffset: number;
-  /** Non-empty: every listener binds this address instead. */
-  host: string;
-  caps: boolean;
-  flushMs: number;
-  checkScale: number;
-  udpIdleMs: number;
-  tcpIdleMs: number;
-}
+/** The data plane's settings (documented with the rest in config.ts). */
+export type DataPlaneSettings = Pick<
+  Config,
+  'dataplanePool' | 'dataplanePortOffset' | 'dataplaneHost' | 'dataplaneCaps' | 'dataplaneFlushMs' | 'dataplaneCheckScale' | 'dataplaneUdpIdleMs' | 'dataplaneTcpIdleMs'
+>;
 
 interface ProxyRuntime {
   view: ForwardingProxy;
@@ -105,7 +99,7 @@ export class DataPlane {
     private readonly settings: DataPlaneSettings,
     private readonly log: Logger,
   ) {
-    this.sharedAddress = settings.host !== '' || settings.pool.endsWith('/32');
+    this.sharedAddress = settings.dataplaneHost !== '' || settings.dataplanePool.endsWith('/32');
   }
 
   /** Binds every serving listener of the stored state, then follows the store's commits. */
@@ -113,7 +107,7 @@ export class DataPlane {
     this.unsubscribe = this.store.onCommit((changes) => this.changed(changes));
     this.dirtyAll = true;
     await this.reconcile();
-    this.flushTimer = setInterval(() => void this.flush(), this.settings.flushMs);
+    this.flushTimer = setInterval(() => void this.flush(), this.settings.dataplaneFlushMs);
     this.flushTimer.unref();
   }
 
@@ -180,7 +174,7 @@ export class DataPlane {
       if (l.serving) {
         for (const pid of l.proxyIds) {
           const p = proxies.get(pid)?.view;
-          if (p?.serving && p.address) wanted.set(pid, this.settings.host || p.address);
+          if (p?.serving && p.address) wanted.set(pid, this.settings.dataplaneHost || p.address);
         }
       }
       for (const [pid, b] of rt.bindings) {
@@ -224,7 +218,7 @@ export class DataPlane {
   }
 
   private checker(account: string, l: ForwardingListener, origins: OriginSet): HealthChecker {
-    return new HealthChecker(origins, l.health, l.protocol, this.settings.checkScale, {
+    return new HealthChecker(origins, l.health, l.protocol, this.settings.dataplaneCheckScale, {
       changed: () => void this.reportHealth(account, l.listenerId),
     });
   }
@@ -250,7 +244,7 @@ export class DataPlane {
     const l = rt.config;
     const b: Binding = { proxyId, address, port: l.port, error: undefined, server: undefined, udp: undefined, sessions: undefined, conns: new Set() };
     rt.bindings.set(proxyId, b);
-    if (!this.settings.host && !isLoopback(address)) {
+    if (!this.settings.dataplaneHost && !isLoopback(address)) {
       b.error = `the proxy's address ${address} is not a loopback address (set the data-plane host to bind another)`;
       this.log.warn({ listenerId: l.listenerId, proxyId, address }, `data plane: ${b.error}`);
       return;
@@ -258,7 +252,7 @@ export class DataPlane {
     const shared = this.sharedAddress || address === '::1';
     const make = () => (l.protocol === 'TCP' ? this.tcpServer(rt, b) : createSocket({ type: isIP(address) === 6 ? 'udp6' : 'udp4' }));
     const attempts = [l.port];
-    if (l.port < 1024) attempts.push(l.port + this.settings.portOffset);
+    if (l.port < 1024) attempts.push(l.port + this.settings.dataplanePortOffset);
     if (shared) attempts.push(0);
     let lastErr: NodeJS.ErrnoException | undefined;
     for (const port of attempts) {
@@ -317,7 +311,7 @@ export class DataPlane {
   private admit(rt: ListenerRuntime, p: ProxyRuntime | undefined, clientIp: string): boolean {
     if (!p || !p.view.serving) return false;
     if (rt.access && !rt.access(clientIp)) return false;
-    return !(this.settings.caps && p.active >= p.view.maxConnections);
+    return !(this.settings.dataplaneCaps && p.active >= p.view.maxConnections);
   }
 
   private tcpServer(rt: ListenerRuntime, b: Binding): Server {
@@ -339,8 +333,8 @@ export class DataPlane {
         origin,
         header: l.clientIpMethod === 1 ? proxyHeader(client, p.view.address, l.port) : undefined,
         connectTimeoutMs: l.health.connectTimeout * 1000,
-        idleMs: this.settings.tcpIdleMs,
-        limits: this.settings.caps ? p.limits : undefined,
+        idleMs: this.settings.dataplaneTcpIdleMs,
+        limits: this.settings.dataplaneCaps ? p.limits : undefined,
         done: (c) => {
           origin.active--;
           p.active--;
@@ -377,13 +371,13 @@ export class DataPlane {
       },
       inbound: (_s, bytes) => {
         const p = this.proxy(rt, b.proxyId);
-        if (this.settings.caps && p && !p.limits.in.tryTake(bytes)) return false;
+        if (this.settings.dataplaneCaps && p && !p.limits.in.tryTake(bytes)) return false;
         this.counters.add(rt.account, entities, bytes, 0, 1, 0);
         return true;
       },
       outbound: (_s, bytes) => {
         const p = this.proxy(rt, b.proxyId);
-        if (this.settings.caps && p && !p.limits.out.tryTake(bytes)) return false;
+        if (this.settings.dataplaneCaps && p && !p.limits.out.tryTake(bytes)) return false;
         this.counters.add(rt.account, entities, 0, bytes, 0, 1);
         return true;
       },
@@ -393,7 +387,7 @@ export class DataPlane {
         if (p) p.active--;
         this.counters.close(rt.account, entities);
       },
-    }, this.settings.udpIdleMs);
+    }, this.settings.dataplaneUdpIdleMs);
   }
 
   /** Samples open connections, then hands the counters and health points to the store. */
@@ -483,7 +477,7 @@ export class DataPlane {
         })),
       });
     }
-    return { enabled: true, settings: { pool: this.settings.pool, host: this.settings.host || null, portOffset: this.settings.portOffset, caps: this.settings.caps }, accounts };
+    return { enabled: true, settings: { pool: this.settings.dataplanePool, host: this.settings.dataplaneHost || null, portOffset: this.settings.dataplanePortOffset, caps: this.settings.dataplaneCaps }, accounts };
   }
 
   /** Closes every socket; the last counters reach the store before it closes. */
