@@ -158,18 +158,27 @@ function bulk(host: string, port: number): number {
   return JSON.parse(out).end.sum_received.bits_per_second;
 }
 
+/** One short connection: connect, read the answer to its end, close (given up after 5 s). */
+function shortConnection(host: string, port: number): Promise<void> {
+  return new Promise<void>((res) => {
+    const s = connect({ host, port });
+    const timer = setTimeout(() => s.destroy(), 5000);
+    s.on('data', () => undefined);
+    s.on('error', () => undefined);
+    s.on('close', () => {
+      clearTimeout(timer);
+      res();
+    });
+  });
+}
+
 /** Connect, read the answer to its end, close; `parallel` loops for SECONDS: connections per second. */
 async function connectionsPerSecond(host: string, port: number, parallel = 16): Promise<number> {
   let done = 0;
   const until = Date.now() + SECONDS * 1000;
   const loop = async () => {
     while (Date.now() < until) {
-      await new Promise<void>((res) => {
-        const s = connect({ host, port });
-        s.on('data', () => undefined);
-        s.on('error', () => res());
-        s.on('close', () => res());
-      });
+      await shortConnection(host, port);
       done++;
     }
   };
@@ -182,12 +191,7 @@ async function roundTrips(host: string, port: number, n = 1500): Promise<number[
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
-    await new Promise<void>((res) => {
-      const s = connect({ host, port });
-      s.on('data', () => undefined);
-      s.on('error', () => res());
-      s.on('close', () => res());
-    });
+    await shortConnection(host, port);
     out.push(performance.now() - t0);
   }
   return out.sort((a, b) => a - b);
@@ -202,18 +206,23 @@ async function udpEcho(host: string, port: number, inFlight = 32): Promise<numbe
   }));
   let replies = 0;
   const until = Date.now() + SECONDS * 1000;
-  await Promise.all(sockets.map((s) => new Promise<void>((res) => {
-    const send = () => (Date.now() < until ? s.send('ping', port, host) : res());
+  const sentAt = new Map<unknown, number>();
+  const send = (s: (typeof sockets)[number]) => {
+    if (Date.now() >= until) return;
+    sentAt.set(s, Date.now());
+    s.send('ping', port, host);
+  };
+  for (const s of sockets) {
     s.on('message', () => {
       replies++;
-      send();
+      send(s);
     });
-    // A lost datagram would stall this socket: resend after a quiet 50 ms.
-    const timer = setInterval(() => Date.now() < until && send(), 50);
-    s.once('close', () => clearInterval(timer));
-    send();
-    setTimeout(() => clearInterval(timer), SECONDS * 1000 + 10);
-  })));
+    send(s);
+  }
+  // A lost datagram would stall its socket: one without a reply for 50 ms sends again.
+  const resend = setInterval(() => sockets.forEach((s) => Date.now() - (sentAt.get(s) ?? 0) > 50 && send(s)), 25);
+  await pause(SECONDS * 1000);
+  clearInterval(resend);
   for (const s of sockets) s.close();
   return replies / SECONDS;
 }
