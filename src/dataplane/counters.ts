@@ -12,7 +12,11 @@ type Scope = CounterPoint['scope'];
 export interface Entity {
   scope: Scope;
   id: string;
+  /** `scope/id`, built once. */
+  key: string;
 }
+
+export const entity = (scope: Scope, id: string): Entity => ({ scope, id, key: `${scope}/${id}` });
 
 class Totals {
   inBytes = 0;
@@ -33,9 +37,8 @@ export class Counters {
   private totals(account: string, e: Entity): Totals {
     let m = this.byAccount.get(account);
     if (!m) this.byAccount.set(account, (m = new Map()));
-    const key = `${e.scope}/${e.id}`;
-    let hit = m.get(key);
-    if (!hit) m.set(key, (hit = { entity: e, t: new Totals() }));
+    let hit = m.get(e.key);
+    if (!hit) m.set(e.key, (hit = { entity: e, t: new Totals() }));
     return hit.t;
   }
 

@@ -16,7 +16,7 @@ import {
 } from '../services/gaap/forwarding';
 import type { CommitChanges, Store } from '../store/types';
 import { Bucket, bucketFor } from './caps';
-import { Counters, SEGMENT_BYTES, type Entity } from './counters';
+import { Counters, entity, SEGMENT_BYTES, type Entity } from './counters';
 import { HealthChecker } from './health';
 import { OriginSet } from './origins';
 import { accessCheck, type AccessCheck } from './security';
@@ -48,6 +48,8 @@ interface Binding {
   udp: UdpSocket | undefined;
   sessions: UdpSessions | undefined;
   conns: Set<TcpConnection>;
+  /** What its traffic counts for: the listener, this proxy, the listener's group. */
+  entities: Entity[];
 }
 
 interface ListenerRuntime {
@@ -242,7 +244,9 @@ export class DataPlane {
 
   private async bind(rt: ListenerRuntime, proxyId: string, address: string): Promise<void> {
     const l = rt.config;
-    const b: Binding = { proxyId, address, port: l.port, error: undefined, server: undefined, udp: undefined, sessions: undefined, conns: new Set() };
+    const b: Binding = {
+      proxyId, address, port: l.port, error: undefined, server: undefined, udp: undefined, sessions: undefined, conns: new Set(), entities: this.entities(rt, proxyId),
+    };
     rt.bindings.set(proxyId, b);
     if (!this.settings.dataplaneHost && !isLoopback(address)) {
       b.error = `the proxy's address ${address} is not a loopback address (set the data-plane host to bind another)`;
@@ -298,8 +302,8 @@ export class DataPlane {
   }
 
   private entities(rt: ListenerRuntime, proxyId: string): Entity[] {
-    const list: Entity[] = [{ scope: 'listener', id: rt.config.listenerId }, { scope: 'proxy', id: proxyId }];
-    if (rt.config.groupId) list.push({ scope: 'group', id: rt.config.groupId });
+    const list: Entity[] = [entity('listener', rt.config.listenerId), entity('proxy', proxyId)];
+    if (rt.config.groupId) list.push(entity('group', rt.config.groupId));
     return list;
   }
 
@@ -324,7 +328,7 @@ export class DataPlane {
         client.resetAndDestroy();
         return;
       }
-      const entities = this.entities(rt, b.proxyId);
+      const { entities } = b;
       origin.active++;
       p.active++;
       this.counters.open(rt.account, entities);
@@ -358,7 +362,7 @@ export class DataPlane {
 
   private udpSessions(rt: ListenerRuntime, b: Binding, sock: UdpSocket): void {
     b.udp = sock;
-    const entities = this.entities(rt, b.proxyId);
+    const { entities } = b;
     b.sessions = new UdpSessions(sock, {
       open: (ip) => {
         const p = this.proxy(rt, b.proxyId);
@@ -394,7 +398,7 @@ export class DataPlane {
   async flush(): Promise<void> {
     for (const listeners of this.listeners.values()) {
       for (const rt of listeners.values()) {
-        for (const b of rt.bindings.values()) for (const c of b.conns) this.countTcp(rt.account, this.entities(rt, b.proxyId), c);
+        for (const b of rt.bindings.values()) for (const c of b.conns) this.countTcp(rt.account, b.entities, c);
       }
     }
     const now = Math.floor(Date.now() / 1000);
