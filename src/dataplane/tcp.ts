@@ -4,7 +4,7 @@
  * directions are piped with half-close (a FIN travels on its own) and
  * resets propagated (an error on one side resets the other).
  */
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
 import { pacedPipe, type Bucket } from './caps';
 import { resolveAll } from './health';
 import { measureRtt, type OriginState } from './origins';
@@ -19,36 +19,35 @@ export function proxyHeader(client: Socket, listenerAddress: string, listenerPor
   return `PROXY ${v6 ? 'TCP6' : 'TCP4'} ${src} ${dst} ${client.remotePort} ${listenerPort}\r\n`;
 }
 
-/** Connects to the first address of the origin that accepts (a domain origin's addresses in turn). */
-async function connectOrigin(o: OriginState, timeoutMs: number): Promise<Socket> {
-  const ips = await resolveAll(o.origin.address);
-  let last: Error = new Error(`${o.origin.address} has no address`);
-  for (const ip of ips) {
-    try {
-      return await new Promise<Socket>((resolve, reject) => {
-        const started = performance.now();
-        const s = connect({ host: ip, port: o.origin.port, allowHalfOpen: true, noDelay: true });
-        const timer = setTimeout(() => {
-          s.destroy();
-          reject(new Error(`connect to ${ip}:${o.origin.port} timed out`));
-        }, timeoutMs);
-        s.once('connect', () => {
-          clearTimeout(timer);
-          s.removeAllListeners('error');
-          measureRtt(o, performance.now() - started);
-          resolve(s);
-        });
-        s.once('error', (err) => {
-          clearTimeout(timer);
-          s.destroy();
-          reject(err);
-        });
-      });
-    } catch (err) {
-      last = err as Error;
-    }
-  }
-  throw last;
+/**
+ * Connects to the first address of the origin that accepts (a domain
+ * origin's addresses in turn), without promises or timers of its own on the
+ * common path: an IP origin is dialled at once, and the socket's own timeout
+ * bounds the connect.
+ */
+function connectOrigin(o: OriginState, timeoutMs: number, done: (err: Error | undefined, s?: Socket) => void): void {
+  const dial = (ips: string[], i: number, last: Error | undefined): void => {
+    if (i >= ips.length) return done(last ?? new Error(`${o.origin.address} has no address`));
+    const started = performance.now();
+    const s = connect({ host: ips[i], port: o.origin.port, allowHalfOpen: true, noDelay: true, timeout: timeoutMs });
+    const fail = (err: Error) => {
+      s.removeAllListeners();
+      s.destroy();
+      dial(ips, i + 1, err);
+    };
+    const onTimeout = () => fail(new Error(`connect to ${ips[i]}:${o.origin.port} timed out`));
+    s.once('error', fail);
+    s.once('timeout', onTimeout);
+    s.once('connect', () => {
+      s.off('error', fail);
+      s.off('timeout', onTimeout);
+      s.setTimeout(0);
+      measureRtt(o, performance.now() - started);
+      done(undefined, s);
+    });
+  };
+  if (isIP(o.origin.address)) dial([o.origin.address], 0, undefined);
+  else resolveAll(o.origin.address).then((ips) => dial(ips, 0, undefined), (err: Error) => done(err));
 }
 
 function closeAfterFlush(s: Socket): void {
@@ -100,37 +99,36 @@ export function forward(client: Socket, f: Forward): TcpConnection {
     if (conn.upstream) hadError ? conn.upstream.resetAndDestroy() : closeAfterFlush(conn.upstream);
     finish();
   });
-  connectOrigin(f.origin, f.connectTimeoutMs).then(
-    (upstream) => {
-      if (client.destroyed) {
-        upstream.destroy();
-        finish();
-        return;
-      }
-      conn.upstream = upstream;
-      upstream.on('error', () => {
-        if (!client.destroyed) client.resetAndDestroy();
-        upstream.destroy();
-      });
-      upstream.on('close', (hadError) => {
-        if (hadError) client.resetAndDestroy();
-        else closeAfterFlush(client);
-        finish();
-      });
-      if (f.header) upstream.write(f.header);
-      if (f.limits) {
-        pacedPipe(client, upstream, f.limits.in);
-        pacedPipe(upstream, client, f.limits.out);
-      } else {
-        client.pipe(upstream);
-        upstream.pipe(client);
-      }
-    },
-    () => {
+  connectOrigin(f.origin, f.connectTimeoutMs, (err, upstream) => {
+    if (err || !upstream) {
       // No origin address accepted: the client sees a reset, as from a refusing server.
       if (!client.destroyed) client.resetAndDestroy();
       finish();
-    },
-  );
+      return;
+    }
+    if (client.destroyed) {
+      upstream.destroy();
+      finish();
+      return;
+    }
+    conn.upstream = upstream;
+    upstream.on('error', () => {
+      if (!client.destroyed) client.resetAndDestroy();
+      upstream.destroy();
+    });
+    upstream.on('close', (hadError) => {
+      if (hadError) client.resetAndDestroy();
+      else closeAfterFlush(client);
+      finish();
+    });
+    if (f.header) upstream.write(f.header);
+    if (f.limits) {
+      pacedPipe(client, upstream, f.limits.in);
+      pacedPipe(upstream, client, f.limits.out);
+    } else {
+      client.pipe(upstream);
+      upstream.pipe(client);
+    }
+  });
   return conn;
 }

@@ -78,6 +78,8 @@ export interface UdpOrigin {
 /** A UDP origin answering each datagram with `<name>:<datagram>`; health probes `hello?` get `hello!`. */
 export async function udpOrigin(name: string): Promise<UdpOrigin> {
   const socket = createSocket('udp4');
+  // A reply too large for a datagram fails to send: the origin carries on.
+  socket.on('error', () => undefined);
   socket.on('message', (msg, r) => {
     const text = msg.toString();
     socket.send(text === 'hello?' ? 'hello!' : `${name}:${text}`, r.port, r.address);
