@@ -21,6 +21,14 @@ export interface Config {
   /** GAAP: seconds by which a new proxy's CreateTime is back-dated. */
   gaapCreateTimeBackdate: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Token the admin endpoints require; empty: generated when one is needed. */
+  adminToken: string;
+  /** always: admin endpoints require a token even on loopback with lenient authentication. */
+  adminTokenRequired: 'auto' | 'always';
+  /** Connections served at once. */
+  maxConnections: number;
+  /** Whether callbacks may reach link-local and cloud metadata addresses (169.254/16, fe80::/10, …). */
+  outboundLinkLocal: boolean;
 }
 
 export interface AccountConfig {
@@ -127,6 +135,17 @@ export const OPTIONS: OptionDef<keyof Config>[] = [
     help: 'GAAP: report a new proxy\'s CreateTime this many seconds in the past (Terraform waits until CreateTime + 2 min before destroying a proxy).',
     parse: integer(0, 31_536_000),
   },
+  {
+    key: 'adminToken', flag: '--admin-token', env: 'TCLOCAL_ADMIN_TOKEN', arg: 'TOKEN', default: '',
+    help: 'Token the /_tclocal/ admin endpoints require (Authorization: Bearer). Empty: one is generated and printed when strict auth is on, when listening beyond loopback, or with --admin-token-required always.',
+    parse: (raw, name) => {
+      if (/[^\x21-\x7e]/.test(raw)) throw new ConfigError(`${name} may hold printable ASCII characters only`);
+      return raw;
+    },
+  },
+  { key: 'adminTokenRequired', flag: '--admin-token-required', env: 'TCLOCAL_ADMIN_TOKEN_REQUIRED', arg: 'auto|always', default: 'auto', help: 'always: admin endpoints require the token in every mode.', parse: oneOf('auto', 'always') },
+  { key: 'maxConnections', flag: '--max-connections', env: 'TCLOCAL_MAX_CONNECTIONS', arg: 'N', default: '1024', help: 'Connections served at once; more are closed on arrival.', parse: integer(1, 1_000_000) },
+  { key: 'outboundLinkLocal', flag: '--outbound-link-local', env: 'TCLOCAL_OUTBOUND_LINK_LOCAL', arg: 'on|off', default: 'off', help: 'Let callbacks reach link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, 100.100.100.200, fd00:ec2::254).', parse: bool },
   { key: 'logLevel', flag: '--log-level', env: 'TCLOCAL_LOG_LEVEL', arg: 'LEVEL', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent.', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
 ];
 

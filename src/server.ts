@@ -1,13 +1,16 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config';
+import { OutboundGuard, registerOwnPort } from './core/outbound';
 import { TransitionEngine } from './core/transitions';
 import { Accounts } from './gateway/accounts';
 import { adminHandler } from './gateway/admin';
+import { adminTokenFile, resolveAdminToken, type AdminAccessPolicy } from './gateway/admin-access';
 import { Api3Gateway } from './gateway/api3/pipeline';
 import { Router } from './gateway/api3/router';
-import { createHttpServer, type ExtraProtocol } from './gateway/http';
+import { createHttpServer, type ExtraProtocol, type HttpTimeouts } from './gateway/http';
 import { RateLimiter } from './gateway/ratelimit';
 import { coverageReport } from './services/coverage';
 import { extraProtocols, serviceModules } from './services';
@@ -25,6 +28,9 @@ export interface RunningServer {
   url: string;
   store: Store;
   log: Logger;
+  /** The token admin endpoints require, if any; `adminTokenGenerated`: made up at start (print it). */
+  adminToken?: string;
+  adminTokenGenerated: boolean;
   stop(): Promise<void>;
 }
 
@@ -36,6 +42,8 @@ export function openStore(config: Pick<Config, 'dataDir' | 'inMemory'>): Store {
 export interface DevelopmentOptions {
   strictErrorCodes?: boolean;
   strictResponses?: boolean;
+  /** Shorter HTTP timeouts, so tests of slow clients run quickly. */
+  httpTimeouts?: Partial<HttpTimeouts>;
 }
 
 /**
@@ -48,7 +56,8 @@ const defaultLogger = (config: Config): Logger => pino({ level: config.logLevel 
 /** Composes the emulator from its parts and starts serving. */
 export async function startServer(config: Config, log: Logger = defaultLogger(config), dev: DevelopmentOptions = {}): Promise<RunningServer> {
   const store = openStore(config);
-  const modules = serviceModules();
+  const outbound = new OutboundGuard({ allowLinkLocal: config.outboundLinkLocal, log });
+  const modules = serviceModules(outbound);
   const services = new Map(modules.map((m) => [m.spec.service, m]));
   for (const m of modules) m.prepare?.(store);
   store.dropUndeclaredFieldIndexes();
@@ -61,7 +70,7 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
   const transitions = new TransitionEngine(store, transitionHandlers, { mode: config.transitions }, log);
   const accounts = new Accounts(config.accounts, config.auth === 'lenient');
   const specs = modules.map((m) => m.spec);
-  const protocols: ExtraProtocol[] = extraProtocols({ store, accounts, log, config, transitions });
+  const protocols: ExtraProtocol[] = extraProtocols({ store, accounts, log, config, transitions, outbound });
 
   const api3 = new Api3Gateway({
     accounts,
@@ -88,7 +97,15 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
     },
     coverage: () => coverageReport(modules),
   });
-  const server: Server = createHttpServer({ api3, protocols, admin, log });
+  const { token: adminToken, generated: adminTokenGenerated } = resolveAdminToken(config);
+  if (adminToken && adminTokenGenerated && !config.inMemory) {
+    mkdirSync(config.dataDir, { recursive: true });
+    writeFileSync(adminTokenFile(config.dataDir), adminToken + '\n', { mode: 0o600 });
+  }
+  const adminAccess: AdminAccessPolicy = { listenHost: config.host, port: config.port, token: adminToken };
+  const server: Server = createHttpServer({
+    api3, protocols, admin, log, adminAccess: () => adminAccess, maxConnections: config.maxConnections, timeouts: dev.httpTimeouts,
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -99,6 +116,8 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
   });
   transitions.start();
   const port = (server.address() as AddressInfo).port;
+  adminAccess.port = port;
+  const releasePort = registerOwnPort(port);
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   log.info({ url, services: [...services.keys(), ...protocols.map((p) => p.name)], dataDir: config.inMemory ? ':memory:' : config.dataDir }, 'tclocal ready');
 
@@ -107,7 +126,10 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
     url,
     store,
     log,
+    adminToken,
+    adminTokenGenerated,
     async stop() {
+      releasePort();
       transitions.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
