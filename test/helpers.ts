@@ -6,13 +6,13 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { DEFAULT_ACCOUNT, loadConfig, type AccountConfig, type Config } from '../src/config';
-import { startServer, type RunningServer } from '../src/server';
+import { startServer, type DevelopmentOptions, type RunningServer } from '../src/server';
 
 export const ACCOUNT_A: AccountConfig = { secretId: 'AKIDtestAccountA0000000000000000000', secretKey: 'secret-key-of-account-a', appId: 1251000001, uin: '100000000101' };
 export const ACCOUNT_B: AccountConfig = { secretId: 'AKIDtestAccountB0000000000000000000', secretKey: 'secret-key-of-account-b', appId: 1251000002, uin: '100000000102' };
 export { DEFAULT_ACCOUNT };
 
-export async function startTclocal(overrides: Partial<Config> = {}): Promise<RunningServer> {
+export async function startTclocal(overrides: Partial<Config> = {}, dev: DevelopmentOptions = {}): Promise<RunningServer> {
   const config = loadConfig({}, {}, {
     port: 0,
     inMemory: true,
@@ -23,7 +23,7 @@ export async function startTclocal(overrides: Partial<Config> = {}): Promise<Run
   });
   // Every business error a handler answers must be one its action documents,
   // and every success must match the action's response model.
-  return startServer(config, pino({ level: config.logLevel }), { strictErrorCodes: true, strictResponses: true });
+  return startServer(config, pino({ level: config.logLevel }), { strictErrorCodes: true, strictResponses: true, ...dev });
 }
 
 export interface ClientOptions {
