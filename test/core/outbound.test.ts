@@ -5,27 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { lookup } from 'node:dns';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { OutboundGuard, registerOwnPort, type Resolver } from '../../src/core/outbound';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function receiver(): Promise<{ server: Server; port: number; hits: string[] }> {
-  const hits: string[] = [];
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      hits.push(req.url ?? '');
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, port: (server.address() as AddressInfo).port, hits };
-}
+import { pathReceiver } from '../support/receiver';
 
 /** Names of our own, as a DNS server might answer them. */
 const NAMES: Record<string, string[]> = {
@@ -44,9 +30,9 @@ const testResolver: Resolver = (name, _o, cb) => {
 describe('outbound guard', () => {
   let own: () => void;
   let ownPort: number;
-  let rx: Awaited<ReturnType<typeof receiver>>;
+  let rx: Awaited<ReturnType<typeof pathReceiver>>;
   before(async () => {
-    rx = await receiver();
+    rx = await pathReceiver();
     const placeholder = createServer();
     await new Promise<void>((r) => placeholder.listen(0, '127.0.0.1', r));
     ownPort = (placeholder.address() as AddressInfo).port;

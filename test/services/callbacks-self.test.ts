@@ -3,27 +3,14 @@
  * and every account's state stays as it was.
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server';
 import { ACCOUNT_A, ACCOUNT_B, cnClient, startTclocal } from '../helpers';
+import { pathReceiver } from '../support/receiver';
 import { ciClient, liveRequest } from './ci/cos-client';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function receiver(): Promise<{ server: Server; port: number; hits: string[] }> {
-  const hits: string[] = [];
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      hits.push(req.url ?? '');
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, port: (server.address() as AddressInfo).port, hits };
-}
 
 describe('callbacks aimed at tclocal itself', () => {
   let server: RunningServer;
@@ -37,7 +24,7 @@ describe('callbacks aimed at tclocal itself', () => {
     const b = cnClient('gaap', server, { account: ACCOUNT_B });
     await a.CreateCertificate({ CertificateType: 0, CertificateContent: 'user1:$apr1$abcdefgh$0123456789abcdefghijkl' });
     await b.CreateCertificate({ CertificateType: 0, CertificateContent: 'user2:$apr1$abcdefgh$0123456789abcdefghijkl' });
-    const rx = await receiver();
+    const rx = await pathReceiver();
     try {
       const ci = ciClient({ port: server.port, account: ACCOUNT_B });
       for (const host of ['127.0.0.1', 'localhost', '[::1]']) {
@@ -61,7 +48,7 @@ describe('callbacks aimed at tclocal itself', () => {
     const a = cnClient('gaap', server, { account: ACCOUNT_A });
     const before = (await a.DescribeCertificates({})).TotalCount;
     assert.ok(before > 0);
-    const rx = await receiver();
+    const rx = await pathReceiver();
     try {
       const ams = cnClient('ams', server);
       await ams.CreateAudioModerationTask({
