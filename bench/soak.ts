@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     const s = await runSoak(minutes, CLIENTS, log);
     if (s.unexpectedSamples.length) log(`soak unexpected: ${s.unexpectedSamples.join(' | ')}`);
     failed ||= !s.survived || s.unexpected > 0 || s.rssGrowthPct > 10;
-    rows.push(`| mixed-load soak (every product, ${CLIENTS} clients) | ${minutes} min, ${s.calls} calls | RSS ${s.rssStartMb.toFixed(1)} → ${s.rssEndMb.toFixed(1)} MB (${s.rssGrowthPct >= 0 ? '+' : ''}${s.rssGrowthPct.toFixed(1)}%, max ${s.rssMaxMb.toFixed(1)}), ${s.unexpected} unexpected errors${s.survived ? '' : ', server stopped answering'} | RSS growth ≤ 10% over 30 min |`);
+    rows.push(`| mixed-load soak (every product, ${CLIENTS} clients) | ${minutes} min, ${s.calls} calls | RSS ${s.rssStartMb.toFixed(1)} → ${s.rssMidMb.toFixed(1)} (half time) → ${s.rssEndMb.toFixed(1)} MB (${s.rssGrowthPct >= 0 ? '+' : ''}${s.rssGrowthPct.toFixed(1)}% after the first minute, ${(((s.rssEndMb - s.rssMidMb) / s.rssMidMb) * 100).toFixed(1)}% over the second half; max ${s.rssMaxMb.toFixed(1)}), ${s.unexpected} unexpected errors${s.survived ? '' : ', server stopped answering'} | RSS growth ≤ 10% over 30 min |`);
   }
 
   process.stdout.write(['| Run | Size | Result | Target |', '|---|---|---|---|', ...rows].join('\n') + '\n');

@@ -20,6 +20,8 @@ export interface SoakReport {
   rssStartMb: number;
   rssEndMb: number;
   rssMaxMb: number;
+  /** At half time: growth over the second half tells a leak from caches filling (SQLite's page cache is 64 MB). */
+  rssMidMb: number;
   /** (end − start) / start, in percent. */
   rssGrowthPct: number;
   /** The server answered to the end. */
@@ -36,12 +38,14 @@ export async function runSoak(minutes: number, concurrency = 4, onProgress?: (li
     const warmUp = Math.min(60_000, total / 10);
     const started = Date.now();
     let rssStart = 0;
+    let rssMid = 0;
     let rssMax = 0;
     let survived = true;
     const sampler = setInterval(() => {
       const rss = rssMb(child.pid!);
       rssMax = Math.max(rssMax, rss);
       if (!rssStart && Date.now() - started >= warmUp) rssStart = rss;
+      if (!rssMid && Date.now() - started >= total / 2) rssMid = rss;
       onProgress?.(`soak ${((Date.now() - started) / 60_000).toFixed(1)} min: ${load.stats.calls} calls, RSS ${rss.toFixed(1)} MB, ${load.stats.unexpected.length} unexpected`);
     }, Math.min(10_000, Math.max(1000, total / 20)));
     await Promise.all(Array.from({ length: concurrency }, async (_, w) => {
@@ -58,7 +62,7 @@ export async function runSoak(minutes: number, concurrency = 4, onProgress?: (li
     if (!rssStart) rssStart = rssEnd;
     return {
       minutes, calls: load.stats.calls, unexpected: load.stats.unexpected.length, unexpectedSamples: [...new Set(load.stats.unexpected)].slice(0, 5),
-      rssStartMb: rssStart, rssEndMb: rssEnd, rssMaxMb: Math.max(rssMax, rssEnd), rssGrowthPct: ((rssEnd - rssStart) / rssStart) * 100, survived,
+      rssStartMb: rssStart, rssMidMb: rssMid || rssEnd, rssEndMb: rssEnd, rssMaxMb: Math.max(rssMax, rssEnd), rssGrowthPct: ((rssEnd - rssStart) / rssStart) * 100, survived,
     };
   } finally {
     await stopProcess(child, 'SIGTERM');
