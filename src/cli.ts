@@ -16,6 +16,9 @@ Commands:
   reset                 Delete every resource of every account.
   coverage [--write]    Print (or write COVERAGE.md with) the implemented actions.
 
+export, import and reset act on the server running at --host/--port when one
+answers (sending TCLOCAL_ADMIN_TOKEN), else on the data directory.
+
 Options (each has an environment twin):`;
 
 function help(): string {
