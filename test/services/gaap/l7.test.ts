@@ -443,13 +443,12 @@ describe('GAAP L7 transient statuses', () => {
     await server.stop();
   });
 
-  it('domains are changing, rules creating/binding/changing/deleting until the transition is applied', async () => {
+  it('domain changes take effect within the call; rules are creating/binding/changing/deleting until the transition is applied', async () => {
     await gaap.CreateDomain({ ListenerId: w.http, Domain: 'www.qq.com' });
     let d = (await gaap.DescribeRules({ ListenerId: w.http })).DomainRuleSet[0];
-    assert.equal(d.DomainStatus, 1);
-    assert.equal(await errorCode(gaap.ModifyDomain({ ListenerId: w.http, OldDomain: 'www.qq.com', NewDomain: 'x.qq.com' })), 'FailedOperation.DomainStatusNotInRunning');
-    assert.equal(await errorCode(gaap.DeleteDomain({ ListenerId: w.http, Domain: 'www.qq.com', Force: 1 })), 'FailedOperation.DomainStatusNotInRunning');
-    await advance(server);
+    assert.equal(d.DomainStatus, 0);
+    await gaap.ModifyDomain({ ListenerId: w.http, OldDomain: 'www.qq.com', NewDomain: 'x.qq.com' });
+    await gaap.ModifyDomain({ ListenerId: w.http, OldDomain: 'x.qq.com', NewDomain: 'www.qq.com' });
     d = (await gaap.DescribeRules({ ListenerId: w.http })).DomainRuleSet[0];
     assert.equal(d.DomainStatus, 0);
 
@@ -477,6 +476,8 @@ describe('GAAP L7 transient statuses', () => {
     await gaap.DeleteDomain({ ListenerId: w.http, Domain: 'www.qq.com', Force: 0 });
     d = (await gaap.DescribeRules({ ListenerId: w.http })).DomainRuleSet[0];
     assert.equal(d.DomainStatus, 2);
+    assert.equal(await errorCode(gaap.ModifyDomain({ ListenerId: w.http, OldDomain: 'www.qq.com', NewDomain: 'x.qq.com' })), 'FailedOperation.DomainStatusNotInRunning');
+    assert.equal(await errorCode(gaap.DeleteDomain({ ListenerId: w.http, Domain: 'www.qq.com', Force: 1 })), 'FailedOperation.DomainStatusNotInRunning');
     await advance(server);
     assert.equal((await gaap.DescribeRules({ ListenerId: w.http })).TotalCount, 0);
   });
