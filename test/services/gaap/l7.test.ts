@@ -405,7 +405,9 @@ describe('GAAP L7: domains, rules, headers, error pages, authentication', () => 
     const { RuleId } = shape('CreateRule', await intl.CreateRule({ ListenerId: w.http, Domain: 'www.qq.com', ...ruleBase, Path: '/intl' }));
     await intl.BindRuleRealServers({ RuleId, RealServerBindSet: [{ RealServerId: w.rs1.id, RealServerIP: w.rs1.ip, RealServerPort: 81, RealServerWeight: 2 }] });
     await intl.CreateCustomHeader({ RuleId, Headers: [{ HeaderName: 'X-A', HeaderValue: 'b' }] });
-    const r = shape('DescribeRulesByRuleIds', await intl.DescribeRulesByRuleIds({ RuleIds: [RuleId] })).RuleSet[0];
+    // The international SDK's models predate RuleInfo.ForwardProtocol and drop it: the whole answer is checked as sent.
+    shape('DescribeRulesByRuleIds', await gaap.DescribeRulesByRuleIds({ RuleIds: [RuleId] }));
+    const r = (await intl.DescribeRulesByRuleIds({ RuleIds: [RuleId] })).RuleSet[0];
     assert.deepEqual(r.CheckParams.StatusCode, [200, 300]);
     assert.equal(r.CheckParams.Path, '/health');
     assert.deepEqual(r.RealServerSet.map((x: any) => [x.RealServerId, x.RealServerPort, x.RealServerWeight]), [[w.rs1.id, 81, 2]]);
