@@ -13,6 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ts from 'typescript';
+import { extractExamples } from './doc-examples';
 import type { ActionSpec, FieldSpec, ServiceSpec } from '../src/spec/types';
 
 // ---------------------------------------------------------------------------
@@ -1018,6 +1019,7 @@ export function generateSpecs(seedsDir: string, repoRoot: string = findRepoRoot(
     'ams.json': json(ams),
     'ams.types.ts': renderTypes(ams),
     'common-errors.json': json(commonErrors),
+    'gaap.examples.json': json(extractExamples(gaapRaw)),
     'gaap.json': json(gaap),
     'gaap.types.ts': renderTypes(gaap),
     'ssl.json': json(ssl),

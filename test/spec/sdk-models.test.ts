@@ -371,6 +371,7 @@ test('the committed spec files are what the generator produces now', (t) => {
     'ams.json',
     'ams.types.ts',
     'common-errors.json',
+    'gaap.examples.json',
     'gaap.json',
     'gaap.types.ts',
     'ssl.json',

@@ -184,7 +184,7 @@ describe('gaap global domains', () => {
     // Another account's proxy is not visible.
     assert.equal(await errorCode(a.CreateGlobalDomainDns({ ...ok, ProxyIdList: ['link-gdbbbbbb'] })), 'ResourceNotFound');
     assert.equal(await errorCode(a.CreateGlobalDomainDns({ ...ok, ProxyIdList: ['link-gdbanned'] })), 'InvalidParameterValue.HitBanBlacklist');
-    e = await a.CreateGlobalDomainDns({ ...ok, NationCountryInnerCodes: ['999999'] }).catch((x: any) => x);
+    e = await a.CreateGlobalDomainDns({ ...ok, NationCountryInnerCodes: ['CN'] }).catch((x: any) => x);
     assert.equal(e.code, 'InvalidParameterValue');
     assert.match(e.message, /NationCountryInnerCodes/);
     assert.equal(await errorCode(a.CreateGlobalDomainDns({ ...ok, NationCountryInnerCodes: [] })), 'InvalidParameterValue');

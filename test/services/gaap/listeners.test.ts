@@ -96,7 +96,7 @@ describe('GAAP listeners', () => {
     assert.equal(await errorCode(gaap.CreateTCPListeners({ ...p, Ports: [2001], DelayLoop: 301 })), 'InvalidParameterValue');
     assert.equal(await errorCode(gaap.CreateTCPListeners({ ...p, Ports: [2001], ConnectTimeout: 1 })), 'InvalidParameterValue');
     assert.equal(await errorCode(gaap.CreateTCPListeners({ ...p, Ports: [2001], ConnectTimeout: 61, DelayLoop: 100 })), 'InvalidParameterValue');
-    assert.equal(await errorCode(gaap.CreateTCPListeners({ ...p, Ports: [2001], ConnectTimeout: 10, DelayLoop: 10 })), 'InvalidParameterValue');
+    assert.equal(await errorCode(gaap.CreateTCPListeners({ ...p, Ports: [2001], ConnectTimeout: 11, DelayLoop: 10 })), 'InvalidParameterValue');
     assert.equal(await errorCode(gaap.CreateTCPListeners({ ...p, Ports: [2001], HealthyThreshold: 11 })), 'InvalidParameterValue');
     assert.equal(await errorCode(gaap.CreateTCPListeners({ ...p, Ports: [2001], UnhealthyThreshold: 0 })), 'InvalidParameterValue');
     assert.equal(await errorCode(gaap.CreateTCPListeners({ ...p, Ports: [2001], Scheduler: 'random' })), 'InvalidParameterValue');
