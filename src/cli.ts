@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync, writeFileSync } from 'node:fs';
-import { ConfigError, loadConfig, OPTIONS, parseFlags } from './config';
+import { ConfigError, loadConfig, OPTIONS, parseFlags, tlsDir } from './config';
+import { ensureLocalCa } from './gateway/tls';
 import { coverageMarkdown, coverageReport } from './services/coverage';
 import { serviceModules } from './services';
 import { ciOperations } from './services/ci';
@@ -14,6 +15,7 @@ Commands:
   import FILE           Replace the whole state with an export.
   reset                 Delete every resource of every account.
   coverage [--write]    Print (or write COVERAGE.md with) the implemented actions.
+  ca                    Print the path of the local CA certificate to trust for https:// (made if missing).
 
 Options (each has an environment twin):`;
 
@@ -97,6 +99,10 @@ async function main(argv: string[]): Promise<void> {
       const md = coverageMarkdown(coverageReport(serviceModules()), [ciOperations()]);
       if (write) writeFileSync('COVERAGE.md', md);
       else process.stdout.write(md);
+      return;
+    }
+    case 'ca': {
+      process.stdout.write(`${ensureLocalCa(tlsDir(loadConfig(parseFlags(argv)))).certPath}\n`);
       return;
     }
     default:

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 
 /**
  * Every setting, once: its flag, its TCLOCAL_* environment twin, its default
@@ -21,6 +23,10 @@ export interface Config {
   /** GAAP: seconds by which a new proxy's CreateTime is back-dated. */
   gaapCreateTimeBackdate: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Also speak TLS on the port (the SDKs' default https://). */
+  tls: boolean;
+  /** Directory of the local CA and server certificate; empty: see tlsDir. */
+  caDir: string;
 }
 
 export interface AccountConfig {
@@ -127,6 +133,12 @@ export const OPTIONS: OptionDef<keyof Config>[] = [
     help: 'GAAP: report a new proxy\'s CreateTime this many seconds in the past (Terraform waits until CreateTime + 2 min before destroying a proxy).',
     parse: integer(0, 31_536_000),
   },
+  { key: 'tls', flag: '--tls', env: 'TCLOCAL_TLS', arg: 'on|off', default: 'on', help: 'Also serve TLS (https://) on the same port, with certificates from a local CA.', parse: bool },
+  {
+    key: 'caDir', flag: '--ca-dir', env: 'TCLOCAL_CA_DIR', arg: 'DIR', default: '',
+    help: 'Where the local CA lives (tls/ca.pem). Empty: the data directory, or ~/.tclocal with --in-memory.',
+    parse: (r) => r,
+  },
   { key: 'logLevel', flag: '--log-level', env: 'TCLOCAL_LOG_LEVEL', arg: 'LEVEL', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent.', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
 ];
 
@@ -144,6 +156,12 @@ export function loadConfig(flags: Record<string, string> = {}, env: NodeJS.Proce
     (config as Record<string, unknown>)[opt.key] = opt.parse(raw, name);
   }
   return { ...(config as Config), ...overrides };
+}
+
+/** The directory holding the local CA: --ca-dir, else the data directory, else (in memory) ~/.tclocal. */
+export function tlsDir(config: Pick<Config, 'caDir' | 'dataDir' | 'inMemory'>): string {
+  if (config.caDir) return config.caDir;
+  return config.inMemory ? join(homedir(), '.tclocal') : config.dataDir;
 }
 
 /** Settings of the services themselves, as handlers see them. */

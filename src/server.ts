@@ -1,7 +1,7 @@
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
-import type { Config } from './config';
+import { tlsDir, type Config } from './config';
 import { TransitionEngine } from './core/transitions';
 import { Accounts } from './gateway/accounts';
 import { adminHandler } from './gateway/admin';
@@ -9,6 +9,7 @@ import { Api3Gateway } from './gateway/api3/pipeline';
 import { Router } from './gateway/api3/router';
 import { createHttpServer, type ExtraProtocol } from './gateway/http';
 import { RateLimiter } from './gateway/ratelimit';
+import { acceptTls, ensureLocalCa, serverCertificate } from './gateway/tls';
 import { coverageReport } from './services/coverage';
 import { extraProtocols, serviceModules } from './services';
 import { ciTransitions } from './services/ci';
@@ -23,6 +24,8 @@ export const VERSION: string = require('../../package.json').version;
 export interface RunningServer {
   port: number;
   url: string;
+  /** The local CA certificate clients trust for https:// (absent with --tls off). */
+  caPath?: string;
   store: Store;
   log: Logger;
   stop(): Promise<void>;
@@ -88,29 +91,41 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
     },
     coverage: () => coverageReport(modules),
   });
-  const server: Server = createHttpServer({ api3, protocols, admin, log });
+  // TLS and plain HTTP share the port: a listener routes each connection by its first byte.
+  let route: ((socket: Socket) => void) | undefined;
+  const server: Server = createHttpServer({ api3, protocols, admin, log, onTunnel: (socket) => (route ? route(socket) : server.emit('connection', socket)) });
+  let listener: NetServer | Server = server;
+  let caPath: string | undefined;
+  if (config.tls) {
+    const dir = tlsDir(config);
+    const ca = ensureLocalCa(dir);
+    caPath = ca.certPath;
+    route = acceptTls(server, () => serverCertificate(dir, ca));
+    listener = createNetServer(route);
+  }
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
+    listener.once('error', reject);
+    listener.listen(config.port, config.host, () => {
+      listener.off('error', reject);
       resolve();
     });
   });
   transitions.start();
-  const port = (server.address() as AddressInfo).port;
+  const port = (listener.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  log.info({ url, services: [...services.keys(), ...protocols.map((p) => p.name)], dataDir: config.inMemory ? ':memory:' : config.dataDir }, 'tclocal ready');
+  log.info({ url, services: [...services.keys(), ...protocols.map((p) => p.name)], dataDir: config.inMemory ? ':memory:' : config.dataDir, ca: caPath }, 'tclocal ready');
 
   return {
     port,
     url,
+    caPath,
     store,
     log,
     async stop() {
       transitions.stop();
       await new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        listener.close(() => resolve());
         server.closeAllConnections();
       });
       await store.close();

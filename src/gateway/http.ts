@@ -33,6 +33,8 @@ export interface HttpDeps {
   protocols: ExtraProtocol[];
   admin: AdminHandler;
   log: Logger;
+  /** Takes a CONNECT tunnel's socket once established (default: plain HTTP on this server). */
+  onTunnel?: (socket: Socket) => void;
 }
 
 /** Room for a GET of the documented 32 KB plus headers, so it is answered, not cut off. */
@@ -100,11 +102,12 @@ export function createHttpServer(d: HttpDeps): Server {
   });
 
   // Clients configured with an HTTP proxy (http_proxy, Terraform's HTTP_PROXY)
-  // open a tunnel first; behind it they speak plain HTTP to this same server.
+  // open a tunnel first; behind it they speak to this same server.
   server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     if (head.length) socket.unshift(head);
-    server.emit('connection', socket);
+    if (d.onTunnel) d.onTunnel(socket);
+    else server.emit('connection', socket);
   });
 
   async function dispatch(req: IncomingMessage, res: ServerResponse, started: bigint): Promise<void> {
