@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { readFileSync, writeFileSync } from 'node:fs';
-import { ConfigError, loadConfig, OPTIONS, parseFlags, type Config } from './config';
+import { ConfigError, loadConfig, OPTIONS, parseFlags, tlsDir, type Config } from './config';
 import { AdminCallError, adminCall, findRunningServer, type AdminTarget } from './gateway/admin-client';
+import { ensureLocalCa } from './gateway/tls';
 import { coverageMarkdown, coverageReport } from './services/coverage';
 import { serviceModules } from './services';
 import { ciOperations } from './services/ci';
@@ -15,6 +16,7 @@ Commands:
   import FILE           Replace the whole state with an export.
   reset                 Delete every resource of every account.
   coverage [--write]    Print (or write COVERAGE.md with) the implemented actions.
+  ca                    Print the path of the local CA certificate to trust for https:// (made if missing).
 
 export, import and reset act on the server running at --host/--port when one
 answers (sending TCLOCAL_ADMIN_TOKEN), else on the data directory.
@@ -159,6 +161,10 @@ async function main(argv: string[]): Promise<void> {
       const md = coverageMarkdown(coverageReport(serviceModules()), [ciOperations()]);
       if (write) writeFileSync('COVERAGE.md', md);
       else process.stdout.write(md);
+      return;
+    }
+    case 'ca': {
+      process.stdout.write(`${ensureLocalCa(tlsDir(loadConfig(parseFlags(argv)))).certPath}\n`);
       return;
     }
     default:

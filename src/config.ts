@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 
 /**
  * Every setting, once: its flag, its TCLOCAL_* environment twin, its default
@@ -29,6 +31,10 @@ export interface Config {
   maxConnections: number;
   /** Whether callbacks may reach link-local and cloud metadata addresses (169.254/16, fe80::/10, …). */
   outboundLinkLocal: boolean;
+  /** Also speak TLS on the port (the SDKs' default https://). */
+  tls: boolean;
+  /** Directory of the local CA and server certificate; empty: see tlsDir. */
+  caDir: string;
 }
 
 export interface AccountConfig {
@@ -146,6 +152,12 @@ export const OPTIONS: OptionDef<keyof Config>[] = [
   { key: 'adminTokenRequired', flag: '--admin-token-required', env: 'TCLOCAL_ADMIN_TOKEN_REQUIRED', arg: 'auto|always', default: 'auto', help: 'always: admin endpoints require the token in every mode.', parse: oneOf('auto', 'always') },
   { key: 'maxConnections', flag: '--max-connections', env: 'TCLOCAL_MAX_CONNECTIONS', arg: 'N', default: '1024', help: 'Connections served at once; more are closed on arrival.', parse: integer(1, 1_000_000) },
   { key: 'outboundLinkLocal', flag: '--outbound-link-local', env: 'TCLOCAL_OUTBOUND_LINK_LOCAL', arg: 'on|off', default: 'off', help: 'Let callbacks reach link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, 100.100.100.200, fd00:ec2::254).', parse: bool },
+  { key: 'tls', flag: '--tls', env: 'TCLOCAL_TLS', arg: 'on|off', default: 'on', help: 'Also serve TLS (https://) on the same port, with certificates from a local CA.', parse: bool },
+  {
+    key: 'caDir', flag: '--ca-dir', env: 'TCLOCAL_CA_DIR', arg: 'DIR', default: '',
+    help: 'Where the local CA lives (tls/ca.pem). Empty: the data directory, or ~/.tclocal with --in-memory.',
+    parse: (r) => r,
+  },
   { key: 'logLevel', flag: '--log-level', env: 'TCLOCAL_LOG_LEVEL', arg: 'LEVEL', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent.', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
 ];
 
@@ -163,6 +175,12 @@ export function loadConfig(flags: Record<string, string> = {}, env: NodeJS.Proce
     (config as Record<string, unknown>)[opt.key] = opt.parse(raw, name);
   }
   return { ...(config as Config), ...overrides };
+}
+
+/** The directory holding the local CA: --ca-dir, else the data directory, else (in memory) ~/.tclocal. */
+export function tlsDir(config: Pick<Config, 'caDir' | 'dataDir' | 'inMemory'>): string {
+  if (config.caDir) return config.caDir;
+  return config.inMemory ? join(homedir(), '.tclocal') : config.dataDir;
 }
 
 /** Settings of the services themselves, as handlers see them. */

@@ -54,6 +54,12 @@ export interface HttpTimeouts {
 
 export const HTTP_TIMEOUTS: HttpTimeouts = { headersMs: 10_000, requestMs: 60_000, keepAliveMs: 65_000 };
 
+/** The answer to a client that did not send its request in time: 408 with an envelope, then close. */
+export function requestTimeoutReply(timeouts: HttpTimeouts): string {
+  const body = errorBody('RequestTimeout', `The request was not received in time: its head within ${timeouts.headersMs} ms, all of it within ${timeouts.requestMs} ms.`, newRequestId());
+  return `HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}
+
 /** Room for a GET of the documented 32 KB plus headers, so it is answered, not cut off. */
 const MAX_HEADER_BYTES = 64 * 1024;
 /** Admin bodies carry whole state exports (tens of MB for a 10,000-proxy account). */
@@ -140,8 +146,7 @@ export function createHttpServer(d: HttpDeps): Server {
       status = '200 OK';
       body = errorBody('RequestSizeLimitExceeded', `The request line and headers may not exceed ${MAX_HEADER_BYTES} bytes.`, newRequestId());
     } else if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-      status = '408 Request Timeout';
-      body = errorBody('RequestTimeout', `The request was not received in time: its head within ${timeouts.headersMs} ms, all of it within ${timeouts.requestMs} ms.`, newRequestId());
+      return socket.end(requestTimeoutReply(timeouts));
     } else {
       body = errorBody('UnsupportedProtocol', 'The request is not valid HTTP/1.1.', newRequestId());
     }
@@ -149,7 +154,7 @@ export function createHttpServer(d: HttpDeps): Server {
   });
 
   // Clients configured with an HTTP proxy (http_proxy, Terraform's HTTP_PROXY)
-  // open a tunnel first; behind it they speak plain HTTP to this same server.
+  // open a tunnel first; behind it they speak to this same server.
   server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     if (head.length) socket.unshift(head);
