@@ -7,16 +7,16 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { DATAPLANE_HEADING, writeSection } from './report';
 import { freePort, rssMb, startTclocalProcess } from './servers';
 
-const ROOT = resolve(__dirname, '../..');
 const ROUNDS = 5;
 const SECONDS = 3;
-const SECTION = '## GAAP data plane';
+
 
 /** Debian packages the benchmark runs, installed when missing (without starting their services). */
 function ensurePackages(): void {
@@ -326,7 +326,7 @@ async function main(): Promise<void> {
   const f = (n: number, d = 0) => n.toFixed(d);
   const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
   const section = [
-    SECTION,
+    `## ${DATAPLANE_HEADING}`,
     '',
     `Measured by \`npm run bench:dataplane\` (bench/dataplane.ts). Last run: ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}; the machine was shared with other work, so absolute figures are noisy and the ratios of adjacent rounds are what to read.`,
     `tclocal (\`--dataplane-caps off\`) against HAProxy ${version('haproxy', ['-v'])} (TCP) and nginx ${version('nginx', ['-v'])} stream (UDP), both with their default thread/worker counts, on the same machine, ${ROUNDS} alternating rounds of ${SECONDS} s; origins: iperf3 for bulk, an nginx stream \`return\` server for short TCP exchanges and UDP replies. Ratios are medians of the ratios of adjacent rounds.`,
@@ -343,12 +343,7 @@ async function main(): Promise<void> {
     'The load generators are Node processes on the same two cores (iperf3 for bulk), so they share the CPU with the proxy they measure; HAProxy and nginx may also use both cores where tclocal forwards on one thread.',
     '',
   ];
-  if (!args.includes('--no-write')) {
-    const file = resolve(ROOT, 'BENCHMARKS.md');
-    const text = readFileSync(file, 'utf8');
-    const at = text.indexOf(SECTION);
-    writeFileSync(file, `${(at >= 0 ? text.slice(0, at) : `${text.trimEnd()}\n\n`)}${section.join('\n')}`);
-  }
+  if (!args.includes('--no-write')) writeSection(DATAPLANE_HEADING, section.join('\n'));
   console.log(section.join('\n'));
   process.exit(0);
 }

@@ -6,7 +6,8 @@
  *
  *   npm run bench -- [--seconds 4] [--rounds 7] [--connections 64] [--no-write] [--no-scale]
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { DATAPLANE_HEADING, readSection, RELIABILITY_HEADING } from './report';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { captureSdkRequest, cnClient } from '../test/helpers';
@@ -140,13 +141,12 @@ async function main() {
     '',
     ...(scale.length ? ['## GAAP at scale', '', ...scaleReport(scale), '', SATURATION_NOTE, ''] : []),
   ];
-  if (!args.includes('--no-write')) {
-    // The data-plane section is written by `npm run bench:dataplane`: kept as it is.
-    const file = resolve(ROOT, 'BENCHMARKS.md');
-    const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
-    const kept = previous.indexOf('## GAAP data plane');
-    writeFileSync(file, report.join('\n') + (kept >= 0 ? `\n${previous.slice(kept)}` : ''));
+  // The reliability and data-plane sections are written by `npm run soak` and `npm run bench:dataplane`; keep them.
+  for (const heading of [RELIABILITY_HEADING, DATAPLANE_HEADING]) {
+    const kept = readSection(heading);
+    if (kept) report.push(kept);
   }
+  if (!args.includes('--no-write')) writeFileSync(resolve(ROOT, 'BENCHMARKS.md'), report.join('\n'));
   console.log(report.join('\n'));
   process.exit(0);
 }

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 
 /**
  * Every setting, once: its flag, its TCLOCAL_* environment twin, its default
@@ -21,6 +23,18 @@ export interface Config {
   /** GAAP: seconds by which a new proxy's CreateTime is back-dated. */
   gaapCreateTimeBackdate: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Token the admin endpoints require; empty: generated when one is needed. */
+  adminToken: string;
+  /** always: admin endpoints require a token even on loopback with lenient authentication. */
+  adminTokenRequired: 'auto' | 'always';
+  /** Connections served at once. */
+  maxConnections: number;
+  /** Whether callbacks may reach link-local and cloud metadata addresses (169.254/16, fe80::/10, …). */
+  outboundLinkLocal: boolean;
+  /** Also speak TLS on the port (the SDKs' default https://). */
+  tls: boolean;
+  /** Directory of the local CA and server certificate; empty: see tlsDir. */
+  caDir: string;
   /** GAAP data plane: running TCP/UDP listeners forward real traffic. */
   dataplane: boolean;
   /** GAAP: loopback CIDR each proxy's address is drawn from (`a.b.c.d/n`; a /32 is one shared address). */
@@ -165,6 +179,23 @@ export const OPTIONS: OptionDef<keyof Config>[] = [
     help: 'GAAP: report a new proxy\'s CreateTime this many seconds in the past (Terraform waits until CreateTime + 2 min before destroying a proxy).',
     parse: integer(0, 31_536_000),
   },
+  {
+    key: 'adminToken', flag: '--admin-token', env: 'TCLOCAL_ADMIN_TOKEN', arg: 'TOKEN', default: '',
+    help: 'Token the /_tclocal/ admin endpoints require (Authorization: Bearer). Empty: one is generated and printed when strict auth is on, when listening beyond loopback, or with --admin-token-required always.',
+    parse: (raw, name) => {
+      if (/[^\x21-\x7e]/.test(raw)) throw new ConfigError(`${name} may hold printable ASCII characters only`);
+      return raw;
+    },
+  },
+  { key: 'adminTokenRequired', flag: '--admin-token-required', env: 'TCLOCAL_ADMIN_TOKEN_REQUIRED', arg: 'auto|always', default: 'auto', help: 'always: admin endpoints require the token in every mode.', parse: oneOf('auto', 'always') },
+  { key: 'maxConnections', flag: '--max-connections', env: 'TCLOCAL_MAX_CONNECTIONS', arg: 'N', default: '1024', help: 'Connections served at once; more are closed on arrival.', parse: integer(1, 1_000_000) },
+  { key: 'outboundLinkLocal', flag: '--outbound-link-local', env: 'TCLOCAL_OUTBOUND_LINK_LOCAL', arg: 'on|off', default: 'off', help: 'Let callbacks reach link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, 100.100.100.200, fd00:ec2::254).', parse: bool },
+  { key: 'tls', flag: '--tls', env: 'TCLOCAL_TLS', arg: 'on|off', default: 'on', help: 'Also serve TLS (https://) on the same port, with certificates from a local CA.', parse: bool },
+  {
+    key: 'caDir', flag: '--ca-dir', env: 'TCLOCAL_CA_DIR', arg: 'DIR', default: '',
+    help: 'Where the local CA lives (tls/ca.pem). Empty: the data directory, or ~/.tclocal with --in-memory.',
+    parse: (r) => r,
+  },
   { key: 'logLevel', flag: '--log-level', env: 'TCLOCAL_LOG_LEVEL', arg: 'LEVEL', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent.', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
   { key: 'dataplane', flag: '--dataplane', env: 'TCLOCAL_DATAPLANE', arg: 'on|off', default: 'on', help: 'GAAP: running TCP/UDP listeners accept connections and forward them to their real servers.', parse: bool },
   {
@@ -199,6 +230,12 @@ export function loadConfig(flags: Record<string, string> = {}, env: NodeJS.Proce
     (config as Record<string, unknown>)[opt.key] = opt.parse(raw, name);
   }
   return { ...(config as Config), ...overrides };
+}
+
+/** The directory holding the local CA: --ca-dir, else the data directory, else (in memory) ~/.tclocal. */
+export function tlsDir(config: Pick<Config, 'caDir' | 'dataDir' | 'inMemory'>): string {
+  if (config.caDir) return config.caDir;
+  return config.inMemory ? join(homedir(), '.tclocal') : config.dataDir;
 }
 
 /** Settings of the services themselves, as handlers see them. */

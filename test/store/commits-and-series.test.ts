@@ -72,6 +72,22 @@ describe('store: time series', () => {
     await s.close();
   });
 
+  it('series and sequences shared by every account travel through export and import', async () => {
+    const s = new SqliteStore({ inMemory: true });
+    await s.transaction('A', async (tx) => {
+      await tx.seriesWrite([{ key: 'k', t: 60, value: 1.5, merge: 'sum' }]);
+      assert.equal(await tx.nextSequence('pool', 'shared'), 1);
+    });
+    assert.equal(await s.transaction('B', (tx) => tx.nextSequence('pool', 'shared')), 2);
+    const dump = await s.exportState();
+    const t = new SqliteStore({ inMemory: true });
+    await t.importState(JSON.parse(JSON.stringify(dump)));
+    assert.deepEqual(await t.transaction('A', (tx) => tx.seriesRead('k', 0, 100)), [{ t: 60, value: 1.5 }]);
+    assert.equal(await t.transaction('C', (tx) => tx.nextSequence('pool', 'shared')), 3);
+    await s.close();
+    await t.close();
+  });
+
   it('a data directory of schema 1 keeps its GAAP counters: each minute becomes a row', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tclocal-series-'));
     dirs.push(dir);
