@@ -23,6 +23,8 @@ export interface Config {
   /** GAAP: seconds by which a new proxy's CreateTime is back-dated. */
   gaapCreateTimeBackdate: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** auto: readable lines on a terminal, JSON lines otherwise. */
+  logFormat: 'auto' | 'pretty' | 'json';
   /** Also speak TLS on the port (the SDKs' default https://). */
   tls: boolean;
   /** Directory of the local CA and server certificate; empty: see tlsDir. */
@@ -44,6 +46,8 @@ interface OptionDef<K extends keyof Config> {
   env: string;
   arg?: string;
   default: string;
+  /** How --help and the README show an empty or derived default. */
+  defaultLabel?: string;
   help: string;
   parse(raw: string, name: string): Config[K];
 }
@@ -114,7 +118,7 @@ export const OPTIONS: OptionDef<keyof Config>[] = [
   { key: 'dataDir', flag: '--data-dir', env: 'TCLOCAL_DATA_DIR', arg: 'DIR', default: './.tclocal', help: 'Directory of the durable SQLite store.', parse: (r) => r },
   { key: 'inMemory', flag: '--in-memory', env: 'TCLOCAL_IN_MEMORY', arg: 'on|off', default: 'off', help: 'Keep state in memory only (lost on exit).', parse: bool },
   {
-    key: 'accounts', flag: '--accounts', env: 'TCLOCAL_ACCOUNTS', arg: 'JSON|FILE', default: '',
+    key: 'accounts', flag: '--accounts', env: 'TCLOCAL_ACCOUNTS', arg: 'JSON|FILE', default: '', defaultLabel: '(built-in account)',
     help: 'Accounts: a JSON array of {secretId,secretKey,appId,uin}, or a file holding one. Empty: the built-in default account.',
     parse: parseAccounts,
   },
@@ -124,7 +128,7 @@ export const OPTIONS: OptionDef<keyof Config>[] = [
   { key: 'rateLimits', flag: '--rate-limits', env: 'TCLOCAL_RATE_LIMITS', arg: 'on|off', default: 'on', help: 'Enforce the documented per-action rate limits.', parse: bool },
   { key: 'sslReviewMs', flag: '--ssl-review-ms', env: 'TCLOCAL_SSL_REVIEW_MS', arg: 'MS', default: '30000', help: 'SSL: time a free certificate spends under review before it is issued on its own.', parse: integer(0, 86_400_000) },
   {
-    key: 'amsAudioMs', flag: '--ams-audio-ms', env: 'TCLOCAL_AMS_AUDIO_MS', arg: 'MS', default: '',
+    key: 'amsAudioMs', flag: '--ams-audio-ms', env: 'TCLOCAL_AMS_AUDIO_MS', arg: 'MS', default: '', defaultLabel: '(empty: the PENDING time)',
     help: 'AMS: time an on-demand audio task stays RUNNING (empty: as long as it stayed PENDING).',
     parse: (raw, name) => (raw.trim() === '' ? null : integer(0, 86_400_000)(raw.trim(), name)),
   },
@@ -133,9 +137,14 @@ export const OPTIONS: OptionDef<keyof Config>[] = [
     help: 'GAAP: report a new proxy\'s CreateTime this many seconds in the past (Terraform waits until CreateTime + 2 min before destroying a proxy).',
     parse: integer(0, 31_536_000),
   },
+  {
+    key: 'logFormat', flag: '--log-format', env: 'TCLOCAL_LOG_FORMAT', arg: 'auto|pretty|json', default: 'auto',
+    help: 'pretty: one readable line per request; json: JSON lines; auto: pretty on a terminal, json otherwise.',
+    parse: oneOf('auto', 'pretty', 'json'),
+  },
   { key: 'tls', flag: '--tls', env: 'TCLOCAL_TLS', arg: 'on|off', default: 'on', help: 'Also serve TLS (https://) on the same port, with certificates from a local CA.', parse: bool },
   {
-    key: 'caDir', flag: '--ca-dir', env: 'TCLOCAL_CA_DIR', arg: 'DIR', default: '',
+    key: 'caDir', flag: '--ca-dir', env: 'TCLOCAL_CA_DIR', arg: 'DIR', default: '', defaultLabel: '(the data directory)',
     help: 'Where the local CA lives (tls/ca.pem). Empty: the data directory, or ~/.tclocal with --in-memory.',
     parse: (r) => r,
   },

@@ -2,6 +2,7 @@ import { createServer as createNetServer, type AddressInfo, type Server as NetSe
 import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
 import { tlsDir, type Config } from './config';
+import { readableStream } from './core/log-format';
 import { TransitionEngine } from './core/transitions';
 import { Accounts } from './gateway/accounts';
 import { adminHandler } from './gateway/admin';
@@ -46,7 +47,11 @@ export interface DevelopmentOptions {
  * while one write is in flight leave together, and what is left is flushed
  * when the process exits.
  */
-const defaultLogger = (config: Config): Logger => pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: false }));
+const defaultLogger = (config: Config): Logger => {
+  const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY === true);
+  const out = pino.destination({ dest: 1, sync: false });
+  return pino({ level: config.logLevel }, pretty ? readableStream(out) : out);
+};
 
 /** Composes the emulator from its parts and starts serving. */
 export async function startServer(config: Config, log: Logger = defaultLogger(config), dev: DevelopmentOptions = {}): Promise<RunningServer> {
@@ -93,7 +98,7 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
   });
   // TLS and plain HTTP share the port: a listener routes each connection by its first byte.
   let route: ((socket: Socket) => void) | undefined;
-  const server: Server = createHttpServer({ api3, protocols, admin, log, onTunnel: (socket) => (route ? route(socket) : server.emit('connection', socket)) });
+  const server: Server = createHttpServer({ api3, protocols, admin, log, version: VERSION, onTunnel: (socket) => (route ? route(socket) : server.emit('connection', socket)) });
   let listener: NetServer | Server = server;
   let caPath: string | undefined;
   if (config.tls) {
