@@ -7,6 +7,7 @@
  *   npm run bench -- [--seconds 4] [--rounds 7] [--connections 64] [--no-write] [--no-scale]
  */
 import { writeFileSync } from 'node:fs';
+import { readSection, RELIABILITY_HEADING } from './report';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { captureSdkRequest, cnClient } from '../test/helpers';
@@ -140,6 +141,9 @@ async function main() {
     '',
     ...(scale.length ? ['## GAAP at scale', '', ...scaleReport(scale), '', SATURATION_NOTE, ''] : []),
   ];
+  // The reliability section is written by `npm run soak`; keep it.
+  const reliability = readSection(RELIABILITY_HEADING);
+  if (reliability) report.push(reliability);
   if (!args.includes('--no-write')) writeFileSync(resolve(ROOT, 'BENCHMARKS.md'), report.join('\n'));
   console.log(report.join('\n'));
   process.exit(0);

@@ -2,6 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, loadConfig, OPTIONS, parseFlags, tlsDir, type Config } from './config';
+import { AdminCallError, adminCall, findRunningServer, type AdminTarget } from './gateway/admin-client';
 import { ensureLocalCa } from './gateway/tls';
 import { coverageMarkdown, coverageReport } from './services/coverage';
 import { serviceModules } from './services';
@@ -17,6 +18,9 @@ Commands:
   reset                 Delete every resource of every account.
   coverage [--write]    Print (or write COVERAGE.md with) the implemented actions.
   ca                    Print the path of the local CA certificate to trust for https:// (made if missing).
+
+export, import and reset act on the server running at --host/--port when one
+answers (sending TCLOCAL_ADMIN_TOKEN), else on the data directory.
 
 Options (each has an environment twin):`;
 
@@ -58,6 +62,30 @@ function openStoreFor(config: Config) {
   }
 }
 
+/**
+ * Runs an admin command against the running server when one answers,
+ * else against the data directory, and says which on stderr.
+ */
+async function onServerOrDataDir<T>(
+  config: Config, viaServer: (target: AdminTarget) => Promise<T>, viaDataDir: () => Promise<T>, done: string,
+): Promise<T> {
+  const target = await findRunningServer(config);
+  if (target) {
+    try {
+      const out = await viaServer(target);
+      process.stderr.write(`${done} on the running server at ${target.url}\n`);
+      return out;
+    } catch (err) {
+      if (err instanceof AdminCallError) throw new ConfigError(err.message);
+      throw err;
+    }
+  }
+  if (config.inMemory) throw new ConfigError('no tclocal answers at the configured address, and an in-memory store has no data directory to use instead');
+  const out = await viaDataDir();
+  process.stderr.write(`${done} in the data directory ${config.dataDir} (no tclocal answered at the configured address)\n`);
+  return out;
+}
+
 /** Takes `--name value` out of argv for command-specific options. */
 function take(argv: string[], name: string, isSwitch = false): string | undefined {
   const i = argv.indexOf(name);
@@ -90,6 +118,9 @@ async function main(argv: string[]): Promise<void> {
         if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') throw new ConfigError(`cannot listen on ${config.host} (TCLOCAL_HOST / --host)`);
         throw explainStorageError(err, config);
       }
+      if (server.adminTokenGenerated) {
+        process.stderr.write(`tclocal: admin endpoints require the token ${server.adminToken} (set TCLOCAL_ADMIN_TOKEN to choose it)\n`);
+      }
       const shutdown = () => void server.stop().then(() => process.exit(0));
       process.once('SIGINT', shutdown);
       process.once('SIGTERM', shutdown);
@@ -97,9 +128,20 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'export': {
       const out = take(argv, '--out');
-      const store = openStoreFor(loadConfig(parseFlags(argv)));
-      const text = JSON.stringify(await store.exportState(), null, 2) + '\n';
-      await store.close();
+      const config = loadConfig(parseFlags(argv));
+      const text = await onServerOrDataDir(
+        config,
+        async (target) => JSON.stringify(JSON.parse(await adminCall(target, 'GET', '/_tclocal/state')), null, 2) + '\n',
+        async () => {
+          const store = openStoreFor(config);
+          try {
+            return JSON.stringify(await store.exportState(), null, 2) + '\n';
+          } finally {
+            await store.close();
+          }
+        },
+        'exported',
+      );
       if (out) writeFileSync(out, text);
       else process.stdout.write(text);
       return;
@@ -107,22 +149,42 @@ async function main(argv: string[]): Promise<void> {
     case 'import': {
       const file = argv[0] && !argv[0].startsWith('--') ? argv.shift()! : undefined;
       if (!file) throw new ConfigError('import needs the export file: tclocal import FILE');
-      const store = openStoreFor(loadConfig(parseFlags(argv)));
+      const config = loadConfig(parseFlags(argv));
+      let text: string;
       try {
-        await store.importState(JSON.parse(readFileSync(file, 'utf8')));
+        text = readFileSync(file, 'utf8');
       } catch (err) {
-        throw new ConfigError(`cannot import ${file}: ${(err as Error).message}`);
-      } finally {
-        await store.close();
+        throw new ConfigError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
-      process.stderr.write(`imported ${file}\n`);
+      await onServerOrDataDir(
+        config,
+        async (target) => void (await adminCall(target, 'POST', '/_tclocal/state', text)),
+        async () => {
+          const store = openStoreFor(config);
+          try {
+            await store.importState(JSON.parse(text));
+          } catch (err) {
+            throw new ConfigError(`cannot import ${file}: ${err instanceof SyntaxError ? 'it is not valid JSON' : (err as Error).message}`);
+          } finally {
+            await store.close();
+          }
+        },
+        `imported ${file}`,
+      );
       return;
     }
     case 'reset': {
-      const store = openStoreFor(loadConfig(parseFlags(argv)));
-      await store.reset();
-      await store.close();
-      process.stderr.write('state reset\n');
+      const config = loadConfig(parseFlags(argv));
+      await onServerOrDataDir(
+        config,
+        async (target) => void (await adminCall(target, 'POST', '/_tclocal/reset')),
+        async () => {
+          const store = openStoreFor(config);
+          await store.reset();
+          await store.close();
+        },
+        'state reset',
+      );
       return;
     }
     case 'coverage': {

@@ -25,6 +25,14 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** auto: readable lines on a terminal, JSON lines otherwise. */
   logFormat: 'auto' | 'pretty' | 'json';
+  /** Token the admin endpoints require; empty: generated when one is needed. */
+  adminToken: string;
+  /** always: admin endpoints require a token even on loopback with lenient authentication. */
+  adminTokenRequired: 'auto' | 'always';
+  /** Connections served at once. */
+  maxConnections: number;
+  /** Whether callbacks may reach link-local and cloud metadata addresses (169.254/16, fe80::/10, …). */
+  outboundLinkLocal: boolean;
   /** Also speak TLS on the port (the SDKs' default https://). */
   tls: boolean;
   /** Directory of the local CA and server certificate; empty: see tlsDir. */
@@ -137,6 +145,17 @@ export const OPTIONS: OptionDef<keyof Config>[] = [
     help: 'GAAP: report a new proxy\'s CreateTime this many seconds in the past (Terraform waits until CreateTime + 2 min before destroying a proxy).',
     parse: integer(0, 31_536_000),
   },
+  {
+    key: 'adminToken', flag: '--admin-token', env: 'TCLOCAL_ADMIN_TOKEN', arg: 'TOKEN', default: '', defaultLabel: '(generated when needed)',
+    help: 'Token the /_tclocal/ admin endpoints require (Authorization: Bearer). Empty: one is generated and printed when strict auth is on, when listening beyond loopback, or with --admin-token-required always.',
+    parse: (raw, name) => {
+      if (/[^\x21-\x7e]/.test(raw)) throw new ConfigError(`${name} may hold printable ASCII characters only`);
+      return raw;
+    },
+  },
+  { key: 'adminTokenRequired', flag: '--admin-token-required', env: 'TCLOCAL_ADMIN_TOKEN_REQUIRED', arg: 'auto|always', default: 'auto', help: 'always: admin endpoints require the token in every mode.', parse: oneOf('auto', 'always') },
+  { key: 'maxConnections', flag: '--max-connections', env: 'TCLOCAL_MAX_CONNECTIONS', arg: 'N', default: '1024', help: 'Connections served at once; more are closed on arrival.', parse: integer(1, 1_000_000) },
+  { key: 'outboundLinkLocal', flag: '--outbound-link-local', env: 'TCLOCAL_OUTBOUND_LINK_LOCAL', arg: 'on|off', default: 'off', help: 'Let callbacks reach link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, 100.100.100.200, fd00:ec2::254).', parse: bool },
   {
     key: 'logFormat', flag: '--log-format', env: 'TCLOCAL_LOG_FORMAT', arg: 'auto|pretty|json', default: 'auto',
     help: 'pretty: one readable line per request; json: JSON lines; auto: pretty on a terminal, json otherwise.',

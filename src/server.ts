@@ -1,14 +1,17 @@
-import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
 import { tlsDir, type Config } from './config';
+import { OutboundGuard, registerOwnPort } from './core/outbound';
 import { readableStream } from './core/log-format';
 import { TransitionEngine } from './core/transitions';
 import { Accounts } from './gateway/accounts';
 import { adminHandler } from './gateway/admin';
+import { adminTokenFile, resolveAdminToken, type AdminAccessPolicy } from './gateway/admin-access';
 import { Api3Gateway } from './gateway/api3/pipeline';
 import { Router } from './gateway/api3/router';
-import { createHttpServer, type ExtraProtocol } from './gateway/http';
+import { createHttpServer, HTTP_TIMEOUTS, requestTimeoutReply, type ExtraProtocol, type HttpTimeouts } from './gateway/http';
 import { RateLimiter } from './gateway/ratelimit';
 import { acceptTls, ensureLocalCa, serverCertificate } from './gateway/tls';
 import { coverageReport } from './services/coverage';
@@ -29,6 +32,9 @@ export interface RunningServer {
   caPath?: string;
   store: Store;
   log: Logger;
+  /** The token admin endpoints require, if any; `adminTokenGenerated`: made up at start (print it). */
+  adminToken?: string;
+  adminTokenGenerated: boolean;
   stop(): Promise<void>;
 }
 
@@ -40,6 +46,8 @@ export function openStore(config: Pick<Config, 'dataDir' | 'inMemory'>): Store {
 export interface DevelopmentOptions {
   strictErrorCodes?: boolean;
   strictResponses?: boolean;
+  /** Shorter HTTP timeouts, so tests of slow clients run quickly. */
+  httpTimeouts?: Partial<HttpTimeouts>;
 }
 
 /**
@@ -56,7 +64,8 @@ const defaultLogger = (config: Config): Logger => {
 /** Composes the emulator from its parts and starts serving. */
 export async function startServer(config: Config, log: Logger = defaultLogger(config), dev: DevelopmentOptions = {}): Promise<RunningServer> {
   const store = openStore(config);
-  const modules = serviceModules();
+  const outbound = new OutboundGuard({ allowLinkLocal: config.outboundLinkLocal, log });
+  const modules = serviceModules(outbound);
   const services = new Map(modules.map((m) => [m.spec.service, m]));
   for (const m of modules) m.prepare?.(store);
   store.dropUndeclaredFieldIndexes();
@@ -69,7 +78,7 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
   const transitions = new TransitionEngine(store, transitionHandlers, { mode: config.transitions }, log);
   const accounts = new Accounts(config.accounts, config.auth === 'lenient');
   const specs = modules.map((m) => m.spec);
-  const protocols: ExtraProtocol[] = extraProtocols({ store, accounts, log, config, transitions });
+  const protocols: ExtraProtocol[] = extraProtocols({ store, accounts, log, config, transitions, outbound });
 
   const api3 = new Api3Gateway({
     accounts,
@@ -96,28 +105,40 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
     },
     coverage: () => coverageReport(modules),
   });
-  // TLS and plain HTTP share the port: a listener routes each connection by its first byte.
-  let route: ((socket: Socket) => void) | undefined;
-  const server: Server = createHttpServer({ api3, protocols, admin, log, version: VERSION, onTunnel: (socket) => (route ? route(socket) : server.emit('connection', socket)) });
-  let listener: NetServer | Server = server;
+  const { token: adminToken, generated: adminTokenGenerated } = resolveAdminToken(config);
+  if (adminToken && adminTokenGenerated && !config.inMemory) {
+    mkdirSync(config.dataDir, { recursive: true });
+    writeFileSync(adminTokenFile(config.dataDir), adminToken + '\n', { mode: 0o600 });
+  }
+  const adminAccess: AdminAccessPolicy = { listenHost: config.host, port: config.port, token: adminToken };
+  const timeouts = { ...HTTP_TIMEOUTS, ...dev.httpTimeouts };
+  const server: Server = createHttpServer({ api3, protocols, admin, log, adminAccess: () => adminAccess, maxConnections: config.maxConnections, timeouts, version: VERSION });
+  // TLS and plain HTTP share the port: each connection is routed by its first byte.
   let caPath: string | undefined;
   if (config.tls) {
     const dir = tlsDir(config);
     const ca = ensureLocalCa(dir);
     caPath = ca.certPath;
-    route = acceptTls(server, () => serverCertificate(dir, ca));
-    listener = createNetServer(route);
+    acceptTls(server, () => serverCertificate(dir, ca), { afterMs: timeouts.headersMs, answer: (socket) => socket.end(requestTimeoutReply(timeouts)) });
   }
+  // Sockets still being routed (or in a TLS handshake) are not the HTTP parser's yet: stop closes them too.
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
 
   await new Promise<void>((resolve, reject) => {
-    listener.once('error', reject);
-    listener.listen(config.port, config.host, () => {
-      listener.off('error', reject);
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
       resolve();
     });
   });
   transitions.start();
-  const port = (listener.address() as AddressInfo).port;
+  const port = (server.address() as AddressInfo).port;
+  adminAccess.port = port;
+  const releasePort = registerOwnPort(port);
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   log.info({ url, services: [...services.keys(), ...protocols.map((p) => p.name)], dataDir: config.inMemory ? ':memory:' : config.dataDir, ca: caPath }, 'tclocal ready');
 
@@ -127,11 +148,15 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
     caPath,
     store,
     log,
+    adminToken,
+    adminTokenGenerated,
     async stop() {
+      releasePort();
       transitions.stop();
       await new Promise<void>((resolve) => {
-        listener.close(() => resolve());
+        server.close(() => resolve());
         server.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
       });
       await store.close();
     },

@@ -142,22 +142,33 @@ export function serverCertificate(dir: string, ca: TlsMaterial): TlsMaterial {
 const TLS_HANDSHAKE = 0x16;
 
 /**
- * Hands each connection of `http` to TLS or to plain HTTP by its first byte.
- * `credentials` is asked for once, on the first TLS connection. Returns the
- * function that routes a socket (also used for CONNECT tunnels).
+ * Makes `http` (the server that listens) hand each connection to TLS or to
+ * plain HTTP by its first byte. Its own connection handling is kept and fed
+ * directly, so the HTTP server's limits (connection cap, head and request
+ * timeouts, closeAllConnections) cover TLS connections as well. A socket
+ * emitted as a 'connection' later (a CONNECT tunnel) is routed the same way.
+ * `credentials` is asked for once, on the first TLS connection.
  */
-export function acceptTls(http: HttpServer, credentials: () => TlsMaterial): (socket: Socket) => void {
+export function acceptTls(http: HttpServer, credentials: () => TlsMaterial, silent: { afterMs: number; answer(socket: Socket): void }): void {
+  const parseHttp = http.listeners('connection') as ((socket: Socket) => void)[];
+  http.removeAllListeners('connection');
+  const plain = (socket: Socket): void => {
+    for (const listener of parseHttp) listener.call(http, socket);
+  };
   let tls: TlsServer | undefined;
   const tlsServer = (): TlsServer => {
     if (!tls) {
-      tls = createTlsServer({ ...credentials(), ALPNProtocols: ['http/1.1'] });
-      tls.on('secureConnection', (secure) => http.emit('connection', secure));
+      tls = createTlsServer({ ...credentials(), ALPNProtocols: ['http/1.1'], handshakeTimeout: silent.afterMs });
+      tls.on('secureConnection', plain);
       tls.on('tlsClientError', (_err, socket) => socket.destroy());
     }
     return tls;
   };
-  return function route(socket: Socket): void {
+  http.on('connection', (socket: Socket) => {
+    // A peer that never sends a byte is answered like one that never finishes its request head.
+    socket.setTimeout(silent.afterMs, () => silent.answer(socket));
     socket.once('data', (first: Buffer) => {
+      socket.setTimeout(0);
       socket.pause();
       socket.unshift(first);
       if (first[0] === TLS_HANDSHAKE) {
@@ -170,9 +181,9 @@ export function acceptTls(http: HttpServer, credentials: () => TlsMaterial): (so
         }
         server.emit('connection', socket);
       } else {
-        http.emit('connection', socket);
+        plain(socket);
       }
       process.nextTick(() => socket.resume());
     });
-  };
+  });
 }
