@@ -1,17 +1,19 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
-import type { Config } from './config';
+import { tlsDir, type Config } from './config';
 import { OutboundGuard, registerOwnPort } from './core/outbound';
+import { readableStream } from './core/log-format';
 import { TransitionEngine } from './core/transitions';
 import { Accounts } from './gateway/accounts';
 import { adminHandler } from './gateway/admin';
 import { adminTokenFile, resolveAdminToken, type AdminAccessPolicy } from './gateway/admin-access';
 import { Api3Gateway } from './gateway/api3/pipeline';
 import { Router } from './gateway/api3/router';
-import { createHttpServer, type ExtraProtocol, type HttpTimeouts } from './gateway/http';
+import { createHttpServer, HTTP_TIMEOUTS, requestTimeoutReply, type ExtraProtocol, type HttpTimeouts } from './gateway/http';
 import { RateLimiter } from './gateway/ratelimit';
+import { acceptTls, ensureLocalCa, serverCertificate } from './gateway/tls';
 import { coverageReport } from './services/coverage';
 import { extraProtocols, serviceModules } from './services';
 import { ciTransitions } from './services/ci';
@@ -26,6 +28,8 @@ export const VERSION: string = require('../../package.json').version;
 export interface RunningServer {
   port: number;
   url: string;
+  /** The local CA certificate clients trust for https:// (absent with --tls off). */
+  caPath?: string;
   store: Store;
   log: Logger;
   /** The token admin endpoints require, if any; `adminTokenGenerated`: made up at start (print it). */
@@ -51,7 +55,11 @@ export interface DevelopmentOptions {
  * while one write is in flight leave together, and what is left is flushed
  * when the process exits.
  */
-const defaultLogger = (config: Config): Logger => pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: false }));
+const defaultLogger = (config: Config): Logger => {
+  const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY === true);
+  const out = pino.destination({ dest: 1, sync: false });
+  return pino({ level: config.logLevel }, pretty ? readableStream(out) : out);
+};
 
 /** Composes the emulator from its parts and starts serving. */
 export async function startServer(config: Config, log: Logger = defaultLogger(config), dev: DevelopmentOptions = {}): Promise<RunningServer> {
@@ -103,8 +111,21 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
     writeFileSync(adminTokenFile(config.dataDir), adminToken + '\n', { mode: 0o600 });
   }
   const adminAccess: AdminAccessPolicy = { listenHost: config.host, port: config.port, token: adminToken };
-  const server: Server = createHttpServer({
-    api3, protocols, admin, log, adminAccess: () => adminAccess, maxConnections: config.maxConnections, timeouts: dev.httpTimeouts,
+  const timeouts = { ...HTTP_TIMEOUTS, ...dev.httpTimeouts };
+  const server: Server = createHttpServer({ api3, protocols, admin, log, adminAccess: () => adminAccess, maxConnections: config.maxConnections, timeouts, version: VERSION });
+  // TLS and plain HTTP share the port: each connection is routed by its first byte.
+  let caPath: string | undefined;
+  if (config.tls) {
+    const dir = tlsDir(config);
+    const ca = ensureLocalCa(dir);
+    caPath = ca.certPath;
+    acceptTls(server, () => serverCertificate(dir, ca), { afterMs: timeouts.headersMs, answer: (socket) => socket.end(requestTimeoutReply(timeouts)) });
+  }
+  // Sockets still being routed (or in a TLS handshake) are not the HTTP parser's yet: stop closes them too.
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -119,11 +140,12 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
   adminAccess.port = port;
   const releasePort = registerOwnPort(port);
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  log.info({ url, services: [...services.keys(), ...protocols.map((p) => p.name)], dataDir: config.inMemory ? ':memory:' : config.dataDir }, 'tclocal ready');
+  log.info({ url, services: [...services.keys(), ...protocols.map((p) => p.name)], dataDir: config.inMemory ? ':memory:' : config.dataDir, ca: caPath }, 'tclocal ready');
 
   return {
     port,
     url,
+    caPath,
     store,
     log,
     adminToken,
@@ -134,6 +156,7 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
       });
       await store.close();
     },

@@ -4,6 +4,8 @@
  */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import { DEFAULT_ACCOUNT, loadConfig, type AccountConfig, type Config } from '../src/config';
 import { startServer, type DevelopmentOptions, type RunningServer } from '../src/server';
@@ -12,10 +14,14 @@ export const ACCOUNT_A: AccountConfig = { secretId: 'AKIDtestAccountA00000000000
 export const ACCOUNT_B: AccountConfig = { secretId: 'AKIDtestAccountB0000000000000000000', secretKey: 'secret-key-of-account-b', appId: 1251000002, uin: '100000000102' };
 export { DEFAULT_ACCOUNT };
 
+/** One local CA for every test server of the machine, made once (its creation is safe in parallel). */
+export const TEST_CA_DIR = join(tmpdir(), 'tclocal-test-ca');
+
 export async function startTclocal(overrides: Partial<Config> = {}, dev: DevelopmentOptions = {}): Promise<RunningServer> {
   const config = loadConfig({}, {}, {
     port: 0,
     inMemory: true,
+    caDir: TEST_CA_DIR,
     accounts: [DEFAULT_ACCOUNT, ACCOUNT_A, ACCOUNT_B],
     logLevel: 'silent',
     transitionMs: 0,

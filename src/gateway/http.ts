@@ -2,11 +2,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { requestId as newRequestId } from '../core/ids';
+import { maskMessage, maskParams } from '../core/log-format';
 import { API_JSON_LIMITS, JsonShapeGuard } from '../core/json-shape';
 import { ADMIN_PREFIX, adminAccessDenial, type AdminAccessPolicy } from './admin-access';
 import type { Api3Gateway, Api3Outcome } from './api3/pipeline';
 import { errorBody } from './api3/envelope';
 import { LIMITS } from './api3/request';
+import { homePage, wantsHomePage } from './home';
 
 /** A reply written by a protocol handler other than API 3.0. */
 export interface RawReply {
@@ -40,6 +42,8 @@ export interface HttpDeps {
   /** Connections served at once; more are closed on arrival. */
   maxConnections: number;
   timeouts?: Partial<HttpTimeouts>;
+  /** Shown on the page a browser gets at `/`. */
+  version?: string;
 }
 
 /** How long a client may take; slow or silent clients cannot hold the server. */
@@ -53,6 +57,12 @@ export interface HttpTimeouts {
 }
 
 export const HTTP_TIMEOUTS: HttpTimeouts = { headersMs: 10_000, requestMs: 60_000, keepAliveMs: 65_000 };
+
+/** The answer to a client that did not send its request in time: 408 with an envelope, then close. */
+export function requestTimeoutReply(timeouts: HttpTimeouts): string {
+  const body = errorBody('RequestTimeout', `The request was not received in time: its head within ${timeouts.headersMs} ms, all of it within ${timeouts.requestMs} ms.`, newRequestId());
+  return `HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}
 
 /** Room for a GET of the documented 32 KB plus headers, so it is answered, not cut off. */
 const MAX_HEADER_BYTES = 64 * 1024;
@@ -140,8 +150,7 @@ export function createHttpServer(d: HttpDeps): Server {
       status = '200 OK';
       body = errorBody('RequestSizeLimitExceeded', `The request line and headers may not exceed ${MAX_HEADER_BYTES} bytes.`, newRequestId());
     } else if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-      status = '408 Request Timeout';
-      body = errorBody('RequestTimeout', `The request was not received in time: its head within ${timeouts.headersMs} ms, all of it within ${timeouts.requestMs} ms.`, newRequestId());
+      return socket.end(requestTimeoutReply(timeouts));
     } else {
       body = errorBody('UnsupportedProtocol', 'The request is not valid HTTP/1.1.', newRequestId());
     }
@@ -149,7 +158,7 @@ export function createHttpServer(d: HttpDeps): Server {
   });
 
   // Clients configured with an HTTP proxy (http_proxy, Terraform's HTTP_PROXY)
-  // open a tunnel first; behind it they speak plain HTTP to this same server.
+  // open a tunnel first; behind it they speak to this same server.
   server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     if (head.length) socket.unshift(head);
@@ -174,6 +183,10 @@ export function createHttpServer(d: HttpDeps): Server {
         status: read.kind === 'tooLarge' ? 413 : 400, headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ error: read.kind === 'tooLarge' ? `admin request bodies may not exceed ${MAX_ADMIN_BODY_BYTES} bytes` : `the JSON body ${read.problem}` }),
       });
+      return;
+    }
+    if (wantsHomePage(req, url)) {
+      send(res, homePage(req.headers.host ?? '127.0.0.1', d.version ?? ''));
       return;
     }
     const extra = d.protocols.find((p) => p.matches(req));
@@ -207,6 +220,9 @@ export function createHttpServer(d: HttpDeps): Server {
         account: outcome.account,
         ms: Number(process.hrtime.bigint() - started) / 1e6,
         code: outcome.errorCode,
+        message: outcome.errorMessage === undefined ? undefined : maskMessage(outcome.errorMessage),
+        // Parameters only at debug level: they cost a copy, and may be large.
+        params: outcome.params !== undefined && d.log.isLevelEnabled('debug') ? maskParams(outcome.params) : undefined,
       },
       'request',
     );
