@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { CountryTableError, parseCountryTable, type CountryEntry } from './dns/client-country';
 
 /**
  * Every setting, once: its flag, its TCLOCAL_* environment twin, its default
@@ -21,6 +22,13 @@ export interface Config {
   /** GAAP: seconds by which a new proxy's CreateTime is back-dated. */
   gaapCreateTimeBackdate: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** DNS server for GAAP's names (docs/dns.md). */
+  dns: boolean;
+  dnsHost: string;
+  dnsPort: number;
+  dnsTtl: number;
+  dnsRateLimit: number;
+  dnsClientCountries: CountryEntry[];
 }
 
 export interface AccountConfig {
@@ -126,6 +134,22 @@ export const OPTIONS: OptionDef<keyof Config>[] = [
     key: 'gaapCreateTimeBackdate', flag: '--gaap-create-time-backdate', env: 'TCLOCAL_GAAP_CREATE_TIME_BACKDATE', arg: 'S', default: '0',
     help: 'GAAP: report a new proxy\'s CreateTime this many seconds in the past (Terraform waits until CreateTime + 2 min before destroying a proxy).',
     parse: integer(0, 31_536_000),
+  },
+  { key: 'dns', flag: '--dns', env: 'TCLOCAL_DNS', arg: 'on|off', default: 'on', help: 'Serve DNS for GAAP proxy, group and global domains (docs/dns.md).', parse: bool },
+  { key: 'dnsHost', flag: '--dns-host', env: 'TCLOCAL_DNS_HOST', arg: 'ADDR', default: '127.0.0.1', help: 'DNS: IP address to listen on (UDP and TCP).', parse: (r) => r },
+  { key: 'dnsPort', flag: '--dns-port', env: 'TCLOCAL_DNS_PORT', arg: 'N', default: '4553', help: 'DNS: port, UDP and TCP (0 picks a free one).', parse: integer(0, 65535) },
+  { key: 'dnsTtl', flag: '--dns-ttl', env: 'TCLOCAL_DNS_TTL', arg: 'S', default: '60', help: 'DNS: TTL of answers and of negative answers, in seconds.', parse: integer(0, 86_400) },
+  { key: 'dnsRateLimit', flag: '--dns-rate-limit', env: 'TCLOCAL_DNS_RATE_LIMIT', arg: 'N', default: '5000', help: 'DNS: queries a second from one source address; past it, REFUSED (0: no limit).', parse: integer(0, 10_000_000) },
+  {
+    key: 'dnsClientCountries', flag: '--dns-client-countries', env: 'TCLOCAL_DNS_CLIENT_COUNTRIES', arg: 'JSON|FILE', default: '',
+    help: 'DNS: {"CIDR": "NationCountryInnerCode", ...} (or a file holding it) telling which country a client is in, longest prefix first. Empty: every client is in 101001.',
+    parse: (raw, name) => {
+      try {
+        return parseCountryTable(raw, name);
+      } catch (err) {
+        throw err instanceof CountryTableError ? new ConfigError(err.message) : err;
+      }
+    },
   },
   { key: 'logLevel', flag: '--log-level', env: 'TCLOCAL_LOG_LEVEL', arg: 'LEVEL', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent.', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
 ];

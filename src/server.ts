@@ -7,11 +7,13 @@ import { Accounts } from './gateway/accounts';
 import { adminHandler } from './gateway/admin';
 import { Api3Gateway } from './gateway/api3/pipeline';
 import { Router } from './gateway/api3/router';
+import { startDnsServer, type RunningDns } from './dns/server';
 import { createHttpServer, type ExtraProtocol } from './gateway/http';
 import { RateLimiter } from './gateway/ratelimit';
 import { coverageReport } from './services/coverage';
 import { extraProtocols, serviceModules } from './services';
 import { ciTransitions } from './services/ci';
+import { gaapDnsView } from './services/gaap/dns-view';
 import type { TransitionHandler } from './services/types';
 import { commonErrors } from './spec';
 import { RequestValidator } from './spec/validator';
@@ -25,6 +27,8 @@ export interface RunningServer {
   url: string;
   store: Store;
   log: Logger;
+  /** The DNS server's bound address, or null when it is off. */
+  dns: { host: string; port: number } | null;
   stop(): Promise<void>;
 }
 
@@ -97,18 +101,29 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
       resolve();
     });
   });
+  let dns: RunningDns | undefined;
+  if (config.dns) {
+    const settings = { host: config.dnsHost, port: config.dnsPort, ttl: config.dnsTtl, rateLimit: config.dnsRateLimit, clientCountries: config.dnsClientCountries };
+    dns = await startDnsServer(settings, gaapDnsView(store), log).catch(async (err) => {
+      await new Promise((resolve) => server.close(resolve));
+      await store.close();
+      throw err;
+    });
+  }
   transitions.start();
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  log.info({ url, services: [...services.keys(), ...protocols.map((p) => p.name)], dataDir: config.inMemory ? ':memory:' : config.dataDir }, 'tclocal ready');
+  log.info({ url, dns: dns ? `${dns.host}:${dns.port}` : 'off', services: [...services.keys(), ...protocols.map((p) => p.name)], dataDir: config.inMemory ? ':memory:' : config.dataDir }, 'tclocal ready');
 
   return {
     port,
     url,
     store,
     log,
+    dns: dns ? { host: dns.host, port: dns.port } : null,
     async stop() {
       transitions.stop();
+      await dns?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -19,6 +19,7 @@ export async function startTclocal(overrides: Partial<Config> = {}): Promise<Run
     accounts: [DEFAULT_ACCOUNT, ACCOUNT_A, ACCOUNT_B],
     logLevel: 'silent',
     transitionMs: 0,
+    dnsPort: 0,
     ...overrides,
   });
   // Every business error a handler answers must be one its action documents,
