@@ -6,10 +6,9 @@
  *
  *   npm run bench -- [--seconds 4] [--rounds 7] [--connections 64] [--no-write] [--no-scale]
  */
-import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { resolve } from 'node:path';
 import { captureSdkRequest, cnClient } from '../test/helpers';
+import { writeMainReport } from './benchmarks-file';
 import { load, loadGenerator, type LoadResult, type Replay } from './load';
 import { scaleBenchmark, type ScaleResult } from './scale';
 import { rssMb, startReference, startTclocalProcess, toReplay } from './servers';
@@ -23,7 +22,6 @@ const SECONDS = opt('--seconds', 4);
 /** Alternating rounds per comparison. */
 export const ROUNDS = opt('--rounds', 7);
 const CONNECTIONS = opt('--connections', 64);
-const ROOT = resolve(__dirname, '../..');
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -140,7 +138,7 @@ async function main() {
     '',
     ...(scale.length ? ['## GAAP at scale', '', ...scaleReport(scale), '', SATURATION_NOTE, ''] : []),
   ];
-  if (!args.includes('--no-write')) writeFileSync(resolve(ROOT, 'BENCHMARKS.md'), report.join('\n'));
+  if (!args.includes('--no-write')) writeMainReport(report.join('\n'));
   console.log(report.join('\n'));
   process.exit(0);
 }
