@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { CountryTableError, parseCountryTable, type CountryEntry } from './dns/client-country';
+import { checkCidr, DEFAULT_COUNTRY_TABLE, type CountryEntry } from './dns/client-country';
 
 /**
  * Every setting, once: its flag, its TCLOCAL_* environment twin, its default
@@ -77,22 +77,26 @@ export const DEFAULT_ACCOUNT: AccountConfig = {
   uin: '100000000001',
 };
 
-function parseAccounts(raw: string, name: string): AccountConfig[] {
+/** A setting given as JSON text (starting with `opener`) or as the path of a file holding it. */
+function jsonSetting(raw: string, name: string, opener: string, what: string): unknown {
   let text = raw.trim();
-  if (!text) return [DEFAULT_ACCOUNT];
-  if (!text.startsWith('[')) {
+  if (!text.startsWith(opener)) {
     try {
       text = readFileSync(text, 'utf8');
     } catch (err) {
-      throw new ConfigError(`${name}: cannot read accounts file "${raw}": ${(err as Error).message}`);
+      throw new ConfigError(`${name}: cannot read ${what} file "${raw}": ${(err as Error).message}`);
     }
   }
-  let list: unknown;
   try {
-    list = JSON.parse(text);
+    return JSON.parse(text);
   } catch (err) {
     throw new ConfigError(`${name} is not valid JSON: ${(err as Error).message}`);
   }
+}
+
+function parseAccounts(raw: string, name: string): AccountConfig[] {
+  if (!raw.trim()) return [DEFAULT_ACCOUNT];
+  const list = jsonSetting(raw, name, '[', 'accounts');
   if (!Array.isArray(list) || list.length === 0) throw new ConfigError(`${name} must be a non-empty JSON array of accounts`);
   const seen = new Set<string>();
   return list.map((a, i) => {
@@ -107,6 +111,18 @@ function parseAccounts(raw: string, name: string): AccountConfig[] {
     if (seen.has(secretId)) throw new ConfigError(`${where}.secretId "${secretId}" appears twice`);
     seen.add(secretId);
     return { secretId, secretKey, appId: appIdNum, uin: String(uin) };
+  });
+}
+
+/** `{"CIDR": "NationCountryInnerCode", …}`; the codes are checked against GAAP's catalogue when the DNS server starts. */
+function parseCountryTable(raw: string, name: string): CountryEntry[] {
+  if (!raw.trim()) return DEFAULT_COUNTRY_TABLE;
+  const obj = jsonSetting(raw, name, '{', 'country table');
+  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new ConfigError(`${name} must be a JSON object of "CIDR": "NationCountryInnerCode"`);
+  return Object.entries(obj as Record<string, unknown>).map(([cidr, code]) => {
+    if (!checkCidr(cidr)) throw new ConfigError(`${name}: "${cidr}" is not a CIDR (address/prefix)`);
+    if (typeof code !== 'string' || !/^\d+$/.test(code)) throw new ConfigError(`${name}: the code of "${cidr}" must be a numeric string`);
+    return { cidr: cidr.trim(), code };
   });
 }
 
@@ -143,13 +159,7 @@ export const OPTIONS: OptionDef<keyof Config>[] = [
   {
     key: 'dnsClientCountries', flag: '--dns-client-countries', env: 'TCLOCAL_DNS_CLIENT_COUNTRIES', arg: 'JSON|FILE', default: '',
     help: 'DNS: {"CIDR": "NationCountryInnerCode", ...} (or a file holding it) telling which country a client is in, longest prefix first. Empty: every client is in 101001.',
-    parse: (raw, name) => {
-      try {
-        return parseCountryTable(raw, name);
-      } catch (err) {
-        throw err instanceof CountryTableError ? new ConfigError(err.message) : err;
-      }
-    },
+    parse: parseCountryTable,
   },
   { key: 'logLevel', flag: '--log-level', env: 'TCLOCAL_LOG_LEVEL', arg: 'LEVEL', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent.', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
 ];

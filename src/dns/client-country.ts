@@ -3,7 +3,6 @@
  * NationCountryInnerCode, longest prefix first. The source is the query's
  * EDNS client subnet when it carries one, else the packet's source address.
  */
-import { readFileSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
 
 export interface CountryEntry {
@@ -17,44 +16,14 @@ export const DEFAULT_COUNTRY_TABLE: CountryEntry[] = [
   { cidr: '::/0', code: '101001' },
 ];
 
-export class CountryTableError extends Error {}
-
-function parseCidr(cidr: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
+/** A CIDR (`address/prefix`) taken apart, or undefined when it is not one. */
+export function checkCidr(cidr: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
   const m = /^([^/]+)\/(\d{1,3})$/.exec(cidr.trim());
   if (!m) return undefined;
   const v = isIP(m[1]);
   const prefix = Number(m[2]);
   if (v === 0 || prefix > (v === 4 ? 32 : 128)) return undefined;
   return { address: m[1], prefix, family: v === 4 ? 'ipv4' : 'ipv6' };
-}
-
-/**
- * A JSON object `{"CIDR": "code", …}`, or a file holding one; empty: the
- * default table. Codes are checked against the catalogue when the server
- * starts (the DNS side does not know it here).
- */
-export function parseCountryTable(raw: string, name: string): CountryEntry[] {
-  let text = raw.trim();
-  if (!text) return DEFAULT_COUNTRY_TABLE;
-  if (!text.startsWith('{')) {
-    try {
-      text = readFileSync(text, 'utf8');
-    } catch (err) {
-      throw new CountryTableError(`${name}: cannot read the file "${raw}": ${(err as Error).message}`);
-    }
-  }
-  let obj: unknown;
-  try {
-    obj = JSON.parse(text);
-  } catch (err) {
-    throw new CountryTableError(`${name} is not valid JSON: ${(err as Error).message}`);
-  }
-  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new CountryTableError(`${name} must be a JSON object of "CIDR": "NationCountryInnerCode"`);
-  return Object.entries(obj as Record<string, unknown>).map(([cidr, code]) => {
-    if (!parseCidr(cidr)) throw new CountryTableError(`${name}: "${cidr}" is not a CIDR (address/prefix)`);
-    if (typeof code !== 'string' || !/^\d+$/.test(code)) throw new CountryTableError(`${name}: the code of "${cidr}" must be a numeric string`);
-    return { cidr: cidr.trim(), code };
-  });
 }
 
 /** Strips the IPv4-mapped prefix an IPv6 socket reports for IPv4 peers. */
@@ -66,7 +35,7 @@ export class CountryTable {
 
   constructor(entries: CountryEntry[]) {
     this.rules = entries
-      .map((e) => ({ e, c: parseCidr(e.cidr)! }))
+      .map((e) => ({ e, c: checkCidr(e.cidr)! }))
       .sort((a, b) => b.c.prefix - a.c.prefix)
       .map(({ e, c }) => {
         const list = new BlockList();

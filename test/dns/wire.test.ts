@@ -185,7 +185,7 @@ describe('dns: floods and settings', () => {
   it('DNS settings are checked: a bad country table stops start-up, off means no DNS server', async () => {
     assert.throws(() => loadConfig({}, { TCLOCAL_DNS_CLIENT_COUNTRIES: '{"10.0.0.0/33": "101001"}' }), /TCLOCAL_DNS_CLIENT_COUNTRIES: "10\.0\.0\.0\/33" is not a CIDR/);
     assert.throws(() => loadConfig({}, { TCLOCAL_DNS_CLIENT_COUNTRIES: '{"0.0.0.0/0": 101001}' }), /TCLOCAL_DNS_CLIENT_COUNTRIES: the code of "0\.0\.0\.0\/0" must be a numeric string/);
-    assert.throws(() => loadConfig({}, { TCLOCAL_DNS_CLIENT_COUNTRIES: '/no/such/table.json' }), /TCLOCAL_DNS_CLIENT_COUNTRIES: cannot read the file/);
+    assert.throws(() => loadConfig({}, { TCLOCAL_DNS_CLIENT_COUNTRIES: '/no/such/table.json' }), /TCLOCAL_DNS_CLIENT_COUNTRIES: cannot read country table file/);
     assert.throws(() => loadConfig({}, { TCLOCAL_DNS_PORT: '70000' }), /TCLOCAL_DNS_PORT/);
     await assert.rejects(startTclocal({ dnsClientCountries: [{ cidr: '0.0.0.0/0', code: '999999' }] }), /"999999" .* is not a code listed by DescribeCountryAreaMapping/);
     const off = await startTclocal({ dns: false });
