@@ -10,7 +10,7 @@
 import * as dnsPacket from 'dns-packet';
 import type { GaapDnsView } from '../services/gaap/dns-view';
 import { CountryTable } from './client-country';
-import { Zone } from './zone';
+import { GAAP_ZONE, Zone } from './zone';
 
 export type Transport = 'udp' | 'tcp';
 
@@ -27,6 +27,8 @@ const NOT_IMPLEMENTED_TYPES = new Set(['AXFR', 'IXFR', 'UNKNOWN_253', 'UNKNOWN_2
 /** CNAMEs followed inside the zone before giving up (a loop of DefaultValues). */
 const MAX_CHAIN = 8;
 const CACHE_ENTRIES = 10_000;
+/** Larger queries (TCP can carry 64 KiB) are answered but not kept, so the cache stays small. */
+const CACHE_QUERY_MAX = 512;
 
 type Rr = dnsPacket.Answer;
 /** The library's question codec, which its type definitions leave out. */
@@ -49,32 +51,12 @@ export interface ResponderOptions {
 }
 
 export class Responder {
-  private zone: Zone | undefined;
-  private zoneVersion = -1;
-  private building: Promise<Zone> | undefined;
+  private readonly zone: Zone;
   private readonly cache = new Map<string, Buffer>();
   private cacheVersion = -1;
 
-  constructor(private readonly o: ResponderOptions) {}
-
-  /** The zone as of the view's current version (rebuilt when it moved). */
-  private currentZone(version: number): Zone | Promise<Zone> {
-    if (this.zone && this.zoneVersion === version) return this.zone;
-    this.building ??= (async () => {
-      try {
-        for (;;) {
-          const v = this.o.view.version();
-          const zone = new Zone(await this.o.view.read());
-          this.zone = zone;
-          this.zoneVersion = v;
-          // Changes made while reading are picked up by the next query.
-          return zone;
-        }
-      } finally {
-        this.building = undefined;
-      }
-    })();
-    return this.building;
+  constructor(private readonly o: ResponderOptions) {
+    this.zone = new Zone(o.view);
   }
 
   /** The answer to `query` from `client`, or null when nothing must be sent back. */
@@ -89,20 +71,20 @@ export class Responder {
     const key = `${transport}|${sourceCountry}|${query.toString('latin1', 2)}`;
     const hit = this.cache.get(key);
     if (hit) return withId(hit, query);
-    const zone = this.currentZone(version);
-    const finish = (z: Zone): Buffer => {
-      const out = this.build(query, client, transport, z);
-      if (this.zoneVersion === version) {
-        if (this.cache.size >= CACHE_ENTRIES) this.cache.clear();
-        this.cache.set(key, out);
-      }
-      return withId(out, query);
-    };
-    if (zone instanceof Zone) return finish(zone);
-    return zone.then(finish, () => header(query, RCODE.SERVFAIL));
+    return this.build(query, client, transport).then(
+      (out) => {
+        if (this.o.view.version() === version && this.cacheVersion === version && query.length <= CACHE_QUERY_MAX) {
+          if (this.cache.size >= CACHE_ENTRIES) this.cache.clear();
+          this.cache.set(key, out);
+        }
+        return withId(out, query);
+      },
+      () => header(query, RCODE.SERVFAIL),
+    );
   }
 
-  private build(query: Buffer, client: string, transport: Transport, zone: Zone): Buffer {
+  private async build(query: Buffer, client: string, transport: Transport): Promise<Buffer> {
+    const zone = this.zone;
     const opcode = (query[2] >> 3) & 0x0f;
     let packet: dnsPacket.Packet;
     try {
@@ -130,22 +112,20 @@ export class Responder {
     if (NOT_IMPLEMENTED_TYPES.has(type)) return reply(raw, q, { rcode: RCODE.NOTIMP, aa: false });
 
     const name = q.name.toLowerCase().replace(/\.$/, '');
-    const apex = zone.apexOf(name);
-    if (apex === undefined) return reply(raw, q, { rcode: RCODE.REFUSED, aa: false });
+    if (!zone.has(name)) return reply(raw, q, { rcode: RCODE.REFUSED, aa: false });
     const country = this.o.countries.countryOf(edns?.subnetAddress ?? client);
     const answers: Rr[] = [];
     let owner = q.name.replace(/\.$/, '');
     let target = name;
-    let result = zone.resolve(target, country) ?? null;
+    let result = await zone.resolve(target, country);
     for (let hops = 0; result && result.cname !== undefined && hops < MAX_CHAIN; hops++) {
       answers.push({ name: owner, type: 'CNAME', class: 'IN', ttl: this.o.ttl, data: result.cname });
       if (type === 'CNAME') break;
       owner = result.cname;
       target = result.cname.toLowerCase();
-      const next = zone.resolve(target, country);
       // A target outside the zone is for the client's resolver to follow.
-      if (next === undefined) break;
-      result = next;
+      if (!zone.has(target)) break;
+      result = await zone.resolve(target, country);
     }
     if (result && result.cname === undefined) {
       if (type === 'A' || type === 'ANY') for (const a of result.v4) answers.push({ name: owner, type: 'A', class: 'IN', ttl: this.o.ttl, data: a });
@@ -154,7 +134,7 @@ export class Responder {
     if (zone.isApex(target) && (type === 'SOA' || type === 'ANY')) answers.push(this.soa(target));
     // NXDOMAIN and NODATA carry the SOA, whose minimum tells resolvers how long to remember them.
     const nodata = result !== null && result.cname === undefined && !answers.some((a) => a.name === owner && a.type !== 'CNAME');
-    const authorities = result === null || nodata ? [this.soa(zone.apexOf(target) ?? apex)] : [];
+    const authorities = result === null || nodata ? [this.soa(GAAP_ZONE)] : [];
     const rcode = result === null ? RCODE.NXDOMAIN : RCODE.NOERROR;
     return reply(raw, q, { rcode, aa: true, answers, authorities });
   }
@@ -169,7 +149,7 @@ export class Responder {
         mname: `ns.${apex}`,
         rname: `hostmaster.${apex}`,
         // The serial moves with the data behind the answers.
-        serial: this.zoneVersion >>> 0,
+        serial: this.zone.version >>> 0,
         refresh: 3600,
         retry: 600,
         expire: 86_400,

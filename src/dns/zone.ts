@@ -1,10 +1,11 @@
 /**
- * The names tclocal answers for, built from GAAP's view: every proxy
- * domain, group domain and global domain, and what each resolves to for a
- * client of a given country.
+ * The names tclocal answers for: GAAP's proxy, group and global domains
+ * under gaapqcloud.com.cn, and what each resolves to for a client of a
+ * given country. Each name is asked of GAAP's view once per version of
+ * its data (the first query after a change reads it again).
  */
 import { isIP } from 'node:net';
-import type { DnsAccountView, DnsCountryRule, DnsProxy } from '../services/gaap/dns-view';
+import type { DnsCountryRule, DnsName, DnsProxy, GaapDnsView } from '../services/gaap/dns-view';
 
 /** What a name resolves to: addresses, or another name. */
 export type Answer = { v4: string[]; v6: string[]; cname?: undefined } | { cname: string };
@@ -21,74 +22,87 @@ interface NameEntry {
   fallback: Answer | null;
 }
 
-/** The zone every GAAP name lives under (more are added from the names themselves). */
+/** The zone every GAAP name lives under. */
 export const GAAP_ZONE = 'gaapqcloud.com.cn';
+const ZONE_SUFFIX = `.${GAAP_ZONE}`;
+/** Names remembered per version before the memory starts afresh. */
+const MAX_ENTRIES = 50_000;
 
-const addresses = (list: string[]): Answer | null => {
-  if (list.length === 0) return null;
-  return { v4: list.filter((a) => isIP(a) === 4), v6: list.filter((a) => isIP(a) === 6) };
-};
+/** The zone apex exists, with no addresses. */
+const APEX: NameEntry = { rules: [], fallback: { v4: [], v6: [] } };
+const UNKNOWN: NameEntry = { rules: [], fallback: null };
 
-/** A name that exists with no addresses (a zone apex). */
-const NO_ADDRESSES: Answer = { v4: [], v6: [] };
+const addresses = (list: string[]): Answer | null =>
+  list.length === 0 ? null : { v4: list.filter((a) => isIP(a) === 4), v6: list.filter((a) => isIP(a) === 6) };
+const serving = (proxies: DnsProxy[]): Answer | null => addresses(proxies.filter((p) => p.serving).map((p) => p.address));
+const rulesOf = (list: DnsCountryRule[]): CountryRule[] => list.map((r) => ({ codes: new Set(r.countryCodes), answer: serving(r.proxies) }));
+
+/** GAAP's facts about a name, as answers. */
+function entryOf(named: DnsName | undefined): NameEntry {
+  if (!named) return UNKNOWN;
+  switch (named.type) {
+    case 'proxy':
+      return { rules: [], fallback: serving([named.proxy]) };
+    case 'group':
+      return { rules: rulesOf(named.nearest), fallback: named.defaultAddress ? addresses([named.defaultAddress]) : serving(named.members) };
+    case 'globalDomain':
+      if (!named.resolving) return UNKNOWN;
+      return {
+        rules: rulesOf(named.records),
+        fallback: named.defaultIsAddress ? addresses([named.defaultValue]) : { cname: named.defaultValue.replace(/\.$/, '') },
+      };
+  }
+}
 
 export class Zone {
-  private readonly names = new Map<string, NameEntry>();
-  /** Apexes: the parents of every name, and GAAP_ZONE. */
-  private readonly apexes = new Set<string>([GAAP_ZONE]);
+  private readonly entries = new Map<string, NameEntry>();
+  private entriesVersion = -1;
 
-  constructor(accounts: DnsAccountView[]) {
-    for (const a of accounts) {
-      const serving = (ids: string[]) => addresses(ids.map((id) => a.proxies.get(id)).filter((p): p is DnsProxy => !!p?.serving).map((p) => p.address));
-      const rules = (list: DnsCountryRule[]) => list.map((r) => ({ codes: new Set(r.countryCodes), answer: serving(r.proxyIds) }));
-      for (const p of a.proxies.values()) this.add(p.domain, { rules: [], fallback: p.serving ? addresses([p.address]) : null });
-      for (const g of a.groups) {
-        this.add(g.domain, { rules: rules(g.nearest), fallback: g.defaultAddress ? addresses([g.defaultAddress]) : serving(g.memberIds) });
-      }
-      for (const d of a.globalDomains) {
-        if (!d.resolving) {
-          this.add(d.fullDomain, { rules: [], fallback: null });
-          continue;
-        }
-        const fallback: Answer = d.defaultIsAddress ? addresses([d.defaultValue])! : { cname: d.defaultValue.replace(/\.$/, '') };
-        this.add(d.fullDomain, { rules: rules(d.records), fallback });
-      }
-    }
+  constructor(private readonly view: GaapDnsView) {}
+
+  /** The version of GAAP's data that answers now reflect (the SOA serial). */
+  get version(): number {
+    return this.entriesVersion;
   }
 
-  private add(name: string, entry: NameEntry): void {
-    if (!name) return;
-    this.names.set(name, entry);
-    const dot = name.indexOf('.');
-    if (dot > 0) this.apexes.add(name.slice(dot + 1));
-  }
-
-  /**
-   * What `name` (lower case, no trailing dot) resolves to for a client of
-   * `country`: the first rule listing the country that has a serving proxy,
-   * else the fallback. Null: the name does not exist now; undefined: it is
-   * not ours at all.
-   */
-  resolve(name: string, country: string | undefined): Answer | null | undefined {
-    const e = this.names.get(name);
-    if (!e) return this.apexes.has(name) ? NO_ADDRESSES : this.apexOf(name) === undefined ? undefined : null;
-    if (country !== undefined) {
-      for (const r of e.rules) if (r.answer && r.codes.has(country)) return r.answer;
-    }
-    return e.fallback;
-  }
-
-  /** The zone apex `name` falls under, if any. */
-  apexOf(name: string): string | undefined {
-    for (let s = name; ; ) {
-      if (this.apexes.has(s)) return s;
-      const dot = s.indexOf('.');
-      if (dot < 0) return undefined;
-      s = s.slice(dot + 1);
-    }
+  /** True when `name` (lower case, no trailing dot) is in the zone. */
+  has(name: string): boolean {
+    return name === GAAP_ZONE || name.endsWith(ZONE_SUFFIX);
   }
 
   isApex(name: string): boolean {
-    return this.apexes.has(name);
+    return name === GAAP_ZONE;
   }
+
+  /**
+   * What `name` (lower case, no trailing dot, in the zone) resolves to for a
+   * client of `country`: the first rule listing the country that has a
+   * serving proxy, else the fallback. Null: the name does not exist now.
+   */
+  resolve(name: string, country: string | undefined): Answer | null | Promise<Answer | null> {
+    const version = this.view.version();
+    if (version !== this.entriesVersion) {
+      this.entries.clear();
+      this.entriesVersion = version;
+    }
+    const known = this.entries.get(name);
+    if (known) return pick(known, country);
+    if (name === GAAP_ZONE) return pick(APEX, country);
+    return this.view.lookup(name).then((named) => {
+      const entry = entryOf(named);
+      // Kept only if nothing changed while it was read.
+      if (this.view.version() === version && this.entriesVersion === version) {
+        if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
+        this.entries.set(name, entry);
+      }
+      return pick(entry, country);
+    });
+  }
+}
+
+function pick(e: NameEntry, country: string | undefined): Answer | null {
+  if (country !== undefined) {
+    for (const r of e.rules) if (r.answer && r.codes.has(country)) return r.answer;
+  }
+  return e.fallback;
 }

@@ -145,6 +145,9 @@ export class SqliteStore implements Store {
   /** Writes per kind, and changes not tracked per kind, for changeCount(). */
   private readonly kindChanges = new Map<string, number>();
   private changeEpoch = 0;
+  /** Accounts that have written since the list was read (read again after a rollback, import or reset). */
+  private accountsSeen: Set<string> | undefined;
+  private accountsEpoch = -1;
   private dataVersion = -1;
   private readonly counts = new Map<string, CachedCount>();
   private readonly pages = new Map<string, CachedPage>();
@@ -310,6 +313,7 @@ export class SqliteStore implements Store {
 
   /** A record of `kind` was written for `account`. */
   touched(account: string, kind: string): void {
+    this.accountsSeen?.add(account);
     this.kindChanges.set(kind, (this.kindChanges.get(kind) ?? 0) + 1);
     const key = `${account}\u0000${kind}`;
     this.gens.set(key, (this.gens.get(key) ?? 0) + 1);
@@ -364,7 +368,14 @@ export class SqliteStore implements Store {
   }
 
   async accounts(): Promise<string[]> {
-    return this.mutex.run(async () => this.stmt('SELECT DISTINCT account FROM resources').pluck().all() as string[]);
+    if (this.accountsSeen && this.accountsEpoch === this.epoch) return [...this.accountsSeen];
+    return this.mutex.run(async () => {
+      const epoch = this.epoch;
+      const list = this.stmt('SELECT DISTINCT account FROM resources').pluck().all() as string[];
+      this.accountsSeen = new Set(list);
+      this.accountsEpoch = epoch;
+      return list;
+    });
   }
 
   async dueTransitions(now: number, limit: number): Promise<ScheduledTransition[]> {
