@@ -67,6 +67,15 @@ describe('dns: GAAP names', () => {
     await nxdomain(r.resolve4(p.Domain));
   });
 
+  it('an IPv6 proxy answers AAAA with its address, and no A', async () => {
+    const { InstanceId } = await gaap.CreateProxy({ ProjectId: 0, ProxyName: 'dns-v6', AccessRegion: 'Beijing', RealServerRegion: 'Hongkong', Bandwidth: 10, Concurrent: 2, IPAddressVersion: 'IPv6' });
+    const p = (await gaap.DescribeProxies({ ProxyIds: [InstanceId] })).ProxySet[0];
+    assert.ok(p.IP.includes(':'));
+    assert.deepEqual(await resolver(server).resolve6(p.Domain), [p.IP]);
+    assert.deepEqual(await digShort(server, p.Domain, 'A'), []);
+    assert.equal(await digStatus(server, p.Domain, 'A'), 'NOERROR');
+  });
+
   it('every account\'s names resolve; unknown names in the zone are NXDOMAIN, names outside it REFUSED', async () => {
     const p = await proxy(cnClient('gaap', server, { account: ACCOUNT_B }), 'dns-b', 'Hongkong');
     assert.deepEqual(await resolver(server).resolve4(p.Domain), [p.IP]);
