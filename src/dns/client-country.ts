@@ -26,6 +26,8 @@ export function checkCidr(cidr: string): { address: string; prefix: number; fami
   return { address: m[1], prefix, family: v === 4 ? 'ipv4' : 'ipv6' };
 }
 
+const KNOWN_ADDRESSES = 10_000;
+
 /** Strips the IPv4-mapped prefix an IPv6 socket reports for IPv4 peers. */
 export const plainAddress = (address: string): string => (address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address);
 
@@ -44,11 +46,17 @@ export class CountryTable {
       });
   }
 
+  /** Addresses already looked up (a BlockList check allocates): most queries come from a few. */
+  private readonly known = new Map<string, string | undefined>();
+
   /** The country of `address`, or undefined when no entry covers it. */
   countryOf(address: string): string | undefined {
+    if (this.known.has(address)) return this.known.get(address);
     const a = plainAddress(address);
     const family = isIP(a) === 4 ? 'ipv4' : 'ipv6';
-    for (const r of this.rules) if (r.family === family && r.list.check(a, family)) return r.code;
-    return undefined;
+    const code = this.rules.find((r) => r.family === family && r.list.check(a, family))?.code;
+    if (this.known.size >= KNOWN_ADDRESSES) this.known.clear();
+    this.known.set(address, code);
+    return code;
   }
 }
