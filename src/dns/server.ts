@@ -105,7 +105,12 @@ export async function startDnsServer(settings: DnsSettings, view: GaapDnsView, l
     return socket;
   };
 
-  const tcp: Server = createServer((socket) => serveTcp(socket, answer));
+  const connections = new Set<TcpSocket>();
+  const tcp: Server = createServer((socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+    serveTcp(socket, answer);
+  });
   tcp.maxConnections = TCP_MAX_CONNECTIONS;
   tcp.on('error', (err) => log.error({ err }, 'dns: tcp server error'));
 
@@ -115,7 +120,9 @@ export async function startDnsServer(settings: DnsSettings, view: GaapDnsView, l
     port,
     async close() {
       await new Promise<void>((resolve) => udp.close(() => resolve()));
-      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => tcp.close(() => resolve()));
+      for (const c of connections) c.destroy();
+      await closed;
     },
   };
 }

@@ -188,6 +188,22 @@ describe('dns: floods and settings', () => {
     assert.throws(() => loadConfig({}, { TCLOCAL_DNS_CLIENT_COUNTRIES: '/no/such/table.json' }), /TCLOCAL_DNS_CLIENT_COUNTRIES: cannot read country table file/);
     assert.throws(() => loadConfig({}, { TCLOCAL_DNS_PORT: '70000' }), /TCLOCAL_DNS_PORT/);
     await assert.rejects(startTclocal({ dnsClientCountries: [{ cidr: '0.0.0.0/0', code: '999999' }] }), /"999999" .* is not a code listed by DescribeCountryAreaMapping/);
+    // The port taken: start-up stops with a message naming the setting.
+    const first = await startTclocal();
+    try {
+      await assert.rejects(startTclocal({ dnsPort: first.dns!.port }), /DNS: 127\.0\.0\.1:\d+ is already in use \(TCLOCAL_DNS_PORT/);
+      // An idle TCP connection does not hold up stopping.
+      const { connect } = await import('node:net');
+      const idle = connect(first.dns!.port, '127.0.0.1');
+      await new Promise((r) => idle.once('connect', r));
+      const t0 = Date.now();
+      await first.stop();
+      assert.ok(Date.now() - t0 < 5000, 'stopped without waiting for the idle connection');
+      idle.destroy();
+    } catch (err) {
+      await first.stop().catch(() => undefined);
+      throw err;
+    }
     const off = await startTclocal({ dns: false });
     assert.equal(off.dns, null);
     await off.stop();
