@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { checkCidr, DEFAULT_COUNTRY_TABLE, type CountryEntry } from './dns/client-country';
+import { checkCidr, type CountryEntry } from './dns/client-country';
 
 /**
  * Every setting, once: its flag, its TCLOCAL_* environment twin, its default
@@ -28,7 +28,7 @@ export interface Config {
   dnsPort: number;
   dnsTtl: number;
   dnsRateLimit: number;
-  dnsClientCountries: CountryEntry[];
+  dnsCountries: CountryEntry[];
 }
 
 export interface AccountConfig {
@@ -114,9 +114,9 @@ function parseAccounts(raw: string, name: string): AccountConfig[] {
   });
 }
 
-/** `{"CIDR": "NationCountryInnerCode", …}`; the codes are checked against GAAP's catalogue when the DNS server starts. */
+/** `{"CIDR": "NationCountryInnerCode", …}` (empty: no client has a country); the codes are checked against GAAP's catalogue when the DNS server starts. */
 function parseCountryTable(raw: string, name: string): CountryEntry[] {
-  if (!raw.trim()) return DEFAULT_COUNTRY_TABLE;
+  if (!raw.trim()) return [];
   const obj = jsonSetting(raw, name, '{', 'country table');
   if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new ConfigError(`${name} must be a JSON object of "CIDR": "NationCountryInnerCode"`);
   return Object.entries(obj as Record<string, unknown>).map(([cidr, code]) => {
@@ -157,8 +157,8 @@ export const OPTIONS: OptionDef<keyof Config>[] = [
   { key: 'dnsTtl', flag: '--dns-ttl', env: 'TCLOCAL_DNS_TTL', arg: 'S', default: '60', help: 'DNS: TTL of answers and of negative answers, in seconds.', parse: integer(0, 86_400) },
   { key: 'dnsRateLimit', flag: '--dns-rate-limit', env: 'TCLOCAL_DNS_RATE_LIMIT', arg: 'N', default: '5000', help: 'DNS: queries a second from one source address; past it, REFUSED (0: no limit).', parse: integer(0, 10_000_000) },
   {
-    key: 'dnsClientCountries', flag: '--dns-client-countries', env: 'TCLOCAL_DNS_CLIENT_COUNTRIES', arg: 'JSON|FILE', default: '',
-    help: 'DNS: {"CIDR": "NationCountryInnerCode", ...} (or a file holding it) telling which country a client is in, longest prefix first. Empty: every client is in 101001.',
+    key: 'dnsCountries', flag: '--dns-countries', env: 'TCLOCAL_DNS_COUNTRIES', arg: 'JSON|FILE', default: '{"0.0.0.0/0": "101001", "::/0": "101001"}',
+    help: 'DNS: {"CIDR": "NationCountryInnerCode", ...} (or a file holding it): the country of a client\'s address (or EDNS client subnet), longest prefix first.',
     parse: parseCountryTable,
   },
   { key: 'logLevel', flag: '--log-level', env: 'TCLOCAL_LOG_LEVEL', arg: 'LEVEL', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent.', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },

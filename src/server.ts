@@ -103,7 +103,7 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
   });
   let dns: RunningDns | undefined;
   if (config.dns) {
-    const settings = { host: config.dnsHost, port: config.dnsPort, ttl: config.dnsTtl, rateLimit: config.dnsRateLimit, clientCountries: config.dnsClientCountries };
+    const settings = { host: config.dnsHost, port: config.dnsPort, ttl: config.dnsTtl, rateLimit: config.dnsRateLimit, clientCountries: config.dnsCountries };
     dns = await startDnsServer(settings, gaapDnsView(store), log).catch(async (err) => {
       await new Promise((resolve) => server.close(resolve));
       await store.close();

@@ -10,12 +10,6 @@ export interface CountryEntry {
   code: string;
 }
 
-/** Every client, local or not, is in North China (101001, the code of the API document's examples) unless configured otherwise. */
-export const DEFAULT_COUNTRY_TABLE: CountryEntry[] = [
-  { cidr: '0.0.0.0/0', code: '101001' },
-  { cidr: '::/0', code: '101001' },
-];
-
 /** A CIDR (`address/prefix`) taken apart, or undefined when it is not one. */
 export function checkCidr(cidr: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
   const m = /^([^/]+)\/(\d{1,3})$/.exec(cidr.trim());

@@ -70,7 +70,7 @@ function refused(query: Buffer): Buffer | null {
 export async function startDnsServer(settings: DnsSettings, view: GaapDnsView, log: Logger): Promise<RunningDns> {
   const unknown = settings.clientCountries.find((e) => !view.isCountryCode(e.code));
   if (unknown) {
-    throw new ConfigError(`TCLOCAL_DNS_CLIENT_COUNTRIES: "${unknown.code}" (for ${unknown.cidr}) is not a code listed by DescribeCountryAreaMapping`);
+    throw new ConfigError(`TCLOCAL_DNS_COUNTRIES: "${unknown.code}" (for ${unknown.cidr}) is not a code listed by DescribeCountryAreaMapping`);
   }
   if (isIP(settings.host) === 0) throw new ConfigError(`TCLOCAL_DNS_HOST must be an IP address, got "${settings.host}"`);
   const responder = new Responder({ view, countries: new CountryTable(settings.clientCountries), ttl: settings.ttl });

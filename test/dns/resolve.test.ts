@@ -32,7 +32,7 @@ describe('dns: GAAP names', () => {
   before(async () => {
     server = await startTclocal({
       rateLimits: false,
-      dnsClientCountries: [
+      dnsCountries: [
         { cidr: `${IN_GERMANY}/32`, code: GERMANY },
         { cidr: `${IN_JAPAN}/32`, code: JAPAN },
         // Client subnets a query can claim (documentation ranges).

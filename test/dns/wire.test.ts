@@ -183,11 +183,11 @@ describe('dns: floods and settings', () => {
   });
 
   it('DNS settings are checked: a bad country table stops start-up, off means no DNS server', async () => {
-    assert.throws(() => loadConfig({}, { TCLOCAL_DNS_CLIENT_COUNTRIES: '{"10.0.0.0/33": "101001"}' }), /TCLOCAL_DNS_CLIENT_COUNTRIES: "10\.0\.0\.0\/33" is not a CIDR/);
-    assert.throws(() => loadConfig({}, { TCLOCAL_DNS_CLIENT_COUNTRIES: '{"0.0.0.0/0": 101001}' }), /TCLOCAL_DNS_CLIENT_COUNTRIES: the code of "0\.0\.0\.0\/0" must be a numeric string/);
-    assert.throws(() => loadConfig({}, { TCLOCAL_DNS_CLIENT_COUNTRIES: '/no/such/table.json' }), /TCLOCAL_DNS_CLIENT_COUNTRIES: cannot read country table file/);
+    assert.throws(() => loadConfig({}, { TCLOCAL_DNS_COUNTRIES: '{"10.0.0.0/33": "101001"}' }), /TCLOCAL_DNS_COUNTRIES: "10\.0\.0\.0\/33" is not a CIDR/);
+    assert.throws(() => loadConfig({}, { TCLOCAL_DNS_COUNTRIES: '{"0.0.0.0/0": 101001}' }), /TCLOCAL_DNS_COUNTRIES: the code of "0\.0\.0\.0\/0" must be a numeric string/);
+    assert.throws(() => loadConfig({}, { TCLOCAL_DNS_COUNTRIES: '/no/such/table.json' }), /TCLOCAL_DNS_COUNTRIES: cannot read country table file/);
     assert.throws(() => loadConfig({}, { TCLOCAL_DNS_PORT: '70000' }), /TCLOCAL_DNS_PORT/);
-    await assert.rejects(startTclocal({ dnsClientCountries: [{ cidr: '0.0.0.0/0', code: '999999' }] }), /"999999" .* is not a code listed by DescribeCountryAreaMapping/);
+    await assert.rejects(startTclocal({ dnsCountries: [{ cidr: '0.0.0.0/0', code: '999999' }] }), /"999999" .* is not a code listed by DescribeCountryAreaMapping/);
     // The port taken: start-up stops with a message naming the setting.
     const first = await startTclocal();
     try {
