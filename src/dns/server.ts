@@ -96,7 +96,12 @@ export async function startDnsServer(settings: DnsSettings, view: GaapDnsView, l
     socket.on('error', (err) => log.error({ err }, 'dns: udp socket error'));
     socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
       const send = (out: Buffer | null) => {
-        if (out) socket.send(out, rinfo.port, rinfo.address);
+        if (!out) return;
+        try {
+          socket.send(out, rinfo.port, rinfo.address);
+        } catch {
+          // Closed while the answer was made (the server is stopping).
+        }
       };
       const out = answer(msg, plainAddress(rinfo.address), 'udp');
       if (out instanceof Promise) void out.then(send);
