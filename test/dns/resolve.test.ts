@@ -165,6 +165,32 @@ describe('dns: GAAP names', () => {
   });
 });
 
+describe('dns: banned resources', () => {
+  it('a banned global domain or proxy does not resolve (BanStatus set through a state import)', async () => {
+    const server = await startTclocal({ rateLimits: false });
+    try {
+      const gaap = cnClient('gaap', server);
+      const { InstanceId } = await gaap.CreateProxy({ ProjectId: 0, ProxyName: 'ban', AccessRegion: 'Japan', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });
+      const p = (await gaap.DescribeProxies({ ProxyIds: [InstanceId] })).ProxySet[0];
+      const { DomainId } = await gaap.CreateGlobalDomain({ ProjectId: 0, DefaultValue: '192.0.2.3' });
+      const name = (await gaap.DescribeGlobalDomains({ ProjectId: -1, Offset: 0, Limit: 10 })).Domains[0].FullDomain;
+      assert.deepEqual(await resolver(server).resolve4(name), ['192.0.2.3']);
+      assert.deepEqual(await resolver(server).resolve4(p.Domain), [p.IP]);
+      // No action bans a resource: the operator's side does. An edited state export stands in for it.
+      const state = (await (await fetch(`${server.url}/_tclocal/state`)).json()) as any;
+      for (const row of state.tables.resources) {
+        if (row.id !== DomainId && row.id !== InstanceId) continue;
+        row.data = JSON.stringify({ ...JSON.parse(row.data), BanStatus: 'BANNED' });
+      }
+      assert.equal((await fetch(`${server.url}/_tclocal/state`, { method: 'POST', body: JSON.stringify(state) })).status, 200);
+      await nxdomain(resolver(server).resolve4(name));
+      await nxdomain(resolver(server).resolve4(p.Domain));
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('dns: state survives a restart', () => {
   it('a proxy made before a restart resolves after it', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'tclocal-dns-'));
