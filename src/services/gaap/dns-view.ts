@@ -7,8 +7,8 @@
  *
  * A lookup is a few indexed reads: proxy and group domains are named after
  * their IDs (`<id>.gaapqcloud.com.cn`), global domains are found by their
- * FullDomain index. Names are global, tenants are not: every account is
- * asked.
+ * FullDomain index, and the ID's prefix says which to read. Names are
+ * global, tenants are not: every account is asked.
  */
 import { isIP } from 'node:net';
 import type { ResourceRecord, Store, StoreTx } from '../../store/types';
@@ -108,12 +108,17 @@ async function proxiesById(tx: StoreTx, ids: string[]): Promise<DnsProxy[]> {
   return out;
 }
 
-async function lookupIn(tx: StoreTx, name: string, id: string): Promise<DnsName | undefined> {
-  const proxy = await tx.get<Record<string, unknown>>(KIND.proxy, id);
-  if (proxy && sameName(proxy.data.Domain, name)) return { type: 'proxy', proxy: proxyOf(proxy) };
+/** What kind of name the first label can be: GAAP's IDs (resourceId) start with `link-` (proxy), `lg-` (group) or `gd-` (global domain). */
+const NAMED_BY_PREFIX = new Map<string, DnsName['type']>([['link', 'proxy'], ['lg', 'group'], ['gd', 'globalDomain']]);
 
-  const group = await tx.get<Record<string, unknown>>(KIND.group, id);
-  if (group && sameName(group.data.Domain, name) && !GROUP_GONE.has(group.status ?? '')) {
+async function lookupIn(tx: StoreTx, type: DnsName['type'], name: string, id: string): Promise<DnsName | undefined> {
+  if (type === 'proxy') {
+    const proxy = await tx.get<Record<string, unknown>>(KIND.proxy, id);
+    return proxy && sameName(proxy.data.Domain, name) ? { type: 'proxy', proxy: proxyOf(proxy) } : undefined;
+  }
+  if (type === 'group') {
+    const group = await tx.get<Record<string, unknown>>(KIND.group, id);
+    if (!group || !sameName(group.data.Domain, name) || GROUP_GONE.has(group.status ?? '')) return undefined;
     const records = (await tx.list<Record<string, unknown>>(KIND.proxy, { parent: id })).items;
     const conf = (await tx.kvGet<Record<string, string[]>>(DOMAIN_CONF_NS, id)) ?? {};
     const def = str(group.data.DnsDefaultIp);
@@ -151,11 +156,12 @@ export function gaapDnsView(store: Store): GaapDnsView {
   return {
     version: () => store.changeCount(WATCHED),
     async lookup(name) {
-      const dot = name.indexOf('.');
-      if (dot <= 0) return undefined;
-      const id = name.slice(0, dot);
+      const id = name.slice(0, Math.max(0, name.indexOf('.')));
+      const type = NAMED_BY_PREFIX.get(id.slice(0, Math.max(0, id.indexOf('-'))));
+      // Any other name was never handed out: no read needed.
+      if (!type) return undefined;
       for (const account of await store.accounts()) {
-        const found = await store.transaction(account, (tx) => lookupIn(tx, name, id));
+        const found = await store.transaction(account, (tx) => lookupIn(tx, type, name, id));
         if (found) return found;
       }
       return undefined;
