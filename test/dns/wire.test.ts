@@ -182,6 +182,29 @@ describe('dns: floods and settings', () => {
     }
   });
 
+  it('--dns-ttl sets the TTL of answers and of the SOA; a loop of DefaultValue CNAMEs ends', async () => {
+    const server = await startTclocal({ rateLimits: false, dnsTtl: 5 });
+    try {
+      const gaap = cnClient('gaap', server);
+      const { InstanceId } = await gaap.CreateProxy({ ProjectId: 0, ProxyName: 'ttl', AccessRegion: 'Japan', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });
+      const p = (await gaap.DescribeProxies({ ProxyIds: [InstanceId] })).ProxySet[0];
+      assert.deepEqual(await resolver(server).resolve4(p.Domain, { ttl: true }), [{ address: p.IP, ttl: 5 }]);
+      const nx = dnsPacket.decode((await udpExchange(server, query('link-nosuch00.gaapqcloud.com.cn', 'A')))!);
+      assert.equal((nx.authorities![0] as any).data.minimum, 5);
+
+      const a = await gaap.CreateGlobalDomain({ ProjectId: 0, DefaultValue: '192.0.2.1' });
+      const b = await gaap.CreateGlobalDomain({ ProjectId: 0, DefaultValue: '192.0.2.2' });
+      const { Domains } = await gaap.DescribeGlobalDomains({ ProjectId: -1, Offset: 0, Limit: 10 });
+      const full = (id: string) => Domains.find((d: any) => d.DomainId === id).FullDomain;
+      await gaap.ModifyGlobalDomainAttribute({ DomainId: a.DomainId, ProjectId: 0, DefaultValue: full(b.DomainId) });
+      await gaap.ModifyGlobalDomainAttribute({ DomainId: b.DomainId, ProjectId: 0, DefaultValue: full(a.DomainId) });
+      const loop = dnsPacket.decode((await udpExchange(server, query(full(a.DomainId), 'A', { edns: true })))!);
+      assert.ok(loop.answers!.length > 0 && loop.answers!.every((x) => x.type === 'CNAME'));
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('DNS settings are checked: a bad country table stops start-up, off means no DNS server', async () => {
     assert.throws(() => loadConfig({}, { TCLOCAL_DNS_COUNTRIES: '{"10.0.0.0/33": "101001"}' }), /TCLOCAL_DNS_COUNTRIES: "10\.0\.0\.0\/33" is not a CIDR/);
     assert.throws(() => loadConfig({}, { TCLOCAL_DNS_COUNTRIES: '{"0.0.0.0/0": 101001}' }), /TCLOCAL_DNS_COUNTRIES: the code of "0\.0\.0\.0\/0" must be a numeric string/);
