@@ -13,8 +13,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cnClient } from '../test/helpers';
-import { writeDnsReport } from './benchmarks-file';
 import { udpLoad } from './dns-load';
+import { DNS_HEADING, writeSection } from './report';
 import { freePort, startTclocalProcess } from './servers';
 
 const args = process.argv.slice(2);
@@ -128,7 +128,7 @@ async function main(): Promise<void> {
     const ratios = t.map((x, i) => x.qps / d[i].qps);
     const ratio = round1(median(ratios));
     const report = [
-      '## DNS (`npm run bench:dns`, bench/dns.ts)',
+      `## ${DNS_HEADING} (\`npm run bench:dns\`, bench/dns.ts)`,
       '',
       `Last run: ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, Node ${process.version}; ${names.size} names (${PROXIES} proxy domains, a group domain, a global domain answering 4 proxies), ` +
         `A queries cycling through them; ${ROUNDS} alternating rounds of ${SECONDS} s per server (medians; the ratio is the median of the ratios of adjacent rounds); ` +
@@ -145,7 +145,7 @@ async function main(): Promise<void> {
       '',
     ].join('\n');
     console.log(report);
-    if (!args.includes('--no-write')) writeDnsReport(report);
+    if (!args.includes('--no-write')) writeSection(DNS_HEADING, report);
   } finally {
     dnsmasq?.child.kill('SIGTERM');
     tclocal.child.kill('SIGTERM');

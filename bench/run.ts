@@ -6,9 +6,10 @@
  *
  *   npm run bench -- [--seconds 4] [--rounds 7] [--connections 64] [--no-write] [--no-scale]
  */
+import { writeFileSync } from 'node:fs';
+import { BENCHMARKS_FILE, DNS_HEADING, readSection, RELIABILITY_HEADING } from './report';
 import { cpus } from 'node:os';
 import { captureSdkRequest, cnClient } from '../test/helpers';
-import { writeMainReport } from './benchmarks-file';
 import { load, loadGenerator, type LoadResult, type Replay } from './load';
 import { scaleBenchmark, type ScaleResult } from './scale';
 import { rssMb, startReference, startTclocalProcess, toReplay } from './servers';
@@ -138,7 +139,12 @@ async function main() {
     '',
     ...(scale.length ? ['## GAAP at scale', '', ...scaleReport(scale), '', SATURATION_NOTE, ''] : []),
   ];
-  if (!args.includes('--no-write')) writeMainReport(report.join('\n'));
+  // The reliability and DNS sections are written by `npm run soak` and `npm run bench:dns`; keep them.
+  for (const heading of [RELIABILITY_HEADING, DNS_HEADING]) {
+    const section = readSection(heading);
+    if (section) report.push(section);
+  }
+  if (!args.includes('--no-write')) writeFileSync(BENCHMARKS_FILE, report.join('\n'));
   console.log(report.join('\n'));
   process.exit(0);
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { readFileSync, writeFileSync } from 'node:fs';
-import { ConfigError, loadConfig, OPTIONS, parseFlags } from './config';
+import { ConfigError, loadConfig, OPTIONS, parseFlags, tlsDir, type Config } from './config';
+import { AdminCallError, adminCall, findRunningServer, type AdminTarget } from './gateway/admin-client';
+import { ensureLocalCa } from './gateway/tls';
 import { coverageMarkdown, coverageReport } from './services/coverage';
 import { serviceModules } from './services';
 import { ciOperations } from './services/ci';
@@ -14,15 +16,43 @@ Commands:
   import FILE           Replace the whole state with an export.
   reset                 Delete every resource of every account.
   coverage [--write]    Print (or write COVERAGE.md with) the implemented actions.
+  ca                    Print the path of the local CA certificate to trust for https:// (made if missing).
+
+export, import and reset act on the server running at --host/--port when one
+answers (sending TCLOCAL_ADMIN_TOKEN), else on the data directory.
 
 Options (each has an environment twin):`;
 
 function help(): string {
   const rows = OPTIONS.map((o) => {
     const left = `  ${o.flag}${o.arg ? ' ' + o.arg : ''}`;
-    return `${left.padEnd(30)}${o.help}\n${' '.repeat(30)}env ${o.env}, default: ${o.default || '(built-in account)'}`;
+    return `${left.padEnd(30)}${o.help}\n${' '.repeat(30)}env ${o.env}, default: ${o.default || (o.key === 'accounts' ? '(built-in account)' : '(empty)')}`;
   });
   return `${COMMANDS}\n${rows.join('\n')}\n  --help                      This text.\n`;
+}
+
+/**
+ * Runs an admin command against the running server when one answers,
+ * else against the data directory, and says which on stderr.
+ */
+async function onServerOrDataDir<T>(
+  config: Config, viaServer: (target: AdminTarget) => Promise<T>, viaDataDir: () => Promise<T>, done: string,
+): Promise<T> {
+  const target = await findRunningServer(config);
+  if (target) {
+    try {
+      const out = await viaServer(target);
+      process.stderr.write(`${done} on the running server at ${target.url}\n`);
+      return out;
+    } catch (err) {
+      if (err instanceof AdminCallError) throw new ConfigError(err.message);
+      throw err;
+    }
+  }
+  if (config.inMemory) throw new ConfigError('no tclocal answers at the configured address, and an in-memory store has no data directory to use instead');
+  const out = await viaDataDir();
+  process.stderr.write(`${done} in the data directory ${config.dataDir} (no tclocal answered at the configured address)\n`);
+  return out;
 }
 
 /** Takes `--name value` out of argv for command-specific options. */
@@ -57,6 +87,9 @@ async function main(argv: string[]): Promise<void> {
         if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') throw new ConfigError(`cannot listen on ${config.host} (TCLOCAL_HOST / --host)`);
         throw err;
       }
+      if (server.adminTokenGenerated) {
+        process.stderr.write(`tclocal: admin endpoints require the token ${server.adminToken} (set TCLOCAL_ADMIN_TOKEN to choose it)\n`);
+      }
       const shutdown = () => void server.stop().then(() => process.exit(0));
       process.once('SIGINT', shutdown);
       process.once('SIGTERM', shutdown);
@@ -64,9 +97,20 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'export': {
       const out = take(argv, '--out');
-      const store = openStore(loadConfig(parseFlags(argv)));
-      const text = JSON.stringify(await store.exportState(), null, 2) + '\n';
-      await store.close();
+      const config = loadConfig(parseFlags(argv));
+      const text = await onServerOrDataDir(
+        config,
+        async (target) => JSON.stringify(JSON.parse(await adminCall(target, 'GET', '/_tclocal/state')), null, 2) + '\n',
+        async () => {
+          const store = openStore(config);
+          try {
+            return JSON.stringify(await store.exportState(), null, 2) + '\n';
+          } finally {
+            await store.close();
+          }
+        },
+        'exported',
+      );
       if (out) writeFileSync(out, text);
       else process.stdout.write(text);
       return;
@@ -74,22 +118,42 @@ async function main(argv: string[]): Promise<void> {
     case 'import': {
       const file = argv[0] && !argv[0].startsWith('--') ? argv.shift()! : undefined;
       if (!file) throw new ConfigError('import needs the export file: tclocal import FILE');
-      const store = openStore(loadConfig(parseFlags(argv)));
+      const config = loadConfig(parseFlags(argv));
+      let text: string;
       try {
-        await store.importState(JSON.parse(readFileSync(file, 'utf8')));
+        text = readFileSync(file, 'utf8');
       } catch (err) {
-        throw new ConfigError(`cannot import ${file}: ${(err as Error).message}`);
-      } finally {
-        await store.close();
+        throw new ConfigError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
-      process.stderr.write(`imported ${file}\n`);
+      await onServerOrDataDir(
+        config,
+        async (target) => void (await adminCall(target, 'POST', '/_tclocal/state', text)),
+        async () => {
+          const store = openStore(config);
+          try {
+            await store.importState(JSON.parse(text));
+          } catch (err) {
+            throw new ConfigError(`cannot import ${file}: ${err instanceof SyntaxError ? 'it is not valid JSON' : (err as Error).message}`);
+          } finally {
+            await store.close();
+          }
+        },
+        `imported ${file}`,
+      );
       return;
     }
     case 'reset': {
-      const store = openStore(loadConfig(parseFlags(argv)));
-      await store.reset();
-      await store.close();
-      process.stderr.write('state reset\n');
+      const config = loadConfig(parseFlags(argv));
+      await onServerOrDataDir(
+        config,
+        async (target) => void (await adminCall(target, 'POST', '/_tclocal/reset')),
+        async () => {
+          const store = openStore(config);
+          await store.reset();
+          await store.close();
+        },
+        'state reset',
+      );
       return;
     }
     case 'coverage': {
@@ -97,6 +161,10 @@ async function main(argv: string[]): Promise<void> {
       const md = coverageMarkdown(coverageReport(serviceModules()), [ciOperations()]);
       if (write) writeFileSync('COVERAGE.md', md);
       else process.stdout.write(md);
+      return;
+    }
+    case 'ca': {
+      process.stdout.write(`${ensureLocalCa(tlsDir(loadConfig(parseFlags(argv)))).certPath}\n`);
       return;
     }
     default:

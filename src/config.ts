@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { checkCidr, type CountryEntry } from './dns/client-country';
 
 /**
@@ -22,6 +24,18 @@ export interface Config {
   /** GAAP: seconds by which a new proxy's CreateTime is back-dated. */
   gaapCreateTimeBackdate: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Token the admin endpoints require; empty: generated when one is needed. */
+  adminToken: string;
+  /** always: admin endpoints require a token even on loopback with lenient authentication. */
+  adminTokenRequired: 'auto' | 'always';
+  /** Connections served at once. */
+  maxConnections: number;
+  /** Whether callbacks may reach link-local and cloud metadata addresses (169.254/16, fe80::/10, …). */
+  outboundLinkLocal: boolean;
+  /** Also speak TLS on the port (the SDKs' default https://). */
+  tls: boolean;
+  /** Directory of the local CA and server certificate; empty: see tlsDir. */
+  caDir: string;
   /** DNS server for GAAP's names (docs/dns.md). */
   dns: boolean;
   dnsHost: string;
@@ -151,6 +165,23 @@ export const OPTIONS: OptionDef<keyof Config>[] = [
     help: 'GAAP: report a new proxy\'s CreateTime this many seconds in the past (Terraform waits until CreateTime + 2 min before destroying a proxy).',
     parse: integer(0, 31_536_000),
   },
+  {
+    key: 'adminToken', flag: '--admin-token', env: 'TCLOCAL_ADMIN_TOKEN', arg: 'TOKEN', default: '',
+    help: 'Token the /_tclocal/ admin endpoints require (Authorization: Bearer). Empty: one is generated and printed when strict auth is on, when listening beyond loopback, or with --admin-token-required always.',
+    parse: (raw, name) => {
+      if (/[^\x21-\x7e]/.test(raw)) throw new ConfigError(`${name} may hold printable ASCII characters only`);
+      return raw;
+    },
+  },
+  { key: 'adminTokenRequired', flag: '--admin-token-required', env: 'TCLOCAL_ADMIN_TOKEN_REQUIRED', arg: 'auto|always', default: 'auto', help: 'always: admin endpoints require the token in every mode.', parse: oneOf('auto', 'always') },
+  { key: 'maxConnections', flag: '--max-connections', env: 'TCLOCAL_MAX_CONNECTIONS', arg: 'N', default: '1024', help: 'Connections served at once; more are closed on arrival.', parse: integer(1, 1_000_000) },
+  { key: 'outboundLinkLocal', flag: '--outbound-link-local', env: 'TCLOCAL_OUTBOUND_LINK_LOCAL', arg: 'on|off', default: 'off', help: 'Let callbacks reach link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, 100.100.100.200, fd00:ec2::254).', parse: bool },
+  { key: 'tls', flag: '--tls', env: 'TCLOCAL_TLS', arg: 'on|off', default: 'on', help: 'Also serve TLS (https://) on the same port, with certificates from a local CA.', parse: bool },
+  {
+    key: 'caDir', flag: '--ca-dir', env: 'TCLOCAL_CA_DIR', arg: 'DIR', default: '',
+    help: 'Where the local CA lives (tls/ca.pem). Empty: the data directory, or ~/.tclocal with --in-memory.',
+    parse: (r) => r,
+  },
   { key: 'dns', flag: '--dns', env: 'TCLOCAL_DNS', arg: 'on|off', default: 'on', help: 'Serve DNS for GAAP proxy, group and global domains (docs/dns.md).', parse: bool },
   { key: 'dnsHost', flag: '--dns-host', env: 'TCLOCAL_DNS_HOST', arg: 'ADDR', default: '127.0.0.1', help: 'DNS: IP address to listen on (UDP and TCP).', parse: (r) => r },
   { key: 'dnsPort', flag: '--dns-port', env: 'TCLOCAL_DNS_PORT', arg: 'N', default: '4553', help: 'DNS: port, UDP and TCP (0 picks a free one).', parse: integer(0, 65535) },
@@ -178,6 +209,12 @@ export function loadConfig(flags: Record<string, string> = {}, env: NodeJS.Proce
     (config as Record<string, unknown>)[opt.key] = opt.parse(raw, name);
   }
   return { ...(config as Config), ...overrides };
+}
+
+/** The directory holding the local CA: --ca-dir, else the data directory, else (in memory) ~/.tclocal. */
+export function tlsDir(config: Pick<Config, 'caDir' | 'dataDir' | 'inMemory'>): string {
+  if (config.caDir) return config.caDir;
+  return config.inMemory ? join(homedir(), '.tclocal') : config.dataDir;
 }
 
 /** Settings of the services themselves, as handlers see them. */

@@ -1,15 +1,19 @@
-import type { AddressInfo } from 'node:net';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
-import type { Config } from './config';
+import { tlsDir, type Config } from './config';
+import { OutboundGuard, registerOwnPort } from './core/outbound';
 import { TransitionEngine } from './core/transitions';
 import { Accounts } from './gateway/accounts';
 import { adminHandler } from './gateway/admin';
+import { adminTokenFile, resolveAdminToken, type AdminAccessPolicy } from './gateway/admin-access';
 import { Api3Gateway } from './gateway/api3/pipeline';
 import { Router } from './gateway/api3/router';
 import { startDnsServer, type RunningDns } from './dns/server';
-import { createHttpServer, type ExtraProtocol } from './gateway/http';
+import { createHttpServer, HTTP_TIMEOUTS, requestTimeoutReply, type ExtraProtocol, type HttpTimeouts } from './gateway/http';
 import { RateLimiter } from './gateway/ratelimit';
+import { acceptTls, ensureLocalCa, serverCertificate } from './gateway/tls';
 import { coverageReport } from './services/coverage';
 import { extraProtocols, serviceModules } from './services';
 import { ciTransitions } from './services/ci';
@@ -25,8 +29,13 @@ export const VERSION: string = require('../../package.json').version;
 export interface RunningServer {
   port: number;
   url: string;
+  /** The local CA certificate clients trust for https:// (absent with --tls off). */
+  caPath?: string;
   store: Store;
   log: Logger;
+  /** The token admin endpoints require, if any; `adminTokenGenerated`: made up at start (print it). */
+  adminToken?: string;
+  adminTokenGenerated: boolean;
   /** The DNS server's bound address, or null when it is off. */
   dns: { host: string; port: number } | null;
   stop(): Promise<void>;
@@ -40,6 +49,8 @@ export function openStore(config: Pick<Config, 'dataDir' | 'inMemory'>): Store {
 export interface DevelopmentOptions {
   strictErrorCodes?: boolean;
   strictResponses?: boolean;
+  /** Shorter HTTP timeouts, so tests of slow clients run quickly. */
+  httpTimeouts?: Partial<HttpTimeouts>;
 }
 
 /**
@@ -52,7 +63,8 @@ const defaultLogger = (config: Config): Logger => pino({ level: config.logLevel 
 /** Composes the emulator from its parts and starts serving. */
 export async function startServer(config: Config, log: Logger = defaultLogger(config), dev: DevelopmentOptions = {}): Promise<RunningServer> {
   const store = openStore(config);
-  const modules = serviceModules();
+  const outbound = new OutboundGuard({ allowLinkLocal: config.outboundLinkLocal, log });
+  const modules = serviceModules(outbound);
   const services = new Map(modules.map((m) => [m.spec.service, m]));
   for (const m of modules) m.prepare?.(store);
   store.dropUndeclaredFieldIndexes();
@@ -65,7 +77,7 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
   const transitions = new TransitionEngine(store, transitionHandlers, { mode: config.transitions }, log);
   const accounts = new Accounts(config.accounts, config.auth === 'lenient');
   const specs = modules.map((m) => m.spec);
-  const protocols: ExtraProtocol[] = extraProtocols({ store, accounts, log, config, transitions });
+  const protocols: ExtraProtocol[] = extraProtocols({ store, accounts, log, config, transitions, outbound });
 
   const api3 = new Api3Gateway({
     accounts,
@@ -92,7 +104,28 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
     },
     coverage: () => coverageReport(modules),
   });
-  const server: Server = createHttpServer({ api3, protocols, admin, log });
+  const { token: adminToken, generated: adminTokenGenerated } = resolveAdminToken(config);
+  if (adminToken && adminTokenGenerated && !config.inMemory) {
+    mkdirSync(config.dataDir, { recursive: true });
+    writeFileSync(adminTokenFile(config.dataDir), adminToken + '\n', { mode: 0o600 });
+  }
+  const adminAccess: AdminAccessPolicy = { listenHost: config.host, port: config.port, token: adminToken };
+  const timeouts = { ...HTTP_TIMEOUTS, ...dev.httpTimeouts };
+  const server: Server = createHttpServer({ api3, protocols, admin, log, adminAccess: () => adminAccess, maxConnections: config.maxConnections, timeouts });
+  // TLS and plain HTTP share the port: each connection is routed by its first byte.
+  let caPath: string | undefined;
+  if (config.tls) {
+    const dir = tlsDir(config);
+    const ca = ensureLocalCa(dir);
+    caPath = ca.certPath;
+    acceptTls(server, () => serverCertificate(dir, ca), { afterMs: timeouts.headersMs, answer: (socket) => socket.end(requestTimeoutReply(timeouts)) });
+  }
+  // Sockets still being routed (or in a TLS handshake) are not the HTTP parser's yet: stop closes them too.
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -112,21 +145,28 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
   }
   transitions.start();
   const port = (server.address() as AddressInfo).port;
+  adminAccess.port = port;
+  const releasePort = registerOwnPort(port);
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  log.info({ url, dns: dns ? `${dns.host}:${dns.port}` : 'off', services: [...services.keys(), ...protocols.map((p) => p.name)], dataDir: config.inMemory ? ':memory:' : config.dataDir }, 'tclocal ready');
+  log.info({ url, services: [...services.keys(), ...protocols.map((p) => p.name)], dataDir: config.inMemory ? ':memory:' : config.dataDir, ca: caPath, dns: dns ? `${dns.host}:${dns.port}` : 'off' }, 'tclocal ready');
 
   return {
     port,
     url,
+    caPath,
     store,
     log,
+    adminToken,
+    adminTokenGenerated,
     dns: dns ? { host: dns.host, port: dns.port } : null,
     async stop() {
+      releasePort();
       transitions.stop();
       await dns?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
       });
       await store.close();
     },

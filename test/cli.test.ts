@@ -146,20 +146,68 @@ describe('tclocal command line', () => {
 
     // export → import into a fresh data directory → same state.
     const exportFile = join(tempDir(), 'state.json');
-    const exported = run(['export', '--data-dir', dataDir, '--out', exportFile]);
+    const exported = run(['export', '--data-dir', dataDir, '--port', String(port), '--out', exportFile]);
     assert.equal(exported.status, 0, exported.stderr);
+    assert.match(exported.stderr, /exported in the data directory/);
     const dump = JSON.parse(readFileSync(exportFile, 'utf8'));
     assert.equal(dump.format, 'tclocal-state');
     const otherDir = tempDir();
-    const imported = run(['import', exportFile, '--data-dir', otherDir]);
+    const imported = run(['import', exportFile, '--data-dir', otherDir, '--port', String(port)]);
     assert.equal(imported.status, 0, imported.stderr);
-    const again = JSON.parse(run(['export', '--data-dir', otherDir]).stdout);
+    const again = JSON.parse(run(['export', '--data-dir', otherDir, '--port', String(port)]).stdout);
     assert.deepEqual(again.tables, dump.tables);
     assert.ok(dump.tables.resources.length >= acknowledged.length);
 
-    const reset = run(['reset', '--data-dir', otherDir]);
+    const reset = run(['reset', '--data-dir', otherDir, '--port', String(port)]);
     assert.equal(reset.status, 0);
-    assert.equal(JSON.parse(run(['export', '--data-dir', otherDir]).stdout).tables.resources.length, 0);
-    assert.equal(run(['import', '/no/such/export.json', '--data-dir', otherDir]).status, 2);
+    assert.equal(JSON.parse(run(['export', '--data-dir', otherDir, '--port', String(port)]).stdout).tables.resources.length, 0);
+    assert.equal(run(['import', '/no/such/export.json', '--data-dir', otherDir, '--port', String(port)]).status, 2);
+  });
+
+  it('export, import and reset talk to a running in-memory server, with its admin token', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [CLI, 'start', '--port', String(port), '--dns-port', '0', '--in-memory', '--auth', 'strict', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (c) => (stderr += c));
+    try {
+      const deadline = Date.now() + 10_000;
+      while (!/admin endpoints require the token (\S+)/.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      const token = /admin endpoints require the token (\S+)/.exec(stderr)?.[1];
+      assert.ok(token, `no token printed: ${stderr}`);
+      await cnClient('gaap', { port }).CreateCertificate({ CertificateType: 0, CertificateContent: basicAuthFile(7) });
+
+      const runAsync = (args: string[], env: Record<string, string> = {}) =>
+        new Promise<{ status: number | null; stdout: string; stderr: string }>((res) => {
+          const c = spawn(process.execPath, [CLI, ...args, '--port', String(port)], { env: { ...process.env, ...env } });
+          let out = '';
+          let err = '';
+          c.stdout.on('data', (d) => (out += d));
+          c.stderr.on('data', (d) => (err += d));
+          c.on('exit', (status) => res({ status, stdout: out, stderr: err }));
+        });
+      const refused = await runAsync(['export']);
+      assert.equal(refused.status, 2);
+      assert.match(refused.stderr, /TCLOCAL_ADMIN_TOKEN/);
+
+      const exported = await runAsync(['export'], { TCLOCAL_ADMIN_TOKEN: token });
+      assert.equal(exported.status, 0, exported.stderr);
+      assert.match(exported.stderr, /exported on the running server/);
+      const dump = JSON.parse(exported.stdout);
+      assert.equal(dump.tables.resources.length, 1);
+
+      const reset = await runAsync(['reset'], { TCLOCAL_ADMIN_TOKEN: token });
+      assert.equal(reset.status, 0, reset.stderr);
+      assert.match(reset.stderr, /state reset on the running server/);
+      assert.equal((await cnClient('gaap', { port }).DescribeCertificates({})).TotalCount, 0);
+
+      const file = join(tempDir(), 'state.json');
+      require('node:fs').writeFileSync(file, exported.stdout);
+      const imported = await runAsync(['import', file], { TCLOCAL_ADMIN_TOKEN: token });
+      assert.equal(imported.status, 0, imported.stderr);
+      assert.equal((await cnClient('gaap', { port }).DescribeCertificates({})).TotalCount, 1);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
   });
 });

@@ -182,7 +182,7 @@ describe('dns: banned resources', () => {
         if (row.id !== DomainId && row.id !== InstanceId) continue;
         row.data = JSON.stringify({ ...JSON.parse(row.data), BanStatus: 'BANNED' });
       }
-      assert.equal((await fetch(`${server.url}/_tclocal/state`, { method: 'POST', body: JSON.stringify(state) })).status, 200);
+      assert.equal((await fetch(`${server.url}/_tclocal/state`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(state) })).status, 200);
       await nxdomain(resolver(server).resolve4(name));
       await nxdomain(resolver(server).resolve4(p.Domain));
     } finally {
