@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
 import { tlsDir, type Config } from './config';
 import { OutboundGuard, registerOwnPort } from './core/outbound';
+import { readableStream } from './core/log-format';
 import { TransitionEngine } from './core/transitions';
 import { Accounts } from './gateway/accounts';
 import { adminHandler } from './gateway/admin';
@@ -58,7 +59,11 @@ export interface DevelopmentOptions {
  * while one write is in flight leave together, and what is left is flushed
  * when the process exits.
  */
-const defaultLogger = (config: Config): Logger => pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: false }));
+const defaultLogger = (config: Config): Logger => {
+  const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY === true);
+  const out = pino.destination({ dest: 1, sync: false });
+  return pino({ level: config.logLevel }, pretty ? readableStream(out) : out);
+};
 
 /** Composes the emulator from its parts and starts serving. */
 export async function startServer(config: Config, log: Logger = defaultLogger(config), dev: DevelopmentOptions = {}): Promise<RunningServer> {
@@ -111,7 +116,7 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
   }
   const adminAccess: AdminAccessPolicy = { listenHost: config.host, port: config.port, token: adminToken };
   const timeouts = { ...HTTP_TIMEOUTS, ...dev.httpTimeouts };
-  const server: Server = createHttpServer({ api3, protocols, admin, log, adminAccess: () => adminAccess, maxConnections: config.maxConnections, timeouts });
+  const server: Server = createHttpServer({ api3, protocols, admin, log, adminAccess: () => adminAccess, maxConnections: config.maxConnections, timeouts, version: VERSION });
   // TLS and plain HTTP share the port: each connection is routed by its first byte.
   let caPath: string | undefined;
   if (config.tls) {

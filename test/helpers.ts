@@ -15,7 +15,7 @@ export const ACCOUNT_B: AccountConfig = { secretId: 'AKIDtestAccountB00000000000
 export { DEFAULT_ACCOUNT };
 
 /** One local CA for every test server of the machine, made once (its creation is safe in parallel). */
-const TEST_CA_DIR = join(tmpdir(), 'tclocal-test-ca');
+export const TEST_CA_DIR = join(tmpdir(), 'tclocal-test-ca');
 
 export async function startTclocal(overrides: Partial<Config> = {}, dev: DevelopmentOptions = {}): Promise<RunningServer> {
   const config = loadConfig({}, {}, {
