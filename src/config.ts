@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { checkCidr, type CountryEntry } from './dns/client-country';
 
 /**
  * Every setting, once: its flag, its TCLOCAL_* environment twin, its default
@@ -55,6 +56,13 @@ export interface Config {
   dataplaneUdpIdleMs: number;
   /** A TCP connection without bytes either way for this long is closed. */
   dataplaneTcpIdleMs: number;
+  /** DNS server for GAAP's names (docs/dns.md). */
+  dns: boolean;
+  dnsHost: string;
+  dnsPort: number;
+  dnsTtl: number;
+  dnsRateLimit: number;
+  dnsCountries: CountryEntry[];
 }
 
 export interface AccountConfig {
@@ -125,22 +133,26 @@ export const DEFAULT_ACCOUNT: AccountConfig = {
   uin: '100000000001',
 };
 
-function parseAccounts(raw: string, name: string): AccountConfig[] {
+/** A setting given as JSON text (starting with `opener`) or as the path of a file holding it. */
+function jsonSetting(raw: string, name: string, opener: string, what: string): unknown {
   let text = raw.trim();
-  if (!text) return [DEFAULT_ACCOUNT];
-  if (!text.startsWith('[')) {
+  if (!text.startsWith(opener)) {
     try {
       text = readFileSync(text, 'utf8');
     } catch (err) {
-      throw new ConfigError(`${name}: cannot read accounts file "${raw}": ${(err as Error).message}`);
+      throw new ConfigError(`${name}: cannot read ${what} file "${raw}": ${(err as Error).message}`);
     }
   }
-  let list: unknown;
   try {
-    list = JSON.parse(text);
+    return JSON.parse(text);
   } catch (err) {
     throw new ConfigError(`${name} is not valid JSON: ${(err as Error).message}`);
   }
+}
+
+function parseAccounts(raw: string, name: string): AccountConfig[] {
+  if (!raw.trim()) return [DEFAULT_ACCOUNT];
+  const list = jsonSetting(raw, name, '[', 'accounts');
   if (!Array.isArray(list) || list.length === 0) throw new ConfigError(`${name} must be a non-empty JSON array of accounts`);
   const seen = new Set<string>();
   return list.map((a, i) => {
@@ -155,6 +167,18 @@ function parseAccounts(raw: string, name: string): AccountConfig[] {
     if (seen.has(secretId)) throw new ConfigError(`${where}.secretId "${secretId}" appears twice`);
     seen.add(secretId);
     return { secretId, secretKey, appId: appIdNum, uin: String(uin) };
+  });
+}
+
+/** `{"CIDR": "NationCountryInnerCode", …}` (empty: no client has a country); the codes are checked against GAAP's catalogue when the DNS server starts. */
+function parseCountryTable(raw: string, name: string): CountryEntry[] {
+  if (!raw.trim()) return [];
+  const obj = jsonSetting(raw, name, '{', 'country table');
+  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new ConfigError(`${name} must be a JSON object of "CIDR": "NationCountryInnerCode"`);
+  return Object.entries(obj as Record<string, unknown>).map(([cidr, code]) => {
+    if (!checkCidr(cidr)) throw new ConfigError(`${name}: "${cidr}" is not a CIDR (address/prefix)`);
+    if (typeof code !== 'string' || !/^\d+$/.test(code)) throw new ConfigError(`${name}: the code of "${cidr}" must be a numeric string`);
+    return { cidr: cidr.trim(), code };
   });
 }
 
@@ -204,6 +228,16 @@ export const OPTIONS: OptionDef<keyof Config>[] = [
     key: 'caDir', flag: '--ca-dir', env: 'TCLOCAL_CA_DIR', arg: 'DIR', default: '', defaultLabel: '(the data directory)',
     help: 'Where the local CA lives (tls/ca.pem). Empty: the data directory, or ~/.tclocal with --in-memory.',
     parse: (r) => r,
+  },
+  { key: 'dns', flag: '--dns', env: 'TCLOCAL_DNS', arg: 'on|off', default: 'on', help: 'Serve DNS for GAAP proxy, group and global domains (docs/dns.md).', parse: bool },
+  { key: 'dnsHost', flag: '--dns-host', env: 'TCLOCAL_DNS_HOST', arg: 'ADDR', default: '127.0.0.1', help: 'DNS: IP address to listen on (UDP and TCP).', parse: (r) => r },
+  { key: 'dnsPort', flag: '--dns-port', env: 'TCLOCAL_DNS_PORT', arg: 'N', default: '4553', help: 'DNS: port, UDP and TCP (0 picks a free one).', parse: integer(0, 65535) },
+  { key: 'dnsTtl', flag: '--dns-ttl', env: 'TCLOCAL_DNS_TTL', arg: 'S', default: '60', help: 'DNS: TTL of answers and of negative answers, in seconds.', parse: integer(0, 86_400) },
+  { key: 'dnsRateLimit', flag: '--dns-rate-limit', env: 'TCLOCAL_DNS_RATE_LIMIT', arg: 'N', default: '5000', help: 'DNS: queries a second from one source address; past it, REFUSED (0: no limit).', parse: integer(0, 10_000_000) },
+  {
+    key: 'dnsCountries', flag: '--dns-countries', env: 'TCLOCAL_DNS_COUNTRIES', arg: 'JSON|FILE', default: '{"0.0.0.0/0": "101001", "::/0": "101001"}',
+    help: 'DNS: {"CIDR": "NationCountryInnerCode", ...} (or a file holding it): the country of a client\'s address (or EDNS client subnet), longest prefix first.',
+    parse: parseCountryTable,
   },
   { key: 'logLevel', flag: '--log-level', env: 'TCLOCAL_LOG_LEVEL', arg: 'LEVEL', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent.', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
   { key: 'dataplane', flag: '--dataplane', env: 'TCLOCAL_DATAPLANE', arg: 'on|off', default: 'on', help: 'GAAP: running TCP/UDP listeners accept connections and forward them to their real servers.', parse: bool },

@@ -12,6 +12,7 @@ import { adminTokenFile, resolveAdminToken, type AdminAccessPolicy } from './gat
 import { Api3Gateway } from './gateway/api3/pipeline';
 import { DataPlane } from './dataplane';
 import { Router } from './gateway/api3/router';
+import { startDnsServer, type RunningDns } from './dns/server';
 import { createHttpServer, HTTP_TIMEOUTS, requestTimeoutReply, type ExtraProtocol, type HttpTimeouts } from './gateway/http';
 import { RateLimiter } from './gateway/ratelimit';
 import { acceptTls, ensureLocalCa, serverCertificate } from './gateway/tls';
@@ -19,6 +20,7 @@ import { coverageReport } from './services/coverage';
 import { extraProtocols, serviceModules } from './services';
 import { trafficSink } from './services/gaap/forwarding';
 import { ciTransitions } from './services/ci';
+import { gaapDnsView } from './services/gaap/dns-view';
 import type { TransitionHandler } from './services/types';
 import { commonErrors } from './spec';
 import { RequestValidator } from './spec/validator';
@@ -37,6 +39,8 @@ export interface RunningServer {
   /** The token admin endpoints require, if any; `adminTokenGenerated`: made up at start (print it). */
   adminToken?: string;
   adminTokenGenerated: boolean;
+  /** The DNS server's bound address, or null when it is off. */
+  dns: { host: string; port: number } | null;
   stop(): Promise<void>;
 }
 
@@ -144,12 +148,22 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
     await dataplane?.stop();
     throw err;
   });
+  let dns: RunningDns | undefined;
+  if (config.dns) {
+    const settings = { host: config.dnsHost, port: config.dnsPort, ttl: config.dnsTtl, rateLimit: config.dnsRateLimit, clientCountries: config.dnsCountries };
+    dns = await startDnsServer(settings, gaapDnsView(store), log).catch(async (err) => {
+      await dataplane?.stop();
+      await new Promise((resolve) => server.close(resolve));
+      await store.close();
+      throw err;
+    });
+  }
   transitions.start();
   const port = (server.address() as AddressInfo).port;
   adminAccess.port = port;
   const releasePort = registerOwnPort(port);
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  log.info({ url, services: [...services.keys(), ...protocols.map((p) => p.name)], dataDir: config.inMemory ? ':memory:' : config.dataDir, ca: caPath }, 'tclocal ready');
+  log.info({ url, services: [...services.keys(), ...protocols.map((p) => p.name)], dataDir: config.inMemory ? ':memory:' : config.dataDir, ca: caPath, dns: dns ? `${dns.host}:${dns.port}` : 'off' }, 'tclocal ready');
 
   return {
     port,
@@ -159,9 +173,11 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
     log,
     adminToken,
     adminTokenGenerated,
+    dns: dns ? { host: dns.host, port: dns.port } : null,
     async stop() {
       releasePort();
       transitions.stop();
+      await dns?.close();
       await dataplane?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

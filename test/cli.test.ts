@@ -36,7 +36,7 @@ const run = (args: string[], env: Record<string, string> = {}, cwd?: string) =>
   spawnSync(process.execPath, [CLI, ...args], { cwd, env: { TCLOCAL_CA_DIR: CA_DIR, ...process.env, ...env }, encoding: 'utf8', timeout: 20_000 });
 
 async function startCli(dataDir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CLI, 'start', '--port', String(port), '--data-dir', dataDir, '--rate-limits', 'off', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'start', '--port', String(port), '--dns-port', '0', '--data-dir', dataDir, '--rate-limits', 'off', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     try {
@@ -204,7 +204,7 @@ describe('tclocal command line', () => {
 
   it('export, import and reset talk to a running in-memory server, with its admin token', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [CLI, 'start', '--port', String(port), '--in-memory', '--auth', 'strict', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'start', '--port', String(port), '--dns-port', '0', '--in-memory', '--auth', 'strict', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (c) => (stderr += c));
     try {

@@ -35,6 +35,7 @@ export async function startTclocal(overrides: Partial<Config> = {}, dev: Develop
     logLevel: 'silent',
     transitionMs: 0,
     dataplanePool: randomPool(),
+    dnsPort: 0,
     ...overrides,
   });
   // Every business error a handler answers must be one its action documents,
