@@ -4,13 +4,15 @@ import pino, { type Logger } from 'pino';
 import type { Config } from './config';
 import { TransitionEngine } from './core/transitions';
 import { Accounts } from './gateway/accounts';
+import { createConsole } from './console';
+import type { FaultCatalogueEntry } from './console/faults';
 import { adminHandler } from './gateway/admin';
 import { Api3Gateway } from './gateway/api3/pipeline';
 import { Router } from './gateway/api3/router';
 import { createHttpServer, type ExtraProtocol } from './gateway/http';
 import { RateLimiter } from './gateway/ratelimit';
 import { coverageReport } from './services/coverage';
-import { extraProtocols, serviceModules } from './services';
+import { browsableKinds, extraProtocols, serviceModules } from './services';
 import { ciTransitions } from './services/ci';
 import type { TransitionHandler } from './services/types';
 import { commonErrors } from './spec';
@@ -61,7 +63,21 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
   const transitions = new TransitionEngine(store, transitionHandlers, { mode: config.transitions }, log);
   const accounts = new Accounts(config.accounts, config.auth === 'lenient');
   const specs = modules.map((m) => m.spec);
-  const protocols: ExtraProtocol[] = extraProtocols({ store, accounts, log, config, transitions });
+  const faultCatalogue: FaultCatalogueEntry[] = specs.map((s) => ({
+    service: s.service, protocol: 'api3', commonCodes: Object.keys(commonErrors),
+    actions: Object.fromEntries(Object.entries(s.actions).map(([name, a]) => [name, a.errors])),
+  }));
+  const consoleParts = createConsole({
+    store, kinds: browsableKinds(), accounts: () => config.accounts.map((a) => a.uin),
+    faultCatalogue, requestLogSize: config.requestLog,
+  });
+  const protocols: ExtraProtocol[] = extraProtocols({ store, accounts, log, config, transitions, faults: consoleParts.faults });
+  for (const p of protocols) {
+    faultCatalogue.push({
+      service: p.name, protocol: 'cos', commonCodes: p.catalogue.errorCodes,
+      actions: Object.fromEntries(p.catalogue.actions.map((a) => [a, p.catalogue.errorCodes])),
+    });
+  }
 
   const api3 = new Api3Gateway({
     accounts,
@@ -75,6 +91,7 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
     settings: { ...config, strictErrorCodes: dev.strictErrorCodes, strictResponses: dev.strictResponses },
     commonErrors: new Set(Object.keys(commonErrors)),
     serviceSettings: { sslReviewMs: config.sslReviewMs, amsAudioMs: config.amsAudioMs, gaapCreateTimeBackdate: config.gaapCreateTimeBackdate },
+    faults: consoleParts.faults,
   });
   const admin = adminHandler({
     version: VERSION,
@@ -87,8 +104,9 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
       transitions.start();
     },
     coverage: () => coverageReport(modules),
+    routes: consoleParts.routes,
   });
-  const server: Server = createHttpServer({ api3, protocols, admin, log });
+  const server: Server = createHttpServer({ api3, protocols, admin, log, recorder: consoleParts.requestLog });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -100,7 +118,7 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
   transitions.start();
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  log.info({ url, services: [...services.keys(), ...protocols.map((p) => p.name)], dataDir: config.inMemory ? ':memory:' : config.dataDir }, 'tclocal ready');
+  log.info({ url, console: `${url}/_tclocal/ui`, services: [...services.keys(), ...protocols.map((p) => p.name)], dataDir: config.inMemory ? ':memory:' : config.dataDir }, 'tclocal ready');
 
   return {
     port,

@@ -5,6 +5,7 @@ import { requestId as newRequestId } from '../core/ids';
 import type { Api3Gateway, Api3Outcome } from './api3/pipeline';
 import { errorBody } from './api3/envelope';
 import { LIMITS } from './api3/request';
+import type { CallRecorder, CallSummary } from './observe';
 
 /** A reply written by a protocol handler other than API 3.0. */
 export interface RawReply {
@@ -12,6 +13,8 @@ export interface RawReply {
   headers: Record<string, string>;
   /** Chunks are written in order, in one system call, without being joined first. */
   body: string | Buffer | Buffer[];
+  /** For API calls: what the request log records of it. */
+  call?: CallSummary;
 }
 
 /** Another wire protocol sharing the port (COS-style XML APIs). */
@@ -24,6 +27,8 @@ export interface ExtraProtocol {
   handle(req: IncomingMessage, body: Buffer): Promise<RawReply>;
   /** Reply for a body over maxBody. */
   tooLarge(req: IncomingMessage): RawReply;
+  /** Its actions and the error codes they may answer (for fault rules). */
+  catalogue: { actions: readonly string[]; errorCodes: readonly string[] };
 }
 
 export type AdminHandler = (req: IncomingMessage, body: Buffer) => Promise<RawReply>;
@@ -33,12 +38,16 @@ export interface HttpDeps {
   protocols: ExtraProtocol[];
   admin: AdminHandler;
   log: Logger;
+  /** Sees every API call after it is answered (the request log); admin requests are not API calls. */
+  recorder?: CallRecorder;
 }
 
 /** Room for a GET of the documented 32 KB plus headers, so it is answered, not cut off. */
 const MAX_HEADER_BYTES = 64 * 1024;
 /** Admin bodies carry whole state exports (tens of MB for a 10,000-proxy account). */
 const MAX_ADMIN_BODY_BYTES = 1024 * 1024 * 1024;
+
+const EMPTY = Buffer.alloc(0);
 
 /** Reads the body up to `max` bytes; beyond it, drains the rest and returns undefined. */
 function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
@@ -121,11 +130,20 @@ export function createHttpServer(d: HttpDeps): Server {
     }
     const extra = d.protocols.find((p) => p.matches(req));
     if (extra) {
+      const time = Date.now();
       const body = await readBody(req, extra.maxBody);
-      send(res, body === undefined ? extra.tooLarge(req) : await extra.handle(req, body));
+      const reply = body === undefined ? extra.tooLarge(req) : await extra.handle(req, body);
+      send(res, reply);
+      if (d.recorder && reply.call) {
+        d.recorder.record({
+          ...reply.call, protocol: 'cos', time, ms: Number(process.hrtime.bigint() - started) / 1e6,
+          method: req.method ?? 'GET', url, headers: req.headers, body: body ?? EMPTY, response: reply.body,
+        });
+      }
       return;
     }
     const method = req.method ?? 'GET';
+    const time = d.recorder ? Date.now() : 0;
     const body = await readBody(req, LIMITS.tc3Post);
     const outcome: Api3Outcome = body === undefined
       ? { requestId: newRequestId(), errorCode: 'RequestSizeLimitExceeded', body: '' }
@@ -137,17 +155,16 @@ export function createHttpServer(d: HttpDeps): Server {
     const traceId = req.headers['x-tc-traceid'];
     if (typeof traceId === 'string') headers['X-TC-TraceId'] = traceId;
     send(res, { status: 200, headers, body: outcome.body });
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
     d.log.info(
-      {
-        requestId: outcome.requestId,
-        service: outcome.service,
-        action: outcome.action,
-        account: outcome.account,
-        ms: Number(process.hrtime.bigint() - started) / 1e6,
-        code: outcome.errorCode,
-      },
+      { requestId: outcome.requestId, service: outcome.service, action: outcome.action, account: outcome.account, ms, code: outcome.errorCode },
       'request',
     );
+    d.recorder?.record({
+      requestId: outcome.requestId, service: outcome.service, action: outcome.action, account: outcome.account,
+      errorCode: outcome.errorCode, fault: outcome.fault,
+      protocol: 'api3', time, ms, method, url, headers: req.headers, body: body ?? EMPTY, response: outcome.body,
+    });
   }
 
   return server;
