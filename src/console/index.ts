@@ -43,6 +43,7 @@ const HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>tclocal console</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/_tclocal/ui/app.css">
 </head>
 <body>

@@ -82,7 +82,7 @@ export function Faults({ services }: { services: string[] }) {
       <datalist id="services">${services.map((s) => html`<option value=${s} />`)}</datalist>
       <button type="submit" id="fault-add">Add rule</button>
     </form>
-    ${error ? html`<p class="error" id="fault-error">${error}</p>` : null}
+    ${error ? html`<p class="error" id="fault-problem">${error}</p>` : null}
     <table class="grid" id="faults">
       <thead><tr><th>Rule</th><th>What</th><th>Applied</th><th></th></tr></thead>
       <tbody>${rules.map((r) => html`<tr data-fault=${r.id}><td>${r.id}</td><td>${describe(r)}</td><td class="num">${r.applied}</td>

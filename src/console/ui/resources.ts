@@ -125,7 +125,7 @@ export function ResourceDetail({ route, inventory }: { route: Route; inventory: 
         <p class="muted">${d.id} · created ${d.createdAt}</p>
         ${d.pending.length ? html`<p>Pending: <${PendingBadges} pending=${d.pending} /></p>` : null}
         ${d.links.length ? html`<h3>Related</h3><ul class="links">
-          ${d.links.map((l) => html`<li>${l.field === 'parent' ? 'belongs to' : l.field} →
+          ${d.links.map((l) => html`<li>${l.field === 'parent' ? 'belongs to' : l.field} →${' '}
             ${l.exists ? html`<a href=${href(['resource', l.kind, l.id], { account })}>${kindOf(l.kind)?.title ?? l.kind}: ${l.id}</a>` : html`<span class="muted">${l.id} (gone)</span>`}</li>`)}
         </ul>` : null}
         ${d.children.map((c) => {
