@@ -102,7 +102,13 @@ async function main() {
   }
 
   const tclocal = await startTclocalProcess();
-  const servers = { bare: await startReference('bare', body), hmac: await startReference('hmac', body), tclocal: { port: tclocal.port, stop: () => tclocal.child.kill('SIGKILL') } };
+  // The same server without the request log, to show what recording every call costs.
+  const noLog = await startTclocalProcess(['--request-log', '0']);
+  const servers = {
+    bare: await startReference('bare', body), hmac: await startReference('hmac', body),
+    tclocal: { port: tclocal.port, stop: () => tclocal.child.kill('SIGKILL') },
+    tclocalNoLog: { port: noLog.port, stop: () => noLog.child.kill('SIGKILL') },
+  };
   const results = await alternate(Object.fromEntries(Object.entries(servers).map(([k, v]) => [k, v.port])), request, SECONDS, CONNECTIONS);
   for (const s of Object.values(servers)) s.stop();
 
@@ -124,12 +130,14 @@ async function main() {
     '',
     '| Server | req/s | p50 ms | p99 ms | vs bare | vs HMAC chain |',
     '|---|---|---|---|---|---|',
-    ...(['bare', 'hmac', 'tclocal'] as const).map((n) => {
+    ...(['bare', 'hmac', 'tclocal', 'tclocalNoLog'] as const).map((n) => {
       const r = results[n];
-      return `| ${n === 'bare' ? 'bare Node server, fixed JSON' : n === 'hmac' ? 'Node server computing the TC3 HMAC chain' : 'tclocal'} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${pairedRatio(r, results.bare).toFixed(2)}× | ${pairedRatio(r, results.hmac).toFixed(2)}× |`;
+      return `| ${SERVER_NAMES[n]} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${pairedRatio(r, results.bare).toFixed(2)}× | ${pairedRatio(r, results.hmac).toFixed(2)}× |`;
     }),
     '',
     `Target: tclocal ≥ 0.5× the HMAC-chain server — **${pairedRatio(t, results.hmac).toFixed(2)}×** (${pairedRatio(t, results.hmac) >= 0.5 ? 'met' : 'NOT met'}). Errors/non-2xx during the tclocal run: ${t.errors}/${t.non2xx}.`,
+    '',
+    `Request log (default, the last 1,000 calls) vs none (\`--request-log 0\`), same rounds: **${pairedRatio(t, results.tclocalNoLog).toFixed(2)}×** (target ≥ 0.95×: ${pairedRatio(t, results.tclocalNoLog) >= 0.95 ? 'met' : 'NOT met'}).`,
     '',
     '## Start-up and memory',
     '',
@@ -144,6 +152,13 @@ async function main() {
   console.log(report.join('\n'));
   process.exit(0);
 }
+
+const SERVER_NAMES = {
+  bare: 'bare Node server, fixed JSON',
+  hmac: 'Node server computing the TC3 HMAC chain',
+  tclocal: 'tclocal',
+  tclocalNoLog: 'tclocal without the request log',
+} as const;
 
 const SATURATION_NOTE =
   'Latencies are measured at saturation: every connection sends its next request as soon as the answer arrives, ' +
