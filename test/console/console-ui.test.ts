@@ -18,6 +18,8 @@ describe('console in Chromium', { skip: browserMissing() }, () => {
   let browser: Awaited<ReturnType<typeof launch>>;
   let page: Page;
   let gaap: any;
+  /** Every URL the page asked for: all must be tclocal's own. */
+  const requested: string[] = [];
   const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 
   before(async () => {
@@ -27,6 +29,7 @@ describe('console in Chromium', { skip: browserMissing() }, () => {
     browser = await launch();
     page = await browser.context.newPage();
     page.on('dialog', (d) => void d.accept());
+    page.on('request', (r) => requested.push(r.url()));
   });
   after(async () => {
     await browser?.close();
@@ -112,5 +115,10 @@ describe('console in Chromium', { skip: browserMissing() }, () => {
     await note.waitFor();
     assert.match(await note.innerText(), /data plane is not running/);
     await shot('6-traffic');
+  });
+
+  it('loaded nothing from anywhere but tclocal', () => {
+    assert.ok(requested.length > 10);
+    assert.deepEqual(requested.filter((u) => !u.startsWith(`${server.url}/_tclocal/`)), []);
   });
 });
