@@ -4,13 +4,15 @@
  * with 10,000 proxies (pages and filters run in the store). Prints a
  * Markdown section for BENCHMARKS.md.
  *
- *   npm run bench:console -- [--proxies 10000] [--loads 7]
+ *   npm run bench:console -- [--proxies 10000] [--loads 7] [--no-write]
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DEFAULT_ACCOUNT } from '../test/helpers';
 import { launch } from '../test/console/browser';
+import { CONSOLE_HEADING, replaceSection } from './report';
 import { startTclocalProcess } from './servers';
 
 const args = process.argv.slice(2);
@@ -89,31 +91,46 @@ async function main(): Promise<void> {
   const lines: string[] = [];
   for (const file of ['app.js', 'app.css']) {
     const bytes = readFileSync(resolve(UI, file));
-    lines.push(`| bundle \`${file}\` (minified; gzip) | ${kib(bytes.length)}; ${kib(gzipSync(bytes).length)} | |`);
+    lines.push(`| bundle \`${file}\` (minified; gzip) | ${kib(bytes.length)}; ${kib(gzipSync(bytes).length)} |`);
   }
   const server = await startTclocalProcess();
   try {
     const account = DEFAULT_ACCOUNT.uin;
     await fill(server.port, 1);
     const small = await pageLoads(`http://127.0.0.1:${server.port}/_tclocal/ui`);
-    lines.push(`| first contentful paint, 1 proxy (median of ${LOADS} loads) | ${small.fcp.toFixed(0)} ms | |`);
-    lines.push(`| navigation to the proxy table shown, 1 proxy | ${small.table.toFixed(0)} ms | |`);
+    lines.push(`| first contentful paint, 1 proxy (median of ${LOADS} loads) | ${small.fcp.toFixed(0)} ms |`);
+    lines.push(`| navigation to the proxy table shown, 1 proxy | ${small.table.toFixed(0)} ms |`);
 
     await json(server.port, 'POST', '/_tclocal/reset', {});
     await fill(server.port, PROXIES);
     const n = PROXIES.toLocaleString('en-US');
     const big = await pageLoads(`http://127.0.0.1:${server.port}/_tclocal/ui`);
-    lines.push(`| navigation to the proxy table shown, ${n} proxies | ${big.table.toFixed(0)} ms | |`);
+    lines.push(`| navigation to the proxy table shown, ${n} proxies | ${big.table.toFixed(0)} ms |`);
     const base = `/_tclocal/resources/gaap.proxy?account=${account}&limit=50`;
-    lines.push(`| list API, ${n} proxies, first page of 50 (median of 21) | ${(await timeApi(server.port, base)).toFixed(1)} ms | |`);
-    lines.push(`| list API, ${n} proxies, last page | ${(await timeApi(server.port, `${base}&offset=${PROXIES - 50}`)).toFixed(1)} ms | |`);
-    lines.push(`| list API, ${n} proxies, text search (\`bench-99\`, a scan) | ${(await timeApi(server.port, `${base}&q=bench-99`)).toFixed(1)} ms | |`);
-    lines.push(`| list API, ${n} proxies, status filter | ${(await timeApi(server.port, `${base}&status=RUNNING`)).toFixed(1)} ms | |`);
-    lines.push(`| inventory (counts per account and kind) | ${(await timeApi(server.port, '/_tclocal/resources')).toFixed(1)} ms | |`);
+    lines.push(`| list API, ${n} proxies, first page of 50 (median of 21) | ${(await timeApi(server.port, base)).toFixed(1)} ms |`);
+    lines.push(`| list API, ${n} proxies, last page | ${(await timeApi(server.port, `${base}&offset=${PROXIES - 50}`)).toFixed(1)} ms |`);
+    lines.push(`| list API, ${n} proxies, text search (\`bench-99\`, a scan) | ${(await timeApi(server.port, `${base}&q=bench-99`)).toFixed(1)} ms |`);
+    lines.push(`| list API, ${n} proxies, status filter | ${(await timeApi(server.port, `${base}&status=RUNNING`)).toFixed(1)} ms |`);
+    lines.push(`| inventory (counts per account and kind) | ${(await timeApi(server.port, '/_tclocal/resources')).toFixed(1)} ms |`);
   } finally {
     server.child.kill('SIGKILL');
   }
-  console.log(['| Measure | Value | |', '|---|---|---|', ...lines].join('\n'));
+  const text = [
+    CONSOLE_HEADING,
+    '',
+    `Measured by \`npm run bench:console\` (bench/console.ts), ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, Node ${process.version}, ` +
+      `Debian's Chromium headless on the same machine; page timings are medians of ${LOADS} loads in a fresh profile.`,
+    '',
+    '| Measure | Value |',
+    '|---|---|',
+    ...lines,
+    '',
+  ].join('\n');
+  console.log(text);
+  if (!args.includes('--no-write')) {
+    const file = resolve(__dirname, '..', '..', 'BENCHMARKS.md');
+    writeFileSync(file, replaceSection(readFileSync(file, 'utf8'), CONSOLE_HEADING, text));
+  }
 }
 
 main().catch((err) => {

@@ -6,11 +6,12 @@
  *
  *   npm run bench -- [--seconds 4] [--rounds 7] [--connections 64] [--no-write] [--no-scale]
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { captureSdkRequest, cnClient } from '../test/helpers';
 import { load, loadGenerator, type LoadResult, type Replay } from './load';
+import { CONSOLE_HEADING, section } from './report';
 import { scaleBenchmark, type ScaleResult } from './scale';
 import { rssMb, startReference, startTclocalProcess, toReplay } from './servers';
 
@@ -148,7 +149,11 @@ async function main() {
     '',
     ...(scale.length ? ['## GAAP at scale', '', ...scaleReport(scale), '', SATURATION_NOTE, ''] : []),
   ];
-  if (!args.includes('--no-write')) writeFileSync(resolve(ROOT, 'BENCHMARKS.md'), report.join('\n'));
+  const file = resolve(ROOT, 'BENCHMARKS.md');
+  // The console's section comes from its own benchmark (npm run bench:console): kept as it is.
+  const consoleSection = existsSync(file) ? section(readFileSync(file, 'utf8'), CONSOLE_HEADING) : undefined;
+  if (consoleSection) report.push(consoleSection);
+  if (!args.includes('--no-write')) writeFileSync(file, report.join('\n'));
   console.log(report.join('\n'));
   process.exit(0);
 }
