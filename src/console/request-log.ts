@@ -1,6 +1,7 @@
 import { businessParams, readApi3Request } from '../gateway/api3/request';
 import type { CallRecord, CallRecorder } from '../gateway/observe';
 import { maskText, maskUrl, maskValue } from './mask';
+import type { LoggedCall, LoggedCallDetail, LoggedCallSummary } from './wire';
 
 /**
  * The last N API calls, in a ring. Recording keeps references to what the
@@ -32,32 +33,6 @@ export interface RequestQuery {
   /** Only calls a fault rule touched. */
   faulted?: boolean;
   limit?: number;
-}
-
-export interface LoggedCallSummary {
-  seq: number;
-  time: string;
-  protocol: 'api3' | 'cos';
-  requestId: string;
-  service: string | null;
-  action: string | null;
-  account: string | null;
-  code: string | null;
-  ms: number;
-  fault: string | null;
-}
-
-export interface LoggedCall extends LoggedCallSummary {
-  method: string;
-  url: string;
-  params: unknown;
-}
-
-export interface LoggedCallDetail extends LoggedCall {
-  headers: Record<string, unknown>;
-  response: unknown;
-  /** The response's size when only its first part was kept. */
-  truncatedResponseBytes?: number;
 }
 
 const byteLength = (body: CallRecord['response']): number => {

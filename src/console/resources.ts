@@ -1,6 +1,7 @@
 import type { BrowseKind } from '../services/browse';
 import type { ResourceRecord, ScheduledTransition, Store } from '../store/types';
 import { maskValue } from './mask';
+import type { PendingTransition, ResourceRow } from './wire';
 
 /**
  * Read-only browsing of every account's stored resources, through the
@@ -15,24 +16,6 @@ export interface BrowseQuery {
   q?: string;
   status?: string;
   parent?: string;
-}
-
-export interface PendingTransition {
-  id: number;
-  service: string;
-  type: string;
-  dueAt: string;
-}
-
-export interface ResourceRow {
-  id: string;
-  kind: string;
-  name: string | null;
-  parent: string | null;
-  status: string | null;
-  createdAt: string;
-  fields: Record<string, unknown>;
-  pending: PendingTransition[];
 }
 
 export class BrowseError extends Error {

@@ -3,38 +3,19 @@ import { getJson, query } from './api';
 import { html } from './html';
 import { href, navigate, type Route } from './router';
 import { usePolling } from './util';
+import type { LoggedCallDetail, LoggedCallSummary } from '../wire';
 
-interface Call {
-  seq: number;
-  time: string;
-  protocol: string;
-  requestId: string;
-  service: string | null;
-  action: string | null;
-  account: string | null;
-  code: string | null;
-  ms: number;
-  fault: string | null;
-}
-
-interface CallDetail extends Call {
-  method: string;
-  url: string;
-  params: unknown;
-  headers: Record<string, unknown>;
-  response: unknown;
-  truncatedResponseBytes?: number;
-}
+type Call = LoggedCallSummary;
 
 const FILTERS = ['service', 'action', 'account', 'code'] as const;
 
 function CallDetailView({ id }: { id: string }) {
-  const [detail, setDetail] = useState<CallDetail | undefined>();
+  const [detail, setDetail] = useState<LoggedCallDetail | undefined>();
   const [error, setError] = useState<string | undefined>();
   usePolling(async () => {
     if (detail?.requestId === id) return;
     try {
-      setDetail(await getJson<CallDetail>(`/_tclocal/requests/${encodeURIComponent(id)}`));
+      setDetail(await getJson<LoggedCallDetail>(`/_tclocal/requests/${encodeURIComponent(id)}`));
     } catch (err) {
       setError((err as Error).message);
     }

@@ -3,28 +3,10 @@ import { getJson, query } from './api';
 import { html } from './html';
 import { href, navigate, type Route } from './router';
 import { relative, show, useAsync } from './util';
+import type { BrowseKind } from '../../services/browse';
+import type { PendingTransition, ResourceRow } from '../wire';
 
-interface BrowseKind {
-  kind: string;
-  service: string;
-  title: string;
-  nameField?: string;
-  columns: string[];
-  parentKinds?: string[];
-}
-
-interface Pending { id: number; type: string; dueAt: string }
-
-interface Row {
-  id: string;
-  kind: string;
-  name: string | null;
-  parent: string | null;
-  status: string | null;
-  createdAt: string;
-  fields: Record<string, unknown>;
-  pending: Pending[];
-}
+type Row = ResourceRow;
 
 export interface Inventory {
   kinds: BrowseKind[];
@@ -33,7 +15,7 @@ export interface Inventory {
 
 const PAGE = 50;
 
-function PendingBadges({ pending }: { pending: Pending[] }) {
+function PendingBadges({ pending }: { pending: PendingTransition[] }) {
   return html`${pending.map((p) => html`<span class="badge pending" title=${`transition #${p.id} due ${p.dueAt}`}>${p.type} ${relative(p.dueAt)}</span>`)}`;
 }
 

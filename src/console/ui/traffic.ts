@@ -2,25 +2,11 @@ import { useRef, useState } from 'preact/hooks';
 import { getJson } from './api';
 import { html } from './html';
 import { usePolling } from './util';
+import type { ListenerTraffic, TrafficSnapshot } from '../traffic';
 
-interface Listener {
-  listenerId: string;
-  protocol: string;
-  bound?: string;
-  connections: number;
-  accepted: number;
-  bytesIn: number;
-  bytesOut: number;
-  requests?: number;
-  origins: Array<{ address: string; port: number; healthy: boolean }>;
-}
+type Listener = ListenerTraffic;
 
-interface Snapshot {
-  running: boolean;
-  note?: string;
-  at: number;
-  proxies: Array<{ account: string; proxyId: string; listeners: Listener[] }>;
-}
+type Snapshot = ({ running: true } & TrafficSnapshot) | { running: false; note: string };
 
 /** Samples per listener: connections, bytes/s in+out, accepted/s, healthy share. */
 interface Sample { at: number; connections: number; bps: number; cps: number; healthy: number }
@@ -71,8 +57,8 @@ export function Traffic() {
     <h2>Traffic</h2>
     ${error ? html`<p class="error">${error}</p>` : null}
     ${snap && !snap.running ? html`<p class="note" id="traffic-note">${snap.note}</p>` : null}
-    ${snap?.running && snap.proxies.length === 0 ? html`<p class="note">No listener is bound yet.</p>` : null}
-    ${snap?.running ? snap.proxies.map((p) => html`<div class="proxy"><h3>${p.proxyId} <small>account ${p.account}</small></h3>
+    ${snap && snap.running && snap.proxies.length === 0 ? html`<p class="note">No listener is bound yet.</p>` : null}
+    ${snap && snap.running ? snap.proxies.map((p) => html`<div class="proxy"><h3>${p.proxyId} <small>account ${p.account}</small></h3>
       ${p.listeners.map((l) => {
         const samples = history.current.get(l.listenerId)?.samples ?? [];
         return html`<div class="listener"><h4>${l.listenerId} <small>${l.protocol} ${l.bound ?? 'not bound'}</small></h4>

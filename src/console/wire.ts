@@ -1,0 +1,48 @@
+/**
+ * The JSON the console's endpoints answer, shared by the server side and the
+ * browser app (no Node types here: the app's build checks this file too).
+ */
+
+export interface LoggedCallSummary {
+  seq: number;
+  time: string;
+  protocol: 'api3' | 'cos';
+  requestId: string;
+  service: string | null;
+  action: string | null;
+  account: string | null;
+  code: string | null;
+  ms: number;
+  fault: string | null;
+}
+
+export interface LoggedCall extends LoggedCallSummary {
+  method: string;
+  url: string;
+  params: unknown;
+}
+
+export interface LoggedCallDetail extends LoggedCall {
+  headers: Record<string, unknown>;
+  response: unknown;
+  /** The response's size when only its first part was kept. */
+  truncatedResponseBytes?: number;
+}
+
+export interface PendingTransition {
+  id: number;
+  service: string;
+  type: string;
+  dueAt: string;
+}
+
+export interface ResourceRow {
+  id: string;
+  kind: string;
+  name: string | null;
+  parent: string | null;
+  status: string | null;
+  createdAt: string;
+  fields: Record<string, unknown>;
+  pending: PendingTransition[];
+}
