@@ -36,11 +36,12 @@ describe('console in Chromium', { skip: browserMissing() }, () => {
     await server?.stop();
   });
 
-  it('shows a proxy created through the SDK, its pending transition, and advances it', async () => {
+  it('shows a proxy created through the SDK while it is open, its pending transition, and advances it', async () => {
+    await page.goto(`${server.url}/_tclocal/ui`);
+    await page.locator('table[data-kind="gaap.proxy"]').waitFor();
     const { InstanceId: proxyId } = await gaap.CreateProxy({
       ProjectId: 0, ProxyName: 'console-proxy', AccessRegion: 'Guangzhou', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2,
     });
-    await page.goto(`${server.url}/_tclocal/ui`);
     const row = page.locator(`table[data-kind="gaap.proxy"] tr[data-id="${proxyId}"]`);
     await row.waitFor();
     assert.match(await row.innerText(), /console-proxy/);

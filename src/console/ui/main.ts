@@ -15,7 +15,7 @@ const TABS: Array<[string, string]> = [['resources', 'Resources'], ['requests', 
 function App() {
   const route = useRoute();
   const view = route.path[0];
-  const inventory = useAsync(() => getJson<Inventory>('/_tclocal/resources'), [view, route.params.account, route.params.kind, route.path[2]]);
+  const inventory = useAsync(() => getJson<Inventory>('/_tclocal/resources'), [view, route.params.account, route.params.kind, route.path[2]], 5000);
   const health = useAsync(() => getJson<{ services: string[]; version: string }>('/_tclocal/health'), []);
   let body;
   if (view === 'requests') body = html`<${Requests} route=${route} />`;

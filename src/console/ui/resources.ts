@@ -14,6 +14,8 @@ export interface Inventory {
 }
 
 const PAGE = 50;
+/** Lists and details follow the state on their own: what a tool creates shows up without a click. */
+const REFRESH_MS = 2000;
 
 function PendingBadges({ pending }: { pending: PendingTransition[] }) {
   return html`${pending.map((p) => html`<span class="badge pending" title=${`transition #${p.id} due ${p.dueAt}`}>${p.type} ${relative(p.dueAt)}</span>`)}`;
@@ -58,6 +60,7 @@ export function ResourceList({ route, inventory }: { route: Route; inventory: In
   const list = useAsync(
     () => getJson<{ total: number; items: Row[] }>(`/_tclocal/resources/${kind.kind}${query({ account, offset, limit: PAGE, q: p.q, status: p.status, parent: p.parent })}`),
     [account, kind.kind, offset, p.q, p.status, p.parent],
+    REFRESH_MS,
   );
   const go = (changes: Record<string, string | number | undefined>) => navigate(href(['resources'], { ...p, account, kind: kind.kind, ...changes }));
   const total = list.data?.total ?? 0;
@@ -94,7 +97,7 @@ export function ResourceDetail({ route, inventory }: { route: Route; inventory: 
   const [, kindName, id] = route.path;
   const account = route.params.account ?? inventory.accounts[0]?.account ?? '';
   const kind = inventory.kinds.find((k) => k.kind === kindName);
-  const detail = useAsync(() => getJson<Detail>(`/_tclocal/resources/${kindName}/${encodeURIComponent(id)}${query({ account })}`), [kindName, id, account]);
+  const detail = useAsync(() => getJson<Detail>(`/_tclocal/resources/${kindName}/${encodeURIComponent(id)}${query({ account })}`), [kindName, id, account], REFRESH_MS);
   const kindOf = (name: string) => inventory.kinds.find((k) => k.kind === name);
   const d = detail.data;
   return html`<div class="with-sidebar">

@@ -25,9 +25,15 @@ export function usePolling(fn: () => void | Promise<void>, ms: number, deps: unk
   }, deps);
 }
 
-export function useAsync<T>(fn: () => Promise<T>, deps: unknown[]): { data?: T; error?: string; reload: () => void } {
+/** Runs `fn` when `deps` change, and again every `refreshMs` if given (while the tab is visible). */
+export function useAsync<T>(fn: () => Promise<T>, deps: unknown[], refreshMs?: number): { data?: T; error?: string; reload: () => void } {
   const [state, setState] = useState<{ data?: T; error?: string }>({});
   const [n, setN] = useState(0);
+  useEffect(() => {
+    if (!refreshMs) return;
+    const timer = setInterval(() => document.hidden || setN((x) => x + 1), refreshMs);
+    return () => clearInterval(timer);
+  }, [refreshMs]);
   useEffect(() => {
     let live = true;
     fn().then(
