@@ -23,10 +23,11 @@ export interface LoggedCall extends LoggedCallSummary {
 }
 
 export interface LoggedCallDetail extends LoggedCall {
-  headers: Record<string, unknown>;
+  /** Null (as `params` and `response`) once newer calls have overwritten the call's bytes. */
+  headers: Record<string, unknown> | null;
   response: unknown;
-  /** The response's size when only its first part was kept. */
-  truncatedResponseBytes?: number;
+  /** Set when only the response's first 64 KiB were kept. */
+  truncated?: true;
 }
 
 export interface PendingTransition {

@@ -137,7 +137,7 @@ export function createHttpServer(d: HttpDeps): Server {
       if (d.recorder && reply.call) {
         d.recorder.record({
           ...reply.call, protocol: 'cos', time, ms: Number(process.hrtime.bigint() - started) / 1e6,
-          method: req.method ?? 'GET', url, headers: req.headers, body: body ?? EMPTY, response: reply.body,
+          method: req.method ?? 'GET', url, rawHeaders: req.rawHeaders, body: body ?? EMPTY, response: reply.body,
         });
       }
       return;
@@ -163,7 +163,7 @@ export function createHttpServer(d: HttpDeps): Server {
     d.recorder?.record({
       requestId: outcome.requestId, service: outcome.service, action: outcome.action, account: outcome.account,
       errorCode: outcome.errorCode, fault: outcome.fault,
-      protocol: 'api3', time, ms, method, url, headers: req.headers, body: body ?? EMPTY, response: outcome.body,
+      protocol: 'api3', time, ms, method, url, rawHeaders: req.rawHeaders, body: body ?? EMPTY, response: outcome.body,
     });
   }
 

@@ -1,5 +1,3 @@
-import type { IncomingHttpHeaders } from 'node:http';
-
 /**
  * What the wire protocols hand to an observer of the calls they serve (the
  * request log) and what they ask of a fault plan. The gateway knows neither
@@ -31,7 +29,8 @@ export interface CallRecord extends CallSummary {
   ms: number;
   method: string;
   url: string;
-  headers: IncomingHttpHeaders;
+  /** Header names and values as received, alternating (Node's `rawHeaders`). */
+  rawHeaders: string[];
   body: Buffer;
   response: string | Buffer | Buffer[];
 }

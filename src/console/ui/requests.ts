@@ -28,7 +28,7 @@ function CallDetailView({ id }: { id: string }) {
     <p><code>${detail.method} ${detail.url}</code></p>
     <h4>Request parameters</h4>
     <pre class="json" id="call-params">${JSON.stringify(detail.params, null, 2)}</pre>
-    <h4>Response${detail.truncatedResponseBytes ? ` (first part of ${detail.truncatedResponseBytes} bytes)` : ''}</h4>
+    <h4>Response${detail.truncated ? ' (its first 64 KiB)' : ''}</h4>
     <pre class="json" id="call-response">${typeof detail.response === 'string' ? detail.response : JSON.stringify(detail.response, null, 2)}</pre>
     <h4>Headers</h4>
     <pre class="json">${JSON.stringify(detail.headers, null, 2)}</pre>
