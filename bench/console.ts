@@ -6,13 +6,13 @@
  *
  *   npm run bench:console -- [--proxies 10000] [--loads 7] [--no-write]
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DEFAULT_ACCOUNT } from '../test/helpers';
 import { launch } from '../test/console/browser';
-import { CONSOLE_HEADING, replaceSection } from './report';
+import { CONSOLE_HEADING, writeSection } from './report';
 import { startTclocalProcess } from './servers';
 
 const args = process.argv.slice(2);
@@ -116,7 +116,7 @@ async function main(): Promise<void> {
     server.child.kill('SIGKILL');
   }
   const text = [
-    CONSOLE_HEADING,
+    `## ${CONSOLE_HEADING}`,
     '',
     `Measured by \`npm run bench:console\` (bench/console.ts), ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, Node ${process.version}, ` +
       `Debian's Chromium headless on the same machine; page timings are medians of ${LOADS} loads in a fresh profile.`,
@@ -127,10 +127,7 @@ async function main(): Promise<void> {
     '',
   ].join('\n');
   console.log(text);
-  if (!args.includes('--no-write')) {
-    const file = resolve(__dirname, '..', '..', 'BENCHMARKS.md');
-    writeFileSync(file, replaceSection(readFileSync(file, 'utf8'), CONSOLE_HEADING, text));
-  }
+  if (!args.includes('--no-write')) writeSection(CONSOLE_HEADING, text);
 }
 
 main().catch((err) => {

@@ -1,17 +1,32 @@
-/** BENCHMARKS.md is written by two benchmarks; each replaces only its own sections. */
+/**
+ * BENCHMARKS.md is written by more than one run (`npm run bench`,
+ * `npm run soak`): each replaces its own sections and keeps the others'.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 
-export const CONSOLE_HEADING = '## Console';
+export const BENCHMARKS_FILE = resolve(__dirname, '../../BENCHMARKS.md');
 
-/** The text of a `## ` section, heading included, up to the next `## ` heading; undefined if absent. */
-export function section(markdown: string, heading: string): string | undefined {
-  const start = markdown.indexOf(`\n${heading}\n`);
-  if (start < 0) return undefined;
-  const next = markdown.indexOf('\n## ', start + heading.length + 2);
-  return markdown.slice(start + 1, next < 0 ? undefined : next + 1).trimEnd() + '\n';
+/** The section that starts at the `## heading` line, up to the next `## ` heading, or '' when absent. */
+export function readSection(heading: string, file = BENCHMARKS_FILE): string {
+  if (!existsSync(file)) return '';
+  const text = readFileSync(file, 'utf8');
+  const start = text.indexOf(`\n## ${heading}`);
+  if (start < 0) return '';
+  const next = text.indexOf('\n## ', start + 1);
+  return text.slice(start + 1, next < 0 ? text.length : next + 1).trimEnd() + '\n';
 }
 
-/** `markdown` with the section under `heading` replaced by `text` (appended when absent). */
-export function replaceSection(markdown: string, heading: string, text: string): string {
-  const old = section(markdown, heading);
-  return old ? markdown.replace(old, text) : `${markdown.trimEnd()}\n\n${text}`;
+/** Writes `section` (starting with its `## heading` line) in place of the old one, or at the end. */
+export function writeSection(heading: string, section: string, file = BENCHMARKS_FILE): void {
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const old = readSection(heading, file);
+  const body = section.trimEnd() + '\n';
+  writeFileSync(file, old ? text.replace(old, body) : `${text.trimEnd()}\n\n${body}`);
 }
+
+/** Written by `npm run soak`. */
+export const RELIABILITY_HEADING = 'Reliability';
+
+/** Written by `npm run bench:console`. */
+export const CONSOLE_HEADING = 'Console';

@@ -6,12 +6,13 @@
  *
  *   npm run bench -- [--seconds 4] [--rounds 7] [--connections 64] [--no-write] [--no-scale]
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
+import { OPTIONS } from '../src/config';
 import { captureSdkRequest, cnClient } from '../test/helpers';
 import { load, loadGenerator, type LoadResult, type Replay } from './load';
-import { CONSOLE_HEADING, section } from './report';
+import { CONSOLE_HEADING, readSection } from './report';
 import { scaleBenchmark, type ScaleResult } from './scale';
 import { cpuSeconds, rssMb, startReference, startTclocalProcess, toReplay } from './servers';
 
@@ -164,7 +165,7 @@ async function main() {
     '',
     `Target: tclocal ≥ 0.5× the HMAC-chain server — **${pairedRatio(t, results.hmac).toFixed(2)}×** (${pairedRatio(t, results.hmac) >= 0.5 ? 'met' : 'NOT met'}). Errors/non-2xx during the tclocal run: ${t.errors}/${t.non2xx}.`,
     '',
-    `Request log (default, the last 1,000 calls) vs none (\`--request-log 0\`): CPU per request ${cpu.tclocal.toFixed(1)} vs ${cpu.tclocalNoLog.toFixed(1)} µs, ` +
+    `Request log (default, the last ${DEFAULT_REQUEST_LOG} calls) vs none (\`--request-log 0\`): CPU per request ${cpu.tclocal.toFixed(1)} vs ${cpu.tclocalNoLog.toFixed(1)} µs, ` +
       `**${(logCost * 100).toFixed(1)}%** more (target ≤ 5%: ${logCost <= 0.05 ? 'met' : 'NOT met'}; medians of 9 rounds in alternating order, CPU time read from /proc); ` +
       `throughput in the rounds above ${pairedRatio(t, results.tclocalNoLog).toFixed(2)}× (informative: throughput on a shared machine moves with the neighbours).`,
     '',
@@ -177,14 +178,15 @@ async function main() {
     '',
     ...(scale.length ? ['## GAAP at scale', '', ...scaleReport(scale), '', SATURATION_NOTE, ''] : []),
   ];
-  const file = resolve(ROOT, 'BENCHMARKS.md');
-  // The console's section comes from its own benchmark (npm run bench:console): kept as it is.
-  const consoleSection = existsSync(file) ? section(readFileSync(file, 'utf8'), CONSOLE_HEADING) : undefined;
+  // The console's section is written by `npm run bench:console`; keep it.
+  const consoleSection = readSection(CONSOLE_HEADING);
   if (consoleSection) report.push(consoleSection);
-  if (!args.includes('--no-write')) writeFileSync(file, report.join('\n'));
+  if (!args.includes('--no-write')) writeFileSync(resolve(ROOT, 'BENCHMARKS.md'), report.join('\n'));
   console.log(report.join('\n'));
   process.exit(0);
 }
+
+const DEFAULT_REQUEST_LOG = OPTIONS.find((o) => o.key === 'requestLog')!.default;
 
 const SERVER_NAMES = {
   bare: 'bare Node server, fixed JSON',

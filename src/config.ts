@@ -130,8 +130,8 @@ export const OPTIONS: OptionDef<keyof Config>[] = [
     parse: integer(0, 31_536_000),
   },
   {
-    key: 'requestLog', flag: '--request-log', env: 'TCLOCAL_REQUEST_LOG', arg: 'N', default: '1000',
-    help: 'API calls the request log keeps for the console and GET /_tclocal/requests (0: none).', parse: integer(0, 100_000),
+    key: 'requestLog', flag: '--request-log', env: 'TCLOCAL_REQUEST_LOG', arg: 'N', default: '100',
+    help: 'API calls the request log keeps for the console and GET /_tclocal/requests (0: none; more costs CPU on every call, see BENCHMARKS.md).', parse: integer(0, 100_000),
   },
   { key: 'logLevel', flag: '--log-level', env: 'TCLOCAL_LOG_LEVEL', arg: 'LEVEL', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent.', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
 ];

@@ -26,7 +26,7 @@ describe('request log', () => {
     const { status, json } = await admin(server, 'GET', '/_tclocal/requests?service=gaap');
     assert.equal(status, 200);
     assert.equal(json.enabled, true);
-    assert.equal(json.capacity, 1000);
+    assert.equal(json.capacity, 100);
     const [failed, succeeded] = json.requests;
     assert.equal(succeeded.requestId, ok.RequestId);
     assert.equal(succeeded.action, 'DescribeAccessRegions');
