@@ -118,6 +118,20 @@ describe('console in Chromium', { skip: browserMissing() }, () => {
     await shot('6-traffic');
   });
 
+  it('takes the admin token from its address into session storage and sends it as a header, never in a URL', async () => {
+    const tokenPage = await browser.context.newPage();
+    const sent: Array<{ url: string; token?: string }> = [];
+    tokenPage.on('request', (r) => sent.push({ url: r.url(), token: r.headers()['x-tclocal-admin-token'] }));
+    await tokenPage.goto(`${server.url}/_tclocal/ui?token=s3cret-token#/requests`);
+    await tokenPage.locator('#requests').waitFor();
+    assert.equal(new URL(tokenPage.url()).search, '');
+    assert.equal(await tokenPage.evaluate('sessionStorage.getItem("tclocal.adminToken")'), 's3cret-token');
+    const api = sent.filter((r) => r.url.includes('/_tclocal/requests'));
+    assert.ok(api.length > 0 && api.every((r) => r.token === 's3cret-token'));
+    assert.ok(sent.slice(1).every((r) => !r.url.includes('s3cret')), 'the token appears in no later URL');
+    await tokenPage.close();
+  });
+
   it('loaded nothing from anywhere but tclocal', () => {
     assert.ok(requested.length > 10);
     assert.deepEqual(requested.filter((u) => !u.startsWith(`${server.url}/_tclocal/`)), []);
