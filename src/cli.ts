@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import { readFileSync, writeFileSync } from 'node:fs';
-import { ConfigError, loadConfig, OPTIONS, parseFlags } from './config';
+import { resolve } from 'node:path';
+import { ConfigError, loadConfig, OPTIONS, parseFlags, tlsDir, type Config } from './config';
+import { AdminCallError, adminCall, findRunningServer, type AdminTarget } from './gateway/admin-client';
+import { ensureLocalCa } from './gateway/tls';
 import { coverageMarkdown, coverageReport } from './services/coverage';
 import { serviceModules } from './services';
 import { ciOperations } from './services/ci';
@@ -14,15 +17,73 @@ Commands:
   import FILE           Replace the whole state with an export.
   reset                 Delete every resource of every account.
   coverage [--write]    Print (or write COVERAGE.md with) the implemented actions.
+  ca                    Print the path of the local CA certificate to trust for https:// (made if missing).
+
+export, import and reset act on the server running at --host/--port when one
+answers (sending TCLOCAL_ADMIN_TOKEN), else on the data directory.
 
 Options (each has an environment twin):`;
 
+const HELP_COLUMN = 32;
+
 function help(): string {
+  const indent = ' '.repeat(HELP_COLUMN);
   const rows = OPTIONS.map((o) => {
     const left = `  ${o.flag}${o.arg ? ' ' + o.arg : ''}`;
-    return `${left.padEnd(30)}${o.help}\n${' '.repeat(30)}env ${o.env}, default: ${o.default || '(built-in account)'}`;
+    // A long flag gets its text on the next line rather than running into it.
+    const head = left.length < HELP_COLUMN - 1 ? left.padEnd(HELP_COLUMN) : `${left}\n${indent}`;
+    return `${head}${o.help}\n${indent}env ${o.env}, default: ${o.defaultLabel ?? (o.default || '(empty)')}`;
   });
-  return `${COMMANDS}\n${rows.join('\n')}\n  --help                      This text.\n`;
+  return `${COMMANDS}\n${rows.join('\n')}\n${'  --help'.padEnd(HELP_COLUMN)}This text.\n`;
+}
+
+/**
+ * A data directory that cannot be created, or a database file that is not
+ * one, is a setting at fault: a message naming it and exit code 2, not a
+ * stack trace.
+ */
+function explainStorageError(err: unknown, config: Config): unknown {
+  const e = err as NodeJS.ErrnoException;
+  const where = config.inMemory ? `--ca-dir ${tlsDir(config)}` : `--data-dir ${config.dataDir} (TCLOCAL_DATA_DIR)`;
+  if (typeof e?.code === 'string' && e.code.startsWith('SQLITE_')) {
+    return new ConfigError(`the database in ${where} cannot be opened: ${e.message} (${e.code}); move the file away or point to another directory`);
+  }
+  if (typeof e?.code === 'string' && ['ENOTDIR', 'EACCES', 'EPERM', 'EROFS', 'EEXIST', 'ENOENT', 'ENOSPC', 'EISDIR'].includes(e.code) && typeof e.path === 'string') {
+    return new ConfigError(`cannot use ${where}: ${e.code} on ${e.path}`);
+  }
+  return err;
+}
+
+function openStoreFor(config: Config) {
+  try {
+    return openStore(config);
+  } catch (err) {
+    throw explainStorageError(err, config);
+  }
+}
+
+/**
+ * Runs an admin command against the running server when one answers,
+ * else against the data directory, and says which on stderr.
+ */
+async function onServerOrDataDir<T>(
+  config: Config, viaServer: (target: AdminTarget) => Promise<T>, viaDataDir: () => Promise<T>, done: string,
+): Promise<T> {
+  const target = await findRunningServer(config);
+  if (target) {
+    try {
+      const out = await viaServer(target);
+      process.stderr.write(`${done} on the running server at ${target.url}\n`);
+      return out;
+    } catch (err) {
+      if (err instanceof AdminCallError) throw new ConfigError(err.message);
+      throw err;
+    }
+  }
+  if (config.inMemory) throw new ConfigError('no tclocal answers at the configured address, and an in-memory store has no data directory to use instead');
+  const out = await viaDataDir();
+  process.stderr.write(`${done} in the data directory ${config.dataDir} (no tclocal answered at the configured address)\n`);
+  return out;
 }
 
 /** Takes `--name value` out of argv for command-specific options. */
@@ -55,7 +116,11 @@ async function main(argv: string[]): Promise<void> {
         const e = err as NodeJS.ErrnoException;
         if (e.code === 'EADDRINUSE') throw new ConfigError(`${config.host}:${config.port} is already in use (TCLOCAL_PORT / --port)`);
         if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') throw new ConfigError(`cannot listen on ${config.host} (TCLOCAL_HOST / --host)`);
-        throw err;
+        throw explainStorageError(err, config);
+      }
+      if (server.adminTokenGenerated) {
+        process.stderr.write(`tclocal: admin endpoints require the token ${server.adminToken} (set TCLOCAL_ADMIN_TOKEN to choose it)\n`);
+        process.stderr.write(`tclocal: console at ${server.url}/_tclocal/ui?token=${encodeURIComponent(server.adminToken!)}\n`);
       }
       const shutdown = () => void server.stop().then(() => process.exit(0));
       process.once('SIGINT', shutdown);
@@ -64,9 +129,20 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'export': {
       const out = take(argv, '--out');
-      const store = openStore(loadConfig(parseFlags(argv)));
-      const text = JSON.stringify(await store.exportState(), null, 2) + '\n';
-      await store.close();
+      const config = loadConfig(parseFlags(argv));
+      const text = await onServerOrDataDir(
+        config,
+        async (target) => JSON.stringify(JSON.parse(await adminCall(target, 'GET', '/_tclocal/state')), null, 2) + '\n',
+        async () => {
+          const store = openStoreFor(config);
+          try {
+            return JSON.stringify(await store.exportState(), null, 2) + '\n';
+          } finally {
+            await store.close();
+          }
+        },
+        'exported',
+      );
       if (out) writeFileSync(out, text);
       else process.stdout.write(text);
       return;
@@ -74,29 +150,57 @@ async function main(argv: string[]): Promise<void> {
     case 'import': {
       const file = argv[0] && !argv[0].startsWith('--') ? argv.shift()! : undefined;
       if (!file) throw new ConfigError('import needs the export file: tclocal import FILE');
-      const store = openStore(loadConfig(parseFlags(argv)));
+      const config = loadConfig(parseFlags(argv));
+      let text: string;
       try {
-        await store.importState(JSON.parse(readFileSync(file, 'utf8')));
+        text = readFileSync(file, 'utf8');
       } catch (err) {
-        throw new ConfigError(`cannot import ${file}: ${(err as Error).message}`);
-      } finally {
-        await store.close();
+        throw new ConfigError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
-      process.stderr.write(`imported ${file}\n`);
+      await onServerOrDataDir(
+        config,
+        async (target) => void (await adminCall(target, 'POST', '/_tclocal/state', text)),
+        async () => {
+          const store = openStoreFor(config);
+          try {
+            await store.importState(JSON.parse(text));
+          } catch (err) {
+            throw new ConfigError(`cannot import ${file}: ${err instanceof SyntaxError ? 'it is not valid JSON' : (err as Error).message}`);
+          } finally {
+            await store.close();
+          }
+        },
+        `imported ${file}`,
+      );
       return;
     }
     case 'reset': {
-      const store = openStore(loadConfig(parseFlags(argv)));
-      await store.reset();
-      await store.close();
-      process.stderr.write('state reset\n');
+      const config = loadConfig(parseFlags(argv));
+      await onServerOrDataDir(
+        config,
+        async (target) => void (await adminCall(target, 'POST', '/_tclocal/reset')),
+        async () => {
+          const store = openStoreFor(config);
+          await store.reset();
+          await store.close();
+        },
+        'state reset',
+      );
       return;
     }
     case 'coverage': {
       const write = take(argv, '--write', true);
-      const md = coverageMarkdown(coverageReport(serviceModules()), [ciOperations()]);
-      if (write) writeFileSync('COVERAGE.md', md);
-      else process.stdout.write(md);
+      const report = coverageReport(serviceModules());
+      const md = coverageMarkdown(report, [ciOperations()]);
+      if (write) {
+        writeFileSync('COVERAGE.md', md);
+        const actions = report.services.reduce((n, x) => n + x.implemented, 0);
+        process.stderr.write(`wrote ${resolve('COVERAGE.md')}: ${actions} implemented actions of ${report.services.length} API 3.0 services, and the Cloud Infinite operations\n`);
+      } else process.stdout.write(md);
+      return;
+    }
+    case 'ca': {
+      process.stdout.write(`${ensureLocalCa(tlsDir(loadConfig(parseFlags(argv)))).certPath}\n`);
       return;
     }
     default:

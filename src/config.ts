@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 
 /**
  * Every setting, once: its flag, its TCLOCAL_* environment twin, its default
@@ -23,6 +25,20 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** API calls the console's request log keeps; 0: none. */
   requestLog: number;
+  /** auto: readable lines on a terminal, JSON lines otherwise. */
+  logFormat: 'auto' | 'pretty' | 'json';
+  /** Token the admin endpoints require; empty: generated when one is needed. */
+  adminToken: string;
+  /** always: admin endpoints require a token even on loopback with lenient authentication. */
+  adminTokenRequired: 'auto' | 'always';
+  /** Connections served at once. */
+  maxConnections: number;
+  /** Whether callbacks may reach link-local and cloud metadata addresses (169.254/16, fe80::/10, …). */
+  outboundLinkLocal: boolean;
+  /** Also speak TLS on the port (the SDKs' default https://). */
+  tls: boolean;
+  /** Directory of the local CA and server certificate; empty: see tlsDir. */
+  caDir: string;
 }
 
 export interface AccountConfig {
@@ -40,6 +56,8 @@ interface OptionDef<K extends keyof Config> {
   env: string;
   arg?: string;
   default: string;
+  /** How --help and the README show an empty or derived default. */
+  defaultLabel?: string;
   help: string;
   parse(raw: string, name: string): Config[K];
 }
@@ -110,7 +128,7 @@ export const OPTIONS: OptionDef<keyof Config>[] = [
   { key: 'dataDir', flag: '--data-dir', env: 'TCLOCAL_DATA_DIR', arg: 'DIR', default: './.tclocal', help: 'Directory of the durable SQLite store.', parse: (r) => r },
   { key: 'inMemory', flag: '--in-memory', env: 'TCLOCAL_IN_MEMORY', arg: 'on|off', default: 'off', help: 'Keep state in memory only (lost on exit).', parse: bool },
   {
-    key: 'accounts', flag: '--accounts', env: 'TCLOCAL_ACCOUNTS', arg: 'JSON|FILE', default: '',
+    key: 'accounts', flag: '--accounts', env: 'TCLOCAL_ACCOUNTS', arg: 'JSON|FILE', default: '', defaultLabel: '(built-in account)',
     help: 'Accounts: a JSON array of {secretId,secretKey,appId,uin}, or a file holding one. Empty: the built-in default account.',
     parse: parseAccounts,
   },
@@ -120,7 +138,7 @@ export const OPTIONS: OptionDef<keyof Config>[] = [
   { key: 'rateLimits', flag: '--rate-limits', env: 'TCLOCAL_RATE_LIMITS', arg: 'on|off', default: 'on', help: 'Enforce the documented per-action rate limits.', parse: bool },
   { key: 'sslReviewMs', flag: '--ssl-review-ms', env: 'TCLOCAL_SSL_REVIEW_MS', arg: 'MS', default: '30000', help: 'SSL: time a free certificate spends under review before it is issued on its own.', parse: integer(0, 86_400_000) },
   {
-    key: 'amsAudioMs', flag: '--ams-audio-ms', env: 'TCLOCAL_AMS_AUDIO_MS', arg: 'MS', default: '',
+    key: 'amsAudioMs', flag: '--ams-audio-ms', env: 'TCLOCAL_AMS_AUDIO_MS', arg: 'MS', default: '', defaultLabel: '(empty: the PENDING time)',
     help: 'AMS: time an on-demand audio task stays RUNNING (empty: as long as it stayed PENDING).',
     parse: (raw, name) => (raw.trim() === '' ? null : integer(0, 86_400_000)(raw.trim(), name)),
   },
@@ -132,6 +150,28 @@ export const OPTIONS: OptionDef<keyof Config>[] = [
   {
     key: 'requestLog', flag: '--request-log', env: 'TCLOCAL_REQUEST_LOG', arg: 'N', default: '100',
     help: 'API calls the request log keeps for the console and GET /_tclocal/requests (0: none; more costs CPU on every call, see BENCHMARKS.md).', parse: integer(0, 100_000),
+  },
+  {
+    key: 'adminToken', flag: '--admin-token', env: 'TCLOCAL_ADMIN_TOKEN', arg: 'TOKEN', default: '', defaultLabel: '(generated when needed)',
+    help: 'Token the /_tclocal/ admin endpoints require (Authorization: Bearer). Empty: one is generated and printed when strict auth is on, when listening beyond loopback, or with --admin-token-required always.',
+    parse: (raw, name) => {
+      if (/[^\x21-\x7e]/.test(raw)) throw new ConfigError(`${name} may hold printable ASCII characters only`);
+      return raw;
+    },
+  },
+  { key: 'adminTokenRequired', flag: '--admin-token-required', env: 'TCLOCAL_ADMIN_TOKEN_REQUIRED', arg: 'auto|always', default: 'auto', help: 'always: admin endpoints require the token in every mode.', parse: oneOf('auto', 'always') },
+  { key: 'maxConnections', flag: '--max-connections', env: 'TCLOCAL_MAX_CONNECTIONS', arg: 'N', default: '1024', help: 'Connections served at once; more are closed on arrival.', parse: integer(1, 1_000_000) },
+  { key: 'outboundLinkLocal', flag: '--outbound-link-local', env: 'TCLOCAL_OUTBOUND_LINK_LOCAL', arg: 'on|off', default: 'off', help: 'Let callbacks reach link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, 100.100.100.200, fd00:ec2::254).', parse: bool },
+  {
+    key: 'logFormat', flag: '--log-format', env: 'TCLOCAL_LOG_FORMAT', arg: 'auto|pretty|json', default: 'auto',
+    help: 'pretty: one readable line per request; json: JSON lines; auto: pretty on a terminal, json otherwise.',
+    parse: oneOf('auto', 'pretty', 'json'),
+  },
+  { key: 'tls', flag: '--tls', env: 'TCLOCAL_TLS', arg: 'on|off', default: 'on', help: 'Also serve TLS (https://) on the same port, with certificates from a local CA.', parse: bool },
+  {
+    key: 'caDir', flag: '--ca-dir', env: 'TCLOCAL_CA_DIR', arg: 'DIR', default: '', defaultLabel: '(the data directory)',
+    help: 'Where the local CA lives (tls/ca.pem). Empty: the data directory, or ~/.tclocal with --in-memory.',
+    parse: (r) => r,
   },
   { key: 'logLevel', flag: '--log-level', env: 'TCLOCAL_LOG_LEVEL', arg: 'LEVEL', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent.', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
 ];
@@ -150,6 +190,12 @@ export function loadConfig(flags: Record<string, string> = {}, env: NodeJS.Proce
     (config as Record<string, unknown>)[opt.key] = opt.parse(raw, name);
   }
   return { ...(config as Config), ...overrides };
+}
+
+/** The directory holding the local CA: --ca-dir, else the data directory, else (in memory) ~/.tclocal. */
+export function tlsDir(config: Pick<Config, 'caDir' | 'dataDir' | 'inMemory'>): string {
+  if (config.caDir) return config.caDir;
+  return config.inMemory ? join(homedir(), '.tclocal') : config.dataDir;
 }
 
 /** Settings of the services themselves, as handlers see them. */

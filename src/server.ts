@@ -1,16 +1,21 @@
-import type { AddressInfo } from 'node:net';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
-import type { Config } from './config';
+import { tlsDir, type Config } from './config';
+import { OutboundGuard, registerOwnPort } from './core/outbound';
+import { readableStream } from './core/log-format';
 import { TransitionEngine } from './core/transitions';
 import { Accounts } from './gateway/accounts';
 import { createConsole } from './console';
 import type { FaultCatalogueEntry } from './console/faults';
 import { adminHandler } from './gateway/admin';
+import { adminTokenFile, resolveAdminToken, type AdminAccessPolicy } from './gateway/admin-access';
 import { Api3Gateway } from './gateway/api3/pipeline';
 import { Router } from './gateway/api3/router';
-import { createHttpServer, type ExtraProtocol } from './gateway/http';
+import { createHttpServer, HTTP_TIMEOUTS, requestTimeoutReply, type ExtraProtocol, type HttpTimeouts } from './gateway/http';
 import { RateLimiter } from './gateway/ratelimit';
+import { acceptTls, ensureLocalCa, serverCertificate } from './gateway/tls';
 import { coverageReport } from './services/coverage';
 import { browsableKinds, extraProtocols, serviceModules } from './services';
 import { ciTransitions } from './services/ci';
@@ -25,8 +30,13 @@ export const VERSION: string = require('../../package.json').version;
 export interface RunningServer {
   port: number;
   url: string;
+  /** The local CA certificate clients trust for https:// (absent with --tls off). */
+  caPath?: string;
   store: Store;
   log: Logger;
+  /** The token admin endpoints require, if any; `adminTokenGenerated`: made up at start (print it). */
+  adminToken?: string;
+  adminTokenGenerated: boolean;
   stop(): Promise<void>;
 }
 
@@ -38,6 +48,8 @@ export function openStore(config: Pick<Config, 'dataDir' | 'inMemory'>): Store {
 export interface DevelopmentOptions {
   strictErrorCodes?: boolean;
   strictResponses?: boolean;
+  /** Shorter HTTP timeouts, so tests of slow clients run quickly. */
+  httpTimeouts?: Partial<HttpTimeouts>;
 }
 
 /**
@@ -45,12 +57,17 @@ export interface DevelopmentOptions {
  * while one write is in flight leave together, and what is left is flushed
  * when the process exits.
  */
-const defaultLogger = (config: Config): Logger => pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: false }));
+const defaultLogger = (config: Config): Logger => {
+  const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY === true);
+  const out = pino.destination({ dest: 1, sync: false });
+  return pino({ level: config.logLevel }, pretty ? readableStream(out) : out);
+};
 
 /** Composes the emulator from its parts and starts serving. */
 export async function startServer(config: Config, log: Logger = defaultLogger(config), dev: DevelopmentOptions = {}): Promise<RunningServer> {
   const store = openStore(config);
-  const modules = serviceModules();
+  const outbound = new OutboundGuard({ allowLinkLocal: config.outboundLinkLocal, log });
+  const modules = serviceModules(outbound);
   const services = new Map(modules.map((m) => [m.spec.service, m]));
   for (const m of modules) m.prepare?.(store);
   store.dropUndeclaredFieldIndexes();
@@ -71,7 +88,7 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
     store, kinds: browsableKinds(), accounts: () => config.accounts.map((a) => a.uin),
     faultCatalogue, requestLogSize: config.requestLog,
   });
-  const protocols: ExtraProtocol[] = extraProtocols({ store, accounts, log, config, transitions, faults: consoleParts.faults });
+  const protocols: ExtraProtocol[] = extraProtocols({ store, accounts, log, config, transitions, outbound, faults: consoleParts.faults });
   for (const p of protocols) {
     faultCatalogue.push({
       service: p.name, protocol: 'cos', commonCodes: p.catalogue.errorCodes,
@@ -106,7 +123,31 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
     coverage: () => coverageReport(modules),
     routes: consoleParts.routes,
   });
-  const server: Server = createHttpServer({ api3, protocols, admin, log, recorder: consoleParts.requestLog });
+  const { token: adminToken, generated: adminTokenGenerated } = resolveAdminToken(config);
+  if (adminToken && adminTokenGenerated && !config.inMemory) {
+    mkdirSync(config.dataDir, { recursive: true });
+    writeFileSync(adminTokenFile(config.dataDir), adminToken + '\n', { mode: 0o600 });
+  }
+  const adminAccess: AdminAccessPolicy = { listenHost: config.host, port: config.port, token: adminToken };
+  const timeouts = { ...HTTP_TIMEOUTS, ...dev.httpTimeouts };
+  const server: Server = createHttpServer({
+    api3, protocols, admin, log, adminAccess: () => adminAccess, maxConnections: config.maxConnections, timeouts, version: VERSION,
+    recorder: consoleParts.requestLog,
+  });
+  // TLS and plain HTTP share the port: each connection is routed by its first byte.
+  let caPath: string | undefined;
+  if (config.tls) {
+    const dir = tlsDir(config);
+    const ca = ensureLocalCa(dir);
+    caPath = ca.certPath;
+    acceptTls(server, () => serverCertificate(dir, ca), { afterMs: timeouts.headersMs, answer: (socket) => socket.end(requestTimeoutReply(timeouts)) });
+  }
+  // Sockets still being routed (or in a TLS handshake) are not the HTTP parser's yet: stop closes them too.
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -117,19 +158,26 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
   });
   transitions.start();
   const port = (server.address() as AddressInfo).port;
+  adminAccess.port = port;
+  const releasePort = registerOwnPort(port);
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  log.info({ url, console: `${url}/_tclocal/ui`, services: [...services.keys(), ...protocols.map((p) => p.name)], dataDir: config.inMemory ? ':memory:' : config.dataDir }, 'tclocal ready');
+  log.info({ url, console: `${url}/_tclocal/ui`, services: [...services.keys(), ...protocols.map((p) => p.name)], dataDir: config.inMemory ? ':memory:' : config.dataDir, ca: caPath }, 'tclocal ready');
 
   return {
     port,
     url,
+    caPath,
     store,
     log,
+    adminToken,
+    adminTokenGenerated,
     async stop() {
+      releasePort();
       transitions.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
       });
       await store.close();
     },

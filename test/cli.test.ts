@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -30,8 +30,10 @@ const freePort = () =>
     });
   });
 
-const run = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 20_000 });
+/** The CA of servers started here (an --in-memory server would otherwise keep it in ~/.tclocal). */
+const CA_DIR = join(tmpdir(), 'tclocal-test-ca');
+const run = (args: string[], env: Record<string, string> = {}, cwd?: string) =>
+  spawnSync(process.execPath, [CLI, ...args], { cwd, env: { TCLOCAL_CA_DIR: CA_DIR, ...process.env, ...env }, encoding: 'utf8', timeout: 20_000 });
 
 async function startCli(dataDir: string, port: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, [CLI, 'start', '--port', String(port), '--data-dir', dataDir, '--rate-limits', 'off', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -86,6 +88,42 @@ describe('tclocal command line', () => {
       assert.equal(out.status, 2, `${args.join(' ')} ${JSON.stringify(env)} should exit 2: ${out.stderr}`);
       assert.match(out.stderr, message);
     }
+  });
+
+  it('--help shows each default and keeps long flags apart from their text', () => {
+    const out = run(['--help']).stdout;
+    const lines = out.split('\n');
+    const ams = lines.findIndex((l) => l.startsWith('  --ams-audio-ms'));
+    assert.doesNotMatch(lines[ams + 1], /built-in account/);
+    const backdate = lines.find((l) => l.startsWith('  --gaap-create-time-backdate'))!;
+    assert.equal(backdate.trim(), '--gaap-create-time-backdate S');
+  });
+
+  it('a data directory that cannot be created, or a corrupt database, stops start-up with exit code 2', () => {
+    const file = join(tempDir(), 'a-file');
+    writeFileSync(file, 'not a directory');
+    let out = run(['start', '--port', '0', '--data-dir', join(file, 'data')]);
+    assert.equal(out.status, 2, out.stderr);
+    assert.match(out.stderr, /^tclocal: cannot use --data-dir .*ENOTDIR/);
+    const corrupt = tempDir();
+    writeFileSync(join(corrupt, 'tclocal.db'), Buffer.alloc(8192, 7));
+    out = run(['start', '--port', '0', '--data-dir', corrupt]);
+    assert.equal(out.status, 2, out.stderr);
+    assert.match(out.stderr, /^tclocal: the database in --data-dir .* cannot be opened: .*SQLITE_NOTADB/);
+    assert.doesNotMatch(out.stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  it('coverage --write says what it wrote; ca prints the CA certificate path', () => {
+    const cwd = tempDir();
+    const out = run(['coverage', '--write'], {}, cwd);
+    assert.equal(out.status, 0);
+    assert.match(out.stderr, new RegExp(`^wrote ${join(cwd, 'COVERAGE.md').replace(/[.]/g, '\\.')}: \\d+ implemented actions`));
+    assert.match(readFileSync(join(cwd, 'COVERAGE.md'), 'utf8'), /GAAP|gaap/);
+    const dataDir = tempDir();
+    const ca = run(['ca', '--data-dir', dataDir], { TCLOCAL_CA_DIR: '' });
+    assert.equal(ca.status, 0, ca.stderr);
+    assert.equal(ca.stdout.trim(), join(dataDir, 'tls', 'ca.pem'));
+    assert.match(readFileSync(ca.stdout.trim(), 'utf8'), /^-----BEGIN CERTIFICATE-----/);
   });
 
   it('a port in use is named at start-up', async () => {
@@ -146,20 +184,68 @@ describe('tclocal command line', () => {
 
     // export → import into a fresh data directory → same state.
     const exportFile = join(tempDir(), 'state.json');
-    const exported = run(['export', '--data-dir', dataDir, '--out', exportFile]);
+    const exported = run(['export', '--data-dir', dataDir, '--port', String(port), '--out', exportFile]);
     assert.equal(exported.status, 0, exported.stderr);
+    assert.match(exported.stderr, /exported in the data directory/);
     const dump = JSON.parse(readFileSync(exportFile, 'utf8'));
     assert.equal(dump.format, 'tclocal-state');
     const otherDir = tempDir();
-    const imported = run(['import', exportFile, '--data-dir', otherDir]);
+    const imported = run(['import', exportFile, '--data-dir', otherDir, '--port', String(port)]);
     assert.equal(imported.status, 0, imported.stderr);
-    const again = JSON.parse(run(['export', '--data-dir', otherDir]).stdout);
+    const again = JSON.parse(run(['export', '--data-dir', otherDir, '--port', String(port)]).stdout);
     assert.deepEqual(again.tables, dump.tables);
     assert.ok(dump.tables.resources.length >= acknowledged.length);
 
-    const reset = run(['reset', '--data-dir', otherDir]);
+    const reset = run(['reset', '--data-dir', otherDir, '--port', String(port)]);
     assert.equal(reset.status, 0);
-    assert.equal(JSON.parse(run(['export', '--data-dir', otherDir]).stdout).tables.resources.length, 0);
-    assert.equal(run(['import', '/no/such/export.json', '--data-dir', otherDir]).status, 2);
+    assert.equal(JSON.parse(run(['export', '--data-dir', otherDir, '--port', String(port)]).stdout).tables.resources.length, 0);
+    assert.equal(run(['import', '/no/such/export.json', '--data-dir', otherDir, '--port', String(port)]).status, 2);
+  });
+
+  it('export, import and reset talk to a running in-memory server, with its admin token', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [CLI, 'start', '--port', String(port), '--in-memory', '--auth', 'strict', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (c) => (stderr += c));
+    try {
+      const deadline = Date.now() + 10_000;
+      while (!/admin endpoints require the token (\S+)/.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      const token = /admin endpoints require the token (\S+)/.exec(stderr)?.[1];
+      assert.ok(token, `no token printed: ${stderr}`);
+      await cnClient('gaap', { port }).CreateCertificate({ CertificateType: 0, CertificateContent: basicAuthFile(7) });
+
+      const runAsync = (args: string[], env: Record<string, string> = {}) =>
+        new Promise<{ status: number | null; stdout: string; stderr: string }>((res) => {
+          const c = spawn(process.execPath, [CLI, ...args, '--port', String(port)], { env: { ...process.env, ...env } });
+          let out = '';
+          let err = '';
+          c.stdout.on('data', (d) => (out += d));
+          c.stderr.on('data', (d) => (err += d));
+          c.on('exit', (status) => res({ status, stdout: out, stderr: err }));
+        });
+      const refused = await runAsync(['export']);
+      assert.equal(refused.status, 2);
+      assert.match(refused.stderr, /TCLOCAL_ADMIN_TOKEN/);
+
+      const exported = await runAsync(['export'], { TCLOCAL_ADMIN_TOKEN: token });
+      assert.equal(exported.status, 0, exported.stderr);
+      assert.match(exported.stderr, /exported on the running server/);
+      const dump = JSON.parse(exported.stdout);
+      assert.equal(dump.tables.resources.length, 1);
+
+      const reset = await runAsync(['reset'], { TCLOCAL_ADMIN_TOKEN: token });
+      assert.equal(reset.status, 0, reset.stderr);
+      assert.match(reset.stderr, /state reset on the running server/);
+      assert.equal((await cnClient('gaap', { port }).DescribeCertificates({})).TotalCount, 0);
+
+      const file = join(tempDir(), 'state.json');
+      require('node:fs').writeFileSync(file, exported.stdout);
+      const imported = await runAsync(['import', file], { TCLOCAL_ADMIN_TOKEN: token });
+      assert.equal(imported.status, 0, imported.stderr);
+      assert.equal((await cnClient('gaap', { port }).DescribeCertificates({})).TotalCount, 1);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
   });
 });

@@ -4,18 +4,24 @@
  */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import { DEFAULT_ACCOUNT, loadConfig, type AccountConfig, type Config } from '../src/config';
-import { startServer, type RunningServer } from '../src/server';
+import { startServer, type DevelopmentOptions, type RunningServer } from '../src/server';
 
 export const ACCOUNT_A: AccountConfig = { secretId: 'AKIDtestAccountA0000000000000000000', secretKey: 'secret-key-of-account-a', appId: 1251000001, uin: '100000000101' };
 export const ACCOUNT_B: AccountConfig = { secretId: 'AKIDtestAccountB0000000000000000000', secretKey: 'secret-key-of-account-b', appId: 1251000002, uin: '100000000102' };
 export { DEFAULT_ACCOUNT };
 
-export async function startTclocal(overrides: Partial<Config> = {}): Promise<RunningServer> {
+/** One local CA for every test server of the machine, made once (its creation is safe in parallel). */
+export const TEST_CA_DIR = join(tmpdir(), 'tclocal-test-ca');
+
+export async function startTclocal(overrides: Partial<Config> = {}, dev: DevelopmentOptions = {}): Promise<RunningServer> {
   const config = loadConfig({}, {}, {
     port: 0,
     inMemory: true,
+    caDir: TEST_CA_DIR,
     accounts: [DEFAULT_ACCOUNT, ACCOUNT_A, ACCOUNT_B],
     logLevel: 'silent',
     transitionMs: 0,
@@ -23,7 +29,7 @@ export async function startTclocal(overrides: Partial<Config> = {}): Promise<Run
   });
   // Every business error a handler answers must be one its action documents,
   // and every success must match the action's response model.
-  return startServer(config, pino({ level: config.logLevel }), { strictErrorCodes: true, strictResponses: true });
+  return startServer(config, pino({ level: config.logLevel }), { strictErrorCodes: true, strictResponses: true, ...dev });
 }
 
 export interface ClientOptions {

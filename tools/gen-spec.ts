@@ -13,6 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ts from 'typescript';
+import { extractExamples } from './doc-examples';
 import type { ActionSpec, FieldSpec, ServiceSpec } from '../src/spec/types';
 
 // ---------------------------------------------------------------------------
@@ -985,9 +986,31 @@ function json(v: unknown): string {
  * Returns file name (relative to src/spec) → content. Pure apart from reading
  * the seeds and the installed SDK models.
  */
+/**
+ * Response fields the GAAP document's structure tables leave out although
+ * the real service answers them and the official SDK models them. A real
+ * answer carries its whole model, so the spec takes these from the SDK.
+ */
+const GAAP_SDK_ADDITIONS: ReadonlyArray<{ struct: string; field: string }> = [
+  // The protocol an L7 rule uses towards its real servers.
+  { struct: 'RuleInfo', field: 'ForwardProtocol' },
+];
+
+function addGaapSdkFields(gaap: ServiceSpec, repoRoot: string): void {
+  const models = readSdkModels(sdkModelsFile('gaap', 'v20180529', repoRoot));
+  for (const { struct, field } of GAAP_SDK_ADDITIONS) {
+    const member = models.get(struct)?.find((m) => m.name === field);
+    if (!member) throw new Error(`SDK models: ${struct}.${field} not found`);
+    if (gaap.structs[struct][field]) throw new Error(`GAAP document now lists ${struct}.${field}: drop it from GAAP_SDK_ADDITIONS`);
+    gaap.structs[struct][field] = sdkField(member, true, /null/.test(member.doc) && /可能返回/.test(member.doc));
+  }
+  gaap.source.push(`tencentcloud-sdk-nodejs gaap_models.d.ts: ${GAAP_SDK_ADDITIONS.map((a) => `${a.struct}.${a.field}`).join(', ')} (absent from the document's structure tables)`);
+}
+
 export function generateSpecs(seedsDir: string, repoRoot: string = findRepoRoot()): Record<string, string> {
   const gaapRaw = fs.readFileSync(path.join(seedsDir, SEED_FILES.gaap), 'utf8');
   const { spec: gaap, commonErrors } = parseGaap(gaapRaw, SEED_FILES.gaap);
+  addGaapSdkFields(gaap, repoRoot);
   const common = new Set(commonErrors.map((e) => e.code));
   const ssl = buildSdkService(SSL, seedsDir, repoRoot, common);
   const ams = buildSdkService(AMS, seedsDir, repoRoot, common);
@@ -996,6 +1019,7 @@ export function generateSpecs(seedsDir: string, repoRoot: string = findRepoRoot(
     'ams.json': json(ams),
     'ams.types.ts': renderTypes(ams),
     'common-errors.json': json(commonErrors),
+    'gaap.examples.json': json(extractExamples(gaapRaw)),
     'gaap.json': json(gaap),
     'gaap.types.ts': renderTypes(gaap),
     'ssl.json': json(ssl),

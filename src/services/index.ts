@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config';
+import type { OutboundGuard } from '../core/outbound';
 import type { TransitionEngine } from '../core/transitions';
 import type { Accounts } from '../gateway/accounts';
 import type { ExtraProtocol } from '../gateway/http';
@@ -17,9 +18,9 @@ import { sslService } from './ssl';
 import { tagService } from './tag';
 import type { ServiceModule } from './types';
 
-/** Every API 3.0 product tclocal emulates. */
-export function serviceModules(): ServiceModule[] {
-  return [gaapService(), sslService(), amsService(), tagService()];
+/** Every API 3.0 product tclocal emulates; `outbound` carries their callbacks. */
+export function serviceModules(outbound?: OutboundGuard): ServiceModule[] {
+  return [gaapService(), sslService(), amsService(outbound), tagService()];
 }
 
 export interface ProtocolDeps {
@@ -28,6 +29,7 @@ export interface ProtocolDeps {
   log: Logger;
   config: Config;
   transitions: TransitionEngine;
+  outbound: OutboundGuard;
   faults?: FaultPlan;
 }
 

@@ -1911,6 +1911,7 @@ export interface RuleInfo {
   ServerNameIndication?: string;
   /** 强转HTTPS指示，当传递值为https:时表示强转为https */
   ForcedRedirect?: string;
+  ForwardProtocol: string;
 }
 
 export interface SecurityPolicyRuleIn {

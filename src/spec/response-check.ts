@@ -5,9 +5,8 @@ import type { FieldSpec, ServiceSpec } from './types';
  * them nullable, and that real clients depend on being null.
  */
 export const KNOWN_NULLS: ReadonlyArray<{ service: string; struct: string; field: string; why: string }> = [
-  // Basic-auth files have no validity; Terraform's acceptance tests expect null here.
-  { service: 'gaap', struct: 'Certificate', field: 'BeginTime', why: 'basic-auth file' },
-  { service: 'gaap', struct: 'Certificate', field: 'EndTime', why: 'basic-auth file' },
+  // Basic-auth files have no validity; Terraform's acceptance tests read the
+  // detail and expect no begin/end time (the list answers 0 instead).
   { service: 'gaap', struct: 'CertificateDetail', field: 'BeginTime', why: 'basic-auth file' },
   { service: 'gaap', struct: 'CertificateDetail', field: 'EndTime', why: 'basic-auth file' },
 ];
@@ -17,8 +16,9 @@ const knownNull = (service: string, struct: string, field: string) =>
 
 /**
  * Differences between a response and the action's output model (which a
- * test keeps equal to the official SDK's models): missing non-nullable
- * fields, wrong JSON types, fields the model lacks. Empty when it matches.
+ * test keeps equal to the official SDK's models): absent fields (a real
+ * answer lists every field of its model), nulls where the model does not
+ * allow them, wrong JSON types, fields the model lacks. Empty when it matches.
  */
 export function responseProblems(spec: ServiceSpec, action: string, response: Record<string, unknown>): string[] {
   const actionSpec = spec.actions[action];
@@ -29,8 +29,12 @@ export function responseProblems(spec: ServiceSpec, action: string, response: Re
 }
 
 function check(spec: ServiceSpec, field: FieldSpec, value: unknown, path: string, problems: string[], nullOk = false): void {
-  if (value === null || value === undefined) {
-    if (field.required && !field.nullable && !(value === null && nullOk)) problems.push(`${path} is ${value === null ? 'null' : 'missing'}`);
+  if (value === undefined) {
+    problems.push(`${path} is missing`);
+    return;
+  }
+  if (value === null) {
+    if (!field.nullable && !nullOk) problems.push(`${path} is null`);
     return;
   }
   if (field.array) {

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { checkDump } from './dump-check';
 import { DUMP_TABLES, migrations, SCHEMA_VERSION } from './migrations';
 import type {
   ListQuery, ListResult, ResourceRecord, ScheduledTransition, StateDump, Store, StoreTx,
@@ -412,6 +413,7 @@ export class SqliteStore implements Store {
     if (dump.schemaVersion > SCHEMA_VERSION) {
       throw new Error(`the export has schema version ${dump.schemaVersion}, newer than this tclocal (${SCHEMA_VERSION})`);
     }
+    checkDump(dump);
     await this.mutex.run(async () => {
       this.commitBatch();
       this.invalidateAll();

@@ -23,18 +23,18 @@ describe('admin endpoints', () => {
     assert.equal(reset.status, 200);
     assert.equal((await a.DescribeCertificates({})).TotalCount, 0);
 
-    const imported = await fetch(`${server.url}/_tclocal/state`, { method: 'POST', body: JSON.stringify(exported) });
+    const imported = await fetch(`${server.url}/_tclocal/state`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(exported) });
     assert.equal(imported.status, 200);
     const detail = await a.DescribeCertificateDetail({ CertificateId });
     assert.equal(detail.CertificateDetail.CertificateId, CertificateId);
 
     // Exports of large accounts pass the API's 10 MB body limit; the admin endpoint still takes them.
     await fetch(`${server.url}/_tclocal/reset`, { method: 'POST' });
-    const large = await fetch(`${server.url}/_tclocal/state`, { method: 'POST', body: JSON.stringify(exported) + ' '.repeat(12 * 1024 * 1024) });
+    const large = await fetch(`${server.url}/_tclocal/state`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(exported) + ' '.repeat(12 * 1024 * 1024) });
     assert.equal(large.status, 200, await large.clone().text());
     assert.equal((await a.DescribeCertificates({})).TotalCount, 1);
 
-    const bad = await fetch(`${server.url}/_tclocal/state`, { method: 'POST', body: '{"not":"an export"}' });
+    const bad = await fetch(`${server.url}/_tclocal/state`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"not":"an export"}' });
     assert.equal(bad.status, 400);
     assert.match(((await bad.json()) as any).error, /tclocal-state/);
   });

@@ -1,7 +1,8 @@
 /**
  * Checks a response against the action's output in the API spec (which a
- * test keeps equal to the official SDK's response models): every
- * non-nullable field present, JSON types right, no field the model lacks.
+ * test keeps equal to the official SDK's response models): every field
+ * present, null only where the model allows it, JSON types right, no field
+ * the model lacks.
  */
 import assert from 'node:assert/strict';
 import { specs } from '../../src/spec';

@@ -54,6 +54,9 @@ export interface Api3Deps {
 
 export interface Api3Outcome extends CallSummary {
   body: ResponseBody;
+  errorMessage?: string;
+  /** The business parameters as read (for debug logs). */
+  params?: Record<string, unknown>;
 }
 
 /**
@@ -85,9 +88,13 @@ export class Api3Gateway {
         if (fault.error) throw new ApiError(fault.error.code, fault.error.message);
       }
       if (this.d.settings.rateLimits && !this.d.limiter.take(`${account.uin} ${spec.service} ${action}`, actionSpec.rateLimit, Date.now())) {
-        throw new ApiError('RequestLimitExceeded', `The request rate of ${action} exceeds its limit of ${actionSpec.rateLimit} per second.`);
+        throw new ApiError(
+          'RequestLimitExceeded',
+          `The request rate of ${action} exceeds its limit of ${actionSpec.rateLimit} per second. For local testing, turn rate limits off with --rate-limits off (TCLOCAL_RATE_LIMITS=off).`,
+        );
       }
       const params = businessParams(req);
+      outcome.params = params;
       this.d.validator.validate(spec.service, action, params);
       const service = this.d.services.get(spec.service)!;
       const handler = service.handlers[action];
@@ -116,6 +123,7 @@ export class Api3Gateway {
         if (this.d.settings.strictErrorCodes) message = `${message} ${(err as Error).message}`;
       }
       outcome.errorCode = code;
+      outcome.errorMessage = message;
       outcome.body = errorBody(code, message, requestId);
     }
     return outcome;

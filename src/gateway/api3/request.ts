@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { IncomingHttpHeaders } from 'node:http';
 import { ApiError } from '../../core/errors';
 import { unflatten } from './flatten';
@@ -42,11 +43,45 @@ const header = (h: IncomingHttpHeaders, name: string): string | undefined => {
 /** Treat the placeholders some SDKs send for "no value" as absent. */
 const present = (v: string | undefined): string | undefined => (v === undefined || v === '' || v === 'null' || v === 'undefined' ? undefined : v);
 
+/** Far more parameters than any action takes; bounds the work a hostile form costs. */
+export const MAX_FORM_PARAMS = 10_000;
+
+/**
+ * Form and query pairs, decoded strictly: a `%` not followed by two hex
+ * digits, or escapes that are not UTF-8, are an InvalidParameter naming the
+ * parameter (URLSearchParams would keep or replace them silently).
+ */
 function decodePairs(text: string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const [k, v] of new URLSearchParams(text)) out.set(k, v);
+  let count = 0;
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('&', start);
+    if (end < 0) end = text.length;
+    if (end > start) {
+      if (++count > MAX_FORM_PARAMS) throw new ApiError('InvalidParameter', `A request may carry at most ${MAX_FORM_PARAMS} parameters.`);
+      const pair = text.slice(start, end);
+      const eq = pair.indexOf('=');
+      const key = decodeComponent(eq < 0 ? pair : pair.slice(0, eq), undefined);
+      out.set(key, decodeComponent(eq < 0 ? '' : pair.slice(eq + 1), key));
+    }
+    start = end + 1;
+  }
   return out;
 }
+
+function decodeComponent(raw: string, key: string | undefined): string {
+  const text = raw.includes('+') ? raw.replace(/\+/g, ' ') : raw;
+  if (!text.includes('%')) return text;
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    const what = key === undefined ? `The parameter name \`${text.slice(0, 100)}\`` : `The value of parameter \`${key}\``;
+    throw new ApiError('InvalidParameter', `${what} is not valid percent-encoded UTF-8.`);
+  }
+}
+
+const notUtf8 = () => new ApiError('InvalidParameter', 'The request body is not valid UTF-8.');
 
 /**
  * Reads the request form (JSON, form or GET), finds its signature family and
@@ -86,6 +121,7 @@ export function readApi3Request(method: string, url: string, headers: IncomingHt
     if (body.length > LIMITS.tc3Post) throw tooLarge(LIMITS.tc3Post);
   } else if (method === 'POST' && contentType === 'application/x-www-form-urlencoded') {
     if (body.length > LIMITS.v1Post) throw tooLarge(LIMITS.v1Post);
+    if (!isUtf8(body)) throw notUtf8();
     req.rawParams = decodePairs(body.toString('utf8'));
   } else if (method === 'GET') {
     req.rawParams = decodePairs(query);
@@ -139,6 +175,7 @@ export function businessParams(req: Api3Request): Record<string, unknown> {
     return unflatten(own);
   }
   if (req.body.length === 0) return {};
+  if (!isUtf8(req.body)) throw notUtf8();
   let parsed: unknown;
   try {
     parsed = JSON.parse(req.body.toString('utf8'));

@@ -5,6 +5,7 @@
  * sent, and posts it outside any transaction, with retries and backoff.
  */
 import { createHash } from 'node:crypto';
+import { OutboundGuard } from '../../core/outbound';
 import type { Store, StoreTx } from '../../store/types';
 
 const NS = 'ams.callback';
@@ -32,7 +33,10 @@ export class CallbackOutbox {
   private store: Store | undefined;
   private seq = 0;
 
-  constructor(private readonly options: OutboxOptions = DEFAULT_OUTBOX) {}
+  constructor(
+    private readonly outbound: OutboundGuard = new OutboundGuard({ allowLinkLocal: false }),
+    private readonly options: OutboxOptions = DEFAULT_OUTBOX,
+  ) {}
 
   attach(store: Store): void {
     this.store = store;
@@ -69,19 +73,8 @@ export class CallbackOutbox {
     if (d.seed) headers['X-Signature'] = callbackSignature(d.seed, d.body);
     let backoff = this.options.firstBackoffMs;
     for (let attempt = 1; attempt <= this.options.attempts; attempt++) {
-      try {
-        const res = await fetch(d.url, {
-          method: 'POST',
-          headers,
-          body: d.body,
-          redirect: 'manual',
-          signal: AbortSignal.timeout(this.options.timeoutMs),
-        });
-        await res.arrayBuffer().catch(() => undefined);
-        if (res.status >= 200 && res.status < 300) return;
-      } catch {
-        // network error or timeout: retried below
-      }
+      const res = await this.outbound.post(d.url, d.body, headers, this.options.timeoutMs, { sender: 'ams callback', attempt });
+      if (res.ok || res.refused) return;
       if (attempt < this.options.attempts) {
         await new Promise<void>((r) => setTimeout(r, backoff).unref());
         backoff *= 4;

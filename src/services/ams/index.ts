@@ -1,3 +1,4 @@
+import type { OutboundGuard } from '../../core/outbound';
 import spec from '../../spec/ams.json';
 import type { ServiceSpec } from '../../spec/types';
 import type { ServiceModule } from '../types';
@@ -5,7 +6,7 @@ import { CallbackOutbox } from './callbacks';
 import { taskModule } from './tasks';
 
 /** Audio Moderation System, API 2020-12-29. */
-export function amsService(): ServiceModule {
-  const tasks = taskModule(new CallbackOutbox());
+export function amsService(outbound?: OutboundGuard): ServiceModule {
+  const tasks = taskModule(new CallbackOutbox(outbound));
   return { spec: spec as ServiceSpec, handlers: tasks.handlers, transitions: tasks.transitions, prepare: tasks.prepare };
 }

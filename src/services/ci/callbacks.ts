@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { OutboundGuard } from '../../core/outbound';
 
 /** Pauses before each retry of a callback that failed (network error or non-2xx). */
 export const CALLBACK_RETRY_DELAYS_MS = [500, 2000, 5000];
@@ -22,6 +23,7 @@ export class CallbackSender {
 
   constructor(
     private readonly log: Logger,
+    private readonly outbound: OutboundGuard,
     private readonly delays: number[] = CALLBACK_RETRY_DELAYS_MS,
   ) {}
 
@@ -40,22 +42,11 @@ export class CallbackSender {
     const payload = JSON.stringify(m.body);
     for (let attempt = 0; attempt <= this.delays.length; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, this.delays[attempt - 1]).unref());
-      try {
-        const res = await fetch(m.url, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json', ...m.headers },
-          body: payload,
-          signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
-        });
-        await res.arrayBuffer().catch(() => undefined);
-        if (res.ok) {
-          this.log.debug({ jobId: m.jobId, url: m.url, attempt: attempt + 1 }, 'callback delivered');
-          return;
-        }
-        this.log.warn({ jobId: m.jobId, url: m.url, status: res.status, attempt: attempt + 1 }, 'callback answered an error');
-      } catch (err) {
-        this.log.warn({ jobId: m.jobId, url: m.url, err: (err as Error).message, attempt: attempt + 1 }, 'callback failed');
-      }
+      const res = await this.outbound.post(m.url, payload, { 'Content-Type': 'application/json', ...m.headers }, ATTEMPT_TIMEOUT_MS, {
+        sender: 'ci callback', jobId: m.jobId, attempt: attempt + 1,
+      });
+      if (res.ok) return;
+      if (res.refused) return; // the rule will not change on a retry
     }
     this.log.error({ jobId: m.jobId, url: m.url }, 'callback given up after retries');
   }

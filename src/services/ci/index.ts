@@ -25,7 +25,7 @@ export function ciOperations(): { service: string; operations: string[] } {
 
 /** Cloud Infinite (COS-style XML API): live-stream moderation jobs. */
 export function ciProtocol(deps: ProtocolDeps): ExtraProtocol[] {
-  const jobs = new LiveAuditing(deps, new CallbackSender(deps.log));
+  const jobs = new LiveAuditing(deps, new CallbackSender(deps.log, deps.outbound));
   return [
     createCosProtocol({
       name: 'ci',

@@ -143,6 +143,30 @@ export function countryAreaMap(code: string, language: Language): Record<string,
   };
 }
 
+/**
+ * How a DNS record shows one of its codes. Records take country codes, and
+ * also the zone and continent codes of the mapping (the document's own
+ * ModifyGlobalDomainDns example gives the continent code "100000"); a code
+ * the mapping does not know at all (the CreateGlobalDomainDns example's
+ * "1000000") is kept and shown with empty names.
+ */
+export function recordArea(code: string, language: Language): Record<string, string> {
+  const country = countryAreaMap(code, language);
+  if (country) return country;
+  const pick = (n: Named | undefined) => (n ? (language === 'en-US' ? n.en : n.zh) : '');
+  const zone = ZONES[code] ? code : '';
+  const continent = CONTINENTS[code] ? code : zone ? continentOf(zone) : '';
+  return {
+    NationCountryName: '',
+    NationCountryInnerCode: code,
+    GeographicalZoneName: pick(ZONES[zone]),
+    GeographicalZoneInnerCode: zone,
+    ContinentName: pick(CONTINENTS[continent]),
+    ContinentInnerCode: continent,
+    Remark: '1',
+  };
+}
+
 export function countryAreaMappingList(language: Language): Record<string, string>[] {
   return COUNTRIES.map((c) => countryAreaMap(c[0], language)!);
 }

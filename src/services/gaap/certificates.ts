@@ -24,15 +24,19 @@ function checkAlias(alias: string | undefined): void {
   }
 }
 
-/** List view (`Certificate`). */
+/**
+ * List view (`Certificate`). Its model allows no null, so a file without a
+ * validity (basic auth) lists 0 here; the detail keeps null, which
+ * Terraform's read expects.
+ */
 const listView = (d: CertificateData) => ({
   CertificateId: d.CertificateId,
   CertificateName: d.CertificateAlias,
   CertificateType: d.CertificateType,
   CertificateAlias: d.CertificateAlias,
   CreateTime: d.CreateTime,
-  BeginTime: d.BeginTime,
-  EndTime: d.EndTime,
+  BeginTime: d.BeginTime ?? 0,
+  EndTime: d.EndTime ?? 0,
   IssuerCN: d.IssuerCN,
   SubjectCN: d.SubjectCN,
 });

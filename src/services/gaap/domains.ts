@@ -8,7 +8,7 @@ import type {
   SetAuthenticationRequest,
 } from '../../spec/gaap.types';
 import type { ResourceRecord, StoreTx } from '../../store/types';
-import type { ActionContext, ActionHandler, TransitionHandler } from '../types';
+import type { ActionHandler, TransitionHandler } from '../types';
 import { handlers as errorPageHandlers } from './l7-error-pages';
 import {
   assertCovers,
@@ -39,11 +39,6 @@ import {
 import { domainRuleSet } from './l7-views';
 import { KIND } from './model';
 
-/** Schedules the end of a domain's transient status. */
-async function settleLater(ctx: ActionContext, key: string): Promise<void> {
-  await ctx.later('l7.domainSettle', { key });
-}
-
 /** Sets `IsDefaultServer` on one domain of a listener, clearing it on the others. */
 async function clearOtherDefaults(tx: StoreTx, listenerId: string, keepKey: string): Promise<void> {
   const { items } = await tx.list<DomainData>(KIND.domain, { parent: listenerId });
@@ -58,6 +53,13 @@ const flag = (v: number | undefined, name: string): number => {
   return v;
 };
 
+/*
+ * Domain-level changes (create, rename, certificates, authentication) take
+ * effect within the call: the real service accepts the next domain call at
+ * once, and Terraform makes them back to back (CreateDomain, then
+ * SetAuthentication as soon as the domain is listed; ModifyCertificate, then
+ * SetAuthentication). Only deletion goes through a transient status.
+ */
 export const handlers: Record<string, ActionHandler> = {
   ...errorPageHandlers,
 
@@ -87,13 +89,12 @@ export const handlers: Record<string, ActionHandler> = {
     const data = newDomainData(input.ListenerId, input.Domain, {
       CertificateId: certificateId,
       PolyClientCertificateIds: clients,
-      DomainStatus: DOMAIN_CHANGING,
+      DomainStatus: DOMAIN_RUNNING,
       Http3Supported: http3,
       IsDefaultServer: input.IsDefaultServer ?? false,
     });
     await putDomain(ctx.tx, { kind: KIND.domain, id: key, parent: input.ListenerId, status: null, createdAt: ctx.now, data });
     if (data.IsDefaultServer) await clearOtherDefaults(ctx.tx, input.ListenerId, key);
-    await settleLater(ctx, key);
     return {};
   },
 
@@ -108,7 +109,7 @@ export const handlers: Record<string, ActionHandler> = {
     if (renamed && (await ctx.tx.get(KIND.domain, newKey))) {
       throw new ApiError('FailedOperation.DomainAlreadyExisted', `The domain \`${input.NewDomain}\` already exists on listener \`${input.ListenerId}\`.`);
     }
-    const data: DomainData = { ...old.data, Domain: input.NewDomain, DomainStatus: DOMAIN_CHANGING };
+    const data: DomainData = { ...old.data, Domain: input.NewDomain, DomainStatus: DOMAIN_RUNNING };
     if (isHttps(listener)) {
       if (input.CertificateId !== undefined && input.CertificateId !== '') {
         if (input.CertificateId !== 'default') await requireCertificate(ctx, input.CertificateId, [2], 'CertificateId');
@@ -134,7 +135,6 @@ export const handlers: Record<string, ActionHandler> = {
     }
     await putDomain(ctx.tx, { ...old, id: newKey, data });
     if (data.IsDefaultServer) await clearOtherDefaults(ctx.tx, input.ListenerId, newKey);
-    await settleLater(ctx, newKey);
     return {};
   },
 
@@ -165,10 +165,9 @@ export const handlers: Record<string, ActionHandler> = {
     if (certificateId !== 'default') await requireCertificate(ctx, certificateId, [2], 'CertificateId');
     assertCovers(await effectiveServerCertificate(ctx, listener, certificateId), d.data.Domain);
     const clients = await clientCertificates(ctx, input);
-    const data: DomainData = { ...d.data, CertificateId: certificateId, DomainStatus: DOMAIN_CHANGING };
+    const data: DomainData = { ...d.data, CertificateId: certificateId, DomainStatus: DOMAIN_RUNNING };
     if (clients !== undefined) data.PolyClientCertificateIds = clients;
     await putDomain(ctx.tx, { ...d, data });
-    await settleLater(ctx, d.id);
     return {};
   },
 
@@ -203,12 +202,11 @@ export const handlers: Record<string, ActionHandler> = {
       RealServerCertificateId: rsIds[0] ?? '',
       PolyRealServerCertificateIds: rsIds,
       RealServerCertificateDomain: input.RealServerCertificateDomain ?? '',
-      DomainStatus: DOMAIN_CHANGING,
+      DomainStatus: DOMAIN_RUNNING,
     };
     if (input.TLSSupportVersion !== undefined) data.TLSSupportVersion = checkTlsVersions(input.TLSSupportVersion);
     if (input.TLSCiphers !== undefined) data.TLSCiphers = checkTlsCiphers(input.TLSCiphers);
     await putDomain(ctx.tx, { ...d, data });
-    await settleLater(ctx, d.id);
     return {};
   },
 
@@ -234,6 +232,7 @@ async function removeDomain(tx: StoreTx, rec: ResourceRecord<DomainData>): Promi
 }
 
 export const transitions: Record<string, TransitionHandler> = {
+  /** Domains changed by earlier versions, which settled through a transition. */
   'l7.domainSettle': async (p: { key: string }, tx) => {
     const rec = await tx.get<DomainData>(KIND.domain, p.key);
     if (rec && rec.data.DomainStatus === DOMAIN_CHANGING) await putDomain(tx, { ...rec, data: { ...rec.data, DomainStatus: DOMAIN_RUNNING } });

@@ -13,7 +13,7 @@ import { ApiError, invalidParameterValue } from '../../core/errors';
 import type { Domain, ModifyGlobalDomainDnsRequest, TagPair } from '../../spec/gaap.types';
 import type { ResourceRecord, StoreTx } from '../../store/types';
 import type { Language } from '../types';
-import { countryAreaMap, isCountryCode } from './catalogue-countries';
+import { recordArea } from './catalogue-countries';
 import { KIND } from './model';
 import { findRegion } from './regions';
 
@@ -81,12 +81,16 @@ export async function dnsRecordsOf(tx: StoreTx, domainId: string): Promise<Resou
   return items.sort((a, b) => a.data.DnsRecordId - b.data.DnsRecordId);
 }
 
-/** Countries: trimmed, deduplicated, known codes only. */
+/**
+ * Countries: trimmed, deduplicated, numeric codes. The document's own
+ * examples use codes the mapping lists only as continents ("100000") or not
+ * at all ("1000000"), so any numeric code is taken (see recordArea).
+ */
 export function checkCountries(codes: string[]): string[] {
   const out = [...new Set(codes.map((c) => c.trim()))];
   if (out.length === 0) throw invalidParameterValue('NationCountryInnerCodes', 'at least one country or area code is required');
   for (const c of out) {
-    if (!isCountryCode(c)) throw invalidParameterValue('NationCountryInnerCodes', `\`${c}\` is not a code listed by DescribeCountryAreaMapping`);
+    if (!/^\d{1,12}$/.test(c)) throw invalidParameterValue('NationCountryInnerCodes', `\`${c}\` is not a numeric country or area code (see DescribeCountryAreaMapping)`);
   }
   return out;
 }
@@ -151,7 +155,7 @@ export async function dnsView(tx: StoreTx, rec: ResourceRecord<DnsData>, languag
   }
   return {
     DnsRecordId: rec.data.DnsRecordId,
-    CountryAreaList: rec.data.NationCountryInnerCodes.map((c) => countryAreaMap(c, language)).filter((x) => x !== undefined),
+    CountryAreaList: rec.data.NationCountryInnerCodes.map((c) => recordArea(c, language)),
     AccessList: access,
     Status: rec.data.Status,
   };

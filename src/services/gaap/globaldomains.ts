@@ -6,8 +6,10 @@
  * through a scheduled transition. A domain must be closed to be deleted
  * (its DNS records go with it).
  *
- * GlobalDns.Status: 1 running, 2 creating, 3 modifying, 4 deleting. Records
- * get an integer DnsRecordId that CreateGlobalDomainDns does not return.
+ * GlobalDns.Status: 1 running, 2 creating, 3 modifying. Records get an
+ * integer DnsRecordId that CreateGlobalDomainDns does not return; a deleted
+ * record is gone when DeleteGlobalDomainDns answers (4, deleting, is never
+ * shown).
  */
 import { ApiError, invalidParameterValue } from '../../core/errors';
 import { resourceId } from '../../core/ids';
@@ -207,8 +209,8 @@ export const handlers: Record<string, ActionHandler> = {
   DeleteGlobalDomainDns: async (input: DeleteGlobalDomainDnsRequest, ctx) => {
     const rec = await getDns(ctx.tx, input.DnsRecordId);
     requireDnsRunning(rec, 'deleted');
-    await ctx.tx.put({ ...rec, status: String(DNS_STATUS.deleting), data: { ...rec.data, Status: DNS_STATUS.deleting } });
-    await ctx.later('globalDnsStatus', { dnsRecordId: input.DnsRecordId, from: DNS_STATUS.deleting });
+    // Gone when the call answers: Terraform's destroy check reads the list at once.
+    await ctx.tx.delete(KIND.dnsRecord, rec.id);
     return {};
   },
 };
@@ -221,7 +223,7 @@ export const transitions: Record<string, TransitionHandler> = {
     await tx.put({ ...rec, status: String(p.to), data: { ...rec.data, Status: p.to, UpdateTime: unixSeconds(now) } });
   },
 
-  /** Creating / modifying → running; deleting → gone. */
+  /** Creating / modifying → running; deleting → gone (records scheduled for removal by earlier versions). */
   globalDnsStatus: async (p: { dnsRecordId: number; from: number }, tx) => {
     const rec = await tx.get<DnsData>(KIND.dnsRecord, dnsKey(p.dnsRecordId));
     if (!rec || rec.data.Status !== p.from) return;

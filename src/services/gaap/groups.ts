@@ -137,6 +137,11 @@ const CreateProxyGroup: ActionHandler = async (input: CreateProxyGroupRequest, c
       Status: PROXY.CREATING,
     }));
   }
+  if (ids.length === 0) {
+    // Nothing to build: an empty group is usable at once (Terraform modifies or deletes it without waiting).
+    await ctx.tx.put({ kind: KIND.group, id, parent: null, status: 'RUNNING', createdAt: ctx.now, data: { ...data, Status: GROUP_STATUS_CODE.RUNNING } });
+    return { GroupId: id };
+  }
   await ctx.tx.put({ kind: KIND.group, id, parent: null, status: 'CREATING', createdAt: ctx.now, data: { ...data, ProxyNum: ids.length } });
   await startTask(ctx, T.created, { groupId: id, ids });
   return { GroupId: id };

@@ -48,10 +48,17 @@ export interface DomainData
 export interface RuleData extends Required<RuleInfo> {
   /** Lower-case domain, to find a domain's rules. */
   DomainKey: string;
-  /** Not in the API's RuleInfo: kept for forwarding, not returned. */
+  /** HTTP or HTTPS towards the real servers. */
   ForwardProtocol: string;
   Headers: HttpHeaderParam[];
 }
+
+/**
+ * A rule's origin-blocking settings when CreateRule gives none: the values of
+ * the document's own ModifyRuleAttribute example (count failures over 60 s,
+ * block after 5, for 600 s).
+ */
+export const HEALTH_CHECK_BLOCKING_DEFAULTS = { FailedCountInter: 60, FailedThreshold: 5, BlockInter: 600 } as const;
 
 /** DomainStatus (0 running, 1 changing, 2 deleting) and RuleStatus (0 running, 1 creating, 2 deleting, 3 binding, 4 changing). */
 export const DOMAIN_RUNNING = 0;

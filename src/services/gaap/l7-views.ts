@@ -2,7 +2,7 @@ import type { CertificateAliasInfo, DomainRuleSet, RuleInfo } from '../../spec/g
 import type { ResourceRecord } from '../../store/types';
 import type { ActionContext } from '../types';
 import { getCertificate } from './cert-store';
-import { DEFAULT_CERT_ALIAS, type DomainData, type ListenerData, type RuleData } from './l7-common';
+import { DEFAULT_CERT_ALIAS, HEALTH_CHECK_BLOCKING_DEFAULTS, type DomainData, type ListenerData, type RuleData } from './l7-common';
 
 /** RuleInfo as the API returns it (internal fields left out). */
 export function ruleInfo(r: RuleData): RuleInfo {
@@ -15,13 +15,15 @@ export function ruleInfo(r: RuleData): RuleInfo {
     Scheduler: r.Scheduler,
     HealthCheck: r.HealthCheck,
     RuleStatus: r.RuleStatus,
-    CheckParams: r.CheckParams,
+    // Rules stored by earlier versions lack the newer health-check fields.
+    CheckParams: { ...HEALTH_CHECK_BLOCKING_DEFAULTS, ...r.CheckParams },
     RealServerSet: r.RealServerSet,
     BindStatus: r.BindStatus,
     ForwardHost: r.ForwardHost,
     ServerNameIndicationSwitch: r.ServerNameIndicationSwitch,
     ServerNameIndication: r.ServerNameIndication,
     ForcedRedirect: r.ForcedRedirect,
+    ForwardProtocol: r.ForwardProtocol,
   };
 }
 

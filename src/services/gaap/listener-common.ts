@@ -205,8 +205,9 @@ export function checkHealth(given: Partial<HealthSettings>, merged: HealthSettin
   checkRange('ConnectTimeout', given.ConnectTimeout, 2, 60);
   checkRange('HealthyThreshold', given.HealthyThreshold, 1, 10);
   checkRange('UnhealthyThreshold', given.UnhealthyThreshold, 1, 10);
-  if (merged.HealthCheck === 1 && merged.ConnectTimeout >= merged.DelayLoop) {
-    throw invalidParameterValue('ConnectTimeout', `it must be less than DelayLoop (${merged.DelayLoop})`);
+  // The text says "less than"; the document's own CreateTCPListeners example sends them equal.
+  if (merged.HealthCheck === 1 && merged.ConnectTimeout > merged.DelayLoop) {
+    throw invalidParameterValue('ConnectTimeout', `it may not exceed DelayLoop (${merged.DelayLoop})`);
   }
 }
 

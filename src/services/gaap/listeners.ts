@@ -373,9 +373,12 @@ async function modifyLayer4(
   return {};
 }
 
-/** True when the listener or one of its L7 rules has real servers bound. */
-async function hasBoundServers(tx: StoreTx, l: ListenerData): Promise<boolean> {
-  if (Array.isArray(l.RealServerSet) && l.RealServerSet.length > 0) return true;
+/**
+ * True when one of the listener's L7 rules has real servers bound. An L4
+ * listener's own bindings do not count: Terraform destroys L4 listeners with
+ * their bindings in place using Force 0, which the real service accepts.
+ */
+async function hasBoundRuleServers(tx: StoreTx, l: ListenerData): Promise<boolean> {
   const { items } = await tx.list<Record<string, unknown>>(KIND.rule, { parent: l.ListenerId });
   return items.some((r) => Array.isArray(r.data.RealServerSet) && r.data.RealServerSet.length > 0);
 }
@@ -494,8 +497,8 @@ export const handlers: Record<string, ActionHandler> = {
     }
     if (input.Force === 0) {
       for (const rec of doomed) {
-        if (await hasBoundServers(ctx.tx, rec.data)) {
-          throw new ApiError('FailedOperation.RealServerAlreadyBound', `The listener \`${rec.id}\` has real servers bound; unbind them or set \`Force\` to 1.`);
+        if (await hasBoundRuleServers(ctx.tx, rec.data)) {
+          throw new ApiError('FailedOperation.RealServerAlreadyBound', `A rule of the listener \`${rec.id}\` has real servers bound; unbind them or set \`Force\` to 1.`);
         }
       }
     }

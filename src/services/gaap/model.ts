@@ -37,6 +37,10 @@ export async function getOrThrow<T>(ctx: ActionContext, kind: string, id: string
 export const proxyIdsOf = (input: { ProxyIds?: string[]; InstanceIds?: string[] }): string[] | undefined =>
   input.ProxyIds ?? input.InstanceIds;
 
+/** The name of the id list the caller sent, for errors about it. */
+export const proxyIdsParam = (input: { ProxyIds?: string[]; InstanceIds?: string[] }): 'ProxyIds' | 'InstanceIds' =>
+  input.ProxyIds === undefined && input.InstanceIds !== undefined ? 'InstanceIds' : 'ProxyIds';
+
 /** Offset (default 0) and Limit (default 20, at most 1000) of the certificate and rule lists. */
 export function offsetLimit(input: { Offset?: number; Limit?: number }): { offset: number; limit: number } {
   const offset = input.Offset ?? 0;

@@ -17,7 +17,7 @@ import type {
 import type { FieldFilter, ResourceRecord, Store, StoreTx } from '../../store/types';
 import type { ActionContext, ActionHandler, TransitionHandler } from '../types';
 import { RawJson } from '../../core/raw-json';
-import { KIND, proxyIdsOf, unixSeconds } from './model';
+import { KIND, proxyIdsOf, proxyIdsParam, unixSeconds } from './model';
 import {
   PROXY,
   PROXY_TRANSIENT,
@@ -61,8 +61,8 @@ async function getProxy(tx: StoreTx, id: string): Promise<ProxyRec> {
 /** The proxies named by ProxyIds/InstanceIds, all of which must exist (duplicates dropped). */
 async function namedProxies(ctx: ActionContext, input: { ProxyIds?: string[]; InstanceIds?: string[] }): Promise<ProxyRec[]> {
   const ids = proxyIdsOf(input);
-  if (!ids || ids.length === 0) throw missingParameter(input.InstanceIds ? 'InstanceIds' : 'ProxyIds');
-  if (ids.length > 100) throw invalidParameterValue('ProxyIds', 'at most 100 proxies may be given');
+  if (!ids || ids.length === 0) throw missingParameter(proxyIdsParam(input));
+  if (ids.length > 100) throw invalidParameterValue(proxyIdsParam(input), 'at most 100 proxies may be given');
   const out: ProxyRec[] = [];
   for (const id of [...new Set(ids)]) out.push(await getProxy(ctx.tx, id));
   return out;
@@ -207,9 +207,9 @@ export function checkFilters(filters: Filter[] | undefined, names: string[], max
 const DescribeProxies: ActionHandler<DescribeProxiesRequest> = async (input, ctx) => {
   const ids = proxyIdsOf(input);
   if (ids && input.Filters && input.Filters.length > 0) {
-    throw new ApiError('InvalidParameter', 'The parameters `ProxyIds`/`InstanceIds` and `Filters` cannot be given together.');
+    throw new ApiError('InvalidParameter', `The parameters \`${proxyIdsParam(input)}\` and \`Filters\` cannot be given together.`);
   }
-  if (ids && ids.length > 100) throw invalidParameterValue('ProxyIds', 'at most 100 proxies may be given');
+  if (ids && ids.length > 100) throw invalidParameterValue(proxyIdsParam(input), 'at most 100 proxies may be given');
   const { offset, limit } = pageOf(input, 100);
   const where = checkFilters(input.Filters, FILTER_NAMES, 10);
   const order = input.Order ?? 'desc';
@@ -244,7 +244,7 @@ const DescribeProxies: ActionHandler<DescribeProxiesRequest> = async (input, ctx
 
 const DescribeProxiesStatus: ActionHandler = async (input: DescribeProxiesStatusRequest, ctx) => {
   const ids = proxyIdsOf(input);
-  if (ids && ids.length > 100) throw invalidParameterValue('ProxyIds', 'at most 100 proxies may be given');
+  if (ids && ids.length > 100) throw invalidParameterValue(proxyIdsParam(input), 'at most 100 proxies may be given');
   const { items } = ids && ids.length === 0 ? { items: [] } : await ctx.tx.list<ProxyData>(KIND.proxy, { ids, descending: true });
   // ProxyStatus knows no CLONING/RECOVERING: a clone is reported as being created, maintenance as running.
   const shown = (s: string) => (s === PROXY.CLONING ? PROXY.CREATING : s === PROXY.RECOVERING ? PROXY.RUNNING : s);

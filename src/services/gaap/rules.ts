@@ -21,6 +21,7 @@ import {
   checkDomainName,
   checkL7Delete,
   DOMAIN_RUNNING,
+  HEALTH_CHECK_BLOCKING_DEFAULTS,
   domainKey,
   getL7Listener,
   guardListener,
@@ -154,7 +155,7 @@ export const handlers: Record<string, ActionHandler> = {
       forwardProtocol = input.ForwardProtocol;
     }
     const names = sni(input.ServerNameIndicationSwitch, input.ServerNameIndication, { sw: 'OFF', name: '' });
-    const params = checkParams(input.CheckParams, { DelayLoop: 5, ConnectTimeout: 2, Path: '/', Method: 'HEAD', StatusCode: [...STATUS_CODES], Domain: input.Domain });
+    const params = checkParams(input.CheckParams, { DelayLoop: 5, ConnectTimeout: 2, Path: '/', Method: 'HEAD', StatusCode: [...STATUS_CODES], Domain: input.Domain, ...HEALTH_CHECK_BLOCKING_DEFAULTS });
     if (input.CheckParams?.Domain) params.Domain = input.CheckParams.Domain;
 
     // A rule's domain is created with it when the listener does not have it yet.

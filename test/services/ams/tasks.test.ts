@@ -219,7 +219,7 @@ describe('AMS CancelTask and the task lifecycle', () => {
     data.CreatedMs -= 4 * 86_400_000;
     row.data = JSON.stringify(data);
     row.created_at = data.CreatedMs;
-    assert.equal((await fetch(server.url + '/_tclocal/state', { method: 'POST', body: JSON.stringify(dump) })).status, 200);
+    assert.equal((await fetch(server.url + '/_tclocal/state', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(dump) })).status, 200);
     assert.equal((await cn.DescribeTasks({ Filter: { BizType: 'old_biz' } })).Total, '0');
     const wide = await cn.DescribeTasks({ Filter: { BizType: 'old_biz' }, StartTime: new Date(Date.now() - 5 * 86_400_000).toISOString() });
     assert.deepEqual(wide.Data.map((t: any) => t.TaskId), [id]);

@@ -456,3 +456,25 @@ describe('CI cancel rate limit', () => {
     assert.equal(statuses.filter((s) => s === 503).length, 2, String(statuses));
   });
 });
+
+describe('CI bodies built to cost', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startTclocal({ rateLimits: false });
+  });
+  after(() => server.stop());
+
+  it('refuses XML nested too deep or too wide before parsing, and never shows the parser\'s wording', async () => {
+    const a = ciClient({ port: server.port, account: ACCOUNT_A });
+    const deep = `<Request>${'<a>'.repeat(5000)}${'</a>'.repeat(5000)}</Request>`;
+    const deepErr = await cosError(a.submit(deep));
+    assertErrorShape(deepErr, 'InvalidArgument', 400);
+    assert.match(deepErr.message, /nests deeper than 32 levels/);
+    const wide = `<Request>${'<a/>'.repeat(20_000)}</Request>`;
+    const wideErr = await cosError(a.submit(wide));
+    assert.match(wideErr.message, /more than 10000 elements/);
+    const broken = await cosError(a.submit('<Request><Type>live_video</Type><Input><Url>rtmp://x/live</Url><DataId>1</DataID></Input><Conf/></Request>'));
+    assertErrorShape(broken, 'InvalidArgument', 400);
+    assert.match(broken.message, /^The request body is not well-formed XML \(line \d+, column \d+\)\.$/);
+  });
+});

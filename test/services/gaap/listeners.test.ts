@@ -96,7 +96,7 @@ describe('GAAP listeners', () => {
     assert.equal(await errorCode(gaap.CreateTCPListeners({ ...p, Ports: [2001], DelayLoop: 301 })), 'InvalidParameterValue');
     assert.equal(await errorCode(gaap.CreateTCPListeners({ ...p, Ports: [2001], ConnectTimeout: 1 })), 'InvalidParameterValue');
     assert.equal(await errorCode(gaap.CreateTCPListeners({ ...p, Ports: [2001], ConnectTimeout: 61, DelayLoop: 100 })), 'InvalidParameterValue');
-    assert.equal(await errorCode(gaap.CreateTCPListeners({ ...p, Ports: [2001], ConnectTimeout: 10, DelayLoop: 10 })), 'InvalidParameterValue');
+    assert.equal(await errorCode(gaap.CreateTCPListeners({ ...p, Ports: [2001], ConnectTimeout: 11, DelayLoop: 10 })), 'InvalidParameterValue');
     assert.equal(await errorCode(gaap.CreateTCPListeners({ ...p, Ports: [2001], HealthyThreshold: 11 })), 'InvalidParameterValue');
     assert.equal(await errorCode(gaap.CreateTCPListeners({ ...p, Ports: [2001], UnhealthyThreshold: 0 })), 'InvalidParameterValue');
     assert.equal(await errorCode(gaap.CreateTCPListeners({ ...p, Ports: [2001], Scheduler: 'random' })), 'InvalidParameterValue');
@@ -282,7 +282,10 @@ describe('GAAP listeners', () => {
     const [a, b] = (await gaap.CreateTCPListeners({ ...tcpBase, ProxyId: proxyId, Ports: [9001, 9002] })).ListenerIds;
     const rs = (await gaap.AddRealServers({ ProjectId: 0, RealServerIP: ['10.9.9.9'], RealServerName: 'del' })).RealServerSet[0];
     await gaap.BindListenerRealServers({ ListenerId: a, RealServerBindSet: [{ RealServerId: rs.RealServerId, RealServerIP: rs.RealServerIP, RealServerPort: 80 }] });
-    assert.equal(await errorCode(gaap.DeleteListeners({ ProxyId: proxyId, ListenerIds: [a, b], Force: 0 })), 'FailedOperation.RealServerAlreadyBound');
+    // An L4 listener's own bindings do not block Force 0 (Terraform deletes bound L4 listeners so).
+    const [bound] = (await gaap.CreateTCPListeners({ ...tcpBase, ProxyId: proxyId, Ports: [9003] })).ListenerIds;
+    await gaap.BindListenerRealServers({ ListenerId: bound, RealServerBindSet: [{ RealServerId: rs.RealServerId, RealServerIP: rs.RealServerIP, RealServerPort: 81 }] });
+    assert.deepEqual((await gaap.DeleteListeners({ ProxyId: proxyId, ListenerIds: [bound], Force: 0 })).OperationSucceedListenerSet, [bound]);
     assert.equal((await gaap.DescribeTCPListeners({ ListenerId: b })).TotalCount, 1);
     assert.equal(await errorCode(gaap.DeleteListeners({ ListenerIds: [a], Force: 1 })), 'MissingParameter');
     assert.equal(await errorCode(gaap.DeleteListeners({ ProxyId: proxyId, ListenerIds: [a], Force: 2 })), 'InvalidParameterValue');

@@ -383,7 +383,7 @@ describe('gaap proxies: transient statuses', () => {
     assert.ok(kv, 'the task is a keyed value');
     state.tables.kv = state.tables.kv.filter((r: any) => r !== kv);
     state.tables.resources.push({ account: kv.account, kind: 'gaap.task', id: res.RequestId, parent: null, status: 'RUNNING', created_at: 1, data: JSON.stringify({ TaskId: res.RequestId }) });
-    assert.equal((await fetch(`${server.url}/_tclocal/state`, { method: 'POST', body: JSON.stringify(state) })).status, 200);
+    assert.equal((await fetch(`${server.url}/_tclocal/state`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(state) })).status, 200);
     assert.equal((await c.DescribeTaskStatus({ TaskId: res.RequestId })).Status, 'RUNNING');
     await advance();
     assert.equal((await c.DescribeTaskStatus({ TaskId: res.RequestId })).Status, 'SUCCESS');

@@ -112,7 +112,7 @@ describe('SSL CancelAuditCertificate and the review lifecycle', () => {
     data.Status = 8;
     row.data = JSON.stringify(data);
     row.status = '8';
-    const imported = await fetch(server.url + '/_tclocal/state', { method: 'POST', body: JSON.stringify(dump) });
+    const imported = await fetch(server.url + '/_tclocal/state', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(dump) });
     assert.equal(imported.status, 200);
     const mid = await status(id);
     assert.equal(mid.Status, 8);
