@@ -1,6 +1,7 @@
 /**
  * BENCHMARKS.md is written by more than one run (`npm run bench`,
- * `npm run soak`): each replaces its own sections and keeps the others'.
+ * `npm run soak`, `npm run bench:dataplane`): each replaces its own sections
+ * and keeps the others'.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -24,6 +25,9 @@ export function writeSection(heading: string, section: string, file = BENCHMARKS
   const body = section.trimEnd() + '\n';
   writeFileSync(file, old ? text.replace(old, body) : `${text.trimEnd()}\n\n${body}`);
 }
+
+/** Written by `npm run bench:dataplane`. */
+export const DATAPLANE_HEADING = 'GAAP data plane';
 
 /** Written by `npm run soak`. */
 export const RELIABILITY_HEADING = 'Reliability';

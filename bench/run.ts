@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { OPTIONS } from '../src/config';
 import { captureSdkRequest, cnClient } from '../test/helpers';
 import { load, loadGenerator, type LoadResult, type Replay } from './load';
-import { CONSOLE_HEADING, readSection, RELIABILITY_HEADING } from './report';
+import { CONSOLE_HEADING, DATAPLANE_HEADING, readSection, RELIABILITY_HEADING } from './report';
 import { scaleBenchmark, type ScaleResult } from './scale';
 import { cpuSeconds, rssMb, startReference, startTclocalProcess, toReplay } from './servers';
 
@@ -178,8 +178,8 @@ async function main() {
     '',
     ...(scale.length ? ['## GAAP at scale', '', ...scaleReport(scale), '', SATURATION_NOTE, ''] : []),
   ];
-  // The reliability section is written by `npm run soak`, the console's by `npm run bench:console`; keep them.
-  for (const heading of [RELIABILITY_HEADING, CONSOLE_HEADING]) {
+  // The reliability, data-plane and console sections are written by `npm run soak`, `npm run bench:dataplane` and `npm run bench:console`; keep them.
+  for (const heading of [RELIABILITY_HEADING, DATAPLANE_HEADING, CONSOLE_HEADING]) {
     const kept = readSection(heading);
     if (kept) report.push(kept);
   }

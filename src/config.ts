@@ -39,6 +39,24 @@ export interface Config {
   tls: boolean;
   /** Directory of the local CA and server certificate; empty: see tlsDir. */
   caDir: string;
+  /** GAAP data plane: running TCP/UDP listeners forward real traffic. */
+  dataplane: boolean;
+  /** GAAP: loopback CIDR each proxy's address is drawn from (`a.b.c.d/n`; a /32 is one shared address). */
+  dataplanePool: string;
+  /** Added to listener ports below 1024 that the process may not bind. */
+  dataplanePortOffset: number;
+  /** Empty: each proxy's pool address. Otherwise every listener binds this address (ports mapped where they collide). */
+  dataplaneHost: string;
+  /** Enforce each proxy's Bandwidth and Concurrent. */
+  dataplaneCaps: boolean;
+  /** How often traffic counters are written to the store. */
+  dataplaneFlushMs: number;
+  /** Health-check intervals and timeouts are multiplied by this (tests shorten them). */
+  dataplaneCheckScale: number;
+  /** A UDP session without datagrams for this long is closed. */
+  dataplaneUdpIdleMs: number;
+  /** A TCP connection without bytes either way for this long is closed. */
+  dataplaneTcpIdleMs: number;
 }
 
 export interface AccountConfig {
@@ -80,6 +98,26 @@ const bool = (raw: string, name: string): boolean => {
   if (/^(0|false|no|off)$/i.test(raw)) return false;
   throw new ConfigError(`${name} must be on/off (or 1/0, true/false), got "${raw}"`);
 };
+
+/** `a.b.c.d/n` inside 127.0.0.0/8 (a bare address is a /32). */
+function loopbackPool(raw: string, name: string): string {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,2}))?$/.exec(raw.trim());
+  const octets = m ? m.slice(1, 5).map(Number) : [];
+  const bits = m?.[5] === undefined ? 32 : Number(m[5]);
+  if (!m || octets.some((o) => o > 255) || bits < 8 || bits > 32 || octets[0] !== 127) {
+    throw new ConfigError(`${name} must be a loopback address or CIDR inside 127.0.0.0/8 (e.g. 127.77.0.0/16), got "${raw}"`);
+  }
+  return `${octets.join('.')}/${bits}`;
+}
+
+const decimal = (min: number, max: number) => (raw: string, name: string): number => {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new ConfigError(`${name} must be a number from ${min} to ${max}, got "${raw}"`);
+  return n;
+};
+
+/** Linux routes all of 127/8 to the loopback interface; elsewhere only 127.0.0.1 is sure to exist. */
+const DEFAULT_POOL = process.platform === 'linux' ? '127.77.0.0/16' : '127.0.0.1/32';
 
 /** The account every unsigned request, and every client configured with these keys, uses. */
 export const DEFAULT_ACCOUNT: AccountConfig = {
@@ -174,6 +212,23 @@ export const OPTIONS: OptionDef<keyof Config>[] = [
     parse: (r) => r,
   },
   { key: 'logLevel', flag: '--log-level', env: 'TCLOCAL_LOG_LEVEL', arg: 'LEVEL', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent.', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
+  { key: 'dataplane', flag: '--dataplane', env: 'TCLOCAL_DATAPLANE', arg: 'on|off', default: 'on', help: 'GAAP: running TCP/UDP listeners accept connections and forward them to their real servers.', parse: bool },
+  {
+    key: 'dataplanePool', flag: '--dataplane-pool', env: 'TCLOCAL_DATAPLANE_POOL', arg: 'CIDR', default: DEFAULT_POOL,
+    help: 'GAAP: loopback range each proxy\'s address (its IP in the API) is drawn from; a single address is shared by every proxy, with ports mapped.',
+    parse: loopbackPool,
+  },
+  { key: 'dataplanePortOffset', flag: '--dataplane-port-offset', env: 'TCLOCAL_DATAPLANE_PORT_OFFSET', arg: 'N', default: '10000', help: 'GAAP: listener ports below 1024 that may not be bound are bound at port + N.', parse: integer(0, 64511) },
+  {
+    key: 'dataplaneHost', flag: '--dataplane-host', env: 'TCLOCAL_DATAPLANE_HOST', arg: 'ADDR', default: '',
+    help: 'GAAP: bind every listener on this address instead of its proxy\'s loopback address (ports mapped where they collide).',
+    parse: (r) => r.trim(),
+  },
+  { key: 'dataplaneCaps', flag: '--dataplane-caps', env: 'TCLOCAL_DATAPLANE_CAPS', arg: 'on|off', default: 'on', help: 'GAAP: enforce each proxy\'s Bandwidth (Mbps per direction) and Concurrent (connections); off for throughput tests.', parse: bool },
+  { key: 'dataplaneFlushMs', flag: '--dataplane-flush-ms', env: 'TCLOCAL_DATAPLANE_FLUSH_MS', arg: 'MS', default: '5000', help: 'GAAP: how often traffic counters are written to the store.', parse: integer(50, 60_000) },
+  { key: 'dataplaneCheckScale', flag: '--dataplane-check-scale', env: 'TCLOCAL_DATAPLANE_CHECK_SCALE', arg: 'X', default: '1', help: 'GAAP: health-check intervals (DelayLoop) and timeouts (ConnectTimeout) are multiplied by X (below 1 to speed tests up).', parse: decimal(0.001, 1) },
+  { key: 'dataplaneTcpIdleMs', flag: '--dataplane-tcp-idle-ms', env: 'TCLOCAL_DATAPLANE_TCP_IDLE_MS', arg: 'MS', default: '900000', help: 'GAAP: a TCP connection that carries no byte either way for this long is closed (half-open and silent peers do not pile up).', parse: integer(100, 86_400_000) },
+  { key: 'dataplaneUdpIdleMs', flag: '--dataplane-udp-idle-ms', env: 'TCLOCAL_DATAPLANE_UDP_IDLE_MS', arg: 'MS', default: '120000', help: 'GAAP: a UDP session that carries no datagram for this long is closed.', parse: integer(100, 86_400_000) },
 ];
 
 /**
@@ -199,13 +254,14 @@ export function tlsDir(config: Pick<Config, 'caDir' | 'dataDir' | 'inMemory'>): 
 }
 
 /** Settings of the services themselves, as handlers see them. */
-export type ServiceSettings = Pick<Config, 'sslReviewMs' | 'amsAudioMs' | 'gaapCreateTimeBackdate'>;
+export type ServiceSettings = Pick<Config, 'sslReviewMs' | 'amsAudioMs' | 'gaapCreateTimeBackdate' | 'dataplanePool'>;
+
+export const serviceSettingsOf = ({ sslReviewMs, amsAudioMs, gaapCreateTimeBackdate, dataplanePool }: Config): ServiceSettings => ({
+  sslReviewMs, amsAudioMs, gaapCreateTimeBackdate, dataplanePool,
+});
 
 /** The service settings when nothing is configured. */
-export const defaultServiceSettings = (): ServiceSettings => {
-  const { sslReviewMs, amsAudioMs, gaapCreateTimeBackdate } = loadConfig({}, {});
-  return { sslReviewMs, amsAudioMs, gaapCreateTimeBackdate };
-};
+export const defaultServiceSettings = (): ServiceSettings => serviceSettingsOf(loadConfig({}, {}));
 
 /** Splits `--name value` / `--name=value` pairs; unknown flags are an error. */
 export function parseFlags(argv: string[]): Record<string, string> {

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
-import { tlsDir, type Config } from './config';
+import { serviceSettingsOf, tlsDir, type Config } from './config';
 import { OutboundGuard, registerOwnPort } from './core/outbound';
 import { readableStream } from './core/log-format';
 import { TransitionEngine } from './core/transitions';
@@ -12,12 +12,14 @@ import type { FaultCatalogueEntry } from './console/faults';
 import { adminHandler } from './gateway/admin';
 import { adminTokenFile, resolveAdminToken, type AdminAccessPolicy } from './gateway/admin-access';
 import { Api3Gateway } from './gateway/api3/pipeline';
+import { DataPlane } from './dataplane';
 import { Router } from './gateway/api3/router';
 import { createHttpServer, HTTP_TIMEOUTS, requestTimeoutReply, type ExtraProtocol, type HttpTimeouts } from './gateway/http';
 import { RateLimiter } from './gateway/ratelimit';
 import { acceptTls, ensureLocalCa, serverCertificate } from './gateway/tls';
 import { coverageReport } from './services/coverage';
 import { browsableKinds, extraProtocols, serviceModules } from './services';
+import { trafficSink } from './services/gaap/forwarding';
 import { ciTransitions } from './services/ci';
 import type { TransitionHandler } from './services/types';
 import { commonErrors } from './spec';
@@ -107,9 +109,10 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
     log,
     settings: { ...config, strictErrorCodes: dev.strictErrorCodes, strictResponses: dev.strictResponses },
     commonErrors: new Set(Object.keys(commonErrors)),
-    serviceSettings: { sslReviewMs: config.sslReviewMs, amsAudioMs: config.amsAudioMs, gaapCreateTimeBackdate: config.gaapCreateTimeBackdate },
+    serviceSettings: serviceSettingsOf(config),
     faults: consoleParts.faults,
   });
+  const dataplane = config.dataplane ? new DataPlane(store, trafficSink(store), config, log) : undefined;
   const admin = adminHandler({
     version: VERSION,
     services: () => [...services.keys(), ...protocols.map((p) => p.name)],
@@ -122,6 +125,7 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
     },
     coverage: () => coverageReport(modules),
     routes: consoleParts.routes,
+    dataplane: dataplane && (() => dataplane.status()),
   });
   const { token: adminToken, generated: adminTokenGenerated } = resolveAdminToken(config);
   if (adminToken && adminTokenGenerated && !config.inMemory) {
@@ -148,6 +152,8 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
+  // Every stored running listener is bound before the server answers, so health says ready only then.
+  await dataplane?.start();
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -155,6 +161,9 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
       server.off('error', reject);
       resolve();
     });
+  }).catch(async (err) => {
+    await dataplane?.stop();
+    throw err;
   });
   transitions.start();
   const port = (server.address() as AddressInfo).port;
@@ -174,6 +183,7 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
     async stop() {
       releasePort();
       transitions.stop();
+      await dataplane?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

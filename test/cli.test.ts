@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -243,6 +243,37 @@ describe('tclocal command line', () => {
       const imported = await runAsync(['import', file], { TCLOCAL_ADMIN_TOKEN: token });
       assert.equal(imported.status, 0, imported.stderr);
       assert.equal((await cnClient('gaap', { port }).DescribeCertificates({})).TotalCount, 1);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  });
+
+  it('a durable server keeps its generated token in the data directory, where the CLI finds it', async () => {
+    const dataDir = tempDir();
+    const port = await freePort();
+    const child = spawn(process.execPath, [CLI, 'start', '--port', String(port), '--data-dir', dataDir, '--admin-token-required', 'always', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (c) => (stderr += c));
+    try {
+      const deadline = Date.now() + 10_000;
+      while (!/admin endpoints require the token/.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      const token = /admin endpoints require the token (\S+)/.exec(stderr)?.[1];
+      assert.ok(token, stderr);
+      assert.equal(readFileSync(join(dataDir, 'admin-token'), 'utf8').trim(), token);
+      assert.equal((statSync(join(dataDir, 'admin-token')).mode & 0o077), 0, 'only its owner may read the token file');
+      assert.equal((await fetch(`http://127.0.0.1:${port}/_tclocal/state`)).status, 401);
+      const out = await new Promise<{ status: number | null; stdout: string; stderr: string }>((res) => {
+        const c = spawn(process.execPath, [CLI, 'export', '--data-dir', dataDir, '--port', String(port)], { env: { ...process.env, TCLOCAL_ADMIN_TOKEN: '' } });
+        let o = '';
+        let e = '';
+        c.stdout.on('data', (d) => (o += d));
+        c.stderr.on('data', (d) => (e += d));
+        c.on('exit', (status) => res({ status, stdout: o, stderr: e }));
+      });
+      assert.equal(out.status, 0, out.stderr);
+      assert.match(out.stderr, /on the running server/);
+      assert.equal(JSON.parse(out.stdout).format, 'tclocal-state');
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));

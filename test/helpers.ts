@@ -14,6 +14,15 @@ export const ACCOUNT_A: AccountConfig = { secretId: 'AKIDtestAccountA00000000000
 export const ACCOUNT_B: AccountConfig = { secretId: 'AKIDtestAccountB0000000000000000000', secretKey: 'secret-key-of-account-b', appId: 1251000002, uin: '100000000102' };
 export { DEFAULT_ACCOUNT };
 
+/**
+ * A loopback /24 of its own for each test server's proxies, so test files
+ * running at the same time never bind the same address.
+ */
+export function randomPool(): string {
+  const n = Math.floor(Math.random() * 100 * 256);
+  return `127.${100 + (n >> 8)}.${n & 255}.0/24`;
+}
+
 /** One local CA for every test server of the machine, made once (its creation is safe in parallel). */
 export const TEST_CA_DIR = join(tmpdir(), 'tclocal-test-ca');
 
@@ -25,6 +34,7 @@ export async function startTclocal(overrides: Partial<Config> = {}, dev: Develop
     accounts: [DEFAULT_ACCOUNT, ACCOUNT_A, ACCOUNT_B],
     logLevel: 'silent',
     transitionMs: 0,
+    dataplanePool: randomPool(),
     ...overrides,
   });
   // Every business error a handler answers must be one its action documents,

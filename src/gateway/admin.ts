@@ -12,6 +12,8 @@ export interface AdminDeps {
   coverage(): unknown;
   /** More endpoints under /_tclocal/ (the console's), answered like the ones here. */
   routes?: readonly AdminRoute[];
+  /** What the GAAP data plane has bound and forwards to (absent: the data plane is off). */
+  dataplane?(): unknown;
 }
 
 export interface AdminRoute {
@@ -52,6 +54,7 @@ export function adminHandler(d: AdminDeps): AdminHandler {
       return json(200, { imported: true });
     },
     'GET /_tclocal/coverage': async () => json(200, d.coverage()),
+    'GET /_tclocal/dataplane': async () => json(200, d.dataplane?.() ?? { enabled: false, accounts: [] }),
   };
   return async (req, body) => {
     const path = (req.url ?? '').split('?')[0];

@@ -7,14 +7,16 @@
 import { DUMP_TABLES } from './migrations';
 import type { StateDump } from './types';
 
-type ColumnType = 'text' | 'text?' | 'integer' | 'object-json' | 'json';
+type ColumnType = 'text' | 'string' | 'text?' | 'integer' | 'number' | 'object-json' | 'json';
 
 /** What each exported column holds. */
 const COLUMN_TYPES: Record<string, Record<string, ColumnType>> = {
   resources: { account: 'text', kind: 'text', id: 'text', parent: 'text?', status: 'text?', created_at: 'integer', data: 'object-json' },
   transitions: { id: 'integer', account: 'text', service: 'text', type: 'text', due_at: 'integer', payload: 'object-json' },
   kv: { account: 'text', ns: 'text', key: 'text', value: 'json' },
-  sequences: { account: 'text', name: 'text', value: 'integer' },
+  // Sequences shared by every account are kept under the account ''.
+  sequences: { account: 'string', name: 'text', value: 'integer' },
+  series: { account: 'text', key: 'text', t: 'integer', value: 'number' },
 };
 
 /** Primary keys, to name a duplicate before SQLite refuses it. */
@@ -23,6 +25,7 @@ const KEYS: Record<string, readonly string[]> = {
   transitions: ['id'],
   kv: ['account', 'ns', 'key'],
   sequences: ['account', 'name'],
+  series: ['account', 'key', 't'],
 };
 
 export class DumpError extends Error {}
@@ -31,6 +34,10 @@ function columnProblem(type: ColumnType, value: unknown): string | undefined {
   switch (type) {
     case 'text':
       return typeof value === 'string' && value !== '' ? undefined : 'a non-empty string';
+    case 'string':
+      return typeof value === 'string' ? undefined : 'a string';
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value) ? undefined : 'a finite number';
     case 'text?':
       return value === null || value === undefined || typeof value === 'string' ? undefined : 'a string or null';
     case 'integer':

@@ -3,9 +3,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { checkDump } from './dump-check';
-import { DUMP_TABLES, migrations, SCHEMA_VERSION } from './migrations';
+import { DUMP_ORDER, DUMP_TABLES, migrations, MOVE_GAAP_STATS, SCHEMA_VERSION } from './migrations';
 import type {
-  ListQuery, ListResult, ResourceRecord, ScheduledTransition, StateDump, Store, StoreTx,
+  CommitChanges, ListQuery, ListResult, ResourceRecord, ScheduledTransition, SeriesPoint, StateDump, Store, StoreTx,
 } from './types';
 
 type Row = { kind: string; id: string; parent: string | null; status: string | null; created_at: number; data: string };
@@ -230,6 +230,7 @@ export class SqliteStore implements Store {
           const result = await fn(tx);
           if (tx.begun) {
             this.stmt('RELEASE tclocal_request').run();
+            if (tx.changedKinds) this.pendingChanges(account, tx.changedKinds);
             if (tx.wrote || this.batchWrote) {
               this.batchWrote = true;
               this.batch.push({ ok: () => resolve(result), fail: reject });
@@ -271,11 +272,13 @@ export class SqliteStore implements Store {
   private batchWrote = false;
   private commitScheduled = false;
 
-  /** Commits the open batch, then answers its requests. */
+  /** Commits the open batch, then tells the subscribers, then answers its requests. */
   private commitBatch(): void {
     if (!this.batchOpen) return;
     const done = this.batch;
+    const changes = this.changes;
     this.batch = [];
+    this.changes = new Map();
     this.batchWrote = false;
     this.batchOpen = false;
     try {
@@ -286,7 +289,45 @@ export class SqliteStore implements Store {
       for (const d of done) d.fail(err);
       return;
     }
+    if (changes.size > 0) this.notify(changes);
     for (const d of done) d.ok();
+  }
+
+  /** Kinds written by the open batch's requests, by account. */
+  private changes = new Map<string, Set<string>>();
+  private readonly subscribers = new Set<(changes: CommitChanges) => void>();
+
+  private pendingChanges(account: string, kinds: Set<string>): void {
+    const known = this.changes.get(account);
+    if (!known) this.changes.set(account, kinds);
+    else for (const k of kinds) known.add(k);
+  }
+
+  /** A subscriber's failure is its own: it neither undoes the commit nor reaches the writer. */
+  private notify(changes: CommitChanges): void {
+    for (const fn of this.subscribers) {
+      try {
+        fn(changes);
+      } catch {
+        // Subscribers report their own errors.
+      }
+    }
+  }
+
+  onCommit(fn: (changes: CommitChanges) => void): () => void {
+    this.subscribers.add(fn);
+    return () => this.subscribers.delete(fn);
+  }
+
+  async accountsWith(kind: string): Promise<string[]> {
+    return this.mutex.run(async () => this.stmt('SELECT DISTINCT account FROM resources WHERE kind = ? ORDER BY account').pluck().all(kind) as string[]);
+  }
+
+  async trimSeries(prefix: string, before: number): Promise<number> {
+    return this.mutex.run(async () => {
+      this.commitBatch();
+      return this.stmt('DELETE FROM series WHERE t < ? AND key >= ? AND key < ?').run(before, prefix, `${prefix}\uffff`).changes;
+    });
   }
 
   /** Called once a transaction holds the write lock: another connection's commits invalidate the caches. */
@@ -401,7 +442,7 @@ export class SqliteStore implements Store {
   async exportState(): Promise<StateDump> {
     const tables: StateDump['tables'] = {};
     for (const [table, columns] of Object.entries(DUMP_TABLES)) {
-      tables[table] = this.db.prepare(`SELECT ${columns.join(', ')} FROM ${table} ORDER BY rowid`).all() as Record<string, unknown>[];
+      tables[table] = this.db.prepare(`SELECT ${columns.join(', ')} FROM ${table} ORDER BY ${DUMP_ORDER[table] ?? 'rowid'}`).all() as Record<string, unknown>[];
     }
     return { format: 'tclocal-state', schemaVersion: SCHEMA_VERSION, exportedAt: new Date().toISOString(), tables };
   }
@@ -425,8 +466,10 @@ export class SqliteStore implements Store {
           );
           for (const row of dump.tables[table] ?? []) insert.run(...columns.map((c) => (row[c] ?? null) as SqlValue));
         }
+        if (dump.schemaVersion < 2) this.db.exec(MOVE_GAAP_STATS);
       })();
     });
+    this.notify(EVERYTHING);
   }
 
   async reset(): Promise<void> {
@@ -437,6 +480,7 @@ export class SqliteStore implements Store {
         for (const table of Object.keys(DUMP_TABLES)) this.db.exec(`DELETE FROM ${table}`);
       })();
     });
+    this.notify(EVERYTHING);
   }
 
   /** Waits for the checkpoint thread too: until it exits, it may still create or remove the log files. */
@@ -459,6 +503,8 @@ const transitionOf = (r: TransitionRow): ScheduledTransition => ({
   id: r.id, account: r.account, service: r.service, type: r.type, dueAt: r.due_at, payload: JSON.parse(r.payload),
 });
 
+const EVERYTHING: CommitChanges = new Map([['*', new Set(['*'])]]);
+
 const OPEN = Buffer.from('[');
 const COMMA = Buffer.from(',');
 const CLOSE = Buffer.from(']');
@@ -474,11 +520,20 @@ function jsonArray(items: Buffer[]): Buffer {
   return Buffer.concat(parts);
 }
 
+const SERIES_UPSERT = 'INSERT INTO series (account, key, t, value) VALUES (?, ?, ?, ?) ON CONFLICT (account, key, t) DO UPDATE SET value = ';
+const SERIES_MERGE: Record<SeriesPoint['merge'], string> = {
+  sum: `${SERIES_UPSERT}value + excluded.value`,
+  max: `${SERIES_UPSERT}max(value, excluded.value)`,
+  min: `${SERIES_UPSERT}min(value, excluded.value)`,
+};
+
 class SqliteTx implements StoreTx {
   /** The SQLite transaction starts at the first store call: requests that never touch the store cost nothing here. */
   begun = false;
   /** Set by every statement that may change the database. */
   wrote = false;
+  /** Record kinds this request wrote or deleted. */
+  changedKinds: Set<string> | undefined;
 
   constructor(
     private readonly store: SqliteStore,
@@ -514,8 +569,13 @@ class SqliteTx implements StoreTx {
     return row && fromRow<T>(row);
   }
 
+  private changed(kind: string): void {
+    this.store.touched(this.account, kind);
+    (this.changedKinds ??= new Set()).add(kind);
+  }
+
   async put<T>(r: ResourceRecord<T>): Promise<void> {
-    this.store.touched(this.account, r.kind);
+    this.changed(r.kind);
     this.writer()
       .stmt(
         `INSERT INTO resources (account, kind, id, parent, status, created_at, data) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -526,7 +586,7 @@ class SqliteTx implements StoreTx {
   }
 
   async delete(kind: string, id: string): Promise<boolean> {
-    this.store.touched(this.account, kind);
+    this.changed(kind);
     return this.writer().stmt('DELETE FROM resources WHERE account = ? AND kind = ? AND id = ?').run(this.account, kind, id).changes > 0;
   }
 
@@ -614,14 +674,29 @@ class SqliteTx implements StoreTx {
     this.writer().stmt('DELETE FROM kv WHERE account = ? AND ns = ? AND key = ?').run(this.account, ns, key);
   }
 
-  async nextSequence(name: string): Promise<number> {
+  async nextSequence(name: string, scope: 'account' | 'shared' = 'account'): Promise<number> {
     const row = this.writer()
       .stmt(
         `INSERT INTO sequences (account, name, value) VALUES (?, ?, 1)
          ON CONFLICT (account, name) DO UPDATE SET value = value + 1 RETURNING value`,
       )
-      .get(this.account, name) as { value: number };
+      .get(scope === 'shared' ? '' : this.account, name) as { value: number };
     return row.value;
+  }
+
+  async seriesWrite(points: ReadonlyArray<SeriesPoint>): Promise<void> {
+    if (points.length === 0) return;
+    const db = this.writer();
+    for (const p of points) db.stmt(SERIES_MERGE[p.merge]).run(this.account, p.key, p.t, p.value);
+  }
+
+  async seriesRead(key: string, from: number, to: number): Promise<Array<{ t: number; value: number }>> {
+    return this.db().stmt('SELECT t, value FROM series WHERE account = ? AND key = ? AND t BETWEEN ? AND ? ORDER BY t').all(this.account, key, from, to) as Array<{ t: number; value: number }>;
+  }
+
+  async seriesDelete(prefix: string): Promise<void> {
+    // Keys sort together under their prefix: a range of the primary key, not a scan.
+    this.writer().stmt('DELETE FROM series WHERE account = ? AND key >= ? AND key < ?').run(this.account, prefix, `${prefix}\uffff`);
   }
 
   async schedule(service: string, type: string, dueAt: number, payload: Record<string, unknown>): Promise<number> {

@@ -74,11 +74,35 @@ export interface StoreTx {
   kvGet<T = unknown>(ns: string, key: string): Promise<T | undefined>;
   kvPut(ns: string, key: string, value: unknown): Promise<void>;
   kvDelete(ns: string, key: string): Promise<void>;
-  /** Next value of a per-account integer sequence, starting at 1. */
-  nextSequence(name: string): Promise<number>;
+  /** Next value of an integer sequence, starting at 1: per account, or one shared by every account. */
+  nextSequence(name: string, scope?: 'account' | 'shared'): Promise<number>;
   /** Persist a state change to apply at `dueAt` (ms). */
   schedule(service: string, type: string, dueAt: number, payload: Record<string, unknown>): Promise<number>;
+  /**
+   * Time series: one point per (key, time). Writing a point costs the same
+   * whatever the series' length; `merge` says how a second write to the same
+   * point combines with the first.
+   */
+  seriesWrite(points: ReadonlyArray<SeriesPoint>): Promise<void>;
+  /** Points of one series with `from <= t <= to`, oldest first. */
+  seriesRead(key: string, from: number, to: number): Promise<Array<{ t: number; value: number }>>;
+  /** Forget every series whose key starts with `prefix`. */
+  seriesDelete(prefix: string): Promise<void>;
 }
+
+export interface SeriesPoint {
+  key: string;
+  /** Any integer time unit the caller chooses (GAAP: unix seconds of a minute's start). */
+  t: number;
+  value: number;
+  merge: 'sum' | 'max' | 'min';
+}
+
+/**
+ * What committed transactions changed: account → record kinds written or
+ * deleted. An import or reset changes everything: account `*`, kind `*`.
+ */
+export type CommitChanges = ReadonlyMap<string, ReadonlySet<string>>;
 
 export interface StateDump {
   format: 'tclocal-state';
@@ -105,6 +129,16 @@ export interface Store {
   ensureFieldIndex(kind: string, field: string): void;
   /** Once every service has declared its indexes: remove field indexes no service declares any more (each costs every write). */
   dropUndeclaredFieldIndexes(): void;
+  /**
+   * Calls `fn` after every commit that wrote or deleted records (batched
+   * requests are reported together), before their callers get the answer.
+   * Returns the function that unsubscribes.
+   */
+  onCommit(fn: (changes: CommitChanges) => void): () => void;
+  /** Accounts holding at least one record of `kind`. */
+  accountsWith(kind: string): Promise<string[]>;
+  /** Drops the points older than `before` of every series whose key starts with `prefix`; returns how many. */
+  trimSeries(prefix: string, before: number): Promise<number>;
   exportState(): Promise<StateDump>;
   importState(dump: StateDump): Promise<void>;
   reset(): Promise<void>;

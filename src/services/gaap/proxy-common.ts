@@ -212,13 +212,21 @@ export async function removeProxy(tx: StoreTx, proxyId: string): Promise<void> {
   await tx.delete(KIND.proxy, proxyId);
 }
 
-const PREFIXES = ['119.28', '129.226', '150.109', '43.132', '49.51', '101.32', '124.156', '162.62'];
-
-/** A public-looking IPv4 (or IPv6) address for the n-th proxy of an account; the account picks the /16. */
-export function proxyAddress(n: number, ipv6: boolean, account = ''): string {
-  const h = createHash('sha256').update(account).digest().readUInt16BE(0);
-  if (ipv6) return `240d:c000:${h.toString(16)}:${(n >> 16).toString(16)}:${(n & 0xffff).toString(16)}::1`;
-  return `${PREFIXES[h % PREFIXES.length]}.${(n >> 8) & 255}.${n & 255}`;
+/**
+ * A proxy's access address: the next address of the loopback pool (shared
+ * by every account, so two proxies never share one until the pool wraps),
+ * skipping the pool's first and last address; a one-address pool gives
+ * every proxy that address. IPv6 proxies answer on `::1`.
+ */
+export async function proxyAddress(tx: StoreTx, pool: string, ipv6: boolean): Promise<string> {
+  if (ipv6) return '::1';
+  const [base, bits] = pool.split('/');
+  const size = 2 ** (32 - Number(bits));
+  const start = Math.floor(base.split('.').reduce((n, o) => n * 256 + Number(o), 0) / size) * size;
+  const n = await tx.nextSequence(`gaap.proxyAddress:${pool}`, 'shared');
+  const host = size <= 2 ? (n - 1) % size : 1 + ((n - 1) % (size - 2));
+  const a = start + host;
+  return [a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255].join('.');
 }
 
 export function forwardIps(n: number): string {

@@ -89,7 +89,7 @@ export async function insertProxy(ctx: ActionContext, p: NewProxy): Promise<stri
   const id = resourceId('link');
   const n = await ctx.tx.nextSequence('gaap.proxyAddress');
   const ipv6 = p.IPAddressVersion === 'IPv6';
-  const ip = proxyAddress(n, ipv6, ctx.tx.account);
+  const ip = await proxyAddress(ctx.tx, ctx.settings.dataplanePool, ipv6);
   const access = findRegion(p.AccessRegion)!;
   const dest = findRegion(p.RealServerRegion)!;
   const data = {

@@ -1,8 +1,9 @@
 /**
  * GAAP statistics: per-bucket maxima of the counters the service records
  * (stats-counters.ts), plus the two INTERNAL discovery lists of proxies,
- * groups and listeners that have statistics. No traffic flows through the
- * emulator yet, so past buckets are 0 — never invented traffic.
+ * groups and listeners that have statistics. The counters come from the
+ * traffic the data plane carried; where none flowed, past buckets are 0 —
+ * never invented traffic.
  */
 import { ApiError, invalidParameterValue, resourceNotFound } from '../../core/errors';
 import type {
@@ -51,7 +52,7 @@ async function series(ctx: ActionContext, scope: StatsScope, id: string, input: 
   const now = Math.floor(ctx.now / 1000);
   const out = [];
   for (const m of metrics) {
-    const slots = await readSlots(ctx.tx, scope, id, m.metric);
+    const slots = await readSlots(ctx.tx, scope, id, m.metric, range.start - range.granularity, range.end + range.granularity);
     out.push({ MetricName: m.name, MetricData: bucketize(range, slots, now) });
   }
   return { StatisticsData: out };
@@ -150,7 +151,7 @@ export const handlers: Record<string, ActionHandler> = {
     }
     const range = checkGranularity(start, end, granularity, REAL_SERVER_RULES);
     const binding = `${input.RealServerId}@${input.RuleId ?? input.ListenerId}`;
-    const slots = await readSlots(ctx.tx, 'realServer', binding, 'Health');
+    const slots = await readSlots(ctx.tx, 'realServer', binding, 'Health', range.start - range.granularity, range.end + range.granularity);
     // Health is 1 (normal) or 0 (abnormal) only when a health check reported it; no report → null.
     const data = bucketize(range, slots, now, null);
     return { StatisticsData: data, RsStatisticsData: [{ MetricName: input.RealServerId, MetricData: data }] };

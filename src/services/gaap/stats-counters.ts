@@ -1,45 +1,62 @@
 /**
- * Per-resource statistics counters, kept in the store's key-value space
- * (namespace `gaap.stats`), one entry per resource and metric:
+ * Per-resource statistics counters, kept in the store's time series, one
+ * series per resource and metric, one point per minute:
  *
- *   key   `<scope>/<resourceId>/<metric>`   e.g. `listener/listener-ab12cd34/InBandwidth`
- *   value `{ "<unix minute start>": <max value seen in that minute>, ... }`
+ *   key   `gaap:<scope>/<resourceId>/<metric>`   e.g. `gaap:listener/listener-ab12cd34/InBandwidth`
+ *   t     unix seconds of the minute's start
  *
- * Nothing writes samples yet: no traffic flows through the emulator, so
- * every counter reads as zero. A data plane records samples with
- * `recordSample` (see docs/gaap-catalogue.md); the statistics actions read
- * them back with `readSlots` and keep, per granularity bucket, the maximum.
+ * Writing a point costs one row whatever the history; reading a range costs
+ * the range. The data plane adds traffic into the minute's point (bandwidth
+ * and packet rates are the minute's average per second) and keeps the
+ * minute's maximum of gauges (concurrent connections) and its minimum of
+ * health (one failed minute reads as abnormal). The statistics actions read
+ * the points back and keep, per granularity bucket, the maximum.
  */
-import type { StoreTx } from '../../store/types';
-
-export const STATS_NS = 'gaap.stats';
+import type { SeriesPoint, Store, StoreTx } from '../../store/types';
 
 /** Resources that carry counters. A real server's health is kept per binding: id `<rs-id>@<listener-or-rule-id>`. */
 export type StatsScope = 'proxy' | 'group' | 'listener' | 'realServer';
 
-/** Samples are kept per minute; older ones than this are dropped when a new one is written. */
+/** Points older than this are dropped (the longest range the statistics actions answer is a year). */
 export const RETENTION_SECONDS = 400 * 86400;
 
-export type Slots = Record<string, number>;
+/** Minute start (unix seconds) → value. */
+export type Slots = Map<number, number>;
 
-const key = (scope: StatsScope, id: string, metric: string): string => `${scope}/${id}/${metric}`;
+export const seriesKey = (scope: StatsScope, id: string, metric: string): string => `gaap:${scope}/${id}/${metric}`;
+
+export const minuteOf = (unixSeconds: number): number => Math.floor(unixSeconds / 60) * 60;
+
+/** One point of a counter, for `recordPoints`. */
+export interface CounterPoint {
+  scope: StatsScope;
+  id: string;
+  metric: string;
+  /** Unix seconds; the point is the minute holding it. */
+  at: number;
+  value: number;
+  merge: SeriesPoint['merge'];
+}
+
+export async function recordPoints(tx: StoreTx, points: readonly CounterPoint[]): Promise<void> {
+  await tx.seriesWrite(points.map((p) => ({ key: seriesKey(p.scope, p.id, p.metric), t: minuteOf(p.at), value: p.value, merge: p.merge })));
+}
 
 /** Record one sample: the minute slot keeps the maximum, as the API reports maxima. */
 export async function recordSample(tx: StoreTx, scope: StatsScope, id: string, metric: string, unixSeconds: number, value: number): Promise<void> {
-  const k = key(scope, id, metric);
-  const slots = (await tx.kvGet<Slots>(STATS_NS, k)) ?? {};
-  const minute = String(Math.floor(unixSeconds / 60) * 60);
-  slots[minute] = Math.max(slots[minute] ?? Number.NEGATIVE_INFINITY, value);
-  const oldest = unixSeconds - RETENTION_SECONDS;
-  for (const m of Object.keys(slots)) if (Number(m) < oldest) delete slots[m];
-  await tx.kvPut(STATS_NS, k, slots);
+  await recordPoints(tx, [{ scope, id, metric, at: unixSeconds, value, merge: 'max' }]);
 }
 
-export async function readSlots(tx: StoreTx, scope: StatsScope, id: string, metric: string): Promise<Slots> {
-  return (await tx.kvGet<Slots>(STATS_NS, key(scope, id, metric))) ?? {};
+/** The minute slots of one counter between `from` and `to` (unix seconds). */
+export async function readSlots(tx: StoreTx, scope: StatsScope, id: string, metric: string, from: number, to: number): Promise<Slots> {
+  const rows = await tx.seriesRead(seriesKey(scope, id, metric), minuteOf(from), to);
+  return new Map(rows.map((r) => [r.t, r.value]));
 }
+
+/** Drops the points past retention (an hourly chore of whoever records counters). */
+export const trimCounters = (store: Store, nowSeconds: number): Promise<number> => store.trimSeries('gaap:', nowSeconds - RETENTION_SECONDS);
 
 /** Forget a resource's counters (for its owner to call when the resource is deleted). */
-export async function clearCounters(tx: StoreTx, scope: StatsScope, id: string, metrics: readonly string[]): Promise<void> {
-  for (const m of metrics) await tx.kvDelete(STATS_NS, key(scope, id, m));
+export async function clearCounters(tx: StoreTx, scope: StatsScope, id: string): Promise<void> {
+  await tx.seriesDelete(seriesKey(scope, id, ''));
 }

@@ -114,11 +114,13 @@ export function bucketStarts(r: TimeRange): number[] {
  * yet (`nowSeconds`), or when `missing` is null (no measurement at all).
  */
 export function bucketize(r: TimeRange, slots: Slots, nowSeconds: number, missing: number | null = 0): Array<{ Time: number; Data: number | null }> {
-  const entries = Object.entries(slots).map(([k, v]) => [Number(k), v] as const);
-  return bucketStarts(r).map((t) => {
-    if (t > nowSeconds) return { Time: t, Data: null };
-    let max: number | null = null;
-    for (const [minute, v] of entries) if (minute >= t && minute < t + r.granularity && (max === null || v > max)) max = v;
-    return { Time: t, Data: max ?? missing };
-  });
+  const starts = bucketStarts(r);
+  const max = new Map<number, number>();
+  const align = (t: number) => Math.floor((t + OFFSET_SECONDS) / r.granularity) * r.granularity - OFFSET_SECONDS;
+  for (const [minute, v] of slots) {
+    const b = align(minute);
+    const m = max.get(b);
+    if (m === undefined || v > m) max.set(b, v);
+  }
+  return starts.map((t) => (t > nowSeconds ? { Time: t, Data: null } : { Time: t, Data: max.get(t) ?? missing }));
 }

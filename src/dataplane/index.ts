@@ -1,0 +1,504 @@
+/**
+ * The GAAP data plane: every running TCP/UDP listener of a serving proxy is
+ * bound on that proxy's loopback address and forwards to its origins. It
+ * follows the store: each commit that touches GAAP's forwarding records
+ * makes the affected accounts reconcile (new settings reach new
+ * connections; established ones stay unless their proxy or listener stops
+ * serving). Health and traffic go back to GAAP through its TrafficSink.
+ */
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { createServer, isIP, Server, type Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { Config } from '../config';
+import {
+  affectedAccounts, forwardingAccounts, forwardingView,
+  type ForwardingAccount, type ForwardingListener, type ForwardingProxy, type TrafficSink,
+} from '../services/gaap/forwarding';
+import type { CommitChanges, Store } from '../store/types';
+import { Bucket, bucketFor } from './caps';
+import { Counters, entity, SEGMENT_BYTES, type Entity } from './counters';
+import { HealthChecker } from './health';
+import { OriginSet } from './origins';
+import { accessCheck, type AccessCheck } from './security';
+import { forward, proxyHeader, unmapped, type TcpConnection } from './tcp';
+import { UdpSessions, type UdpSession } from './udp';
+
+/** The data plane's settings (documented with the rest in config.ts). */
+export type DataPlaneSettings = Pick<
+  Config,
+  'dataplanePool' | 'dataplanePortOffset' | 'dataplaneHost' | 'dataplaneCaps' | 'dataplaneFlushMs' | 'dataplaneCheckScale' | 'dataplaneUdpIdleMs' | 'dataplaneTcpIdleMs'
+>;
+
+interface ProxyRuntime {
+  view: ForwardingProxy;
+  /** Connections and sessions open through the proxy. */
+  active: number;
+  /** Bandwidth per direction (in: from clients), shared by the proxy's connections. */
+  limits: { in: Bucket; out: Bucket };
+}
+
+/** One listener socket on one proxy's address. */
+interface Binding {
+  proxyId: string;
+  address: string;
+  /** The port really bound (the listener's, offset when privileged, or mapped on a shared address). */
+  port: number;
+  error: string | undefined;
+  server: Server | undefined;
+  udp: UdpSocket | undefined;
+  sessions: UdpSessions | undefined;
+  conns: Set<TcpConnection>;
+  /** What its traffic counts for: the listener, this proxy, the listener's group. */
+  entities: Entity[];
+}
+
+interface ListenerRuntime {
+  account: string;
+  config: ForwardingListener;
+  origins: OriginSet;
+  checker: HealthChecker;
+  /** The configuration the checker was built for. */
+  checkerKey: string;
+  access: AccessCheck | undefined;
+  bindings: Map<string, Binding>;
+  /** Health as last reported to GAAP (to report changes only). */
+  reportedHealth: string;
+}
+
+const isLoopback = (ip: string): boolean => ip === '::1' || (isIP(ip) === 4 && ip.startsWith('127.'));
+
+function listen(server: Server | UdpSocket, address: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    const ready = () => {
+      server.off('error', onError);
+      const a = server.address();
+      resolve(typeof a === 'object' && a ? a.port : port);
+    };
+    if ('bind' in server) server.bind({ address, port, exclusive: true }, ready);
+    else server.listen({ host: address, port, exclusive: true }, ready);
+  });
+}
+
+export class DataPlane {
+  private readonly proxies = new Map<string, Map<string, ProxyRuntime>>();
+  private readonly listeners = new Map<string, Map<string, ListenerRuntime>>();
+  private readonly counters = new Counters();
+  private unsubscribe: (() => void) | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private dirty = new Set<string>();
+  private dirtyAll = false;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private readonly sharedAddress: boolean;
+  /** Health points last written per binding, so a minute gets one point unless health drops. */
+  private readonly healthWritten = new Map<string, string>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly sink: TrafficSink,
+    private readonly settings: DataPlaneSettings,
+    private readonly log: Logger,
+  ) {
+    this.sharedAddress = settings.dataplaneHost !== '' || settings.dataplanePool.endsWith('/32');
+  }
+
+  /** Binds every serving listener of the stored state, then follows the store's commits. */
+  async start(): Promise<void> {
+    this.unsubscribe = this.store.onCommit((changes) => this.changed(changes));
+    this.dirtyAll = true;
+    await this.reconcile();
+    this.flushTimer = setInterval(() => void this.flush(), this.settings.dataplaneFlushMs);
+    this.flushTimer.unref();
+  }
+
+  private changed(changes: CommitChanges): void {
+    if (this.stopped) return;
+    const { all, accounts } = affectedAccounts(changes);
+    if (all) this.dirtyAll = true;
+    for (const a of accounts) this.dirty.add(a);
+    if (all || accounts.length > 0) void this.reconcile();
+  }
+
+  /** Runs reconciliation until nothing is left dirty; concurrent calls share the run. */
+  private reconcile(): Promise<void> {
+    if (this.running) return this.running;
+    this.running = (async () => {
+      try {
+        while (!this.stopped && (this.dirtyAll || this.dirty.size > 0)) {
+          let accounts: string[];
+          if (this.dirtyAll) {
+            this.dirtyAll = false;
+            this.dirty.clear();
+            accounts = [...new Set([...(await forwardingAccounts(this.store)), ...this.listeners.keys(), ...this.proxies.keys()])];
+          } else {
+            accounts = [...this.dirty];
+            this.dirty.clear();
+          }
+          for (const account of accounts) {
+            try {
+              await this.apply(await forwardingView(this.store, account));
+            } catch (err) {
+              this.log.error({ err, account }, 'data plane: reconciling the account failed');
+            }
+          }
+        }
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    return this.running;
+  }
+
+  private async apply(view: ForwardingAccount): Promise<void> {
+    const { account } = view;
+    const proxies = this.proxies.get(account) ?? new Map<string, ProxyRuntime>();
+    const seenProxies = new Set<string>();
+    for (const p of view.proxies) {
+      seenProxies.add(p.proxyId);
+      const rt = proxies.get(p.proxyId);
+      if (rt) {
+        rt.view = p;
+        rt.limits.in.setMbps(p.bandwidthMbps);
+        rt.limits.out.setMbps(p.bandwidthMbps);
+      } else proxies.set(p.proxyId, { view: p, active: 0, limits: { in: bucketFor(p.bandwidthMbps), out: bucketFor(p.bandwidthMbps) } });
+    }
+    this.proxies.set(account, proxies);
+
+    const listeners = this.listeners.get(account) ?? new Map<string, ListenerRuntime>();
+    const binds: Promise<void>[] = [];
+    const seen = new Set<string>();
+    for (const l of view.listeners) {
+      seen.add(l.listenerId);
+      const rt = this.update(account, listeners, l);
+      const wanted = new Map<string, string>();
+      if (l.serving) {
+        for (const pid of l.proxyIds) {
+          const p = proxies.get(pid)?.view;
+          if (p?.serving && p.address) wanted.set(pid, this.settings.dataplaneHost || p.address);
+        }
+      }
+      for (const [pid, b] of rt.bindings) {
+        if (wanted.get(pid) !== b.address) this.unbind(rt, pid, b);
+      }
+      for (const [pid, address] of wanted) if (!rt.bindings.has(pid)) binds.push(this.bind(rt, pid, address));
+    }
+    for (const [id, rt] of listeners) {
+      if (seen.has(id)) continue;
+      for (const [pid, b] of rt.bindings) this.unbind(rt, pid, b);
+      rt.checker.stop();
+      listeners.delete(id);
+    }
+    this.listeners.set(account, listeners);
+    for (const pid of [...proxies.keys()]) if (!seenProxies.has(pid) && (proxies.get(pid)?.active ?? 0) === 0) proxies.delete(pid);
+    await Promise.all(binds);
+  }
+
+  /** The listener's runtime with the new settings: origins keep their health; health checks restart only if their settings or origins changed. */
+  private update(account: string, listeners: Map<string, ListenerRuntime>, l: ForwardingListener): ListenerRuntime {
+    const checkerKey = JSON.stringify([l.health, l.origins.map((o) => [o.realServerId, o.address, o.port])]);
+    let rt = listeners.get(l.listenerId);
+    if (!rt) {
+      const origins = new OriginSet(l);
+      rt = {
+        account, config: l, origins, checkerKey, access: undefined, bindings: new Map(), reportedHealth: '',
+        checker: this.checker(account, l, origins),
+      };
+      listeners.set(l.listenerId, rt);
+    } else {
+      rt.config = l;
+      rt.origins.update(l);
+      if (rt.checkerKey !== checkerKey) {
+        rt.checker.stop();
+        rt.checker = this.checker(account, l, rt.origins);
+        rt.checkerKey = checkerKey;
+      }
+    }
+    rt.access = accessCheck(l.security, l.protocol, l.port);
+    return rt;
+  }
+
+  private checker(account: string, l: ForwardingListener, origins: OriginSet): HealthChecker {
+    return new HealthChecker(origins, l.health, l.protocol, this.settings.dataplaneCheckScale, {
+      changed: () => void this.reportHealth(account, l.listenerId),
+    });
+  }
+
+  private async reportHealth(account: string, listenerId: string): Promise<void> {
+    const rt = this.listeners.get(account)?.get(listenerId);
+    if (!rt || this.stopped) return;
+    const health = rt.origins.states.map((s) => ({
+      realServerId: s.origin.realServerId, port: s.origin.port, healthy: s.healthy, downIps: s.downIps, unresolved: s.unresolved,
+    }));
+    const key = JSON.stringify(health);
+    if (key === rt.reportedHealth) return;
+    rt.reportedHealth = key;
+    try {
+      await this.sink.reportHealth(account, listenerId, health);
+      await this.writeHealthSeries();
+    } catch (err) {
+      this.log.warn({ err, listenerId }, 'data plane: reporting health failed');
+    }
+  }
+
+  private async bind(rt: ListenerRuntime, proxyId: string, address: string): Promise<void> {
+    const l = rt.config;
+    const b: Binding = {
+      proxyId, address, port: l.port, error: undefined, server: undefined, udp: undefined, sessions: undefined, conns: new Set(), entities: this.entities(rt, proxyId),
+    };
+    rt.bindings.set(proxyId, b);
+    if (!this.settings.dataplaneHost && !isLoopback(address)) {
+      b.error = `the proxy's address ${address} is not a loopback address (set the data-plane host to bind another)`;
+      this.log.warn({ listenerId: l.listenerId, proxyId, address }, `data plane: ${b.error}`);
+      return;
+    }
+    const shared = this.sharedAddress || address === '::1';
+    const make = () => (l.protocol === 'TCP' ? this.tcpServer(rt, b) : createSocket({ type: isIP(address) === 6 ? 'udp6' : 'udp4' }));
+    const attempts = [l.port];
+    if (l.port < 1024) attempts.push(l.port + this.settings.dataplanePortOffset);
+    if (shared) attempts.push(0);
+    let lastErr: NodeJS.ErrnoException | undefined;
+    for (const port of attempts) {
+      const sock = make();
+      try {
+        b.port = await listen(sock, address, port);
+        if (rt.bindings.get(proxyId) !== b) {
+          // Unbound while binding.
+          sock.close();
+          return;
+        }
+        if (sock instanceof Server) b.server = sock;
+        else this.udpSessions(rt, b, sock);
+        sock.on('error', (err: Error) => this.log.warn({ err, listenerId: l.listenerId }, 'data plane: listener socket error'));
+        b.error = undefined;
+        return;
+      } catch (err) {
+        lastErr = err as NodeJS.ErrnoException;
+        try {
+          sock.close();
+        } catch {
+          // Never bound.
+        }
+        // A privileged port moves by the offset; a taken port moves only on a shared address.
+        if (lastErr.code !== 'EACCES' && !(lastErr.code === 'EADDRINUSE' && shared)) break;
+      }
+    }
+    b.port = l.port;
+    b.error = `${lastErr?.code ?? 'error'}: ${lastErr?.message ?? 'cannot bind'}`;
+    this.log.warn({ listenerId: l.listenerId, proxyId, address, port: l.port, error: b.error }, 'data plane: a listener could not be bound');
+  }
+
+  private unbind(rt: ListenerRuntime, proxyId: string, b: Binding): void {
+    rt.bindings.delete(proxyId);
+    b.server?.close();
+    b.sessions?.close();
+    b.udp?.close();
+    // The proxy or listener stopped serving: its traffic stops with it.
+    for (const c of b.conns) {
+      c.client.destroy();
+      c.upstream?.destroy();
+    }
+  }
+
+  private entities(rt: ListenerRuntime, proxyId: string): Entity[] {
+    const list: Entity[] = [entity('listener', rt.config.listenerId), entity('proxy', proxyId)];
+    if (rt.config.groupId) list.push(entity('group', rt.config.groupId));
+    return list;
+  }
+
+  private proxy(rt: ListenerRuntime, proxyId: string): ProxyRuntime | undefined {
+    return this.proxies.get(rt.account)?.get(proxyId);
+  }
+
+  /** Policy and connection cap: may a new connection or session from `clientIp` through this proxy begin? */
+  private admit(rt: ListenerRuntime, p: ProxyRuntime | undefined, clientIp: string): boolean {
+    if (!p || !p.view.serving) return false;
+    if (rt.access && !rt.access(clientIp)) return false;
+    return !(this.settings.dataplaneCaps && p.active >= p.view.maxConnections);
+  }
+
+  private tcpServer(rt: ListenerRuntime, b: Binding): Server {
+    return createServer({ allowHalfOpen: true, noDelay: true }, (client: Socket) => {
+      client.on('error', () => client.destroy());
+      // The peer's address costs a system call: asked for only when a policy or affinity needs it.
+      const ip = rt.access || rt.config.sessionPersist > 0 ? unmapped(client.remoteAddress ?? '') : '';
+      const p = this.proxy(rt, b.proxyId);
+      const origin = this.admit(rt, p, ip) ? rt.origins.pick(ip, Date.now()) : undefined;
+      if (!origin || !p) {
+        client.resetAndDestroy();
+        return;
+      }
+      const { entities } = b;
+      origin.active++;
+      p.active++;
+      this.counters.open(rt.account, entities);
+      const l = rt.config;
+      const conn = forward(client, {
+        origin,
+        header: l.clientIpMethod === 1 ? proxyHeader(client, p.view.address, l.port) : undefined,
+        connectTimeoutMs: l.health.connectTimeout * 1000,
+        idleMs: this.settings.dataplaneTcpIdleMs,
+        limits: this.settings.dataplaneCaps ? p.limits : undefined,
+        done: (c) => {
+          origin.active--;
+          p.active--;
+          b.conns.delete(c);
+          this.countTcp(rt.account, entities, c);
+          this.counters.close(rt.account, entities);
+        },
+      });
+      b.conns.add(conn);
+    });
+  }
+
+  private countTcp(account: string, entities: Entity[], c: TcpConnection): void {
+    const inBytes = c.client.bytesRead - c.countedIn;
+    const outBytes = c.client.bytesWritten - c.countedOut;
+    if (inBytes === 0 && outBytes === 0) return;
+    c.countedIn += inBytes;
+    c.countedOut += outBytes;
+    this.counters.add(account, entities, inBytes, outBytes, Math.ceil(inBytes / SEGMENT_BYTES), Math.ceil(outBytes / SEGMENT_BYTES));
+  }
+
+  private udpSessions(rt: ListenerRuntime, b: Binding, sock: UdpSocket): void {
+    b.udp = sock;
+    const { entities } = b;
+    b.sessions = new UdpSessions(sock, {
+      open: (ip) => {
+        const p = this.proxy(rt, b.proxyId);
+        const origin = this.admit(rt, p, unmapped(ip)) ? rt.origins.pick(unmapped(ip), Date.now()) : undefined;
+        if (!origin || !p) return undefined;
+        origin.active++;
+        p.active++;
+        this.counters.open(rt.account, entities);
+        return origin;
+      },
+      inbound: (_s, bytes) => {
+        const p = this.proxy(rt, b.proxyId);
+        if (this.settings.dataplaneCaps && p && !p.limits.in.tryTake(bytes)) return false;
+        this.counters.add(rt.account, entities, bytes, 0, 1, 0);
+        return true;
+      },
+      outbound: (_s, bytes) => {
+        const p = this.proxy(rt, b.proxyId);
+        if (this.settings.dataplaneCaps && p && !p.limits.out.tryTake(bytes)) return false;
+        this.counters.add(rt.account, entities, 0, bytes, 0, 1);
+        return true;
+      },
+      closed: (s: UdpSession) => {
+        s.origin.active--;
+        const p = this.proxy(rt, b.proxyId);
+        if (p) p.active--;
+        this.counters.close(rt.account, entities);
+      },
+    }, this.settings.dataplaneUdpIdleMs);
+  }
+
+  /** Samples open connections, then hands the counters and health points to the store. */
+  async flush(): Promise<void> {
+    for (const listeners of this.listeners.values()) {
+      for (const rt of listeners.values()) {
+        for (const b of rt.bindings.values()) for (const c of b.conns) this.countTcp(rt.account, b.entities, c);
+      }
+    }
+    const now = Math.floor(Date.now() / 1000);
+    for (const [account, points] of this.counters.drain(now)) {
+      try {
+        await this.sink.recordCounters(account, points);
+      } catch (err) {
+        this.log.warn({ err, account }, 'data plane: writing counters failed');
+      }
+    }
+    await this.writeHealthSeries();
+  }
+
+  /**
+   * One health point per origin binding and minute (1 normal, 0 abnormal;
+   * the minute keeps its lowest), written again only when health changed.
+   */
+  private async writeHealthSeries(): Promise<void> {
+    const now = Math.floor(Date.now() / 1000);
+    const minute = Math.floor(now / 60);
+    for (const [account, listeners] of this.listeners) {
+      const points = [];
+      for (const rt of listeners.values()) {
+        if (rt.bindings.size === 0) continue;
+        for (const s of rt.origins.states) {
+          const id = `${s.origin.realServerId}@${rt.config.listenerId}`;
+          const value = s.healthy ? 1 : 0;
+          const mark = `${minute}|${value}`;
+          if (this.healthWritten.get(`${account}|${id}`) === mark) continue;
+          this.healthWritten.set(`${account}|${id}`, mark);
+          points.push({ scope: 'realServer' as const, id, metric: 'Health', at: now, value, merge: 'min' as const });
+        }
+      }
+      if (points.length === 0) continue;
+      try {
+        await this.sink.recordCounters(account, points);
+      } catch (err) {
+        this.log.warn({ err, account }, 'data plane: writing health points failed');
+      }
+    }
+  }
+
+  /** What is bound where, per account, proxy and listener: for GET /_tclocal/dataplane. */
+  status(): unknown {
+    const accounts = [];
+    for (const [account, proxies] of this.proxies) {
+      const listeners = [...(this.listeners.get(account)?.values() ?? [])];
+      accounts.push({
+        account,
+        proxies: [...proxies.values()].map((p) => ({
+          proxyId: p.view.proxyId,
+          address: p.view.address,
+          serving: p.view.serving,
+          connections: p.active,
+          listeners: listeners
+            .filter((rt) => rt.config.proxyIds.includes(p.view.proxyId))
+            .map((rt) => {
+              const b = rt.bindings.get(p.view.proxyId);
+              return {
+                listenerId: rt.config.listenerId,
+                protocol: rt.config.protocol,
+                port: rt.config.port,
+                groupId: rt.config.groupId,
+                bound: b && !b.error ? { address: b.address, port: b.port } : null,
+                error: b?.error ?? null,
+                connections: b ? b.conns.size + (b.sessions?.sessions.size ?? 0) : 0,
+                origins: rt.origins.states.map((s) => ({
+                  realServerId: s.origin.realServerId,
+                  address: s.origin.address,
+                  port: s.origin.port,
+                  role: s.origin.role,
+                  weight: s.origin.weight,
+                  healthy: s.healthy,
+                  downIps: s.downIps,
+                  connections: s.active,
+                  rttMs: s.rttMs === undefined ? null : Math.round(s.rttMs * 1000) / 1000,
+                })),
+              };
+            }),
+        })),
+      });
+    }
+    return { enabled: true, settings: { pool: this.settings.dataplanePool, host: this.settings.dataplaneHost || null, portOffset: this.settings.dataplanePortOffset, caps: this.settings.dataplaneCaps }, accounts };
+  }
+
+  /** Closes every socket; the last counters reach the store before it closes. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    await this.running;
+    await this.flush();
+    for (const listeners of this.listeners.values()) {
+      for (const rt of listeners.values()) {
+        rt.checker.stop();
+        for (const [pid, b] of rt.bindings) this.unbind(rt, pid, b);
+      }
+    }
+    this.listeners.clear();
+    this.proxies.clear();
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * One TCP connection through a listener: the origin is chosen at accept
+ * time, the client's bytes wait until the origin answers, then both
+ * directions are piped with half-close (a FIN travels on its own) and
+ * resets propagated (an error on one side resets the other).
+ */
+import { connect, isIP, type Socket } from 'node:net';
+import { pacedPipe, type Bucket } from './caps';
+import { resolveAll } from './health';
+import { measureRtt, type OriginState } from './origins';
+
+export const unmapped = (ip: string): string => (ip.startsWith('::ffff:') ? ip.slice(7) : ip);
+
+/** PROXY protocol version 1: one text line before the client's bytes. */
+export function proxyHeader(client: Socket, listenerAddress: string, listenerPort: number): string {
+  const src = unmapped(client.remoteAddress ?? '');
+  const v6 = src.includes(':');
+  const dst = v6 === listenerAddress.includes(':') ? listenerAddress : unmapped(client.localAddress ?? '');
+  return `PROXY ${v6 ? 'TCP6' : 'TCP4'} ${src} ${dst} ${client.remotePort} ${listenerPort}\r\n`;
+}
+
+/**
+ * Connects to the first address of the origin that accepts (a domain
+ * origin's addresses in turn), without promises or timers of its own on the
+ * common path: an IP origin is dialled at once, and the socket's own timeout
+ * bounds the connect.
+ */
+function connectOrigin(o: OriginState, timeoutMs: number, done: (err: Error | undefined, s?: Socket) => void): void {
+  const dial = (ips: string[], i: number, last: Error | undefined): void => {
+    if (i >= ips.length) return done(last ?? new Error(`${o.origin.address} has no address`));
+    const started = performance.now();
+    const s = connect({ host: ips[i], port: o.origin.port, allowHalfOpen: true, noDelay: true, timeout: timeoutMs });
+    const fail = (err: Error) => {
+      s.removeAllListeners();
+      s.destroy();
+      dial(ips, i + 1, err);
+    };
+    const onTimeout = () => fail(new Error(`connect to ${ips[i]}:${o.origin.port} timed out`));
+    s.once('error', fail);
+    s.once('timeout', onTimeout);
+    s.once('connect', () => {
+      s.off('error', fail);
+      s.off('timeout', onTimeout);
+      s.setTimeout(0);
+      measureRtt(o, performance.now() - started);
+      done(undefined, s);
+    });
+  };
+  if (isIP(o.origin.address)) dial([o.origin.address], 0, undefined);
+  else resolveAll(o.origin.address).then((ips) => dial(ips, 0, undefined), (err: Error) => done(err));
+}
+
+function closeAfterFlush(s: Socket): void {
+  if (s.destroyed) return;
+  if (s.writableFinished) s.destroy();
+  else s.end(() => s.destroy());
+}
+
+export interface TcpConnection {
+  client: Socket;
+  upstream: Socket | undefined;
+  /** Client bytes already counted (in), bytes sent to the client already counted (out). */
+  countedIn: number;
+  countedOut: number;
+}
+
+export interface Forward {
+  origin: OriginState;
+  /** PROXY header to send first, if the listener asks for one. */
+  header: string | undefined;
+  connectTimeoutMs: number;
+  /** No byte either way for this long closes both sides (every byte passes the client socket, so its timer sees all traffic). */
+  idleMs: number;
+  /** The proxy's bandwidth per direction (in: client to origin), when capped. */
+  limits: { in: Bucket; out: Bucket } | undefined;
+  /** Called once, when both sockets are gone. */
+  done(conn: TcpConnection): void;
+}
+
+export function forward(client: Socket, f: Forward): TcpConnection {
+  const conn: TcpConnection = { client, upstream: undefined, countedIn: 0, countedOut: 0 };
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    if (!client.destroyed || (conn.upstream && !conn.upstream.destroyed)) return;
+    finished = true;
+    f.done(conn);
+  };
+  client.on('error', () => {
+    conn.upstream?.resetAndDestroy();
+    client.destroy();
+  });
+  client.setTimeout(f.idleMs, () => {
+    client.destroy();
+    conn.upstream?.destroy();
+  });
+  // Once one side is gone, the other can only deliver what it still holds: it is reset when the first was, else closed after a flush.
+  client.on('close', (hadError) => {
+    if (conn.upstream) hadError ? conn.upstream.resetAndDestroy() : closeAfterFlush(conn.upstream);
+    finish();
+  });
+  connectOrigin(f.origin, f.connectTimeoutMs, (err, upstream) => {
+    if (err || !upstream) {
+      // No origin address accepted: the client sees a reset, as from a refusing server.
+      if (!client.destroyed) client.resetAndDestroy();
+      finish();
+      return;
+    }
+    if (client.destroyed) {
+      upstream.destroy();
+      finish();
+      return;
+    }
+    conn.upstream = upstream;
+    upstream.on('error', () => {
+      if (!client.destroyed) client.resetAndDestroy();
+      upstream.destroy();
+    });
+    upstream.on('close', (hadError) => {
+      if (hadError) client.resetAndDestroy();
+      else closeAfterFlush(client);
+      finish();
+    });
+    if (f.header) upstream.write(f.header);
+    if (f.limits) {
+      pacedPipe(client, upstream, f.limits.in);
+      pacedPipe(upstream, client, f.limits.out);
+    } else {
+      client.pipe(upstream);
+      upstream.pipe(client);
+    }
+  });
+  return conn;
+}

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config';
+import { cnClient, startTclocal } from '../helpers';
+import { dataplaneReport, randomPort, tcpOrigin, until, whoAnswers } from './fixtures';
+
+describe('data plane: settings', () => {
+  it('the pool must be loopback; every data-plane setting has its TCLOCAL_* twin', () => {
+    assert.throws(() => loadConfig({ '--dataplane-pool': '10.0.0.0/8' }, {}), (e: Error) => e instanceof ConfigError && /--dataplane-pool/.test(e.message));
+    assert.throws(() => loadConfig({}, { TCLOCAL_DATAPLANE_POOL: '127.1.2.3/40' }), /TCLOCAL_DATAPLANE_POOL/);
+    assert.throws(() => loadConfig({}, { TCLOCAL_DATAPLANE_CHECK_SCALE: '0' }), /TCLOCAL_DATAPLANE_CHECK_SCALE/);
+    const c = loadConfig({}, {
+      TCLOCAL_DATAPLANE: 'off', TCLOCAL_DATAPLANE_POOL: '127.9.9.9', TCLOCAL_DATAPLANE_PORT_OFFSET: '20000', TCLOCAL_DATAPLANE_HOST: '127.0.0.1',
+      TCLOCAL_DATAPLANE_CAPS: 'off', TCLOCAL_DATAPLANE_FLUSH_MS: '1000', TCLOCAL_DATAPLANE_CHECK_SCALE: '0.5', TCLOCAL_DATAPLANE_UDP_IDLE_MS: '5000', TCLOCAL_DATAPLANE_TCP_IDLE_MS: '6000',
+    });
+    assert.deepEqual(
+      [c.dataplane, c.dataplanePool, c.dataplanePortOffset, c.dataplaneHost, c.dataplaneCaps, c.dataplaneFlushMs, c.dataplaneCheckScale, c.dataplaneUdpIdleMs, c.dataplaneTcpIdleMs],
+      [false, '127.9.9.9/32', 20000, '127.0.0.1', false, 1000, 0.5, 5000, 6000],
+    );
+  });
+
+  it('on one shared address, a port another proxy already holds is mapped to a free one', async () => {
+    const server = await startTclocal({ dataplanePool: '127.0.0.1/32' });
+    const origin = await tcpOrigin('O');
+    try {
+      const gaap = cnClient('gaap', server);
+      const rs = (await gaap.AddRealServers({ ProjectId: 0, RealServerIP: ['127.0.0.1'], RealServerName: 'o' })).RealServerSet[0].RealServerId;
+      const port = randomPort();
+      const ids: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const { InstanceId } = await gaap.CreateProxy({ ProjectId: 0, ProxyName: `p${i}`, AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });
+        const { ListenerIds } = await gaap.CreateTCPListeners({ ListenerName: 'l', Ports: [port], Scheduler: 'rr', HealthCheck: 0, RealServerType: 'IP', ProxyId: InstanceId });
+        await gaap.BindListenerRealServers({ ListenerId: ListenerIds[0], RealServerBindSet: [{ RealServerId: rs, RealServerIP: '127.0.0.1', RealServerPort: origin.port }] });
+        assert.equal((await gaap.DescribeProxies({ ProxyIds: [InstanceId] })).ProxySet[0].IP, '127.0.0.1');
+        ids.push(InstanceId);
+      }
+      const bound = await until(async () => {
+        const report = await dataplaneReport(server);
+        const listeners = report.accounts.flatMap((a: any) => a.proxies).filter((p: any) => ids.includes(p.proxyId)).flatMap((p: any) => p.listeners);
+        return listeners.length === 2 && listeners.every((l: any) => l.bound) ? listeners.map((l: any) => l.bound.port) : undefined;
+      }, 'both listeners bound');
+      assert.ok(bound.includes(port), `one keeps its port: ${bound}`);
+      assert.equal(new Set(bound).size, 2, `the other is mapped: ${bound}`);
+      for (const p of bound) assert.equal(await whoAnswers('127.0.0.1', p), 'O');
+    } finally {
+      await server.stop();
+      await origin.close();
+    }
+  });
+
+  it('with the data plane off nothing is bound and the report says so', async () => {
+    const server = await startTclocal({ dataplane: false });
+    try {
+      const gaap = cnClient('gaap', server);
+      const { InstanceId } = await gaap.CreateProxy({ ProjectId: 0, ProxyName: 'off', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });
+      const port = randomPort();
+      await gaap.CreateTCPListeners({ ListenerName: 'l', Ports: [port], Scheduler: 'rr', HealthCheck: 0, RealServerType: 'IP', ProxyId: InstanceId });
+      const ip = (await gaap.DescribeProxies({ ProxyIds: [InstanceId] })).ProxySet[0].IP;
+      assert.deepEqual(await dataplaneReport(server), { enabled: false, accounts: [] });
+      assert.equal(await whoAnswers(ip, port), 'REFUSED');
+    } finally {
+      await server.stop();
+    }
+  });
+});

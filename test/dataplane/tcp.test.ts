@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import type { RunningServer } from '../../src/server';
+import { cnClient, startTclocal } from '../helpers';
+import { boundListener, dataplaneReport, exchange, randomPort, tcpOrigin, until, whoAnswers, type Origin } from './fixtures';
+
+describe('data plane: TCP listeners forward real connections', () => {
+  let server: RunningServer;
+  let gaap: any;
+  let a: Origin;
+  let b: Origin;
+  let rsId: string;
+
+  before(async () => {
+    server = await startTclocal({ dataplaneFlushMs: 100 });
+    gaap = cnClient('gaap', server);
+    a = await tcpOrigin('A');
+    b = await tcpOrigin('B');
+    rsId = (await gaap.AddRealServers({ ProjectId: 0, RealServerIP: ['127.0.0.1'], RealServerName: 'local' })).RealServerSet[0].RealServerId;
+  });
+  after(async () => {
+    await server.stop();
+    await a.close();
+    await b.close();
+  });
+
+  async function proxyWithListener(extra: Record<string, unknown> = {}) {
+    const { InstanceId: proxyId } = await gaap.CreateProxy({ ProjectId: 0, ProxyName: 'dp', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });
+    const port = randomPort();
+    const { ListenerIds } = await gaap.CreateTCPListeners({ ListenerName: 'l', Ports: [port], Scheduler: 'rr', HealthCheck: 0, RealServerType: 'IP', ProxyId: proxyId, ...extra });
+    const listenerId = ListenerIds[0];
+    const ip = (await gaap.DescribeProxies({ ProxyIds: [proxyId] })).ProxySet[0].IP;
+    return { proxyId, listenerId, port, ip };
+  }
+
+  const bind = (listenerId: string, origins: Array<{ port: number; weight?: number; role?: string }>) =>
+    gaap.BindListenerRealServers({
+      ListenerId: listenerId,
+      RealServerBindSet: origins.map((o) => ({ RealServerId: rsId, RealServerIP: '127.0.0.1', RealServerPort: o.port, RealServerWeight: o.weight, RealServerFailoverRole: o.role })),
+    });
+
+  it('binds the listener on the proxy address the API reports and forwards both ways with half-close', async () => {
+    const { proxyId, listenerId, port, ip } = await proxyWithListener();
+    assert.match(ip, /^127\./);
+    const l = await boundListener(server, proxyId, listenerId);
+    assert.deepEqual(l?.bound, { address: ip, port });
+    assert.equal(l?.error, null);
+    // No origin bound yet: the connection is refused.
+    assert.equal(await whoAnswers(ip, port), 'REFUSED');
+    await bind(listenerId, [{ port: a.port }]);
+    // The client half-closes after its bytes; the origin's echo still comes back, then the origin's FIN.
+    assert.equal(await exchange(ip, port, 'hello through gaap'), 'A:hello through gaap');
+    const big = Buffer.alloc(3 * 1024 * 1024, 7);
+    const back = await exchange(ip, port, big);
+    assert.equal(back.length, 2 + big.length);
+  });
+
+  it('follows the state: a new binding reaches new connections; close stops traffic, open restores it; delete unbinds', async () => {
+    const { proxyId, listenerId, port, ip } = await proxyWithListener();
+    await bind(listenerId, [{ port: a.port }]);
+    // An established connection survives a change of origins.
+    const held = connect({ host: ip, port });
+    const greeting = await new Promise<string>((resolve) => held.once('data', (d) => resolve(d.toString())));
+    assert.equal(greeting, 'A:');
+    await bind(listenerId, [{ port: b.port }]);
+    await until(async () => (await whoAnswers(ip, port)) === 'B', 'the new origin');
+    const echoed = await new Promise<string>((resolve) => {
+      held.once('data', (d) => resolve(d.toString()));
+      held.write('still here');
+    });
+    assert.equal(echoed, 'still here');
+    held.destroy();
+
+    await gaap.CloseProxies({ ProxyIds: [proxyId] });
+    await until(async () => (await whoAnswers(ip, port)) === 'REFUSED', 'CloseProxies to stop traffic');
+    assert.equal((await boundListener(server, proxyId, listenerId))?.bound ?? null, null);
+    await gaap.OpenProxies({ ProxyIds: [proxyId] });
+    await until(async () => (await whoAnswers(ip, port)) === 'B', 'traffic after OpenProxies');
+
+    await gaap.BindListenerRealServers({ ListenerId: listenerId, RealServerBindSet: [] });
+    await gaap.DeleteListeners({ ProxyId: proxyId, ListenerIds: [listenerId], Force: 0 });
+    await until(async () => (await whoAnswers(ip, port)) === 'REFUSED', 'the deleted listener to stop');
+    assert.equal(await boundListener(server, proxyId, listenerId), undefined);
+  });
+
+  it('a port already in use is reported, and the other listeners and the API keep working', async () => {
+    const { proxyId, ip } = await proxyWithListener();
+    const squatter = await tcpOrigin('squatter', { host: ip });
+    try {
+      const { ListenerIds } = await gaap.CreateTCPListeners({ ListenerName: 'busy', Ports: [squatter.port], Scheduler: 'rr', HealthCheck: 0, RealServerType: 'IP', ProxyId: proxyId });
+      const l = await boundListener(server, proxyId, ListenerIds[0]);
+      assert.match(l?.error ?? '', /EADDRINUSE/);
+      assert.equal(l?.bound, null);
+      const report = await dataplaneReport(server);
+      assert.ok(report.accounts.length > 0);
+      assert.ok(await gaap.DescribeProxies({ ProxyIds: [proxyId] }));
+    } finally {
+      await squatter.close();
+    }
+  });
+
+  it('ClientIPMethod 1 sends a PROXY protocol v1 header before the client bytes', async () => {
+    const { listenerId, port, ip } = await proxyWithListener({ ClientIPMethod: 1 });
+    await bind(listenerId, [{ port: a.port }]);
+    const before = a.firstLines.length;
+    const answer = await exchange(ip, port, 'payload');
+    assert.match(answer, /^A:PROXY TCP4 .*\r\npayload$/);
+    await until(() => a.firstLines.length > before, 'the origin to read');
+    assert.match(a.firstLines.at(-1)!, new RegExp(`^PROXY TCP4 127\\.0\\.0\\.1 ${ip.replace(/\./g, '\\.')} \\d+ ${port}$`));
+  });
+});
