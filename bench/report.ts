@@ -34,3 +34,5 @@ export const RELIABILITY_HEADING = 'Reliability';
 
 /** Written by `npm run bench:dns`. */
 export const DNS_HEADING = 'DNS';
+/** Written by `npm run bench:console`. */
+export const CONSOLE_HEADING = 'Console';

@@ -7,12 +7,13 @@
  *   npm run bench -- [--seconds 4] [--rounds 7] [--connections 64] [--no-write] [--no-scale]
  */
 import { writeFileSync } from 'node:fs';
-import { BENCHMARKS_FILE, DATAPLANE_HEADING, DNS_HEADING, readSection, RELIABILITY_HEADING } from './report';
 import { cpus } from 'node:os';
+import { OPTIONS } from '../src/config';
 import { captureSdkRequest, cnClient } from '../test/helpers';
 import { load, loadGenerator, type LoadResult, type Replay } from './load';
+import { BENCHMARKS_FILE, CONSOLE_HEADING, DATAPLANE_HEADING, DNS_HEADING, readSection, RELIABILITY_HEADING } from './report';
 import { scaleBenchmark, type ScaleResult } from './scale';
-import { rssMb, startReference, startTclocalProcess, toReplay } from './servers';
+import { cpuSeconds, rssMb, startReference, startTclocalProcess, toReplay } from './servers';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number) => {
@@ -67,6 +68,29 @@ export async function alternate(ports: Record<string, number>, request: Replay, 
   return out;
 }
 
+/**
+ * CPU time each server spends per answered request, median over rounds run
+ * in alternating order. On a machine shared with other work, throughput
+ * moves with the neighbours; the CPU a process spends per request much less.
+ */
+export async function cpuPerRequest(servers: Record<string, { port: number; pid: number }>, request: Replay, seconds: number, connections: number, rounds = ROUNDS): Promise<Record<string, number>> {
+  const all: Record<string, number[]> = {};
+  const entries = Object.entries(servers);
+  for (let i = 0; i < rounds; i++) {
+    for (const [name, s] of i % 2 ? [...entries].reverse() : entries) {
+      const before = cpuSeconds(s.pid);
+      const r = await load(s.port, [request], seconds, connections);
+      (all[name] ??= []).push(((cpuSeconds(s.pid) - before) / (r.rps * r.seconds)) * 1e6);
+    }
+  }
+  const out: Record<string, number> = {};
+  for (const [name, xs] of Object.entries(all)) {
+    out[name] = median(xs);
+    console.log(`  ${name}: ${out[name].toFixed(1)} µs CPU per request (rounds ${xs.map((x) => x.toFixed(0)).join('/')})`);
+  }
+  return out;
+}
+
 async function signedCatalogueRead(): Promise<Replay> {
   return toReplay(await captureSdkRequest((port) => cnClient('gaap', { port }).DescribeAccessRegions({})));
 }
@@ -101,8 +125,17 @@ async function main() {
   }
 
   const tclocal = await startTclocalProcess();
-  const servers = { bare: await startReference('bare', body), hmac: await startReference('hmac', body), tclocal: { port: tclocal.port, stop: () => tclocal.child.kill('SIGKILL') } };
+  // The same server without the request log, to show what recording every call costs.
+  const noLog = await startTclocalProcess(['--request-log', '0']);
+  const servers = {
+    bare: await startReference('bare', body), hmac: await startReference('hmac', body),
+    tclocal: { port: tclocal.port, stop: () => tclocal.child.kill('SIGKILL') },
+    tclocalNoLog: { port: noLog.port, stop: () => noLog.child.kill('SIGKILL') },
+  };
   const results = await alternate(Object.fromEntries(Object.entries(servers).map(([k, v]) => [k, v.port])), request, SECONDS, CONNECTIONS);
+  console.log('request log, CPU per request:');
+  const cpu = await cpuPerRequest({ tclocal: { port: tclocal.port, pid: tclocal.child.pid! }, tclocalNoLog: { port: noLog.port, pid: noLog.child.pid! } }, request, SECONDS, CONNECTIONS, 9);
+  const logCost = cpu.tclocal / cpu.tclocalNoLog - 1;
   for (const s of Object.values(servers)) s.stop();
 
   let scale: ScaleResult[] = [];
@@ -123,12 +156,16 @@ async function main() {
     '',
     '| Server | req/s | p50 ms | p99 ms | vs bare | vs HMAC chain |',
     '|---|---|---|---|---|---|',
-    ...(['bare', 'hmac', 'tclocal'] as const).map((n) => {
+    ...(['bare', 'hmac', 'tclocal', 'tclocalNoLog'] as const).map((n) => {
       const r = results[n];
-      return `| ${n === 'bare' ? 'bare Node server, fixed JSON' : n === 'hmac' ? 'Node server computing the TC3 HMAC chain' : 'tclocal'} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${pairedRatio(r, results.bare).toFixed(2)}× | ${pairedRatio(r, results.hmac).toFixed(2)}× |`;
+      return `| ${SERVER_NAMES[n]} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${pairedRatio(r, results.bare).toFixed(2)}× | ${pairedRatio(r, results.hmac).toFixed(2)}× |`;
     }),
     '',
     `Target: tclocal ≥ 0.5× the HMAC-chain server — **${pairedRatio(t, results.hmac).toFixed(2)}×** (${pairedRatio(t, results.hmac) >= 0.5 ? 'met' : 'NOT met'}). Errors/non-2xx during the tclocal run: ${t.errors}/${t.non2xx}.`,
+    '',
+    `Request log (default, the last ${DEFAULT_REQUEST_LOG} calls) vs none (\`--request-log 0\`): CPU per request ${cpu.tclocal.toFixed(1)} vs ${cpu.tclocalNoLog.toFixed(1)} µs, ` +
+      `**${(logCost * 100).toFixed(1)}%** more (target ≤ 5%: ${logCost <= 0.05 ? 'met' : 'NOT met'}; medians of 9 rounds in alternating order, CPU time read from /proc); ` +
+      `throughput in the rounds above ${pairedRatio(t, results.tclocalNoLog).toFixed(2)}× (informative: throughput on a shared machine moves with the neighbours).`,
     '',
     '## Start-up and memory',
     '',
@@ -139,8 +176,8 @@ async function main() {
     '',
     ...(scale.length ? ['## GAAP at scale', '', ...scaleReport(scale), '', SATURATION_NOTE, ''] : []),
   ];
-  // The reliability, data-plane and DNS sections are written by `npm run soak`, `npm run bench:dataplane` and `npm run bench:dns`; keep them.
-  for (const heading of [RELIABILITY_HEADING, DATAPLANE_HEADING, DNS_HEADING]) {
+  // The reliability, data-plane, DNS and console sections are written by `npm run soak`, `npm run bench:dataplane`, `npm run bench:dns` and `npm run bench:console`; keep them.
+  for (const heading of [RELIABILITY_HEADING, DATAPLANE_HEADING, DNS_HEADING, CONSOLE_HEADING]) {
     const section = readSection(heading);
     if (section) report.push(section);
   }
@@ -148,6 +185,15 @@ async function main() {
   console.log(report.join('\n'));
   process.exit(0);
 }
+
+const DEFAULT_REQUEST_LOG = OPTIONS.find((o) => o.key === 'requestLog')!.default;
+
+const SERVER_NAMES = {
+  bare: 'bare Node server, fixed JSON',
+  hmac: 'Node server computing the TC3 HMAC chain',
+  tclocal: 'tclocal',
+  tclocalNoLog: 'tclocal without the request log',
+} as const;
 
 const SATURATION_NOTE =
   'Latencies are measured at saturation: every connection sends its next request as soon as the answer arrives, ' +

@@ -120,6 +120,7 @@ async function main(argv: string[]): Promise<void> {
       }
       if (server.adminTokenGenerated) {
         process.stderr.write(`tclocal: admin endpoints require the token ${server.adminToken} (set TCLOCAL_ADMIN_TOKEN to choose it)\n`);
+        process.stderr.write(`tclocal: console at ${server.url}/_tclocal/ui?token=${encodeURIComponent(server.adminToken!)}\n`);
       }
       const shutdown = () => void server.stop().then(() => process.exit(0));
       process.once('SIGINT', shutdown);

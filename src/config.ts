@@ -24,6 +24,8 @@ export interface Config {
   /** GAAP: seconds by which a new proxy's CreateTime is back-dated. */
   gaapCreateTimeBackdate: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** API calls the console's request log keeps; 0: none. */
+  requestLog: number;
   /** auto: readable lines on a terminal, JSON lines otherwise. */
   logFormat: 'auto' | 'pretty' | 'json';
   /** Token the admin endpoints require; empty: generated when one is needed. */
@@ -206,6 +208,10 @@ export const OPTIONS: OptionDef<keyof Config>[] = [
     key: 'gaapCreateTimeBackdate', flag: '--gaap-create-time-backdate', env: 'TCLOCAL_GAAP_CREATE_TIME_BACKDATE', arg: 'S', default: '0',
     help: 'GAAP: report a new proxy\'s CreateTime this many seconds in the past (Terraform waits until CreateTime + 2 min before destroying a proxy).',
     parse: integer(0, 31_536_000),
+  },
+  {
+    key: 'requestLog', flag: '--request-log', env: 'TCLOCAL_REQUEST_LOG', arg: 'N', default: '100',
+    help: 'API calls the request log keeps for the console and GET /_tclocal/requests (0: none; more costs CPU on every call, see BENCHMARKS.md).', parse: integer(0, 100_000),
   },
   {
     key: 'adminToken', flag: '--admin-token', env: 'TCLOCAL_ADMIN_TOKEN', arg: 'TOKEN', default: '', defaultLabel: '(generated when needed)',

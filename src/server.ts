@@ -7,6 +7,8 @@ import { OutboundGuard, registerOwnPort } from './core/outbound';
 import { readableStream } from './core/log-format';
 import { TransitionEngine } from './core/transitions';
 import { Accounts } from './gateway/accounts';
+import { createConsole } from './console';
+import type { FaultCatalogueEntry } from './console/faults';
 import { adminHandler } from './gateway/admin';
 import { adminTokenFile, resolveAdminToken, type AdminAccessPolicy } from './gateway/admin-access';
 import { Api3Gateway } from './gateway/api3/pipeline';
@@ -17,7 +19,7 @@ import { createHttpServer, HTTP_TIMEOUTS, requestTimeoutReply, type ExtraProtoco
 import { RateLimiter } from './gateway/ratelimit';
 import { acceptTls, ensureLocalCa, serverCertificate } from './gateway/tls';
 import { coverageReport } from './services/coverage';
-import { extraProtocols, serviceModules } from './services';
+import { browsableKinds, extraProtocols, serviceModules } from './services';
 import { trafficSink } from './services/gaap/forwarding';
 import { ciTransitions } from './services/ci';
 import { gaapDnsView } from './services/gaap/dns-view';
@@ -84,7 +86,21 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
   const transitions = new TransitionEngine(store, transitionHandlers, { mode: config.transitions }, log);
   const accounts = new Accounts(config.accounts, config.auth === 'lenient');
   const specs = modules.map((m) => m.spec);
-  const protocols: ExtraProtocol[] = extraProtocols({ store, accounts, log, config, transitions, outbound });
+  const faultCatalogue: FaultCatalogueEntry[] = specs.map((s) => ({
+    service: s.service, protocol: 'api3', commonCodes: Object.keys(commonErrors),
+    actions: Object.fromEntries(Object.entries(s.actions).map(([name, a]) => [name, a.errors])),
+  }));
+  const consoleParts = createConsole({
+    store, kinds: browsableKinds(), accounts: () => config.accounts.map((a) => a.uin),
+    faultCatalogue, requestLogSize: config.requestLog,
+  });
+  const protocols: ExtraProtocol[] = extraProtocols({ store, accounts, log, config, transitions, outbound, faults: consoleParts.faults });
+  for (const p of protocols) {
+    faultCatalogue.push({
+      service: p.name, protocol: 'cos', commonCodes: p.catalogue.errorCodes,
+      actions: Object.fromEntries(p.catalogue.actions.map((a) => [a, p.catalogue.errorCodes])),
+    });
+  }
 
   const api3 = new Api3Gateway({
     accounts,
@@ -98,6 +114,7 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
     settings: { ...config, strictErrorCodes: dev.strictErrorCodes, strictResponses: dev.strictResponses },
     commonErrors: new Set(Object.keys(commonErrors)),
     serviceSettings: serviceSettingsOf(config),
+    faults: consoleParts.faults,
   });
   const dataplane = config.dataplane ? new DataPlane(store, trafficSink(store), config, log) : undefined;
   const admin = adminHandler({
@@ -111,6 +128,7 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
       transitions.start();
     },
     coverage: () => coverageReport(modules),
+    routes: consoleParts.routes,
     dataplane: dataplane && (() => dataplane.status()),
   });
   const { token: adminToken, generated: adminTokenGenerated } = resolveAdminToken(config);
@@ -120,7 +138,10 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
   }
   const adminAccess: AdminAccessPolicy = { listenHost: config.host, port: config.port, token: adminToken };
   const timeouts = { ...HTTP_TIMEOUTS, ...dev.httpTimeouts };
-  const server: Server = createHttpServer({ api3, protocols, admin, log, adminAccess: () => adminAccess, maxConnections: config.maxConnections, timeouts, version: VERSION });
+  const server: Server = createHttpServer({
+    api3, protocols, admin, log, adminAccess: () => adminAccess, maxConnections: config.maxConnections, timeouts, version: VERSION,
+    recorder: consoleParts.requestLog,
+  });
   // TLS and plain HTTP share the port: each connection is routed by its first byte.
   let caPath: string | undefined;
   if (config.tls) {
@@ -163,7 +184,17 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
   adminAccess.port = port;
   const releasePort = registerOwnPort(port);
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  log.info({ url, services: [...services.keys(), ...protocols.map((p) => p.name)], dataDir: config.inMemory ? ':memory:' : config.dataDir, ca: caPath, dns: dns ? `${dns.host}:${dns.port}` : 'off' }, 'tclocal ready');
+  log.info(
+    {
+      url,
+      console: `${url}/_tclocal/ui`,
+      services: [...services.keys(), ...protocols.map((p) => p.name)],
+      dataDir: config.inMemory ? ':memory:' : config.dataDir,
+      ca: caPath,
+      dns: dns ? `${dns.host}:${dns.port}` : 'off',
+    },
+    'tclocal ready',
+  );
 
   return {
     port,

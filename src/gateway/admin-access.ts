@@ -29,6 +29,13 @@ export const ADMIN_TOKEN_COOKIE = 'tclocal_admin_token';
 /** Paths anyone may read: readiness probes send whatever Host they like. */
 const OPEN = new Set(['GET /_tclocal/health', 'HEAD /_tclocal/health']);
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/**
+ * The console's shell (its page and bundle) holds no state: a browser opening
+ * the address printed at start-up cannot send a header, so these skip the
+ * token (Host and Origin are still checked). The page then sends the token
+ * from its `?token=` on every call.
+ */
+const CONSOLE_SHELL = new Set(['GET /_tclocal/ui', 'GET /_tclocal/ui/', 'GET /_tclocal/ui/app.js', 'GET /_tclocal/ui/app.css']);
 
 export interface AdminAccessPolicy {
   /** The address tclocal was told to listen on. */
@@ -141,7 +148,7 @@ export function adminAccessDenial(req: IncomingMessage, policy: AdminAccessPolic
       return refuse(415, `${method} ${path} takes an application/json body (or none); got ${JSON.stringify(type || '(no Content-Type)')}`);
     }
   }
-  if (policy.token !== undefined && !tokenMatches(presentedToken(req), policy.token)) {
+  if (policy.token !== undefined && !CONSOLE_SHELL.has(`${method} ${path}`) && !tokenMatches(presentedToken(req), policy.token)) {
     return refuse(401, `${path} requires the admin token (TCLOCAL_ADMIN_TOKEN): send "Authorization: Bearer <token>" or "X-Tclocal-Admin-Token: <token>"`, {
       'WWW-Authenticate': 'Bearer realm="tclocal admin"',
     });

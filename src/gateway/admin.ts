@@ -10,11 +10,20 @@ export interface AdminDeps {
   exportState(): Promise<StateDump>;
   importState(dump: StateDump): Promise<void>;
   coverage(): unknown;
+  /** More endpoints under /_tclocal/ (the console's), answered like the ones here. */
+  routes?: readonly AdminRoute[];
   /** What the GAAP data plane has bound and forwards to (absent: the data plane is off). */
   dataplane?(): unknown;
 }
 
-const json = (status: number, value: unknown): RawReply => ({
+export interface AdminRoute {
+  method: string;
+  /** The whole path, or a pattern whose groups become `params`. */
+  path: string | RegExp;
+  handle(req: IncomingMessage, body: Buffer, params: string[]): Promise<RawReply>;
+}
+
+export const json = (status: number, value: unknown): RawReply => ({
   status,
   headers: { 'Content-Type': 'application/json' },
   body: JSON.stringify(value),
@@ -51,6 +60,13 @@ export function adminHandler(d: AdminDeps): AdminHandler {
     const path = (req.url ?? '').split('?')[0];
     const route = routes[`${req.method} ${path}`];
     if (route) return route(req, body);
-    return json(404, { error: `no admin endpoint ${req.method} ${path}`, endpoints: Object.keys(routes) });
+    for (const r of d.routes ?? []) {
+      if (r.method !== req.method) continue;
+      if (typeof r.path === 'string' ? r.path === path : r.path.test(path)) {
+        return r.handle(req, body, typeof r.path === 'string' ? [] : r.path.exec(path)!.slice(1));
+      }
+    }
+    const endpoints = [...Object.keys(routes), ...(d.routes ?? []).map((r) => `${r.method} ${typeof r.path === 'string' ? r.path : r.path.source}`)];
+    return json(404, { error: `no admin endpoint ${req.method} ${path}`, endpoints });
   };
 }

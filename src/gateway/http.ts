@@ -9,6 +9,7 @@ import type { Api3Gateway, Api3Outcome } from './api3/pipeline';
 import { errorBody } from './api3/envelope';
 import { LIMITS } from './api3/request';
 import { homePage, wantsHomePage } from './home';
+import type { CallRecorder, CallSummary } from './observe';
 
 /** A reply written by a protocol handler other than API 3.0. */
 export interface RawReply {
@@ -16,6 +17,8 @@ export interface RawReply {
   headers: Record<string, string>;
   /** Chunks are written in order, in one system call, without being joined first. */
   body: string | Buffer | Buffer[];
+  /** For API calls: what the request log records of it. */
+  call?: CallSummary;
 }
 
 /** Another wire protocol sharing the port (COS-style XML APIs). */
@@ -28,6 +31,8 @@ export interface ExtraProtocol {
   handle(req: IncomingMessage, body: Buffer): Promise<RawReply>;
   /** Reply for a body over maxBody. */
   tooLarge(req: IncomingMessage): RawReply;
+  /** Its actions and the error codes they may answer (for fault rules). */
+  catalogue: { actions: readonly string[]; errorCodes: readonly string[] };
 }
 
 export type AdminHandler = (req: IncomingMessage, body: Buffer) => Promise<RawReply>;
@@ -39,6 +44,8 @@ export interface HttpDeps {
   /** Who may use the admin endpoints; read per request (the port is known once listening). */
   adminAccess(): AdminAccessPolicy;
   log: Logger;
+  /** Sees every API call after it is answered (the request log); admin requests are not API calls. */
+  recorder?: CallRecorder;
   /** Connections served at once; more are closed on arrival. */
   maxConnections: number;
   timeouts?: Partial<HttpTimeouts>;
@@ -68,6 +75,8 @@ export function requestTimeoutReply(timeouts: HttpTimeouts): string {
 const MAX_HEADER_BYTES = 64 * 1024;
 /** Admin bodies carry whole state exports (tens of MB for a 10,000-proxy account). */
 const MAX_ADMIN_BODY_BYTES = 1024 * 1024 * 1024;
+
+const EMPTY = Buffer.alloc(0);
 
 type BodyRead =
   | { kind: 'body'; body: Buffer }
@@ -191,12 +200,21 @@ export function createHttpServer(d: HttpDeps): Server {
     }
     const extra = d.protocols.find((p) => p.matches(req));
     if (extra) {
+      const time = Date.now();
       const read = await readBody(req, extra.maxBody);
       if (read.kind === 'aborted') return;
-      send(res, read.kind === 'body' ? await extra.handle(req, read.body) : extra.tooLarge(req));
+      const reply = read.kind === 'body' ? await extra.handle(req, read.body) : extra.tooLarge(req);
+      send(res, reply);
+      if (d.recorder && reply.call) {
+        d.recorder.record({
+          ...reply.call, protocol: 'cos', time, ms: Number(process.hrtime.bigint() - started) / 1e6,
+          method: req.method ?? 'GET', url, rawHeaders: req.rawHeaders, body: read.kind === 'body' ? read.body : EMPTY, response: reply.body,
+        });
+      }
       return;
     }
     const method = req.method ?? 'GET';
+    const time = d.recorder ? Date.now() : 0;
     const guard = method === 'POST' && isJson(req) ? new JsonShapeGuard(API_JSON_LIMITS) : undefined;
     const read = await readBody(req, LIMITS.tc3Post, guard && ((chunk) => guard.feed(chunk)));
     if (read.kind === 'aborted') return;
@@ -212,13 +230,14 @@ export function createHttpServer(d: HttpDeps): Server {
     const traceId = req.headers['x-tc-traceid'];
     if (typeof traceId === 'string') headers['X-TC-TraceId'] = traceId;
     send(res, { status: 200, headers, body: outcome.body });
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
     d.log.info(
       {
         requestId: outcome.requestId,
         service: outcome.service,
         action: outcome.action,
         account: outcome.account,
-        ms: Number(process.hrtime.bigint() - started) / 1e6,
+        ms,
         code: outcome.errorCode,
         message: outcome.errorMessage === undefined ? undefined : maskMessage(outcome.errorMessage),
         // Parameters only at debug level: they cost a copy, and may be large.
@@ -226,6 +245,11 @@ export function createHttpServer(d: HttpDeps): Server {
       },
       'request',
     );
+    d.recorder?.record({
+      requestId: outcome.requestId, service: outcome.service, action: outcome.action, account: outcome.account,
+      errorCode: outcome.errorCode, fault: outcome.fault,
+      protocol: 'api3', time, ms, method, url, rawHeaders: req.rawHeaders, body: read.kind === 'body' ? read.body : EMPTY, response: outcome.body,
+    });
   }
 
   return server;

@@ -4,8 +4,14 @@ import type { OutboundGuard } from '../core/outbound';
 import type { TransitionEngine } from '../core/transitions';
 import type { Accounts } from '../gateway/accounts';
 import type { ExtraProtocol } from '../gateway/http';
+import type { FaultPlan } from '../gateway/observe';
 import type { Store } from '../store/types';
 import { amsService } from './ams';
+import { amsBrowse } from './ams/browse';
+import type { BrowseKind } from './browse';
+import { ciBrowse } from './ci/browse';
+import { gaapBrowse } from './gaap/browse';
+import { sslBrowse } from './ssl/browse';
 import { ciProtocol } from './ci';
 import { gaapService } from './gaap';
 import { sslService } from './ssl';
@@ -24,9 +30,15 @@ export interface ProtocolDeps {
   config: Config;
   transitions: TransitionEngine;
   outbound: OutboundGuard;
+  faults?: FaultPlan;
 }
 
 /** Products with a wire protocol of their own (COS-style XML). */
 export function extraProtocols(deps: ProtocolDeps): ExtraProtocol[] {
   return [...ciProtocol(deps)];
+}
+
+/** Every kind of stored resource a person can browse, product by product. */
+export function browsableKinds(): BrowseKind[] {
+  return [...gaapBrowse, ...sslBrowse, ...amsBrowse, ...ciBrowse];
 }

@@ -421,12 +421,19 @@ export class SqliteStore implements Store {
   }
 
   async dueTransitions(now: number, limit: number): Promise<ScheduledTransition[]> {
-    const rows = this.stmt('SELECT * FROM transitions WHERE due_at <= ? ORDER BY due_at, id LIMIT ?').all(now, limit) as Array<{
-      id: number; account: string; service: string; type: string; due_at: number; payload: string;
+    const rows = this.stmt('SELECT * FROM transitions WHERE due_at <= ? ORDER BY due_at, id LIMIT ?').all(now, limit) as TransitionRow[];
+    return rows.map(transitionOf);
+  }
+
+  async pendingTransitions(account: string, limit: number): Promise<ScheduledTransition[]> {
+    const rows = this.stmt('SELECT * FROM transitions WHERE account = ? ORDER BY due_at, id LIMIT ?').all(account, limit) as TransitionRow[];
+    return rows.map(transitionOf);
+  }
+
+  async inventory(): Promise<Array<{ account: string; kind: string; count: number }>> {
+    return this.stmt('SELECT account, kind, count(*) AS count FROM resources GROUP BY account, kind ORDER BY account, kind').all() as Array<{
+      account: string; kind: string; count: number;
     }>;
-    return rows.map((r) => ({
-      id: r.id, account: r.account, service: r.service, type: r.type, dueAt: r.due_at, payload: JSON.parse(r.payload),
-    }));
   }
 
   async completeTransition(tx: StoreTx, id: number): Promise<void> {
@@ -513,6 +520,14 @@ export class SqliteStore implements Store {
     await this.checkpointerExit;
   }
 }
+
+interface TransitionRow {
+  id: number; account: string; service: string; type: string; due_at: number; payload: string;
+}
+
+const transitionOf = (r: TransitionRow): ScheduledTransition => ({
+  id: r.id, account: r.account, service: r.service, type: r.type, dueAt: r.due_at, payload: JSON.parse(r.payload),
+});
 
 const EVERYTHING: CommitChanges = new Map([['*', new Set(['*'])]]);
 
@@ -642,6 +657,11 @@ class SqliteTx implements StoreTx {
     if (q.ids) inList('id', q.ids);
     if (q.statusIn) inList('status', q.statusIn);
     for (const f of q.where ?? []) inList(`json_extract(data, '$.${checkField(f.field)}')`, f.values);
+    if (q.search) {
+      const columns = ['id', ...q.search.fields.map((f) => `json_extract(data, '$.${checkField(f)}')`)];
+      where += ` AND (${columns.map((c) => `instr(lower(${c}), ?) > 0`).join(' OR ')})`;
+      for (let i = 0; i < columns.length; i++) params.push(q.search.text.toLowerCase());
+    }
 
     const db = this.db();
     const countSql = `SELECT count(*) AS n FROM resources WHERE ${where}`;

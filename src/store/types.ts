@@ -32,6 +32,8 @@ export interface ListQuery {
   ids?: readonly string[];
   statusIn?: readonly string[];
   where?: readonly FieldFilter[];
+  /** Case-insensitive substring of the id or of any of these data fields (a scan of the kind: for browsing, not for APIs). */
+  search?: { text: string; fields: readonly string[] };
   /** Order by a data field instead of creation time. */
   orderField?: string;
   descending?: boolean;
@@ -117,6 +119,10 @@ export interface Store {
   dueTransitions(now: number, limit: number): Promise<ScheduledTransition[]>;
   /** Remove a transition once applied (inside the applying transaction). */
   completeTransition(tx: StoreTx, id: number): Promise<void>;
+  /** Transitions still scheduled for one account, soonest first. */
+  pendingTransitions(account: string, limit: number): Promise<ScheduledTransition[]>;
+  /** How many resources of each kind each account holds. */
+  inventory(): Promise<Array<{ account: string; kind: string; count: number }>>;
   /** When the next transition is due, or undefined. */
   nextDueAt(): Promise<number | undefined>;
   /** Create an index on a data field of one kind, so filters on it cost the page. */

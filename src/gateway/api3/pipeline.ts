@@ -10,6 +10,7 @@ import { responseProblems } from '../../spec/response-check';
 import type { RequestValidator } from '../../spec/validator';
 import type { Store } from '../../store/types';
 import type { Account, Accounts } from '../accounts';
+import { faultDelay, type CallSummary, type FaultPlan } from '../observe';
 import type { RateLimiter } from '../ratelimit';
 import { errorBody, successBody, type ResponseBody } from './envelope';
 import { businessParams, readApi3Request, type Api3Request } from './request';
@@ -47,15 +48,12 @@ export interface Api3Deps {
   transitions: TransitionEngine;
   log: Logger;
   settings: Api3Settings;
+  /** Injected faults (the console's); absent: none. */
+  faults?: FaultPlan;
 }
 
-export interface Api3Outcome {
-  requestId: string;
+export interface Api3Outcome extends CallSummary {
   body: ResponseBody;
-  service?: string;
-  action?: string;
-  account?: string;
-  errorCode?: string;
   errorMessage?: string;
   /** The business parameters as read (for debug logs). */
   params?: Record<string, unknown>;
@@ -83,6 +81,12 @@ export class Api3Gateway {
       const { spec, action } = this.d.router.route(req.host, scope, req.version, req.action);
       outcome.service = spec.service;
       const actionSpec = spec.actions[action];
+      const fault = this.d.faults?.decide({ protocol: 'api3', service: spec.service, action, account: account.uin });
+      if (fault) {
+        outcome.fault = fault.rule;
+        await faultDelay(fault);
+        if (fault.error) throw new ApiError(fault.error.code, fault.error.message);
+      }
       if (this.d.settings.rateLimits && !this.d.limiter.take(`${account.uin} ${spec.service} ${action}`, actionSpec.rateLimit, Date.now())) {
         throw new ApiError(
           'RequestLimitExceeded',

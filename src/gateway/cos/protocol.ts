@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import type { Account, Accounts } from '../accounts';
 import type { ExtraProtocol, RawReply } from '../http';
 import { RateLimiter } from '../ratelimit';
-import { CosError, cosErrors } from './errors';
+import { faultDelay, type FaultPlan } from '../observe';
+import { COS_ERROR_STATUS, CosError, cosError, cosErrors } from './errors';
 import { parseBucketHost, type BucketHost } from './host';
 import { checkSignWindow, hasQSign, parseQSign, verifyQSignature } from './signature';
 import { toXml, type XmlObject } from './xml';
@@ -63,6 +64,8 @@ export interface CosProtocolOptions {
   log: Logger;
   maxBody?: number;
   routes: CosRoute[];
+  /** Injected faults (the console's); absent: none. */
+  faults?: FaultPlan;
 }
 
 /** Request ids shaped like the service's (base64 of hex groups). */
@@ -91,6 +94,7 @@ export function createCosProtocol(o: CosProtocolOptions): ExtraProtocol {
     status: err.status,
     headers: baseHeaders(requestId),
     body: toXml('Error', { Code: err.code, Message: err.message, RequestId: requestId, TraceId: cosRequestId() }, true),
+    call: { requestId, service: o.name, errorCode: err.code },
   });
 
   /** Who is calling: the signer, checked; or, unsigned in lenient mode, the bucket's owner. */
@@ -121,6 +125,7 @@ export function createCosProtocol(o: CosProtocolOptions): ExtraProtocol {
     const started = process.hrtime.bigint();
     let action: string | undefined;
     let account: Account | undefined;
+    let fault: string | undefined;
     try {
       const url = req.url ?? '/';
       const q = url.indexOf('?');
@@ -162,6 +167,12 @@ export function createCosProtocol(o: CosProtocolOptions): ExtraProtocol {
       if (route.rateLimit !== undefined && o.rateLimits && !limiter.take(`${account.uin} ${o.name} ${route.action}`, route.rateLimit, Date.now())) {
         throw cosErrors.slowDown(route.rateLimit);
       }
+      const decision = o.faults?.decide({ protocol: 'cos', service: o.name, action, account: account.uin });
+      if (decision) {
+        fault = decision.rule;
+        await faultDelay(decision);
+        if (decision.error) throw cosError(decision.error.code, decision.error.message);
+      }
       const result = await route.handle({
         account, bucket, action: route.action, params: params!.slice(1), query, headers: req.headers, body, requestId, now: Date.now(),
       });
@@ -170,6 +181,7 @@ export function createCosProtocol(o: CosProtocolOptions): ExtraProtocol {
         status: result.status ?? 200,
         headers: baseHeaders(requestId),
         body: toXml(result.root, { ...result.content, RequestId: requestId }),
+        call: { requestId, service: o.name, action, account: account.uin, fault },
       };
     } catch (err) {
       let failure: CosError;
@@ -179,13 +191,16 @@ export function createCosProtocol(o: CosProtocolOptions): ExtraProtocol {
         failure = cosErrors.internal();
       }
       o.log.info({ requestId, service: o.name, action, account: account?.uin, code: failure.code, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
-      return errorReply(failure, requestId);
+      const reply = errorReply(failure, requestId);
+      reply.call = { ...reply.call!, action, account: account?.uin, fault };
+      return reply;
     }
   }
 
   return {
     name: o.name,
     maxBody,
+    catalogue: { actions: o.routes.map((r) => r.action), errorCodes: Object.keys(COS_ERROR_STATUS) },
     matches(req) {
       const bucket = parseBucketHost(header(req.headers, 'host'));
       if (bucket) return bucket.service === o.hostService;

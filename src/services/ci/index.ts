@@ -37,6 +37,7 @@ export function ciProtocol(deps: ProtocolDeps): ExtraProtocol[] {
       rateLimits: deps.config.rateLimits,
       log: deps.log,
       maxBody: 256 * 1024,
+      faults: deps.faults,
       routes: ROUTES.map(({ method, path, action, rateLimit, run }) => ({ method, path, action, rateLimit, handle: (c: CosCall) => run(jobs, c) })),
     }),
   ];
