@@ -27,7 +27,9 @@ describe('data plane: bad input and faults', () => {
   let rsId: string;
 
   before(async () => {
-    server = await startTclocal({ dataplaneTcpIdleMs: 400, dataplaneUdpIdleMs: 200 });
+    // Caps off: the storm's datagrams would otherwise spend the proxy's bandwidth and the fresh
+    // client's datagram be policed away, depending on how fast the machine sends them.
+    server = await startTclocal({ dataplaneTcpIdleMs: 400, dataplaneUdpIdleMs: 200, dataplaneCaps: false });
     gaap = cnClient('gaap', server);
     good = await tcpOrigin('G');
     udp = await udpOrigin('U');
