@@ -1,0 +1,417 @@
+/**
+ * HTTP and HTTPS listeners: each request's Host picks the domain (the
+ * default server for unknown names), the longest rule path that prefixes
+ * the decoded request path picks the rule, and the rule's scheduler, weights
+ * and origin health pick the origin. Requests reach origins over pooled
+ * keep-alive connections; the proxy's own failures answer 404/502/504, and a
+ * domain's error pages rewrite listed statuses. HTTPS listeners serve the
+ * listener's certificate, or a domain's chosen by SNI; certificates are
+ * swapped for new handshakes without closing established connections.
+ */
+import { Agent as HttpAgent, createServer as createHttpServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { Agent as HttpsAgent, createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
+import { isIP } from 'node:net';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import type { Logger } from 'pino';
+import type { ForwardingListener, ForwardingProxy } from '../services/gaap/forwarding';
+import type { HttpDomain, HttpErrorPage, HttpListener, HttpRule, ServedCertificate } from '../services/gaap/forwarding-http';
+import { OriginSet, type OriginState } from './origins';
+import { unmapped } from './tcp';
+
+export interface HttpPlaneSettings {
+  dataplaneHost: string;
+  dataplanePortOffset: number;
+  /** An origin that sends nothing for this long answers 504. */
+  dataplaneHttpTimeoutMs: number;
+  /** Every listener shares one address: a taken port is mapped to a free one. */
+  sharedAddress: boolean;
+}
+
+/** Idle keep-alive connections from clients are closed after this long. */
+export const CLIENT_KEEPALIVE_MS = 75_000;
+
+/** Headers that describe one hop's connection, never forwarded. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
+
+interface RuleRuntime {
+  view: HttpRule;
+  origins: OriginSet;
+}
+
+interface DomainRuntime {
+  view: HttpDomain;
+  rules: RuleRuntime[];
+}
+
+interface Binding {
+  address: string;
+  port: number;
+  server: HttpServer | HttpsServer | undefined;
+  error: string | undefined;
+}
+
+interface ListenerRuntime {
+  config: HttpListener;
+  domains: Map<string, DomainRuntime>;
+  defaultDomain: DomainRuntime | undefined;
+  /** HTTPS: the context for each domain with a certificate, and the one for names no domain claims. */
+  contexts: Map<string, SecureContext>;
+  fallbackContext: SecureContext | undefined;
+  bindings: Map<string, Binding>;
+}
+
+/** The listener-shaped settings the shared origin scheduler reads, for one rule. */
+function schedulingOf(rule: HttpRule): ForwardingListener {
+  return {
+    listenerId: rule.ruleId, protocol: 'TCP', port: 0, proxyIds: [], groupId: null, serving: true,
+    scheduler: rule.scheduler, realServerType: 'IP', origins: rule.origins,
+    health: { enabled: false, delayLoop: 5, connectTimeout: 2, healthyThreshold: 3, unhealthyThreshold: 3, type: 'CONNECT', checkPort: 0, send: '', expect: '' },
+    failover: rule.failover, sessionPersist: 0, clientIpMethod: 0, security: null,
+  };
+}
+
+/** The host name of a Host header: lower-case, without its port (IPv6 literals keep their brackets' content). */
+export function hostName(host: string | undefined): string {
+  if (!host) return '';
+  const h = host.trim().toLowerCase();
+  if (h.startsWith('[')) return h.slice(1, h.indexOf(']') > 0 ? h.indexOf(']') : undefined);
+  const colon = h.lastIndexOf(':');
+  return colon >= 0 ? h.slice(0, colon) : h;
+}
+
+function decodedPath(url: string): string {
+  const q = url.indexOf('?');
+  const raw = q >= 0 ? url.slice(0, q) : url;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+const isLoopback = (ip: string): boolean => ip === '::1' || (isIP(ip) === 4 && ip.startsWith('127.'));
+
+function listen(server: HttpServer | HttpsServer, address: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: address, port, exclusive: true }, () => {
+      server.off('error', reject);
+      const a = server.address();
+      resolve(typeof a === 'object' && a ? a.port : port);
+    });
+  });
+}
+
+export class HttpPlane {
+  private readonly listeners = new Map<string, Map<string, ListenerRuntime>>();
+  private readonly ruleOrigins = new Map<string, OriginSet>();
+  private readonly secureContexts = new Map<string, SecureContext>();
+  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxFreeSockets: 256 });
+  private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxFreeSockets: 256 });
+
+  constructor(private readonly settings: HttpPlaneSettings, private readonly log: Logger) {}
+
+  /** Brings one account's HTTP/HTTPS listeners in line with the view. */
+  async apply(account: string, proxies: readonly ForwardingProxy[], views: readonly HttpListener[]): Promise<void> {
+    const byId = new Map(proxies.map((p) => [p.proxyId, p]));
+    const listeners = this.listeners.get(account) ?? new Map<string, ListenerRuntime>();
+    const seen = new Set<string>();
+    const binds: Promise<void>[] = [];
+    for (const l of views) {
+      seen.add(l.listenerId);
+      let rt = listeners.get(l.listenerId);
+      if (!rt) {
+        rt = { config: l, domains: new Map(), defaultDomain: undefined, contexts: new Map(), fallbackContext: undefined, bindings: new Map() };
+        listeners.set(l.listenerId, rt);
+      }
+      this.configure(rt, l);
+      const wanted = new Map<string, string>();
+      if (l.serving) {
+        for (const pid of l.proxyIds) {
+          const p = byId.get(pid);
+          if (p?.serving && p.address) wanted.set(pid, this.settings.dataplaneHost || p.address);
+        }
+      }
+      for (const [pid, b] of rt.bindings) if (wanted.get(pid) !== b.address || b.port === 0) this.unbind(rt, pid);
+      for (const [pid, address] of wanted) if (!rt.bindings.has(pid)) binds.push(this.bind(rt, pid, address));
+    }
+    for (const [id, rt] of listeners) {
+      if (seen.has(id)) continue;
+      for (const pid of [...rt.bindings.keys()]) this.unbind(rt, pid);
+      listeners.delete(id);
+    }
+    this.listeners.set(account, listeners);
+    this.sweepRules();
+    await Promise.all(binds);
+  }
+
+  /** New settings for a listener: rules keep their origins' state; certificates reach new handshakes. */
+  private configure(rt: ListenerRuntime, l: HttpListener): void {
+    rt.config = l;
+    rt.domains = new Map();
+    rt.defaultDomain = undefined;
+    for (const d of l.domains) {
+      const rules = d.rules.map((r) => {
+        const scheduling = schedulingOf(r);
+        let origins = this.ruleOrigins.get(r.ruleId);
+        if (origins) origins.update(scheduling);
+        else this.ruleOrigins.set(r.ruleId, (origins = new OriginSet(scheduling)));
+        return { view: r, origins };
+      });
+      const dom = { view: d, rules };
+      rt.domains.set(d.domain, dom);
+      if (d.isDefault) rt.defaultDomain = dom;
+    }
+    if (l.protocol !== 'HTTPS') return;
+    rt.contexts = new Map();
+    for (const d of l.domains) {
+      const c = d.certificate && this.context(d.certificate);
+      if (c) rt.contexts.set(d.domain, c);
+    }
+    const fallback = (l.certificate && this.context(l.certificate)) ?? (rt.defaultDomain && rt.contexts.get(rt.defaultDomain.view.domain));
+    rt.fallbackContext = fallback;
+  }
+
+  private context(c: ServedCertificate): SecureContext | undefined {
+    const key = `${c.certificateId}\n${c.cert}\n${c.key}`;
+    let ctx = this.secureContexts.get(key);
+    if (!ctx) {
+      try {
+        ctx = createSecureContext({ cert: c.cert, key: c.key });
+        this.secureContexts.set(key, ctx);
+      } catch (err) {
+        this.log.warn({ err, certificateId: c.certificateId }, 'data plane: a certificate cannot be served');
+        return undefined;
+      }
+    }
+    return ctx;
+  }
+
+  /** Origin state of rules no listener has any more is dropped. */
+  private sweepRules(): void {
+    const live = new Set<string>();
+    for (const listeners of this.listeners.values()) {
+      for (const rt of listeners.values()) for (const d of rt.domains.values()) for (const r of d.rules) live.add(r.view.ruleId);
+    }
+    for (const id of [...this.ruleOrigins.keys()]) if (!live.has(id)) this.ruleOrigins.delete(id);
+  }
+
+  private server(rt: ListenerRuntime): HttpServer | HttpsServer {
+    const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(rt, req, res);
+    const server = rt.config.protocol === 'HTTPS'
+      ? createHttpsServer({
+        SNICallback: (name, cb) => cb(null, rt.contexts.get(name.toLowerCase()) ?? rt.fallbackContext),
+      }, handler)
+      : createHttpServer(handler);
+    server.keepAliveTimeout = CLIENT_KEEPALIVE_MS;
+    server.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      else socket.destroy();
+    });
+    return server;
+  }
+
+  private async bind(rt: ListenerRuntime, proxyId: string, address: string): Promise<void> {
+    const l = rt.config;
+    const b: Binding = { address, port: l.port, server: undefined, error: undefined };
+    rt.bindings.set(proxyId, b);
+    if (!this.settings.dataplaneHost && !isLoopback(address)) {
+      b.error = `the proxy's address ${address} is not a loopback address (set the data-plane host to bind another)`;
+      return;
+    }
+    const attempts = [l.port];
+    if (l.port < 1024) attempts.push(l.port + this.settings.dataplanePortOffset);
+    if (this.settings.sharedAddress || address === '::1') attempts.push(0);
+    let lastErr: NodeJS.ErrnoException | undefined;
+    for (const port of attempts) {
+      const server = this.server(rt);
+      try {
+        b.port = await listen(server, address, port);
+        if (rt.bindings.get(proxyId) !== b) {
+          server.close();
+          return;
+        }
+        b.server = server;
+        server.on('error', (err) => this.log.warn({ err, listenerId: l.listenerId }, 'data plane: listener socket error'));
+        return;
+      } catch (err) {
+        lastErr = err as NodeJS.ErrnoException;
+        server.close();
+        if (lastErr.code !== 'EACCES' && lastErr.code !== 'EADDRINUSE') break;
+        if (lastErr.code === 'EADDRINUSE' && !(this.settings.sharedAddress || address === '::1')) break;
+      }
+    }
+    b.error = `${lastErr?.code ?? 'error'}: ${lastErr?.message ?? 'cannot bind'}`;
+    this.log.warn({ listenerId: l.listenerId, proxyId, address, port: l.port, error: b.error }, 'data plane: a listener could not be bound');
+  }
+
+  private unbind(rt: ListenerRuntime, proxyId: string): void {
+    const b = rt.bindings.get(proxyId);
+    rt.bindings.delete(proxyId);
+    if (!b?.server) return;
+    b.server.close();
+    // The proxy or listener stopped serving: its traffic stops with it.
+    b.server.closeAllConnections();
+  }
+
+  private handle(rt: ListenerRuntime, req: IncomingMessage, res: ServerResponse): void {
+    const domain = rt.domains.get(hostName(req.headers.host)) ?? rt.defaultDomain;
+    if (!domain) return this.fail(res, undefined, 404, 'no domain of this listener serves this host');
+    const path = decodedPath(req.url ?? '/');
+    const rule = domain.rules.find((r) => path.startsWith(r.view.path));
+    if (!rule) return this.fail(res, domain.view, 404, 'no rule of this domain matches the path');
+    const clientIp = unmapped(req.socket.remoteAddress ?? '');
+    const origin = rule.origins.pick(clientIp, Date.now());
+    if (!origin) return this.fail(res, domain.view, 502, 'no origin is available');
+    this.forward(req, res, domain.view, rule.view, origin, clientIp, rt.config.protocol);
+  }
+
+  private forward(req: IncomingMessage, res: ServerResponse, domain: HttpDomain, rule: HttpRule, origin: OriginState, clientIp: string, scheme: string): void {
+    const headers = requestHeaders(req.headers, rule, clientIp, scheme);
+    const https = rule.forwardProtocol === 'HTTPS';
+    const options = {
+      host: origin.origin.address,
+      port: origin.origin.port,
+      method: req.method,
+      path: req.url,
+      headers,
+      agent: https ? this.httpsAgent : this.httpAgent,
+      timeout: this.settings.dataplaneHttpTimeoutMs,
+      ...(https ? { servername: rule.serverName ?? '', rejectUnauthorized: false } : {}),
+    };
+    origin.active++;
+    let settled = false;
+    const done = () => {
+      if (settled) return;
+      settled = true;
+      origin.active--;
+    };
+    const up = (https ? httpsRequest : httpRequest)(options, (upRes) => {
+      const status = upRes.statusCode ?? 502;
+      const page = errorPage(domain, status);
+      if (page) {
+        upRes.resume();
+        upRes.on('end', done);
+        sendPage(res, page, status, responseHeaders(upRes.headers));
+        return;
+      }
+      res.writeHead(status, upRes.statusMessage, responseHeaders(upRes.headers));
+      upRes.pipe(res);
+      upRes.on('end', done);
+      // The origin failed mid-answer: the client cannot be told with a status any more, only by the connection ending.
+      upRes.on('error', () => {
+        done();
+        res.destroy();
+      });
+    });
+    up.on('timeout', () => up.destroy(Object.assign(new Error('the origin did not answer in time'), { code: 'ETIMEDOUT' })));
+    up.on('error', (err: NodeJS.ErrnoException) => {
+      done();
+      if (res.headersSent) res.destroy();
+      else this.fail(res, domain, err.code === 'ETIMEDOUT' ? 504 : 502, err.code === 'ETIMEDOUT' ? 'the origin did not answer in time' : 'the origin could not be reached');
+    });
+    res.on('close', () => {
+      if (!res.writableFinished) up.destroy();
+      done();
+    });
+    req.pipe(up);
+  }
+
+  /** The proxy's own error answer, rewritten by the domain's error page when one lists the status. */
+  private fail(res: ServerResponse, domain: HttpDomain | undefined, status: number, reason: string): void {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const page = domain && errorPage(domain, status);
+    if (page) return sendPage(res, page, status, {});
+    const body = `${status} ${reason}\n`;
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  }
+
+  /** The HTTP/HTTPS listeners bound on one proxy, in the shape of GET /_tclocal/dataplane. */
+  status(proxyId: string): unknown[] {
+    const out = [];
+    for (const listeners of this.listeners.values()) {
+      for (const rt of listeners.values()) {
+        if (!rt.config.proxyIds.includes(proxyId)) continue;
+        const b = rt.bindings.get(proxyId);
+        out.push({
+          listenerId: rt.config.listenerId,
+          protocol: rt.config.protocol,
+          port: rt.config.port,
+          groupId: rt.config.groupId,
+          bound: b && !b.error && b.server ? { address: b.address, port: b.port } : null,
+          error: b?.error ?? null,
+          domains: [...rt.domains.values()].map((d) => ({
+            domain: d.view.domain,
+            isDefault: d.view.isDefault,
+            rules: d.rules.map((r) => ({
+              ruleId: r.view.ruleId,
+              path: r.view.path,
+              origins: r.origins.states.map((s) => ({ realServerId: s.origin.realServerId, address: s.origin.address, port: s.origin.port, healthy: s.healthy, connections: s.active })),
+            })),
+          })),
+        });
+      }
+    }
+    return out;
+  }
+
+  stop(): void {
+    for (const listeners of this.listeners.values()) {
+      for (const rt of listeners.values()) for (const pid of [...rt.bindings.keys()]) this.unbind(rt, pid);
+    }
+    this.listeners.clear();
+    this.ruleOrigins.clear();
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+}
+
+/**
+ * What the origin receives: the client's headers without hop-by-hop ones,
+ * Host as the rule says, the client's address appended to X-Forwarded-For,
+ * X-Forwarded-Proto, then the rule's custom headers ($remote_addr replaced).
+ */
+function requestHeaders(given: IncomingHttpHeaders, rule: HttpRule, clientIp: string, scheme: string): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  const listed = typeof given.connection === 'string' ? given.connection.toLowerCase().split(',').map((s) => s.trim()) : [];
+  for (const [name, value] of Object.entries(given)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || listed.includes(name)) continue;
+    out[name] = value;
+  }
+  if (rule.forwardHost) out.host = rule.forwardHost;
+  const xff = given['x-forwarded-for'];
+  out['x-forwarded-for'] = xff ? `${Array.isArray(xff) ? xff.join(', ') : xff}, ${clientIp}` : clientIp;
+  out['x-forwarded-proto'] = scheme.toLowerCase();
+  for (const h of rule.headers) out[h.name.toLowerCase()] = h.value.replaceAll('$remote_addr', clientIp);
+  return out;
+}
+
+function responseHeaders(given: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  const listed = typeof given.connection === 'string' ? given.connection.toLowerCase().split(',').map((s) => s.trim()) : [];
+  for (const [name, value] of Object.entries(given)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || listed.includes(name)) continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+const errorPage = (domain: HttpDomain, status: number): HttpErrorPage | undefined =>
+  domain.errorPages.find((p) => p.errorNos.includes(status));
+
+/** An error page in place of an answer: its body and status, listed headers removed, its headers set. */
+function sendPage(res: ServerResponse, page: HttpErrorPage, status: number, headers: OutgoingHttpHeaders): void {
+  const out: OutgoingHttpHeaders = { ...headers, 'content-type': 'text/html; charset=utf-8' };
+  delete out['content-encoding'];
+  delete out['content-length'];
+  delete out.etag;
+  for (const name of page.clearHeaders) delete out[name.toLowerCase()];
+  for (const h of page.setHeaders) out[h.name.toLowerCase()] = h.value;
+  out['content-length'] = Buffer.byteLength(page.body);
+  res.writeHead(page.newErrorNo ?? status, out);
+  res.end(page.body);
+}

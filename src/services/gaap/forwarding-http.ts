@@ -1,0 +1,159 @@
+/**
+ * The forwarding view of HTTP and HTTPS listeners: their domains (with the
+ * certificates they serve), each domain's rules (path, scheduler, origins,
+ * how to reach them, custom headers) and error pages, read from the stored
+ * records in one transaction. Like the L4 view it knows no sockets.
+ */
+import type { CommitChanges, Store, StoreTx } from '../../store/types';
+import { getCertificate } from './cert-store';
+import { originsOf, SERVING_LISTENER, type ForwardingOrigin, type Scheduler } from './forwarding';
+import type { DomainData, ListenerData, RuleData } from './l7-common';
+import { KIND } from './model';
+
+/** A certificate and its key, PEM. */
+export interface ServedCertificate {
+  certificateId: string;
+  cert: string;
+  key: string;
+}
+
+export interface HttpErrorPage {
+  errorNos: number[];
+  body: string;
+  /** The status sent instead; undefined keeps the original. */
+  newErrorNo: number | undefined;
+  clearHeaders: string[];
+  setHeaders: Array<{ name: string; value: string }>;
+}
+
+export interface HttpRule {
+  ruleId: string;
+  /** Decoded path prefix. */
+  path: string;
+  scheduler: Scheduler;
+  forwardProtocol: 'HTTP' | 'HTTPS';
+  /** Host sent to the origin; undefined forwards the client's. */
+  forwardHost: string | undefined;
+  /** SNI sent to HTTPS origins; undefined sends none. */
+  serverName: string | undefined;
+  headers: Array<{ name: string; value: string }>;
+  origins: ForwardingOrigin[];
+  failover: boolean;
+}
+
+export interface HttpDomain {
+  /** Lower-case host name. */
+  domain: string;
+  isDefault: boolean;
+  /** HTTPS: the certificate served for this name (the listener's when `default`). */
+  certificate: ServedCertificate | undefined;
+  /** Longest path first, so the first prefix that matches is the longest. */
+  rules: HttpRule[];
+  errorPages: HttpErrorPage[];
+}
+
+export interface HttpListener {
+  listenerId: string;
+  protocol: 'HTTP' | 'HTTPS';
+  port: number;
+  proxyIds: string[];
+  groupId: string | null;
+  serving: boolean;
+  certificate: ServedCertificate | undefined;
+  domains: HttpDomain[];
+}
+
+/** Record kinds the HTTP view is built from. */
+const HTTP_KINDS: ReadonlySet<string> = new Set([
+  KIND.proxy, KIND.group, KIND.listener, KIND.domain, KIND.rule, KIND.errorPage, KIND.certificate,
+]);
+
+/** Accounts whose HTTP view a commit may have changed. */
+export function httpAffectedAccounts(changes: CommitChanges): string[] {
+  const accounts: string[] = [];
+  for (const [account, kinds] of changes) if (account !== '*' && [...kinds].some((k) => HTTP_KINDS.has(k))) accounts.push(account);
+  return accounts;
+}
+
+/** Rules that carry traffic: running, binding origins, changing settings (not creating or deleting). */
+const SERVING_RULE = new Set([0, 3, 4]);
+const DOMAIN_DELETING = 2;
+
+async function certificate(tx: StoreTx, id: string | undefined): Promise<ServedCertificate | undefined> {
+  if (!id || id === 'default') return undefined;
+  const c = await getCertificate(tx, id);
+  if (!c || !c.CertificateContent || !c.CertificateKey) return undefined;
+  return { certificateId: id, cert: c.CertificateContent, key: c.CertificateKey };
+}
+
+const headerList = (list: unknown): Array<{ name: string; value: string }> =>
+  (Array.isArray(list) ? list : [])
+    .filter((h) => h && typeof h.HeaderName === 'string')
+    .map((h) => ({ name: String(h.HeaderName), value: String(h.HeaderValue ?? '') }));
+
+function ruleView(r: RuleData): HttpRule {
+  const sni = r.ServerNameIndicationSwitch === 'ON' && r.ServerNameIndication ? r.ServerNameIndication : undefined;
+  return {
+    ruleId: r.RuleId,
+    path: r.Path || '/',
+    scheduler: (['rr', 'wrr', 'lc', 'lrtt'].includes(r.Scheduler) ? r.Scheduler : 'rr') as Scheduler,
+    forwardProtocol: r.ForwardProtocol === 'HTTPS' ? 'HTTPS' : 'HTTP',
+    forwardHost: r.ForwardHost && r.ForwardHost !== 'default' ? r.ForwardHost : undefined,
+    serverName: sni,
+    headers: headerList(r.Headers),
+    origins: originsOf(r as unknown as Record<string, unknown>, null),
+    failover: (r.RealServerSet ?? []).some((s) => s.RealServerFailoverRole === 'master' || s.RealServerFailoverRole === 'slave'),
+  };
+}
+
+/** The HTTP/HTTPS listeners of one account, read in one transaction. */
+export async function httpForwardingView(store: Store, account: string): Promise<HttpListener[]> {
+  return store.transaction(account, async (tx) => {
+    const listeners = (await tx.list<ListenerData & Record<string, unknown>>(KIND.listener)).items
+      .filter((l) => l.data.Protocol === 'HTTP' || l.data.Protocol === 'HTTPS');
+    if (listeners.length === 0) return [];
+    const members = new Map<string, string[]>();
+    for (const p of (await tx.list<Record<string, unknown>>(KIND.proxy)).items) {
+      const g = typeof p.data.GroupId === 'string' ? p.data.GroupId : '';
+      if (g) members.set(g, [...(members.get(g) ?? []), p.id]);
+    }
+    const out: HttpListener[] = [];
+    for (const { id, data: d } of listeners) {
+      const https = d.Protocol === 'HTTPS';
+      const listenerCert = https ? await certificate(tx, d.CertificateId) : undefined;
+      const rules = (await tx.list<RuleData>(KIND.rule, { parent: id })).items.map((r) => r.data).filter((r) => SERVING_RULE.has(r.RuleStatus));
+      const pages = (await tx.list<{ Domain: string; ErrorNos: number[]; Body: string; NewErrorNo?: number; ClearHeaders?: string[]; SetHeaders?: unknown }>(KIND.errorPage, { parent: id })).items.map((p) => p.data);
+      const domains: HttpDomain[] = [];
+      for (const { data: dom } of (await tx.list<DomainData>(KIND.domain, { parent: id })).items) {
+        if (dom.DomainStatus === DOMAIN_DELETING) continue;
+        const key = dom.Domain.toLowerCase();
+        domains.push({
+          domain: key,
+          isDefault: dom.IsDefaultServer === true,
+          certificate: https ? (await certificate(tx, dom.CertificateId)) ?? listenerCert : undefined,
+          rules: rules.filter((r) => r.DomainKey === key).map(ruleView).sort((a, b) => b.path.length - a.path.length),
+          errorPages: pages.filter((p) => p.Domain.toLowerCase() === key).map((p) => ({
+            errorNos: p.ErrorNos ?? [],
+            body: p.Body ?? '',
+            newErrorNo: typeof p.NewErrorNo === 'number' && p.NewErrorNo > 0 ? p.NewErrorNo : undefined,
+            clearHeaders: p.ClearHeaders ?? [],
+            setHeaders: headerList(p.SetHeaders),
+          })),
+        });
+      }
+      const groupId = typeof d.GroupId === 'string' && d.GroupId ? d.GroupId : null;
+      const proxyId = typeof d.ProxyId === 'string' && d.ProxyId ? d.ProxyId : null;
+      out.push({
+        listenerId: id,
+        protocol: https ? 'HTTPS' : 'HTTP',
+        port: Number(d.Port),
+        proxyIds: groupId ? members.get(groupId) ?? [] : proxyId ? [proxyId] : [],
+        groupId,
+        serving: SERVING_LISTENER.has(Number(d.ListenerStatus)),
+        certificate: listenerCert,
+        domains,
+      });
+    }
+    return out;
+  });
+}
