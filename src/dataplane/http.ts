@@ -13,8 +13,9 @@ import { Agent as HttpsAgent, createServer as createHttpsServer, request as http
 import { isIP } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
-import type { ForwardingListener, ForwardingProxy } from '../services/gaap/forwarding';
-import type { HttpDomain, HttpErrorPage, HttpListener, HttpRule, ServedCertificate } from '../services/gaap/forwarding-http';
+import type { ForwardingListener, ForwardingProxy, OriginHealth } from '../services/gaap/forwarding';
+import type { HttpCheck, HttpDomain, HttpErrorPage, HttpListener, HttpRule, ServedCertificate } from '../services/gaap/forwarding-http';
+import { HealthChecker, type Probe } from './health';
 import { OriginSet, type OriginState } from './origins';
 import { unmapped } from './tcp';
 
@@ -25,6 +26,12 @@ export interface HttpPlaneSettings {
   dataplaneHttpTimeoutMs: number;
   /** Every listener shares one address: a taken port is mapped to a free one. */
   sharedAddress: boolean;
+  dataplaneCheckScale: number;
+}
+
+export interface HttpPlaneEvents {
+  /** A rule's origin health changed (reported when it changes). */
+  ruleHealth(account: string, ruleId: string, origins: OriginHealth[]): Promise<void>;
 }
 
 /** Idle keep-alive connections from clients are closed after this long. */
@@ -36,6 +43,15 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te'
 interface RuleRuntime {
   view: HttpRule;
   origins: OriginSet;
+}
+
+/** A rule's origins with their health checks, kept across reconfigurations. */
+interface RuleState {
+  origins: OriginSet;
+  checker: HealthChecker;
+  /** The settings the checker was built for. */
+  checkKey: string;
+  reported: string;
 }
 
 interface DomainRuntime {
@@ -65,7 +81,7 @@ function schedulingOf(rule: HttpRule): ForwardingListener {
   return {
     listenerId: rule.ruleId, protocol: 'TCP', port: 0, proxyIds: [], groupId: null, serving: true,
     scheduler: rule.scheduler, realServerType: 'IP', origins: rule.origins,
-    health: { enabled: false, delayLoop: 5, connectTimeout: 2, healthyThreshold: 3, unhealthyThreshold: 3, type: 'CONNECT', checkPort: 0, send: '', expect: '' },
+    health: rule.health,
     failover: rule.failover, sessionPersist: 0, clientIpMethod: 0, security: null,
   };
 }
@@ -104,12 +120,12 @@ function listen(server: HttpServer | HttpsServer, address: string, port: number)
 
 export class HttpPlane {
   private readonly listeners = new Map<string, Map<string, ListenerRuntime>>();
-  private readonly ruleOrigins = new Map<string, OriginSet>();
+  private readonly rules = new Map<string, RuleState>();
   private readonly secureContexts = new Map<string, SecureContext>();
   private readonly httpAgent = new HttpAgent({ keepAlive: true, maxFreeSockets: 256 });
   private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxFreeSockets: 256 });
 
-  constructor(private readonly settings: HttpPlaneSettings, private readonly log: Logger) {}
+  constructor(private readonly settings: HttpPlaneSettings, private readonly events: HttpPlaneEvents, private readonly log: Logger) {}
 
   /** Brings one account's HTTP/HTTPS listeners in line with the view. */
   async apply(account: string, proxies: readonly ForwardingProxy[], views: readonly HttpListener[]): Promise<void> {
@@ -124,7 +140,7 @@ export class HttpPlane {
         rt = { config: l, domains: new Map(), defaultDomain: undefined, contexts: new Map(), fallbackContext: undefined, bindings: new Map() };
         listeners.set(l.listenerId, rt);
       }
-      this.configure(rt, l);
+      this.configure(account, rt, l);
       const wanted = new Map<string, string>();
       if (l.serving) {
         for (const pid of l.proxyIds) {
@@ -132,7 +148,7 @@ export class HttpPlane {
           if (p?.serving && p.address) wanted.set(pid, this.settings.dataplaneHost || p.address);
         }
       }
-      for (const [pid, b] of rt.bindings) if (wanted.get(pid) !== b.address || b.port === 0) this.unbind(rt, pid);
+      for (const [pid, b] of rt.bindings) if (wanted.get(pid) !== b.address) this.unbind(rt, pid);
       for (const [pid, address] of wanted) if (!rt.bindings.has(pid)) binds.push(this.bind(rt, pid, address));
     }
     for (const [id, rt] of listeners) {
@@ -146,18 +162,12 @@ export class HttpPlane {
   }
 
   /** New settings for a listener: rules keep their origins' state; certificates reach new handshakes. */
-  private configure(rt: ListenerRuntime, l: HttpListener): void {
+  private configure(account: string, rt: ListenerRuntime, l: HttpListener): void {
     rt.config = l;
     rt.domains = new Map();
     rt.defaultDomain = undefined;
     for (const d of l.domains) {
-      const rules = d.rules.map((r) => {
-        const scheduling = schedulingOf(r);
-        let origins = this.ruleOrigins.get(r.ruleId);
-        if (origins) origins.update(scheduling);
-        else this.ruleOrigins.set(r.ruleId, (origins = new OriginSet(scheduling)));
-        return { view: r, origins };
-      });
+      const rules = d.rules.map((r) => ({ view: r, origins: this.ruleState(account, r).origins }));
       const dom = { view: d, rules };
       rt.domains.set(d.domain, dom);
       if (d.isDefault) rt.defaultDomain = dom;
@@ -187,13 +197,57 @@ export class HttpPlane {
     return ctx;
   }
 
-  /** Origin state of rules no listener has any more is dropped. */
+  /** A rule's origins with new settings: they keep their health; checks restart only when their settings or origins changed. */
+  private ruleState(account: string, r: HttpRule): RuleState {
+    const scheduling = schedulingOf(r);
+    const checkKey = JSON.stringify([r.health, r.check, r.forwardProtocol, r.serverName, r.origins.map((o) => [o.realServerId, o.address, o.port])]);
+    let st = this.rules.get(r.ruleId);
+    if (!st) {
+      const origins = new OriginSet(scheduling);
+      st = { origins, checkKey, reported: '', checker: this.checker(account, r, origins) };
+      this.rules.set(r.ruleId, st);
+    } else {
+      st.origins.update(scheduling);
+      if (st.checkKey !== checkKey) {
+        st.checker.stop();
+        st.checker = this.checker(account, r, st.origins);
+        st.checkKey = checkKey;
+      }
+    }
+    return st;
+  }
+
+  private checker(account: string, r: HttpRule, origins: OriginSet): HealthChecker {
+    return new HealthChecker(origins, r.health, httpProbe(r), this.settings.dataplaneCheckScale, {
+      changed: () => void this.reportHealth(account, r.ruleId),
+    });
+  }
+
+  private async reportHealth(account: string, ruleId: string): Promise<void> {
+    const st = this.rules.get(ruleId);
+    if (!st) return;
+    const health = st.origins.states.map((s) => ({ realServerId: s.origin.realServerId, port: s.origin.port, healthy: s.healthy, downIps: s.downIps, unresolved: s.unresolved }));
+    const key = JSON.stringify(health);
+    if (key === st.reported) return;
+    st.reported = key;
+    try {
+      await this.events.ruleHealth(account, ruleId, health);
+    } catch (err) {
+      this.log.warn({ err, ruleId }, 'data plane: reporting rule health failed');
+    }
+  }
+
+  /** Rules no listener has any more stop their checks and are forgotten. */
   private sweepRules(): void {
     const live = new Set<string>();
     for (const listeners of this.listeners.values()) {
       for (const rt of listeners.values()) for (const d of rt.domains.values()) for (const r of d.rules) live.add(r.view.ruleId);
     }
-    for (const id of [...this.ruleOrigins.keys()]) if (!live.has(id)) this.ruleOrigins.delete(id);
+    for (const [id, st] of this.rules) {
+      if (live.has(id)) continue;
+      st.checker.stop();
+      this.rules.delete(id);
+    }
   }
 
   private server(rt: ListenerRuntime): HttpServer | HttpsServer {
@@ -364,10 +418,30 @@ export class HttpPlane {
       for (const rt of listeners.values()) for (const pid of [...rt.bindings.keys()]) this.unbind(rt, pid);
     }
     this.listeners.clear();
-    this.ruleOrigins.clear();
+    for (const st of this.rules.values()) st.checker.stop();
+    this.rules.clear();
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
   }
+}
+
+/** A rule's check: its method and path, with its Host; healthy when the status's class is listed. */
+function httpProbe(r: HttpRule): Probe {
+  const check: HttpCheck = r.check;
+  const https = r.forwardProtocol === 'HTTPS';
+  return (ip, port, timeoutMs) => new Promise((resolve) => {
+    const req = (https ? httpsRequest : httpRequest)({
+      host: ip, port, method: check.method, path: encodeURI(check.path), headers: { host: check.host }, agent: false, timeout: timeoutMs,
+      ...(https ? { servername: r.serverName ?? '', rejectUnauthorized: false } : {}),
+    }, (res) => {
+      res.resume();
+      resolve(check.statusClasses.includes(Math.floor((res.statusCode ?? 0) / 100) * 100));
+      req.destroy();
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
 }
 
 /**

@@ -17,7 +17,7 @@ import {
 import type { CommitChanges, Store } from '../store/types';
 import { Bucket, bucketFor } from './caps';
 import { Counters, entity, SEGMENT_BYTES, type Entity } from './counters';
-import { httpAffectedAccounts, httpForwardingView } from '../services/gaap/forwarding-http';
+import { httpAffectedAccounts, httpForwardingView, writeRuleHealth } from '../services/gaap/forwarding-http';
 import { HealthChecker } from './health';
 import { HttpPlane } from './http';
 import { OriginSet } from './origins';
@@ -106,7 +106,9 @@ export class DataPlane {
     private readonly log: Logger,
   ) {
     this.sharedAddress = settings.dataplaneHost !== '' || settings.dataplanePool.endsWith('/32');
-    this.http = new HttpPlane({ ...settings, sharedAddress: this.sharedAddress }, log);
+    this.http = new HttpPlane({ ...settings, sharedAddress: this.sharedAddress }, {
+      ruleHealth: (account, ruleId, origins) => writeRuleHealth(store, account, ruleId, origins),
+    }, log);
   }
 
   /** Binds every serving listener of the stored state, then follows the store's commits. */

@@ -13,6 +13,8 @@ interface HttpOrigin {
   port: number;
   /** TCP connections accepted so far. */
   connections: number;
+  /** `/health` answers 503 while set (200 otherwise). */
+  sick: boolean;
   close(): Promise<void>;
 }
 
@@ -21,6 +23,11 @@ async function httpOrigin(name: string): Promise<HttpOrigin> {
   const o: HttpOrigin = {
     server: createServer((req, res) => {
       if (req.url === '/hang') return;
+      if (req.url === '/health') {
+        res.writeHead(o.sick ? 503 : 200);
+        res.end();
+        return;
+      }
       const status = /^\/status\/(\d{3})/.exec(req.url ?? '')?.[1];
       const body = JSON.stringify({ name, url: req.url, host: req.headers.host, headers: req.headers });
       res.writeHead(status ? Number(status) : 200, { 'content-type': 'application/json', 'x-origin': name });
@@ -28,6 +35,7 @@ async function httpOrigin(name: string): Promise<HttpOrigin> {
     }),
     port: 0,
     connections: 0,
+    sick: false,
     close: () => new Promise((resolve) => {
       o.server.closeAllConnections();
       o.server.close(() => resolve());
@@ -70,7 +78,7 @@ describe('data plane: HTTP and HTTPS listeners route real requests', () => {
   let rsId: string;
 
   before(async () => {
-    server = await startTclocal({ dataplaneFlushMs: 100, dataplaneHttpTimeoutMs: 400 });
+    server = await startTclocal({ dataplaneFlushMs: 100, dataplaneHttpTimeoutMs: 400, dataplaneCheckScale: 0.02 });
     gaap = cnClient('gaap', server);
     for (const n of ['A', 'B', 'C', 'D']) origins[n] = await httpOrigin(n);
     rsId = (await gaap.AddRealServers({ ProjectId: 0, RealServerIP: ['127.0.0.1'], RealServerName: 'local' })).RealServerSet[0].RealServerId;
@@ -164,6 +172,36 @@ describe('data plane: HTTP and HTTPS listeners route real requests', () => {
       seen[n] = (seen[n] ?? 0) + 1;
     }
     assert.deepEqual(seen, { A: 10, B: 30 });
+  });
+
+  it('rule health checks take an origin out of scheduling and back, as DescribeRules shows', async () => {
+    const { proxyId, ip } = await proxy();
+    const { ListenerId: l } = await gaap.CreateHTTPListener({ ProxyId: proxyId, ListenerName: 'web', Port: randomPort() });
+    const port = await bound(proxyId, l);
+    const ruleId = await rule(l, 'h.test', '/', [origins.A.port, origins.B.port], {
+      HealthCheck: 1, CheckParams: { DelayLoop: 5, ConnectTimeout: 2, Path: '/health', Method: 'GET', StatusCode: [200] },
+    });
+    const status = async () => {
+      const set = (await gaap.DescribeRules({ ListenerId: l })).DomainRuleSet[0].RuleSet.find((r: any) => r.RuleId === ruleId);
+      return { bind: set.BindStatus, origins: Object.fromEntries(set.RealServerSet.map((s: any) => [s.RealServerPort, s.RealServerStatus])) };
+    };
+    await until(async () => (await who(ip, port, 'h.test', '/')) !== '404', 'the rule');
+    origins.B.sick = true;
+    try {
+      await until(async () => {
+        const s = await status();
+        return s.bind === 0 && s.origins[origins.B.port] === 1 && s.origins[origins.A.port] === 0;
+      }, 'B to be reported abnormal');
+      const names = new Set<string>();
+      for (let i = 0; i < 6; i++) names.add(await who(ip, port, 'h.test', '/'));
+      assert.deepEqual([...names], ['A']);
+    } finally {
+      origins.B.sick = false;
+    }
+    await until(async () => (await status()).bind === 1, 'B to recover');
+    const names = new Set<string>();
+    for (let i = 0; i < 6; i++) names.add(await who(ip, port, 'h.test', '/'));
+    assert.deepEqual([...names].sort(), ['A', 'B']);
   });
 
   it('origin failures answer 502 and 504; error pages rewrite listed statuses of origins and of the proxy', async () => {

@@ -6,7 +6,7 @@
  */
 import type { CommitChanges, Store, StoreTx } from '../../store/types';
 import { getCertificate } from './cert-store';
-import { originsOf, SERVING_LISTENER, type ForwardingOrigin, type Scheduler } from './forwarding';
+import { originsOf, SERVING_LISTENER, type ForwardingOrigin, type HealthCheckSettings, type OriginHealth, type Scheduler } from './forwarding';
 import type { DomainData, ListenerData, RuleData } from './l7-common';
 import { KIND } from './model';
 
@@ -39,7 +39,26 @@ export interface HttpRule {
   headers: Array<{ name: string; value: string }>;
   origins: ForwardingOrigin[];
   failover: boolean;
+  /** Active checks: every DelayLoop s a request that must answer within ConnectTimeout s. */
+  health: HealthCheckSettings;
+  check: HttpCheck;
 }
+
+export interface HttpCheck {
+  method: string;
+  /** Decoded path. */
+  path: string;
+  /** Host header of the check: CheckParams.Domain, else the rule's domain. */
+  host: string;
+  /** Status classes that mean healthy (200 = 2xx). */
+  statusClasses: number[];
+}
+
+/**
+ * The document gives L7 checks no thresholds: they take the TCP listeners'
+ * defaults (three results in a row flip an origin).
+ */
+const RULE_CHECK_THRESHOLD = 3;
 
 export interface HttpDomain {
   /** Lower-case host name. */
@@ -92,6 +111,7 @@ const headerList = (list: unknown): Array<{ name: string; value: string }> =>
     .map((h) => ({ name: String(h.HeaderName), value: String(h.HeaderValue ?? '') }));
 
 function ruleView(r: RuleData): HttpRule {
+  const p = r.CheckParams ?? ({} as RuleData['CheckParams']);
   const sni = r.ServerNameIndicationSwitch === 'ON' && r.ServerNameIndication ? r.ServerNameIndication : undefined;
   return {
     ruleId: r.RuleId,
@@ -103,6 +123,20 @@ function ruleView(r: RuleData): HttpRule {
     headers: headerList(r.Headers),
     origins: originsOf(r as unknown as Record<string, unknown>, null),
     failover: (r.RealServerSet ?? []).some((s) => s.RealServerFailoverRole === 'master' || s.RealServerFailoverRole === 'slave'),
+    health: {
+      enabled: r.HealthCheck === 1,
+      delayLoop: p.DelayLoop || 5,
+      connectTimeout: p.ConnectTimeout || 2,
+      healthyThreshold: RULE_CHECK_THRESHOLD,
+      unhealthyThreshold: RULE_CHECK_THRESHOLD,
+      type: 'CONNECT', checkPort: 0, send: '', expect: '',
+    },
+    check: {
+      method: p.Method === 'GET' ? 'GET' : 'HEAD',
+      path: p.Path || '/',
+      host: p.Domain || r.Domain,
+      statusClasses: p.StatusCode?.length ? p.StatusCode : [100, 200, 300, 400, 500],
+    },
   };
 }
 
@@ -155,5 +189,25 @@ export async function httpForwardingView(store: Store, account: string): Promise
       });
     }
     return out;
+  });
+}
+
+/**
+ * Writes a rule's origin health where DescribeRules and DescribeRuleRealServers
+ * read it: BindRealServer.RealServerStatus 0 normal / 1 abnormal, DownIPList,
+ * and RuleInfo.BindStatus 1 normal / 0 when any origin is abnormal.
+ */
+export async function writeRuleHealth(store: Store, account: string, ruleId: string, origins: readonly OriginHealth[]): Promise<void> {
+  await store.transaction(account, async (tx) => {
+    const rec = await tx.get<RuleData>(KIND.rule, ruleId);
+    if (!rec || !Array.isArray(rec.data.RealServerSet)) return;
+    const byKey = new Map(origins.map((o) => [`${o.realServerId}:${o.port}`, o]));
+    const set = rec.data.RealServerSet.map((s) => {
+      const o = byKey.get(`${s.RealServerId}:${s.RealServerPort}`);
+      return o ? { ...s, RealServerStatus: o.healthy ? 0 : 1, DownIPList: o.healthy ? [] : o.downIps } : s;
+    });
+    const bindStatus = set.some((s) => s.RealServerStatus === 1) ? 0 : 1;
+    if (JSON.stringify(set) === JSON.stringify(rec.data.RealServerSet) && rec.data.BindStatus === bindStatus) return;
+    await tx.put({ ...rec, data: { ...rec.data, RealServerSet: set, BindStatus: bindStatus } });
   });
 }
