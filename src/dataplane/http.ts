@@ -8,9 +8,10 @@
  * listener's certificate, or a domain's chosen by SNI; certificates are
  * swapped for new handshakes without closing established connections.
  */
-import { Agent as HttpAgent, createServer as createHttpServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { Agent as HttpAgent, STATUS_CODES, createServer as createHttpServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent, createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
 import { isIP } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import type { ForwardingListener, ForwardingProxy, OriginHealth } from '../services/gaap/forwarding';
@@ -258,6 +259,7 @@ export class HttpPlane {
       }, handler)
       : createHttpServer(handler);
     server.keepAliveTimeout = CLIENT_KEEPALIVE_MS;
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(rt, req, socket, head));
     server.on('clientError', (_err, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       else socket.destroy();
@@ -308,16 +310,84 @@ export class HttpPlane {
     b.server.closeAllConnections();
   }
 
-  private handle(rt: ListenerRuntime, req: IncomingMessage, res: ServerResponse): void {
+  /** The domain, rule and origin of a request, or the status the proxy answers itself. */
+  private route(rt: ListenerRuntime, req: IncomingMessage): { domain: DomainRuntime | undefined; rule?: RuleRuntime; origin?: OriginState; status: number; reason: string } {
     const domain = rt.domains.get(hostName(req.headers.host)) ?? rt.defaultDomain;
-    if (!domain) return this.fail(res, undefined, 404, 'no domain of this listener serves this host');
+    if (!domain) return { domain, status: 404, reason: 'no domain of this listener serves this host' };
     const path = decodedPath(req.url ?? '/');
     const rule = domain.rules.find((r) => path.startsWith(r.view.path));
-    if (!rule) return this.fail(res, domain.view, 404, 'no rule of this domain matches the path');
+    if (!rule) return { domain, status: 404, reason: 'no rule of this domain matches the path' };
+    const origin = rule.origins.pick(unmapped(req.socket.remoteAddress ?? ''), Date.now());
+    if (!origin) return { domain, rule, status: 502, reason: 'no origin is available' };
+    return { domain, rule, origin, status: 0, reason: '' };
+  }
+
+  private handle(rt: ListenerRuntime, req: IncomingMessage, res: ServerResponse): void {
+    const r = this.route(rt, req);
+    if (!r.rule || !r.origin || !r.domain) return this.fail(res, r.domain?.view, r.status, r.reason);
+    this.forward(req, res, r.domain.view, r.rule.view, r.origin, unmapped(req.socket.remoteAddress ?? ''), rt.config.protocol);
+  }
+
+  /** A WebSocket (or other) upgrade: once the origin switches protocols, bytes pass through both ways. */
+  private upgrade(rt: ListenerRuntime, req: IncomingMessage, client: Duplex, head: Buffer): void {
+    client.on('error', () => client.destroy());
+    const refuse = (status: number, reason: string) => {
+      const body = `${status} ${reason}\n`;
+      client.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    };
+    const r = this.route(rt, req);
+    if (!r.rule || !r.origin) return refuse(r.status, r.reason);
+    const { rule, origin } = r;
     const clientIp = unmapped(req.socket.remoteAddress ?? '');
-    const origin = rule.origins.pick(clientIp, Date.now());
-    if (!origin) return this.fail(res, domain.view, 502, 'no origin is available');
-    this.forward(req, res, domain.view, rule.view, origin, clientIp, rt.config.protocol);
+    const headers = requestHeaders(req.headers, rule.view, clientIp, rt.config.protocol);
+    headers.connection = 'Upgrade';
+    if (req.headers.upgrade) headers.upgrade = req.headers.upgrade;
+    const https = rule.view.forwardProtocol === 'HTTPS';
+    const up = (https ? httpsRequest : httpRequest)({
+      host: origin.origin.address, port: origin.origin.port, method: req.method, path: req.url, headers, agent: false,
+      timeout: this.settings.dataplaneHttpTimeoutMs,
+      ...(https ? { servername: rule.view.serverName ?? '', rejectUnauthorized: false } : {}),
+    });
+    origin.active++;
+    let settled = false;
+    const done = () => {
+      if (settled) return;
+      settled = true;
+      origin.active--;
+    };
+    client.on('close', () => {
+      up.destroy();
+      done();
+    });
+    up.on('upgrade', (upRes, upSocket, upHead) => {
+      upSocket.setTimeout(0);
+      const lines = [`HTTP/1.1 ${upRes.statusCode} ${upRes.statusMessage ?? ''}`];
+      for (let i = 0; i < upRes.rawHeaders.length; i += 2) lines.push(`${upRes.rawHeaders[i]}: ${upRes.rawHeaders[i + 1]}`);
+      client.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (upHead.length) client.write(upHead);
+      if (head.length) upSocket.write(head);
+      upSocket.on('error', () => client.destroy());
+      upSocket.on('close', () => client.destroy());
+      client.on('close', () => upSocket.destroy());
+      upSocket.pipe(client);
+      client.pipe(upSocket);
+    });
+    // The origin declined the upgrade: its answer goes back as it is, and the connection closes.
+    up.on('response', (upRes) => {
+      const lines = [`HTTP/1.1 ${upRes.statusCode} ${upRes.statusMessage ?? ''}`];
+      for (let i = 0; i < upRes.rawHeaders.length; i += 2) {
+        if (!HOP_BY_HOP.has(upRes.rawHeaders[i].toLowerCase())) lines.push(`${upRes.rawHeaders[i]}: ${upRes.rawHeaders[i + 1]}`);
+      }
+      lines.push('Connection: close');
+      client.write(`${lines.join('\r\n')}\r\n\r\n`);
+      upRes.pipe(client);
+    });
+    up.on('timeout', () => up.destroy(Object.assign(new Error('the origin did not answer in time'), { code: 'ETIMEDOUT' })));
+    up.on('error', (err: NodeJS.ErrnoException) => {
+      done();
+      if (client.writable) refuse(err.code === 'ETIMEDOUT' ? 504 : 502, 'the origin could not be reached');
+    });
+    up.end();
   }
 
   private forward(req: IncomingMessage, res: ServerResponse, domain: HttpDomain, rule: HttpRule, origin: OriginState, clientIp: string, scheme: string): void {

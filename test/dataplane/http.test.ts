@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { Agent, createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
@@ -20,6 +23,7 @@ interface HttpOrigin {
 
 /** An origin answering `{ name, url, host, headers }` as JSON; `/status/N` answers N; `/hang` never answers. */
 async function httpOrigin(name: string): Promise<HttpOrigin> {
+  const upgraded = new Set<Duplex>();
   const o: HttpOrigin = {
     server: createServer((req, res) => {
       if (req.url === '/hang') return;
@@ -37,11 +41,21 @@ async function httpOrigin(name: string): Promise<HttpOrigin> {
     connections: 0,
     sick: false,
     close: () => new Promise((resolve) => {
+      for (const s of upgraded) s.destroy();
       o.server.closeAllConnections();
       o.server.close(() => resolve());
     }),
   };
   o.server.on('connection', () => o.connections++);
+  // Upgrades switch to an echo that prefixes what it sends back with the origin's name.
+  o.server.on('upgrade', (req, socket, head) => {
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: ${req.headers.upgrade}\r\nConnection: Upgrade\r\nX-Seen-Host: ${req.headers.host}\r\n\r\n`);
+    if (head.length) socket.write(`${name}>${head}`);
+    socket.on('data', (d) => socket.write(`${name}>${d}`));
+    socket.on('error', () => undefined);
+    upgraded.add(socket);
+    socket.on('close', () => upgraded.delete(socket));
+  });
   await new Promise<void>((resolve) => o.server.listen(0, '127.0.0.1', resolve));
   o.port = (o.server.address() as { port: number }).port;
   return o;
@@ -78,7 +92,7 @@ describe('data plane: HTTP and HTTPS listeners route real requests', () => {
   let rsId: string;
 
   before(async () => {
-    server = await startTclocal({ dataplaneFlushMs: 100, dataplaneHttpTimeoutMs: 400, dataplaneCheckScale: 0.02 });
+    server = await startTclocal({ dataplaneFlushMs: 100, dataplaneHttpTimeoutMs: 400, dataplaneCheckScale: 0.02, rateLimits: false });
     gaap = cnClient('gaap', server);
     for (const n of ['A', 'B', 'C', 'D']) origins[n] = await httpOrigin(n);
     rsId = (await gaap.AddRealServers({ ProjectId: 0, RealServerIP: ['127.0.0.1'], RealServerName: 'local' })).RealServerSet[0].RealServerId;
@@ -202,6 +216,59 @@ describe('data plane: HTTP and HTTPS listeners route real requests', () => {
     const names = new Set<string>();
     for (let i = 0; i < 6; i++) names.add(await who(ip, port, 'h.test', '/'));
     assert.deepEqual([...names].sort(), ['A', 'B']);
+  });
+
+  it('upgrades (WebSocket) pass through both ways once the origin switches protocols', async () => {
+    const { proxyId, ip } = await proxy();
+    const { ListenerId: l } = await gaap.CreateHTTPListener({ ProxyId: proxyId, ListenerName: 'web', Port: randomPort() });
+    const port = await bound(proxyId, l);
+    await rule(l, 'ws.test', '/socket', [origins.C.port]);
+    await until(async () => (await who(ip, port, 'ws.test', '/socket')) === 'C', 'the rule');
+    const { status, host, echoed } = await new Promise<{ status: number; host: string; echoed: string }>((resolve, reject) => {
+      const req = request({ host: ip, port, path: '/socket/chat', headers: { host: 'ws.test', connection: 'Upgrade', upgrade: 'websocket' }, agent: false });
+      req.on('upgrade', (res, socket) => {
+        let echoed = '';
+        socket.on('data', (d) => {
+          echoed += d.toString();
+          if (echoed.includes('two')) {
+            socket.destroy();
+            resolve({ status: res.statusCode ?? 0, host: String(res.headers['x-seen-host']), echoed });
+          }
+        });
+        socket.write('one|');
+        setTimeout(() => socket.write('two'), 20);
+      });
+      req.on('response', (res) => reject(new Error(`no upgrade: ${res.statusCode}`)));
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(status, 101);
+    assert.equal(host, 'ws.test');
+    assert.equal(echoed.replace(/C>/g, ''), 'one|two');
+    assert.ok(echoed.startsWith('C>'));
+  });
+
+  it('ForwardProtocol HTTPS reaches a TLS origin with the rule SNI', async () => {
+    const pem = selfSigned('origin.test');
+    const tlsOrigin = createHttpsServer({ cert: pem.cert, key: pem.key }, (req, res) => {
+      res.end(JSON.stringify({ sni: (req.socket as TLSSocket).servername, host: req.headers.host }));
+    });
+    await new Promise<void>((resolve) => tlsOrigin.listen(0, '127.0.0.1', resolve));
+    try {
+      const tlsPort = (tlsOrigin.address() as { port: number }).port;
+      const { proxyId, ip } = await proxy();
+      const { ListenerId: l } = await gaap.CreateHTTPListener({ ProxyId: proxyId, ListenerName: 'web', Port: randomPort() });
+      const port = await bound(proxyId, l);
+      await rule(l, 's.test', '/', [tlsPort], { ForwardProtocol: 'HTTPS', ServerNameIndicationSwitch: 'ON', ServerNameIndication: 'origin.test' });
+      const answer = await until(async () => {
+        const a = await get(ip, port, 's.test', '/');
+        return a.status === 200 ? JSON.parse(a.body) : undefined;
+      }, 'the TLS origin');
+      assert.deepEqual(answer, { sni: 'origin.test', host: 's.test' });
+    } finally {
+      tlsOrigin.closeAllConnections();
+      tlsOrigin.close();
+    }
   });
 
   it('origin failures answer 502 and 504; error pages rewrite listed statuses of origins and of the proxy', async () => {
