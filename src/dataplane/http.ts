@@ -61,6 +61,8 @@ interface DomainRuntime {
 }
 
 interface Binding {
+  /** Built for mutual authentication (a server-wide setting). */
+  mutual: boolean;
   address: string;
   port: number;
   server: HttpServer | HttpsServer | undefined;
@@ -74,6 +76,8 @@ interface ListenerRuntime {
   /** HTTPS: the context for each domain with a certificate, and the one for names no domain claims. */
   contexts: Map<string, SecureContext>;
   fallbackContext: SecureContext | undefined;
+  /** The certificate for clients that send no SNI (the server's own context). */
+  fallback: ServedCertificate | undefined;
   bindings: Map<string, Binding>;
 }
 
@@ -138,7 +142,7 @@ export class HttpPlane {
       seen.add(l.listenerId);
       let rt = listeners.get(l.listenerId);
       if (!rt) {
-        rt = { config: l, domains: new Map(), defaultDomain: undefined, contexts: new Map(), fallbackContext: undefined, bindings: new Map() };
+        rt = { config: l, domains: new Map(), defaultDomain: undefined, contexts: new Map(), fallbackContext: undefined, fallback: undefined, bindings: new Map() };
         listeners.set(l.listenerId, rt);
       }
       this.configure(account, rt, l);
@@ -149,7 +153,7 @@ export class HttpPlane {
           if (p?.serving && p.address) wanted.set(pid, this.settings.dataplaneHost || p.address);
         }
       }
-      for (const [pid, b] of rt.bindings) if (wanted.get(pid) !== b.address) this.unbind(rt, pid);
+      for (const [pid, b] of rt.bindings) if (wanted.get(pid) !== b.address || b.mutual !== l.mutualAuth) this.unbind(rt, pid);
       for (const [pid, address] of wanted) if (!rt.bindings.has(pid)) binds.push(this.bind(rt, pid, address));
     }
     for (const [id, rt] of listeners) {
@@ -179,16 +183,20 @@ export class HttpPlane {
       const c = d.certificate && this.context(d.certificate);
       if (c) rt.contexts.set(d.domain, c);
     }
-    const fallback = (l.certificate && this.context(l.certificate)) ?? (rt.defaultDomain && rt.contexts.get(rt.defaultDomain.view.domain));
-    rt.fallbackContext = fallback;
+    const fallback = l.certificate ?? rt.defaultDomain?.view.certificate;
+    rt.fallbackContext = fallback && this.context(fallback);
+    if (JSON.stringify(fallback) !== JSON.stringify(rt.fallback)) {
+      rt.fallback = fallback;
+      for (const b of rt.bindings.values()) if (fallback && b.server && 'setSecureContext' in b.server) b.server.setSecureContext(tlsOptions(fallback));
+    }
   }
 
   private context(c: ServedCertificate): SecureContext | undefined {
-    const key = `${c.certificateId}\n${c.cert}\n${c.key}`;
+    const key = JSON.stringify(c);
     let ctx = this.secureContexts.get(key);
     if (!ctx) {
       try {
-        ctx = createSecureContext({ cert: c.cert, key: c.key });
+        ctx = createSecureContext(tlsOptions(c));
         this.secureContexts.set(key, ctx);
       } catch (err) {
         this.log.warn({ err, certificateId: c.certificateId }, 'data plane: a certificate cannot be served');
@@ -255,6 +263,10 @@ export class HttpPlane {
     const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(rt, req, res);
     const server = rt.config.protocol === 'HTTPS'
       ? createHttpsServer({
+        // Mutual authentication: a client without a certificate from the CAs of the name it asked for fails the handshake.
+        requestCert: rt.config.mutualAuth,
+        rejectUnauthorized: rt.config.mutualAuth,
+        ...(rt.fallback ? tlsOptions(rt.fallback) : {}),
         SNICallback: (name, cb) => cb(null, rt.contexts.get(name.toLowerCase()) ?? rt.fallbackContext),
       }, handler)
       : createHttpServer(handler);
@@ -269,7 +281,7 @@ export class HttpPlane {
 
   private async bind(rt: ListenerRuntime, proxyId: string, address: string): Promise<void> {
     const l = rt.config;
-    const b: Binding = { address, port: l.port, server: undefined, error: undefined };
+    const b: Binding = { mutual: l.mutualAuth, address, port: l.port, server: undefined, error: undefined };
     rt.bindings.set(proxyId, b);
     if (!this.settings.dataplaneHost && !isLoopback(address)) {
       b.error = `the proxy's address ${address} is not a loopback address (set the data-plane host to bind another)`;
@@ -494,6 +506,8 @@ export class HttpPlane {
     this.httpsAgent.destroy();
   }
 }
+
+const tlsOptions = (c: ServedCertificate) => ({ cert: c.cert, key: c.key, ...(c.clientCas.length ? { ca: c.clientCas } : {}) });
 
 /** A rule's check: its method and path, with its Host; healthy when the status's class is listed. */
 function httpProbe(r: HttpRule): Probe {

@@ -8,7 +8,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import type { RunningServer } from '../../src/server';
 import { cnClient, startTclocal } from '../helpers';
-import { selfSigned } from '../support/pem';
+import { issuedBy, selfSigned } from '../support/pem';
 import { boundListener, randomPort, until } from './fixtures';
 
 interface HttpOrigin {
@@ -353,5 +353,34 @@ describe('data plane: HTTP and HTTPS listeners route real requests', () => {
       held.write('GET / HTTP/1.1\r\nHost: other.test\r\nConnection: close\r\n\r\n');
     });
     assert.match(answer, /"name":"C"/);
+  });
+
+  it('AuthType 1 accepts clients with a certificate from the client CA and refuses the others', async () => {
+    const server1 = selfSigned('secure.test');
+    const ca = selfSigned('Client CA', { sans: [], ca: true });
+    const otherCa = selfSigned('Other CA', { sans: [], ca: true });
+    const good = issuedBy(ca, 'alice');
+    const stranger = issuedBy(otherCa, 'mallory');
+    const serverId = (await gaap.CreateCertificate({ CertificateType: 2, CertificateContent: server1.cert, CertificateKey: server1.key, CertificateAlias: 's' })).CertificateId;
+    const caId = (await gaap.CreateCertificate({ CertificateType: 1, CertificateContent: ca.cert, CertificateAlias: 'ca' })).CertificateId;
+    const { proxyId, ip } = await proxy();
+    const { ListenerId: l } = await gaap.CreateHTTPSListener({
+      ProxyId: proxyId, ListenerName: 'mtls', Port: randomPort(), CertificateId: serverId, ForwardProtocol: 'HTTP', AuthType: 1, PolyClientCertificateIds: [caId],
+    });
+    const port = await bound(proxyId, l);
+    await rule(l, 'secure.test', '/', [origins.A.port]);
+    const ask = (client?: { cert: string; key: string }, servername = 'secure.test') => new Promise<string>((resolve) => {
+      const s = tlsConnect({ host: ip, port, servername, rejectUnauthorized: false, ...(client ?? {}) }, () => {
+        s.write('GET / HTTP/1.1\r\nHost: secure.test\r\nConnection: close\r\n\r\n');
+      });
+      let text = '';
+      s.on('data', (d) => (text += d.toString()));
+      s.on('end', () => resolve(text.includes('"name":"A"') ? 'A' : 'REFUSED'));
+      s.on('error', () => resolve('REFUSED'));
+    });
+    await until(async () => (await ask(good)) === 'A', 'the mutual-TLS rule');
+    assert.equal(await ask(good, ''), 'A', 'without SNI the listener certificate and CAs apply');
+    assert.equal(await ask(), 'REFUSED');
+    assert.equal(await ask(stranger), 'REFUSED');
   });
 });

@@ -10,11 +10,12 @@ import { originsOf, SERVING_LISTENER, type ForwardingOrigin, type HealthCheckSet
 import type { DomainData, ListenerData, RuleData } from './l7-common';
 import { KIND } from './model';
 
-/** A certificate and its key, PEM. */
+/** A certificate and its key, PEM, with the client CAs that mutual authentication accepts (none: one-way). */
 export interface ServedCertificate {
   certificateId: string;
   cert: string;
   key: string;
+  clientCas: string[];
 }
 
 export interface HttpErrorPage {
@@ -78,6 +79,8 @@ export interface HttpListener {
   proxyIds: string[];
   groupId: string | null;
   serving: boolean;
+  /** AuthType 1: clients must present a certificate issued by the client CAs. */
+  mutualAuth: boolean;
   certificate: ServedCertificate | undefined;
   domains: HttpDomain[];
 }
@@ -98,12 +101,25 @@ export function httpAffectedAccounts(changes: CommitChanges): string[] {
 const SERVING_RULE = new Set([0, 3, 4]);
 const DOMAIN_DELETING = 2;
 
-async function certificate(tx: StoreTx, id: string | undefined): Promise<ServedCertificate | undefined> {
+async function certificate(tx: StoreTx, id: string | undefined, clientCas: string[]): Promise<ServedCertificate | undefined> {
   if (!id || id === 'default') return undefined;
   const c = await getCertificate(tx, id);
   if (!c || !c.CertificateContent || !c.CertificateKey) return undefined;
-  return { certificateId: id, cert: c.CertificateContent, key: c.CertificateKey };
+  return { certificateId: id, cert: c.CertificateContent, key: c.CertificateKey, clientCas };
 }
+
+/** The PEM of each client CA certificate listed. */
+async function caPems(tx: StoreTx, ids: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const id of ids) {
+    const c = id && id !== 'default' ? await getCertificate(tx, id) : undefined;
+    if (c?.CertificateContent) out.push(c.CertificateContent);
+  }
+  return out;
+}
+
+const idsOf = (list: unknown): string[] =>
+  (Array.isArray(list) ? list : []).map((x) => (typeof x === 'string' ? x : String((x as { CertificateId?: unknown } | null)?.CertificateId ?? ''))).filter((x) => x !== '');
 
 const headerList = (list: unknown): Array<{ name: string; value: string }> =>
   (Array.isArray(list) ? list : [])
@@ -140,6 +156,14 @@ function ruleView(r: RuleData): HttpRule {
   };
 }
 
+/** A domain's certificate (the listener's for `default`) with its client CAs (the listener's when it lists none). */
+async function domainCertificate(tx: StoreTx, dom: DomainData, listenerCert: ServedCertificate | undefined, listenerCas: string[] | undefined): Promise<ServedCertificate | undefined> {
+  const own = idsOf(dom.PolyClientCertificateIds);
+  const cas = listenerCas === undefined ? [] : own.length && !own.includes('default') ? await caPems(tx, own) : listenerCas;
+  const served = (await certificate(tx, dom.CertificateId, cas)) ?? listenerCert;
+  return served && { ...served, clientCas: cas };
+}
+
 /** The HTTP/HTTPS listeners of one account, read in one transaction. */
 export async function httpForwardingView(store: Store, account: string): Promise<HttpListener[]> {
   return store.transaction(account, async (tx) => {
@@ -154,7 +178,9 @@ export async function httpForwardingView(store: Store, account: string): Promise
     const out: HttpListener[] = [];
     for (const { id, data: d } of listeners) {
       const https = d.Protocol === 'HTTPS';
-      const listenerCert = https ? await certificate(tx, d.CertificateId) : undefined;
+      const mutualAuth = https && Number(d.AuthType) === 1;
+      const listenerCas = mutualAuth ? await caPems(tx, idsOf(d.PolyClientCertificateAliasInfo).length ? idsOf(d.PolyClientCertificateAliasInfo) : idsOf([d.ClientCertificateId])) : [];
+      const listenerCert = https ? await certificate(tx, d.CertificateId, listenerCas) : undefined;
       const rules = (await tx.list<RuleData>(KIND.rule, { parent: id })).items.map((r) => r.data).filter((r) => SERVING_RULE.has(r.RuleStatus));
       const pages = (await tx.list<{ Domain: string; ErrorNos: number[]; Body: string; NewErrorNo?: number; ClearHeaders?: string[]; SetHeaders?: unknown }>(KIND.errorPage, { parent: id })).items.map((p) => p.data);
       const domains: HttpDomain[] = [];
@@ -164,7 +190,7 @@ export async function httpForwardingView(store: Store, account: string): Promise
         domains.push({
           domain: key,
           isDefault: dom.IsDefaultServer === true,
-          certificate: https ? (await certificate(tx, dom.CertificateId)) ?? listenerCert : undefined,
+          certificate: https ? await domainCertificate(tx, dom, listenerCert, mutualAuth ? listenerCas : undefined) : undefined,
           rules: rules.filter((r) => r.DomainKey === key).map(ruleView).sort((a, b) => b.path.length - a.path.length),
           errorPages: pages.filter((p) => p.Domain.toLowerCase() === key).map((p) => ({
             errorNos: p.ErrorNos ?? [],
@@ -184,6 +210,7 @@ export async function httpForwardingView(store: Store, account: string): Promise
         proxyIds: groupId ? members.get(groupId) ?? [] : proxyId ? [proxyId] : [],
         groupId,
         serving: SERVING_LISTENER.has(Number(d.ListenerStatus)),
+        mutualAuth,
         certificate: listenerCert,
         domains,
       });
