@@ -14,7 +14,7 @@ import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
-import type { ForwardingListener, ForwardingProxy, OriginHealth } from '../services/gaap/forwarding';
+import type { CounterPoint, ForwardingListener, ForwardingProxy, OriginHealth } from '../services/gaap/forwarding';
 import type { HttpCheck, HttpDomain, HttpErrorPage, HttpListener, HttpRule, ServedCertificate } from '../services/gaap/forwarding-http';
 import { HealthChecker, type Probe } from './health';
 import { OriginSet, type OriginState } from './origins';
@@ -126,6 +126,8 @@ function listen(server: HttpServer | HttpsServer, address: string, port: number)
 export class HttpPlane {
   private readonly listeners = new Map<string, Map<string, ListenerRuntime>>();
   private readonly rules = new Map<string, RuleState>();
+  /** Requests since the last drain, by account and proxy. */
+  private requests = new Map<string, Map<string, { http: number; https: number }>>();
   private readonly secureContexts = new Map<string, SecureContext>();
   private readonly httpAgent = new HttpAgent({ keepAlive: true, maxFreeSockets: 256 });
   private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxFreeSockets: 256 });
@@ -154,7 +156,7 @@ export class HttpPlane {
         }
       }
       for (const [pid, b] of rt.bindings) if (wanted.get(pid) !== b.address || b.mutual !== l.mutualAuth) this.unbind(rt, pid);
-      for (const [pid, address] of wanted) if (!rt.bindings.has(pid)) binds.push(this.bind(rt, pid, address));
+      for (const [pid, address] of wanted) if (!rt.bindings.has(pid)) binds.push(this.bind(account, rt, pid, address));
     }
     for (const [id, rt] of listeners) {
       if (seen.has(id)) continue;
@@ -259,8 +261,11 @@ export class HttpPlane {
     }
   }
 
-  private server(rt: ListenerRuntime): HttpServer | HttpsServer {
-    const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(rt, req, res);
+  private server(rt: ListenerRuntime, account: string, proxyId: string): HttpServer | HttpsServer {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
+      this.count(account, proxyId, rt.config.protocol);
+      this.handle(rt, req, res);
+    };
     const server = rt.config.protocol === 'HTTPS'
       ? createHttpsServer({
         // Mutual authentication: a client without a certificate from the CAs of the name it asked for fails the handshake.
@@ -279,7 +284,7 @@ export class HttpPlane {
     return server;
   }
 
-  private async bind(rt: ListenerRuntime, proxyId: string, address: string): Promise<void> {
+  private async bind(account: string, rt: ListenerRuntime, proxyId: string, address: string): Promise<void> {
     const l = rt.config;
     const b: Binding = { mutual: l.mutualAuth, address, port: l.port, server: undefined, error: undefined };
     rt.bindings.set(proxyId, b);
@@ -292,7 +297,7 @@ export class HttpPlane {
     if (this.settings.sharedAddress || address === '::1') attempts.push(0);
     let lastErr: NodeJS.ErrnoException | undefined;
     for (const port of attempts) {
-      const server = this.server(rt);
+      const server = this.server(rt, account, proxyId);
       try {
         b.port = await listen(server, address, port);
         if (rt.bindings.get(proxyId) !== b) {
@@ -464,6 +469,30 @@ export class HttpPlane {
     const body = `${status} ${reason}\n`;
     res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
     res.end(body);
+  }
+
+  private count(account: string, proxyId: string, protocol: 'HTTP' | 'HTTPS'): void {
+    let m = this.requests.get(account);
+    if (!m) this.requests.set(account, (m = new Map()));
+    let c = m.get(proxyId);
+    if (!c) m.set(proxyId, (c = { http: 0, https: 0 }));
+    if (protocol === 'HTTPS') c.https++;
+    else c.http++;
+  }
+
+  /** Requests per second since the last call, as points added into the minute (HttpQPS, HttpsQPS of each proxy). */
+  drain(nowSeconds: number): Map<string, CounterPoint[]> {
+    const out = new Map<string, CounterPoint[]>();
+    for (const [account, m] of this.requests) {
+      const points: CounterPoint[] = [];
+      for (const [id, c] of m) {
+        if (c.http > 0) points.push({ scope: 'proxy', id, metric: 'HttpQPS', at: nowSeconds, value: c.http / 60, merge: 'sum' });
+        if (c.https > 0) points.push({ scope: 'proxy', id, metric: 'HttpsQPS', at: nowSeconds, value: c.https / 60, merge: 'sum' });
+      }
+      if (points.length > 0) out.set(account, points);
+    }
+    this.requests = new Map();
+    return out;
   }
 
   /** The HTTP/HTTPS listeners bound on one proxy, in the shape of GET /_tclocal/dataplane. */

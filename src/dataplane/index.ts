@@ -413,6 +413,13 @@ export class DataPlane {
       }
     }
     const now = Math.floor(Date.now() / 1000);
+    for (const [account, points] of this.http.drain(now)) {
+      try {
+        await this.sink.recordCounters(account, points);
+      } catch (err) {
+        this.log.warn({ err, account }, 'data plane: writing request counts failed');
+      }
+    }
     for (const [account, points] of this.counters.drain(now)) {
       try {
         await this.sink.recordCounters(account, points);

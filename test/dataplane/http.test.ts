@@ -174,6 +174,28 @@ describe('data plane: HTTP and HTTPS listeners route real requests', () => {
     }
   });
 
+  it('requests are counted into the proxy HttpQPS statistics', async () => {
+    const { proxyId, ip } = await proxy();
+    const { ListenerId: l } = await gaap.CreateHTTPListener({ ProxyId: proxyId, ListenerName: 'web', Port: randomPort() });
+    const port = await bound(proxyId, l);
+    await rule(l, 'q.test', '/', [origins.A.port]);
+    await until(async () => (await who(ip, port, 'q.test', '/')) === 'A', 'the rule');
+    for (let i = 0; i < 29; i++) await get(ip, port, 'q.test', '/');
+    const bj = (t: number) => new Date((t + 8 * 3600) * 1000).toISOString().slice(0, 19).replace('T', ' ');
+    const requests = async (metric: string) => {
+      const now = Math.floor(Date.now() / 1000);
+      const r = await gaap.DescribeProxyStatistics({ ProxyId: proxyId, StartTime: bj(now - 600), EndTime: bj(now + 60), Granularity: 60, MetricNames: [metric] });
+      return Math.round(r.StatisticsData[0].MetricData.reduce((s: number, p: any) => s + (p.Data ?? 0), 0) * 60);
+    };
+    // Every request counts, including the ones the wait made (at least one).
+    const counted = await until(async () => {
+      const n = await requests('HttpQPS');
+      return n >= 30 ? n : undefined;
+    }, 'the requests to be counted');
+    assert.ok(counted >= 30 && counted <= 60, `counted ${counted}`);
+    assert.equal(await requests('HttpsQPS'), 0);
+  });
+
   it('wrr spreads requests by weight', async () => {
     const { proxyId, ip } = await proxy();
     const { ListenerId: l } = await gaap.CreateHTTPListener({ ProxyId: proxyId, ListenerName: 'web', Port: randomPort() });
