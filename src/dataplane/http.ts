@@ -536,7 +536,31 @@ export class HttpPlane {
   }
 }
 
-const tlsOptions = (c: ServedCertificate) => ({ cert: c.cert, key: c.key, ...(c.clientCas.length ? { ca: c.clientCas } : {}) });
+/**
+ * OpenSSL cipher lists of GAAP's profiles (TLS 1.2 and older; TLS 1.3 suites
+ * are all strong and always offered). WIDE also lowers the security level,
+ * without which OpenSSL 3 refuses TLS 1.0 and 1.1.
+ */
+export const CIPHER_PROFILES: Record<string, string> = {
+  GAAP_TLS_CIPHERS_STRICT: 'ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL',
+  GAAP_TLS_CIPHERS_GENERAL: 'ECDHE+AESGCM:ECDHE+CHACHA20:ECDHE+AES:DHE+AESGCM:!aNULL:!MD5:!SHA1@SECLEVEL=1',
+  GAAP_TLS_CIPHERS_WIDE: 'DEFAULT@SECLEVEL=0',
+};
+
+type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+
+/** Server TLS options of a certificate: the versions from the lowest allowed to the highest, the profile's ciphers. */
+function tlsOptions(c: ServedCertificate) {
+  const versions = c.versions as TlsVersion[];
+  return {
+    cert: c.cert,
+    key: c.key,
+    ...(c.clientCas.length ? { ca: c.clientCas } : {}),
+    minVersion: versions[0],
+    maxVersion: versions[versions.length - 1],
+    ciphers: CIPHER_PROFILES[c.cipherProfile] ?? CIPHER_PROFILES.GAAP_TLS_CIPHERS_WIDE,
+  };
+}
 
 /** A rule's check: its method and path, with its Host; healthy when the status's class is listed. */
 function httpProbe(r: HttpRule): Probe {

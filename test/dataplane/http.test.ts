@@ -405,4 +405,29 @@ describe('data plane: HTTP and HTTPS listeners route real requests', () => {
     assert.equal(await ask(), 'REFUSED');
     assert.equal(await ask(stranger), 'REFUSED');
   });
+
+  it('SetTlsVersion decides which TLS versions a handshake may use', async () => {
+    const pem = selfSigned('v.test');
+    const certId = (await gaap.CreateCertificate({ CertificateType: 2, CertificateContent: pem.cert, CertificateKey: pem.key, CertificateAlias: 'v' })).CertificateId;
+    const { proxyId, ip } = await proxy();
+    const { ListenerId: l } = await gaap.CreateHTTPSListener({ ProxyId: proxyId, ListenerName: 'v', Port: randomPort(), CertificateId: certId, ForwardProtocol: 'HTTP', AuthType: 0 });
+    const port = await bound(proxyId, l);
+    const version = (v: 'TLSv1.2' | 'TLSv1.3') => new Promise<string>((resolve) => {
+      const s = tlsConnect({ host: ip, port, servername: 'v.test', rejectUnauthorized: false, minVersion: v, maxVersion: v }, () => {
+        const got = s.getProtocol() ?? '';
+        s.destroy();
+        resolve(got);
+      });
+      s.on('error', () => resolve('REFUSED'));
+    });
+    assert.equal(await version('TLSv1.2'), 'TLSv1.2');
+    assert.equal(await version('TLSv1.3'), 'TLSv1.3');
+    await gaap.SetTlsVersion({ ListenerId: l, TLSSupportVersion: ['TLSv1.2'], TLSCiphers: 'GAAP_TLS_CIPHERS_GENERAL' });
+    await until(async () => (await version('TLSv1.3')) === 'REFUSED', 'TLS 1.3 to be refused');
+    assert.equal(await version('TLSv1.2'), 'TLSv1.2');
+    await until(async () => (await gaap.DescribeHTTPSListeners({ ListenerId: l })).ListenerSet[0].ListenerStatus === 0, 'the listener to settle');
+    await gaap.SetTlsVersion({ ListenerId: l, TLSSupportVersion: ['TLSv1.3'], TLSCiphers: 'GAAP_TLS_CIPHERS_STRICT' });
+    await until(async () => (await version('TLSv1.2')) === 'REFUSED', 'TLS 1.2 to be refused');
+    assert.equal(await version('TLSv1.3'), 'TLSv1.3');
+  });
 });

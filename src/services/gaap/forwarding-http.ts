@@ -16,6 +16,9 @@ export interface ServedCertificate {
   cert: string;
   key: string;
   clientCas: string[];
+  /** The listener's TLS versions (`SetTlsVersion`), as Node names them, and its cipher profile. */
+  versions: string[];
+  cipherProfile: string;
 }
 
 export interface HttpErrorPage {
@@ -101,11 +104,23 @@ export function httpAffectedAccounts(changes: CommitChanges): string[] {
 const SERVING_RULE = new Set([0, 3, 4]);
 const DOMAIN_DELETING = 2;
 
-async function certificate(tx: StoreTx, id: string | undefined, clientCas: string[]): Promise<ServedCertificate | undefined> {
+type TlsSettings = Pick<ServedCertificate, 'versions' | 'cipherProfile'>;
+
+async function certificate(tx: StoreTx, id: string | undefined, clientCas: string[], tls: TlsSettings): Promise<ServedCertificate | undefined> {
   if (!id || id === 'default') return undefined;
   const c = await getCertificate(tx, id);
   if (!c || !c.CertificateContent || !c.CertificateKey) return undefined;
-  return { certificateId: id, cert: c.CertificateContent, key: c.CertificateKey, clientCas };
+  return { certificateId: id, cert: c.CertificateContent, key: c.CertificateKey, clientCas, ...tls };
+}
+
+const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+
+function tlsOf(d: Record<string, unknown>): TlsSettings {
+  const listed = Array.isArray(d.TLSSupportVersion) ? TLS_VERSIONS.filter((v) => (d.TLSSupportVersion as unknown[]).includes(v)) : [];
+  return {
+    versions: listed.length ? listed : TLS_VERSIONS,
+    cipherProfile: typeof d.TLSCiphers === 'string' && d.TLSCiphers ? d.TLSCiphers : 'GAAP_TLS_CIPHERS_WIDE',
+  };
 }
 
 /** The PEM of each client CA certificate listed. */
@@ -157,10 +172,10 @@ function ruleView(r: RuleData): HttpRule {
 }
 
 /** A domain's certificate (the listener's for `default`) with its client CAs (the listener's when it lists none). */
-async function domainCertificate(tx: StoreTx, dom: DomainData, listenerCert: ServedCertificate | undefined, listenerCas: string[] | undefined): Promise<ServedCertificate | undefined> {
+async function domainCertificate(tx: StoreTx, dom: DomainData, listenerCert: ServedCertificate | undefined, listenerCas: string[] | undefined, tls: TlsSettings): Promise<ServedCertificate | undefined> {
   const own = idsOf(dom.PolyClientCertificateIds);
   const cas = listenerCas === undefined ? [] : own.length && !own.includes('default') ? await caPems(tx, own) : listenerCas;
-  const served = (await certificate(tx, dom.CertificateId, cas)) ?? listenerCert;
+  const served = (await certificate(tx, dom.CertificateId, cas, tls)) ?? listenerCert;
   return served && { ...served, clientCas: cas };
 }
 
@@ -180,7 +195,8 @@ export async function httpForwardingView(store: Store, account: string): Promise
       const https = d.Protocol === 'HTTPS';
       const mutualAuth = https && Number(d.AuthType) === 1;
       const listenerCas = mutualAuth ? await caPems(tx, idsOf(d.PolyClientCertificateAliasInfo).length ? idsOf(d.PolyClientCertificateAliasInfo) : idsOf([d.ClientCertificateId])) : [];
-      const listenerCert = https ? await certificate(tx, d.CertificateId, listenerCas) : undefined;
+      const tls = tlsOf(d);
+      const listenerCert = https ? await certificate(tx, d.CertificateId, listenerCas, tls) : undefined;
       const rules = (await tx.list<RuleData>(KIND.rule, { parent: id })).items.map((r) => r.data).filter((r) => SERVING_RULE.has(r.RuleStatus));
       const pages = (await tx.list<{ Domain: string; ErrorNos: number[]; Body: string; NewErrorNo?: number; ClearHeaders?: string[]; SetHeaders?: unknown }>(KIND.errorPage, { parent: id })).items.map((p) => p.data);
       const domains: HttpDomain[] = [];
@@ -190,7 +206,7 @@ export async function httpForwardingView(store: Store, account: string): Promise
         domains.push({
           domain: key,
           isDefault: dom.IsDefaultServer === true,
-          certificate: https ? await domainCertificate(tx, dom, listenerCert, mutualAuth ? listenerCas : undefined) : undefined,
+          certificate: https ? await domainCertificate(tx, dom, listenerCert, mutualAuth ? listenerCas : undefined, tls) : undefined,
           rules: rules.filter((r) => r.DomainKey === key).map(ruleView).sort((a, b) => b.path.length - a.path.length),
           errorPages: pages.filter((p) => p.Domain.toLowerCase() === key).map((p) => ({
             errorNos: p.ErrorNos ?? [],
