@@ -10,7 +10,7 @@
  */
 import { Agent as HttpAgent, STATUS_CODES, createServer as createHttpServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent, createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
@@ -18,6 +18,7 @@ import type { CounterPoint, ForwardingListener, ForwardingProxy, OriginHealth } 
 import type { HttpCheck, HttpDomain, HttpErrorPage, HttpListener, HttpRule, ServedCertificate } from '../services/gaap/forwarding-http';
 import { HealthChecker, type Probe } from './health';
 import { OriginSet, type OriginState } from './origins';
+import { accessCheck, type AccessCheck } from './security';
 import { unmapped } from './tcp';
 
 export interface HttpPlaneSettings {
@@ -79,6 +80,8 @@ interface ListenerRuntime {
   /** The certificate for clients that send no SNI (the server's own context). */
   fallback: ServedCertificate | undefined;
   bindings: Map<string, Binding>;
+  /** The security policy's verdict on a client address (undefined: no policy). */
+  access: AccessCheck | undefined;
 }
 
 /** The listener-shaped settings the shared origin scheduler reads, for one rule. */
@@ -144,7 +147,7 @@ export class HttpPlane {
       seen.add(l.listenerId);
       let rt = listeners.get(l.listenerId);
       if (!rt) {
-        rt = { config: l, domains: new Map(), defaultDomain: undefined, contexts: new Map(), fallbackContext: undefined, fallback: undefined, bindings: new Map() };
+        rt = { config: l, domains: new Map(), defaultDomain: undefined, contexts: new Map(), fallbackContext: undefined, fallback: undefined, bindings: new Map(), access: undefined };
         listeners.set(l.listenerId, rt);
       }
       this.configure(account, rt, l);
@@ -171,6 +174,7 @@ export class HttpPlane {
   /** New settings for a listener: rules keep their origins' state; certificates reach new handshakes. */
   private configure(account: string, rt: ListenerRuntime, l: HttpListener): void {
     rt.config = l;
+    rt.access = accessCheck(l.security, 'TCP', l.port);
     rt.domains = new Map();
     rt.defaultDomain = undefined;
     for (const d of l.domains) {
@@ -276,6 +280,10 @@ export class HttpPlane {
       }, handler)
       : createHttpServer(handler);
     server.keepAliveTimeout = CLIENT_KEEPALIVE_MS;
+    // Security policies judge each new connection (HTTP rides on TCP), as for TCP listeners.
+    server.on('connection', (socket: Socket) => {
+      if (rt.access && !rt.access(unmapped(socket.remoteAddress ?? ''))) socket.resetAndDestroy();
+    });
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(rt, req, socket, head));
     server.on('clientError', (_err, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');

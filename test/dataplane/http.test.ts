@@ -430,4 +430,19 @@ describe('data plane: HTTP and HTTPS listeners route real requests', () => {
     await until(async () => (await version('TLSv1.2')) === 'REFUSED', 'TLS 1.2 to be refused');
     assert.equal(await version('TLSv1.3'), 'TLSv1.3');
   });
+
+  it('an opened security policy refuses dropped clients on HTTP listeners', async () => {
+    const { proxyId, ip } = await proxy();
+    const { ListenerId: l } = await gaap.CreateHTTPListener({ ProxyId: proxyId, ListenerName: 'web', Port: randomPort() });
+    const port = await bound(proxyId, l);
+    await rule(l, 'p.test', '/', [origins.A.port]);
+    await until(async () => (await who(ip, port, 'p.test', '/')) === 'A', 'the rule');
+    const { PolicyId } = await gaap.CreateSecurityPolicy({ ProxyId: proxyId, DefaultAction: 'ACCEPT' });
+    await gaap.CreateSecurityRules({ PolicyId, RuleList: [{ SourceCidr: '127.0.0.0/8', Action: 'DROP', Protocol: 'TCP', DestPortRange: String(port), AliasName: 'no-web' }] });
+    await gaap.OpenSecurityPolicy({ ProxyId: proxyId, PolicyId });
+    const refused = () => who(ip, port, 'p.test', '/').then(() => false, () => true);
+    await until(refused, 'the policy to refuse');
+    await gaap.CloseSecurityPolicy({ PolicyId });
+    await until(async () => (await who(ip, port, 'p.test', '/').catch(() => '')) === 'A', 'traffic after the policy closed');
+  });
 });

@@ -6,7 +6,7 @@
  */
 import type { CommitChanges, Store, StoreTx } from '../../store/types';
 import { getCertificate } from './cert-store';
-import { originsOf, SERVING_LISTENER, type ForwardingOrigin, type HealthCheckSettings, type OriginHealth, type Scheduler } from './forwarding';
+import { originsOf, policies, SERVING_LISTENER, type SecurityPolicy, type ForwardingOrigin, type HealthCheckSettings, type OriginHealth, type Scheduler } from './forwarding';
 import type { DomainData, ListenerData, RuleData } from './l7-common';
 import { KIND } from './model';
 
@@ -84,13 +84,15 @@ export interface HttpListener {
   serving: boolean;
   /** AuthType 1: clients must present a certificate issued by the client CAs. */
   mutualAuth: boolean;
+  /** The opened security policy of the listener's proxy or group. */
+  security: SecurityPolicy | null;
   certificate: ServedCertificate | undefined;
   domains: HttpDomain[];
 }
 
 /** Record kinds the HTTP view is built from. */
 const HTTP_KINDS: ReadonlySet<string> = new Set([
-  KIND.proxy, KIND.group, KIND.listener, KIND.domain, KIND.rule, KIND.errorPage, KIND.certificate,
+  KIND.securityPolicy, KIND.securityRule, KIND.proxy, KIND.group, KIND.listener, KIND.domain, KIND.rule, KIND.errorPage, KIND.certificate,
 ]);
 
 /** Accounts whose HTTP view a commit may have changed. */
@@ -190,6 +192,7 @@ export async function httpForwardingView(store: Store, account: string): Promise
       const g = typeof p.data.GroupId === 'string' ? p.data.GroupId : '';
       if (g) members.set(g, [...(members.get(g) ?? []), p.id]);
     }
+    const byOwner = await policies(tx);
     const out: HttpListener[] = [];
     for (const { id, data: d } of listeners) {
       const https = d.Protocol === 'HTTPS';
@@ -227,6 +230,7 @@ export async function httpForwardingView(store: Store, account: string): Promise
         groupId,
         serving: SERVING_LISTENER.has(Number(d.ListenerStatus)),
         mutualAuth,
+        security: byOwner.get(groupId ?? proxyId ?? '') ?? null,
         certificate: listenerCert,
         domains,
       });

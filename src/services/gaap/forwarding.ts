@@ -168,7 +168,7 @@ function healthOf(d: Data, protocol: 'TCP' | 'UDP'): HealthCheckSettings {
   };
 }
 
-async function policies(tx: StoreTx): Promise<Map<string, SecurityPolicy>> {
+export async function policies(tx: StoreTx): Promise<Map<string, SecurityPolicy>> {
   const byOwner = new Map<string, SecurityPolicy>();
   for (const p of (await tx.list<Data>(KIND.securityPolicy)).items) {
     if (!p.parent || !ENFORCED_POLICY.has(p.status ?? str(p.data.Status))) continue;
