@@ -349,6 +349,7 @@ export class HttpPlane {
 
   private handle(rt: ListenerRuntime, req: IncomingMessage, res: ServerResponse): void {
     const r = this.route(rt, req);
+    if (r.rule && r.rule.view.forcedRedirect && rt.config.protocol === 'HTTP') return redirect(req, res, r.rule.view.forcedRedirect);
     if (!r.rule || !r.origin || !r.domain) return this.fail(res, r.domain?.view, r.status, r.reason);
     this.forward(req, res, r.domain.view, r.rule.view, r.origin, unmapped(req.socket.remoteAddress ?? ''), rt.config.protocol);
   }
@@ -617,6 +618,13 @@ function responseHeaders(given: IncomingHttpHeaders): OutgoingHttpHeaders {
     out[name] = value;
   }
   return out;
+}
+
+/** ForcedRedirect: a value with a host (`https://example.com`) is the target's base; any other value keeps the client's host. */
+function redirect(req: IncomingMessage, res: ServerResponse, value: string): void {
+  const base = /^https?:\/\/[^/]+/i.exec(value.trim())?.[0] ?? `https://${req.headers.host ?? ''}`;
+  res.writeHead(301, { location: `${base}${req.url ?? '/'}`, 'content-length': 0 });
+  res.end();
 }
 
 const errorPage = (domain: HttpDomain, status: number): HttpErrorPage | undefined =>

@@ -445,4 +445,15 @@ describe('data plane: HTTP and HTTPS listeners route real requests', () => {
     await gaap.CloseSecurityPolicy({ PolicyId });
     await until(async () => (await who(ip, port, 'p.test', '/').catch(() => '')) === 'A', 'traffic after the policy closed');
   });
+
+  it('ForcedRedirect answers HTTP requests with a redirect to HTTPS', async () => {
+    const { proxyId, ip } = await proxy();
+    const { ListenerId: l } = await gaap.CreateHTTPListener({ ProxyId: proxyId, ListenerName: 'web', Port: randomPort() });
+    const port = await bound(proxyId, l);
+    await rule(l, 'r.test', '/', [origins.A.port]);
+    await rule(l, 'r.test', '/secure', [origins.A.port], { ForcedRedirect: 'https:' });
+    await until(async () => (await get(ip, port, 'r.test', '/secure/a?b=1')).status === 301, 'the redirect');
+    assert.equal((await get(ip, port, 'r.test', '/secure/a?b=1')).headers.location, 'https://r.test/secure/a?b=1');
+    assert.equal(await who(ip, port, 'r.test', '/plain'), 'A');
+  });
 });

@@ -41,6 +41,8 @@ export interface HttpRule {
   /** SNI sent to HTTPS origins; undefined sends none. */
   serverName: string | undefined;
   headers: Array<{ name: string; value: string }>;
+  /** ForcedRedirect: redirect HTTP requests to HTTPS instead of forwarding them ('' off). */
+  forcedRedirect: string;
   origins: ForwardingOrigin[];
   failover: boolean;
   /** Active checks: every DelayLoop s a request that must answer within ConnectTimeout s. */
@@ -154,6 +156,7 @@ function ruleView(r: RuleData): HttpRule {
     forwardHost: r.ForwardHost && r.ForwardHost !== 'default' ? r.ForwardHost : undefined,
     serverName: sni,
     headers: headerList(r.Headers),
+    forcedRedirect: r.ForcedRedirect ?? '',
     origins: originsOf(r as unknown as Record<string, unknown>, null),
     failover: (r.RealServerSet ?? []).some((s) => s.RealServerFailoverRole === 'master' || s.RealServerFailoverRole === 'slave'),
     health: {
