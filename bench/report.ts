@@ -1,7 +1,7 @@
 /**
  * BENCHMARKS.md is written by more than one run (`npm run bench`,
- * `npm run soak`, `npm run bench:dataplane`): each replaces its own sections
- * and keeps the others'.
+ * `npm run soak`, `npm run bench:dataplane`, `npm run bench:dns`): each
+ * replaces its own sections and keeps the others'.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -31,3 +31,6 @@ export const DATAPLANE_HEADING = 'GAAP data plane';
 
 /** Written by `npm run soak`. */
 export const RELIABILITY_HEADING = 'Reliability';
+
+/** Written by `npm run bench:dns`. */
+export const DNS_HEADING = 'DNS';

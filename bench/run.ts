@@ -7,9 +7,8 @@
  *   npm run bench -- [--seconds 4] [--rounds 7] [--connections 64] [--no-write] [--no-scale]
  */
 import { writeFileSync } from 'node:fs';
-import { DATAPLANE_HEADING, readSection, RELIABILITY_HEADING } from './report';
+import { BENCHMARKS_FILE, DATAPLANE_HEADING, DNS_HEADING, readSection, RELIABILITY_HEADING } from './report';
 import { cpus } from 'node:os';
-import { resolve } from 'node:path';
 import { captureSdkRequest, cnClient } from '../test/helpers';
 import { load, loadGenerator, type LoadResult, type Replay } from './load';
 import { scaleBenchmark, type ScaleResult } from './scale';
@@ -24,7 +23,6 @@ const SECONDS = opt('--seconds', 4);
 /** Alternating rounds per comparison. */
 export const ROUNDS = opt('--rounds', 7);
 const CONNECTIONS = opt('--connections', 64);
-const ROOT = resolve(__dirname, '../..');
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -141,12 +139,12 @@ async function main() {
     '',
     ...(scale.length ? ['## GAAP at scale', '', ...scaleReport(scale), '', SATURATION_NOTE, ''] : []),
   ];
-  // The reliability and data-plane sections are written by `npm run soak` and `npm run bench:dataplane`; keep them.
-  for (const heading of [RELIABILITY_HEADING, DATAPLANE_HEADING]) {
-    const kept = readSection(heading);
-    if (kept) report.push(kept);
+  // The reliability, data-plane and DNS sections are written by `npm run soak`, `npm run bench:dataplane` and `npm run bench:dns`; keep them.
+  for (const heading of [RELIABILITY_HEADING, DATAPLANE_HEADING, DNS_HEADING]) {
+    const section = readSection(heading);
+    if (section) report.push(section);
   }
-  if (!args.includes('--no-write')) writeFileSync(resolve(ROOT, 'BENCHMARKS.md'), report.join('\n'));
+  if (!args.includes('--no-write')) writeFileSync(BENCHMARKS_FILE, report.join('\n'));
   console.log(report.join('\n'));
   process.exit(0);
 }

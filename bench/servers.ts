@@ -41,7 +41,7 @@ async function waitReady(port: number, timeoutMs = 10_000): Promise<number> {
 export async function startTclocalProcess(extra: string[] = []): Promise<{ port: number; child: ChildProcess; readyMs: number }> {
   const port = await freePort();
   const t0 = Date.now();
-  const child = spawn(process.execPath, [CLI, 'start', '--port', String(port), '--in-memory', '--rate-limits', 'off', ...extra], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [CLI, 'start', '--port', String(port), '--dns-port', '0', '--in-memory', '--rate-limits', 'off', ...extra], { stdio: 'ignore' });
   await waitReady(port);
   return { port, child, readyMs: Date.now() - t0 };
 }

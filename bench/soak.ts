@@ -2,7 +2,8 @@
  * `npm run soak`: the reliability runs beside the tests — kill -9 trials,
  * a fuzz run across every action and both wire protocols, and a mixed-load
  * soak. Sizes from the environment: SOAK_KILL_TRIALS (20), SOAK_FUZZ
- * (100000), SOAK_MINUTES (30). Prints the BENCHMARKS.md reliability section;
+ * (100000), SOAK_MINUTES (30), SOAK_RESET_MINUTES (0: never; else the soak
+ * empties the state that often, keeping the data bounded). Prints the BENCHMARKS.md reliability section;
  * SOAK_WRITE=1 writes it there.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -69,10 +70,11 @@ async function main(): Promise<void> {
   }
 
   if (minutes > 0) {
-    const s = await runSoak(minutes, CLIENTS, log);
+    const resetMinutes = num('SOAK_RESET_MINUTES', 0);
+    const s = await runSoak(minutes, CLIENTS, log, resetMinutes * 60_000);
     if (s.unexpectedSamples.length) log(`soak unexpected: ${s.unexpectedSamples.join(' | ')}`);
     failed ||= !s.survived || s.unexpected > 0 || s.rssGrowthPct > 10;
-    rows.push(`| mixed-load soak (every product, ${CLIENTS} clients) | ${minutes} min, ${s.calls} calls | RSS ${s.rssStartMb.toFixed(1)} → ${s.rssMidMb.toFixed(1)} (half time) → ${s.rssEndMb.toFixed(1)} MB (${s.rssGrowthPct >= 0 ? '+' : ''}${s.rssGrowthPct.toFixed(1)}% after the first minute, ${(((s.rssEndMb - s.rssMidMb) / s.rssMidMb) * 100).toFixed(1)}% over the second half; max ${s.rssMaxMb.toFixed(1)}), ${s.unexpected} unexpected errors${s.survived ? '' : ', server stopped answering'} | RSS growth ≤ 10% over 30 min |`);
+    rows.push(`| mixed-load soak (every product, ${CLIENTS} clients${resetMinutes ? `, state reset every ${resetMinutes} min` : ''}) | ${minutes} min, ${s.calls} calls | RSS ${s.rssStartMb.toFixed(1)} → ${s.rssMidMb.toFixed(1)} (half time) → ${s.rssEndMb.toFixed(1)} MB (${s.rssGrowthPct >= 0 ? '+' : ''}${s.rssGrowthPct.toFixed(1)}% after the first minute, ${(((s.rssEndMb - s.rssMidMb) / s.rssMidMb) * 100).toFixed(1)}% over the second half; max ${s.rssMaxMb.toFixed(1)}), ${s.unexpected} unexpected errors${s.survived ? '' : ', server stopped answering'} | RSS growth ≤ 10% over 30 min |`);
   }
 
   const section = [

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ConfigError, loadConfig, OPTIONS, parseFlags, tlsDir, type Config } from './config';
 import { AdminCallError, adminCall, findRunningServer, type AdminTarget } from './gateway/admin-client';
 import { ensureLocalCa } from './gateway/tls';
@@ -23,12 +24,42 @@ answers (sending TCLOCAL_ADMIN_TOKEN), else on the data directory.
 
 Options (each has an environment twin):`;
 
+const HELP_COLUMN = 32;
+
 function help(): string {
+  const indent = ' '.repeat(HELP_COLUMN);
   const rows = OPTIONS.map((o) => {
     const left = `  ${o.flag}${o.arg ? ' ' + o.arg : ''}`;
-    return `${left.padEnd(30)}${o.help}\n${' '.repeat(30)}env ${o.env}, default: ${o.default || (o.key === 'accounts' ? '(built-in account)' : '(empty)')}`;
+    // A long flag gets its text on the next line rather than running into it.
+    const head = left.length < HELP_COLUMN - 1 ? left.padEnd(HELP_COLUMN) : `${left}\n${indent}`;
+    return `${head}${o.help}\n${indent}env ${o.env}, default: ${o.defaultLabel ?? (o.default || '(empty)')}`;
   });
-  return `${COMMANDS}\n${rows.join('\n')}\n  --help                      This text.\n`;
+  return `${COMMANDS}\n${rows.join('\n')}\n${'  --help'.padEnd(HELP_COLUMN)}This text.\n`;
+}
+
+/**
+ * A data directory that cannot be created, or a database file that is not
+ * one, is a setting at fault: a message naming it and exit code 2, not a
+ * stack trace.
+ */
+function explainStorageError(err: unknown, config: Config): unknown {
+  const e = err as NodeJS.ErrnoException;
+  const where = config.inMemory ? `--ca-dir ${tlsDir(config)}` : `--data-dir ${config.dataDir} (TCLOCAL_DATA_DIR)`;
+  if (typeof e?.code === 'string' && e.code.startsWith('SQLITE_')) {
+    return new ConfigError(`the database in ${where} cannot be opened: ${e.message} (${e.code}); move the file away or point to another directory`);
+  }
+  if (typeof e?.code === 'string' && ['ENOTDIR', 'EACCES', 'EPERM', 'EROFS', 'EEXIST', 'ENOENT', 'ENOSPC', 'EISDIR'].includes(e.code) && typeof e.path === 'string') {
+    return new ConfigError(`cannot use ${where}: ${e.code} on ${e.path}`);
+  }
+  return err;
+}
+
+function openStoreFor(config: Config) {
+  try {
+    return openStore(config);
+  } catch (err) {
+    throw explainStorageError(err, config);
+  }
 }
 
 /**
@@ -85,7 +116,7 @@ async function main(argv: string[]): Promise<void> {
         const e = err as NodeJS.ErrnoException;
         if (e.code === 'EADDRINUSE') throw new ConfigError(`${config.host}:${config.port} is already in use (TCLOCAL_PORT / --port)`);
         if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') throw new ConfigError(`cannot listen on ${config.host} (TCLOCAL_HOST / --host)`);
-        throw err;
+        throw explainStorageError(err, config);
       }
       if (server.adminTokenGenerated) {
         process.stderr.write(`tclocal: admin endpoints require the token ${server.adminToken} (set TCLOCAL_ADMIN_TOKEN to choose it)\n`);
@@ -102,7 +133,7 @@ async function main(argv: string[]): Promise<void> {
         config,
         async (target) => JSON.stringify(JSON.parse(await adminCall(target, 'GET', '/_tclocal/state')), null, 2) + '\n',
         async () => {
-          const store = openStore(config);
+          const store = openStoreFor(config);
           try {
             return JSON.stringify(await store.exportState(), null, 2) + '\n';
           } finally {
@@ -129,7 +160,7 @@ async function main(argv: string[]): Promise<void> {
         config,
         async (target) => void (await adminCall(target, 'POST', '/_tclocal/state', text)),
         async () => {
-          const store = openStore(config);
+          const store = openStoreFor(config);
           try {
             await store.importState(JSON.parse(text));
           } catch (err) {
@@ -148,7 +179,7 @@ async function main(argv: string[]): Promise<void> {
         config,
         async (target) => void (await adminCall(target, 'POST', '/_tclocal/reset')),
         async () => {
-          const store = openStore(config);
+          const store = openStoreFor(config);
           await store.reset();
           await store.close();
         },
@@ -158,9 +189,13 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'coverage': {
       const write = take(argv, '--write', true);
-      const md = coverageMarkdown(coverageReport(serviceModules()), [ciOperations()]);
-      if (write) writeFileSync('COVERAGE.md', md);
-      else process.stdout.write(md);
+      const report = coverageReport(serviceModules());
+      const md = coverageMarkdown(report, [ciOperations()]);
+      if (write) {
+        writeFileSync('COVERAGE.md', md);
+        const actions = report.services.reduce((n, x) => n + x.implemented, 0);
+        process.stderr.write(`wrote ${resolve('COVERAGE.md')}: ${actions} implemented actions of ${report.services.length} API 3.0 services, and the Cloud Infinite operations\n`);
+      } else process.stdout.write(md);
       return;
     }
     case 'ca': {

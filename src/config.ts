@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { checkCidr, type CountryEntry } from './dns/client-country';
 
 /**
  * Every setting, once: its flag, its TCLOCAL_* environment twin, its default
@@ -23,6 +24,8 @@ export interface Config {
   /** GAAP: seconds by which a new proxy's CreateTime is back-dated. */
   gaapCreateTimeBackdate: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** auto: readable lines on a terminal, JSON lines otherwise. */
+  logFormat: 'auto' | 'pretty' | 'json';
   /** Token the admin endpoints require; empty: generated when one is needed. */
   adminToken: string;
   /** always: admin endpoints require a token even on loopback with lenient authentication. */
@@ -55,6 +58,13 @@ export interface Config {
   dataplaneTcpIdleMs: number;
   /** An origin that sends nothing for this long during an HTTP request gets the client a 504. */
   dataplaneHttpTimeoutMs: number;
+  /** DNS server for GAAP's names (docs/dns.md). */
+  dns: boolean;
+  dnsHost: string;
+  dnsPort: number;
+  dnsTtl: number;
+  dnsRateLimit: number;
+  dnsCountries: CountryEntry[];
 }
 
 export interface AccountConfig {
@@ -72,6 +82,8 @@ interface OptionDef<K extends keyof Config> {
   env: string;
   arg?: string;
   default: string;
+  /** How --help and the README show an empty or derived default. */
+  defaultLabel?: string;
   help: string;
   parse(raw: string, name: string): Config[K];
 }
@@ -123,22 +135,26 @@ export const DEFAULT_ACCOUNT: AccountConfig = {
   uin: '100000000001',
 };
 
-function parseAccounts(raw: string, name: string): AccountConfig[] {
+/** A setting given as JSON text (starting with `opener`) or as the path of a file holding it. */
+function jsonSetting(raw: string, name: string, opener: string, what: string): unknown {
   let text = raw.trim();
-  if (!text) return [DEFAULT_ACCOUNT];
-  if (!text.startsWith('[')) {
+  if (!text.startsWith(opener)) {
     try {
       text = readFileSync(text, 'utf8');
     } catch (err) {
-      throw new ConfigError(`${name}: cannot read accounts file "${raw}": ${(err as Error).message}`);
+      throw new ConfigError(`${name}: cannot read ${what} file "${raw}": ${(err as Error).message}`);
     }
   }
-  let list: unknown;
   try {
-    list = JSON.parse(text);
+    return JSON.parse(text);
   } catch (err) {
     throw new ConfigError(`${name} is not valid JSON: ${(err as Error).message}`);
   }
+}
+
+function parseAccounts(raw: string, name: string): AccountConfig[] {
+  if (!raw.trim()) return [DEFAULT_ACCOUNT];
+  const list = jsonSetting(raw, name, '[', 'accounts');
   if (!Array.isArray(list) || list.length === 0) throw new ConfigError(`${name} must be a non-empty JSON array of accounts`);
   const seen = new Set<string>();
   return list.map((a, i) => {
@@ -156,13 +172,25 @@ function parseAccounts(raw: string, name: string): AccountConfig[] {
   });
 }
 
+/** `{"CIDR": "NationCountryInnerCode", …}` (empty: no client has a country); the codes are checked against GAAP's catalogue when the DNS server starts. */
+function parseCountryTable(raw: string, name: string): CountryEntry[] {
+  if (!raw.trim()) return [];
+  const obj = jsonSetting(raw, name, '{', 'country table');
+  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new ConfigError(`${name} must be a JSON object of "CIDR": "NationCountryInnerCode"`);
+  return Object.entries(obj as Record<string, unknown>).map(([cidr, code]) => {
+    if (!checkCidr(cidr)) throw new ConfigError(`${name}: "${cidr}" is not a CIDR (address/prefix)`);
+    if (typeof code !== 'string' || !/^\d+$/.test(code)) throw new ConfigError(`${name}: the code of "${cidr}" must be a numeric string`);
+    return { cidr: cidr.trim(), code };
+  });
+}
+
 export const OPTIONS: OptionDef<keyof Config>[] = [
   { key: 'host', flag: '--host', env: 'TCLOCAL_HOST', arg: 'ADDR', default: '127.0.0.1', help: 'Address to listen on.', parse: (r) => r },
   { key: 'port', flag: '--port', env: 'TCLOCAL_PORT', arg: 'N', default: '4577', help: 'Port for every API (0 picks a free one).', parse: integer(0, 65535) },
   { key: 'dataDir', flag: '--data-dir', env: 'TCLOCAL_DATA_DIR', arg: 'DIR', default: './.tclocal', help: 'Directory of the durable SQLite store.', parse: (r) => r },
   { key: 'inMemory', flag: '--in-memory', env: 'TCLOCAL_IN_MEMORY', arg: 'on|off', default: 'off', help: 'Keep state in memory only (lost on exit).', parse: bool },
   {
-    key: 'accounts', flag: '--accounts', env: 'TCLOCAL_ACCOUNTS', arg: 'JSON|FILE', default: '',
+    key: 'accounts', flag: '--accounts', env: 'TCLOCAL_ACCOUNTS', arg: 'JSON|FILE', default: '', defaultLabel: '(built-in account)',
     help: 'Accounts: a JSON array of {secretId,secretKey,appId,uin}, or a file holding one. Empty: the built-in default account.',
     parse: parseAccounts,
   },
@@ -172,7 +200,7 @@ export const OPTIONS: OptionDef<keyof Config>[] = [
   { key: 'rateLimits', flag: '--rate-limits', env: 'TCLOCAL_RATE_LIMITS', arg: 'on|off', default: 'on', help: 'Enforce the documented per-action rate limits.', parse: bool },
   { key: 'sslReviewMs', flag: '--ssl-review-ms', env: 'TCLOCAL_SSL_REVIEW_MS', arg: 'MS', default: '30000', help: 'SSL: time a free certificate spends under review before it is issued on its own.', parse: integer(0, 86_400_000) },
   {
-    key: 'amsAudioMs', flag: '--ams-audio-ms', env: 'TCLOCAL_AMS_AUDIO_MS', arg: 'MS', default: '',
+    key: 'amsAudioMs', flag: '--ams-audio-ms', env: 'TCLOCAL_AMS_AUDIO_MS', arg: 'MS', default: '', defaultLabel: '(empty: the PENDING time)',
     help: 'AMS: time an on-demand audio task stays RUNNING (empty: as long as it stayed PENDING).',
     parse: (raw, name) => (raw.trim() === '' ? null : integer(0, 86_400_000)(raw.trim(), name)),
   },
@@ -182,7 +210,7 @@ export const OPTIONS: OptionDef<keyof Config>[] = [
     parse: integer(0, 31_536_000),
   },
   {
-    key: 'adminToken', flag: '--admin-token', env: 'TCLOCAL_ADMIN_TOKEN', arg: 'TOKEN', default: '',
+    key: 'adminToken', flag: '--admin-token', env: 'TCLOCAL_ADMIN_TOKEN', arg: 'TOKEN', default: '', defaultLabel: '(generated when needed)',
     help: 'Token the /_tclocal/ admin endpoints require (Authorization: Bearer). Empty: one is generated and printed when strict auth is on, when listening beyond loopback, or with --admin-token-required always.',
     parse: (raw, name) => {
       if (/[^\x21-\x7e]/.test(raw)) throw new ConfigError(`${name} may hold printable ASCII characters only`);
@@ -192,11 +220,26 @@ export const OPTIONS: OptionDef<keyof Config>[] = [
   { key: 'adminTokenRequired', flag: '--admin-token-required', env: 'TCLOCAL_ADMIN_TOKEN_REQUIRED', arg: 'auto|always', default: 'auto', help: 'always: admin endpoints require the token in every mode.', parse: oneOf('auto', 'always') },
   { key: 'maxConnections', flag: '--max-connections', env: 'TCLOCAL_MAX_CONNECTIONS', arg: 'N', default: '1024', help: 'Connections served at once; more are closed on arrival.', parse: integer(1, 1_000_000) },
   { key: 'outboundLinkLocal', flag: '--outbound-link-local', env: 'TCLOCAL_OUTBOUND_LINK_LOCAL', arg: 'on|off', default: 'off', help: 'Let callbacks reach link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, 100.100.100.200, fd00:ec2::254).', parse: bool },
+  {
+    key: 'logFormat', flag: '--log-format', env: 'TCLOCAL_LOG_FORMAT', arg: 'auto|pretty|json', default: 'auto',
+    help: 'pretty: one readable line per request; json: JSON lines; auto: pretty on a terminal, json otherwise.',
+    parse: oneOf('auto', 'pretty', 'json'),
+  },
   { key: 'tls', flag: '--tls', env: 'TCLOCAL_TLS', arg: 'on|off', default: 'on', help: 'Also serve TLS (https://) on the same port, with certificates from a local CA.', parse: bool },
   {
-    key: 'caDir', flag: '--ca-dir', env: 'TCLOCAL_CA_DIR', arg: 'DIR', default: '',
+    key: 'caDir', flag: '--ca-dir', env: 'TCLOCAL_CA_DIR', arg: 'DIR', default: '', defaultLabel: '(the data directory)',
     help: 'Where the local CA lives (tls/ca.pem). Empty: the data directory, or ~/.tclocal with --in-memory.',
     parse: (r) => r,
+  },
+  { key: 'dns', flag: '--dns', env: 'TCLOCAL_DNS', arg: 'on|off', default: 'on', help: 'Serve DNS for GAAP proxy, group and global domains (docs/dns.md).', parse: bool },
+  { key: 'dnsHost', flag: '--dns-host', env: 'TCLOCAL_DNS_HOST', arg: 'ADDR', default: '127.0.0.1', help: 'DNS: IP address to listen on (UDP and TCP).', parse: (r) => r },
+  { key: 'dnsPort', flag: '--dns-port', env: 'TCLOCAL_DNS_PORT', arg: 'N', default: '4553', help: 'DNS: port, UDP and TCP (0 picks a free one).', parse: integer(0, 65535) },
+  { key: 'dnsTtl', flag: '--dns-ttl', env: 'TCLOCAL_DNS_TTL', arg: 'S', default: '60', help: 'DNS: TTL of answers and of negative answers, in seconds.', parse: integer(0, 86_400) },
+  { key: 'dnsRateLimit', flag: '--dns-rate-limit', env: 'TCLOCAL_DNS_RATE_LIMIT', arg: 'N', default: '5000', help: 'DNS: queries a second from one source address; past it, REFUSED (0: no limit).', parse: integer(0, 10_000_000) },
+  {
+    key: 'dnsCountries', flag: '--dns-countries', env: 'TCLOCAL_DNS_COUNTRIES', arg: 'JSON|FILE', default: '{"0.0.0.0/0": "101001", "::/0": "101001"}',
+    help: 'DNS: {"CIDR": "NationCountryInnerCode", ...} (or a file holding it): the country of a client\'s address (or EDNS client subnet), longest prefix first.',
+    parse: parseCountryTable,
   },
   { key: 'logLevel', flag: '--log-level', env: 'TCLOCAL_LOG_LEVEL', arg: 'LEVEL', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent.', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
   { key: 'dataplane', flag: '--dataplane', env: 'TCLOCAL_DATAPLANE', arg: 'on|off', default: 'on', help: 'GAAP: running TCP/UDP listeners accept connections and forward them to their real servers.', parse: bool },

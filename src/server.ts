@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
 import { serviceSettingsOf, tlsDir, type Config } from './config';
 import { OutboundGuard, registerOwnPort } from './core/outbound';
+import { readableStream } from './core/log-format';
 import { TransitionEngine } from './core/transitions';
 import { Accounts } from './gateway/accounts';
 import { adminHandler } from './gateway/admin';
@@ -11,6 +12,7 @@ import { adminTokenFile, resolveAdminToken, type AdminAccessPolicy } from './gat
 import { Api3Gateway } from './gateway/api3/pipeline';
 import { DataPlane } from './dataplane';
 import { Router } from './gateway/api3/router';
+import { startDnsServer, type RunningDns } from './dns/server';
 import { createHttpServer, HTTP_TIMEOUTS, requestTimeoutReply, type ExtraProtocol, type HttpTimeouts } from './gateway/http';
 import { RateLimiter } from './gateway/ratelimit';
 import { acceptTls, ensureLocalCa, serverCertificate } from './gateway/tls';
@@ -18,6 +20,7 @@ import { coverageReport } from './services/coverage';
 import { extraProtocols, serviceModules } from './services';
 import { trafficSink } from './services/gaap/forwarding';
 import { ciTransitions } from './services/ci';
+import { gaapDnsView } from './services/gaap/dns-view';
 import type { TransitionHandler } from './services/types';
 import { commonErrors } from './spec';
 import { RequestValidator } from './spec/validator';
@@ -36,6 +39,8 @@ export interface RunningServer {
   /** The token admin endpoints require, if any; `adminTokenGenerated`: made up at start (print it). */
   adminToken?: string;
   adminTokenGenerated: boolean;
+  /** The DNS server's bound address, or null when it is off. */
+  dns: { host: string; port: number } | null;
   stop(): Promise<void>;
 }
 
@@ -56,7 +61,11 @@ export interface DevelopmentOptions {
  * while one write is in flight leave together, and what is left is flushed
  * when the process exits.
  */
-const defaultLogger = (config: Config): Logger => pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: false }));
+const defaultLogger = (config: Config): Logger => {
+  const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY === true);
+  const out = pino.destination({ dest: 1, sync: false });
+  return pino({ level: config.logLevel }, pretty ? readableStream(out) : out);
+};
 
 /** Composes the emulator from its parts and starts serving. */
 export async function startServer(config: Config, log: Logger = defaultLogger(config), dev: DevelopmentOptions = {}): Promise<RunningServer> {
@@ -111,7 +120,7 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
   }
   const adminAccess: AdminAccessPolicy = { listenHost: config.host, port: config.port, token: adminToken };
   const timeouts = { ...HTTP_TIMEOUTS, ...dev.httpTimeouts };
-  const server: Server = createHttpServer({ api3, protocols, admin, log, adminAccess: () => adminAccess, maxConnections: config.maxConnections, timeouts });
+  const server: Server = createHttpServer({ api3, protocols, admin, log, adminAccess: () => adminAccess, maxConnections: config.maxConnections, timeouts, version: VERSION });
   // TLS and plain HTTP share the port: each connection is routed by its first byte.
   let caPath: string | undefined;
   if (config.tls) {
@@ -139,12 +148,22 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
     await dataplane?.stop();
     throw err;
   });
+  let dns: RunningDns | undefined;
+  if (config.dns) {
+    const settings = { host: config.dnsHost, port: config.dnsPort, ttl: config.dnsTtl, rateLimit: config.dnsRateLimit, clientCountries: config.dnsCountries };
+    dns = await startDnsServer(settings, gaapDnsView(store), log).catch(async (err) => {
+      await dataplane?.stop();
+      await new Promise((resolve) => server.close(resolve));
+      await store.close();
+      throw err;
+    });
+  }
   transitions.start();
   const port = (server.address() as AddressInfo).port;
   adminAccess.port = port;
   const releasePort = registerOwnPort(port);
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  log.info({ url, services: [...services.keys(), ...protocols.map((p) => p.name)], dataDir: config.inMemory ? ':memory:' : config.dataDir, ca: caPath }, 'tclocal ready');
+  log.info({ url, services: [...services.keys(), ...protocols.map((p) => p.name)], dataDir: config.inMemory ? ':memory:' : config.dataDir, ca: caPath, dns: dns ? `${dns.host}:${dns.port}` : 'off' }, 'tclocal ready');
 
   return {
     port,
@@ -154,9 +173,11 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
     log,
     adminToken,
     adminTokenGenerated,
+    dns: dns ? { host: dns.host, port: dns.port } : null,
     async stop() {
       releasePort();
       transitions.stop();
+      await dns?.close();
       await dataplane?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -30,11 +30,13 @@ const freePort = () =>
     });
   });
 
-const run = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 20_000 });
+/** The CA of servers started here (an --in-memory server would otherwise keep it in ~/.tclocal). */
+const CA_DIR = join(tmpdir(), 'tclocal-test-ca');
+const run = (args: string[], env: Record<string, string> = {}, cwd?: string) =>
+  spawnSync(process.execPath, [CLI, ...args], { cwd, env: { TCLOCAL_CA_DIR: CA_DIR, ...process.env, ...env }, encoding: 'utf8', timeout: 20_000 });
 
 async function startCli(dataDir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CLI, 'start', '--port', String(port), '--data-dir', dataDir, '--rate-limits', 'off', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'start', '--port', String(port), '--dns-port', '0', '--data-dir', dataDir, '--rate-limits', 'off', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     try {
@@ -86,6 +88,42 @@ describe('tclocal command line', () => {
       assert.equal(out.status, 2, `${args.join(' ')} ${JSON.stringify(env)} should exit 2: ${out.stderr}`);
       assert.match(out.stderr, message);
     }
+  });
+
+  it('--help shows each default and keeps long flags apart from their text', () => {
+    const out = run(['--help']).stdout;
+    const lines = out.split('\n');
+    const ams = lines.findIndex((l) => l.startsWith('  --ams-audio-ms'));
+    assert.doesNotMatch(lines[ams + 1], /built-in account/);
+    const backdate = lines.find((l) => l.startsWith('  --gaap-create-time-backdate'))!;
+    assert.equal(backdate.trim(), '--gaap-create-time-backdate S');
+  });
+
+  it('a data directory that cannot be created, or a corrupt database, stops start-up with exit code 2', () => {
+    const file = join(tempDir(), 'a-file');
+    writeFileSync(file, 'not a directory');
+    let out = run(['start', '--port', '0', '--data-dir', join(file, 'data')]);
+    assert.equal(out.status, 2, out.stderr);
+    assert.match(out.stderr, /^tclocal: cannot use --data-dir .*ENOTDIR/);
+    const corrupt = tempDir();
+    writeFileSync(join(corrupt, 'tclocal.db'), Buffer.alloc(8192, 7));
+    out = run(['start', '--port', '0', '--data-dir', corrupt]);
+    assert.equal(out.status, 2, out.stderr);
+    assert.match(out.stderr, /^tclocal: the database in --data-dir .* cannot be opened: .*SQLITE_NOTADB/);
+    assert.doesNotMatch(out.stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  it('coverage --write says what it wrote; ca prints the CA certificate path', () => {
+    const cwd = tempDir();
+    const out = run(['coverage', '--write'], {}, cwd);
+    assert.equal(out.status, 0);
+    assert.match(out.stderr, new RegExp(`^wrote ${join(cwd, 'COVERAGE.md').replace(/[.]/g, '\\.')}: \\d+ implemented actions`));
+    assert.match(readFileSync(join(cwd, 'COVERAGE.md'), 'utf8'), /GAAP|gaap/);
+    const dataDir = tempDir();
+    const ca = run(['ca', '--data-dir', dataDir], { TCLOCAL_CA_DIR: '' });
+    assert.equal(ca.status, 0, ca.stderr);
+    assert.equal(ca.stdout.trim(), join(dataDir, 'tls', 'ca.pem'));
+    assert.match(readFileSync(ca.stdout.trim(), 'utf8'), /^-----BEGIN CERTIFICATE-----/);
   });
 
   it('a port in use is named at start-up', async () => {
@@ -166,7 +204,7 @@ describe('tclocal command line', () => {
 
   it('export, import and reset talk to a running in-memory server, with its admin token', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [CLI, 'start', '--port', String(port), '--in-memory', '--auth', 'strict', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'start', '--port', String(port), '--dns-port', '0', '--in-memory', '--auth', 'strict', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (c) => (stderr += c));
     try {
@@ -205,6 +243,37 @@ describe('tclocal command line', () => {
       const imported = await runAsync(['import', file], { TCLOCAL_ADMIN_TOKEN: token });
       assert.equal(imported.status, 0, imported.stderr);
       assert.equal((await cnClient('gaap', { port }).DescribeCertificates({})).TotalCount, 1);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  });
+
+  it('a durable server keeps its generated token in the data directory, where the CLI finds it', async () => {
+    const dataDir = tempDir();
+    const port = await freePort();
+    const child = spawn(process.execPath, [CLI, 'start', '--port', String(port), '--data-dir', dataDir, '--admin-token-required', 'always', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (c) => (stderr += c));
+    try {
+      const deadline = Date.now() + 10_000;
+      while (!/admin endpoints require the token/.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      const token = /admin endpoints require the token (\S+)/.exec(stderr)?.[1];
+      assert.ok(token, stderr);
+      assert.equal(readFileSync(join(dataDir, 'admin-token'), 'utf8').trim(), token);
+      assert.equal((statSync(join(dataDir, 'admin-token')).mode & 0o077), 0, 'only its owner may read the token file');
+      assert.equal((await fetch(`http://127.0.0.1:${port}/_tclocal/state`)).status, 401);
+      const out = await new Promise<{ status: number | null; stdout: string; stderr: string }>((res) => {
+        const c = spawn(process.execPath, [CLI, 'export', '--data-dir', dataDir, '--port', String(port)], { env: { ...process.env, TCLOCAL_ADMIN_TOKEN: '' } });
+        let o = '';
+        let e = '';
+        c.stdout.on('data', (d) => (o += d));
+        c.stderr.on('data', (d) => (e += d));
+        c.on('exit', (status) => res({ status, stdout: o, stderr: e }));
+      });
+      assert.equal(out.status, 0, out.stderr);
+      assert.match(out.stderr, /on the running server/);
+      assert.equal(JSON.parse(out.stdout).format, 'tclocal-state');
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));

@@ -24,7 +24,7 @@ export function randomPool(): string {
 }
 
 /** One local CA for every test server of the machine, made once (its creation is safe in parallel). */
-const TEST_CA_DIR = join(tmpdir(), 'tclocal-test-ca');
+export const TEST_CA_DIR = join(tmpdir(), 'tclocal-test-ca');
 
 export async function startTclocal(overrides: Partial<Config> = {}, dev: DevelopmentOptions = {}): Promise<RunningServer> {
   const config = loadConfig({}, {}, {
@@ -35,6 +35,7 @@ export async function startTclocal(overrides: Partial<Config> = {}, dev: Develop
     logLevel: 'silent',
     transitionMs: 0,
     dataplanePool: randomPool(),
+    dnsPort: 0,
     ...overrides,
   });
   // Every business error a handler answers must be one its action documents,

@@ -34,7 +34,7 @@ export interface KillTrial {
 
 /** tclocal in its own process on a durable data directory, rate limits off. */
 export async function startProcess(dataDir: string, port: number, transitionMs = TRANSITION_MS): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CLI, 'start', '--port', String(port), '--data-dir', dataDir, '--rate-limits', 'off', '--log-level', 'silent', '--transition-ms', String(transitionMs)], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [CLI, 'start', '--port', String(port), '--dns-port', '0', '--data-dir', dataDir, '--rate-limits', 'off', '--log-level', 'silent', '--transition-ms', String(transitionMs)], { stdio: 'ignore' });
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     try {

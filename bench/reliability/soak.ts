@@ -28,7 +28,11 @@ export interface SoakReport {
   survived: boolean;
 }
 
-export async function runSoak(minutes: number, concurrency = 4, onProgress?: (line: string) => void): Promise<SoakReport> {
+/**
+ * `resetEveryMs`: empty the state that often (POST /_tclocal/reset), so the data stays bounded and the RSS
+ * measures what the process keeps, not the SQLite page cache following a growing file.
+ */
+export async function runSoak(minutes: number, concurrency = 4, onProgress?: (line: string) => void, resetEveryMs = 0): Promise<SoakReport> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tclocal-soak-'));
   const port = await freePort();
   const child = await startProcess(dataDir, port, 0);
@@ -48,6 +52,7 @@ export async function runSoak(minutes: number, concurrency = 4, onProgress?: (li
       if (!rssMid && Date.now() - started >= total / 2) rssMid = rss;
       onProgress?.(`soak ${((Date.now() - started) / 60_000).toFixed(1)} min: ${load.stats.calls} calls, RSS ${rss.toFixed(1)} MB, ${load.stats.unexpected.length} unexpected`);
     }, Math.min(10_000, Math.max(1000, total / 20)));
+    const resetter = resetEveryMs > 0 ? setInterval(() => void fetch(`http://127.0.0.1:${port}/_tclocal/reset`, { method: 'POST' }).catch(() => undefined), resetEveryMs) : undefined;
     await Promise.all(Array.from({ length: concurrency }, async (_, w) => {
       const r = prng(1000 + w);
       while (Date.now() - started < total) {
@@ -58,6 +63,7 @@ export async function runSoak(minutes: number, concurrency = 4, onProgress?: (li
       }
     }));
     clearInterval(sampler);
+    if (resetter) clearInterval(resetter);
     const rssEnd = rssMb(child.pid!);
     if (!rssStart) rssStart = rssEnd;
     return {

@@ -2,11 +2,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { requestId as newRequestId } from '../core/ids';
+import { maskMessage, maskParams } from '../core/log-format';
 import { API_JSON_LIMITS, JsonShapeGuard } from '../core/json-shape';
 import { ADMIN_PREFIX, adminAccessDenial, type AdminAccessPolicy } from './admin-access';
 import type { Api3Gateway, Api3Outcome } from './api3/pipeline';
 import { errorBody } from './api3/envelope';
 import { LIMITS } from './api3/request';
+import { homePage, wantsHomePage } from './home';
 
 /** A reply written by a protocol handler other than API 3.0. */
 export interface RawReply {
@@ -40,6 +42,8 @@ export interface HttpDeps {
   /** Connections served at once; more are closed on arrival. */
   maxConnections: number;
   timeouts?: Partial<HttpTimeouts>;
+  /** Shown on the page a browser gets at `/`. */
+  version?: string;
 }
 
 /** How long a client may take; slow or silent clients cannot hold the server. */
@@ -181,6 +185,10 @@ export function createHttpServer(d: HttpDeps): Server {
       });
       return;
     }
+    if (wantsHomePage(req, url)) {
+      send(res, homePage(req.headers.host ?? '127.0.0.1', d.version ?? ''));
+      return;
+    }
     const extra = d.protocols.find((p) => p.matches(req));
     if (extra) {
       const read = await readBody(req, extra.maxBody);
@@ -212,6 +220,9 @@ export function createHttpServer(d: HttpDeps): Server {
         account: outcome.account,
         ms: Number(process.hrtime.bigint() - started) / 1e6,
         code: outcome.errorCode,
+        message: outcome.errorMessage === undefined ? undefined : maskMessage(outcome.errorMessage),
+        // Parameters only at debug level: they cost a copy, and may be large.
+        params: outcome.params !== undefined && d.log.isLevelEnabled('debug') ? maskParams(outcome.params) : undefined,
       },
       'request',
     );

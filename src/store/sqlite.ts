@@ -143,6 +143,12 @@ export class SqliteStore implements Store {
    */
   private readonly gens = new Map<string, number>();
   private epoch = 0;
+  /** Writes per kind, and changes not tracked per kind, for changeCount(). */
+  private readonly kindChanges = new Map<string, number>();
+  private changeEpoch = 0;
+  /** Accounts that have written since the list was read (read again after a rollback, import or reset). */
+  private accountsSeen: Set<string> | undefined;
+  private accountsEpoch = -1;
   private dataVersion = -1;
   private readonly counts = new Map<string, CachedCount>();
   private readonly pages = new Map<string, CachedPage>();
@@ -341,6 +347,7 @@ export class SqliteStore implements Store {
 
   invalidateAll(): void {
     this.epoch++;
+    this.changeEpoch++;
     this.counts.clear();
     this.pages.clear();
     this.pageChars = 0;
@@ -348,6 +355,8 @@ export class SqliteStore implements Store {
 
   /** A record of `kind` was written for `account`. */
   touched(account: string, kind: string): void {
+    this.accountsSeen?.add(account);
+    this.kindChanges.set(kind, (this.kindChanges.get(kind) ?? 0) + 1);
     const key = `${account}\u0000${kind}`;
     this.gens.set(key, (this.gens.get(key) ?? 0) + 1);
   }
@@ -392,6 +401,23 @@ export class SqliteStore implements Store {
   keepJoined(page: CachedPage, json: Buffer): void {
     page.joined = json;
     this.pageChars += json.length;
+  }
+
+  changeCount(kinds: readonly string[]): number {
+    let n = this.changeEpoch;
+    for (const k of kinds) n += this.kindChanges.get(k) ?? 0;
+    return n;
+  }
+
+  async accounts(): Promise<string[]> {
+    if (this.accountsSeen && this.accountsEpoch === this.epoch) return [...this.accountsSeen];
+    return this.mutex.run(async () => {
+      const epoch = this.epoch;
+      const list = this.stmt('SELECT DISTINCT account FROM resources').pluck().all() as string[];
+      this.accountsSeen = new Set(list);
+      this.accountsEpoch = epoch;
+      return list;
+    });
   }
 
   async dueTransitions(now: number, limit: number): Promise<ScheduledTransition[]> {
@@ -645,12 +671,14 @@ class SqliteTx implements StoreTx {
   }
 
   async kvPut(ns: string, key: string, value: unknown): Promise<void> {
+    this.store.touched(this.account, `kv:${ns}`);
     this.writer()
       .stmt('INSERT INTO kv (account, ns, key, value) VALUES (?, ?, ?, ?) ON CONFLICT (account, ns, key) DO UPDATE SET value = excluded.value')
       .run(this.account, ns, key, JSON.stringify(value));
   }
 
   async kvDelete(ns: string, key: string): Promise<void> {
+    this.store.touched(this.account, `kv:${ns}`);
     this.writer().stmt('DELETE FROM kv WHERE account = ? AND ns = ? AND key = ?').run(this.account, ns, key);
   }
 

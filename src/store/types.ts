@@ -136,6 +136,15 @@ export interface Store {
   exportState(): Promise<StateDump>;
   importState(dump: StateDump): Promise<void>;
   reset(): Promise<void>;
+  /** Accounts that hold any resource: for views that span every tenant (the DNS server). */
+  accounts(): Promise<string[]>;
+  /**
+   * A number that moves on every write to records of these kinds (a keyed
+   * value of namespace `ns` counts as kind `kv:ns`), and on every rollback,
+   * import and reset: whatever was read from them when it had its current
+   * value is still current.
+   */
+  changeCount(kinds: readonly string[]): number;
   /** Resolves once every connection and helper thread has let go of the files. */
   close(): Promise<void>;
 }

@@ -196,6 +196,9 @@ describe('authentication and gateway errors', () => {
     const limited = results.filter((r) => r.status === 'rejected' && (r.reason as any).code === 'RequestLimitExceeded').length;
     const ok = results.filter((r) => r.status === 'fulfilled').length;
     assert.ok(limited >= 5, `expected some calls limited, got ${limited}`);
+    // The message says how to turn rate limits off for local testing.
+    const rejected = results.find((r) => r.status === 'rejected' && (r.reason as any).code === 'RequestLimitExceeded') as PromiseRejectedResult;
+    assert.match(rejected.reason.message, /--rate-limits off \(TCLOCAL_RATE_LIMITS=off\)/);
     assert.ok(ok <= 40 && ok >= 20, `at most 20 per second may pass, got ${ok}`);
     // Another account has its own budget.
     assert.ok((await cnClient('gaap', server).DescribeDestRegions({})).TotalCount > 0);

@@ -5,7 +5,8 @@ import { describe, it } from 'node:test';
 import pino from 'pino';
 import { loadConfig } from '../../src/config';
 import { startServer } from '../../src/server';
-import { ACCOUNT_A, cnClient, DEFAULT_ACCOUNT, errorCode } from '../helpers';
+import { readableStream } from '../../src/core/log-format';
+import { ACCOUNT_A, cnClient, DEFAULT_ACCOUNT, errorCode, TEST_CA_DIR } from '../helpers';
 
 describe('request log', () => {
   it('writes one JSON line per request with its RequestId, service, action, account, latency and error code', async () => {
@@ -16,7 +17,7 @@ describe('request log', () => {
         done();
       },
     });
-    const config = loadConfig({}, {}, { port: 0, inMemory: true, accounts: [DEFAULT_ACCOUNT, ACCOUNT_A], logLevel: 'info' });
+    const config = loadConfig({}, {}, { port: 0, inMemory: true, caDir: TEST_CA_DIR, accounts: [DEFAULT_ACCOUNT, ACCOUNT_A], logLevel: 'info' });
     const server = await startServer(config, pino({ level: 'info' }, sink));
     try {
       const ok = await cnClient('gaap', server, { account: ACCOUNT_A }).DescribeDestRegions({});
@@ -32,7 +33,33 @@ describe('request log', () => {
       assert.equal(typeof first.ms, 'number');
       assert.equal(first.code, undefined);
       assert.equal(second.code, 'MissingParameter');
+      assert.match(second.message, /DestRegion/);
+      assert.equal(first.params, undefined, 'parameters only at debug level');
       assert.equal(second.account, DEFAULT_ACCOUNT.uin);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('writes one readable line per request for a terminal, with parameters (secrets masked) at debug level', async () => {
+    let text = '';
+    const sink = { write: (chunk: string) => void (text += chunk) };
+    const config = loadConfig({}, {}, { port: 0, inMemory: true, caDir: TEST_CA_DIR, accounts: [DEFAULT_ACCOUNT, ACCOUNT_A], logLevel: 'debug', rateLimits: false });
+    const server = await startServer(config, pino({ level: 'debug' }, readableStream(sink)));
+    try {
+      const gaap = cnClient('gaap', server, { account: ACCOUNT_A });
+      await gaap.DescribeDestRegions({});
+      assert.equal(await errorCode(gaap.CreateCertificate({ CertificateType: 9, CertificateContent: 'x', CertificateKey: 'very-secret-key' })), 'InvalidParameterValue');
+      await new Promise((r) => setTimeout(r, 50));
+      const lines = text.split('\n');
+      const ok = lines.find((l) => l.includes('DescribeDestRegions'))!;
+      assert.match(ok, /^\d\d:\d\d:\d\d\.\d{3} 100000000101 +gaap DescribeDestRegions +ok \(\d+\.\d ms\)$/);
+      const failed = lines.find((l) => l.includes('CreateCertificate'))!;
+      assert.match(failed, /gaap CreateCertificate +InvalidParameterValue: The value of parameter `CertificateType` is not valid.* \(\d+\.\d ms\)$/);
+      const params = lines[lines.indexOf(failed) + 1];
+      assert.match(params, /^ +params \{"CertificateType":9,"CertificateContent":"x","CertificateKey":"\*\*\*"\}$/);
+      assert.doesNotMatch(text, /very-secret-key/);
+      assert.doesNotMatch(text, /^\{/m, 'no JSON lines');
     } finally {
       await server.stop();
     }

@@ -29,6 +29,32 @@ describe('SQLite store', () => {
     await s.close();
   });
 
+  it('changeCount moves on writes to the kinds asked (keyed values as kv:ns), on rollbacks and resets; accounts() lists writers', async () => {
+    const s = new SqliteStore({ inMemory: true });
+    const kinds = ['test.item', 'kv:test.ns'];
+    const v0 = s.changeCount(kinds);
+    await s.transaction('A', (tx) => tx.put(rec('x', 1, { v: 1 })));
+    const v1 = s.changeCount(kinds);
+    assert.ok(v1 > v0);
+    await s.transaction('A', (tx) => tx.put({ ...rec('y', 1, {}), kind: 'test.other' }));
+    assert.equal(s.changeCount(kinds), v1, 'another kind does not count');
+    await s.transaction('B', (tx) => tx.kvPut('test.ns', 'k', 1));
+    const v2 = s.changeCount(kinds);
+    assert.ok(v2 > v1);
+    await assert.rejects(s.transaction('A', async () => {
+      throw new Error('rolled back');
+    }));
+    assert.ok(s.changeCount(kinds) > v2, 'a rollback counts');
+    assert.deepEqual((await s.accounts()).sort(), ['A']);
+    await s.transaction('C', (tx) => tx.put(rec('z', 1, {})));
+    assert.deepEqual((await s.accounts()).sort(), ['A', 'C']);
+    const v3 = s.changeCount(kinds);
+    await s.reset();
+    assert.ok(s.changeCount(kinds) > v3);
+    assert.deepEqual(await s.accounts(), []);
+    await s.close();
+  });
+
   it('lists with filters, status, parent, ids, order and paging; total is the whole match', async () => {
     const s = new SqliteStore({ inMemory: true });
     s.ensureFieldIndex('test.item', 'Region');

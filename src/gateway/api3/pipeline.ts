@@ -56,6 +56,9 @@ export interface Api3Outcome {
   action?: string;
   account?: string;
   errorCode?: string;
+  errorMessage?: string;
+  /** The business parameters as read (for debug logs). */
+  params?: Record<string, unknown>;
 }
 
 /**
@@ -81,9 +84,13 @@ export class Api3Gateway {
       outcome.service = spec.service;
       const actionSpec = spec.actions[action];
       if (this.d.settings.rateLimits && !this.d.limiter.take(`${account.uin} ${spec.service} ${action}`, actionSpec.rateLimit, Date.now())) {
-        throw new ApiError('RequestLimitExceeded', `The request rate of ${action} exceeds its limit of ${actionSpec.rateLimit} per second.`);
+        throw new ApiError(
+          'RequestLimitExceeded',
+          `The request rate of ${action} exceeds its limit of ${actionSpec.rateLimit} per second. For local testing, turn rate limits off with --rate-limits off (TCLOCAL_RATE_LIMITS=off).`,
+        );
       }
       const params = businessParams(req);
+      outcome.params = params;
       this.d.validator.validate(spec.service, action, params);
       const service = this.d.services.get(spec.service)!;
       const handler = service.handlers[action];
@@ -112,6 +119,7 @@ export class Api3Gateway {
         if (this.d.settings.strictErrorCodes) message = `${message} ${(err as Error).message}`;
       }
       outcome.errorCode = code;
+      outcome.errorMessage = message;
       outcome.body = errorBody(code, message, requestId);
     }
     return outcome;

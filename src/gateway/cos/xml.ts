@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { CosError } from './errors';
 
@@ -81,6 +82,7 @@ function xmlShapeProblem(text: string): string | undefined {
  * `InvalidArgument` (400) naming the problem.
  */
 export function parseXmlBody(body: Buffer): Record<string, ParsedXml> {
+  if (!isUtf8(body)) throw new CosError(400, 'InvalidArgument', 'The request body is not valid UTF-8.');
   const text = body.toString('utf8').replace(/^\uFEFF/, '');
   if (text.trim() === '') throw new CosError(400, 'InvalidArgument', 'The request body is empty; an XML document is required.');
   if (/<!DOCTYPE/i.test(text)) throw new CosError(400, 'InvalidArgument', 'The request body must not contain a DOCTYPE declaration.');

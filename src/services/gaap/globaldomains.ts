@@ -25,7 +25,7 @@ import type {
   ModifyGlobalDomainAttributeRequest,
   ModifyGlobalDomainDnsRequest,
 } from '../../spec/gaap.types';
-import type { StoreTx } from '../../store/types';
+import type { Store, StoreTx } from '../../store/types';
 import type { ActionContext, ActionHandler, TransitionHandler } from '../types';
 import {
   checkCountries,
@@ -234,3 +234,8 @@ export const transitions: Record<string, TransitionHandler> = {
     await tx.put({ ...rec, status: String(DNS_STATUS.running), data: { ...rec.data, Status: DNS_STATUS.running } });
   },
 };
+
+/** The DNS server finds global domains by FullDomain. */
+export function prepare(store: Store): void {
+  store.ensureFieldIndex(KIND.globalDomain, 'FullDomain');
+}

@@ -224,7 +224,8 @@ const CreateProxyGroupDomain: ActionHandler = async (input: CreateProxyGroupDoma
   return { GroupId: g.id };
 };
 
-const DOMAIN_CONF_NS = 'gaap.groupDomainConfig';
+/** Keyed-value namespace of each group's nearest-access configuration (region → country codes). */
+export const DOMAIN_CONF_NS = 'gaap.groupDomainConfig';
 
 const DescribeGroupDomainConfig: ActionHandler = async (input: DescribeGroupDomainConfigRequest, ctx) => {
   const g = await getGroup(ctx.tx, input.GroupId);

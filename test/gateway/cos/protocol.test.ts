@@ -51,6 +51,10 @@ describe('XML documents', () => {
     assert.match(toXml('Error', { Code: 'x' }, true), /^<\?xml version="1.0" encoding="UTF-8"\?>\n<Error><Code>x<\/Code><\/Error>$/);
   });
 
+  it('refuses a body that is not valid UTF-8', () => {
+    assert.throws(() => parseXmlBody(Buffer.concat([Buffer.from('<Request><A>'), Buffer.from([0xff]), Buffer.from('</A></Request>')])), (e: unknown) => e instanceof CosError && e.code === 'InvalidArgument' && /UTF-8/.test(e.message));
+  });
+
   it('parses bodies and refuses bad ones with InvalidArgument', () => {
     assert.deepEqual(parseXmlBody(Buffer.from('<?xml version="1.0"?><Request><A> x&amp;y </A><B/></Request>')), { Request: { A: 'x&y', B: '' } });
     for (const bad of ['', '   ', 'plain text', '<a><b></a>', '<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>']) {
