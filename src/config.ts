@@ -58,6 +58,8 @@ export interface Config {
   dataplaneUdpIdleMs: number;
   /** A TCP connection without bytes either way for this long is closed. */
   dataplaneTcpIdleMs: number;
+  /** An origin that sends nothing for this long during an HTTP request gets the client a 504. */
+  dataplaneHttpTimeoutMs: number;
   /** DNS server for GAAP's names (docs/dns.md). */
   dns: boolean;
   dnsHost: string;
@@ -262,6 +264,7 @@ export const OPTIONS: OptionDef<keyof Config>[] = [
   { key: 'dataplaneFlushMs', flag: '--dataplane-flush-ms', env: 'TCLOCAL_DATAPLANE_FLUSH_MS', arg: 'MS', default: '5000', help: 'GAAP: how often traffic counters are written to the store.', parse: integer(50, 60_000) },
   { key: 'dataplaneCheckScale', flag: '--dataplane-check-scale', env: 'TCLOCAL_DATAPLANE_CHECK_SCALE', arg: 'X', default: '1', help: 'GAAP: health-check intervals (DelayLoop) and timeouts (ConnectTimeout) are multiplied by X (below 1 to speed tests up).', parse: decimal(0.001, 1) },
   { key: 'dataplaneTcpIdleMs', flag: '--dataplane-tcp-idle-ms', env: 'TCLOCAL_DATAPLANE_TCP_IDLE_MS', arg: 'MS', default: '900000', help: 'GAAP: a TCP connection that carries no byte either way for this long is closed (half-open and silent peers do not pile up).', parse: integer(100, 86_400_000) },
+  { key: 'dataplaneHttpTimeoutMs', flag: '--dataplane-http-timeout-ms', env: 'TCLOCAL_DATAPLANE_HTTP_TIMEOUT_MS', arg: 'MS', default: '60000', help: 'GAAP: an origin that sends nothing for this long during an HTTP/HTTPS request gets the client a 504.', parse: integer(100, 3_600_000) },
   { key: 'dataplaneUdpIdleMs', flag: '--dataplane-udp-idle-ms', env: 'TCLOCAL_DATAPLANE_UDP_IDLE_MS', arg: 'MS', default: '120000', help: 'GAAP: a UDP session that carries no datagram for this long is closed.', parse: integer(100, 86_400_000) },
 ];
 

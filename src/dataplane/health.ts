@@ -58,6 +58,9 @@ function probeUdp(ip: string, port: number, timeoutMs: number, send: string, exp
   });
 }
 
+/** A probe of one address of an origin (HTTP listeners' rules bring their own). */
+export type Probe = (ip: string, port: number, timeoutMs: number, o: OriginState) => Promise<boolean>;
+
 export interface HealthEvents {
   /** An origin's health (or its list of failed addresses) changed. */
   changed(): void;
@@ -71,7 +74,7 @@ export class HealthChecker {
   constructor(
     private readonly origins: OriginSet,
     private readonly settings: HealthCheckSettings,
-    private readonly protocol: 'TCP' | 'UDP',
+    private readonly protocol: 'TCP' | 'UDP' | Probe,
     /** Multiplies DelayLoop and ConnectTimeout (tests shorten them). */
     private readonly scale: number,
     private readonly events: HealthEvents,
@@ -99,6 +102,7 @@ export class HealthChecker {
     }
     const port = this.protocol === 'UDP' && s.checkPort > 0 ? s.checkPort : o.origin.port;
     const results = await Promise.all(ips.map((ip) => {
+      if (typeof this.protocol === 'function') return this.protocol(ip, port, timeoutMs, o);
       if (this.protocol === 'TCP') return probeTcp(ip, port, timeoutMs, o);
       if (s.type === 'PORT') return probeUdp(ip, port, timeoutMs, s.send, s.expect);
       return Promise.resolve(true);

@@ -17,7 +17,9 @@ import {
 import type { CommitChanges, Store } from '../store/types';
 import { Bucket, bucketFor } from './caps';
 import { Counters, entity, SEGMENT_BYTES, type Entity } from './counters';
+import { httpAffectedAccounts, httpForwardingView, writeRuleHealth } from '../services/gaap/forwarding-http';
 import { HealthChecker } from './health';
+import { HttpPlane } from './http';
 import { OriginSet } from './origins';
 import { accessCheck, type AccessCheck } from './security';
 import { forward, proxyHeader, unmapped, type TcpConnection } from './tcp';
@@ -26,7 +28,7 @@ import { UdpSessions, type UdpSession } from './udp';
 /** The data plane's settings (documented with the rest in config.ts). */
 export type DataPlaneSettings = Pick<
   Config,
-  'dataplanePool' | 'dataplanePortOffset' | 'dataplaneHost' | 'dataplaneCaps' | 'dataplaneFlushMs' | 'dataplaneCheckScale' | 'dataplaneUdpIdleMs' | 'dataplaneTcpIdleMs'
+  'dataplanePool' | 'dataplanePortOffset' | 'dataplaneHost' | 'dataplaneCaps' | 'dataplaneFlushMs' | 'dataplaneCheckScale' | 'dataplaneUdpIdleMs' | 'dataplaneTcpIdleMs' | 'dataplaneHttpTimeoutMs'
 >;
 
 interface ProxyRuntime {
@@ -92,6 +94,8 @@ export class DataPlane {
   private running: Promise<void> | undefined;
   private stopped = false;
   private readonly sharedAddress: boolean;
+  /** HTTP and HTTPS listeners. */
+  private readonly http: HttpPlane;
   /** Health points last written per binding, so a minute gets one point unless health drops. */
   private readonly healthWritten = new Map<string, string>();
 
@@ -102,6 +106,9 @@ export class DataPlane {
     private readonly log: Logger,
   ) {
     this.sharedAddress = settings.dataplaneHost !== '' || settings.dataplanePool.endsWith('/32');
+    this.http = new HttpPlane({ ...settings, sharedAddress: this.sharedAddress }, {
+      ruleHealth: (account, ruleId, origins) => writeRuleHealth(store, account, ruleId, origins),
+    }, log);
   }
 
   /** Binds every serving listener of the stored state, then follows the store's commits. */
@@ -115,7 +122,8 @@ export class DataPlane {
 
   private changed(changes: CommitChanges): void {
     if (this.stopped) return;
-    const { all, accounts } = affectedAccounts(changes);
+    const { all, accounts: l4 } = affectedAccounts(changes);
+    const accounts = [...new Set([...l4, ...httpAffectedAccounts(changes)])];
     if (all) this.dirtyAll = true;
     for (const a of accounts) this.dirty.add(a);
     if (all || accounts.length > 0) void this.reconcile();
@@ -138,7 +146,9 @@ export class DataPlane {
           }
           for (const account of accounts) {
             try {
-              await this.apply(await forwardingView(this.store, account));
+              const view = await forwardingView(this.store, account);
+              await this.apply(view);
+              await this.http.apply(account, view.proxies, await httpForwardingView(this.store, account));
             } catch (err) {
               this.log.error({ err, account }, 'data plane: reconciling the account failed');
             }
@@ -403,6 +413,13 @@ export class DataPlane {
       }
     }
     const now = Math.floor(Date.now() / 1000);
+    for (const [account, points] of this.http.drain(now)) {
+      try {
+        await this.sink.recordCounters(account, points);
+      } catch (err) {
+        this.log.warn({ err, account }, 'data plane: writing request counts failed');
+      }
+    }
     for (const [account, points] of this.counters.drain(now)) {
       try {
         await this.sink.recordCounters(account, points);
@@ -454,7 +471,7 @@ export class DataPlane {
           address: p.view.address,
           serving: p.view.serving,
           connections: p.active,
-          listeners: listeners
+          listeners: [...listeners
             .filter((rt) => rt.config.proxyIds.includes(p.view.proxyId))
             .map((rt) => {
               const b = rt.bindings.get(p.view.proxyId);
@@ -478,7 +495,7 @@ export class DataPlane {
                   rttMs: s.rttMs === undefined ? null : Math.round(s.rttMs * 1000) / 1000,
                 })),
               };
-            }),
+            }), ...this.http.status(p.view.proxyId)],
         })),
       });
     }
@@ -498,6 +515,7 @@ export class DataPlane {
         for (const [pid, b] of rt.bindings) this.unbind(rt, pid, b);
       }
     }
+    this.http.stop();
     this.listeners.clear();
     this.proxies.clear();
   }

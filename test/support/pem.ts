@@ -1,6 +1,6 @@
 /** Real PEM material for tests, made with the openssl command. */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -27,6 +27,21 @@ export function selfSigned(cn: string, o: PemOptions = {}): { cert: string; key:
     if (sans.length) args.push('-addext', `subjectAltName=${sans.map((s) => `DNS:${s}`).join(',')}`);
     execFileSync('openssl', args, { stdio: 'ignore' });
     return { cert: readFileSync(join(dir, 'c.pem'), 'utf8'), key: readFileSync(join(dir, 'k.pem'), 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A certificate for `cn` issued by `ca` (a CA made by selfSigned with `ca: true`), and its private key. */
+export function issuedBy(ca: { cert: string; key: string }, cn: string): { cert: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'tclocal-pem-'));
+  try {
+    const f = (name: string) => join(dir, name);
+    writeFileSync(f('ca.pem'), ca.cert);
+    writeFileSync(f('ca.key'), ca.key);
+    execFileSync('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f('k.pem'), '-out', f('r.csr'), '-subj', `/CN=${cn}/O=tclocal test`], { stdio: 'ignore' });
+    execFileSync('openssl', ['x509', '-req', '-in', f('r.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('c.pem'), '-days', '365'], { stdio: 'ignore' });
+    return { cert: readFileSync(f('c.pem'), 'utf8'), key: readFileSync(f('k.pem'), 'utf8') };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -120,7 +120,7 @@ const num = (v: unknown, d = 0): number => (typeof v === 'number' && Number.isFi
 /** Proxy statuses in which a proxy carries traffic (a configuration change keeps it serving). */
 const SERVING_PROXY = new Set(['RUNNING', 'ADJUSTING', 'MOVING']);
 /** ListenerStatus values of a listener that carries traffic: running, binding origins, changing settings. */
-const SERVING_LISTENER = new Set([0, 3, 4]);
+export const SERVING_LISTENER = new Set([0, 3, 4]);
 /** A policy is enforced from the moment it is opened until it is closed. */
 const ENFORCED_POLICY = new Set(['BINDING', 'BOUND']);
 
@@ -138,7 +138,7 @@ function proxyView(id: string, d: Data, status: string | null): ForwardingProxy 
   };
 }
 
-function originsOf(d: Data, fallbackPort: number | null): ForwardingOrigin[] {
+export function originsOf(d: Data, fallbackPort: number | null): ForwardingOrigin[] {
   const set = Array.isArray(d.RealServerSet) ? (d.RealServerSet as Data[]) : [];
   const failover = num(d.FailoverSwitch) === 1;
   return set
@@ -168,7 +168,7 @@ function healthOf(d: Data, protocol: 'TCP' | 'UDP'): HealthCheckSettings {
   };
 }
 
-async function policies(tx: StoreTx): Promise<Map<string, SecurityPolicy>> {
+export async function policies(tx: StoreTx): Promise<Map<string, SecurityPolicy>> {
   const byOwner = new Map<string, SecurityPolicy>();
   for (const p of (await tx.list<Data>(KIND.securityPolicy)).items) {
     if (!p.parent || !ENFORCED_POLICY.has(p.status ?? str(p.data.Status))) continue;

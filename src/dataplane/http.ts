@@ -1,0 +1,644 @@
+/**
+ * HTTP and HTTPS listeners: each request's Host picks the domain (the
+ * default server for unknown names), the longest rule path that prefixes
+ * the decoded request path picks the rule, and the rule's scheduler, weights
+ * and origin health pick the origin. Requests reach origins over pooled
+ * keep-alive connections; the proxy's own failures answer 404/502/504, and a
+ * domain's error pages rewrite listed statuses. HTTPS listeners serve the
+ * listener's certificate, or a domain's chosen by SNI; certificates are
+ * swapped for new handshakes without closing established connections.
+ */
+import { Agent as HttpAgent, STATUS_CODES, createServer as createHttpServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { Agent as HttpsAgent, createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
+import { isIP, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import type { Logger } from 'pino';
+import type { CounterPoint, ForwardingListener, ForwardingProxy, OriginHealth } from '../services/gaap/forwarding';
+import type { HttpCheck, HttpDomain, HttpErrorPage, HttpListener, HttpRule, ServedCertificate } from '../services/gaap/forwarding-http';
+import { HealthChecker, type Probe } from './health';
+import { OriginSet, type OriginState } from './origins';
+import { accessCheck, type AccessCheck } from './security';
+import { unmapped } from './tcp';
+
+export interface HttpPlaneSettings {
+  dataplaneHost: string;
+  dataplanePortOffset: number;
+  /** An origin that sends nothing for this long answers 504. */
+  dataplaneHttpTimeoutMs: number;
+  /** Every listener shares one address: a taken port is mapped to a free one. */
+  sharedAddress: boolean;
+  dataplaneCheckScale: number;
+}
+
+export interface HttpPlaneEvents {
+  /** A rule's origin health changed (reported when it changes). */
+  ruleHealth(account: string, ruleId: string, origins: OriginHealth[]): Promise<void>;
+}
+
+/** Idle keep-alive connections from clients are closed after this long. */
+export const CLIENT_KEEPALIVE_MS = 75_000;
+
+/** Headers that describe one hop's connection, never forwarded. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
+
+interface RuleRuntime {
+  view: HttpRule;
+  origins: OriginSet;
+}
+
+/** A rule's origins with their health checks, kept across reconfigurations. */
+interface RuleState {
+  origins: OriginSet;
+  checker: HealthChecker;
+  /** The settings the checker was built for. */
+  checkKey: string;
+  reported: string;
+}
+
+interface DomainRuntime {
+  view: HttpDomain;
+  rules: RuleRuntime[];
+}
+
+interface Binding {
+  /** Built for mutual authentication (a server-wide setting). */
+  mutual: boolean;
+  address: string;
+  port: number;
+  server: HttpServer | HttpsServer | undefined;
+  error: string | undefined;
+}
+
+interface ListenerRuntime {
+  config: HttpListener;
+  domains: Map<string, DomainRuntime>;
+  defaultDomain: DomainRuntime | undefined;
+  /** HTTPS: the context for each domain with a certificate, and the one for names no domain claims. */
+  contexts: Map<string, SecureContext>;
+  fallbackContext: SecureContext | undefined;
+  /** The certificate for clients that send no SNI (the server's own context). */
+  fallback: ServedCertificate | undefined;
+  bindings: Map<string, Binding>;
+  /** The security policy's verdict on a client address (undefined: no policy). */
+  access: AccessCheck | undefined;
+}
+
+/** The listener-shaped settings the shared origin scheduler reads, for one rule. */
+function schedulingOf(rule: HttpRule): ForwardingListener {
+  return {
+    listenerId: rule.ruleId, protocol: 'TCP', port: 0, proxyIds: [], groupId: null, serving: true,
+    scheduler: rule.scheduler, realServerType: 'IP', origins: rule.origins,
+    health: rule.health,
+    failover: rule.failover, sessionPersist: 0, clientIpMethod: 0, security: null,
+  };
+}
+
+/** The host name of a Host header: lower-case, without its port (IPv6 literals keep their brackets' content). */
+export function hostName(host: string | undefined): string {
+  if (!host) return '';
+  const h = host.trim().toLowerCase();
+  if (h.startsWith('[')) return h.slice(1, h.indexOf(']') > 0 ? h.indexOf(']') : undefined);
+  const colon = h.lastIndexOf(':');
+  return colon >= 0 ? h.slice(0, colon) : h;
+}
+
+function decodedPath(url: string): string {
+  const q = url.indexOf('?');
+  const raw = q >= 0 ? url.slice(0, q) : url;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+const isLoopback = (ip: string): boolean => ip === '::1' || (isIP(ip) === 4 && ip.startsWith('127.'));
+
+function listen(server: HttpServer | HttpsServer, address: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: address, port, exclusive: true }, () => {
+      server.off('error', reject);
+      const a = server.address();
+      resolve(typeof a === 'object' && a ? a.port : port);
+    });
+  });
+}
+
+export class HttpPlane {
+  private readonly listeners = new Map<string, Map<string, ListenerRuntime>>();
+  private readonly rules = new Map<string, RuleState>();
+  /** Requests since the last drain, by account and proxy. */
+  private requests = new Map<string, Map<string, { http: number; https: number }>>();
+  private readonly secureContexts = new Map<string, SecureContext>();
+  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxFreeSockets: 256 });
+  private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxFreeSockets: 256 });
+
+  constructor(private readonly settings: HttpPlaneSettings, private readonly events: HttpPlaneEvents, private readonly log: Logger) {}
+
+  /** Brings one account's HTTP/HTTPS listeners in line with the view. */
+  async apply(account: string, proxies: readonly ForwardingProxy[], views: readonly HttpListener[]): Promise<void> {
+    const byId = new Map(proxies.map((p) => [p.proxyId, p]));
+    const listeners = this.listeners.get(account) ?? new Map<string, ListenerRuntime>();
+    const seen = new Set<string>();
+    const binds: Promise<void>[] = [];
+    for (const l of views) {
+      seen.add(l.listenerId);
+      let rt = listeners.get(l.listenerId);
+      if (!rt) {
+        rt = { config: l, domains: new Map(), defaultDomain: undefined, contexts: new Map(), fallbackContext: undefined, fallback: undefined, bindings: new Map(), access: undefined };
+        listeners.set(l.listenerId, rt);
+      }
+      this.configure(account, rt, l);
+      const wanted = new Map<string, string>();
+      if (l.serving) {
+        for (const pid of l.proxyIds) {
+          const p = byId.get(pid);
+          if (p?.serving && p.address) wanted.set(pid, this.settings.dataplaneHost || p.address);
+        }
+      }
+      for (const [pid, b] of rt.bindings) if (wanted.get(pid) !== b.address || b.mutual !== l.mutualAuth) this.unbind(rt, pid);
+      for (const [pid, address] of wanted) if (!rt.bindings.has(pid)) binds.push(this.bind(account, rt, pid, address));
+    }
+    for (const [id, rt] of listeners) {
+      if (seen.has(id)) continue;
+      for (const pid of [...rt.bindings.keys()]) this.unbind(rt, pid);
+      listeners.delete(id);
+    }
+    this.listeners.set(account, listeners);
+    this.sweepRules();
+    await Promise.all(binds);
+  }
+
+  /** New settings for a listener: rules keep their origins' state; certificates reach new handshakes. */
+  private configure(account: string, rt: ListenerRuntime, l: HttpListener): void {
+    rt.config = l;
+    rt.access = accessCheck(l.security, 'TCP', l.port);
+    rt.domains = new Map();
+    rt.defaultDomain = undefined;
+    for (const d of l.domains) {
+      const rules = d.rules.map((r) => ({ view: r, origins: this.ruleState(account, r).origins }));
+      const dom = { view: d, rules };
+      rt.domains.set(d.domain, dom);
+      if (d.isDefault) rt.defaultDomain = dom;
+    }
+    if (l.protocol !== 'HTTPS') return;
+    rt.contexts = new Map();
+    for (const d of l.domains) {
+      const c = d.certificate && this.context(d.certificate);
+      if (c) rt.contexts.set(d.domain, c);
+    }
+    const fallback = l.certificate ?? rt.defaultDomain?.view.certificate;
+    rt.fallbackContext = fallback && this.context(fallback);
+    if (JSON.stringify(fallback) !== JSON.stringify(rt.fallback)) {
+      rt.fallback = fallback;
+      for (const b of rt.bindings.values()) if (fallback && b.server && 'setSecureContext' in b.server) b.server.setSecureContext(tlsOptions(fallback));
+    }
+  }
+
+  private context(c: ServedCertificate): SecureContext | undefined {
+    const key = JSON.stringify(c);
+    let ctx = this.secureContexts.get(key);
+    if (!ctx) {
+      try {
+        ctx = createSecureContext(tlsOptions(c));
+        this.secureContexts.set(key, ctx);
+      } catch (err) {
+        this.log.warn({ err, certificateId: c.certificateId }, 'data plane: a certificate cannot be served');
+        return undefined;
+      }
+    }
+    return ctx;
+  }
+
+  /** A rule's origins with new settings: they keep their health; checks restart only when their settings or origins changed. */
+  private ruleState(account: string, r: HttpRule): RuleState {
+    const scheduling = schedulingOf(r);
+    const checkKey = JSON.stringify([r.health, r.check, r.forwardProtocol, r.serverName, r.origins.map((o) => [o.realServerId, o.address, o.port])]);
+    let st = this.rules.get(r.ruleId);
+    if (!st) {
+      const origins = new OriginSet(scheduling);
+      st = { origins, checkKey, reported: '', checker: this.checker(account, r, origins) };
+      this.rules.set(r.ruleId, st);
+    } else {
+      st.origins.update(scheduling);
+      if (st.checkKey !== checkKey) {
+        st.checker.stop();
+        st.checker = this.checker(account, r, st.origins);
+        st.checkKey = checkKey;
+      }
+    }
+    return st;
+  }
+
+  private checker(account: string, r: HttpRule, origins: OriginSet): HealthChecker {
+    return new HealthChecker(origins, r.health, httpProbe(r), this.settings.dataplaneCheckScale, {
+      changed: () => void this.reportHealth(account, r.ruleId),
+    });
+  }
+
+  private async reportHealth(account: string, ruleId: string): Promise<void> {
+    const st = this.rules.get(ruleId);
+    if (!st) return;
+    const health = st.origins.states.map((s) => ({ realServerId: s.origin.realServerId, port: s.origin.port, healthy: s.healthy, downIps: s.downIps, unresolved: s.unresolved }));
+    const key = JSON.stringify(health);
+    if (key === st.reported) return;
+    st.reported = key;
+    try {
+      await this.events.ruleHealth(account, ruleId, health);
+    } catch (err) {
+      this.log.warn({ err, ruleId }, 'data plane: reporting rule health failed');
+    }
+  }
+
+  /** Rules no listener has any more stop their checks and are forgotten. */
+  private sweepRules(): void {
+    const live = new Set<string>();
+    for (const listeners of this.listeners.values()) {
+      for (const rt of listeners.values()) for (const d of rt.domains.values()) for (const r of d.rules) live.add(r.view.ruleId);
+    }
+    for (const [id, st] of this.rules) {
+      if (live.has(id)) continue;
+      st.checker.stop();
+      this.rules.delete(id);
+    }
+  }
+
+  private server(rt: ListenerRuntime, account: string, proxyId: string): HttpServer | HttpsServer {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
+      this.count(account, proxyId, rt.config.protocol);
+      this.handle(rt, req, res);
+    };
+    const server = rt.config.protocol === 'HTTPS'
+      ? createHttpsServer({
+        // Mutual authentication: a client without a certificate from the CAs of the name it asked for fails the handshake.
+        requestCert: rt.config.mutualAuth,
+        rejectUnauthorized: rt.config.mutualAuth,
+        ...(rt.fallback ? tlsOptions(rt.fallback) : {}),
+        SNICallback: (name, cb) => cb(null, rt.contexts.get(name.toLowerCase()) ?? rt.fallbackContext),
+      }, handler)
+      : createHttpServer(handler);
+    server.keepAliveTimeout = CLIENT_KEEPALIVE_MS;
+    // Security policies judge each new connection (HTTP rides on TCP), as for TCP listeners.
+    server.on('connection', (socket: Socket) => {
+      if (rt.access && !rt.access(unmapped(socket.remoteAddress ?? ''))) socket.resetAndDestroy();
+    });
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(rt, req, socket, head));
+    server.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      else socket.destroy();
+    });
+    return server;
+  }
+
+  private async bind(account: string, rt: ListenerRuntime, proxyId: string, address: string): Promise<void> {
+    const l = rt.config;
+    const b: Binding = { mutual: l.mutualAuth, address, port: l.port, server: undefined, error: undefined };
+    rt.bindings.set(proxyId, b);
+    if (!this.settings.dataplaneHost && !isLoopback(address)) {
+      b.error = `the proxy's address ${address} is not a loopback address (set the data-plane host to bind another)`;
+      return;
+    }
+    const attempts = [l.port];
+    if (l.port < 1024) attempts.push(l.port + this.settings.dataplanePortOffset);
+    if (this.settings.sharedAddress || address === '::1') attempts.push(0);
+    let lastErr: NodeJS.ErrnoException | undefined;
+    for (const port of attempts) {
+      const server = this.server(rt, account, proxyId);
+      try {
+        b.port = await listen(server, address, port);
+        if (rt.bindings.get(proxyId) !== b) {
+          server.close();
+          return;
+        }
+        b.server = server;
+        server.on('error', (err) => this.log.warn({ err, listenerId: l.listenerId }, 'data plane: listener socket error'));
+        return;
+      } catch (err) {
+        lastErr = err as NodeJS.ErrnoException;
+        server.close();
+        if (lastErr.code !== 'EACCES' && lastErr.code !== 'EADDRINUSE') break;
+        if (lastErr.code === 'EADDRINUSE' && !(this.settings.sharedAddress || address === '::1')) break;
+      }
+    }
+    b.error = `${lastErr?.code ?? 'error'}: ${lastErr?.message ?? 'cannot bind'}`;
+    this.log.warn({ listenerId: l.listenerId, proxyId, address, port: l.port, error: b.error }, 'data plane: a listener could not be bound');
+  }
+
+  private unbind(rt: ListenerRuntime, proxyId: string): void {
+    const b = rt.bindings.get(proxyId);
+    rt.bindings.delete(proxyId);
+    if (!b?.server) return;
+    b.server.close();
+    // The proxy or listener stopped serving: its traffic stops with it.
+    b.server.closeAllConnections();
+  }
+
+  /** The domain, rule and origin of a request, or the status the proxy answers itself. */
+  private route(rt: ListenerRuntime, req: IncomingMessage): { domain: DomainRuntime | undefined; rule?: RuleRuntime; origin?: OriginState; status: number; reason: string } {
+    const domain = rt.domains.get(hostName(req.headers.host)) ?? rt.defaultDomain;
+    if (!domain) return { domain, status: 404, reason: 'no domain of this listener serves this host' };
+    const path = decodedPath(req.url ?? '/');
+    const rule = domain.rules.find((r) => path.startsWith(r.view.path));
+    if (!rule) return { domain, status: 404, reason: 'no rule of this domain matches the path' };
+    const origin = rule.origins.pick(unmapped(req.socket.remoteAddress ?? ''), Date.now());
+    if (!origin) return { domain, rule, status: 502, reason: 'no origin is available' };
+    return { domain, rule, origin, status: 0, reason: '' };
+  }
+
+  private handle(rt: ListenerRuntime, req: IncomingMessage, res: ServerResponse): void {
+    const r = this.route(rt, req);
+    if (r.rule && r.rule.view.forcedRedirect && rt.config.protocol === 'HTTP') return redirect(req, res, r.rule.view.forcedRedirect);
+    if (!r.rule || !r.origin || !r.domain) return this.fail(res, r.domain?.view, r.status, r.reason);
+    this.forward(req, res, r.domain.view, r.rule.view, r.origin, unmapped(req.socket.remoteAddress ?? ''), rt.config.protocol);
+  }
+
+  /** A WebSocket (or other) upgrade: once the origin switches protocols, bytes pass through both ways. */
+  private upgrade(rt: ListenerRuntime, req: IncomingMessage, client: Duplex, head: Buffer): void {
+    client.on('error', () => client.destroy());
+    const refuse = (status: number, reason: string) => {
+      const body = `${status} ${reason}\n`;
+      client.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    };
+    const r = this.route(rt, req);
+    if (!r.rule || !r.origin) return refuse(r.status, r.reason);
+    const { rule, origin } = r;
+    const clientIp = unmapped(req.socket.remoteAddress ?? '');
+    const headers = requestHeaders(req.headers, rule.view, clientIp, rt.config.protocol);
+    headers.connection = 'Upgrade';
+    if (req.headers.upgrade) headers.upgrade = req.headers.upgrade;
+    const https = rule.view.forwardProtocol === 'HTTPS';
+    const up = (https ? httpsRequest : httpRequest)({
+      host: origin.origin.address, port: origin.origin.port, method: req.method, path: req.url, headers, agent: false,
+      timeout: this.settings.dataplaneHttpTimeoutMs,
+      ...(https ? { servername: rule.view.serverName ?? '', rejectUnauthorized: false } : {}),
+    });
+    origin.active++;
+    let settled = false;
+    const done = () => {
+      if (settled) return;
+      settled = true;
+      origin.active--;
+    };
+    client.on('close', () => {
+      up.destroy();
+      done();
+    });
+    up.on('upgrade', (upRes, upSocket, upHead) => {
+      upSocket.setTimeout(0);
+      const lines = [`HTTP/1.1 ${upRes.statusCode} ${upRes.statusMessage ?? ''}`];
+      for (let i = 0; i < upRes.rawHeaders.length; i += 2) lines.push(`${upRes.rawHeaders[i]}: ${upRes.rawHeaders[i + 1]}`);
+      client.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (upHead.length) client.write(upHead);
+      if (head.length) upSocket.write(head);
+      upSocket.on('error', () => client.destroy());
+      upSocket.on('close', () => client.destroy());
+      client.on('close', () => upSocket.destroy());
+      upSocket.pipe(client);
+      client.pipe(upSocket);
+    });
+    // The origin declined the upgrade: its answer goes back as it is, and the connection closes.
+    up.on('response', (upRes) => {
+      const lines = [`HTTP/1.1 ${upRes.statusCode} ${upRes.statusMessage ?? ''}`];
+      for (let i = 0; i < upRes.rawHeaders.length; i += 2) {
+        if (!HOP_BY_HOP.has(upRes.rawHeaders[i].toLowerCase())) lines.push(`${upRes.rawHeaders[i]}: ${upRes.rawHeaders[i + 1]}`);
+      }
+      lines.push('Connection: close');
+      client.write(`${lines.join('\r\n')}\r\n\r\n`);
+      upRes.pipe(client);
+    });
+    up.on('timeout', () => up.destroy(Object.assign(new Error('the origin did not answer in time'), { code: 'ETIMEDOUT' })));
+    up.on('error', (err: NodeJS.ErrnoException) => {
+      done();
+      if (client.writable) refuse(err.code === 'ETIMEDOUT' ? 504 : 502, 'the origin could not be reached');
+    });
+    up.end();
+  }
+
+  private forward(req: IncomingMessage, res: ServerResponse, domain: HttpDomain, rule: HttpRule, origin: OriginState, clientIp: string, scheme: string): void {
+    const headers = requestHeaders(req.headers, rule, clientIp, scheme);
+    const https = rule.forwardProtocol === 'HTTPS';
+    const options = {
+      host: origin.origin.address,
+      port: origin.origin.port,
+      method: req.method,
+      path: req.url,
+      headers,
+      agent: https ? this.httpsAgent : this.httpAgent,
+      timeout: this.settings.dataplaneHttpTimeoutMs,
+      ...(https ? { servername: rule.serverName ?? '', rejectUnauthorized: false } : {}),
+    };
+    origin.active++;
+    let settled = false;
+    const done = () => {
+      if (settled) return;
+      settled = true;
+      origin.active--;
+    };
+    const up = (https ? httpsRequest : httpRequest)(options, (upRes) => {
+      const status = upRes.statusCode ?? 502;
+      const page = errorPage(domain, status);
+      if (page) {
+        upRes.resume();
+        upRes.on('end', done);
+        sendPage(res, page, status, responseHeaders(upRes.headers));
+        return;
+      }
+      res.writeHead(status, upRes.statusMessage, responseHeaders(upRes.headers));
+      upRes.pipe(res);
+      upRes.on('end', done);
+      // The origin failed mid-answer: the client cannot be told with a status any more, only by the connection ending.
+      upRes.on('error', () => {
+        done();
+        res.destroy();
+      });
+    });
+    up.on('timeout', () => up.destroy(Object.assign(new Error('the origin did not answer in time'), { code: 'ETIMEDOUT' })));
+    up.on('error', (err: NodeJS.ErrnoException) => {
+      done();
+      if (res.headersSent) res.destroy();
+      else this.fail(res, domain, err.code === 'ETIMEDOUT' ? 504 : 502, err.code === 'ETIMEDOUT' ? 'the origin did not answer in time' : 'the origin could not be reached');
+    });
+    res.on('close', () => {
+      if (!res.writableFinished) up.destroy();
+      done();
+    });
+    req.pipe(up);
+  }
+
+  /** The proxy's own error answer, rewritten by the domain's error page when one lists the status. */
+  private fail(res: ServerResponse, domain: HttpDomain | undefined, status: number, reason: string): void {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const page = domain && errorPage(domain, status);
+    if (page) return sendPage(res, page, status, {});
+    const body = `${status} ${reason}\n`;
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  }
+
+  private count(account: string, proxyId: string, protocol: 'HTTP' | 'HTTPS'): void {
+    let m = this.requests.get(account);
+    if (!m) this.requests.set(account, (m = new Map()));
+    let c = m.get(proxyId);
+    if (!c) m.set(proxyId, (c = { http: 0, https: 0 }));
+    if (protocol === 'HTTPS') c.https++;
+    else c.http++;
+  }
+
+  /** Requests per second since the last call, as points added into the minute (HttpQPS, HttpsQPS of each proxy). */
+  drain(nowSeconds: number): Map<string, CounterPoint[]> {
+    const out = new Map<string, CounterPoint[]>();
+    for (const [account, m] of this.requests) {
+      const points: CounterPoint[] = [];
+      for (const [id, c] of m) {
+        if (c.http > 0) points.push({ scope: 'proxy', id, metric: 'HttpQPS', at: nowSeconds, value: c.http / 60, merge: 'sum' });
+        if (c.https > 0) points.push({ scope: 'proxy', id, metric: 'HttpsQPS', at: nowSeconds, value: c.https / 60, merge: 'sum' });
+      }
+      if (points.length > 0) out.set(account, points);
+    }
+    this.requests = new Map();
+    return out;
+  }
+
+  /** The HTTP/HTTPS listeners bound on one proxy, in the shape of GET /_tclocal/dataplane. */
+  status(proxyId: string): unknown[] {
+    const out = [];
+    for (const listeners of this.listeners.values()) {
+      for (const rt of listeners.values()) {
+        if (!rt.config.proxyIds.includes(proxyId)) continue;
+        const b = rt.bindings.get(proxyId);
+        out.push({
+          listenerId: rt.config.listenerId,
+          protocol: rt.config.protocol,
+          port: rt.config.port,
+          groupId: rt.config.groupId,
+          bound: b && !b.error && b.server ? { address: b.address, port: b.port } : null,
+          error: b?.error ?? null,
+          domains: [...rt.domains.values()].map((d) => ({
+            domain: d.view.domain,
+            isDefault: d.view.isDefault,
+            rules: d.rules.map((r) => ({
+              ruleId: r.view.ruleId,
+              path: r.view.path,
+              origins: r.origins.states.map((s) => ({ realServerId: s.origin.realServerId, address: s.origin.address, port: s.origin.port, healthy: s.healthy, connections: s.active })),
+            })),
+          })),
+        });
+      }
+    }
+    return out;
+  }
+
+  stop(): void {
+    for (const listeners of this.listeners.values()) {
+      for (const rt of listeners.values()) for (const pid of [...rt.bindings.keys()]) this.unbind(rt, pid);
+    }
+    this.listeners.clear();
+    for (const st of this.rules.values()) st.checker.stop();
+    this.rules.clear();
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+}
+
+/**
+ * OpenSSL cipher lists of GAAP's profiles (TLS 1.2 and older; TLS 1.3 suites
+ * are all strong and always offered). WIDE also lowers the security level,
+ * without which OpenSSL 3 refuses TLS 1.0 and 1.1.
+ */
+export const CIPHER_PROFILES: Record<string, string> = {
+  GAAP_TLS_CIPHERS_STRICT: 'ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL',
+  GAAP_TLS_CIPHERS_GENERAL: 'ECDHE+AESGCM:ECDHE+CHACHA20:ECDHE+AES:DHE+AESGCM:!aNULL:!MD5:!SHA1@SECLEVEL=1',
+  GAAP_TLS_CIPHERS_WIDE: 'DEFAULT@SECLEVEL=0',
+};
+
+type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+
+/** Server TLS options of a certificate: the versions from the lowest allowed to the highest, the profile's ciphers. */
+function tlsOptions(c: ServedCertificate) {
+  const versions = c.versions as TlsVersion[];
+  return {
+    cert: c.cert,
+    key: c.key,
+    ...(c.clientCas.length ? { ca: c.clientCas } : {}),
+    minVersion: versions[0],
+    maxVersion: versions[versions.length - 1],
+    ciphers: CIPHER_PROFILES[c.cipherProfile] ?? CIPHER_PROFILES.GAAP_TLS_CIPHERS_WIDE,
+  };
+}
+
+/** A rule's check: its method and path, with its Host; healthy when the status's class is listed. */
+function httpProbe(r: HttpRule): Probe {
+  const check: HttpCheck = r.check;
+  const https = r.forwardProtocol === 'HTTPS';
+  return (ip, port, timeoutMs) => new Promise((resolve) => {
+    const req = (https ? httpsRequest : httpRequest)({
+      host: ip, port, method: check.method, path: encodeURI(check.path), headers: { host: check.host }, agent: false, timeout: timeoutMs,
+      ...(https ? { servername: r.serverName ?? '', rejectUnauthorized: false } : {}),
+    }, (res) => {
+      res.resume();
+      resolve(check.statusClasses.includes(Math.floor((res.statusCode ?? 0) / 100) * 100));
+      req.destroy();
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+/**
+ * What the origin receives: the client's headers without hop-by-hop ones,
+ * Host as the rule says, the client's address appended to X-Forwarded-For,
+ * X-Forwarded-Proto, then the rule's custom headers ($remote_addr replaced).
+ */
+function requestHeaders(given: IncomingHttpHeaders, rule: HttpRule, clientIp: string, scheme: string): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  const listed = typeof given.connection === 'string' ? given.connection.toLowerCase().split(',').map((s) => s.trim()) : [];
+  for (const [name, value] of Object.entries(given)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || listed.includes(name)) continue;
+    out[name] = value;
+  }
+  if (rule.forwardHost) out.host = rule.forwardHost;
+  const xff = given['x-forwarded-for'];
+  out['x-forwarded-for'] = xff ? `${Array.isArray(xff) ? xff.join(', ') : xff}, ${clientIp}` : clientIp;
+  out['x-forwarded-proto'] = scheme.toLowerCase();
+  for (const h of rule.headers) out[h.name.toLowerCase()] = h.value.replaceAll('$remote_addr', clientIp);
+  return out;
+}
+
+function responseHeaders(given: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  const listed = typeof given.connection === 'string' ? given.connection.toLowerCase().split(',').map((s) => s.trim()) : [];
+  for (const [name, value] of Object.entries(given)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || listed.includes(name)) continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+/** ForcedRedirect: a value with a host (`https://example.com`) is the target's base; any other value keeps the client's host. */
+function redirect(req: IncomingMessage, res: ServerResponse, value: string): void {
+  const base = /^https?:\/\/[^/]+/i.exec(value.trim())?.[0] ?? `https://${req.headers.host ?? ''}`;
+  res.writeHead(301, { location: `${base}${req.url ?? '/'}`, 'content-length': 0 });
+  res.end();
+}
+
+const errorPage = (domain: HttpDomain, status: number): HttpErrorPage | undefined =>
+  domain.errorPages.find((p) => p.errorNos.includes(status));
+
+/** An error page in place of an answer: its body and status, listed headers removed, its headers set. */
+function sendPage(res: ServerResponse, page: HttpErrorPage, status: number, headers: OutgoingHttpHeaders): void {
+  const out: OutgoingHttpHeaders = { ...headers, 'content-type': 'text/html; charset=utf-8' };
+  delete out['content-encoding'];
+  delete out['content-length'];
+  delete out.etag;
+  for (const name of page.clearHeaders) delete out[name.toLowerCase()];
+  for (const h of page.setHeaders) out[h.name.toLowerCase()] = h.value;
+  out['content-length'] = Buffer.byteLength(page.body);
+  res.writeHead(page.newErrorNo ?? status, out);
+  res.end(page.body);
+}

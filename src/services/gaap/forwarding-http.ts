@@ -1,0 +1,263 @@
+/**
+ * The forwarding view of HTTP and HTTPS listeners: their domains (with the
+ * certificates they serve), each domain's rules (path, scheduler, origins,
+ * how to reach them, custom headers) and error pages, read from the stored
+ * records in one transaction. Like the L4 view it knows no sockets.
+ */
+import type { CommitChanges, Store, StoreTx } from '../../store/types';
+import { getCertificate } from './cert-store';
+import { originsOf, policies, SERVING_LISTENER, type SecurityPolicy, type ForwardingOrigin, type HealthCheckSettings, type OriginHealth, type Scheduler } from './forwarding';
+import type { DomainData, ListenerData, RuleData } from './l7-common';
+import { KIND } from './model';
+
+/** A certificate and its key, PEM, with the client CAs that mutual authentication accepts (none: one-way). */
+export interface ServedCertificate {
+  certificateId: string;
+  cert: string;
+  key: string;
+  clientCas: string[];
+  /** The listener's TLS versions (`SetTlsVersion`), as Node names them, and its cipher profile. */
+  versions: string[];
+  cipherProfile: string;
+}
+
+export interface HttpErrorPage {
+  errorNos: number[];
+  body: string;
+  /** The status sent instead; undefined keeps the original. */
+  newErrorNo: number | undefined;
+  clearHeaders: string[];
+  setHeaders: Array<{ name: string; value: string }>;
+}
+
+export interface HttpRule {
+  ruleId: string;
+  /** Decoded path prefix. */
+  path: string;
+  scheduler: Scheduler;
+  forwardProtocol: 'HTTP' | 'HTTPS';
+  /** Host sent to the origin; undefined forwards the client's. */
+  forwardHost: string | undefined;
+  /** SNI sent to HTTPS origins; undefined sends none. */
+  serverName: string | undefined;
+  headers: Array<{ name: string; value: string }>;
+  /** ForcedRedirect: redirect HTTP requests to HTTPS instead of forwarding them ('' off). */
+  forcedRedirect: string;
+  origins: ForwardingOrigin[];
+  failover: boolean;
+  /** Active checks: every DelayLoop s a request that must answer within ConnectTimeout s. */
+  health: HealthCheckSettings;
+  check: HttpCheck;
+}
+
+export interface HttpCheck {
+  method: string;
+  /** Decoded path. */
+  path: string;
+  /** Host header of the check: CheckParams.Domain, else the rule's domain. */
+  host: string;
+  /** Status classes that mean healthy (200 = 2xx). */
+  statusClasses: number[];
+}
+
+/**
+ * The document gives L7 checks no thresholds: they take the TCP listeners'
+ * defaults (three results in a row flip an origin).
+ */
+const RULE_CHECK_THRESHOLD = 3;
+
+export interface HttpDomain {
+  /** Lower-case host name. */
+  domain: string;
+  isDefault: boolean;
+  /** HTTPS: the certificate served for this name (the listener's when `default`). */
+  certificate: ServedCertificate | undefined;
+  /** Longest path first, so the first prefix that matches is the longest. */
+  rules: HttpRule[];
+  errorPages: HttpErrorPage[];
+}
+
+export interface HttpListener {
+  listenerId: string;
+  protocol: 'HTTP' | 'HTTPS';
+  port: number;
+  proxyIds: string[];
+  groupId: string | null;
+  serving: boolean;
+  /** AuthType 1: clients must present a certificate issued by the client CAs. */
+  mutualAuth: boolean;
+  /** The opened security policy of the listener's proxy or group. */
+  security: SecurityPolicy | null;
+  certificate: ServedCertificate | undefined;
+  domains: HttpDomain[];
+}
+
+/** Record kinds the HTTP view is built from. */
+const HTTP_KINDS: ReadonlySet<string> = new Set([
+  KIND.securityPolicy, KIND.securityRule, KIND.proxy, KIND.group, KIND.listener, KIND.domain, KIND.rule, KIND.errorPage, KIND.certificate,
+]);
+
+/** Accounts whose HTTP view a commit may have changed. */
+export function httpAffectedAccounts(changes: CommitChanges): string[] {
+  const accounts: string[] = [];
+  for (const [account, kinds] of changes) if (account !== '*' && [...kinds].some((k) => HTTP_KINDS.has(k))) accounts.push(account);
+  return accounts;
+}
+
+/** Rules that carry traffic: running, binding origins, changing settings (not creating or deleting). */
+const SERVING_RULE = new Set([0, 3, 4]);
+const DOMAIN_DELETING = 2;
+
+type TlsSettings = Pick<ServedCertificate, 'versions' | 'cipherProfile'>;
+
+async function certificate(tx: StoreTx, id: string | undefined, clientCas: string[], tls: TlsSettings): Promise<ServedCertificate | undefined> {
+  if (!id || id === 'default') return undefined;
+  const c = await getCertificate(tx, id);
+  if (!c || !c.CertificateContent || !c.CertificateKey) return undefined;
+  return { certificateId: id, cert: c.CertificateContent, key: c.CertificateKey, clientCas, ...tls };
+}
+
+const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+
+function tlsOf(d: Record<string, unknown>): TlsSettings {
+  const listed = Array.isArray(d.TLSSupportVersion) ? TLS_VERSIONS.filter((v) => (d.TLSSupportVersion as unknown[]).includes(v)) : [];
+  return {
+    versions: listed.length ? listed : TLS_VERSIONS,
+    cipherProfile: typeof d.TLSCiphers === 'string' && d.TLSCiphers ? d.TLSCiphers : 'GAAP_TLS_CIPHERS_WIDE',
+  };
+}
+
+/** The PEM of each client CA certificate listed. */
+async function caPems(tx: StoreTx, ids: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const id of ids) {
+    const c = id && id !== 'default' ? await getCertificate(tx, id) : undefined;
+    if (c?.CertificateContent) out.push(c.CertificateContent);
+  }
+  return out;
+}
+
+const idsOf = (list: unknown): string[] =>
+  (Array.isArray(list) ? list : []).map((x) => (typeof x === 'string' ? x : String((x as { CertificateId?: unknown } | null)?.CertificateId ?? ''))).filter((x) => x !== '');
+
+const headerList = (list: unknown): Array<{ name: string; value: string }> =>
+  (Array.isArray(list) ? list : [])
+    .filter((h) => h && typeof h.HeaderName === 'string')
+    .map((h) => ({ name: String(h.HeaderName), value: String(h.HeaderValue ?? '') }));
+
+function ruleView(r: RuleData): HttpRule {
+  const p = r.CheckParams ?? ({} as RuleData['CheckParams']);
+  const sni = r.ServerNameIndicationSwitch === 'ON' && r.ServerNameIndication ? r.ServerNameIndication : undefined;
+  return {
+    ruleId: r.RuleId,
+    path: r.Path || '/',
+    scheduler: (['rr', 'wrr', 'lc', 'lrtt'].includes(r.Scheduler) ? r.Scheduler : 'rr') as Scheduler,
+    forwardProtocol: r.ForwardProtocol === 'HTTPS' ? 'HTTPS' : 'HTTP',
+    forwardHost: r.ForwardHost && r.ForwardHost !== 'default' ? r.ForwardHost : undefined,
+    serverName: sni,
+    headers: headerList(r.Headers),
+    forcedRedirect: r.ForcedRedirect ?? '',
+    origins: originsOf(r as unknown as Record<string, unknown>, null),
+    failover: (r.RealServerSet ?? []).some((s) => s.RealServerFailoverRole === 'master' || s.RealServerFailoverRole === 'slave'),
+    health: {
+      enabled: r.HealthCheck === 1,
+      delayLoop: p.DelayLoop || 5,
+      connectTimeout: p.ConnectTimeout || 2,
+      healthyThreshold: RULE_CHECK_THRESHOLD,
+      unhealthyThreshold: RULE_CHECK_THRESHOLD,
+      type: 'CONNECT', checkPort: 0, send: '', expect: '',
+    },
+    check: {
+      method: p.Method === 'GET' ? 'GET' : 'HEAD',
+      path: p.Path || '/',
+      host: p.Domain || r.Domain,
+      statusClasses: p.StatusCode?.length ? p.StatusCode : [100, 200, 300, 400, 500],
+    },
+  };
+}
+
+/** A domain's certificate (the listener's for `default`) with its client CAs (the listener's when it lists none). */
+async function domainCertificate(tx: StoreTx, dom: DomainData, listenerCert: ServedCertificate | undefined, listenerCas: string[] | undefined, tls: TlsSettings): Promise<ServedCertificate | undefined> {
+  const own = idsOf(dom.PolyClientCertificateIds);
+  const cas = listenerCas === undefined ? [] : own.length && !own.includes('default') ? await caPems(tx, own) : listenerCas;
+  const served = (await certificate(tx, dom.CertificateId, cas, tls)) ?? listenerCert;
+  return served && { ...served, clientCas: cas };
+}
+
+/** The HTTP/HTTPS listeners of one account, read in one transaction. */
+export async function httpForwardingView(store: Store, account: string): Promise<HttpListener[]> {
+  return store.transaction(account, async (tx) => {
+    const listeners = (await tx.list<ListenerData & Record<string, unknown>>(KIND.listener)).items
+      .filter((l) => l.data.Protocol === 'HTTP' || l.data.Protocol === 'HTTPS');
+    if (listeners.length === 0) return [];
+    const members = new Map<string, string[]>();
+    for (const p of (await tx.list<Record<string, unknown>>(KIND.proxy)).items) {
+      const g = typeof p.data.GroupId === 'string' ? p.data.GroupId : '';
+      if (g) members.set(g, [...(members.get(g) ?? []), p.id]);
+    }
+    const byOwner = await policies(tx);
+    const out: HttpListener[] = [];
+    for (const { id, data: d } of listeners) {
+      const https = d.Protocol === 'HTTPS';
+      const mutualAuth = https && Number(d.AuthType) === 1;
+      const listenerCas = mutualAuth ? await caPems(tx, idsOf(d.PolyClientCertificateAliasInfo).length ? idsOf(d.PolyClientCertificateAliasInfo) : idsOf([d.ClientCertificateId])) : [];
+      const tls = tlsOf(d);
+      const listenerCert = https ? await certificate(tx, d.CertificateId, listenerCas, tls) : undefined;
+      const rules = (await tx.list<RuleData>(KIND.rule, { parent: id })).items.map((r) => r.data).filter((r) => SERVING_RULE.has(r.RuleStatus));
+      const pages = (await tx.list<{ Domain: string; ErrorNos: number[]; Body: string; NewErrorNo?: number; ClearHeaders?: string[]; SetHeaders?: unknown }>(KIND.errorPage, { parent: id })).items.map((p) => p.data);
+      const domains: HttpDomain[] = [];
+      for (const { data: dom } of (await tx.list<DomainData>(KIND.domain, { parent: id })).items) {
+        if (dom.DomainStatus === DOMAIN_DELETING) continue;
+        const key = dom.Domain.toLowerCase();
+        domains.push({
+          domain: key,
+          isDefault: dom.IsDefaultServer === true,
+          certificate: https ? await domainCertificate(tx, dom, listenerCert, mutualAuth ? listenerCas : undefined, tls) : undefined,
+          rules: rules.filter((r) => r.DomainKey === key).map(ruleView).sort((a, b) => b.path.length - a.path.length),
+          errorPages: pages.filter((p) => p.Domain.toLowerCase() === key).map((p) => ({
+            errorNos: p.ErrorNos ?? [],
+            body: p.Body ?? '',
+            newErrorNo: typeof p.NewErrorNo === 'number' && p.NewErrorNo > 0 ? p.NewErrorNo : undefined,
+            clearHeaders: p.ClearHeaders ?? [],
+            setHeaders: headerList(p.SetHeaders),
+          })),
+        });
+      }
+      const groupId = typeof d.GroupId === 'string' && d.GroupId ? d.GroupId : null;
+      const proxyId = typeof d.ProxyId === 'string' && d.ProxyId ? d.ProxyId : null;
+      out.push({
+        listenerId: id,
+        protocol: https ? 'HTTPS' : 'HTTP',
+        port: Number(d.Port),
+        proxyIds: groupId ? members.get(groupId) ?? [] : proxyId ? [proxyId] : [],
+        groupId,
+        serving: SERVING_LISTENER.has(Number(d.ListenerStatus)),
+        mutualAuth,
+        security: byOwner.get(groupId ?? proxyId ?? '') ?? null,
+        certificate: listenerCert,
+        domains,
+      });
+    }
+    return out;
+  });
+}
+
+/**
+ * Writes a rule's origin health where DescribeRules and DescribeRuleRealServers
+ * read it: BindRealServer.RealServerStatus 0 normal / 1 abnormal, DownIPList,
+ * and RuleInfo.BindStatus 1 normal / 0 when any origin is abnormal.
+ */
+export async function writeRuleHealth(store: Store, account: string, ruleId: string, origins: readonly OriginHealth[]): Promise<void> {
+  await store.transaction(account, async (tx) => {
+    const rec = await tx.get<RuleData>(KIND.rule, ruleId);
+    if (!rec || !Array.isArray(rec.data.RealServerSet)) return;
+    const byKey = new Map(origins.map((o) => [`${o.realServerId}:${o.port}`, o]));
+    const set = rec.data.RealServerSet.map((s) => {
+      const o = byKey.get(`${s.RealServerId}:${s.RealServerPort}`);
+      return o ? { ...s, RealServerStatus: o.healthy ? 0 : 1, DownIPList: o.healthy ? [] : o.downIps } : s;
+    });
+    const bindStatus = set.some((s) => s.RealServerStatus === 1) ? 0 : 1;
+    if (JSON.stringify(set) === JSON.stringify(rec.data.RealServerSet) && rec.data.BindStatus === bindStatus) return;
+    await tx.put({ ...rec, data: { ...rec.data, RealServerSet: set, BindStatus: bindStatus } });
+  });
+}
