@@ -374,13 +374,7 @@ export class HttpPlane {
       timeout: this.settings.dataplaneHttpTimeoutMs,
       ...(https ? { servername: rule.view.serverName ?? '', rejectUnauthorized: false } : {}),
     });
-    origin.active++;
-    let settled = false;
-    const done = () => {
-      if (settled) return;
-      settled = true;
-      origin.active--;
-    };
+    const done = holdOrigin(origin);
     client.on('close', () => {
       up.destroy();
       done();
@@ -429,13 +423,7 @@ export class HttpPlane {
       timeout: this.settings.dataplaneHttpTimeoutMs,
       ...(https ? { servername: rule.serverName ?? '', rejectUnauthorized: false } : {}),
     };
-    origin.active++;
-    let settled = false;
-    const done = () => {
-      if (settled) return;
-      settled = true;
-      origin.active--;
-    };
+    const done = holdOrigin(origin);
     const up = (https ? httpsRequest : httpRequest)(options, (upRes) => {
       const status = upRes.statusCode ?? 502;
       const page = errorPage(domain, status);
@@ -641,4 +629,15 @@ function sendPage(res: ServerResponse, page: HttpErrorPage, status: number, head
   out['content-length'] = Buffer.byteLength(page.body);
   res.writeHead(page.newErrorNo ?? status, out);
   res.end(page.body);
+}
+
+/** Counts a request against its origin (for `lc`) until the returned release is called; later calls do nothing. */
+function holdOrigin(origin: { active: number }): () => void {
+  origin.active++;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    origin.active--;
+  };
 }
