@@ -64,5 +64,12 @@ export function maskParams(value: unknown, name = ''): unknown {
   return value;
 }
 
-/** An error message for a log: SecretIds keep their first 8 characters. */
-export const maskMessage = (message: string): string => message.replace(/\b(AKID[A-Za-z0-9]{4})[A-Za-z0-9]+/g, '$1…');
+/**
+ * An error message for a log: SecretIds keep their first 8 characters, and
+ * whatever a caller sent as its SecretId keeps 4 when it is not one (a
+ * SecretKey pasted into the wrong field is the usual slip).
+ */
+export const maskMessage = (message: string): string =>
+  message
+    .replace(/(SecretId `)([^`]*)`/g, (_, head: string, id: string) => `${head}${id.slice(0, id.startsWith('AKID') ? 8 : 4)}…\``)
+    .replace(/\b(AKID[A-Za-z0-9]{4})[A-Za-z0-9]+/g, '$1…');

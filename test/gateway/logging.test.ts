@@ -64,4 +64,27 @@ describe('request log', () => {
       await server.stop();
     }
   });
+
+  it('masks secrets a caller sent that an error message names: a SecretId keeps 8 characters, a SecretKey in its place 4', async () => {
+    let text = '';
+    const sink = { write: (chunk: string) => void (text += chunk) };
+    const config = loadConfig({}, {}, { port: 0, inMemory: true, caDir: TEST_CA_DIR, accounts: [DEFAULT_ACCOUNT], auth: 'strict', logLevel: 'info', rateLimits: false });
+    const server = await startServer(config, pino({ level: 'info' }, readableStream(sink)));
+    const unknownId = 'AKIDunknownCaller0123456789abcdefXYZ';
+    const pastedKey = 'Zk3secretKeyPastedAsId0123456789ab';
+    try {
+      for (const secretId of [unknownId, pastedKey]) {
+        const gaap = cnClient('gaap', server, { account: { ...DEFAULT_ACCOUNT, secretId } });
+        assert.equal(await errorCode(gaap.DescribeDestRegions({})), 'AuthFailure.SecretIdNotFound');
+      }
+      await new Promise((r) => setTimeout(r, 50));
+      const failed = text.split('\n').filter((l) => l.includes('AuthFailure.SecretIdNotFound'));
+      assert.equal(failed.length, 2, text);
+      assert.match(failed[0], /The SecretId `AKIDunkn…` does not exist/);
+      assert.match(failed[1], /The SecretId `Zk3s…` does not exist/);
+      assert.doesNotMatch(text, /AKIDunknownC|Zk3secret/);
+    } finally {
+      await server.stop();
+    }
+  });
 });
