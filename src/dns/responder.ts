@@ -7,7 +7,7 @@
  * transport and the client's country, until GAAP's view moves on: a repeated
  * query costs a map lookup and a copy.
  */
-import * as dnsPacket from 'dns-packet';
+import type * as DnsPacket from 'dns-packet';
 import type { GaapDnsView } from '../services/gaap/dns-view';
 import { CountryTable } from './client-country';
 import { GAAP_ZONE, Zone } from './zone';
@@ -30,11 +30,13 @@ const CACHE_ENTRIES = 10_000;
 /** Larger queries (TCP can carry 64 KiB) are answered but not kept, so the cache stays small. */
 const CACHE_QUERY_MAX = 512;
 
-type Rr = dnsPacket.Answer;
-/** The library's question codec, which its type definitions leave out. */
-const questionCodec = (dnsPacket as unknown as {
-  question: { encodingLength(q: dnsPacket.Question): number; decode: ((buf: Buffer, offset: number) => dnsPacket.Question) & { bytes: number } };
-}).question;
+type Rr = DnsPacket.Answer;
+/** The codec, with the question codec its type definitions leave out; loaded with the first query, not at start. */
+type Codec = typeof DnsPacket & {
+  question: { encodingLength(q: DnsPacket.Question): number; decode: ((buf: Buffer, offset: number) => DnsPacket.Question) & { bytes: number } };
+};
+let codec: Codec | undefined;
+const dnsPacket = (): Codec => (codec ??= require('dns-packet') as Codec);
 interface EdnsInfo {
   udpSize: number;
   version: number;
@@ -86,9 +88,9 @@ export class Responder {
   private async build(query: Buffer, client: string, transport: Transport): Promise<Buffer> {
     const zone = this.zone;
     const opcode = (query[2] >> 3) & 0x0f;
-    let packet: dnsPacket.Packet;
+    let packet: DnsPacket.Packet;
     try {
-      packet = dnsPacket.decode(query);
+      packet = dnsPacket().decode(query);
     } catch {
       return header(query, RCODE.FORMERR);
     }
@@ -161,10 +163,10 @@ export class Responder {
 
 /** The OPT record of a query, checked: one at most, owned by the root; its client subnet, if any. */
 function readEdns(additionals: Rr[]): EdnsInfo | undefined {
-  const opts = additionals.filter((a) => a.type === 'OPT') as dnsPacket.OptAnswer[];
+  const opts = additionals.filter((a) => a.type === 'OPT') as DnsPacket.OptAnswer[];
   if (opts.length === 0) return undefined;
   if (opts.length > 1 || opts[0].name !== '.') throw new Error('bad OPT');
-  const opt = opts[0] as dnsPacket.OptAnswer & { ednsVersion?: number };
+  const opt = opts[0] as DnsPacket.OptAnswer & { ednsVersion?: number };
   const info: EdnsInfo = { udpSize: opt.udpPayloadSize ?? PLAIN_UDP_MAX, version: opt.ednsVersion ?? 0 };
   for (const o of (opt.options ?? []) as Array<{ code: number; data: Buffer; family?: number; sourcePrefixLength?: number; ip?: string }>) {
     if (o.code !== OPT_CLIENT_SUBNET) continue;
@@ -195,7 +197,7 @@ interface ReplyParts {
  * one. Over UDP, an answer larger than the client takes is sent empty with
  * TC set, so the client asks again over TCP.
  */
-function reply(raw: { query: Buffer; edns?: EdnsInfo; transport: Transport }, q: dnsPacket.Question, p: ReplyParts): Buffer {
+function reply(raw: { query: Buffer; edns?: EdnsInfo; transport: Transport }, q: DnsPacket.Question, p: ReplyParts): Buffer {
   const { query, edns, transport } = raw;
   const additionals: Rr[] = [];
   if (edns) {
@@ -211,9 +213,9 @@ function reply(raw: { query: Buffer; edns?: EdnsInfo; transport: Transport }, q:
   }
   const flagsOf = (tc: boolean) => FLAG.QR | (p.aa ? FLAG.AA : 0) | (tc ? FLAG.TC : 0) | (query.readUInt16BE(2) & FLAG.RD) | p.rcode;
   const encode = (answers: Rr[], authorities: Rr[], tc: boolean): Buffer => {
-    const out = dnsPacket.encode({ id: 0, type: 'response', flags: flagsOf(tc), questions: [q], answers, authorities, additionals });
+    const out = dnsPacket().encode({ id: 0, type: 'response', flags: flagsOf(tc), questions: [q], answers, authorities, additionals });
     // Splice in the question as the client sent it.
-    const qLength = questionCodec.encodingLength(q);
+    const qLength = dnsPacket().question.encodingLength(q);
     const rawQuestion = query.subarray(12, 12 + questionLength(query));
     return Buffer.concat([out.subarray(0, 12), rawQuestion, out.subarray(12 + qLength)]);
   };
@@ -224,8 +226,8 @@ function reply(raw: { query: Buffer; edns?: EdnsInfo; transport: Transport }, q:
 
 /** Bytes of the first question (after the header), which decoding has already checked. */
 function questionLength(query: Buffer): number {
-  questionCodec.decode(query, 12);
-  return questionCodec.decode.bytes;
+  dnsPacket().question.decode(query, 12);
+  return dnsPacket().question.decode.bytes;
 }
 
 /** A bare response (no question) with the query's ID, opcode and RD: for queries that cannot be read. */

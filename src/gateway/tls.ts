@@ -16,7 +16,11 @@ import type { Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
-import forge from 'node-forge';
+import type Forge from 'node-forge';
+
+/** node-forge builds and signs certificates only: loaded when one is made, not at every start. */
+let forgeModule: typeof Forge | undefined;
+const forge = (): typeof Forge => (forgeModule ??= require('node-forge') as typeof Forge);
 
 /** Regions of the API 3.0 and COS-style hosts (`gaap.ap-guangzhou.tencentcloudapi.com`, `<bucket>.ci.ap-guangzhou.myqcloud.com`). */
 const REGIONS = [
@@ -53,18 +57,18 @@ const CA_KEY_FILE = 'ca-key.pem';
 /** Where the CA certificate clients should trust lives. */
 export const caCertPath = (dir: string): string => join(dir, 'tls', CA_FILE);
 
-function rsaKeyPair(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey; keyPem: string } {
+function rsaKeyPair(): { privateKey: Forge.pki.rsa.PrivateKey; publicKey: Forge.pki.rsa.PublicKey; keyPem: string } {
   // Node generates the key (native, fast); forge builds and signs the certificate.
   const { privateKey, publicKey } = generateKeyPairSync('rsa', {
     modulusLength: 2048,
     publicKeyEncoding: { type: 'spki', format: 'pem' },
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
   });
-  return { privateKey: forge.pki.privateKeyFromPem(privateKey) as forge.pki.rsa.PrivateKey, publicKey: forge.pki.publicKeyFromPem(publicKey) as forge.pki.rsa.PublicKey, keyPem: privateKey };
+  return { privateKey: forge().pki.privateKeyFromPem(privateKey) as Forge.pki.rsa.PrivateKey, publicKey: forge().pki.publicKeyFromPem(publicKey) as Forge.pki.rsa.PublicKey, keyPem: privateKey };
 }
 
-function newCertificate(publicKey: forge.pki.PublicKey, years: number): forge.pki.Certificate {
-  const cert = forge.pki.createCertificate();
+function newCertificate(publicKey: Forge.pki.PublicKey, years: number): Forge.pki.Certificate {
+  const cert = forge().pki.createCertificate();
   cert.publicKey = publicKey;
   cert.serialNumber = '01' + randomBytes(15).toString('hex');
   cert.validity.notBefore = new Date(Date.now() - 60_000);
@@ -100,8 +104,8 @@ export function ensureLocalCa(dir: string): TlsMaterial & { certPath: string } {
       { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
       { name: 'subjectKeyIdentifier' },
     ]);
-    cert.sign(privateKey, forge.md.sha256.create());
-    publishDir(caDir, { [CA_FILE]: forge.pki.certificateToPem(cert), [CA_KEY_FILE]: keyPem });
+    cert.sign(privateKey, forge().md.sha256.create());
+    publishDir(caDir, { [CA_FILE]: forge().pki.certificateToPem(cert), [CA_KEY_FILE]: keyPem });
   }
   return { cert: readFileSync(join(caDir, CA_FILE), 'utf8'), key: readFileSync(join(caDir, CA_KEY_FILE), 'utf8'), certPath: join(caDir, CA_FILE) };
 }
@@ -119,8 +123,8 @@ export function serverCertificate(dir: string, ca: TlsMaterial): TlsMaterial {
     }
     rmSync(certDir, { recursive: true, force: true });
   }
-  const caCert = forge.pki.certificateFromPem(ca.cert);
-  const caKey = forge.pki.privateKeyFromPem(ca.key);
+  const caCert = forge().pki.certificateFromPem(ca.cert);
+  const caKey = forge().pki.privateKeyFromPem(ca.key);
   const { publicKey, keyPem } = rsaKeyPair();
   // Clients cap leaf validity (825 days on Apple platforms): two years, renewed as it nears the end.
   const cert = newCertificate(publicKey, 2);
@@ -132,8 +136,8 @@ export function serverCertificate(dir: string, ca: TlsMaterial): TlsMaterial {
     { name: 'extKeyUsage', serverAuth: true },
     { name: 'subjectAltName', altNames: [...SERVER_DNS_NAMES.map((value) => ({ type: 2, value })), ...SERVER_IPS.map((ip) => ({ type: 7, ip }))] },
   ]);
-  cert.sign(caKey, forge.md.sha256.create());
-  const pem = forge.pki.certificateToPem(cert);
+  cert.sign(caKey, forge().md.sha256.create());
+  const pem = forge().pki.certificateToPem(cert);
   publishDir(certDir, { 'server.pem': pem, 'server-key.pem': keyPem });
   return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(join(certDir, 'server-key.pem'), 'utf8') };
 }

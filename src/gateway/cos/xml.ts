@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import type { XMLParser, XMLValidator as Validator } from 'fast-xml-parser';
 import { CosError } from './errors';
 
 /**
@@ -47,14 +47,25 @@ export function toXml(root: string, content: XmlObject, declaration = false): st
 /** Parsed element content: text is a string, children an object, repeated children an array. */
 export type ParsedXml = string | { [name: string]: ParsedXml } | ParsedXml[];
 
-const parser = new XMLParser({
-  ignoreAttributes: true,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-  parseTagValue: false,
-  trimValues: true,
-  processEntities: true,
-});
+/** The parser is loaded with the first XML body, not at every start (most runs never see one). */
+let xmlLibrary: { parser: XMLParser; validator: typeof Validator } | undefined;
+function xmlLib(): { parser: XMLParser; validator: typeof Validator } {
+  if (!xmlLibrary) {
+    const lib: typeof import('fast-xml-parser') = require('fast-xml-parser');
+    xmlLibrary = {
+      validator: lib.XMLValidator,
+      parser: new lib.XMLParser({
+        ignoreAttributes: true,
+        ignoreDeclaration: true,
+        ignorePiTags: true,
+        parseTagValue: false,
+        trimValues: true,
+        processEntities: true,
+      }),
+    };
+  }
+  return xmlLibrary;
+}
 
 /** Far beyond every request document of the family, far below what costs time to parse. */
 export const XML_LIMITS = { maxDepth: 32, maxElements: 10_000 };
@@ -89,7 +100,8 @@ export function parseXmlBody(body: Buffer): Record<string, ParsedXml> {
   const shape = xmlShapeProblem(text);
   if (shape) throw new CosError(400, 'InvalidArgument', `The request body ${shape}.`);
   // The parser's own wording stays in tclocal: callers get the place only.
-  const valid = XMLValidator.validate(text);
+  const { parser, validator } = xmlLib();
+  const valid = validator.validate(text);
   if (valid !== true) {
     throw new CosError(400, 'InvalidArgument', `The request body is not well-formed XML (line ${valid.err.line}, column ${valid.err.col}).`);
   }
