@@ -68,20 +68,32 @@ describe('bodies built to stall the parser', () => {
       while (streaming) {
         const t = performance.now();
         const res = await fetch(`${server.url}/_tclocal/health`);
+        assert.equal(res.status, 200);
         await res.arrayBuffer();
         latencies.push(performance.now() - t);
         await sleep(10);
       }
     })();
+    // The server runs in this process: the CPU time spent between two turns of a 5 ms timer is the longest
+    // the event loop was held by work. Wall time alone cannot tell a stalled loop from a machine too busy
+    // to run this process; the CPU time can (a parse of such a body held it for seconds before the bounds).
+    let longestTurnCpuMs = 0;
+    let cpuBefore = process.cpuUsage();
+    const turns = setInterval(() => {
+      const used = process.cpuUsage(cpuBefore);
+      longestTurnCpuMs = Math.max(longestTurnCpuMs, (used.user + used.system) / 1000);
+      cpuBefore = process.cpuUsage();
+    }, 5);
     const answers = await Promise.all(bodies.map((b) => streamBody(server.port, b)));
+    clearInterval(turns);
     streaming = false;
     await prober;
     latencies.sort((a, b) => a - b);
-    const worst = latencies[latencies.length - 1];
-    // The target is 50 ms (BENCHMARKS.md); a loaded shared machine gets slack, a stalled loop (seconds) does not.
-    t.diagnostic(`health probes: ${latencies.length}, median ${latencies[latencies.length >> 1].toFixed(1)} ms, worst ${latencies[latencies.length - 1].toFixed(1)} ms`);
+    // The target is 50 ms of health latency (BENCHMARKS.md), measured there; here, what the loop was held.
+    t.diagnostic(`health probes: ${latencies.length}, median ${latencies[latencies.length >> 1].toFixed(1)} ms, worst ${latencies[latencies.length - 1].toFixed(1)} ms; longest loop turn ${longestTurnCpuMs.toFixed(1)} ms of CPU`);
     assert.ok(latencies.length >= 3, `only ${latencies.length} health probes ran`);
-    assert.ok(worst < 600, `health took up to ${worst.toFixed(0)} ms (median ${latencies[latencies.length >> 1].toFixed(1)} ms)`);
+    // CPU time counts every thread of the process (the garbage collector's helpers too), so a turn may show more than it held the loop.
+    assert.ok(longestTurnCpuMs < 150, `one turn of the event loop took ${longestTurnCpuMs.toFixed(0)} ms of CPU`);
     assert.match(answers[0], /"Code":"InvalidParameter".*nests deeper than 32 levels/);
     assert.match(answers[1], /"Code":"InvalidParameter".*nests deeper than 32 levels/);
     assert.match(answers[2], /"Code":"InvalidParameter".*holds more than 20000 values/);

@@ -11,6 +11,7 @@ import { XMLValidator } from 'fast-xml-parser';
 import type { RunningServer } from '../../../src/server';
 import { ACCOUNT_A, ACCOUNT_B, captureSdkRequest, DEFAULT_ACCOUNT, replay, startTclocal } from '../../helpers';
 import { call, ciClient, COS, cosError, liveRequest } from './cos-client';
+import { inOneSecond } from '../../support/one-second';
 
 const JOB_ID = /^av[0-9a-f]{32}$/;
 const CREATION_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+0800$/;
@@ -422,13 +423,17 @@ describe('CI cancel rate limit', () => {
   it('accepts 20 cancels per second per account and answers SlowDown (503) beyond', async () => {
     const a = ciClient({ port: server.port, account: ACCOUNT_A });
     const b = ciClient({ port: server.port, account: ACCOUNT_B });
-    const jobsA: string[] = [];
-    for (let i = 0; i < 25; i++) jobsA.push((await a.submit(liveRequest())).Response.JobsDetail.JobId);
-    const jobsB: string[] = [];
-    for (let i = 0; i < 3; i++) jobsB.push((await b.submit(liveRequest())).Response.JobsDetail.JobId);
-    // Start the burst at the beginning of a second so that it fits in one window.
-    await sleep(1000 - (Date.now() % 1000) + 5);
-    const outcomes = await Promise.allSettled([...jobsA.map((id) => a.cancel(id)), ...jobsB.map((id) => b.cancel(id))]);
+    // The burst of cancels is counted in one window (fresh jobs for each try).
+    const { jobsA, outcomes } = await inOneSecond(
+      async () => {
+        const jobsA: string[] = [];
+        for (let i = 0; i < 25; i++) jobsA.push((await a.submit(liveRequest())).Response.JobsDetail.JobId);
+        const jobsB: string[] = [];
+        for (let i = 0; i < 3; i++) jobsB.push((await b.submit(liveRequest())).Response.JobsDetail.JobId);
+        return { jobsA, jobsB };
+      },
+      async ({ jobsA, jobsB }) => ({ jobsA, outcomes: await Promise.allSettled([...jobsA.map((id) => a.cancel(id)), ...jobsB.map((id) => b.cancel(id))]) }),
+    );
     const ofA = outcomes.slice(0, 25);
     const refused = ofA.filter((o) => o.status === 'rejected').map((o) => (o as PromiseRejectedResult).reason);
     assert.ok(refused.length >= 1, 'some of the 25 cancels are throttled');
@@ -448,10 +453,9 @@ describe('CI cancel rate limit', () => {
 
   it('counts exactly 20 cancels in one second (raw requests, no SDK retries)', async () => {
     const host = `examplebucket-${DEFAULT_ACCOUNT.appId}.ci.ap-beijing.myqcloud.com`;
-    await sleep(1000 - (Date.now() % 1000) + 5);
-    const statuses = await Promise.all(
+    const statuses = await inOneSecond(async () => undefined, () => Promise.all(
       Array.from({ length: 22 }, (_v, i) => replay(server, { method: 'POST', url: `/video/cancel_auditing/av${String(i).padStart(32, '0')}`, headers: { host }, body: '' }).then((r) => r.status)),
-    );
+    ));
     assert.equal(statuses.filter((s) => s === 404).length, 20, String(statuses));
     assert.equal(statuses.filter((s) => s === 503).length, 2, String(statuses));
   });
