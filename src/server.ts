@@ -14,7 +14,7 @@ import { adminTokenFile, resolveAdminToken, type AdminAccessPolicy } from './gat
 import { Api3Gateway } from './gateway/api3/pipeline';
 import { DataPlane } from './dataplane';
 import { Router } from './gateway/api3/router';
-import { startDnsServer, type RunningDns } from './dns/server';
+import { DnsPortInUse, startDnsServer, type RunningDns } from './dns/server';
 import { createHttpServer, HTTP_TIMEOUTS, requestTimeoutReply, type ExtraProtocol, type HttpTimeouts } from './gateway/http';
 import { RateLimiter } from './gateway/ratelimit';
 import { acceptTls, ensureLocalCa, serverCertificate } from './gateway/tls';
@@ -170,9 +170,15 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
     throw err;
   });
   let dns: RunningDns | undefined;
+  let dnsOff = 'off';
   if (config.dns) {
     const settings = { host: config.dnsHost, port: config.dnsPort, ttl: config.dnsTtl, rateLimit: config.dnsRateLimit, clientCountries: config.dnsCountries };
     dns = await startDnsServer(settings, gaapDnsView(store), log).catch(async (err) => {
+      if (err instanceof DnsPortInUse) {
+        dnsOff = `off (${settings.host}:${settings.port} in use)`;
+        log.warn(`DNS is off: ${err.message}`);
+        return undefined;
+      }
       await dataplane?.stop();
       await new Promise((resolve) => server.close(resolve));
       await store.close();
@@ -191,7 +197,7 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
       services: [...services.keys(), ...protocols.map((p) => p.name)],
       dataDir: config.inMemory ? ':memory:' : config.dataDir,
       ca: caPath,
-      dns: dns ? `${dns.host}:${dns.port}` : 'off',
+      dns: dns ? `${dns.host}:${dns.port}` : dnsOff,
     },
     'tclocal ready',
   );

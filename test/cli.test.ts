@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -136,6 +137,33 @@ describe('tclocal command line', () => {
       assert.match(out.stderr, /already in use/);
     } finally {
       blocker.close();
+    }
+  });
+
+  it('a second tclocal whose DNS port is taken starts without DNS and says why', async () => {
+    const taken = createSocket('udp4');
+    await new Promise<void>((r) => taken.bind(0, '127.0.0.1', () => r()));
+    const dnsPort = taken.address().port;
+    const port = await freePort();
+    const child = spawn(process.execPath, [CLI, 'start', '--port', String(port), '--dns-port', String(dnsPort), '--in-memory', '--log-level', 'warn', '--log-format', 'json'], {
+      stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TCLOCAL_CA_DIR: CA_DIR },
+    });
+    let out = '';
+    child.stdout!.on('data', (c) => (out += c));
+    child.stderr!.on('data', (c) => (out += c));
+    try {
+      let ready = false;
+      for (const deadline = Date.now() + 15_000; !ready && Date.now() < deadline && child.exitCode === null; ) {
+        ready = await fetch(`http://127.0.0.1:${port}/_tclocal/health`).then((r) => r.ok, () => false);
+        if (!ready) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.ok(ready, `the second tclocal did not start: ${out}`);
+      const warning = out.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.level === 40);
+      assert.equal(warning?.msg, `DNS is off: 127.0.0.1:${dnsPort} is already in use (another tclocal?); choose another port with --dns-port / TCLOCAL_DNS_PORT (0 picks a free one), or turn DNS off with --dns off`);
+      assert.doesNotMatch(out, /"level":50/, 'no error line before the warning');
+    } finally {
+      child.kill('SIGKILL');
+      taken.close();
     }
   });
 

@@ -93,7 +93,8 @@ export async function startDnsServer(settings: DnsSettings, view: GaapDnsView, l
 
   const newUdp = (): Socket => {
     const socket = createSocket({ type: isIP(settings.host) === 6 ? 'udp6' : 'udp4' });
-    socket.on('error', (err) => log.error({ err }, 'dns: udp socket error'));
+    // A failed bind is reported by bindBoth; errors are logged from then on.
+    socket.once('listening', () => socket.on('error', (err) => log.error({ err }, 'dns: udp socket error')));
     socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
       const send = (out: Buffer | null) => {
         if (!out) return;
@@ -162,9 +163,17 @@ async function bindBoth(newUdp: () => Socket, tcp: Server, settings: DnsSettings
   }
 }
 
+/**
+ * The DNS port is taken, most often by another tclocal (every one defaults
+ * to 4553): the emulator starts without DNS and says so (docs/dns.md).
+ */
+export class DnsPortInUse extends ConfigError {}
+
 function bindError(err: unknown, settings: DnsSettings): Error {
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') return new ConfigError(`DNS: ${settings.host}:${settings.port} is already in use (TCLOCAL_DNS_PORT / --dns-port; TCLOCAL_DNS=off turns DNS off)`);
+  if (code === 'EADDRINUSE') {
+    return new DnsPortInUse(`${settings.host}:${settings.port} is already in use (another tclocal?); choose another port with --dns-port / TCLOCAL_DNS_PORT (0 picks a free one), or turn DNS off with --dns off`);
+  }
   if (code === 'EADDRNOTAVAIL') return new ConfigError(`DNS: cannot listen on ${settings.host} (TCLOCAL_DNS_HOST / --dns-host)`);
   return err as Error;
 }

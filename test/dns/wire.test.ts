@@ -3,10 +3,13 @@
  * queries it does not answer, malformed packets and floods.
  */
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import * as dnsPacket from 'dns-packet';
+import pino from 'pino';
 import { loadConfig } from '../../src/config';
-import { cnClient, startTclocal } from '../helpers';
+import { startServer } from '../../src/server';
+import { cnClient, startTclocal, TEST_CA_DIR } from '../helpers';
 import { prng } from '../support/prng';
 import { dig, digStatus, frame, query, RCODE, rcodeOf, resolver, tcpExchange, udpExchange } from './clients';
 
@@ -211,10 +214,30 @@ describe('dns: floods and settings', () => {
     assert.throws(() => loadConfig({}, { TCLOCAL_DNS_COUNTRIES: '/no/such/table.json' }), /TCLOCAL_DNS_COUNTRIES: cannot read country table file/);
     assert.throws(() => loadConfig({}, { TCLOCAL_DNS_PORT: '70000' }), /TCLOCAL_DNS_PORT/);
     await assert.rejects(startTclocal({ dnsCountries: [{ cidr: '0.0.0.0/0', code: '999999' }] }), /"999999" .* is not a code listed by DescribeCountryAreaMapping/);
-    // The port taken: start-up stops with a message naming the setting.
+    // The port taken (a second tclocal): it starts without DNS and a warning names the port and the settings.
     const first = await startTclocal();
     try {
-      await assert.rejects(startTclocal({ dnsPort: first.dns!.port }), /DNS: 127\.0\.0\.1:\d+ is already in use \(TCLOCAL_DNS_PORT/);
+      const warnings: string[] = [];
+      const sink = new Writable({
+        write(chunk, _enc, done) {
+          for (const l of String(chunk).split('\n').filter(Boolean)) if (JSON.parse(l).level === 40) warnings.push(JSON.parse(l).msg);
+          done();
+        },
+      });
+      const config = loadConfig({}, {}, { port: 0, inMemory: true, caDir: TEST_CA_DIR, dnsPort: first.dns!.port, logLevel: 'warn' });
+      const second = await startServer(config, pino({ level: 'warn' }, sink));
+      try {
+        assert.equal(second.dns, null);
+        assert.equal((await cnClient('gaap', second).DescribeAccessRegions({})).AccessRegionSet.length > 0, true);
+        assert.deepEqual(warnings, [
+          `DNS is off: 127.0.0.1:${first.dns!.port} is already in use (another tclocal?); choose another port with --dns-port / TCLOCAL_DNS_PORT (0 picks a free one), or turn DNS off with --dns off`,
+        ]);
+        // The first still answers on its port.
+        const answer = await udpExchange(first, query('link-00000000.gaapqcloud.com.cn', 'A'));
+        assert.equal(rcodeOf(answer!), RCODE.NXDOMAIN);
+      } finally {
+        await second.stop();
+      }
       // An idle TCP connection does not hold up stopping.
       const { connect } = await import('node:net');
       const idle = connect(first.dns!.port, '127.0.0.1');
