@@ -17,16 +17,22 @@ export interface SoakReport {
   calls: number;
   unexpected: number;
   unexpectedSamples: string[];
+  /** Minutes of warm-up before the baseline: caches fill to their bounds (SQLite's page cache is 16 MB). */
+  warmUpMinutes: number;
+  /** RSS after one minute (informative), at the end of the warm-up, at half time and at the end. */
+  rssFirstMinuteMb: number;
   rssStartMb: number;
+  rssMidMb: number;
   rssEndMb: number;
   rssMaxMb: number;
-  /** At half time: growth over the second half tells a leak from caches filling (SQLite's page cache is 64 MB). */
-  rssMidMb: number;
-  /** (end − start) / start, in percent. */
+  /** (end − start) / start, in percent: growth after the warm-up. */
   rssGrowthPct: number;
   /** The server answered to the end. */
   survived: boolean;
 }
+
+/** Each RSS figure is the median of the samples of one minute (or less in short runs): one sample moves with the garbage collector. */
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
  * `resetEveryMs`: empty the state that often (POST /_tclocal/reset), so the data stays bounded and the RSS
@@ -39,19 +45,21 @@ export async function runSoak(minutes: number, concurrency = 4, onProgress?: (li
   try {
     const load = new MixedLoad(port, true);
     const total = minutes * 60_000;
-    const warmUp = Math.min(60_000, total / 10);
+    // A sixth of the run, at most 5 minutes; each figure is the median over the minute (or tenth of the run) before it.
+    const warmUp = Math.min(5 * 60_000, total / 6);
+    const window = Math.min(60_000, total / 10);
     const started = Date.now();
-    let rssStart = 0;
-    let rssMid = 0;
-    let rssMax = 0;
+    const samples: Array<{ at: number; rss: number }> = [];
     let survived = true;
-    const sampler = setInterval(() => {
+    const sample = () => {
       const rss = rssMb(child.pid!);
-      rssMax = Math.max(rssMax, rss);
-      if (!rssStart && Date.now() - started >= warmUp) rssStart = rss;
-      if (!rssMid && Date.now() - started >= total / 2) rssMid = rss;
+      samples.push({ at: Date.now() - started, rss });
+      return rss;
+    };
+    const sampler = setInterval(() => {
+      const rss = sample();
       onProgress?.(`soak ${((Date.now() - started) / 60_000).toFixed(1)} min: ${load.stats.calls} calls, RSS ${rss.toFixed(1)} MB, ${load.stats.unexpected.length} unexpected`);
-    }, Math.min(10_000, Math.max(1000, total / 20)));
+    }, Math.min(10_000, Math.max(1000, total / 60)));
     const resetter = resetEveryMs > 0 ? setInterval(() => void fetch(`http://127.0.0.1:${port}/_tclocal/reset`, { method: 'POST' }).catch(() => undefined), resetEveryMs) : undefined;
     await Promise.all(Array.from({ length: concurrency }, async (_, w) => {
       const r = prng(1000 + w);
@@ -64,11 +72,15 @@ export async function runSoak(minutes: number, concurrency = 4, onProgress?: (li
     }));
     clearInterval(sampler);
     if (resetter) clearInterval(resetter);
-    const rssEnd = rssMb(child.pid!);
-    if (!rssStart) rssStart = rssEnd;
+    sample();
+    /** Median RSS of the samples in the window that ends at `end`. */
+    const at = (end: number) => median(samples.filter((x) => x.at > end - window && x.at <= end).map((x) => x.rss)) ?? samples[samples.length - 1].rss;
+    const rssStart = at(warmUp);
+    const rssEnd = at(samples[samples.length - 1].at);
     return {
       minutes, calls: load.stats.calls, unexpected: load.stats.unexpected.length, unexpectedSamples: [...new Set(load.stats.unexpected)].slice(0, 5),
-      rssStartMb: rssStart, rssMidMb: rssMid || rssEnd, rssEndMb: rssEnd, rssMaxMb: Math.max(rssMax, rssEnd), rssGrowthPct: ((rssEnd - rssStart) / rssStart) * 100, survived,
+      warmUpMinutes: warmUp / 60_000, rssFirstMinuteMb: at(Math.min(60_000, warmUp)), rssStartMb: rssStart, rssMidMb: at(total / 2), rssEndMb: rssEnd,
+      rssMaxMb: Math.max(...samples.map((x) => x.rss)), rssGrowthPct: ((rssEnd - rssStart) / rssStart) * 100, survived,
     };
   } finally {
     await stopProcess(child, 'SIGTERM');

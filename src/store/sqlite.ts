@@ -92,8 +92,13 @@ class Mutex {
   }
 }
 
-/** Page cache of a file-backed store, in KiB (it grows only as pages are used). */
-const CACHE_KIB = 64 * 1024;
+/**
+ * Page cache of a file-backed store, in KiB. It grows as pages are used, up
+ * to this bound, and then holds that much for the life of the process: the
+ * indexes and recent records of the benchmarks' stores fit, a long session's
+ * data does not have to.
+ */
+const CACHE_KIB = 16 * 1024;
 
 /** Most requests one commit may carry (group commit). */
 const MAX_BATCH = 64;
