@@ -570,32 +570,36 @@ export class HttpPlane {
     return out;
   }
 
-  /** Cumulative counters and live origin health of the HTTP/HTTPS listeners bound on one proxy. */
-  traffic(proxyId: string): ListenerLive[] {
-    const out: ListenerLive[] = [];
+  /** Cumulative counters and live origin health of the HTTP/HTTPS listeners, by proxy. */
+  traffic(): Map<string, ListenerLive[]> {
+    const out = new Map<string, ListenerLive[]>();
     for (const listeners of this.listeners.values()) {
       for (const rt of listeners.values()) {
-        if (!rt.config.proxyIds.includes(proxyId)) continue;
-        const b = rt.bindings.get(proxyId);
-        let bytesIn = b?.counters.bytesIn ?? 0;
-        let bytesOut = b?.counters.bytesOut ?? 0;
-        for (const s of b?.sockets ?? []) {
-          bytesIn += s.bytesRead;
-          bytesOut += s.bytesWritten;
+        const origins = [...rt.domains.values()].flatMap((d) => d.rules.flatMap((r) => r.origins.states.map((s) => ({
+          realServerId: s.origin.realServerId, ruleId: r.view.ruleId, address: s.origin.address, port: s.origin.port, healthy: s.healthy, connections: s.active,
+        }))));
+        for (const proxyId of rt.config.proxyIds) {
+          const b = rt.bindings.get(proxyId);
+          let bytesIn = b?.counters.bytesIn ?? 0;
+          let bytesOut = b?.counters.bytesOut ?? 0;
+          for (const s of b?.sockets ?? []) {
+            bytesIn += s.bytesRead;
+            bytesOut += s.bytesWritten;
+          }
+          const list = out.get(proxyId) ?? [];
+          out.set(proxyId, list);
+          list.push({
+            listenerId: rt.config.listenerId,
+            protocol: rt.config.protocol,
+            bound: b && !b.error && b.server ? `${b.address}:${b.port}` : undefined,
+            connections: b?.sockets.size ?? 0,
+            accepted: b?.counters.accepted ?? 0,
+            bytesIn,
+            bytesOut,
+            requests: b?.counters.requests ?? 0,
+            origins,
+          });
         }
-        out.push({
-          listenerId: rt.config.listenerId,
-          protocol: rt.config.protocol,
-          bound: b && !b.error && b.server ? `${b.address}:${b.port}` : undefined,
-          connections: b?.sockets.size ?? 0,
-          accepted: b?.counters.accepted ?? 0,
-          bytesIn,
-          bytesOut,
-          requests: b?.counters.requests ?? 0,
-          origins: [...rt.domains.values()].flatMap((d) => d.rules.flatMap((r) => r.origins.states.map((s) => ({
-            realServerId: s.origin.realServerId, ruleId: r.view.ruleId, address: s.origin.address, port: s.origin.port, healthy: s.healthy, connections: s.active,
-          })))),
-        });
       }
     }
     return out;

@@ -527,13 +527,15 @@ export class DataPlane {
 
   /** Cumulative counters and live origin health per proxy and listener, read now (for an observer such as the console). */
   traffic(): TrafficReport {
+    const l7 = this.http.traffic();
     const proxies: TrafficReport['proxies'] = [];
     for (const [account, byId] of this.proxies) {
-      const listeners = [...(this.listeners.get(account)?.values() ?? [])];
-      for (const proxyId of byId.keys()) {
-        const out: ListenerLive[] = [];
-        for (const rt of listeners) {
-          if (!rt.config.proxyIds.includes(proxyId)) continue;
+      const byProxy = new Map<string, ListenerLive[]>();
+      for (const rt of this.listeners.get(account)?.values() ?? []) {
+        const origins = rt.origins.states.map((s): OriginLive => ({
+          realServerId: s.origin.realServerId, address: s.origin.address, port: s.origin.port, healthy: s.healthy, connections: s.active,
+        }));
+        for (const proxyId of rt.config.proxyIds) {
           const b = rt.bindings.get(proxyId);
           let bytesIn = b?.counters.bytesIn ?? 0;
           let bytesOut = b?.counters.bytesOut ?? 0;
@@ -541,7 +543,9 @@ export class DataPlane {
             bytesIn += c.client.bytesRead;
             bytesOut += c.client.bytesWritten;
           }
-          out.push({
+          const list = byProxy.get(proxyId) ?? [];
+          byProxy.set(proxyId, list);
+          list.push({
             listenerId: rt.config.listenerId,
             protocol: rt.config.protocol,
             bound: b && !b.error && (b.server || b.udp) ? `${b.address}:${b.port}` : undefined,
@@ -549,13 +553,13 @@ export class DataPlane {
             accepted: b?.counters.accepted ?? 0,
             bytesIn,
             bytesOut,
-            origins: rt.origins.states.map((s): OriginLive => ({
-              realServerId: s.origin.realServerId, address: s.origin.address, port: s.origin.port, healthy: s.healthy, connections: s.active,
-            })),
+            origins,
           });
         }
-        out.push(...this.http.traffic(proxyId));
-        proxies.push({ account, proxyId, listeners: out });
+      }
+      for (const proxyId of byId.keys()) {
+        const listeners = [...(byProxy.get(proxyId) ?? []), ...(l7.get(proxyId) ?? [])];
+        proxies.push({ account, proxyId, listeners });
       }
     }
     return { at: Date.now(), proxies };
