@@ -8,12 +8,23 @@
  * neighbours in time, and the report gives the median and the spread of
  * those ratios.
  *
- *   npm run bench:request-log -- [--rounds 15] [--seconds 3] [--connections 64] [--log N]
+ * On a loaded machine CPU per request moves with the neighbours far more than
+ * the log costs, so a second measure does not compare processes at all: the
+ * server with the log runs under V8's sampling profiler, and the share of its
+ * busy samples inside RequestLog.record (with everything it calls) is the
+ * log's direct cost. The garbage collector's share is printed beside it, for
+ * the same server without the log too.
+ *
+ *   npm run bench:request-log -- [--rounds 15] [--seconds 3] [--connections 64] [--log N] [--profiles 4]
  */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { OPTIONS } from '../src/config';
 import { captureSdkRequest, cnClient } from '../test/helpers';
-import { load } from './load';
-import { cpuSeconds, startTclocalProcess, toReplay } from './servers';
+import { load, type Replay } from './load';
+import { cpuSeconds, freePort, startTclocalProcess, toReplay } from './servers';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number) => {
@@ -24,6 +35,57 @@ const ROUNDS = opt('--rounds', 15);
 const SECONDS = opt('--seconds', 3);
 const CONNECTIONS = opt('--connections', 64);
 const LOG = opt('--log', Number(OPTIONS.find((o) => o.key === 'requestLog')!.default));
+const PROFILES = opt('--profiles', 4);
+
+interface ProfileNode { id: number; callFrame: { functionName: string; url: string }; children?: number[] }
+
+/** One profiled run: tclocal under load with the sampling profiler; shares of its busy samples in record() and in the collector. */
+async function profiled(request: Replay, log: number): Promise<{ record: number; gc: number; rps: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'tclocal-bench-prof-'));
+  try {
+    const port = await freePort();
+    const child = spawn(process.execPath, [
+      '--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '200',
+      resolve(__dirname, '../src/cli.js'), 'start', '--port', String(port), '--dns-port', '0', '--in-memory', '--rate-limits', 'off', '--request-log', String(log),
+    ], { stdio: 'ignore' });
+    for (;;) {
+      const ok = await fetch(`http://127.0.0.1:${port}/_tclocal/health`).then((r) => r.ok, () => false);
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await load(port, [request], 1, CONNECTIONS);
+    const r = await load(port, [request], SECONDS * 2, CONNECTIONS);
+    // SIGINT stops tclocal the ordinary way; the profile is written as the process exits.
+    const exited = new Promise((res) => child.on('exit', res));
+    child.kill('SIGINT');
+    await exited;
+    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!;
+    const prof = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: ProfileNode[]; samples: number[] };
+    const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+    const parent = new Map<number, number>();
+    for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+    const underRecord = (id: number): boolean => {
+      for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+        const f = byId.get(cur)!.callFrame;
+        if (f.functionName === 'record' && f.url.endsWith('request-log.js')) return true;
+      }
+      return false;
+    };
+    let busy = 0;
+    let record = 0;
+    let gc = 0;
+    for (const id of prof.samples) {
+      const name = byId.get(id)!.callFrame.functionName;
+      if (name === '(idle)') continue;
+      busy++;
+      if (name === '(garbage collector)') gc++;
+      else if (underRecord(id)) record++;
+    }
+    return { record: record / busy, gc: gc / busy, rps: r.rps };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 const quantile = (xs: number[], q: number) => sorted(xs)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
@@ -66,6 +128,23 @@ async function main(): Promise<void> {
   } finally {
     for (const s of Object.values(servers)) s.child.kill('SIGKILL');
   }
+  if (PROFILES === 0) return;
+  const shares = { record: [] as number[], gcLog: [] as number[], gcNoLog: [] as number[] };
+  for (let i = 0; i < PROFILES; i++) {
+    const withLog = await profiled(request, LOG);
+    const without = await profiled(request, 0);
+    shares.record.push(withLog.record);
+    shares.gcLog.push(withLog.gc);
+    shares.gcNoLog.push(without.gc);
+    console.log(`profile ${i + 1}: record() ${(withLog.record * 100).toFixed(2)}% of busy samples (${withLog.rps.toFixed(0)}/s); GC ${(withLog.gc * 100).toFixed(1)}% with the log, ${(without.gc * 100).toFixed(1)}% without (${without.rps.toFixed(0)}/s)`);
+  }
+  const p = (xs: number[], q: number) => `${(quantile(xs, q) * 100).toFixed(2)}%`;
+  console.log('');
+  console.log(`| Profiled (${PROFILES} runs of ${SECONDS * 2} s each way, alternating) | Median | Lowest … highest |`);
+  console.log('|---|---|---|');
+  console.log(`| share of the server's busy CPU samples inside RequestLog.record, log of ${LOG} | **${p(shares.record, 0.5)}** | ${p(shares.record, 0)} … ${p(shares.record, 1)} |`);
+  console.log(`| garbage collector's share, with the log | ${p(shares.gcLog, 0.5)} | ${p(shares.gcLog, 0)} … ${p(shares.gcLog, 1)} |`);
+  console.log(`| garbage collector's share, without the log | ${p(shares.gcNoLog, 0.5)} | ${p(shares.gcNoLog, 0)} … ${p(shares.gcNoLog, 1)} |`);
 }
 
 main().catch((err) => {

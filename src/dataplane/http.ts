@@ -580,12 +580,6 @@ export class HttpPlane {
         }))));
         for (const proxyId of rt.config.proxyIds) {
           const b = rt.bindings.get(proxyId);
-          let bytesIn = b?.counters.bytesIn ?? 0;
-          let bytesOut = b?.counters.bytesOut ?? 0;
-          for (const s of b?.sockets ?? []) {
-            bytesIn += s.bytesRead;
-            bytesOut += s.bytesWritten;
-          }
           const list = out.get(proxyId) ?? [];
           out.set(proxyId, list);
           list.push({
@@ -594,8 +588,7 @@ export class HttpPlane {
             bound: b && !b.error && b.server ? `${b.address}:${b.port}` : undefined,
             connections: b?.sockets.size ?? 0,
             accepted: b?.counters.accepted ?? 0,
-            bytesIn,
-            bytesOut,
+            ...(b ? b.counters.bytesWith(b.sockets) : { bytesIn: 0, bytesOut: 0 }),
             requests: b?.counters.requests ?? 0,
             origins,
           });

@@ -537,12 +537,7 @@ export class DataPlane {
         }));
         for (const proxyId of rt.config.proxyIds) {
           const b = rt.bindings.get(proxyId);
-          let bytesIn = b?.counters.bytesIn ?? 0;
-          let bytesOut = b?.counters.bytesOut ?? 0;
-          for (const c of b?.conns ?? []) {
-            bytesIn += c.client.bytesRead;
-            bytesOut += c.client.bytesWritten;
-          }
+          const clients = [...(b?.conns ?? [])].map((c) => c.client);
           const list = byProxy.get(proxyId) ?? [];
           byProxy.set(proxyId, list);
           list.push({
@@ -551,8 +546,7 @@ export class DataPlane {
             bound: b && !b.error && (b.server || b.udp) ? `${b.address}:${b.port}` : undefined,
             connections: b ? b.conns.size + (b.sessions?.sessions.size ?? 0) : 0,
             accepted: b?.counters.accepted ?? 0,
-            bytesIn,
-            bytesOut,
+            ...(b ? b.counters.bytesWith(clients) : { bytesIn: 0, bytesOut: 0 }),
             origins,
           });
         }

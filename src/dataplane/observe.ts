@@ -59,6 +59,17 @@ export class BindingCounters {
   bytesIn = 0;
   bytesOut = 0;
   requests = 0;
+
+  /** Bytes so far: the closed connections' and what the open client sockets have carried until now. */
+  bytesWith(open: Iterable<{ bytesRead: number; bytesWritten: number }>): { bytesIn: number; bytesOut: number } {
+    let bytesIn = this.bytesIn;
+    let bytesOut = this.bytesOut;
+    for (const s of open) {
+      bytesIn += s.bytesRead;
+      bytesOut += s.bytesWritten;
+    }
+    return { bytesIn, bytesOut };
+  }
 }
 
 /**
