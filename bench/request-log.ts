@@ -15,7 +15,9 @@
  * log's direct cost. The garbage collector's share is printed beside it, for
  * the same server without the log too.
  *
- *   npm run bench:request-log -- [--rounds 15] [--seconds 3] [--connections 64] [--log N] [--profiles 4]
+ *   npm run bench:request-log -- [--rounds 15] [--seconds 3] [--connections 64] [--log N] [--profiles 4] [--no-write]
+ *
+ * Writes its section of BENCHMARKS.md (the lines printed as tables).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -23,7 +25,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { OPTIONS } from '../src/config';
 import { captureSdkRequest, cnClient } from '../test/helpers';
-import { load, type Replay } from './load';
+import { load, loadGenerator, type Replay } from './load';
+import { cpus, loadavg } from 'node:os';
+import { REQUEST_LOG_HEADING, writeSection } from './report';
 import { cpuSeconds, freePort, startTclocalProcess, toReplay } from './servers';
 
 const args = process.argv.slice(2);
@@ -91,6 +95,12 @@ const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 const quantile = (xs: number[], q: number) => sorted(xs)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 const pct = (r: number) => `${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(1)}%`;
 
+/** Table lines for BENCHMARKS.md, gathered as they are printed. */
+const report: string[] = [];
+
+/** The machine's load when the run began (it is shared). */
+const load0 = loadavg()[0];
+
 async function main(): Promise<void> {
   const request = toReplay(await captureSdkRequest((port) => cnClient('gaap', { port }).DescribeAccessRegions({})));
   const servers = {
@@ -119,12 +129,17 @@ async function main(): Promise<void> {
     const ratios = cpu.log.map((x, i) => x / cpu.noLog[i]);
     const control = cpu.control.map((x, i) => x / cpu.noLog[i]);
     const med = (xs: number[]) => quantile(xs, 0.5);
-    console.log('');
-    console.log(`| Comparison (CPU per request, ${ROUNDS} rounds of ${SECONDS} s, ${CONNECTIONS} connections) | Median | Middle half of the rounds | All rounds |`);
-    console.log('|---|---|---|---|');
-    console.log(`| log of ${LOG} vs no log: ${med(cpu.log).toFixed(1)} / ${med(cpu.noLog).toFixed(1)} µs | **${pct(med(ratios))}** | ${pct(quantile(ratios, 0.25))} … ${pct(quantile(ratios, 0.75))} | ${pct(quantile(ratios, 0))} … ${pct(quantile(ratios, 1))} |`);
-    console.log(`| A/A control, no log vs no log: ${med(cpu.control).toFixed(1)} / ${med(cpu.noLog).toFixed(1)} µs | ${pct(med(control))} | ${pct(quantile(control, 0.25))} … ${pct(quantile(control, 0.75))} | ${pct(quantile(control, 0))} … ${pct(quantile(control, 1))} |`);
-    console.log(`throughput, medians: log ${med(rps.log).toFixed(0)}/s, no log ${med(rps.noLog).toFixed(0)}/s, control ${med(rps.control).toFixed(0)}/s`);
+    const out = (line: string) => {
+      console.log(line);
+      report.push(line);
+    };
+    out('');
+    out(`| Comparison (CPU per request, ${ROUNDS} rounds of ${SECONDS} s, ${CONNECTIONS} connections) | Median | Middle half of the rounds | All rounds |`);
+    out('|---|---|---|---|');
+    out(`| log of ${LOG} vs no log: ${med(cpu.log).toFixed(1)} / ${med(cpu.noLog).toFixed(1)} µs | **${pct(med(ratios))}** | ${pct(quantile(ratios, 0.25))} … ${pct(quantile(ratios, 0.75))} | ${pct(quantile(ratios, 0))} … ${pct(quantile(ratios, 1))} |`);
+    out(`| A/A control, no log vs no log: ${med(cpu.control).toFixed(1)} / ${med(cpu.noLog).toFixed(1)} µs | ${pct(med(control))} | ${pct(quantile(control, 0.25))} … ${pct(quantile(control, 0.75))} | ${pct(quantile(control, 0))} … ${pct(quantile(control, 1))} |`);
+    out('');
+    out(`Throughput, medians: log ${med(rps.log).toFixed(0)}/s, no log ${med(rps.noLog).toFixed(0)}/s, control ${med(rps.control).toFixed(0)}/s`);
   } finally {
     for (const s of Object.values(servers)) s.child.kill('SIGKILL');
   }
@@ -139,15 +154,29 @@ async function main(): Promise<void> {
     console.log(`profile ${i + 1}: record() ${(withLog.record * 100).toFixed(2)}% of busy samples (${withLog.rps.toFixed(0)}/s); GC ${(withLog.gc * 100).toFixed(1)}% with the log, ${(without.gc * 100).toFixed(1)}% without (${without.rps.toFixed(0)}/s)`);
   }
   const p = (xs: number[], q: number) => `${(quantile(xs, q) * 100).toFixed(2)}%`;
-  console.log('');
-  console.log(`| Profiled (${PROFILES} runs of ${SECONDS * 2} s each way, alternating) | Median | Lowest … highest |`);
-  console.log('|---|---|---|');
-  console.log(`| share of the server's busy CPU samples inside RequestLog.record, log of ${LOG} | **${p(shares.record, 0.5)}** | ${p(shares.record, 0)} … ${p(shares.record, 1)} |`);
-  console.log(`| garbage collector's share, with the log | ${p(shares.gcLog, 0.5)} | ${p(shares.gcLog, 0)} … ${p(shares.gcLog, 1)} |`);
-  console.log(`| garbage collector's share, without the log | ${p(shares.gcNoLog, 0.5)} | ${p(shares.gcNoLog, 0)} … ${p(shares.gcNoLog, 1)} |`);
+  const out = (line: string) => {
+    console.log(line);
+    report.push(line);
+  };
+  out('');
+  out(`| Profiled (${PROFILES} runs of ${SECONDS * 2} s each way, alternating) | Median | Lowest … highest |`);
+  out('|---|---|---|');
+  out(`| share of the server's busy CPU samples inside RequestLog.record, log of ${LOG} | **${p(shares.record, 0.5)}** | ${p(shares.record, 0)} … ${p(shares.record, 1)} |`);
+  out(`| garbage collector's share, with the log | ${p(shares.gcLog, 0.5)} | ${p(shares.gcLog, 0)} … ${p(shares.gcLog, 1)} |`);
+  out(`| garbage collector's share, without the log | ${p(shares.gcNoLog, 0.5)} | ${p(shares.gcNoLog, 0)} … ${p(shares.gcNoLog, 1)} |`);
 }
 
-main().catch((err) => {
+main().then(() => {
+  const text = [
+    `## ${REQUEST_LOG_HEADING}`,
+    '',
+    `Measured by \`npm run bench:request-log\` (bench/request-log.ts), ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, Node ${process.version}, ` +
+      `load average ${load0.toFixed(1)} at the start (the machine is shared); the signed catalogue read of the section above, replayed by \`${loadGenerator}\` with ${CONNECTIONS} connections.`,
+    ...report,
+    '',
+  ].join('\n');
+  if (!args.includes('--no-write')) writeSection(REQUEST_LOG_HEADING, text);
+}).catch((err) => {
   console.error(err);
   process.exit(1);
 });

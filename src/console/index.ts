@@ -10,7 +10,9 @@ import { RequestLog, type RequestQuery } from './request-log';
 import { liveByResource } from './live';
 import { BrowseError, ResourceBrowser } from './resources';
 import type { TrafficSnapshot, TrafficSource } from './traffic';
-import type { ResourceRow } from './wire';
+import { LIVE_KINDS, type ResourceRow } from './wire';
+
+const LIVE_KIND_NAMES = new Set<string>(Object.values(LIVE_KINDS));
 
 /**
  * The local console: the request log, fault injection, resource browsing,
@@ -146,7 +148,7 @@ export function createConsole(d: ConsoleDeps): Console {
 
   /** Rows with the data plane's live health of their origins, when a data plane runs. */
   const withLive = async <T extends ResourceRow>(account: string, rows: T[]): Promise<T[]> => {
-    if (!d.traffic) return rows;
+    if (!d.traffic || !rows.some((r) => LIVE_KIND_NAMES.has(r.kind))) return rows;
     const live = liveByResource(await d.traffic(), account);
     return rows.map((r) => (live.has(r.id) ? { ...r, live: live.get(r.id) } : r));
   };

@@ -551,9 +551,10 @@ export class DataPlane {
           });
         }
       }
-      for (const proxyId of byId.keys()) {
-        const listeners = [...(byProxy.get(proxyId) ?? []), ...(l7.get(proxyId) ?? [])];
-        proxies.push({ account, proxyId, listeners });
+      // Only proxies with listeners: a report costs the listeners it shows, not the proxies an account holds.
+      for (const proxyId of new Set([...byProxy.keys(), ...l7.keys()])) {
+        if (!byId.has(proxyId)) continue;
+        proxies.push({ account, proxyId, listeners: [...(byProxy.get(proxyId) ?? []), ...(l7.get(proxyId) ?? [])] });
       }
     }
     return { at: Date.now(), proxies };

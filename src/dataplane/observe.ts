@@ -49,6 +49,7 @@ export interface ListenerLive {
 export interface TrafficReport {
   /** Milliseconds since the epoch when the counters were read. */
   at: number;
+  /** Proxies that have at least one listener. */
   proxies: Array<{ account: string; proxyId: string; listeners: ListenerLive[] }>;
 }
 
