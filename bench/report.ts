@@ -36,3 +36,5 @@ export const RELIABILITY_HEADING = 'Reliability';
 export const DNS_HEADING = 'DNS';
 /** Written by `npm run bench:console`. */
 export const CONSOLE_HEADING = 'Console';
+/** Written by `npm run bench:request-log`. */
+export const REQUEST_LOG_HEADING = 'Request log cost';

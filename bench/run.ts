@@ -11,7 +11,7 @@ import { cpus } from 'node:os';
 import { OPTIONS } from '../src/config';
 import { captureSdkRequest, cnClient } from '../test/helpers';
 import { load, loadGenerator, type LoadResult, type Replay } from './load';
-import { BENCHMARKS_FILE, CONSOLE_HEADING, DATAPLANE_HEADING, DNS_HEADING, readSection, RELIABILITY_HEADING } from './report';
+import { BENCHMARKS_FILE, CONSOLE_HEADING, DATAPLANE_HEADING, DNS_HEADING, readSection, RELIABILITY_HEADING, REQUEST_LOG_HEADING } from './report';
 import { scaleBenchmark, type ScaleResult } from './scale';
 import { cpuSeconds, rssMb, startReference, startTclocalProcess, toReplay } from './servers';
 import { startupBenchmark, type StartupResult } from './startup';
@@ -176,8 +176,8 @@ async function main() {
     '',
     ...(scale.length ? ['## GAAP at scale', '', ...scaleReport(scale), '', SATURATION_NOTE, ''] : []),
   ];
-  // The reliability, data-plane, DNS and console sections are written by `npm run soak`, `npm run bench:dataplane`, `npm run bench:dns` and `npm run bench:console`; keep them.
-  for (const heading of [RELIABILITY_HEADING, DATAPLANE_HEADING, DNS_HEADING, CONSOLE_HEADING]) {
+  // The request-log, reliability, data-plane, DNS and console sections are written by `npm run bench:request-log`, `npm run soak`, `npm run bench:dataplane`, `npm run bench:dns` and `npm run bench:console`; keep them.
+  for (const heading of [REQUEST_LOG_HEADING, RELIABILITY_HEADING, DATAPLANE_HEADING, DNS_HEADING, CONSOLE_HEADING]) {
     const section = readSection(heading);
     if (section) report.push(section);
   }

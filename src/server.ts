@@ -93,6 +93,7 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
   const consoleParts = createConsole({
     store, kinds: browsableKinds(), accounts: () => config.accounts.map((a) => a.uin),
     faultCatalogue, requestLogSize: config.requestLog,
+    traffic: config.dataplane ? () => dataplane!.traffic() : undefined,
   });
   const protocols: ExtraProtocol[] = extraProtocols({ store, accounts, log, config, transitions, outbound, faults: consoleParts.faults });
   for (const p of protocols) {
@@ -116,7 +117,10 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
     serviceSettings: serviceSettingsOf(config),
     faults: consoleParts.faults,
   });
-  const dataplane = config.dataplane ? new DataPlane(store, trafficSink(store), config, log) : undefined;
+  const faults = consoleParts.faults;
+  const dataplane = config.dataplane
+    ? new DataPlane(store, trafficSink(store), config, log, (proxyId, listenerId) => faults.connectionFault(proxyId, listenerId))
+    : undefined;
   const admin = adminHandler({
     version: VERSION,
     services: () => [...services.keys(), ...protocols.map((p) => p.name)],

@@ -2,8 +2,9 @@ import type { CallTarget, FaultDecision, FaultPlan } from '../gateway/observe';
 
 /**
  * Fault injection: rules that make chosen API calls answer a documented
- * error code or wait, and (for the data plane to apply) make a listener
- * refuse, reset or delay connections. Rules live in memory only.
+ * error code or wait, and make a data-plane listener refuse, reset or delay
+ * new connections (the data plane asks `connectionFault`). Rules live in
+ * memory only.
  */
 
 /** The error codes a product documents, per action and for every action. */
@@ -71,6 +72,8 @@ export class FaultRules implements FaultPlan {
   private rules: FaultRule[] = [];
   /** Rules that can still touch an API call, in creation order: the hot path reads only this. */
   private apiRules: ApiFaultRule[] = [];
+  /** Likewise for new data-plane connections. */
+  private connectionRules: ConnectionFaultRule[] = [];
   private nextId = 1;
   /** Read when a rule is added, so products composed after the rules may still join it. */
   constructor(private readonly catalogue: readonly FaultCatalogueEntry[], private readonly random: () => number = Math.random) {}
@@ -126,8 +129,8 @@ export class FaultRules implements FaultPlan {
    * this proxy (undefined: nothing). Consumes one use of a counted rule.
    */
   connectionFault(proxyId: string, listenerId: string): { rule: string; effect: 'refuse' | 'reset' | 'delay'; delayMs: number } | undefined {
-    for (const r of this.rules) {
-      if (r.kind !== 'connection') continue;
+    if (this.connectionRules.length === 0) return undefined;
+    for (const r of this.connectionRules) {
       if ((r.proxyId !== undefined && r.proxyId !== proxyId) || (r.listenerId !== undefined && r.listenerId !== listenerId)) continue;
       if (!this.take(r)) continue;
       return { rule: r.id, effect: r.effect, delayMs: r.latencyMs };
@@ -144,7 +147,9 @@ export class FaultRules implements FaultPlan {
   }
 
   private refresh(): void {
-    this.apiRules = this.rules.filter((r): r is ApiFaultRule => r.kind === 'api' && (r.times === undefined || r.applied < r.times));
+    const live = (r: FaultRule) => r.times === undefined || r.applied < r.times;
+    this.apiRules = this.rules.filter((r): r is ApiFaultRule => r.kind === 'api' && live(r));
+    this.connectionRules = this.rules.filter((r): r is ConnectionFaultRule => r.kind === 'connection' && live(r));
   }
 
   private parse(item: unknown, where: string): FaultRule {

@@ -7,8 +7,12 @@ import type { BrowseKind } from '../services/browse';
 import type { Store } from '../store/types';
 import { FaultRuleError, FaultRules, type FaultCatalogueEntry } from './faults';
 import { RequestLog, type RequestQuery } from './request-log';
+import { liveByResource } from './live';
 import { BrowseError, ResourceBrowser } from './resources';
-import type { TrafficSource } from './traffic';
+import type { TrafficSnapshot, TrafficSource } from './traffic';
+import { LIVE_KINDS, type ResourceRow } from './wire';
+
+const LIVE_KIND_NAMES = new Set<string>(Object.values(LIVE_KINDS));
 
 /**
  * The local console: the request log, fault injection, resource browsing,
@@ -142,6 +146,13 @@ export function createConsole(d: ConsoleDeps): Console {
     }
   };
 
+  /** Rows with the data plane's live health of their origins, when a data plane runs. */
+  const withLive = async <T extends ResourceRow>(account: string, rows: T[]): Promise<T[]> => {
+    if (!d.traffic || !rows.some((r) => LIVE_KIND_NAMES.has(r.kind))) return rows;
+    const live = liveByResource(await d.traffic(), account);
+    return rows.map((r) => (live.has(r.id) ? { ...r, live: live.get(r.id) } : r));
+  };
+
   const account = (q: URLSearchParams): string | RawReply => {
     const a = q.get('account');
     return a && /^\d+$/.test(a) ? a : badRequest('account (a uin) is required');
@@ -200,24 +211,37 @@ export function createConsole(d: ConsoleDeps): Console {
         if (isReply(offset)) return offset;
         const limit = integerParam(q, 'limit', 200);
         if (isReply(limit)) return limit;
-        return browse(() => browser.list(kind, a, {
-          offset, limit, q: q.get('q') || undefined, status: q.get('status') || undefined, parent: q.get('parent') || undefined,
-        }));
+        return browse(async () => {
+          const page = await browser.list(kind, a, {
+            offset, limit, q: q.get('q') || undefined, status: q.get('status') || undefined, parent: q.get('parent') || undefined,
+          });
+          return { ...page, items: await withLive(a, page.items) };
+        });
       },
     },
     {
       method: 'GET', path: /^\/_tclocal\/resources\/([a-z]+\.[A-Za-z]+)\/([^/]+)$/, handle: async (req, _body, [kind, id]) => {
         const a = account(queryOf(req));
         if (isReply(a)) return a;
-        return browse(() => browser.detail(kind, a, decodeURIComponent(id)));
+        return browse(async () => {
+          const detail = await browser.detail(kind, a, decodeURIComponent(id)) as ResourceRow & Record<string, unknown>;
+          return (await withLive(a, [detail]))[0];
+        });
       },
     },
 
     {
-      method: 'GET', path: '/_tclocal/traffic', handle: async () =>
-        d.traffic
-          ? json(200, { running: true, ...(await d.traffic()) })
-          : json(200, { running: false, note: 'The data plane is not running: no traffic flows through the emulated proxies, so there is nothing to chart.' }),
+      method: 'GET', path: '/_tclocal/traffic', handle: async (req) => {
+        if (!d.traffic) return json(200, { running: false, note: 'The data plane is not running: no traffic flows through the emulated proxies, so there is nothing to chart.' });
+        const q = queryOf(req);
+        for (const k of q.keys()) if (k !== 'account' && k !== 'proxyId') return badRequest(`unknown filter ${k} (filters: account, proxyId)`);
+        const snap: TrafficSnapshot = await d.traffic();
+        const account = q.get('account');
+        const proxyId = q.get('proxyId');
+        // Proxies without a listener have nothing to chart.
+        const proxies = snap.proxies.filter((p) => p.listeners.length > 0 && (!account || p.account === account) && (!proxyId || p.proxyId === proxyId));
+        return json(200, { running: true, at: snap.at, proxies });
+      },
     },
   ];
 

@@ -113,10 +113,8 @@ export class RequestLog implements CallRecorder {
     this.codes[i] = call.errorCode;
     this.faults[i] = call.fault;
     this.methods[i] = call.method;
-    // HTTP heads arrive as latin1 text: written back byte for byte. (A concatenation loop is twice as fast as join here.)
-    let meta = `${call.requestId}\n${call.url}`;
-    for (const h of call.rawHeaders) meta += `\n${h}`;
-    this.put(i, 0, this.bytes.write(meta, KEEP_META_BYTES, 'latin1'));
+    // HTTP heads arrive as latin1 text: written back byte for byte, as one flat string made by one join.
+    this.put(i, 0, this.bytes.write(`${call.requestId}\n${call.url}\n${call.rawHeaders.join('\n')}`, KEEP_META_BYTES, 'latin1'));
     this.put(i, 1, this.bytes.write(call.body, KEEP_BYTES));
     this.put(i, 2, this.bytes.write(call.response, KEEP_BYTES));
     this.next = (i + 1) % this.capacity;

@@ -6,9 +6,14 @@
  */
 
 export interface OriginHealth {
+  realServerId: string;
+  /** For HTTP/HTTPS listeners: the rule the origin serves. */
+  ruleId?: string;
   address: string;
   port: number;
   healthy: boolean;
+  /** Connections, sessions or requests open to it now. */
+  connections: number;
 }
 
 export interface ListenerTraffic {

@@ -46,4 +46,21 @@ export interface ResourceRow {
   createdAt: string;
   fields: Record<string, unknown>;
   pending: PendingTransition[];
+  /** The data plane's live health of the origins this resource is or holds (absent: the data plane knows none). */
+  live?: LiveOrigin[];
+}
+
+/** The resource kinds a live origin binding names (the data plane is GAAP's). */
+export const LIVE_KINDS = { proxy: 'gaap.proxy', listener: 'gaap.listener', rule: 'gaap.rule', realServer: 'gaap.realserver' } as const;
+
+/** One origin binding as the running data plane sees it now. */
+export interface LiveOrigin {
+  proxyId: string;
+  listenerId: string;
+  ruleId: string | null;
+  realServerId: string;
+  address: string;
+  port: number;
+  healthy: boolean;
+  connections: number;
 }

@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import type { CounterPoint, ForwardingListener, ForwardingProxy, OriginHealth } from '../services/gaap/forwarding';
 import type { HttpCheck, HttpDomain, HttpErrorPage, HttpListener, HttpRule, ServedCertificate } from '../services/gaap/forwarding-http';
 import { HealthChecker, type Probe } from './health';
+import { BindingCounters, type ConnectionFault, type ConnectionFaults, type ListenerLive } from './observe';
 import { OriginSet, type OriginState } from './origins';
 import { accessCheck, type AccessCheck } from './security';
 import { unmapped } from './tcp';
@@ -34,6 +35,8 @@ export interface HttpPlaneSettings {
 export interface HttpPlaneEvents {
   /** A rule's origin health changed (reported when it changes). */
   ruleHealth(account: string, ruleId: string, origins: OriginHealth[]): Promise<void>;
+  /** Asked about each new connection (fault injection). */
+  connectionFault?: ConnectionFaults;
 }
 
 /** Idle keep-alive connections from clients are closed after this long. */
@@ -68,6 +71,9 @@ interface Binding {
   port: number;
   server: HttpServer | HttpsServer | undefined;
   error: string | undefined;
+  /** Client connections open now (raw TCP sockets). */
+  sockets: Set<Socket>;
+  counters: BindingCounters;
 }
 
 interface ListenerRuntime {
@@ -134,6 +140,12 @@ export class HttpPlane {
   private readonly secureContexts = new Map<string, SecureContext>();
   private readonly httpAgent = new HttpAgent({ keepAlive: true, maxFreeSockets: 256 });
   private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxFreeSockets: 256 });
+  /**
+   * Connections a reset or delay fault waits on, by the client's address and
+   * port: an HTTPS request's socket is the TLS one, not the raw socket the
+   * fault was decided on.
+   */
+  private readonly faulted = new Map<string, { fault: ConnectionFault; raw: Socket }>();
 
   constructor(private readonly settings: HttpPlaneSettings, private readonly events: HttpPlaneEvents, private readonly log: Logger) {}
 
@@ -265,9 +277,11 @@ export class HttpPlane {
     }
   }
 
-  private server(rt: ListenerRuntime, account: string, proxyId: string): HttpServer | HttpsServer {
+  private server(rt: ListenerRuntime, account: string, proxyId: string, b: Binding): HttpServer | HttpsServer {
     const handler = (req: IncomingMessage, res: ServerResponse) => {
+      b.counters.requests++;
       this.count(account, proxyId, rt.config.protocol);
+      if (this.faulted.size > 0 && this.faultFirst(req, () => this.handle(rt, req, res))) return;
       this.handle(rt, req, res);
     };
     const server = rt.config.protocol === 'HTTPS'
@@ -282,9 +296,13 @@ export class HttpPlane {
     server.keepAliveTimeout = CLIENT_KEEPALIVE_MS;
     // Security policies judge each new connection (HTTP rides on TCP), as for TCP listeners.
     server.on('connection', (socket: Socket) => {
-      if (rt.access && !rt.access(unmapped(socket.remoteAddress ?? ''))) socket.resetAndDestroy();
+      if (rt.access && !rt.access(unmapped(socket.remoteAddress ?? ''))) return socket.resetAndDestroy();
+      this.opened(b, socket, proxyId, rt.config.listenerId);
     });
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(rt, req, socket, head));
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (this.faulted.size > 0 && this.faultFirst(req, () => this.upgrade(rt, req, socket, head))) return;
+      this.upgrade(rt, req, socket, head);
+    });
     server.on('clientError', (_err, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       else socket.destroy();
@@ -294,7 +312,7 @@ export class HttpPlane {
 
   private async bind(account: string, rt: ListenerRuntime, proxyId: string, address: string): Promise<void> {
     const l = rt.config;
-    const b: Binding = { mutual: l.mutualAuth, address, port: l.port, server: undefined, error: undefined };
+    const b: Binding = { mutual: l.mutualAuth, address, port: l.port, server: undefined, error: undefined, sockets: new Set(), counters: new BindingCounters() };
     rt.bindings.set(proxyId, b);
     if (!this.settings.dataplaneHost && !isLoopback(address)) {
       b.error = `the proxy's address ${address} is not a loopback address (set the data-plane host to bind another)`;
@@ -305,7 +323,7 @@ export class HttpPlane {
     if (this.settings.sharedAddress || address === '::1') attempts.push(0);
     let lastErr: NodeJS.ErrnoException | undefined;
     for (const port of attempts) {
-      const server = this.server(rt, account, proxyId);
+      const server = this.server(rt, account, proxyId, b);
       try {
         b.port = await listen(server, address, port);
         if (rt.bindings.get(proxyId) !== b) {
@@ -333,6 +351,37 @@ export class HttpPlane {
     b.server.close();
     // The proxy or listener stopped serving: its traffic stops with it.
     b.server.closeAllConnections();
+  }
+
+  /** Counts a new client connection and decides its fault: refuse resets it now; reset and delay wait for its first request. */
+  private opened(b: Binding, socket: Socket, proxyId: string, listenerId: string): void {
+    b.counters.accepted++;
+    b.sockets.add(socket);
+    socket.once('close', () => {
+      b.sockets.delete(socket);
+      b.counters.bytesIn += socket.bytesRead;
+      b.counters.bytesOut += socket.bytesWritten;
+    });
+    const fault = this.events.connectionFault?.(proxyId, listenerId);
+    if (!fault) return;
+    if (fault.effect === 'refuse') return void socket.resetAndDestroy();
+    const key = peerKey(socket);
+    this.faulted.set(key, { fault, raw: socket });
+    socket.once('close', () => this.faulted.get(key)?.raw === socket && this.faulted.delete(key));
+  }
+
+  /** A faulted connection's first request: reset the connection, or answer it after the delay. True when the fault took the request. */
+  private faultFirst(req: IncomingMessage, proceed: () => void): boolean {
+    const key = peerKey(req.socket);
+    const f = this.faulted.get(key);
+    if (!f) return false;
+    this.faulted.delete(key);
+    if (f.fault.effect === 'reset') {
+      f.raw.resetAndDestroy();
+      return true;
+    }
+    setTimeout(() => req.socket.destroyed || proceed(), f.fault.delayMs);
+    return true;
   }
 
   /** The domain, rule and origin of a request, or the status the proxy answers itself. */
@@ -521,6 +570,34 @@ export class HttpPlane {
     return out;
   }
 
+  /** Cumulative counters and live origin health of the HTTP/HTTPS listeners, by proxy. */
+  traffic(): Map<string, ListenerLive[]> {
+    const out = new Map<string, ListenerLive[]>();
+    for (const listeners of this.listeners.values()) {
+      for (const rt of listeners.values()) {
+        const origins = [...rt.domains.values()].flatMap((d) => d.rules.flatMap((r) => r.origins.states.map((s) => ({
+          realServerId: s.origin.realServerId, ruleId: r.view.ruleId, address: s.origin.address, port: s.origin.port, healthy: s.healthy, connections: s.active,
+        }))));
+        for (const proxyId of rt.config.proxyIds) {
+          const b = rt.bindings.get(proxyId);
+          const list = out.get(proxyId) ?? [];
+          out.set(proxyId, list);
+          list.push({
+            listenerId: rt.config.listenerId,
+            protocol: rt.config.protocol,
+            bound: b && !b.error && b.server ? `${b.address}:${b.port}` : undefined,
+            connections: b?.sockets.size ?? 0,
+            accepted: b?.counters.accepted ?? 0,
+            ...(b ? b.counters.bytesWith(b.sockets) : { bytesIn: 0, bytesOut: 0 }),
+            requests: b?.counters.requests ?? 0,
+            origins,
+          });
+        }
+      }
+    }
+    return out;
+  }
+
   stop(): void {
     for (const listeners of this.listeners.values()) {
       for (const rt of listeners.values()) for (const pid of [...rt.bindings.keys()]) this.unbind(rt, pid);
@@ -630,6 +707,8 @@ function sendPage(res: ServerResponse, page: HttpErrorPage, status: number, head
   res.writeHead(page.newErrorNo ?? status, out);
   res.end(page.body);
 }
+
+const peerKey = (s: { remoteAddress?: string; remotePort?: number }): string => `${s.remoteAddress}|${s.remotePort}`;
 
 /** Counts a request against its origin (for `lc`) until the returned release is called; later calls do nothing. */
 function holdOrigin(origin: { active: number }): () => void {

@@ -20,6 +20,7 @@ import { Counters, entity, SEGMENT_BYTES, type Entity } from './counters';
 import { httpAffectedAccounts, httpForwardingView, writeRuleHealth } from '../services/gaap/forwarding-http';
 import { HealthChecker } from './health';
 import { HttpPlane } from './http';
+import { applyConnectionFault, BindingCounters, type ConnectionFaults, type ListenerLive, type OriginLive, type TrafficReport } from './observe';
 import { OriginSet } from './origins';
 import { accessCheck, type AccessCheck } from './security';
 import { forward, proxyHeader, unmapped, type TcpConnection } from './tcp';
@@ -52,6 +53,8 @@ interface Binding {
   conns: Set<TcpConnection>;
   /** What its traffic counts for: the listener, this proxy, the listener's group. */
   entities: Entity[];
+  /** Cumulative, for observers (the store's counters are per minute). */
+  counters: BindingCounters;
 }
 
 interface ListenerRuntime {
@@ -104,10 +107,13 @@ export class DataPlane {
     private readonly sink: TrafficSink,
     private readonly settings: DataPlaneSettings,
     private readonly log: Logger,
+    /** Asked about each new connection or session (fault injection); absent: none. */
+    private readonly faults?: ConnectionFaults,
   ) {
     this.sharedAddress = settings.dataplaneHost !== '' || settings.dataplanePool.endsWith('/32');
     this.http = new HttpPlane({ ...settings, sharedAddress: this.sharedAddress }, {
       ruleHealth: (account, ruleId, origins) => writeRuleHealth(store, account, ruleId, origins),
+      connectionFault: faults,
     }, log);
   }
 
@@ -256,6 +262,7 @@ export class DataPlane {
     const l = rt.config;
     const b: Binding = {
       proxyId, address, port: l.port, error: undefined, server: undefined, udp: undefined, sessions: undefined, conns: new Set(), entities: this.entities(rt, proxyId),
+      counters: new BindingCounters(),
     };
     rt.bindings.set(proxyId, b);
     if (!this.settings.dataplaneHost && !isLoopback(address)) {
@@ -331,35 +338,45 @@ export class DataPlane {
   private tcpServer(rt: ListenerRuntime, b: Binding): Server {
     return createServer({ allowHalfOpen: true, noDelay: true }, (client: Socket) => {
       client.on('error', () => client.destroy());
-      // The peer's address costs a system call: asked for only when a policy or affinity needs it.
-      const ip = rt.access || rt.config.sessionPersist > 0 ? unmapped(client.remoteAddress ?? '') : '';
-      const p = this.proxy(rt, b.proxyId);
-      const origin = this.admit(rt, p, ip) ? rt.origins.pick(ip, Date.now()) : undefined;
-      if (!origin || !p) {
-        client.resetAndDestroy();
-        return;
-      }
-      const { entities } = b;
-      origin.active++;
-      p.active++;
-      this.counters.open(rt.account, entities);
-      const l = rt.config;
-      const conn = forward(client, {
-        origin,
-        header: l.clientIpMethod === 1 ? proxyHeader(client, p.view.address, l.port) : undefined,
-        connectTimeoutMs: l.health.connectTimeout * 1000,
-        idleMs: this.settings.dataplaneTcpIdleMs,
-        limits: this.settings.dataplaneCaps ? p.limits : undefined,
-        done: (c) => {
-          origin.active--;
-          p.active--;
-          b.conns.delete(c);
-          this.countTcp(rt.account, entities, c);
-          this.counters.close(rt.account, entities);
-        },
-      });
-      b.conns.add(conn);
+      b.counters.accepted++;
+      const fault = this.faults?.(b.proxyId, rt.config.listenerId);
+      if (fault) applyConnectionFault(fault, client, this.settings.dataplaneTcpIdleMs, () => this.accept(rt, b, client));
+      else this.accept(rt, b, client);
     });
+  }
+
+  /** A new connection: judged by policy and caps, then forwarded to the origin its listener's scheduler picks. */
+  private accept(rt: ListenerRuntime, b: Binding, client: Socket): void {
+    // The peer's address costs a system call: asked for only when a policy or affinity needs it.
+    const ip = rt.access || rt.config.sessionPersist > 0 ? unmapped(client.remoteAddress ?? '') : '';
+    const p = this.proxy(rt, b.proxyId);
+    const origin = this.admit(rt, p, ip) ? rt.origins.pick(ip, Date.now()) : undefined;
+    if (!origin || !p) {
+      client.resetAndDestroy();
+      return;
+    }
+    const { entities } = b;
+    origin.active++;
+    p.active++;
+    this.counters.open(rt.account, entities);
+    const l = rt.config;
+    const conn = forward(client, {
+      origin,
+      header: l.clientIpMethod === 1 ? proxyHeader(client, p.view.address, l.port) : undefined,
+      connectTimeoutMs: l.health.connectTimeout * 1000,
+      idleMs: this.settings.dataplaneTcpIdleMs,
+      limits: this.settings.dataplaneCaps ? p.limits : undefined,
+      done: (c) => {
+        origin.active--;
+        p.active--;
+        b.conns.delete(c);
+        b.counters.bytesIn += c.client.bytesRead;
+        b.counters.bytesOut += c.client.bytesWritten;
+        this.countTcp(rt.account, entities, c);
+        this.counters.close(rt.account, entities);
+      },
+    });
+    b.conns.add(conn);
   }
 
   private countTcp(account: string, entities: Entity[], c: TcpConnection): void {
@@ -373,27 +390,33 @@ export class DataPlane {
 
   private udpSessions(rt: ListenerRuntime, b: Binding, sock: UdpSocket): void {
     b.udp = sock;
-    const { entities } = b;
+    const { entities, counters } = b;
     b.sessions = new UdpSessions(sock, {
       open: (ip) => {
+        counters.accepted++;
+        // UDP has no connection to refuse or reset: either drops the session's datagrams (each one from an unknown client asks again).
+        const fault = this.faults?.(b.proxyId, rt.config.listenerId);
+        if (fault && fault.effect !== 'delay') return undefined;
         const p = this.proxy(rt, b.proxyId);
         const origin = this.admit(rt, p, unmapped(ip)) ? rt.origins.pick(unmapped(ip), Date.now()) : undefined;
         if (!origin || !p) return undefined;
         origin.active++;
         p.active++;
         this.counters.open(rt.account, entities);
-        return origin;
+        return { origin, delayMs: fault?.delayMs };
       },
       inbound: (_s, bytes) => {
         const p = this.proxy(rt, b.proxyId);
         if (this.settings.dataplaneCaps && p && !p.limits.in.tryTake(bytes)) return false;
         this.counters.add(rt.account, entities, bytes, 0, 1, 0);
+        counters.bytesIn += bytes;
         return true;
       },
       outbound: (_s, bytes) => {
         const p = this.proxy(rt, b.proxyId);
         if (this.settings.dataplaneCaps && p && !p.limits.out.tryTake(bytes)) return false;
         this.counters.add(rt.account, entities, 0, bytes, 0, 1);
+        counters.bytesOut += bytes;
         return true;
       },
       closed: (s: UdpSession) => {
@@ -500,6 +523,41 @@ export class DataPlane {
       });
     }
     return { enabled: true, settings: { pool: this.settings.dataplanePool, host: this.settings.dataplaneHost || null, portOffset: this.settings.dataplanePortOffset, caps: this.settings.dataplaneCaps }, accounts };
+  }
+
+  /** Cumulative counters and live origin health per proxy and listener, read now (for an observer such as the console). */
+  traffic(): TrafficReport {
+    const l7 = this.http.traffic();
+    const proxies: TrafficReport['proxies'] = [];
+    for (const [account, byId] of this.proxies) {
+      const byProxy = new Map<string, ListenerLive[]>();
+      for (const rt of this.listeners.get(account)?.values() ?? []) {
+        const origins = rt.origins.states.map((s): OriginLive => ({
+          realServerId: s.origin.realServerId, address: s.origin.address, port: s.origin.port, healthy: s.healthy, connections: s.active,
+        }));
+        for (const proxyId of rt.config.proxyIds) {
+          const b = rt.bindings.get(proxyId);
+          const clients = [...(b?.conns ?? [])].map((c) => c.client);
+          const list = byProxy.get(proxyId) ?? [];
+          byProxy.set(proxyId, list);
+          list.push({
+            listenerId: rt.config.listenerId,
+            protocol: rt.config.protocol,
+            bound: b && !b.error && (b.server || b.udp) ? `${b.address}:${b.port}` : undefined,
+            connections: b ? b.conns.size + (b.sessions?.sessions.size ?? 0) : 0,
+            accepted: b?.counters.accepted ?? 0,
+            ...(b ? b.counters.bytesWith(clients) : { bytesIn: 0, bytesOut: 0 }),
+            origins,
+          });
+        }
+      }
+      // Only proxies with listeners: a report costs the listeners it shows, not the proxies an account holds.
+      for (const proxyId of new Set([...byProxy.keys(), ...l7.keys()])) {
+        if (!byId.has(proxyId)) continue;
+        proxies.push({ account, proxyId, listeners: [...(byProxy.get(proxyId) ?? []), ...(l7.get(proxyId) ?? [])] });
+      }
+    }
+    return { at: Date.now(), proxies };
   }
 
   /** Closes every socket; the last counters reach the store before it closes. */

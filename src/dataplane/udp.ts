@@ -22,8 +22,8 @@ export interface UdpSession {
 }
 
 export interface UdpHooks {
-  /** The session's first datagram: undefined refuses it (policy, caps, no origin). */
-  open(clientIp: string, clientPort: number): OriginState | undefined;
+  /** The session's first datagram: undefined refuses it (policy, caps, no origin, a fault); `delayMs` holds the session's datagrams that long first. */
+  open(clientIp: string, clientPort: number): { origin: OriginState; delayMs?: number } | undefined;
   /** One datagram each way: false drops it (over the bandwidth cap). */
   inbound(s: UdpSession, bytes: number): boolean;
   outbound(s: UdpSession, bytes: number): boolean;
@@ -49,9 +49,9 @@ export class UdpSessions {
     const key = `${ip}|${port}`;
     let s = this.sessions.get(key);
     if (!s) {
-      const origin = this.hooks.open(ip, port);
-      if (!origin) return;
-      s = this.begin(key, ip, port, origin);
+      const opened = this.hooks.open(ip, port);
+      if (!opened) return;
+      s = this.begin(key, ip, port, opened.origin, opened.delayMs ?? 0);
     }
     s.lastSeen = Date.now();
     if (!this.hooks.inbound(s, msg.length)) return;
@@ -59,7 +59,7 @@ export class UdpSessions {
     else s.upstream.send(msg);
   }
 
-  private begin(key: string, ip: string, port: number, origin: OriginState): UdpSession {
+  private begin(key: string, ip: string, port: number, origin: OriginState, delayMs: number): UdpSession {
     const family = isIP(origin.origin.address) === 6 ? 'udp6' : 'udp4';
     const upstream = createSocket(family);
     const s: UdpSession = { key, clientIp: ip, clientPort: port, origin, upstream, queue: [], lastSeen: Date.now(), closed: false };
@@ -70,7 +70,7 @@ export class UdpSessions {
       if (!this.hooks.outbound(s, reply.length)) return;
       this.socket.send(reply, s.clientPort, s.clientIp);
     });
-    resolveAll(origin.origin.address).then(
+    const connect = () => resolveAll(origin.origin.address).then(
       (ips) => {
         if (s.closed) return;
         if (ips.length === 0) return this.end(s);
@@ -82,6 +82,9 @@ export class UdpSessions {
       },
       () => this.end(s),
     );
+    // Datagrams queue until the upstream socket is connected: a delayed session connects later.
+    if (delayMs > 0) setTimeout(() => void (s.closed || connect()), delayMs).unref();
+    else void connect();
     return s;
   }
 

@@ -23,8 +23,8 @@ describe('console in Chromium', { skip: browserMissing() }, () => {
   const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 
   before(async () => {
-    // Manual transitions: the console shows what is pending until it is advanced.
-    server = await startTclocal({ transitions: 'manual', transitionMs: 1000 });
+    // Manual transitions: the console shows what is pending until it is advanced. No data plane: the Traffic tab says so.
+    server = await startTclocal({ transitions: 'manual', transitionMs: 1000, dataplane: false });
     gaap = cnClient('gaap', server);
     browser = await launch();
     page = await browser.context.newPage();

@@ -121,8 +121,16 @@ describe('resource browsing', () => {
   });
 
   it('says when no data plane feeds the Traffic view', async () => {
-    const { json } = await admin(server, 'GET', '/_tclocal/traffic');
-    assert.equal(json.running, false);
-    assert.match(json.note, /data plane is not running/);
+    const off = await startTclocal({ dataplane: false });
+    try {
+      const { json } = await admin(off, 'GET', '/_tclocal/traffic');
+      assert.equal(json.running, false);
+      assert.match(json.note, /data plane is not running/);
+      // Without a data plane the resource pages carry no live health.
+      const { json: list } = await admin(off, 'GET', `/_tclocal/resources/gaap.proxy?account=${DEFAULT_ACCOUNT.uin}`);
+      assert.ok(list.items.every((r: { live?: unknown }) => r.live === undefined));
+    } finally {
+      await off.stop();
+    }
   });
 });

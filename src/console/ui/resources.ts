@@ -4,7 +4,7 @@ import { html } from './html';
 import { href, navigate, type Route } from './router';
 import { relative, show, useAsync } from './util';
 import type { BrowseKind } from '../../services/browse';
-import type { PendingTransition, ResourceRow } from '../wire';
+import { LIVE_KINDS, type LiveOrigin, type PendingTransition, type ResourceRow } from '../wire';
 
 type Row = ResourceRow;
 
@@ -21,15 +21,23 @@ function PendingBadges({ pending }: { pending: PendingTransition[] }) {
   return html`${pending.map((p) => html`<span class="badge pending" title=${`transition #${p.id} due ${p.dueAt}`}>${p.type} ${relative(p.dueAt)}</span>`)}`;
 }
 
+/** The data plane's live health of a resource's origins, in one badge. */
+function LiveBadge({ live }: { live?: LiveOrigin[] }) {
+  if (!live?.length) return null;
+  const healthy = live.filter((o) => o.healthy).length;
+  return html`<span class=${`badge live ${healthy === live.length ? 'ok' : 'err'}`} title="live health from the data plane">${healthy}/${live.length} healthy</span>`;
+}
+
 function RowsTable({ kind, rows, account }: { kind: BrowseKind; rows: Row[]; account: string }) {
+  const live = rows.some((r) => r.live);
   return html`<table class="grid" data-kind=${kind.kind}>
-    <thead><tr><th>ID</th>${kind.nameField ? html`<th>Name</th>` : null}<th>Status</th>
+    <thead><tr><th>ID</th>${kind.nameField ? html`<th>Name</th>` : null}<th>Status</th>${live ? html`<th>Live</th>` : null}
       ${kind.columns.filter((c) => c !== kind.nameField).map((c) => html`<th>${c}</th>`)}<th>Pending</th></tr></thead>
     <tbody>
       ${rows.map((r) => html`<tr data-id=${r.id}>
         <td><a href=${href(['resource', r.kind, r.id], { account })}>${r.id}</a></td>
         ${kind.nameField ? html`<td>${r.name}</td>` : null}
-        <td><span class="status">${r.status ?? ''}</span></td>
+        <td><span class="status">${r.status ?? ''}</span></td>${live ? html`<td><${LiveBadge} live=${r.live} /></td>` : null}
         ${kind.columns.filter((c) => c !== kind.nameField).map((c) => html`<td>${show(r.fields[c])}</td>`)}
         <td><${PendingBadges} pending=${r.pending} /></td>
       </tr>`)}
@@ -109,6 +117,19 @@ export function ResourceDetail({ route, inventory }: { route: Route; inventory: 
         <h2>${d.name ?? d.id} <span class="status">${d.status ?? ''}</span></h2>
         <p class="muted">${d.id} · created ${d.createdAt}</p>
         ${d.pending.length ? html`<p>Pending: <${PendingBadges} pending=${d.pending} /></p>` : null}
+        ${d.live?.length ? html`<h3>Live health <small>from the data plane, now</small></h3>
+          <table class="grid" id="live-health">
+            <thead><tr><th>Origin</th><th>Real server</th><th>Proxy</th><th>Listener</th><th>Rule</th><th>Health</th><th class="num">Open</th></tr></thead>
+            <tbody>${d.live.map((o) => html`<tr data-origin=${`${o.realServerId}@${o.ruleId ?? o.listenerId}@${o.proxyId}:${o.port}`}>
+              <td class="mono">${o.address}:${o.port}</td>
+              <td><a href=${href(['resource', LIVE_KINDS.realServer, o.realServerId], { account })}>${o.realServerId}</a></td>
+              <td><a href=${href(['resource', LIVE_KINDS.proxy, o.proxyId], { account })}>${o.proxyId}</a></td>
+              <td><a href=${href(['resource', LIVE_KINDS.listener, o.listenerId], { account })}>${o.listenerId}</a></td>
+              <td>${o.ruleId ? html`<a href=${href(['resource', LIVE_KINDS.rule, o.ruleId], { account })}>${o.ruleId}</a>` : '—'}</td>
+              <td><span class=${`badge ${o.healthy ? 'ok' : 'err'}`}>${o.healthy ? 'healthy' : 'unhealthy'}</span></td>
+              <td class="num">${o.connections}</td>
+            </tr>`)}</tbody>
+          </table>` : null}
         ${d.links.length ? html`<h3>Related</h3><ul class="links">
           ${d.links.map((l) => html`<li>${l.field === 'parent' ? 'belongs to' : l.field} →${' '}
             ${l.exists ? html`<a href=${href(['resource', l.kind, l.id], { account })}>${kindOf(l.kind)?.title ?? l.kind}: ${l.id}</a>` : html`<span class="muted">${l.id} (gone)</span>`}</li>`)}
