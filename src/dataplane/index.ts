@@ -330,12 +330,12 @@ export class DataPlane {
 
   private tcpServer(rt: ListenerRuntime, b: Binding): Server {
     return createServer({ allowHalfOpen: true, noDelay: true }, (client: Socket) => {
-      client.on('error', () => client.destroy());
       // The peer's address costs a system call: asked for only when a policy or affinity needs it.
       const ip = rt.access || rt.config.sessionPersist > 0 ? unmapped(client.remoteAddress ?? '') : '';
       const p = this.proxy(rt, b.proxyId);
       const origin = this.admit(rt, p, ip) ? rt.origins.pick(ip, Date.now()) : undefined;
       if (!origin || !p) {
+        client.on('error', () => client.destroy());
         client.resetAndDestroy();
         return;
       }
