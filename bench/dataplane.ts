@@ -20,7 +20,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { captureSdkRequest, cnClient } from '../test/helpers';
 import { selfSigned } from '../test/support/pem';
-import { load } from './load';
+import { load, WRK_DONE } from './load';
 import { DATAPLANE_HEADING, writeSection } from './report';
 import { cpuSeconds, freePort, rssMb, startReference, startTclocalProcess, toReplay } from './servers';
 
@@ -380,14 +380,6 @@ interface WrkResult {
   errors: number;
   non2xx: number;
 }
-
-const WRK_DONE = `done = function(summary, latency)
-  local e = summary.errors
-  io.write(string.format('RESULT {"requests":%d,"us":%d,"p50":%d,"p99":%d,"errors":%d,"non2xx":%d}\\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    e.connect + e.read + e.write + e.timeout, e.status))
-end
-`;
 
 /** wrk (one thread) against `url` with `connections` for SECONDS, asking for DOMAIN. */
 function wrk(url: string, connections: number, extraHeaders: string[] = [], seconds = SECONDS): Promise<WrkResult> {
