@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import dnsPromises from 'node:dns/promises';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
@@ -131,15 +131,26 @@ describe('data plane: a listener port the process may not bind moves by the port
   let url: string;
   let home: string;
 
+  const cli = resolve(__dirname, '../../src/cli.js');
+  const isRoot = process.getuid?.() === 0;
+  // As root every port may be bound: the server runs as `nobody` where that user can read the checkout, so that the privileged-port path is taken wherever the suite runs.
+  const nobody = { uid: 65534, gid: 65534 };
+  const runAs = isRoot && spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(cli)})`], { ...nobody, stdio: 'ignore' }).status === 0 ? nobody : undefined;
+  // Ports below this one need privileges (1024 unless the system lowered it; 0: every port is free to bind, and no offset is taken).
+  const privilegedBelow = Math.min(1024, Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim() || 1024));
+  // A privileged port, and an offset that puts it on a random high port.
+  const low = privilegedBelow > 1 ? Math.max(1, privilegedBelow - 400) + Math.floor(Math.random() * Math.min(400, privilegedBelow - 1)) : 600;
+  const offset = 20_000 + Math.floor(Math.random() * 30_000);
+  const mayNotBind = privilegedBelow > 1 && (!isRoot || runAs !== undefined);
+  const expected = mayNotBind ? low + offset : low;
+
   before(async () => {
-    // As root every port may be bound: the server then runs as `nobody`, so that the privileged-port path is the one taken wherever the suite runs.
-    const asRoot = process.getuid?.() === 0;
     home = mkdtempSync(join(tmpdir(), 'tclocal-offset-'));
     chmodSync(home, 0o777);
     child = spawn(process.execPath, [
-      resolve(__dirname, '../../src/cli.js'), 'start', '--port', '0', '--dns-port', '0', '--in-memory', '--log-level', 'info', '--transition-ms', '0',
+      cli, 'start', '--port', '0', '--dns-port', '0', '--in-memory', '--log-level', 'info', '--transition-ms', '0',
       '--ca-dir', join(home, 'ca'), '--dataplane-pool', `127.${randomOctet()}.${randomOctet()}.0/24`, '--dataplane-port-offset', String(offset),
-    ], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, HOME: home }, ...(asRoot ? { uid: 65534, gid: 65534 } : {}) });
+    ], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, HOME: home }, ...(runAs ?? {}) });
     url = await new Promise<string>((res, rej) => {
       let text = '';
       child.stdout!.on('data', (d) => {
@@ -155,14 +166,7 @@ describe('data plane: a listener port the process may not bind moves by the port
     rmSync(home, { recursive: true, force: true });
   });
 
-  // Ports below this one need privileges (1024 unless the system lowered it; 0: every port is free to bind, and no offset is taken).
-  const privilegedBelow = Math.min(1024, Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim() || 1024));
-  // A privileged port, and an offset that puts it on a random high port.
-  const low = privilegedBelow > 1 ? Math.max(1, privilegedBelow - 400) + Math.floor(Math.random() * Math.min(400, privilegedBelow - 1)) : 600;
-  const offset = 20_000 + Math.floor(Math.random() * 30_000);
-  const expected = privilegedBelow > 1 ? low + offset : low;
-
-  it('binds the listener at port + offset, reports that port, and forwards through it', async () => {
+  it(`binds a privileged listener port at port + offset where the server may not bind it (here: ${mayNotBind ? 'offset' : 'its own port'}), reports that port, and forwards through it`, async () => {
     const port = Number(new URL(url).port);
     const gaap = cnClient('gaap', { port });
     const origin = await tcpOrigin('LOW');
