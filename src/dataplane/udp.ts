@@ -14,6 +14,8 @@ export interface UdpSession {
   clientIp: string;
   clientPort: number;
   origin: OriginState;
+  /** What the session's datagrams are checked and counted against, fixed when it began. */
+  tap: UdpTap;
   upstream: UdpSocket;
   /** Datagrams received before the upstream socket was connected. */
   queue: Buffer[] | undefined;
@@ -21,13 +23,18 @@ export interface UdpSession {
   closed: boolean;
 }
 
+/** One session's view of its proxy: resolved once, when the session begins, so a datagram costs no lookup. */
+export interface UdpTap {
+  origin: OriginState;
+  /** One datagram each way: false drops it (over the bandwidth cap). */
+  inbound(bytes: number): boolean;
+  outbound(bytes: number): boolean;
+  closed(): void;
+}
+
 export interface UdpHooks {
   /** The session's first datagram: undefined refuses it (policy, caps, no origin). */
-  open(clientIp: string, clientPort: number): OriginState | undefined;
-  /** One datagram each way: false drops it (over the bandwidth cap). */
-  inbound(s: UdpSession, bytes: number): boolean;
-  outbound(s: UdpSession, bytes: number): boolean;
-  closed(s: UdpSession): void;
+  open(clientIp: string, clientPort: number): UdpTap | undefined;
 }
 
 /** Sessions of one bound listener socket. */
@@ -49,25 +56,26 @@ export class UdpSessions {
     const key = `${ip}|${port}`;
     let s = this.sessions.get(key);
     if (!s) {
-      const origin = this.hooks.open(ip, port);
-      if (!origin) return;
-      s = this.begin(key, ip, port, origin);
+      const tap = this.hooks.open(ip, port);
+      if (!tap) return;
+      s = this.begin(key, ip, port, tap);
     }
     s.lastSeen = Date.now();
-    if (!this.hooks.inbound(s, msg.length)) return;
+    if (!s.tap.inbound(msg.length)) return;
     if (s.queue) s.queue.push(msg);
     else s.upstream.send(msg);
   }
 
-  private begin(key: string, ip: string, port: number, origin: OriginState): UdpSession {
+  private begin(key: string, ip: string, port: number, tap: UdpTap): UdpSession {
+    const { origin } = tap;
     const family = isIP(origin.origin.address) === 6 ? 'udp6' : 'udp4';
     const upstream = createSocket(family);
-    const s: UdpSession = { key, clientIp: ip, clientPort: port, origin, upstream, queue: [], lastSeen: Date.now(), closed: false };
+    const s: UdpSession = { key, clientIp: ip, clientPort: port, origin, tap, upstream, queue: [], lastSeen: Date.now(), closed: false };
     this.sessions.set(key, s);
     upstream.on('error', () => this.end(s));
     upstream.on('message', (reply) => {
       s.lastSeen = Date.now();
-      if (!this.hooks.outbound(s, reply.length)) return;
+      if (!s.tap.outbound(reply.length)) return;
       this.socket.send(reply, s.clientPort, s.clientIp);
     });
     resolveAll(origin.origin.address).then(
@@ -94,7 +102,7 @@ export class UdpSessions {
     } catch {
       // Already closed.
     }
-    this.hooks.closed(s);
+    s.tap.closed();
   }
 
   private sweep(): void {
