@@ -1,26 +1,46 @@
 /**
  * `npm run bench:dataplane`: the GAAP data plane (caps off) against HAProxy
- * (TCP) and nginx stream (UDP) on the same machine, in alternating rounds,
- * forwarding to the same origins (iperf3 for bulk, nginx stream `return`
- * for short TCP exchanges and UDP replies). Missing Debian packages are
- * installed first. Writes its section of BENCHMARKS.md.
+ * (TCP, HTTP, HTTPS) and nginx stream (UDP) on the same machine, in
+ * alternating rounds, forwarding to the same origins (iperf3 for bulk, nginx
+ * stream `return` for short TCP exchanges and UDP replies, nginx `return 200`
+ * for HTTP). Beside them, stages that show what each part costs: a bare
+ * `socket.pipe` proxy, tclocal through a proxy with a security policy, Node's
+ * HTTP server answering by itself, and a plain Node HTTP proxy. Then the
+ * API's signed read while a bulk transfer runs through the data plane.
+ * Missing Debian packages are installed first. Writes its section of
+ * BENCHMARKS.md.
+ *
+ *   npm run bench:dataplane -- [--rounds 7] [--seconds 3] [--only l4,l7,api] [--no-scale] [--no-write]
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { captureSdkRequest, cnClient } from '../test/helpers';
+import { selfSigned } from '../test/support/pem';
+import { load, WRK_DONE } from './load';
 import { DATAPLANE_HEADING, writeSection } from './report';
-import { freePort, rssMb, startTclocalProcess } from './servers';
+import { cpuSeconds, freePort, rssMb, startReference, startTclocalProcess, toReplay } from './servers';
 
-const ROUNDS = 5;
-const SECONDS = 3;
-
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const ROUNDS = Number(opt('--rounds', '7'));
+const SECONDS = Number(opt('--seconds', '3'));
+const ONLY = new Set(opt('--only', 'l4,l7,api').split(','));
+/** The Host tclocal's HTTP rule answers (HAProxy and the stages ignore it). */
+const DOMAIN = 'bench.test';
 
 /** Debian packages the benchmark runs, installed when missing (without starting their services). */
 function ensurePackages(): void {
-  const wanted: Array<[string, string]> = [['haproxy', '/usr/sbin/haproxy'], ['nginx', '/usr/sbin/nginx'], ['libnginx-mod-stream', '/usr/lib/nginx/modules/ngx_stream_module.so'], ['iperf3', '/usr/bin/iperf3']];
+  const wanted: Array<[string, string]> = [
+    ['haproxy', '/usr/sbin/haproxy'], ['nginx', '/usr/sbin/nginx'], ['libnginx-mod-stream', '/usr/lib/nginx/modules/ngx_stream_module.so'],
+    ['iperf3', '/usr/bin/iperf3'], ['wrk', '/usr/bin/wrk'], ['openssl', '/usr/bin/openssl'],
+  ];
   const missing = wanted.filter(([, file]) => !existsSync(file)).map(([pkg]) => pkg);
   if (missing.length === 0) return;
   console.error(`installing ${missing.join(', ')} …`);
@@ -72,11 +92,21 @@ interface Ports {
   iperf: number;
   pong: number;
   udp: number;
+  /** HTTP, and HTTPS where the server terminates TLS. */
+  http: number;
+  https: number;
 }
 
-/** Origins: iperf3 for bulk, nginx stream answering `pong` and closing (TCP) or replying `pong` (UDP). */
+const tls = selfSigned(DOMAIN, { sans: [DOMAIN] });
+const keyFile = join(dir, 'key.pem');
+const certFile = join(dir, 'cert.pem');
+writeFileSync(keyFile, tls.key);
+writeFileSync(certFile, tls.cert);
+writeFileSync(join(dir, 'haproxy.pem'), tls.cert + tls.key);
+
+/** Origins: iperf3 for bulk, nginx stream answering `pong` and closing (TCP) or replying `pong` (UDP), nginx answering `ok` to HTTP. */
 async function startOrigins(): Promise<Ports> {
-  const ports = { iperf: await freePort(), pong: await freePort(), udp: await freePort() };
+  const ports = { iperf: await freePort(), pong: await freePort(), udp: await freePort(), http: await freePort(), https: 0 };
   run('iperf3', ['-s', '-B', '127.0.0.1', '-p', String(ports.iperf)]);
   const conf = join(dir, 'origin-nginx.conf');
   writeFileSync(conf, `load_module /usr/lib/nginx/modules/ngx_stream_module.so;
@@ -86,15 +116,25 @@ stream {
   server { listen 127.0.0.1:${ports.pong} reuseport; return "pong"; }
   server { listen 127.0.0.1:${ports.udp} udp; return "pong"; }
 }
+http {
+  access_log off;
+  keepalive_requests 100000000;
+  keepalive_timeout 300s;
+  server { listen 127.0.0.1:${ports.http} reuseport; location / { return 200 "ok\\n"; } }
+}
 `);
   run('nginx', ['-c', conf, '-p', dir, '-e', `${dir}/origin-error.log`]);
   await waitTcp('127.0.0.1', ports.pong);
+  await waitTcp('127.0.0.1', ports.http);
   return ports;
 }
 
-/** HAProxy (TCP) and nginx stream (UDP) in front of the same origins, with their default thread/worker counts. */
+/** HAProxy's process (one, with its threads): its CPU time is read per connection and request. */
+let haproxyPid = 0;
+
+/** HAProxy (TCP, HTTP, HTTPS) and nginx stream (UDP) in front of the same origins, with their default thread/worker counts. */
 async function startReferences(o: Ports): Promise<Ports> {
-  const ports = { iperf: await freePort(), pong: await freePort(), udp: await freePort() };
+  const ports = { iperf: await freePort(), pong: await freePort(), udp: await freePort(), http: await freePort(), https: await freePort() };
   const hcfg = join(dir, 'haproxy.cfg');
   writeFileSync(hcfg, `defaults
   mode tcp
@@ -111,8 +151,17 @@ frontend pong
   default_backend pong
 backend pong
   server s 127.0.0.1:${o.pong}
+frontend web
+  mode http
+  bind 127.0.0.1:${ports.http}
+  bind 127.0.0.1:${ports.https} ssl crt ${dir}/haproxy.pem
+  default_backend web
+backend web
+  mode http
+  http-reuse always
+  server s 127.0.0.1:${o.http}
 `);
-  run('haproxy', ['-f', hcfg, '-db']);
+  haproxyPid = run('haproxy', ['-f', hcfg, '-db']).pid!;
   const ncfg = join(dir, 'proxy-nginx.conf');
   writeFileSync(ncfg, `load_module /usr/lib/nginx/modules/ngx_stream_module.so;
 daemon off; worker_processes auto; pid ${dir}/proxy.pid; error_log ${dir}/proxy-error.log;
@@ -124,32 +173,72 @@ stream {
   run('nginx', ['-c', ncfg, '-p', dir, '-e', `${dir}/proxy-error.log`]);
   // Not the bulk port: iperf3 serves one client at a time, and a probe would be one.
   await waitTcp('127.0.0.1', ports.pong);
+  await waitTcp('127.0.0.1', ports.https);
   await pause(200);
   return ports;
 }
 
+/** A stage of bench/dataplane-stages in its own process: its two ports. */
+async function startStage(mode: string, ports: number[]): Promise<{ a: number; b: number; pid: number }> {
+  const child = fork(resolve(__dirname, 'dataplane-stages.js'), [mode, ...ports.map(String)], {
+    stdio: 'ignore', env: { ...process.env, BENCH_KEY: keyFile, BENCH_CERT: certFile },
+  });
+  children.push(child);
+  const got = await new Promise<{ a: number; b: number }>((r) => child.once('message', (m) => r(m as { a: number; b: number })));
+  return { ...got, pid: child.pid! };
+}
+
+interface Tclocal {
+  host: string;
+  ports: Ports;
+  /** The same TCP exchange through a proxy whose opened security policy judges every connection. */
+  acl: { host: string; port: number };
+  pid: number;
+  apiPort: number;
+}
+
 /** A tclocal proxy with listeners forwarding to the origins, through the API. */
-async function startTclocal(o: Ports): Promise<{ host: string; ports: Ports; pid: number; apiPort: number; gaap: any }> {
+async function startTclocal(o: Ports): Promise<Tclocal> {
   const pool = `127.${100 + Math.floor(Math.random() * 100)}.${Math.floor(Math.random() * 256)}.0/24`;
   const t = await startTclocalProcess(['--dataplane-caps', 'off', '--dataplane-pool', pool, '--transition-ms', '0', '--log-level', 'silent']);
   children.push(t.child);
-  const { gaap } = require('tencentcloud-sdk-nodejs/tencentcloud/services/gaap');
-  const c = new gaap.v20180529.Client({
-    credential: { secretId: 'AKIDTCLOCAL000000000000000000000000', secretKey: 'tclocal-default-secret-key' },
-    region: '',
-    profile: { httpProfile: { endpoint: `127.0.0.1:${t.port}`, protocol: 'http://', reqTimeout: 60 } },
-  });
-  const { InstanceId } = await c.CreateProxy({ ProjectId: 0, ProxyName: 'bench', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 1000, Concurrent: 30 });
+  const c = cnClient('gaap', { port: t.port });
+  const newProxy = async () => (await c.CreateProxy({ ProjectId: 0, ProxyName: 'bench', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 1000, Concurrent: 30 })).InstanceId as string;
+  const ip = async (proxyId: string) => (await c.DescribeProxies({ ProxyIds: [proxyId] })).ProxySet[0].IP as string;
+  const InstanceId = await newProxy();
   const rs = (await c.AddRealServers({ ProjectId: 0, RealServerIP: ['127.0.0.1'], RealServerName: 'o' })).RealServerSet[0].RealServerId;
-  const ports = { iperf: await freePort(), pong: await freePort(), udp: await freePort() };
-  for (const [proto, port, origin] of [['TCP', ports.iperf, o.iperf], ['TCP', ports.pong, o.pong], ['UDP', ports.udp, o.udp]] as const) {
+  const ports = { iperf: await freePort(), pong: await freePort(), udp: await freePort(), http: await freePort(), https: await freePort() };
+  const l4 = async (proxyId: string, proto: 'TCP' | 'UDP', port: number, origin: number) => {
     const create = proto === 'TCP' ? c.CreateTCPListeners.bind(c) : c.CreateUDPListeners.bind(c);
-    const { ListenerIds } = await create({ ListenerName: `b${port}`, Ports: [port], Scheduler: 'rr', HealthCheck: 0, RealServerType: 'IP', ProxyId: InstanceId });
+    const { ListenerIds } = await create({ ListenerName: `b${port}`, Ports: [port], Scheduler: 'rr', HealthCheck: 0, RealServerType: 'IP', ProxyId: proxyId });
     await c.BindListenerRealServers({ ListenerId: ListenerIds[0], RealServerBindSet: [{ RealServerId: rs, RealServerIP: '127.0.0.1', RealServerPort: origin }] });
+  };
+  await l4(InstanceId, 'TCP', ports.iperf, o.iperf);
+  await l4(InstanceId, 'TCP', ports.pong, o.pong);
+  await l4(InstanceId, 'UDP', ports.udp, o.udp);
+  const certId = (await c.CreateCertificate({ CertificateType: 2, CertificateContent: tls.cert, CertificateKey: tls.key, CertificateAlias: 'bench' })).CertificateId;
+  const { ListenerId: httpL } = await c.CreateHTTPListener({ ProxyId: InstanceId, ListenerName: 'web', Port: ports.http });
+  const { ListenerId: httpsL } = await c.CreateHTTPSListener({ ProxyId: InstanceId, ListenerName: 'tls', Port: ports.https, CertificateId: certId, ForwardProtocol: 'HTTP', AuthType: 0 });
+  for (const l of [httpL, httpsL]) {
+    const { RuleId } = await c.CreateRule({ ListenerId: l, Domain: DOMAIN, Path: '/', RealServerType: 'IP', Scheduler: 'rr', HealthCheck: 0 });
+    await c.BindRuleRealServers({ RuleId, RealServerBindSet: [{ RealServerId: rs, RealServerIP: '127.0.0.1', RealServerPort: o.http }] });
   }
-  const host = (await c.DescribeProxies({ ProxyIds: [InstanceId] })).ProxySet[0].IP;
+  // A second proxy whose policy drops everything but loopback clients: the check runs for every connection.
+  const aclProxy = await newProxy();
+  const aclPort = await freePort();
+  await l4(aclProxy, 'TCP', aclPort, o.pong);
+  const { PolicyId } = await c.CreateSecurityPolicy({ ProxyId: aclProxy, DefaultAction: 'DROP' });
+  await c.CreateSecurityRules({ PolicyId, RuleList: [
+    { SourceCidr: '10.0.0.0/8', Action: 'DROP', Protocol: 'ALL', DestPortRange: 'ALL', AliasName: 'ten' },
+    { SourceCidr: '127.0.0.0/8', Action: 'ACCEPT', Protocol: 'TCP', DestPortRange: String(aclPort), AliasName: 'loopback' },
+  ] });
+  await c.OpenSecurityPolicy({ ProxyId: aclProxy, PolicyId });
+  const host = await ip(InstanceId);
+  const acl = { host: await ip(aclProxy), port: aclPort };
   await waitTcp(host, ports.pong);
-  return { host, ports, pid: t.child.pid!, apiPort: t.port, gaap: c };
+  await waitTcp(host, ports.https);
+  await waitTcp(acl.host, acl.port);
+  return { host, ports, acl, pid: t.child.pid!, apiPort: t.port };
 }
 
 /** One iperf3 stream for SECONDS: received bits per second. */
@@ -173,9 +262,9 @@ function shortConnection(host: string, port: number): Promise<void> {
 }
 
 /** Connect, read the answer to its end, close; `parallel` loops for SECONDS: connections per second. */
-async function connectionsPerSecond(host: string, port: number, parallel = 16): Promise<number> {
+async function connectionsPerSecond(host: string, port: number, parallel = 16, seconds = SECONDS): Promise<number> {
   let done = 0;
-  const until = Date.now() + SECONDS * 1000;
+  const until = Date.now() + seconds * 1000;
   const loop = async () => {
     while (Date.now() < until) {
       await shortConnection(host, port);
@@ -183,7 +272,7 @@ async function connectionsPerSecond(host: string, port: number, parallel = 16): 
     }
   };
   await Promise.all(Array.from({ length: parallel }, loop));
-  return done / SECONDS;
+  return done / seconds;
 }
 
 /** One connection's round trip (connect, answer, close), one at a time: the latencies in ms. */
@@ -226,9 +315,6 @@ async function udpEcho(host: string, port: number, inFlight = 32): Promise<numbe
   for (const s of sockets) s.close();
   return replies / SECONDS;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 
 /** 5,000 listeners on 500 proxies through the API: seconds until every one accepts, and the RSS growth. */
 async function scale(): Promise<{ seconds: number; rssGrowth: number; apiSeconds: number }> {
@@ -286,63 +372,275 @@ async function scale(): Promise<{ seconds: number; rssGrowth: number; apiSeconds
   return { seconds: (reachable - apiDone) / 1000, rssGrowth: rss1 - rss0, apiSeconds: (apiDone - t0) / 1000 };
 }
 
+interface WrkResult {
+  rps: number;
+  /** Microseconds. */
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+/** wrk (one thread) against `url` with `connections` for SECONDS, asking for DOMAIN. */
+function wrk(url: string, connections: number, extraHeaders: string[] = [], seconds = SECONDS): Promise<WrkResult> {
+  const script = join(dir, 'done.lua');
+  writeFileSync(script, WRK_DONE);
+  const headers = [`Host: ${DOMAIN}`, ...extraHeaders].flatMap((h) => ['-H', h]);
+  return new Promise((res, rej) => {
+    const child = spawn('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', script, ...headers, url]);
+    let text = '';
+    child.stdout.on('data', (c) => (text += c));
+    child.stderr.on('data', (c) => (text += c));
+    child.on('error', rej);
+    child.on('close', () => {
+      const line = /RESULT (\{.*\})/.exec(text);
+      if (!line) return rej(new Error(`wrk printed no result: ${text}`));
+      const r = JSON.parse(line[1]);
+      res({ rps: r.requests / (r.us / 1e6), p50: r.p50, p99: r.p99, errors: r.errors, non2xx: r.non2xx });
+    });
+  });
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
+
+/** Per measure, per server: one value per round, in round order. */
+const results: Record<string, Record<string, number[]>> = {};
+const put = (measure: string, who: string, value: number) => ((results[measure] ??= {})[who] ??= []).push(value);
+const series = (measure: string, who: string) => results[measure]?.[who] ?? [];
+/** Median of the ratios of values taken in the same round, and their range. */
+function ratioOf(measure: string, a: string, b: string): { median: number; min: number; max: number } {
+  const xs = series(measure, a);
+  const ys = series(measure, b);
+  const r = xs.map((x, i) => x / ys[i]).filter((x) => Number.isFinite(x));
+  return { median: median(r), min: Math.min(...r), max: Math.max(...r) };
+}
+/** Order of the servers in round `r`: reversed every other round. */
+const ordered = <T>(xs: T[], r: number): T[] => (r % 2 === 0 ? xs : [...xs].reverse());
+let wrkErrors = 0;
+let wrkNon2xx = 0;
+
+async function l4Rounds(origins: Ports, ref: Ports, tc: Tclocal, pipe: { a: number; b: number; pid: number }): Promise<Record<string, number[]>> {
+  const lat: Record<string, number[]> = {};
+  const targets = {
+    tclocal: { host: tc.host, pong: tc.ports.pong, iperf: tc.ports.iperf, udp: tc.ports.udp },
+    ref: { host: '127.0.0.1', pong: ref.pong, iperf: ref.iperf, udp: ref.udp },
+    pipe: { host: '127.0.0.1', pong: pipe.a, iperf: pipe.b, udp: 0 },
+    acl: { host: tc.acl.host, pong: tc.acl.port, iperf: 0, udp: 0 },
+  };
+  const pids: Record<string, number> = { tclocal: tc.pid, ref: haproxyPid, pipe: pipe.pid, acl: tc.pid };
+  // Warm-up: every path once, unrecorded (the JIT, the origin pools).
+  for (const t of Object.values(targets)) await connectionsPerSecond(t.host, t.pong, 16, 1);
+  type Who = keyof typeof targets;
+  const names = Object.keys(targets) as Who[];
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const who of ordered(names, r)) {
+      const t = targets[who];
+      if (t.iperf) put('bulk', who, bulk(t.host, t.iperf));
+      const cpu0 = cpuSeconds(pids[who]);
+      const conns = await connectionsPerSecond(t.host, t.pong);
+      put('conns', who, conns);
+      // CPU the proxy process spent per connection: steadier than throughput on a shared machine.
+      put('connCpu', who, ((cpuSeconds(pids[who]) - cpu0) / (conns * SECONDS)) * 1e6);
+      if (t.udp) put('udp', who, await udpEcho(t.host, t.udp));
+      console.error(`L4 round ${r + 1} ${who}: ${t.iperf ? `bulk ${(series('bulk', who).at(-1)! / 1e9).toFixed(2)} Gbit/s, ` : ''}${series('conns', who).at(-1)!.toFixed(0)} conn/s${t.udp ? `, ${series('udp', who).at(-1)!.toFixed(0)} UDP rt/s` : ''}`);
+    }
+    for (const who of ordered(['direct', ...names], r)) {
+      const [host, port] = who === 'direct' ? ['127.0.0.1', origins.pong] : [targets[who as Who].host, targets[who as Who].pong];
+      const rts = await roundTrips(host, port, 400);
+      (lat[who] ??= []).push(...rts);
+      put('rtP50', who, pct(rts, 50));
+    }
+  }
+  return lat;
+}
+
+async function l7Rounds(origins: Ports, ref: Ports, tc: Tclocal, answer: { a: number; b: number; pid: number }, proxy: { a: number; b: number; pid: number }): Promise<void> {
+  const pids: Record<string, number> = { tclocal: tc.pid, ref: haproxyPid, nodeProxy: proxy.pid, nodeAnswer: answer.pid };
+  const targets: Record<string, { host: string; http: number; https: number }> = {
+    tclocal: { host: tc.host, http: tc.ports.http, https: tc.ports.https },
+    ref: { host: '127.0.0.1', http: ref.http, https: ref.https },
+    nodeProxy: { host: '127.0.0.1', http: proxy.a, https: proxy.b },
+    nodeAnswer: { host: '127.0.0.1', http: answer.a, https: answer.b },
+  };
+  const count = (w: WrkResult) => {
+    wrkErrors += w.errors;
+    wrkNon2xx += w.non2xx;
+    return w;
+  };
+  // Warm-up: every path once, unrecorded.
+  for (const t of Object.values(targets)) {
+    await wrk(`http://${t.host}:${t.http}/`, 64, [], 1);
+    await wrk(`https://${t.host}:${t.https}/`, 64, [], 1);
+  }
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const who of ordered(Object.keys(targets), r)) {
+      const t = targets[who];
+      const cpu0 = cpuSeconds(pids[who]);
+      const http = count(await wrk(`http://${t.host}:${t.http}/`, 64));
+      put('httpCpu', who, ((cpuSeconds(pids[who]) - cpu0) / (http.rps * SECONDS)) * 1e6);
+      const https = count(await wrk(`https://${t.host}:${t.https}/`, 64));
+      const cpu1 = cpuSeconds(pids[who]);
+      const fresh = count(await wrk(`https://${t.host}:${t.https}/`, 16, ['Connection: close']));
+      put('tlsNewCpu', who, ((cpuSeconds(pids[who]) - cpu1) / (fresh.rps * SECONDS)) * 1e6);
+      put('http', who, http.rps);
+      put('https', who, https.rps);
+      put('tlsNew', who, fresh.rps);
+      if (who === 'tclocal') {
+        put('httpErrors', who, http.errors + http.non2xx + https.errors + https.non2xx);
+      }
+      console.error(`L7 round ${r + 1} ${who}: ${http.rps.toFixed(0)} HTTP req/s, ${https.rps.toFixed(0)} HTTPS req/s, ${fresh.rps.toFixed(0)} new TLS conn/s`);
+    }
+    for (const who of ordered(['direct', ...Object.keys(targets)], r)) {
+      const [host, port] = who === 'direct' ? ['127.0.0.1', origins.http] : [targets[who].host, targets[who].http];
+      const one = count(await wrk(`http://${host}:${port}/`, 1));
+      put('httpP99', who, one.p99);
+      put('httpP50', who, one.p50);
+    }
+  }
+}
+
+/** The signed catalogue read of `npm run bench`, against tclocal and the HMAC-chain server, idle and while iperf3 streams through tclocal's data plane (or through HAProxy, for the reference). */
+async function apiRounds(tc: Tclocal, ref: Ports): Promise<void> {
+  const request = toReplay(await captureSdkRequest((port) => cnClient('gaap', { port }).DescribeAccessRegions({})));
+  const answer = await fetch(`http://127.0.0.1:${tc.apiPort}${request.path}`, { method: request.method, headers: request.headers, body: request.body });
+  const hmac = await startReference('hmac', Buffer.from(await answer.arrayBuffer()));
+  try {
+    const servers = { tclocal: { api: tc.apiPort, host: tc.host, iperf: tc.ports.iperf }, hmac: { api: hmac.port, host: '127.0.0.1', iperf: ref.iperf } };
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const who of ordered(['tclocal', 'hmac'] as const, r)) {
+        const s = servers[who];
+        const idle = await load(s.api, [request], SECONDS, 64);
+        put('apiIdle', who, idle.rps);
+        // The bulk stream starts first and outlasts the load.
+        const stream = spawn('iperf3', ['-c', s.host, '-p', String(s.iperf), '-t', String(SECONDS + 2), '-J'], { stdio: ['ignore', 'pipe', 'ignore'] });
+        let out = '';
+        stream.stdout.on('data', (c) => (out += c));
+        const ended = new Promise((res) => stream.once('close', res));
+        await pause(700);
+        const busy = await load(s.api, [request], SECONDS, 64);
+        await ended;
+        put('apiBusy', who, busy.rps);
+        put('apiBusyP99', who, busy.p99);
+        put('apiIdleP99', who, idle.p99);
+        put('apiErrors', who, idle.errors + idle.non2xx + busy.errors + busy.non2xx);
+        try {
+          put('apiBulk', who, JSON.parse(out).end.sum_received.bits_per_second);
+        } catch {
+          put('apiBulk', who, 0);
+        }
+        console.error(`API round ${r + 1} ${who}: ${idle.rps.toFixed(0)} req/s idle, ${busy.rps.toFixed(0)} req/s with ${(series('apiBulk', who).at(-1)! / 1e9).toFixed(2)} Gbit/s flowing`);
+      }
+    }
+  } finally {
+    hmac.stop();
+  }
+}
+
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
   ensurePackages();
+  const load0 = loadavg()[0];
   const origins = await startOrigins();
   console.error('origins up');
   const ref = await startReferences(origins);
   console.error('HAProxy and nginx up');
   const tc = await startTclocal(origins);
   console.error(`tclocal forwarding on ${tc.host}`);
-  const rounds: Record<string, { tclocal: number[]; ref: number[] }> = { bulk: { tclocal: [], ref: [] }, conns: { tclocal: [], ref: [] }, udp: { tclocal: [], ref: [] } };
-  const lat = { tclocal: [] as number[], ref: [] as number[], direct: [] as number[] };
-  // Alternating rounds: tclocal, then the reference, measure by measure; the order flips every round.
-  for (let r = 0; r < ROUNDS; r++) {
-    const order = r % 2 === 0 ? (['tclocal', 'ref'] as const) : (['ref', 'tclocal'] as const);
-    for (const who of order) {
-      const host = who === 'tclocal' ? tc.host : '127.0.0.1';
-      const ports = who === 'tclocal' ? tc.ports : ref;
-      console.error(`round ${r + 1} ${who}: bulk…`);
-      rounds.bulk[who].push(bulk(host, ports.iperf));
-      console.error(`round ${r + 1} ${who}: connections…`);
-      rounds.conns[who].push(await connectionsPerSecond(host, ports.pong));
-      rounds.udp[who].push(await udpEcho(host, ports.udp));
-      console.error(`round ${r + 1} ${who}: bulk ${(rounds.bulk[who].at(-1)! / 1e9).toFixed(2)} Gbit/s, ${rounds.conns[who].at(-1)!.toFixed(0)} conn/s, ${rounds.udp[who].at(-1)!.toFixed(0)} UDP rt/s`);
-    }
-    for (const who of ['direct', ...order] as const) {
-      const host = who === 'tclocal' ? tc.host : '127.0.0.1';
-      const port = who === 'tclocal' ? tc.ports.pong : who === 'ref' ? ref.pong : origins.pong;
-      lat[who].push(...(await roundTrips(host, port, 400)));
-    }
-  }
-  const ratio = (k: string) => median(rounds[k].tclocal.map((v, i) => v / rounds[k].ref[i]));
-  const p99 = (xs: number[]) => pct([...xs].sort((a, b) => a - b), 99);
-  const added = { tclocal: p99(lat.tclocal) - p99(lat.direct), ref: p99(lat.ref) - p99(lat.direct) };
-  const sc = args.includes('--no-scale') ? undefined : await scale();
+  const pipe = await startStage('pipe', [origins.pong, origins.iperf]);
+  const answer = await startStage('http-answer', []);
+  const nodeProxy = await startStage('http-proxy', [origins.http]);
+  const started = Date.now();
+  const lat = ONLY.has('l4') ? await l4Rounds(origins, ref, tc, pipe) : undefined;
+  if (ONLY.has('l7')) await l7Rounds(origins, ref, tc, answer, nodeProxy);
+  if (ONLY.has('api')) await apiRounds(tc, ref);
+  const minutes = (Date.now() - started) / 60000;
+  const load1 = loadavg()[0];
+  const sc = args.includes('--no-scale') || !ONLY.has('l4') ? undefined : await scale();
   await stopAll();
   rmSync(dir, { recursive: true, force: true });
 
   const f = (n: number, d = 0) => n.toFixed(d);
-  const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  const met = (ok: boolean) => (ok ? 'met' : '**NOT met**');
+  const range = (xs: number[], d = 0, k = 1) => `${f(Math.min(...xs) / k, d)}–${f(Math.max(...xs) / k, d)}`;
+  /** `median (min–max)` of a server's rounds. */
+  const cell = (m: string, who: string, d = 0, k = 1) => `${f(median(series(m, who)) / k, d)} (${range(series(m, who), d, k)})`;
+  const ratioCell = (m: string, a: string, b: string) => {
+    const r = ratioOf(m, a, b);
+    return `**${f(r.median, 2)}×** (${f(r.min, 2)}–${f(r.max, 2)})`;
+  };
+  /** One server's measure `a` over its measure `b` in the same round. */
+  const selfRatio = (a: string, b: string, who: string) => {
+    const xs = series(a, who).map((x, i) => x / series(b, who)[i]);
+    return `**${f(median(xs), 2)}×** (${f(Math.min(...xs), 2)}–${f(Math.max(...xs), 2)})`;
+  };
+  const p99 = (xs: number[]) => pct([...xs].sort((a, b) => a - b), 99);
   const section = [
     `## ${DATAPLANE_HEADING}`,
     '',
-    `Measured by \`npm run bench:dataplane\` (bench/dataplane.ts). Last run: ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}; the machine was shared with other work, so absolute figures are noisy and the ratios of adjacent rounds are what to read.`,
-    `tclocal (\`--dataplane-caps off\`) against HAProxy ${version('haproxy', ['-v'])} (TCP) and nginx ${version('nginx', ['-v'])} stream (UDP), both with their default thread/worker counts, on the same machine, ${ROUNDS} alternating rounds of ${SECONDS} s; origins: iperf3 for bulk, an nginx stream \`return\` server for short TCP exchanges and UDP replies. Ratios are medians of the ratios of adjacent rounds.`,
-    '',
-    '| Measure | tclocal | reference | ratio | target |',
-    '|---|---|---|---|---|',
-    `| one TCP stream, bulk (iperf3), Gbit/s | ${f(median(rounds.bulk.tclocal) / 1e9, 2)} | ${f(median(rounds.bulk.ref) / 1e9, 2)} (HAProxy) | ${f(ratio('bulk'), 2)}× | ≥ 0.9× — ${met(ratio('bulk') >= 0.9)} |`,
-    `| new TCP connections/s (connect, one answer, close; 16 in parallel) | ${f(median(rounds.conns.tclocal))} | ${f(median(rounds.conns.ref))} (HAProxy) | ${f(ratio('conns'), 2)}× | ≥ 0.8× — ${met(ratio('conns') >= 0.8)} |`,
-    `| UDP request/reply round trips/s (32 in flight) | ${f(median(rounds.udp.tclocal))} | ${f(median(rounds.udp.ref))} (nginx) | ${f(ratio('udp'), 2)}× | ≥ 1.0× — ${met(ratio('udp') >= 1)} |`,
-    `| added latency of one connection's round trip, p99 (over ${lat.direct.length} direct ones: p99 ${f(p99(lat.direct), 3)} ms) | +${f(added.tclocal * 1000)} µs | +${f(added.ref * 1000)} µs (HAProxy) | — | ≤ HAProxy + 100 µs — ${met(added.tclocal <= added.ref + 0.1)} |`,
-    ...(sc ? [`| 5,000 TCP listeners on 500 proxies: reachable after the API calls (calls took ${f(sc.apiSeconds, 1)} s) | ${f(sc.seconds, 2)} s | — | — | ≤ 5 s — ${met(sc.seconds <= 5)} |`,
-      `| same: RSS growth | ${f(sc.rssGrowth)} MB | — | — | ≤ 150 MB — ${met(sc.rssGrowth <= 150)} |`] : []),
-    '',
-    'The load generators are Node processes on the same two cores (iperf3 for bulk), so they share the CPU with the proxy they measure; HAProxy and nginx may also use both cores where tclocal forwards on one thread.',
+    `Measured by \`npm run bench:dataplane\` (bench/dataplane.ts, stages in bench/dataplane-stages.ts). Last run: ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, ${f(minutes, 1)} minutes of rounds; **taken under load**: the machine was shared with other developers' test suites (load average ${f(load0, 1)} at the start, ${f(load1, 1)} at the end), so absolute figures move a lot between rounds; read the ratios of servers measured in the same round.`,
+    `tclocal (\`--dataplane-caps off\`) against HAProxy ${version('haproxy', ['-v'])} (TCP, HTTP, HTTPS) and nginx ${version('nginx', ['-v'])} stream (UDP), both with their default thread/worker counts (two on this machine; tclocal forwards on one thread), on the same machine, ${ROUNDS} rounds of ${SECONDS} s per measure and server, the servers' order reversed every other round. Origins: iperf3 for bulk, an nginx stream \`return\` server for short TCP exchanges and UDP replies, nginx \`return 200\` (3 bytes) for HTTP. Cells: median of the rounds (lowest–highest); ratios: median of the ratios of the same round (lowest–highest).`,
     '',
   ];
+  if (lat) {
+    const added = (who: string) => p99(lat[who]) - p99(lat.direct);
+    section.push(
+      '| Measure | tclocal | reference | ratio | target |',
+      '|---|---|---|---|---|',
+      `| one TCP stream, bulk (iperf3), Gbit/s | ${cell('bulk', 'tclocal', 2, 1e9)} | ${cell('bulk', 'ref', 2, 1e9)} (HAProxy) | ${ratioCell('bulk', 'tclocal', 'ref')} | ≥ 0.9× — ${met(ratioOf('bulk', 'tclocal', 'ref').median >= 0.9)} |`,
+      `| new TCP connections/s (connect, one answer, close; 16 in parallel) | ${cell('conns', 'tclocal')} | ${cell('conns', 'ref')} (HAProxy) | ${ratioCell('conns', 'tclocal', 'ref')} | ≥ 0.8× — ${met(ratioOf('conns', 'tclocal', 'ref').median >= 0.8)} |`,
+      `| UDP request/reply round trips/s (32 in flight) | ${cell('udp', 'tclocal')} | ${cell('udp', 'ref')} (nginx) | ${ratioCell('udp', 'tclocal', 'ref')} | ≥ 1.0× — ${met(ratioOf('udp', 'tclocal', 'ref').median >= 1)} |`,
+      `| added latency of one connection's round trip (connect, answer, close), p99 over ${lat.tclocal.length} (direct: p99 ${f(p99(lat.direct) * 1000)} µs, p50 ${f(median(series('rtP50', 'direct')) * 1000)} µs) | +${f(added('tclocal') * 1000)} µs | +${f(added('ref') * 1000)} µs (HAProxy) | — | ≤ HAProxy + 100 µs — ${met(added('tclocal') <= added('ref') + 0.1)} |`,
+      `| same, p50 (median of the rounds' p50) | +${f((median(series('rtP50', 'tclocal')) - median(series('rtP50', 'direct'))) * 1000)} µs | +${f((median(series('rtP50', 'ref')) - median(series('rtP50', 'direct'))) * 1000)} µs (HAProxy) | — | — |`,
+      ...(sc ? [`| 5,000 TCP listeners on 500 proxies: reachable after the API calls (calls took ${f(sc.apiSeconds, 1)} s) | ${f(sc.seconds, 2)} s | — | — | ≤ 5 s — ${met(sc.seconds <= 5)} |`,
+        `| same: RSS growth | ${f(sc.rssGrowth)} MB | — | — | ≤ 150 MB — ${met(sc.rssGrowth <= 150)} |`] : []),
+      '',
+      'L4 stages, same rounds (what each part costs):',
+      '',
+      '| Server | bulk Gbit/s | new connections/s | vs HAProxy | proxy CPU per connection, µs | round trip p99 added |',
+      '|---|---|---|---|---|---|',
+      `| HAProxy (two threads) | ${cell('bulk', 'ref', 2, 1e9)} | ${cell('conns', 'ref')} | — | ${cell('connCpu', 'ref')} | +${f(added('ref') * 1000)} µs |`,
+      `| bare \`socket.pipe\` Node proxy (no policy, scheduling or counters) | ${cell('bulk', 'pipe', 2, 1e9)} | ${cell('conns', 'pipe')} | bulk ${ratioCell('bulk', 'pipe', 'ref')}, connections ${ratioCell('conns', 'pipe', 'ref')} | ${cell('connCpu', 'pipe')} | +${f(added('pipe') * 1000)} µs |`,
+      `| tclocal, caps off | ${cell('bulk', 'tclocal', 2, 1e9)} | ${cell('conns', 'tclocal')} | bulk ${ratioCell('bulk', 'tclocal', 'ref')}, connections ${ratioCell('conns', 'tclocal', 'ref')} | ${cell('connCpu', 'tclocal')} | +${f(added('tclocal') * 1000)} µs |`,
+      `| tclocal, caps off, through a proxy with an opened security policy (2 rules, the second accepts) | — | ${cell('conns', 'acl')} | connections ${ratioCell('conns', 'acl', 'ref')}; vs tclocal without ${ratioCell('conns', 'acl', 'tclocal')} | ${cell('connCpu', 'acl')} | +${f(added('acl') * 1000)} µs |`,
+      `| tclocal vs the bare pipe | — | — | bulk ${ratioCell('bulk', 'tclocal', 'pipe')}, connections ${ratioCell('conns', 'tclocal', 'pipe')} | ${ratioCell('connCpu', 'tclocal', 'pipe')} | — |`,
+      '',
+    );
+  }
+  if (ONLY.has('l7')) {
+    const addedHttp = (who: string) => median(series('httpP99', who).map((x, i) => x - series('httpP99', 'direct')[i]));
+    section.push(
+      '| L7 measure | tclocal | HAProxy | ratio | target |',
+      '|---|---|---|---|---|',
+      `| HTTP requests/s, 64 keep-alive connections (wrk, one thread) | ${cell('http', 'tclocal')} | ${cell('http', 'ref')} | ${ratioCell('http', 'tclocal', 'ref')} | ≥ 0.5× — ${met(ratioOf('http', 'tclocal', 'ref').median >= 0.5)} |`,
+      `| HTTPS requests/s (TLS 1.3 at the proxy, HTTP to the origin), 64 keep-alive connections | ${cell('https', 'tclocal')} | ${cell('https', 'ref')} | ${ratioCell('https', 'tclocal', 'ref')} | ≥ 0.5× — ${met(ratioOf('https', 'tclocal', 'ref').median >= 0.5)} |`,
+      `| new TLS connections/s (one request each, \`Connection: close\`, 16 in parallel; EC P-256 certificate) | ${cell('tlsNew', 'tclocal')} | ${cell('tlsNew', 'ref')} | ${ratioCell('tlsNew', 'tclocal', 'ref')} | ≥ 0.5× — ${met(ratioOf('tlsNew', 'tclocal', 'ref').median >= 0.5)} |`,
+      `| added latency, p99, one keep-alive connection (direct to nginx: p99 ${f(median(series('httpP99', 'direct')))} µs, p50 ${f(median(series('httpP50', 'direct')))} µs) | +${f(addedHttp('tclocal'))} µs | +${f(addedHttp('ref'))} µs | — | ≤ HAProxy + 300 µs — ${met(addedHttp('tclocal') <= addedHttp('ref') + 300)} |`,
+      '',
+      `L7 stages, same rounds (errors and non-2xx answers over all wrk runs: ${wrkErrors}/${wrkNon2xx}):`,
+      '',
+      '| Server | HTTP req/s | HTTPS req/s | new TLS conn/s | vs HAProxy (HTTP / HTTPS / new TLS) | CPU µs per HTTP request / per new TLS connection | p99 added, one connection |',
+      '|---|---|---|---|---|---|---|',
+      ...[['nodeAnswer', 'Node `http`/`https` server answering by itself (no proxying: the ceiling of Node\'s HTTP stack here)'], ['nodeProxy', 'plain Node proxy (`http.request`, keep-alive agent, no routing)'], ['tclocal', 'tclocal, caps off'], ['ref', 'HAProxy']].map(([who, name]) =>
+        `| ${name} | ${cell('http', who)} | ${cell('https', who)} | ${cell('tlsNew', who)} | ${ratioCell('http', who, 'ref')} / ${ratioCell('https', who, 'ref')} / ${ratioCell('tlsNew', who, 'ref')} | ${cell('httpCpu', who)} / ${cell('tlsNewCpu', who)} | +${f(addedHttp(who))} µs |`),
+      '',
+    );
+  }
+  if (ONLY.has('api')) {
+    section.push(
+      'The API while traffic flows: the signed catalogue read of `npm run bench` (64 connections, wrk) against tclocal and the HMAC-chain server, idle and while one iperf3 stream runs (through tclocal\'s data plane for tclocal, through HAProxy for the reference, so both share the machine with a bulk transfer):',
+      '',
+      '| Measure | tclocal | HMAC-chain server | ratio |',
+      '|---|---|---|---|',
+      `| signed reads/s, idle | ${cell('apiIdle', 'tclocal')} | ${cell('apiIdle', 'hmac')} | ${ratioCell('apiIdle', 'tclocal', 'hmac')} |`,
+      `| signed reads/s, bulk transfer running | ${cell('apiBusy', 'tclocal')} | ${cell('apiBusy', 'hmac')} | ${ratioCell('apiBusy', 'tclocal', 'hmac')} |`,
+      `| p99 ms, idle / bulk running | ${f(median(series('apiIdleP99', 'tclocal')), 1)} / ${f(median(series('apiBusyP99', 'tclocal')), 1)} | ${f(median(series('apiIdleP99', 'hmac')), 1)} / ${f(median(series('apiBusyP99', 'hmac')), 1)} | — |`,
+      `| the bulk stream meanwhile, Gbit/s | ${cell('apiBulk', 'tclocal', 2, 1e9)} | ${cell('apiBulk', 'hmac', 2, 1e9)} (through HAProxy) | — |`,
+      `| tclocal's reads with the bulk running / idle, same round | ${selfRatio('apiBusy', 'apiIdle', 'tclocal')} | ${selfRatio('apiBusy', 'apiIdle', 'hmac')} | — |`,
+      `Errors or non-2xx answers of the API: ${series('apiErrors', 'tclocal').reduce((a, b) => a + b, 0)}.`,
+      '',
+    );
+  }
+  section.push('The load generators (wrk, iperf3, and Node loops for the short TCP exchanges and UDP) run on the same two cores, so they share the CPU with the proxy they measure.', '');
   if (!args.includes('--no-write')) writeSection(DATAPLANE_HEADING, section.join('\n'));
   console.log(section.join('\n'));
   process.exit(0);

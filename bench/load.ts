@@ -42,6 +42,15 @@ function luaString(text: string): string {
   return `[${eq}[${text}]${eq}]`;
 }
 
+/** A wrk `done` hook printing one RESULT line of JSON: requests, duration and latency percentiles in µs, errors, non-2xx answers. */
+export const WRK_DONE = `done = function(summary, latency)
+  local e = summary.errors
+  io.write(string.format('RESULT {"requests":%d,"us":%d,"p50":%d,"p99":%d,"errors":%d,"non2xx":%d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.connect + e.read + e.write + e.timeout, e.status))
+end
+`;
+
 function wrkScript(requests: Replay[]): string {
   const formatted = requests.map((r) => {
     const headers = Object.entries(r.headers).map(([k, v]) => `[ ${luaString(k)} ] = ${luaString(v)}`).join(', ');
@@ -54,13 +63,7 @@ request = function()
   i = i % #requests + 1
   return requests[i]
 end
-done = function(summary, latency)
-  local e = summary.errors
-  io.write(string.format('RESULT {"requests":%d,"us":%d,"p50":%d,"p99":%d,"errors":%d,"non2xx":%d}\\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    e.connect + e.read + e.write + e.timeout, e.status))
-end
-`;
+${WRK_DONE}`;
 }
 
 async function withWrk(port: number, requests: Replay[], seconds: number, connections: number): Promise<LoadResult> {

@@ -18,7 +18,7 @@ export interface Entity {
 
 export const entity = (scope: Scope, id: string): Entity => ({ scope, id, key: `${scope}/${id}` });
 
-class Totals {
+export class Totals {
   inBytes = 0;
   outBytes = 0;
   inPackets = 0;
@@ -29,6 +29,15 @@ class Totals {
 
 /** A typical TCP segment's payload: TCP packets are estimated from bytes (counting segments would cost per packet). */
 export const SEGMENT_BYTES = 1448;
+
+export function addTo(totals: readonly Totals[], inBytes: number, outBytes: number, inPackets: number, outPackets: number): void {
+  for (const t of totals) {
+    t.inBytes += inBytes;
+    t.outBytes += outBytes;
+    t.inPackets += inPackets;
+    t.outPackets += outPackets;
+  }
+}
 
 export class Counters {
   /** account → `scope/id` → totals since the last flush. */
@@ -55,13 +64,12 @@ export class Counters {
   }
 
   add(account: string, entities: readonly Entity[], inBytes: number, outBytes: number, inPackets: number, outPackets: number): void {
-    for (const e of entities) {
-      const t = this.totals(account, e);
-      t.inBytes += inBytes;
-      t.outBytes += outBytes;
-      t.inPackets += inPackets;
-      t.outPackets += outPackets;
-    }
+    addTo(this.totalsOf(account, entities), inBytes, outBytes, inPackets, outPackets);
+  }
+
+  /** The totals of `entities`, to add to directly: valid while a connection or session opened on them stays open. */
+  totalsOf(account: string, entities: readonly Entity[]): Totals[] {
+    return entities.map((e) => this.totals(account, e));
   }
 
   /** The points gathered since the last call, by account; counts restart from zero, peaks from the open connections. */

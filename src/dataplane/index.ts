@@ -16,7 +16,7 @@ import {
 } from '../services/gaap/forwarding';
 import type { CommitChanges, Store } from '../store/types';
 import { Bucket, bucketFor } from './caps';
-import { Counters, entity, SEGMENT_BYTES, type Entity } from './counters';
+import { addTo, Counters, entity, SEGMENT_BYTES, type Entity } from './counters';
 import { httpAffectedAccounts, httpForwardingView, writeRuleHealth } from '../services/gaap/forwarding-http';
 import { HealthChecker } from './health';
 import { HttpPlane } from './http';
@@ -24,7 +24,7 @@ import { applyConnectionFault, BindingCounters, type ConnectionFaults, type List
 import { OriginSet } from './origins';
 import { accessCheck, type AccessCheck } from './security';
 import { forward, proxyHeader, unmapped, type TcpConnection } from './tcp';
-import { UdpSessions, type UdpSession } from './udp';
+import { UdpSessions } from './udp';
 
 /** The data plane's settings (documented with the rest in config.ts). */
 export type DataPlaneSettings = Pick<
@@ -403,27 +403,30 @@ export class DataPlane {
         origin.active++;
         p.active++;
         this.counters.open(rt.account, entities);
-        return { origin, delayMs: fault?.delayMs };
-      },
-      inbound: (_s, bytes) => {
-        const p = this.proxy(rt, b.proxyId);
-        if (this.settings.dataplaneCaps && p && !p.limits.in.tryTake(bytes)) return false;
-        this.counters.add(rt.account, entities, bytes, 0, 1, 0);
-        counters.bytesIn += bytes;
-        return true;
-      },
-      outbound: (_s, bytes) => {
-        const p = this.proxy(rt, b.proxyId);
-        if (this.settings.dataplaneCaps && p && !p.limits.out.tryTake(bytes)) return false;
-        this.counters.add(rt.account, entities, 0, bytes, 0, 1);
-        counters.bytesOut += bytes;
-        return true;
-      },
-      closed: (s: UdpSession) => {
-        s.origin.active--;
-        const p = this.proxy(rt, b.proxyId);
-        if (p) p.active--;
-        this.counters.close(rt.account, entities);
+        // The session's counters stay while it is open (an open session keeps them from being dropped at a flush).
+        const totals = this.counters.totalsOf(rt.account, entities);
+        const caps = this.settings.dataplaneCaps;
+        return {
+          origin,
+          delayMs: fault?.delayMs,
+          inbound: (bytes) => {
+            if (caps && !p.limits.in.tryTake(bytes)) return false;
+            addTo(totals, bytes, 0, 1, 0);
+            counters.bytesIn += bytes;
+            return true;
+          },
+          outbound: (bytes) => {
+            if (caps && !p.limits.out.tryTake(bytes)) return false;
+            addTo(totals, 0, bytes, 0, 1);
+            counters.bytesOut += bytes;
+            return true;
+          },
+          closed: () => {
+            origin.active--;
+            p.active--;
+            this.counters.close(rt.account, entities);
+          },
+        };
       },
     }, this.settings.dataplaneUdpIdleMs);
   }

@@ -14,6 +14,8 @@ export interface UdpSession {
   clientIp: string;
   clientPort: number;
   origin: OriginState;
+  /** What the session's datagrams are checked and counted against, fixed when it began. */
+  tap: UdpTap;
   upstream: UdpSocket;
   /** Datagrams received before the upstream socket was connected. */
   queue: Buffer[] | undefined;
@@ -21,13 +23,20 @@ export interface UdpSession {
   closed: boolean;
 }
 
-export interface UdpHooks {
-  /** The session's first datagram: undefined refuses it (policy, caps, no origin, a fault); `delayMs` holds the session's datagrams that long first. */
-  open(clientIp: string, clientPort: number): { origin: OriginState; delayMs?: number } | undefined;
+/** One session's view of its proxy: resolved once, when the session begins, so a datagram costs no lookup. */
+export interface UdpTap {
+  origin: OriginState;
   /** One datagram each way: false drops it (over the bandwidth cap). */
-  inbound(s: UdpSession, bytes: number): boolean;
-  outbound(s: UdpSession, bytes: number): boolean;
-  closed(s: UdpSession): void;
+  inbound(bytes: number): boolean;
+  outbound(bytes: number): boolean;
+  closed(): void;
+  /** A delay fault: the session's datagrams are held that long first. */
+  delayMs?: number;
+}
+
+export interface UdpHooks {
+  /** The session's first datagram: undefined refuses it (policy, caps, no origin, a fault). */
+  open(clientIp: string, clientPort: number): UdpTap | undefined;
 }
 
 /** Sessions of one bound listener socket. */
@@ -49,25 +58,27 @@ export class UdpSessions {
     const key = `${ip}|${port}`;
     let s = this.sessions.get(key);
     if (!s) {
-      const opened = this.hooks.open(ip, port);
-      if (!opened) return;
-      s = this.begin(key, ip, port, opened.origin, opened.delayMs ?? 0);
+      const tap = this.hooks.open(ip, port);
+      if (!tap) return;
+      s = this.begin(key, ip, port, tap);
     }
     s.lastSeen = Date.now();
-    if (!this.hooks.inbound(s, msg.length)) return;
+    if (!s.tap.inbound(msg.length)) return;
     if (s.queue) s.queue.push(msg);
     else s.upstream.send(msg);
   }
 
-  private begin(key: string, ip: string, port: number, origin: OriginState, delayMs: number): UdpSession {
+  private begin(key: string, ip: string, port: number, tap: UdpTap): UdpSession {
+    const { origin } = tap;
+    const delayMs = tap.delayMs ?? 0;
     const family = isIP(origin.origin.address) === 6 ? 'udp6' : 'udp4';
     const upstream = createSocket(family);
-    const s: UdpSession = { key, clientIp: ip, clientPort: port, origin, upstream, queue: [], lastSeen: Date.now(), closed: false };
+    const s: UdpSession = { key, clientIp: ip, clientPort: port, origin, tap, upstream, queue: [], lastSeen: Date.now(), closed: false };
     this.sessions.set(key, s);
     upstream.on('error', () => this.end(s));
     upstream.on('message', (reply) => {
       s.lastSeen = Date.now();
-      if (!this.hooks.outbound(s, reply.length)) return;
+      if (!s.tap.outbound(reply.length)) return;
       this.socket.send(reply, s.clientPort, s.clientIp);
     });
     const connect = () => resolveAll(origin.origin.address).then(
@@ -97,7 +108,7 @@ export class UdpSessions {
     } catch {
       // Already closed.
     }
-    this.hooks.closed(s);
+    s.tap.closed();
   }
 
   private sweep(): void {

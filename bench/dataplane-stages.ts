@@ -1,0 +1,62 @@
+/**
+ * The stages `npm run bench:dataplane` puts beside tclocal, each in its own
+ * process so that it has the event loop to itself as tclocal does:
+ *
+ *   pipe <pong> <iperf>        a bare `socket.pipe` TCP proxy (no policy, counters, scheduling)
+ *   http-answer                Node's HTTP(S) server answering itself (what node:http costs)
+ *   http-proxy <origin>        a plain Node HTTP(S) proxy with a keep-alive agent towards the origin
+ *
+ * Started with fork; sends its ports ({ a, b }) once listening. HTTPS ports
+ * read the key and certificate from the files named by BENCH_KEY/BENCH_CERT.
+ */
+import { readFileSync } from 'node:fs';
+import { Agent, createServer as createHttpServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { connect, createServer, type AddressInfo, type Server } from 'node:net';
+
+const listen = (s: Server): Promise<number> =>
+  new Promise((res) => s.listen(0, '127.0.0.1', () => res((s.address() as AddressInfo).port)));
+
+function pipeProxy(port: number): Server {
+  return createServer({ noDelay: true }, (c) => {
+    const u = connect({ host: '127.0.0.1', port, noDelay: true });
+    c.on('error', () => u.destroy());
+    u.on('error', () => c.destroy());
+    c.pipe(u);
+    u.pipe(c);
+  });
+}
+
+function tlsFiles() {
+  return { key: readFileSync(process.env.BENCH_KEY!), cert: readFileSync(process.env.BENCH_CERT!) };
+}
+
+async function main(): Promise<void> {
+  const [mode, ...rest] = process.argv.slice(2);
+  const ports = rest.map(Number);
+  let a: number;
+  let b: number;
+  if (mode === 'pipe') {
+    a = await listen(pipeProxy(ports[0]));
+    b = await listen(pipeProxy(ports[1]));
+  } else if (mode === 'http-answer') {
+    const answer = (_req: IncomingMessage, res: ServerResponse) => res.end('ok\n');
+    a = await listen(createHttpServer({ keepAliveTimeout: 300_000 }, answer));
+    b = await listen(createHttpsServer({ ...tlsFiles(), keepAliveTimeout: 300_000 }, answer));
+  } else if (mode === 'http-proxy') {
+    const agent = new Agent({ keepAlive: true, maxFreeSockets: 256 });
+    const proxy = (req: IncomingMessage, res: ServerResponse) => {
+      const up = request({ host: '127.0.0.1', port: ports[0], method: req.method, path: req.url, headers: req.headers, agent }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      });
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+    };
+    a = await listen(createHttpServer({ keepAliveTimeout: 300_000 }, proxy));
+    b = await listen(createHttpsServer({ ...tlsFiles(), keepAliveTimeout: 300_000 }, proxy));
+  } else throw new Error(`unknown stage ${mode}`);
+  process.send!({ a, b });
+}
+
+void main();

@@ -1,0 +1,192 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import dnsPromises from 'node:dns/promises';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { RunningServer } from '../../src/server';
+import { cnClient, startTclocal } from '../helpers';
+import { boundListener, exchange, randomPort, tcpOrigin, until, type Origin } from './fixtures';
+
+const randomOctet = () => 2 + Math.floor(Math.random() * 250);
+
+describe('data plane: DOMAIN origins with several addresses; the PROXY header as an origin reads it', () => {
+  let server: RunningServer;
+  let gaap: any;
+  let origin: Origin;
+  const lookup = dnsPromises.lookup;
+  /** A name only this test knows, answered with `answers` (the machine's resolver cannot be given several loopback addresses for a name without changing the system's hosts file). */
+  const name = `multi-${process.pid}-${Date.now()}.tclocal.test`;
+  let answers: string[] = [];
+
+  before(async () => {
+    (dnsPromises as any).lookup = (host: string, options: any) => (host === name
+      ? Promise.resolve(answers.map((address) => ({ address, family: 4 })))
+      : (lookup as any)(host, options));
+    server = await startTclocal({ dataplaneFlushMs: 100, dataplaneCheckScale: 0.05 });
+    gaap = cnClient('gaap', server);
+    origin = await tcpOrigin('A');
+  });
+  after(async () => {
+    (dnsPromises as any).lookup = lookup;
+    await server.stop();
+    await origin.close();
+  });
+
+  it('tries every address of a DOMAIN origin until one accepts, and probes each, reporting the failed ones in DownIPList', async () => {
+    // Nothing listens on the first address; the origin listens on 127.0.0.1, the second.
+    const dead = `127.${randomOctet()}.${randomOctet()}.${randomOctet()}`;
+    answers = [dead, '127.0.0.1'];
+    const { InstanceId: proxyId } = await gaap.CreateProxy({ ProjectId: 0, ProxyName: 'dom', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });
+    const port = randomPort();
+    const [listenerId] = (await gaap.CreateTCPListeners({
+      ListenerName: 'dom', Ports: [port], Scheduler: 'rr', RealServerType: 'DOMAIN', ProxyId: proxyId, HealthCheck: 0,
+    })).ListenerIds;
+    const rs = (await gaap.AddRealServers({ ProjectId: 0, RealServerIP: [name], RealServerName: 'multi' })).RealServerSet[0];
+    await gaap.BindListenerRealServers({ ListenerId: listenerId, RealServerBindSet: [{ RealServerId: rs.RealServerId, RealServerIP: name, RealServerPort: origin.port }] });
+    const ip = (await gaap.DescribeProxies({ ProxyIds: [proxyId] })).ProxySet[0].IP;
+    await until(async () => (await boundListener(server, proxyId, listenerId))?.bound, 'the listener to be bound');
+
+    // The first address refuses: the connection goes on to the second.
+    const accepted = origin.accepted;
+    assert.equal(await exchange(ip, port, 'via the second address'), 'A:via the second address');
+    assert.equal(origin.accepted, accepted + 1);
+
+    // Health checks probe both addresses: the dead one is listed, the origin reported abnormal.
+    await gaap.ModifyTCPListenerAttribute({ ListenerId: listenerId, ProxyId: proxyId, HealthCheck: 1, DelayLoop: 5, ConnectTimeout: 2, HealthyThreshold: 1, UnhealthyThreshold: 1 });
+    const status = await until(async () => {
+      const [b] = (await gaap.DescribeListenerRealServers({ ListenerId: listenerId })).BindRealServerSet;
+      return b.DownIPList.length > 0 ? b : undefined;
+    }, 'the dead address to be reported');
+    assert.deepEqual(status.DownIPList, [`${dead}:${origin.port}`]);
+    assert.equal(status.RealServerStatus, 1);
+
+    // Both addresses answering: the origin is healthy again, and every connection still lands.
+    const held = new Set<Socket>();
+    const second = createServer((s) => {
+      held.add(s);
+      s.on('close', () => held.delete(s));
+      // Health probes connect and go at once (the last probe may still be open when the test ends: it is destroyed below).
+      s.on('error', () => undefined);
+      s.end('B:');
+    });
+    await new Promise<void>((r) => second.listen(origin.port, dead, r));
+    try {
+      await until(async () => (await gaap.DescribeListenerRealServers({ ListenerId: listenerId })).BindRealServerSet[0].DownIPList.length === 0, 'both addresses to be healthy');
+      assert.equal(await exchange(ip, port, 'x'), 'B:', 'the first address answers first once it accepts');
+      await until(async () => (await boundListener(server, proxyId, listenerId))?.connections === 0, 'the connection to be released');
+    } finally {
+      for (const s of held) s.destroy();
+      await new Promise<void>((r) => second.close(() => r()));
+    }
+  });
+
+  it('ClientIPMethod 1: the origin parses a PROXY v1 header naming the client\'s own address and port, then the client bytes intact', async () => {
+    const { InstanceId: proxyId } = await gaap.CreateProxy({ ProjectId: 0, ProxyName: 'pp', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });
+    const port = randomPort();
+    const [listenerId] = (await gaap.CreateTCPListeners({ ListenerName: 'pp', Ports: [port], Scheduler: 'rr', HealthCheck: 0, RealServerType: 'IP', ProxyId: proxyId, ClientIPMethod: 1 })).ListenerIds;
+    // An origin that reads the header as a PROXY-protocol server would: the line up to CRLF (at most 107 bytes), its six fields, then the stream.
+    const parsed: Array<{ fields: string[]; rest: string }> = [];
+    const reader = createServer((s) => {
+      let buf = Buffer.alloc(0);
+      s.on('data', (d) => (buf = Buffer.concat([buf, d])));
+      s.on('end', () => {
+        const eol = buf.indexOf('\r\n');
+        assert.ok(eol > 0 && eol + 2 <= 107, 'the header line fits the v1 maximum');
+        parsed.push({ fields: buf.subarray(0, eol).toString('ascii').split(' '), rest: buf.subarray(eol + 2).toString('latin1') });
+        s.end();
+      });
+    });
+    await new Promise<void>((r) => reader.listen(0, '127.0.0.1', r));
+    try {
+      const rs = (await gaap.AddRealServers({ ProjectId: 0, RealServerIP: ['127.0.0.1'], RealServerName: 'pp' })).RealServerSet[0];
+      await gaap.BindListenerRealServers({ ListenerId: listenerId, RealServerBindSet: [{ RealServerId: rs.RealServerId, RealServerIP: '127.0.0.1', RealServerPort: (reader.address() as { port: number }).port }] });
+      const ip = (await gaap.DescribeProxies({ ProxyIds: [proxyId] })).ProxySet[0].IP;
+      await until(async () => (await boundListener(server, proxyId, listenerId))?.bound, 'the listener to be bound');
+      const payload = Buffer.alloc(200_000, 'PROXY TCP4 looks like a header\r\n');
+      const clientPort = await new Promise<number>((res, rej) => {
+        const c = connect({ host: ip, port, allowHalfOpen: true });
+        let local = 0;
+        c.on('connect', () => {
+          local = c.localPort ?? 0;
+          c.end(payload);
+        });
+        c.on('error', rej);
+        c.on('data', () => undefined);
+        c.on('close', () => res(local));
+      });
+      assert.equal(parsed.length, 1);
+      assert.deepEqual(parsed[0].fields, ['PROXY', 'TCP4', '127.0.0.1', ip, String(clientPort), String(port)]);
+      assert.equal(parsed[0].rest, payload.toString('latin1'), 'the client bytes follow the header unchanged');
+    } finally {
+      await new Promise<void>((r) => reader.close(() => r()));
+    }
+  });
+});
+
+describe('data plane: a listener port the process may not bind moves by the port offset', () => {
+  let child: ChildProcess;
+  let url: string;
+  let home: string;
+
+  const cli = resolve(__dirname, '../../src/cli.js');
+  const isRoot = process.getuid?.() === 0;
+  // As root every port may be bound: the server runs as `nobody` where that user can read the checkout, so that the privileged-port path is taken wherever the suite runs.
+  const nobody = { uid: 65534, gid: 65534 };
+  const runAs = isRoot && spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(cli)})`], { ...nobody, stdio: 'ignore' }).status === 0 ? nobody : undefined;
+  // Ports below this one need privileges (1024 unless the system lowered it; 0: every port is free to bind, and no offset is taken).
+  const privilegedBelow = Math.min(1024, Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim() || 1024));
+  // A privileged port, and an offset that puts it on a random high port.
+  const low = privilegedBelow > 1 ? Math.max(1, privilegedBelow - 400) + Math.floor(Math.random() * Math.min(400, privilegedBelow - 1)) : 600;
+  const offset = 20_000 + Math.floor(Math.random() * 30_000);
+  const mayNotBind = privilegedBelow > 1 && (!isRoot || runAs !== undefined);
+  const expected = mayNotBind ? low + offset : low;
+
+  before(async () => {
+    home = mkdtempSync(join(tmpdir(), 'tclocal-offset-'));
+    chmodSync(home, 0o777);
+    child = spawn(process.execPath, [
+      cli, 'start', '--port', '0', '--dns-port', '0', '--in-memory', '--log-level', 'info', '--transition-ms', '0',
+      '--ca-dir', join(home, 'ca'), '--dataplane-pool', `127.${randomOctet()}.${randomOctet()}.0/24`, '--dataplane-port-offset', String(offset),
+    ], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, HOME: home }, ...(runAs ?? {}) });
+    url = await new Promise<string>((res, rej) => {
+      let text = '';
+      child.stdout!.on('data', (d) => {
+        text += d;
+        const m = /"url":"(http:\/\/[^"]+)"/.exec(text);
+        if (m) res(m[1]);
+      });
+      child.once('exit', (code) => rej(new Error(`tclocal exited with ${code}: ${text}`)));
+    });
+  });
+  after(() => {
+    child.kill('SIGTERM');
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it(`binds a privileged listener port at port + offset where the server may not bind it (here: ${mayNotBind ? 'offset' : 'its own port'}), reports that port, and forwards through it`, async () => {
+    const port = Number(new URL(url).port);
+    const gaap = cnClient('gaap', { port });
+    const origin = await tcpOrigin('LOW');
+    try {
+      const { InstanceId: proxyId } = await gaap.CreateProxy({ ProjectId: 0, ProxyName: 'low', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });
+      const [listenerId] = (await gaap.CreateTCPListeners({ ListenerName: 'low', Ports: [low], Scheduler: 'rr', HealthCheck: 0, RealServerType: 'IP', ProxyId: proxyId })).ListenerIds;
+      const rs = (await gaap.AddRealServers({ ProjectId: 0, RealServerIP: ['127.0.0.1'], RealServerName: 'o' })).RealServerSet[0];
+      await gaap.BindListenerRealServers({ ListenerId: listenerId, RealServerBindSet: [{ RealServerId: rs.RealServerId, RealServerIP: '127.0.0.1', RealServerPort: origin.port }] });
+      const ip = (await gaap.DescribeProxies({ ProxyIds: [proxyId] })).ProxySet[0].IP;
+      const l = await until(async () => {
+        const report: any = await (await fetch(`${url}/_tclocal/dataplane`)).json();
+        for (const a of report.accounts) for (const p of a.proxies) if (p.proxyId === proxyId) return p.listeners.find((x: any) => x.listenerId === listenerId && x.bound);
+        return undefined;
+      }, 'the listener to be bound');
+      assert.deepEqual(l.bound, { address: ip, port: expected });
+      assert.equal(l.error, null);
+      assert.equal(l.port, low, 'the configured port stays the listener\'s');
+      assert.equal(await exchange(ip, expected, 'low'), 'LOW:low');
+    } finally {
+      await origin.close();
+    }
+  });
+});
