@@ -16,8 +16,12 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import type { CounterPoint, ForwardingListener, ForwardingProxy, OriginHealth } from '../services/gaap/forwarding';
 import type { HttpCheck, HttpDomain, HttpErrorPage, HttpListener, HttpRule, ServedCertificate } from '../services/gaap/forwarding-http';
+import { entity, type Entity } from './counters';
 import { HealthChecker, type Probe } from './health';
-import { OriginSet, type OriginState } from './origins';
+import { ClientConnections, type ConnectionLedger } from './http-connections';
+import { closeWith, guardServer, requestRefusal, serverOptions, watchBody } from './http-guard';
+import { measureRtt, OriginSet, type OriginState } from './origins';
+import { effectiveHealthy, PassiveHealth } from './passive-health';
 import { accessCheck, type AccessCheck } from './security';
 import { unmapped } from './tcp';
 
@@ -29,15 +33,18 @@ export interface HttpPlaneSettings {
   /** Every listener shares one address: a taken port is mapped to a free one. */
   sharedAddress: boolean;
   dataplaneCheckScale: number;
+  /** A client must send a request's head within this long and never pause its body longer (408). */
+  dataplaneHttpClientTimeoutMs: number;
+  /** Idle keep-alive client connections are closed after this long. */
+  dataplaneHttpKeepaliveMs: number;
 }
 
 export interface HttpPlaneEvents {
   /** A rule's origin health changed (reported when it changes). */
   ruleHealth(account: string, ruleId: string, origins: OriginHealth[]): Promise<void>;
+  /** Client connections are admitted against the proxy's cap and counted here. */
+  connections: ConnectionLedger;
 }
-
-/** Idle keep-alive connections from clients are closed after this long. */
-export const CLIENT_KEEPALIVE_MS = 75_000;
 
 /** Headers that describe one hop's connection, never forwarded. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
@@ -45,12 +52,14 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te'
 interface RuleRuntime {
   view: HttpRule;
   origins: OriginSet;
+  passive: PassiveHealth;
 }
 
 /** A rule's origins with their health checks, kept across reconfigurations. */
 interface RuleState {
   origins: OriginSet;
   checker: HealthChecker;
+  passive: PassiveHealth;
   /** The settings the checker was built for. */
   checkKey: string;
   reported: string;
@@ -68,6 +77,17 @@ interface Binding {
   port: number;
   server: HttpServer | HttpsServer | undefined;
   error: string | undefined;
+  /** Its client connections, for the cap and the statistics. */
+  clients: ClientConnections;
+}
+
+/** Requests through one proxy since the last drain, and the time origins took to answer them. */
+interface Tally {
+  http: number;
+  https: number;
+  /** Sum of ms from forwarding a request to its answer's head, over `answered` requests. */
+  latencyMs: number;
+  answered: number;
 }
 
 interface ListenerRuntime {
@@ -129,8 +149,10 @@ function listen(server: HttpServer | HttpsServer, address: string, port: number)
 export class HttpPlane {
   private readonly listeners = new Map<string, Map<string, ListenerRuntime>>();
   private readonly rules = new Map<string, RuleState>();
-  /** Requests since the last drain, by account and proxy. */
-  private requests = new Map<string, Map<string, { http: number; https: number }>>();
+  /** Requests since the last drain, by account and proxy (kept and zeroed in place: servers hold their proxy's). */
+  private readonly requests = new Map<string, Map<string, Tally>>();
+  /** Requests per second a proxy is sized for (its Concurrent), the base of HttpQPSPercent. */
+  private readonly capacity = new Map<string, number>();
   private readonly secureContexts = new Map<string, SecureContext>();
   private readonly httpAgent = new HttpAgent({ keepAlive: true, maxFreeSockets: 256 });
   private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxFreeSockets: 256 });
@@ -140,6 +162,7 @@ export class HttpPlane {
   /** Brings one account's HTTP/HTTPS listeners in line with the view. */
   async apply(account: string, proxies: readonly ForwardingProxy[], views: readonly HttpListener[]): Promise<void> {
     const byId = new Map(proxies.map((p) => [p.proxyId, p]));
+    for (const p of proxies) this.capacity.set(p.proxyId, p.maxConnections);
     const listeners = this.listeners.get(account) ?? new Map<string, ListenerRuntime>();
     const seen = new Set<string>();
     const binds: Promise<void>[] = [];
@@ -178,7 +201,10 @@ export class HttpPlane {
     rt.domains = new Map();
     rt.defaultDomain = undefined;
     for (const d of l.domains) {
-      const rules = d.rules.map((r) => ({ view: r, origins: this.ruleState(account, r).origins }));
+      const rules = d.rules.map((r) => {
+        const st = this.ruleState(account, r);
+        return { view: r, origins: st.origins, passive: st.passive };
+      });
       const dom = { view: d, rules };
       rt.domains.set(d.domain, dom);
       if (d.isDefault) rt.defaultDomain = dom;
@@ -215,17 +241,19 @@ export class HttpPlane {
   /** A rule's origins with new settings: they keep their health; checks restart only when their settings or origins changed. */
   private ruleState(account: string, r: HttpRule): RuleState {
     const scheduling = schedulingOf(r);
-    const checkKey = JSON.stringify([r.health, r.check, r.forwardProtocol, r.serverName, r.origins.map((o) => [o.realServerId, o.address, o.port])]);
+    const checkKey = JSON.stringify([r.health, r.check, r.passive, r.forwardProtocol, r.serverName, r.origins.map((o) => [o.realServerId, o.address, o.port])]);
     let st = this.rules.get(r.ruleId);
     if (!st) {
       const origins = new OriginSet(scheduling);
-      st = { origins, checkKey, reported: '', checker: this.checker(account, r, origins) };
+      st = { origins, checkKey, reported: '', checker: this.checker(account, r, origins), passive: this.passive(account, r) };
       this.rules.set(r.ruleId, st);
     } else {
       st.origins.update(scheduling);
       if (st.checkKey !== checkKey) {
         st.checker.stop();
+        st.passive.stop();
         st.checker = this.checker(account, r, st.origins);
+        st.passive = this.passive(account, r);
         st.checkKey = checkKey;
       }
     }
@@ -238,10 +266,15 @@ export class HttpPlane {
     });
   }
 
+  private passive(account: string, r: HttpRule): PassiveHealth {
+    return new PassiveHealth(r.passive, this.settings.dataplaneCheckScale, () => void this.reportHealth(account, r.ruleId));
+  }
+
   private async reportHealth(account: string, ruleId: string): Promise<void> {
     const st = this.rules.get(ruleId);
     if (!st) return;
-    const health = st.origins.states.map((s) => ({ realServerId: s.origin.realServerId, port: s.origin.port, healthy: s.healthy, downIps: s.downIps, unresolved: s.unresolved }));
+    const now = Date.now();
+    const health = st.origins.states.map((s) => ({ realServerId: s.origin.realServerId, port: s.origin.port, healthy: effectiveHealthy(s, now), downIps: s.downIps, unresolved: s.unresolved }));
     const key = JSON.stringify(health);
     if (key === st.reported) return;
     st.reported = key;
@@ -261,40 +294,47 @@ export class HttpPlane {
     for (const [id, st] of this.rules) {
       if (live.has(id)) continue;
       st.checker.stop();
+      st.passive.stop();
       this.rules.delete(id);
     }
   }
 
-  private server(rt: ListenerRuntime, account: string, proxyId: string): HttpServer | HttpsServer {
+  private server(rt: ListenerRuntime, account: string, proxyId: string, clients: ClientConnections): HttpServer | HttpsServer {
+    const tally = this.tally(account, proxyId);
     const handler = (req: IncomingMessage, res: ServerResponse) => {
-      this.count(account, proxyId, rt.config.protocol);
-      this.handle(rt, req, res);
+      if (rt.config.protocol === 'HTTPS') tally.https++;
+      else tally.http++;
+      const refused = requestRefusal(req);
+      if (refused) return this.refuse(res, refused);
+      this.handle(rt, req, res, tally);
     };
+    const limits = { clientTimeoutMs: this.settings.dataplaneHttpClientTimeoutMs, keepaliveMs: this.settings.dataplaneHttpKeepaliveMs };
     const server = rt.config.protocol === 'HTTPS'
       ? createHttpsServer({
+        ...serverOptions(limits),
         // Mutual authentication: a client without a certificate from the CAs of the name it asked for fails the handshake.
         requestCert: rt.config.mutualAuth,
         rejectUnauthorized: rt.config.mutualAuth,
         ...(rt.fallback ? tlsOptions(rt.fallback) : {}),
         SNICallback: (name, cb) => cb(null, rt.contexts.get(name.toLowerCase()) ?? rt.fallbackContext),
       }, handler)
-      : createHttpServer(handler);
-    server.keepAliveTimeout = CLIENT_KEEPALIVE_MS;
-    // Security policies judge each new connection (HTTP rides on TCP), as for TCP listeners.
+      : createHttpServer(serverOptions(limits), handler);
+    guardServer(server, limits);
+    // Security policies judge each new connection (HTTP rides on TCP), as for TCP listeners; then the proxy's Concurrent cap.
     server.on('connection', (socket: Socket) => {
       if (rt.access && !rt.access(unmapped(socket.remoteAddress ?? ''))) socket.resetAndDestroy();
+      else if (!clients.admit(socket)) socket.resetAndDestroy();
     });
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(rt, req, socket, head));
-    server.on('clientError', (_err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      else socket.destroy();
-    });
     return server;
   }
 
   private async bind(account: string, rt: ListenerRuntime, proxyId: string, address: string): Promise<void> {
     const l = rt.config;
-    const b: Binding = { mutual: l.mutualAuth, address, port: l.port, server: undefined, error: undefined };
+    const entities: Entity[] = [entity('listener', l.listenerId), entity('proxy', proxyId)];
+    if (l.groupId) entities.push(entity('group', l.groupId));
+    const clients = new ClientConnections(account, proxyId, entities, this.events.connections);
+    const b: Binding = { mutual: l.mutualAuth, address, port: l.port, server: undefined, error: undefined, clients };
     rt.bindings.set(proxyId, b);
     if (!this.settings.dataplaneHost && !isLoopback(address)) {
       b.error = `the proxy's address ${address} is not a loopback address (set the data-plane host to bind another)`;
@@ -305,7 +345,7 @@ export class HttpPlane {
     if (this.settings.sharedAddress || address === '::1') attempts.push(0);
     let lastErr: NodeJS.ErrnoException | undefined;
     for (const port of attempts) {
-      const server = this.server(rt, account, proxyId);
+      const server = this.server(rt, account, proxyId, clients);
       try {
         b.port = await listen(server, address, port);
         if (rt.bindings.get(proxyId) !== b) {
@@ -347,16 +387,25 @@ export class HttpPlane {
     return { domain, rule, origin, status: 0, reason: '' };
   }
 
-  private handle(rt: ListenerRuntime, req: IncomingMessage, res: ServerResponse): void {
+  private handle(rt: ListenerRuntime, req: IncomingMessage, res: ServerResponse, tally: Tally): void {
     const r = this.route(rt, req);
     if (r.rule && r.rule.view.forcedRedirect && rt.config.protocol === 'HTTP') return redirect(req, res, r.rule.view.forcedRedirect);
     if (!r.rule || !r.origin || !r.domain) return this.fail(res, r.domain?.view, r.status, r.reason);
-    this.forward(req, res, r.domain.view, r.rule.view, r.origin, unmapped(req.socket.remoteAddress ?? ''), rt.config.protocol);
+    this.forward(req, res, r.domain.view, r.rule, r.origin, unmapped(req.socket.remoteAddress ?? ''), rt.config.protocol, tally);
+  }
+
+  /** A request refused before routing: its status, and the connection closes (its body, if any, is not read). */
+  private refuse(res: ServerResponse, status: number): void {
+    const body = `${status} ${STATUS_CODES[status] ?? ''}\n`;
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+    res.end(body);
   }
 
   /** A WebSocket (or other) upgrade: once the origin switches protocols, bytes pass through both ways. */
   private upgrade(rt: ListenerRuntime, req: IncomingMessage, client: Duplex, head: Buffer): void {
     client.on('error', () => client.destroy());
+    const refused = requestRefusal(req);
+    if (refused) return closeWith(client, refused);
     const refuse = (status: number, reason: string) => {
       const body = `${status} ${reason}\n`;
       client.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
@@ -410,7 +459,8 @@ export class HttpPlane {
     up.end();
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse, domain: HttpDomain, rule: HttpRule, origin: OriginState, clientIp: string, scheme: string): void {
+  private forward(req: IncomingMessage, res: ServerResponse, domain: HttpDomain, rr: RuleRuntime, origin: OriginState, clientIp: string, scheme: string, tally: Tally): void {
+    const rule = rr.view;
     const headers = requestHeaders(req.headers, rule, clientIp, scheme);
     const https = rule.forwardProtocol === 'HTTPS';
     const options = {
@@ -424,7 +474,13 @@ export class HttpPlane {
       ...(https ? { servername: rule.serverName ?? '', rejectUnauthorized: false } : {}),
     };
     const done = holdOrigin(origin);
+    const started = performance.now();
     const up = (https ? httpsRequest : httpRequest)(options, (upRes) => {
+      // How long the origin took to begin its answer: the proxy's Latency, and what lrtt ranks origins by.
+      const ms = performance.now() - started;
+      tally.latencyMs += ms;
+      tally.answered++;
+      measureRtt(origin, ms);
       const status = upRes.statusCode ?? 502;
       const page = errorPage(domain, status);
       if (page) {
@@ -439,18 +495,28 @@ export class HttpPlane {
       // The origin failed mid-answer: the client cannot be told with a status any more, only by the connection ending.
       upRes.on('error', () => {
         done();
+        rr.passive.failed(origin, Date.now());
         res.destroy();
       });
     });
     up.on('timeout', () => up.destroy(Object.assign(new Error('the origin did not answer in time'), { code: 'ETIMEDOUT' })));
     up.on('error', (err: NodeJS.ErrnoException) => {
       done();
+      // The proxy answered by itself already (a stalled client's 408): the origin's side just ends.
+      if (res.writableEnded) return;
+      rr.passive.failed(origin, Date.now());
       if (res.headersSent) res.destroy();
       else this.fail(res, domain, err.code === 'ETIMEDOUT' ? 504 : 502, err.code === 'ETIMEDOUT' ? 'the origin did not answer in time' : 'the origin could not be reached');
     });
     res.on('close', () => {
       if (!res.writableFinished) up.destroy();
       done();
+    });
+    watchBody(req, this.settings.dataplaneHttpClientTimeoutMs, () => {
+      if (res.headersSent) return res.destroy();
+      res.setHeader('connection', 'close');
+      this.fail(res, domain, 408, 'the request body stopped arriving');
+      up.destroy();
     });
     req.pipe(up);
   }
@@ -468,27 +534,41 @@ export class HttpPlane {
     res.end(body);
   }
 
-  private count(account: string, proxyId: string, protocol: 'HTTP' | 'HTTPS'): void {
+  private tally(account: string, proxyId: string): Tally {
     let m = this.requests.get(account);
     if (!m) this.requests.set(account, (m = new Map()));
-    let c = m.get(proxyId);
-    if (!c) m.set(proxyId, (c = { http: 0, https: 0 }));
-    if (protocol === 'HTTPS') c.https++;
-    else c.http++;
+    let t = m.get(proxyId);
+    if (!t) m.set(proxyId, (t = { http: 0, https: 0, latencyMs: 0, answered: 0 }));
+    return t;
   }
 
-  /** Requests per second since the last call, as points added into the minute (HttpQPS, HttpsQPS of each proxy). */
+  /** Counts the bytes of open client connections (closed ones counted themselves). */
+  sampleConnections(): void {
+    for (const listeners of this.listeners.values()) for (const rt of listeners.values()) for (const b of rt.bindings.values()) b.clients.sample();
+  }
+
+  /**
+   * Points since the last call, per proxy: HttpQPS and HttpsQPS (requests per
+   * second, added into the minute), their share of the proxy's capacity in
+   * percent (Concurrent × 10,000 requests per second), and Latency, the mean
+   * ms origins took to begin their answers (the minute keeps its highest).
+   */
   drain(nowSeconds: number): Map<string, CounterPoint[]> {
     const out = new Map<string, CounterPoint[]>();
     for (const [account, m] of this.requests) {
       const points: CounterPoint[] = [];
-      for (const [id, c] of m) {
-        if (c.http > 0) points.push({ scope: 'proxy', id, metric: 'HttpQPS', at: nowSeconds, value: c.http / 60, merge: 'sum' });
-        if (c.https > 0) points.push({ scope: 'proxy', id, metric: 'HttpsQPS', at: nowSeconds, value: c.https / 60, merge: 'sum' });
+      for (const [id, t] of m) {
+        const point = (metric: string, value: number, merge: CounterPoint['merge']) => points.push({ scope: 'proxy', id, metric, at: nowSeconds, value, merge });
+        const capacity = this.capacity.get(id) ?? 0;
+        if (t.http > 0) point('HttpQPS', t.http / 60, 'sum');
+        if (t.https > 0) point('HttpsQPS', t.https / 60, 'sum');
+        if (t.http > 0 && capacity > 0) point('HttpQPSPercent', (t.http / 60 / capacity) * 100, 'sum');
+        if (t.https > 0 && capacity > 0) point('HttpsQPSPercent', (t.https / 60 / capacity) * 100, 'sum');
+        if (t.answered > 0) point('Latency', t.latencyMs / t.answered, 'max');
+        Object.assign(t, { http: 0, https: 0, latencyMs: 0, answered: 0 });
       }
       if (points.length > 0) out.set(account, points);
     }
-    this.requests = new Map();
     return out;
   }
 
@@ -506,13 +586,14 @@ export class HttpPlane {
           groupId: rt.config.groupId,
           bound: b && !b.error && b.server ? { address: b.address, port: b.port } : null,
           error: b?.error ?? null,
+          connections: b?.clients.size ?? 0,
           domains: [...rt.domains.values()].map((d) => ({
             domain: d.view.domain,
             isDefault: d.view.isDefault,
             rules: d.rules.map((r) => ({
               ruleId: r.view.ruleId,
               path: r.view.path,
-              origins: r.origins.states.map((s) => ({ realServerId: s.origin.realServerId, address: s.origin.address, port: s.origin.port, healthy: s.healthy, connections: s.active })),
+              origins: r.origins.states.map((s) => ({ realServerId: s.origin.realServerId, address: s.origin.address, port: s.origin.port, healthy: effectiveHealthy(s, Date.now()), blocked: s.blockedUntil > Date.now(), connections: s.active })),
             })),
           })),
         });
@@ -526,7 +607,10 @@ export class HttpPlane {
       for (const rt of listeners.values()) for (const pid of [...rt.bindings.keys()]) this.unbind(rt, pid);
     }
     this.listeners.clear();
-    for (const st of this.rules.values()) st.checker.stop();
+    for (const st of this.rules.values()) {
+      st.checker.stop();
+      st.passive.stop();
+    }
     this.rules.clear();
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
@@ -563,11 +647,13 @@ function tlsOptions(c: ServedCertificate) {
 function httpProbe(r: HttpRule): Probe {
   const check: HttpCheck = r.check;
   const https = r.forwardProtocol === 'HTTPS';
-  return (ip, port, timeoutMs) => new Promise((resolve) => {
+  return (ip, port, timeoutMs, o) => new Promise((resolve) => {
+    const started = performance.now();
     const req = (https ? httpsRequest : httpRequest)({
       host: ip, port, method: check.method, path: encodeURI(check.path), headers: { host: check.host }, agent: false, timeout: timeoutMs,
       ...(https ? { servername: r.serverName ?? '', rejectUnauthorized: false } : {}),
     }, (res) => {
+      measureRtt(o, performance.now() - started);
       res.resume();
       resolve(check.statusClasses.includes(Math.floor((res.statusCode ?? 0) / 100) * 100));
       req.destroy();
