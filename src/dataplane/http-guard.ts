@@ -38,6 +38,8 @@ export function serverOptions(limits: ClientLimits) {
     headersTimeout: limits.clientTimeoutMs,
     requestTimeout: 0,
     connectionsCheckingInterval: Math.min(5000, Math.max(25, Math.floor(limits.clientTimeoutMs / 4))),
+    // HTTPS: a TLS handshake gets the same time as a head (plain HTTP servers ignore it).
+    handshakeTimeout: limits.clientTimeoutMs,
   };
 }
 

@@ -21,6 +21,8 @@ export interface ScriptedOrigin {
   release(): void;
   /** Added before every answer (ms). */
   delayMs: number;
+  /** While set, every request but `/health` is reset unanswered. */
+  failing: boolean;
   close(): Promise<void>;
 }
 
@@ -43,7 +45,7 @@ export async function scriptedOrigin(name: string): Promise<ScriptedOrigin> {
       req.on('end', () => {
         const answer = () => {
           if (url === '/hang') return;
-          if (url === '/reset') return req.socket.resetAndDestroy();
+          if (url === '/reset' || (o.failing && url !== '/health')) return req.socket.resetAndDestroy();
           if (url === '/reset-mid' || url === '/hang-mid') {
             res.writeHead(200, { 'content-length': 1000 });
             res.write('partial');
@@ -65,6 +67,7 @@ export async function scriptedOrigin(name: string): Promise<ScriptedOrigin> {
     aborted: 0,
     holding: false,
     delayMs: 0,
+    failing: false,
     release: () => {
       o.holding = false;
       const list = waiting;

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server';
 import { cnClient, DEFAULT_ACCOUNT, startTclocal } from '../helpers';
-import { boundListener, until } from './fixtures';
+import { selfSigned } from '../support/pem';
+import { boundListener, randomPort, until } from './fixtures';
 import { getOnce, httpListener, httpRule, rawExchange, scriptedOrigin, statuses, type L7Setup, type ScriptedOrigin } from './http-fixtures';
 
 const CLIENT_TIMEOUT_MS = 400;
@@ -104,6 +106,24 @@ describe('data plane: HTTP listeners refuse malformed, oversized and slow reques
     await stillServes();
   });
 
+  it('HTTPS: a handshake or a head that does not come in time ends the connection', async () => {
+    const pem = selfSigned('t.test');
+    const certId = (await gaap.CreateCertificate({ CertificateType: 2, CertificateContent: pem.cert, CertificateKey: pem.key, CertificateAlias: 't' })).CertificateId;
+    const { ListenerId: l } = await gaap.CreateHTTPSListener({ ProxyId: web.proxyId, ListenerName: 'tls', Port: randomPort(), CertificateId: certId, ForwardProtocol: 'HTTP', AuthType: 0 });
+    const port = (await until(async () => (await boundListener(server, web.proxyId, l))?.bound ?? undefined, 'the HTTPS listener')).port;
+    const noHandshake = await rawExchange(web.ip, port, []);
+    assert.ok(noHandshake.closed && noHandshake.text === '', 'a client that never starts TLS is dropped');
+    const silent = await new Promise<{ text: string; ms: number }>((resolve) => {
+      const started = Date.now();
+      let text = '';
+      const s = tlsConnect({ host: web.ip, port, servername: 't.test', rejectUnauthorized: false });
+      s.on('data', (d) => (text += d.toString()));
+      s.on('error', () => undefined);
+      s.on('close', () => resolve({ text, ms: Date.now() - started }));
+    });
+    assert.deepEqual(statuses(silent.text), [408], 'a TLS client that sends no request');
+  });
+
   it('idle keep-alive connections are closed after the keep-alive time', async () => {
     const a = await rawExchange(web.ip, web.port, ['GET /ka HTTP/1.1\r\nHost: g.test\r\n\r\n']);
     assert.deepEqual(statuses(a.text), [200]);
@@ -147,7 +167,7 @@ describe('data plane: HTTP listeners refuse malformed, oversized and slow reques
     assert.equal((await getOnce(l.ip, l.port, 'f.test', '/fine')).status, 200);
   });
 
-  it('Concurrent caps the client connections of HTTP listeners, together with the proxy TCP connections', async () => {
+  it('the proxy Concurrent cap counts the client connections of HTTP listeners', async () => {
     const l = await httpListener(server, gaap);
     await httpRule(gaap, rsId, l.listenerId, 'c.test', [origin.port]);
     await until(async () => (await getOnce(l.ip, l.port, 'c.test', '/')).status === 200, 'the rule');
