@@ -57,6 +57,7 @@ interface RuleRuntime {
 
 /** A rule's origins with their health checks, kept across reconfigurations. */
 interface RuleState {
+  account: string;
   origins: OriginSet;
   checker: HealthChecker;
   passive: PassiveHealth;
@@ -151,6 +152,8 @@ export class HttpPlane {
   private readonly rules = new Map<string, RuleState>();
   /** Requests since the last drain, by account and proxy (kept and zeroed in place: servers hold their proxy's). */
   private readonly requests = new Map<string, Map<string, Tally>>();
+  /** The minute and value of the health point last written per rule origin binding. */
+  private readonly healthWritten = new Map<string, string>();
   /** Requests per second a proxy is sized for (its Concurrent), the base of HttpQPSPercent. */
   private readonly capacity = new Map<string, number>();
   private readonly secureContexts = new Map<string, SecureContext>();
@@ -245,7 +248,7 @@ export class HttpPlane {
     let st = this.rules.get(r.ruleId);
     if (!st) {
       const origins = new OriginSet(scheduling);
-      st = { origins, checkKey, reported: '', checker: this.checker(account, r, origins), passive: this.passive(account, r) };
+      st = { account, origins, checkKey, reported: '', checker: this.checker(account, r, origins), passive: this.passive(account, r) };
       this.rules.set(r.ruleId, st);
     } else {
       st.origins.update(scheduling);
@@ -295,6 +298,7 @@ export class HttpPlane {
       if (live.has(id)) continue;
       st.checker.stop();
       st.passive.stop();
+      for (const s of st.origins.states) this.healthWritten.delete(`${s.key}${s.origin.realServerId}@${id}`);
       this.rules.delete(id);
     }
   }
@@ -569,7 +573,31 @@ export class HttpPlane {
       }
       if (points.length > 0) out.set(account, points);
     }
+    this.healthPoints(nowSeconds, out);
     return out;
+  }
+
+  /**
+   * One health point per rule origin binding (`<rs>@<rule>`) and minute, 1
+   * normal or 0 abnormal, as the TCP side writes for listeners: what
+   * DescribeRealServerStatistics reads for a RuleId.
+   */
+  private healthPoints(nowSeconds: number, out: Map<string, CounterPoint[]>): void {
+    const minute = Math.floor(nowSeconds / 60);
+    const now = nowSeconds * 1000;
+    for (const [ruleId, st] of this.rules) {
+      for (const s of st.origins.states) {
+        const id = `${s.origin.realServerId}@${ruleId}`;
+        const value = effectiveHealthy(s, now) ? 1 : 0;
+        const mark = `${minute}|${value}`;
+        // Bindings of one real server on several ports share its series (the minute keeps the lowest).
+        if (this.healthWritten.get(s.key + id) === mark) continue;
+        this.healthWritten.set(s.key + id, mark);
+        let points = out.get(st.account);
+        if (!points) out.set(st.account, (points = []));
+        points.push({ scope: 'realServer', id, metric: 'Health', at: nowSeconds, value, merge: 'min' });
+      }
+    }
   }
 
   /** The HTTP/HTTPS listeners bound on one proxy, in the shape of GET /_tclocal/dataplane. */

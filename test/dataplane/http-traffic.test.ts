@@ -116,6 +116,11 @@ describe('data plane: rule schedulers, passive health and HTTP statistics from r
     } finally {
       origins.B.failing = false;
     }
+    // The health series of the real server on this rule shows the blocked minute.
+    await until(async () => {
+      const r = await gaap.DescribeRealServerStatistics({ RealServerId: rsId, RuleId: ruleId, WithinTime: 1 });
+      return r.StatisticsData.some((p: any) => p.Data === 0);
+    }, 'the health series to show the block');
     await until(async () => (await status()).bind === 1, 'the block to end', 20_000);
     const after = await spread(ip, port, 'p.test', 10);
     assert.deepEqual(after, { A: 5, B: 5 });
