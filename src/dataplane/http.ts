@@ -478,6 +478,8 @@ export class HttpPlane {
       ...(https ? { servername: rule.serverName ?? '', rejectUnauthorized: false } : {}),
     };
     const done = holdOrigin(origin);
+    // Set when the proxy drops the origin's request itself (the client left or stalled): not the origin's failure.
+    let abandoned = false;
     const started = performance.now();
     const up = (https ? httpsRequest : httpRequest)(options, (upRes) => {
       // How long the origin took to begin its answer: the proxy's Latency, and what lrtt ranks origins by.
@@ -499,28 +501,31 @@ export class HttpPlane {
       // The origin failed mid-answer: the client cannot be told with a status any more, only by the connection ending.
       upRes.on('error', () => {
         done();
-        rr.passive.failed(origin, Date.now());
+        if (!abandoned) rr.passive.failed(origin, Date.now());
         res.destroy();
       });
     });
     up.on('timeout', () => up.destroy(Object.assign(new Error('the origin did not answer in time'), { code: 'ETIMEDOUT' })));
     up.on('error', (err: NodeJS.ErrnoException) => {
       done();
-      // The proxy answered by itself already (a stalled client's 408): the origin's side just ends.
-      if (res.writableEnded) return;
+      if (abandoned) return;
       rr.passive.failed(origin, Date.now());
       if (res.headersSent) res.destroy();
       else this.fail(res, domain, err.code === 'ETIMEDOUT' ? 504 : 502, err.code === 'ETIMEDOUT' ? 'the origin did not answer in time' : 'the origin could not be reached');
     });
     res.on('close', () => {
-      if (!res.writableFinished) up.destroy();
+      if (!res.writableFinished) {
+        abandoned = true;
+        up.destroy();
+      }
       done();
     });
     watchBody(req, this.settings.dataplaneHttpClientTimeoutMs, () => {
+      abandoned = true;
+      up.destroy();
       if (res.headersSent) return res.destroy();
       res.setHeader('connection', 'close');
       this.fail(res, domain, 408, 'the request body stopped arriving');
-      up.destroy();
     });
     req.pipe(up);
   }

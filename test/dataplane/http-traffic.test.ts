@@ -126,6 +126,24 @@ describe('data plane: rule schedulers, passive health and HTTP statistics from r
     assert.deepEqual(after, { A: 5, B: 5 });
   });
 
+  it('requests that clients abandon do not count against the origin', async () => {
+    const { ip, port, listenerId } = await httpListener(server, gaap);
+    const ruleId = await httpRule(gaap, rsId, listenerId, 'q.test', [origins.C.port], {
+      HealthCheck: 1,
+      CheckParams: { DelayLoop: 5, ConnectTimeout: 2, Path: '/health', Method: 'GET', StatusCode: [200], FailedCountInter: 600, FailedThreshold: 2, BlockInter: 600 },
+    });
+    await until(async () => (await getOnce(ip, port, 'q.test', '/')).status === 200, 'the rule');
+    const seenBefore = origins.C.seen.length;
+    for (let i = 0; i < 4; i++) {
+      // The client leaves while the origin is still answering.
+      await rawExchange(ip, port, ['GET /slow/2000 HTTP/1.1\r\nHost: q.test\r\n\r\n'], { waitMs: 100 });
+    }
+    await until(() => origins.C.seen.length >= seenBefore + 4, 'the requests to reach the origin');
+    assert.equal((await getOnce(ip, port, 'q.test', '/still')).status, 200, 'the origin was not blocked');
+    const rule = (await gaap.DescribeRules({ ListenerId: listenerId })).DomainRuleSet[0].RuleSet.find((r: any) => r.RuleId === ruleId);
+    assert.equal(rule.BindStatus, 1);
+  });
+
   it('HttpQPS, HttpsQPS, their percentages, Latency, bytes and connections come back from the statistics actions', async () => {
     const { proxyId, ip, port, listenerId } = await httpListener(server, gaap);
     await httpRule(gaap, rsId, listenerId, 's.test', [origins.A.port]);
