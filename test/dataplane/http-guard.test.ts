@@ -100,7 +100,7 @@ describe('data plane: HTTP listeners refuse malformed, oversized and slow reques
     // A body that keeps coming, however slowly, is not cut.
     const steady = await rawExchange(web.ip, web.port, [
       'POST /steady HTTP/1.1\r\nHost: g.test\r\nContent-Length: 6\r\nConnection: close\r\n\r\n', 'a', 'b', 'c', 'd', 'e', 'f',
-    ], { pauseMs: CLIENT_TIMEOUT_MS / 2 });
+    ], { pauseMs: CLIENT_TIMEOUT_MS / 4 });
     assert.deepEqual(statuses(steady.text), [200]);
     assert.match(steady.text, /A \/steady 6/);
     await stillServes();
@@ -176,25 +176,24 @@ describe('data plane: HTTP listeners refuse malformed, oversized and slow reques
       const rec = await tx.get<Record<string, unknown>>('gaap.proxy', l.proxyId);
       await tx.put({ ...rec!, data: { ...rec!.data, Concurrent: 0.0002 } });
     });
+    // Two connections stay busy (their origin holds the answers), so no idle timer ends them.
+    origin.holding = true;
     const held: Socket[] = [];
-    const hold = async () => {
-      const s = connect({ host: l.ip, port: l.port });
-      held.push(s);
-      s.on('error', () => undefined);
-      s.write('GET /held HTTP/1.1\r\nHost: c.test\r\n\r\n');
-      await new Promise((resolve) => s.once('data', resolve));
-    };
     try {
+      for (let i = 0; i < 2; i++) {
+        const s = connect({ host: l.ip, port: l.port });
+        held.push(s);
+        s.on('error', () => undefined);
+        s.write('GET /hold HTTP/1.1\r\nHost: c.test\r\n\r\n');
+      }
+      await until(async () => (await boundListener(server, l.proxyId, l.listenerId))?.connections === 2, 'two connections to be held');
+      // The lowered cap reaches the data plane with the commit; a third connection is then reset unanswered.
       await until(async () => {
-        for (const s of held.splice(0)) s.destroy();
-        await hold();
-        await hold();
-        const third = await rawExchange(l.ip, l.port, ['GET / HTTP/1.1\r\nHost: c.test\r\n\r\n'], { waitMs: 3000 });
+        const third = await rawExchange(l.ip, l.port, ['GET / HTTP/1.1\r\nHost: c.test\r\nConnection: close\r\n\r\n'], { waitMs: 3000 });
         return third.closed && third.text === '';
       }, 'a third connection to be refused');
-      const report = await boundListener(server, l.proxyId, l.listenerId);
-      assert.equal(report?.connections, 2);
     } finally {
+      origin.release();
       for (const s of held) s.destroy();
     }
     await until(async () => (await boundListener(server, l.proxyId, l.listenerId))?.connections === 0, 'the held connections to end');

@@ -91,10 +91,10 @@ describe('data plane: rule schedulers, passive health and HTTP statistics from r
 
   it('an origin failing FailedThreshold real requests within FailedCountInter is blocked for BlockInter, in routing and in DescribeRules', async () => {
     const { proxyId, ip, port, listenerId } = await httpListener(server, gaap);
-    // With the check scale of 0.02: probes every 100 ms, failures counted over 1.2 s, a block of 3 s.
+    // With the check scale of 0.02: probes every 100 ms, failures counted over 12 s, a block of 6 s.
     const ruleId = await httpRule(gaap, rsId, listenerId, 'p.test', [origins.A.port, origins.B.port], {
       HealthCheck: 1,
-      CheckParams: { DelayLoop: 5, ConnectTimeout: 2, Path: '/health', Method: 'GET', StatusCode: [200], FailedCountInter: 60, FailedThreshold: 3, BlockInter: 150 },
+      CheckParams: { DelayLoop: 5, ConnectTimeout: 2, Path: '/health', Method: 'GET', StatusCode: [200], FailedCountInter: 600, FailedThreshold: 3, BlockInter: 300 },
     });
     const status = async () => {
       const rule = (await gaap.DescribeRules({ ListenerId: listenerId })).DomainRuleSet[0].RuleSet.find((r: any) => r.RuleId === ruleId);
