@@ -144,6 +144,32 @@ describe('data plane: rule schedulers, passive health and HTTP statistics from r
     assert.equal(rule.BindStatus, 1);
   });
 
+  it('a group HTTP listener serves on every member proxy and counts into the group statistics', async () => {
+    const { GroupId } = await gaap.CreateProxyGroup({
+      ProjectId: 0, GroupName: 'g', RealServerRegion: 'Beijing',
+      AccessRegionSet: [{ AccessRegion: 'Hongkong', Bandwidth: 10, Concurrent: 2 }, { AccessRegion: 'Japan', Bandwidth: 10, Concurrent: 2 }],
+    });
+    const members = (await gaap.DescribeProxies({ Filters: [{ Name: 'GroupId', Values: [GroupId] }] })).ProxySet;
+    const { ListenerId } = await gaap.CreateHTTPListener({ GroupId, ListenerName: 'g', Port: randomPort() });
+    await httpRule(gaap, rsId, ListenerId, 'grp.test', [origins.B.port]);
+    let sent = 0;
+    for (const p of members) {
+      const port = (await until(async () => (await boundListener(server, p.ProxyId, ListenerId))?.bound ?? undefined, 'the group listener')).port;
+      const bytes = 'GET /g HTTP/1.1\r\nHost: grp.test\r\nConnection: close\r\n\r\n';
+      await until(async () => {
+        const a = await rawExchange(p.IP, port, [bytes]);
+        sent += bytes.length;
+        return statuses(a.text)[0] === 200;
+      }, `the listener on ${p.IP}`);
+    }
+    await until(async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const r = await gaap.DescribeProxyGroupStatistics({ GroupId, StartTime: bj(now - 600), EndTime: bj(now + 60), Granularity: 60, MetricNames: ['InBandwidth', 'Concurrent'] });
+      const [inBw, concurrent] = r.StatisticsData.map((m: any) => m.MetricData.map((d: any) => d.Data ?? 0) as number[]);
+      return Math.round((inBw.reduce((a: number, b: number) => a + b, 0) * 60) / 8) === sent && Math.max(...concurrent) >= 1;
+    }, 'the group counters');
+  });
+
   it('HttpQPS, HttpsQPS, their percentages, Latency, bytes and connections come back from the statistics actions', async () => {
     const { proxyId, ip, port, listenerId } = await httpListener(server, gaap);
     await httpRule(gaap, rsId, listenerId, 's.test', [origins.A.port]);
