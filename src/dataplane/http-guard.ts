@@ -50,7 +50,7 @@ export function guardServer(server: HttpServer | HttpsServer, limits: ClientLimi
 }
 
 /** The status for a parser error: 408 for a head that came too slowly, 414/431 for one too long, else 400. */
-export function statusOfParseError(err: NodeJS.ErrnoException & { rawPacket?: Buffer }): number {
+function statusOfParseError(err: NodeJS.ErrnoException & { rawPacket?: Buffer }): number {
   if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return 408;
   if (err.code === 'HPE_HEADER_OVERFLOW') return requestLineTooLong(err.rawPacket) ? 414 : 431;
   return 400;
