@@ -49,11 +49,11 @@ export function guardServer(server: HttpServer | HttpsServer, limits: ClientLimi
   server.on('clientError', refuseMalformed);
 }
 
-/** The status for a parser error: 408 for a head that came too slowly, 414/431 for one too long, else 400. */
+/** The status for a parser error: 408 for a head that came too slowly, 414/431 for one too long, else 400; 0 for a socket error (nothing to answer). */
 function statusOfParseError(err: NodeJS.ErrnoException & { rawPacket?: Buffer }): number {
   if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return 408;
   if (err.code === 'HPE_HEADER_OVERFLOW') return requestLineTooLong(err.rawPacket) ? 414 : 431;
-  return 400;
+  return err.code?.startsWith('HPE_') ? 400 : 0;
 }
 
 /** The data that overflowed begins with a line (or is one) longer than a URL may be: the request line is what overflowed. */
@@ -74,7 +74,7 @@ function refuseMalformed(err: NodeJS.ErrnoException & { rawPacket?: Buffer }, so
   const status = statusOfParseError(err);
   const answer = (): void => {
     const busy = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
-    if (!socket.writable) socket.destroy();
+    if (!socket.writable || status === 0) socket.destroy();
     else if (!busy) closeWith(socket, status);
     else if (!busy.req.complete) busy.headersSent ? socket.destroy() : closeWith(socket, status);
     else busy.once('finish', answer);
