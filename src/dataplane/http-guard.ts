@@ -93,14 +93,16 @@ export function closeWith(socket: Duplex, status: number): void {
 /** The status a parsed request is refused with before routing (0: none). */
 export const requestRefusal = (req: IncomingMessage): number => ((req.url?.length ?? 0) > MAX_URL_BYTES ? 414 : 0);
 
+/** The request carries a body (the parser has checked its framing). */
+export const hasBody = ({ headers }: IncomingMessage): boolean =>
+  headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && headers['content-length'] !== '0');
+
 /**
- * A request with a body whose client sends none of it for `ms` (while the
- * proxy is reading) calls `stalled` once. Pauses that are the origin's
+ * A request with a body (`hasBody`) whose client sends none of it for `ms`
+ * (while the proxy is reading) calls `stalled` once. Pauses that are the origin's
  * (backpressure: the proxy is not reading) do not count.
  */
 export function watchBody(req: IncomingMessage, ms: number, stalled: () => void): void {
-  const { headers } = req;
-  if (headers['transfer-encoding'] === undefined && (headers['content-length'] === undefined || headers['content-length'] === '0')) return;
   const socket = req.socket;
   let seen = socket.bytesRead;
   const timer = setInterval(() => {

@@ -8,7 +8,7 @@
  * listener's certificate, or a domain's chosen by SNI; certificates are
  * swapped for new handshakes without closing established connections.
  */
-import { Agent as HttpAgent, STATUS_CODES, createServer as createHttpServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { Agent as HttpAgent, STATUS_CODES, type ClientRequest, createServer as createHttpServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent, createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
 import { isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -19,7 +19,7 @@ import type { HttpCheck, HttpDomain, HttpErrorPage, HttpListener, HttpRule, Serv
 import { entity, type Entity } from './counters';
 import { HealthChecker, type Probe } from './health';
 import { ClientConnections, type ConnectionLedger } from './http-connections';
-import { closeWith, guardServer, requestRefusal, serverOptions, watchBody } from './http-guard';
+import { closeWith, guardServer, hasBody, requestRefusal, serverOptions, watchBody } from './http-guard';
 import { measureRtt, OriginSet, type OriginState } from './origins';
 import { effectiveHealthy, PassiveHealth } from './passive-health';
 import { accessCheck, type AccessCheck } from './security';
@@ -480,39 +480,53 @@ export class HttpPlane {
     const done = holdOrigin(origin);
     // Set when the proxy drops the origin's request itself (the client left or stalled): not the origin's failure.
     let abandoned = false;
-    const started = performance.now();
-    const up = (https ? httpsRequest : httpRequest)(options, (upRes) => {
-      // How long the origin took to begin its answer: the proxy's Latency, and what lrtt ranks origins by.
-      const ms = performance.now() - started;
-      tally.latencyMs += ms;
-      tally.answered++;
-      measureRtt(origin, ms);
-      const status = upRes.statusCode ?? 502;
-      const page = errorPage(domain, status);
-      if (page) {
-        upRes.resume();
+    const body = hasBody(req);
+    let retried = false;
+    let up: ClientRequest;
+    const send = (): void => {
+      const started = performance.now();
+      up = (https ? httpsRequest : httpRequest)(retried ? { ...options, agent: false } : options, (upRes) => {
+        // How long the origin took to begin its answer: the proxy's Latency, and what lrtt ranks origins by.
+        const ms = performance.now() - started;
+        tally.latencyMs += ms;
+        tally.answered++;
+        measureRtt(origin, ms);
+        const status = upRes.statusCode ?? 502;
+        const page = errorPage(domain, status);
+        if (page) {
+          upRes.resume();
+          upRes.on('end', done);
+          sendPage(res, page, status, responseHeaders(upRes.headers));
+          return;
+        }
+        res.writeHead(status, upRes.statusMessage, responseHeaders(upRes.headers));
+        upRes.pipe(res);
         upRes.on('end', done);
-        sendPage(res, page, status, responseHeaders(upRes.headers));
-        return;
-      }
-      res.writeHead(status, upRes.statusMessage, responseHeaders(upRes.headers));
-      upRes.pipe(res);
-      upRes.on('end', done);
-      // The origin failed mid-answer: the client cannot be told with a status any more, only by the connection ending.
-      upRes.on('error', () => {
-        done();
-        if (!abandoned) rr.passive.failed(origin, Date.now());
-        res.destroy();
+        // The origin failed mid-answer: the client cannot be told with a status any more, only by the connection ending.
+        upRes.on('error', () => {
+          done();
+          if (!abandoned) rr.passive.failed(origin, Date.now());
+          res.destroy();
+        });
       });
-    });
-    up.on('timeout', () => up.destroy(Object.assign(new Error('the origin did not answer in time'), { code: 'ETIMEDOUT' })));
-    up.on('error', (err: NodeJS.ErrnoException) => {
-      done();
-      if (abandoned) return;
-      rr.passive.failed(origin, Date.now());
-      if (res.headersSent) res.destroy();
-      else this.fail(res, domain, err.code === 'ETIMEDOUT' ? 504 : 502, err.code === 'ETIMEDOUT' ? 'the origin did not answer in time' : 'the origin could not be reached');
-    });
+      const sent = up;
+      sent.on('timeout', () => sent.destroy(Object.assign(new Error('the origin did not answer in time'), { code: 'ETIMEDOUT' })));
+      sent.on('error', (err: NodeJS.ErrnoException) => {
+        if (abandoned) return done();
+        // A pooled connection the origin closed as it was reused: a request without a body goes once more, on a fresh connection.
+        if (!retried && !body && sent.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
+          retried = true;
+          return send();
+        }
+        done();
+        rr.passive.failed(origin, Date.now());
+        if (res.headersSent) res.destroy();
+        else this.fail(res, domain, err.code === 'ETIMEDOUT' ? 504 : 502, err.code === 'ETIMEDOUT' ? 'the origin did not answer in time' : 'the origin could not be reached');
+      });
+      if (body) req.pipe(sent);
+      else sent.end();
+    };
+    send();
     res.on('close', () => {
       if (!res.writableFinished) {
         abandoned = true;
@@ -520,14 +534,15 @@ export class HttpPlane {
       }
       done();
     });
-    watchBody(req, this.settings.dataplaneHttpClientTimeoutMs, () => {
-      abandoned = true;
-      up.destroy();
-      if (res.headersSent) return res.destroy();
-      res.setHeader('connection', 'close');
-      this.fail(res, domain, 408, 'the request body stopped arriving');
-    });
-    req.pipe(up);
+    if (body) {
+      watchBody(req, this.settings.dataplaneHttpClientTimeoutMs, () => {
+        abandoned = true;
+        up.destroy();
+        if (res.headersSent) return res.destroy();
+        res.setHeader('connection', 'close');
+        this.fail(res, domain, 408, 'the request body stopped arriving');
+      });
+    }
   }
 
   /** The proxy's own error answer, rewritten by the domain's error page when one lists the status. */

@@ -23,6 +23,8 @@ export interface ScriptedOrigin {
   delayMs: number;
   /** While set, every request but `/health` is reset unanswered. */
   failing: boolean;
+  /** While set, a request on a connection that already carried one is reset unanswered (a keep-alive close racing the reuse). */
+  oneShot: boolean;
   close(): Promise<void>;
 }
 
@@ -35,9 +37,13 @@ export interface ScriptedOrigin {
 export async function scriptedOrigin(name: string): Promise<ScriptedOrigin> {
   const sockets = new Set<Socket>();
   let waiting: Array<() => void> = [];
+  const servedOn = new WeakMap<Socket, number>();
   const o: ScriptedOrigin = {
     server: createServer((req: IncomingMessage, res) => {
       const url = req.url ?? '';
+      const served = (servedOn.get(req.socket) ?? 0) + 1;
+      servedOn.set(req.socket, served);
+      if (o.oneShot && served > 1) return req.socket.resetAndDestroy();
       o.seen.push(url);
       let bytes = 0;
       req.on('data', (d: Buffer) => (bytes += d.length));
@@ -68,6 +74,7 @@ export async function scriptedOrigin(name: string): Promise<ScriptedOrigin> {
     holding: false,
     delayMs: 0,
     failing: false,
+    oneShot: false,
     release: () => {
       o.holding = false;
       const list = waiting;

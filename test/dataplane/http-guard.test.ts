@@ -167,6 +167,25 @@ describe('data plane: HTTP listeners refuse malformed, oversized and slow reques
     assert.equal((await getOnce(l.ip, l.port, 'f.test', '/fine')).status, 200);
   });
 
+  it('a pooled origin connection dropped as it is reused: requests without a body go once more on a fresh one', async () => {
+    const l = await httpListener(server, gaap);
+    await httpRule(gaap, rsId, l.listenerId, 'k.test', [origin.port]);
+    await until(async () => (await getOnce(l.ip, l.port, 'k.test', '/')).status === 200, 'the rule');
+    origin.oneShot = true;
+    try {
+      // Each request after the first finds the pooled connection and the origin dropping it.
+      for (let i = 0; i < 4; i++) assert.equal((await getOnce(l.ip, l.port, 'k.test', `/again/${i}`)).status, 200);
+      // With a body, the request cannot be sent again: the client gets the 502.
+      origin.oneShot = false;
+      await getOnce(l.ip, l.port, 'k.test', '/warm');
+      origin.oneShot = true;
+      const post = await rawExchange(l.ip, l.port, ['POST /once HTTP/1.1\r\nHost: k.test\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi']);
+      assert.deepEqual(statuses(post.text), [502]);
+    } finally {
+      origin.oneShot = false;
+    }
+  });
+
   it('the proxy Concurrent cap counts the client connections of HTTP listeners', async () => {
     const l = await httpListener(server, gaap);
     await httpRule(gaap, rsId, l.listenerId, 'c.test', [origin.port]);
