@@ -60,6 +60,10 @@ export interface Config {
   dataplaneTcpIdleMs: number;
   /** An origin that sends nothing for this long during an HTTP request gets the client a 504. */
   dataplaneHttpTimeoutMs: number;
+  /** An HTTP client must send a request's head within this long, and never pause its body longer (else 408). */
+  dataplaneHttpClientTimeoutMs: number;
+  /** Idle keep-alive HTTP client connections are closed after this long. */
+  dataplaneHttpKeepaliveMs: number;
   /** DNS server for GAAP's names (docs/dns.md). */
   dns: boolean;
   dnsHost: string;
@@ -265,6 +269,8 @@ export const OPTIONS: OptionDef<keyof Config>[] = [
   { key: 'dataplaneCheckScale', flag: '--dataplane-check-scale', env: 'TCLOCAL_DATAPLANE_CHECK_SCALE', arg: 'X', default: '1', help: 'GAAP: health-check intervals (DelayLoop) and timeouts (ConnectTimeout) are multiplied by X (below 1 to speed tests up).', parse: decimal(0.001, 1) },
   { key: 'dataplaneTcpIdleMs', flag: '--dataplane-tcp-idle-ms', env: 'TCLOCAL_DATAPLANE_TCP_IDLE_MS', arg: 'MS', default: '900000', help: 'GAAP: a TCP connection that carries no byte either way for this long is closed (half-open and silent peers do not pile up).', parse: integer(100, 86_400_000) },
   { key: 'dataplaneHttpTimeoutMs', flag: '--dataplane-http-timeout-ms', env: 'TCLOCAL_DATAPLANE_HTTP_TIMEOUT_MS', arg: 'MS', default: '60000', help: 'GAAP: an origin that sends nothing for this long during an HTTP/HTTPS request gets the client a 504.', parse: integer(100, 3_600_000) },
+  { key: 'dataplaneHttpClientTimeoutMs', flag: '--dataplane-http-client-timeout-ms', env: 'TCLOCAL_DATAPLANE_HTTP_CLIENT_TIMEOUT_MS', arg: 'MS', default: '60000', help: 'GAAP: an HTTP/HTTPS client must send a request\'s head within this long, and may not pause its body longer; else 408.', parse: integer(100, 3_600_000) },
+  { key: 'dataplaneHttpKeepaliveMs', flag: '--dataplane-http-keepalive-ms', env: 'TCLOCAL_DATAPLANE_HTTP_KEEPALIVE_MS', arg: 'MS', default: '75000', help: 'GAAP: an idle keep-alive connection of an HTTP/HTTPS client is closed after this long.', parse: integer(100, 3_600_000) },
   { key: 'dataplaneUdpIdleMs', flag: '--dataplane-udp-idle-ms', env: 'TCLOCAL_DATAPLANE_UDP_IDLE_MS', arg: 'MS', default: '120000', help: 'GAAP: a UDP session that carries no datagram for this long is closed.', parse: integer(100, 86_400_000) },
 ];
 

@@ -8,7 +8,7 @@
  * listener's certificate, or a domain's chosen by SNI; certificates are
  * swapped for new handshakes without closing established connections.
  */
-import { Agent as HttpAgent, STATUS_CODES, createServer as createHttpServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { Agent as HttpAgent, STATUS_CODES, type ClientRequest, createServer as createHttpServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent, createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
 import { isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -16,9 +16,13 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import type { CounterPoint, ForwardingListener, ForwardingProxy, OriginHealth } from '../services/gaap/forwarding';
 import type { HttpCheck, HttpDomain, HttpErrorPage, HttpListener, HttpRule, ServedCertificate } from '../services/gaap/forwarding-http';
+import { entity, type Entity } from './counters';
 import { HealthChecker, type Probe } from './health';
 import { BindingCounters, type ConnectionFault, type ConnectionFaults, type ListenerLive } from './observe';
-import { OriginSet, type OriginState } from './origins';
+import { ClientConnections, type ConnectionLedger } from './http-connections';
+import { closeWith, guardServer, hasBody, requestRefusal, serverOptions, watchBody } from './http-guard';
+import { measureRtt, OriginSet, type OriginState } from './origins';
+import { effectiveHealthy, PassiveHealth } from './passive-health';
 import { accessCheck, type AccessCheck } from './security';
 import { unmapped } from './tcp';
 
@@ -30,6 +34,10 @@ export interface HttpPlaneSettings {
   /** Every listener shares one address: a taken port is mapped to a free one. */
   sharedAddress: boolean;
   dataplaneCheckScale: number;
+  /** A client must send a request's head within this long and never pause its body longer (408). */
+  dataplaneHttpClientTimeoutMs: number;
+  /** Idle keep-alive client connections are closed after this long. */
+  dataplaneHttpKeepaliveMs: number;
 }
 
 export interface HttpPlaneEvents {
@@ -37,10 +45,9 @@ export interface HttpPlaneEvents {
   ruleHealth(account: string, ruleId: string, origins: OriginHealth[]): Promise<void>;
   /** Asked about each new connection (fault injection). */
   connectionFault?: ConnectionFaults;
+  /** Client connections are admitted against the proxy's cap and counted here. */
+  connections: ConnectionLedger;
 }
-
-/** Idle keep-alive connections from clients are closed after this long. */
-export const CLIENT_KEEPALIVE_MS = 75_000;
 
 /** Headers that describe one hop's connection, never forwarded. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
@@ -48,12 +55,15 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te'
 interface RuleRuntime {
   view: HttpRule;
   origins: OriginSet;
+  passive: PassiveHealth;
 }
 
 /** A rule's origins with their health checks, kept across reconfigurations. */
 interface RuleState {
+  account: string;
   origins: OriginSet;
   checker: HealthChecker;
+  passive: PassiveHealth;
   /** The settings the checker was built for. */
   checkKey: string;
   reported: string;
@@ -74,6 +84,17 @@ interface Binding {
   /** Client connections open now (raw TCP sockets). */
   sockets: Set<Socket>;
   counters: BindingCounters;
+  /** Its client connections, for the cap and the statistics. */
+  clients: ClientConnections;
+}
+
+/** Requests through one proxy since the last drain, and the time origins took to answer them. */
+interface Tally {
+  http: number;
+  https: number;
+  /** Sum of ms from forwarding a request to its answer's head, over `answered` requests. */
+  latencyMs: number;
+  answered: number;
 }
 
 interface ListenerRuntime {
@@ -135,8 +156,12 @@ function listen(server: HttpServer | HttpsServer, address: string, port: number)
 export class HttpPlane {
   private readonly listeners = new Map<string, Map<string, ListenerRuntime>>();
   private readonly rules = new Map<string, RuleState>();
-  /** Requests since the last drain, by account and proxy. */
-  private requests = new Map<string, Map<string, { http: number; https: number }>>();
+  /** Requests since the last drain, by account and proxy (kept and zeroed in place: servers hold their proxy's). */
+  private readonly requests = new Map<string, Map<string, Tally>>();
+  /** The minute and value of the health point last written per rule origin binding. */
+  private readonly healthWritten = new Map<string, string>();
+  /** Requests per second a proxy is sized for (its Concurrent), the base of HttpQPSPercent. */
+  private readonly capacity = new Map<string, number>();
   private readonly secureContexts = new Map<string, SecureContext>();
   private readonly httpAgent = new HttpAgent({ keepAlive: true, maxFreeSockets: 256 });
   private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxFreeSockets: 256 });
@@ -152,6 +177,7 @@ export class HttpPlane {
   /** Brings one account's HTTP/HTTPS listeners in line with the view. */
   async apply(account: string, proxies: readonly ForwardingProxy[], views: readonly HttpListener[]): Promise<void> {
     const byId = new Map(proxies.map((p) => [p.proxyId, p]));
+    for (const p of proxies) this.capacity.set(p.proxyId, p.maxConnections);
     const listeners = this.listeners.get(account) ?? new Map<string, ListenerRuntime>();
     const seen = new Set<string>();
     const binds: Promise<void>[] = [];
@@ -190,7 +216,10 @@ export class HttpPlane {
     rt.domains = new Map();
     rt.defaultDomain = undefined;
     for (const d of l.domains) {
-      const rules = d.rules.map((r) => ({ view: r, origins: this.ruleState(account, r).origins }));
+      const rules = d.rules.map((r) => {
+        const st = this.ruleState(account, r);
+        return { view: r, origins: st.origins, passive: st.passive };
+      });
       const dom = { view: d, rules };
       rt.domains.set(d.domain, dom);
       if (d.isDefault) rt.defaultDomain = dom;
@@ -227,17 +256,19 @@ export class HttpPlane {
   /** A rule's origins with new settings: they keep their health; checks restart only when their settings or origins changed. */
   private ruleState(account: string, r: HttpRule): RuleState {
     const scheduling = schedulingOf(r);
-    const checkKey = JSON.stringify([r.health, r.check, r.forwardProtocol, r.serverName, r.origins.map((o) => [o.realServerId, o.address, o.port])]);
+    const checkKey = JSON.stringify([r.health, r.check, r.passive, r.forwardProtocol, r.serverName, r.origins.map((o) => [o.realServerId, o.address, o.port])]);
     let st = this.rules.get(r.ruleId);
     if (!st) {
       const origins = new OriginSet(scheduling);
-      st = { origins, checkKey, reported: '', checker: this.checker(account, r, origins) };
+      st = { account, origins, checkKey, reported: '', checker: this.checker(account, r, origins), passive: this.passive(account, r) };
       this.rules.set(r.ruleId, st);
     } else {
       st.origins.update(scheduling);
       if (st.checkKey !== checkKey) {
         st.checker.stop();
+        st.passive.stop();
         st.checker = this.checker(account, r, st.origins);
+        st.passive = this.passive(account, r);
         st.checkKey = checkKey;
       }
     }
@@ -250,10 +281,15 @@ export class HttpPlane {
     });
   }
 
+  private passive(account: string, r: HttpRule): PassiveHealth {
+    return new PassiveHealth(r.passive, this.settings.dataplaneCheckScale, () => void this.reportHealth(account, r.ruleId));
+  }
+
   private async reportHealth(account: string, ruleId: string): Promise<void> {
     const st = this.rules.get(ruleId);
     if (!st) return;
-    const health = st.origins.states.map((s) => ({ realServerId: s.origin.realServerId, port: s.origin.port, healthy: s.healthy, downIps: s.downIps, unresolved: s.unresolved }));
+    const now = Date.now();
+    const health = st.origins.states.map((s) => ({ realServerId: s.origin.realServerId, port: s.origin.port, healthy: effectiveHealthy(s, now), downIps: s.downIps, unresolved: s.unresolved }));
     const key = JSON.stringify(health);
     if (key === st.reported) return;
     st.reported = key;
@@ -273,46 +309,54 @@ export class HttpPlane {
     for (const [id, st] of this.rules) {
       if (live.has(id)) continue;
       st.checker.stop();
+      st.passive.stop();
+      for (const s of st.origins.states) this.healthWritten.delete(`${s.key}${s.origin.realServerId}@${id}`);
       this.rules.delete(id);
     }
   }
 
   private server(rt: ListenerRuntime, account: string, proxyId: string, b: Binding): HttpServer | HttpsServer {
+    const tally = this.tally(account, proxyId);
     const handler = (req: IncomingMessage, res: ServerResponse) => {
       b.counters.requests++;
-      this.count(account, proxyId, rt.config.protocol);
-      if (this.faulted.size > 0 && this.faultFirst(req, () => this.handle(rt, req, res))) return;
-      this.handle(rt, req, res);
+      if (rt.config.protocol === 'HTTPS') tally.https++;
+      else tally.http++;
+      const refused = requestRefusal(req);
+      if (refused) return this.refuse(res, refused);
+      if (this.faulted.size > 0 && this.faultFirst(req, () => this.handle(rt, req, res, tally))) return;
+      this.handle(rt, req, res, tally);
     };
+    const limits = { clientTimeoutMs: this.settings.dataplaneHttpClientTimeoutMs, keepaliveMs: this.settings.dataplaneHttpKeepaliveMs };
     const server = rt.config.protocol === 'HTTPS'
       ? createHttpsServer({
+        ...serverOptions(limits),
         // Mutual authentication: a client without a certificate from the CAs of the name it asked for fails the handshake.
         requestCert: rt.config.mutualAuth,
         rejectUnauthorized: rt.config.mutualAuth,
         ...(rt.fallback ? tlsOptions(rt.fallback) : {}),
         SNICallback: (name, cb) => cb(null, rt.contexts.get(name.toLowerCase()) ?? rt.fallbackContext),
       }, handler)
-      : createHttpServer(handler);
-    server.keepAliveTimeout = CLIENT_KEEPALIVE_MS;
-    // Security policies judge each new connection (HTTP rides on TCP), as for TCP listeners.
+      : createHttpServer(serverOptions(limits), handler);
+    guardServer(server, limits);
+    // Security policies judge each new connection (HTTP rides on TCP), as for TCP listeners; then the proxy's Concurrent cap.
     server.on('connection', (socket: Socket) => {
       if (rt.access && !rt.access(unmapped(socket.remoteAddress ?? ''))) return socket.resetAndDestroy();
+      if (!b.clients.admit(socket)) return socket.resetAndDestroy();
       this.opened(b, socket, proxyId, rt.config.listenerId);
     });
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       if (this.faulted.size > 0 && this.faultFirst(req, () => this.upgrade(rt, req, socket, head))) return;
       this.upgrade(rt, req, socket, head);
     });
-    server.on('clientError', (_err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      else socket.destroy();
-    });
     return server;
   }
 
   private async bind(account: string, rt: ListenerRuntime, proxyId: string, address: string): Promise<void> {
     const l = rt.config;
-    const b: Binding = { mutual: l.mutualAuth, address, port: l.port, server: undefined, error: undefined, sockets: new Set(), counters: new BindingCounters() };
+    const entities: Entity[] = [entity('listener', l.listenerId), entity('proxy', proxyId)];
+    if (l.groupId) entities.push(entity('group', l.groupId));
+    const clients = new ClientConnections(account, proxyId, entities, this.events.connections);
+    const b: Binding = { mutual: l.mutualAuth, address, port: l.port, server: undefined, error: undefined, clients, sockets: new Set(), counters: new BindingCounters() };
     rt.bindings.set(proxyId, b);
     if (!this.settings.dataplaneHost && !isLoopback(address)) {
       b.error = `the proxy's address ${address} is not a loopback address (set the data-plane host to bind another)`;
@@ -396,16 +440,25 @@ export class HttpPlane {
     return { domain, rule, origin, status: 0, reason: '' };
   }
 
-  private handle(rt: ListenerRuntime, req: IncomingMessage, res: ServerResponse): void {
+  private handle(rt: ListenerRuntime, req: IncomingMessage, res: ServerResponse, tally: Tally): void {
     const r = this.route(rt, req);
     if (r.rule && r.rule.view.forcedRedirect && rt.config.protocol === 'HTTP') return redirect(req, res, r.rule.view.forcedRedirect);
     if (!r.rule || !r.origin || !r.domain) return this.fail(res, r.domain?.view, r.status, r.reason);
-    this.forward(req, res, r.domain.view, r.rule.view, r.origin, unmapped(req.socket.remoteAddress ?? ''), rt.config.protocol);
+    this.forward(req, res, r.domain.view, r.rule, r.origin, unmapped(req.socket.remoteAddress ?? ''), rt.config.protocol, tally);
+  }
+
+  /** A request refused before routing: its status, and the connection closes (its body, if any, is not read). */
+  private refuse(res: ServerResponse, status: number): void {
+    const body = `${status} ${STATUS_CODES[status] ?? ''}\n`;
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+    res.end(body);
   }
 
   /** A WebSocket (or other) upgrade: once the origin switches protocols, bytes pass through both ways. */
   private upgrade(rt: ListenerRuntime, req: IncomingMessage, client: Duplex, head: Buffer): void {
     client.on('error', () => client.destroy());
+    const refused = requestRefusal(req);
+    if (refused) return closeWith(client, refused);
     const refuse = (status: number, reason: string) => {
       const body = `${status} ${reason}\n`;
       client.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
@@ -459,7 +512,8 @@ export class HttpPlane {
     up.end();
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse, domain: HttpDomain, rule: HttpRule, origin: OriginState, clientIp: string, scheme: string): void {
+  private forward(req: IncomingMessage, res: ServerResponse, domain: HttpDomain, rr: RuleRuntime, origin: OriginState, clientIp: string, scheme: string, tally: Tally): void {
+    const rule = rr.view;
     const headers = requestHeaders(req.headers, rule, clientIp, scheme);
     const https = rule.forwardProtocol === 'HTTPS';
     const options = {
@@ -473,35 +527,71 @@ export class HttpPlane {
       ...(https ? { servername: rule.serverName ?? '', rejectUnauthorized: false } : {}),
     };
     const done = holdOrigin(origin);
-    const up = (https ? httpsRequest : httpRequest)(options, (upRes) => {
-      const status = upRes.statusCode ?? 502;
-      const page = errorPage(domain, status);
-      if (page) {
-        upRes.resume();
+    // Set when the proxy drops the origin's request itself (the client left or stalled): not the origin's failure.
+    let abandoned = false;
+    const body = hasBody(req);
+    let retried = false;
+    let up: ClientRequest;
+    const send = (): void => {
+      const started = performance.now();
+      up = (https ? httpsRequest : httpRequest)(retried ? { ...options, agent: false } : options, (upRes) => {
+        // How long the origin took to begin its answer: the proxy's Latency, and what lrtt ranks origins by.
+        const ms = performance.now() - started;
+        tally.latencyMs += ms;
+        tally.answered++;
+        measureRtt(origin, ms);
+        const status = upRes.statusCode ?? 502;
+        const page = errorPage(domain, status);
+        if (page) {
+          upRes.resume();
+          upRes.on('end', done);
+          sendPage(res, page, status, responseHeaders(upRes.headers));
+          return;
+        }
+        res.writeHead(status, upRes.statusMessage, responseHeaders(upRes.headers));
+        upRes.pipe(res);
         upRes.on('end', done);
-        sendPage(res, page, status, responseHeaders(upRes.headers));
-        return;
-      }
-      res.writeHead(status, upRes.statusMessage, responseHeaders(upRes.headers));
-      upRes.pipe(res);
-      upRes.on('end', done);
-      // The origin failed mid-answer: the client cannot be told with a status any more, only by the connection ending.
-      upRes.on('error', () => {
-        done();
-        res.destroy();
+        // The origin failed mid-answer: the client cannot be told with a status any more, only by the connection ending.
+        upRes.on('error', () => {
+          done();
+          if (!abandoned) rr.passive.failed(origin, Date.now());
+          res.destroy();
+        });
       });
-    });
-    up.on('timeout', () => up.destroy(Object.assign(new Error('the origin did not answer in time'), { code: 'ETIMEDOUT' })));
-    up.on('error', (err: NodeJS.ErrnoException) => {
-      done();
-      if (res.headersSent) res.destroy();
-      else this.fail(res, domain, err.code === 'ETIMEDOUT' ? 504 : 502, err.code === 'ETIMEDOUT' ? 'the origin did not answer in time' : 'the origin could not be reached');
-    });
+      const sent = up;
+      sent.on('timeout', () => sent.destroy(Object.assign(new Error('the origin did not answer in time'), { code: 'ETIMEDOUT' })));
+      sent.on('error', (err: NodeJS.ErrnoException) => {
+        if (abandoned) return done();
+        // A pooled connection the origin closed as it was reused: a request without a body goes once more, on a fresh connection.
+        if (!retried && !body && sent.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
+          retried = true;
+          return send();
+        }
+        done();
+        rr.passive.failed(origin, Date.now());
+        if (res.headersSent) res.destroy();
+        else this.fail(res, domain, err.code === 'ETIMEDOUT' ? 504 : 502, err.code === 'ETIMEDOUT' ? 'the origin did not answer in time' : 'the origin could not be reached');
+      });
+      if (body) req.pipe(sent);
+      else sent.end();
+    };
+    send();
     res.on('close', () => {
-      if (!res.writableFinished) up.destroy();
+      if (!res.writableFinished) {
+        abandoned = true;
+        up.destroy();
+      }
       done();
     });
-    req.pipe(up);
+    if (body) {
+      watchBody(req, this.settings.dataplaneHttpClientTimeoutMs, () => {
+        abandoned = true;
+        up.destroy();
+        if (res.headersSent) return res.destroy();
+        res.setHeader('connection', 'close');
+        this.fail(res, domain, 408, 'the request body stopped arriving');
+      });
+    }
   }
 
   /** The proxy's own error answer, rewritten by the domain's error page when one lists the status. */
@@ -517,28 +607,66 @@ export class HttpPlane {
     res.end(body);
   }
 
-  private count(account: string, proxyId: string, protocol: 'HTTP' | 'HTTPS'): void {
+  private tally(account: string, proxyId: string): Tally {
     let m = this.requests.get(account);
     if (!m) this.requests.set(account, (m = new Map()));
-    let c = m.get(proxyId);
-    if (!c) m.set(proxyId, (c = { http: 0, https: 0 }));
-    if (protocol === 'HTTPS') c.https++;
-    else c.http++;
+    let t = m.get(proxyId);
+    if (!t) m.set(proxyId, (t = { http: 0, https: 0, latencyMs: 0, answered: 0 }));
+    return t;
   }
 
-  /** Requests per second since the last call, as points added into the minute (HttpQPS, HttpsQPS of each proxy). */
+  /** Counts the bytes of open client connections (closed ones counted themselves). */
+  sampleConnections(): void {
+    for (const listeners of this.listeners.values()) for (const rt of listeners.values()) for (const b of rt.bindings.values()) b.clients.sample();
+  }
+
+  /**
+   * Points since the last call, per proxy: HttpQPS and HttpsQPS (requests per
+   * second, added into the minute), their share of the proxy's capacity in
+   * percent (Concurrent × 10,000 requests per second), and Latency, the mean
+   * ms origins took to begin their answers (the minute keeps its highest).
+   */
   drain(nowSeconds: number): Map<string, CounterPoint[]> {
     const out = new Map<string, CounterPoint[]>();
     for (const [account, m] of this.requests) {
       const points: CounterPoint[] = [];
-      for (const [id, c] of m) {
-        if (c.http > 0) points.push({ scope: 'proxy', id, metric: 'HttpQPS', at: nowSeconds, value: c.http / 60, merge: 'sum' });
-        if (c.https > 0) points.push({ scope: 'proxy', id, metric: 'HttpsQPS', at: nowSeconds, value: c.https / 60, merge: 'sum' });
+      for (const [id, t] of m) {
+        const point = (metric: string, value: number, merge: CounterPoint['merge']) => points.push({ scope: 'proxy', id, metric, at: nowSeconds, value, merge });
+        const capacity = this.capacity.get(id) ?? 0;
+        if (t.http > 0) point('HttpQPS', t.http / 60, 'sum');
+        if (t.https > 0) point('HttpsQPS', t.https / 60, 'sum');
+        if (t.http > 0 && capacity > 0) point('HttpQPSPercent', (t.http / 60 / capacity) * 100, 'sum');
+        if (t.https > 0 && capacity > 0) point('HttpsQPSPercent', (t.https / 60 / capacity) * 100, 'sum');
+        if (t.answered > 0) point('Latency', t.latencyMs / t.answered, 'max');
+        Object.assign(t, { http: 0, https: 0, latencyMs: 0, answered: 0 });
       }
       if (points.length > 0) out.set(account, points);
     }
-    this.requests = new Map();
+    this.healthPoints(nowSeconds, out);
     return out;
+  }
+
+  /**
+   * One health point per rule origin binding (`<rs>@<rule>`) and minute, 1
+   * normal or 0 abnormal, as the TCP side writes for listeners: what
+   * DescribeRealServerStatistics reads for a RuleId.
+   */
+  private healthPoints(nowSeconds: number, out: Map<string, CounterPoint[]>): void {
+    const minute = Math.floor(nowSeconds / 60);
+    const now = nowSeconds * 1000;
+    for (const [ruleId, st] of this.rules) {
+      for (const s of st.origins.states) {
+        const id = `${s.origin.realServerId}@${ruleId}`;
+        const value = effectiveHealthy(s, now) ? 1 : 0;
+        const mark = `${minute}|${value}`;
+        // Bindings of one real server on several ports share its series (the minute keeps the lowest).
+        if (this.healthWritten.get(s.key + id) === mark) continue;
+        this.healthWritten.set(s.key + id, mark);
+        let points = out.get(st.account);
+        if (!points) out.set(st.account, (points = []));
+        points.push({ scope: 'realServer', id, metric: 'Health', at: nowSeconds, value, merge: 'min' });
+      }
+    }
   }
 
   /** The HTTP/HTTPS listeners bound on one proxy, in the shape of GET /_tclocal/dataplane. */
@@ -555,13 +683,14 @@ export class HttpPlane {
           groupId: rt.config.groupId,
           bound: b && !b.error && b.server ? { address: b.address, port: b.port } : null,
           error: b?.error ?? null,
+          connections: b?.clients.size ?? 0,
           domains: [...rt.domains.values()].map((d) => ({
             domain: d.view.domain,
             isDefault: d.view.isDefault,
             rules: d.rules.map((r) => ({
               ruleId: r.view.ruleId,
               path: r.view.path,
-              origins: r.origins.states.map((s) => ({ realServerId: s.origin.realServerId, address: s.origin.address, port: s.origin.port, healthy: s.healthy, connections: s.active })),
+              origins: r.origins.states.map((s) => ({ realServerId: s.origin.realServerId, address: s.origin.address, port: s.origin.port, healthy: effectiveHealthy(s, Date.now()), blocked: s.blockedUntil > Date.now(), connections: s.active })),
             })),
           })),
         });
@@ -603,7 +732,10 @@ export class HttpPlane {
       for (const rt of listeners.values()) for (const pid of [...rt.bindings.keys()]) this.unbind(rt, pid);
     }
     this.listeners.clear();
-    for (const st of this.rules.values()) st.checker.stop();
+    for (const st of this.rules.values()) {
+      st.checker.stop();
+      st.passive.stop();
+    }
     this.rules.clear();
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
@@ -640,11 +772,13 @@ function tlsOptions(c: ServedCertificate) {
 function httpProbe(r: HttpRule): Probe {
   const check: HttpCheck = r.check;
   const https = r.forwardProtocol === 'HTTPS';
-  return (ip, port, timeoutMs) => new Promise((resolve) => {
+  return (ip, port, timeoutMs, o) => new Promise((resolve) => {
+    const started = performance.now();
     const req = (https ? httpsRequest : httpRequest)({
       host: ip, port, method: check.method, path: encodeURI(check.path), headers: { host: check.host }, agent: false, timeout: timeoutMs,
       ...(https ? { servername: r.serverName ?? '', rejectUnauthorized: false } : {}),
     }, (res) => {
+      measureRtt(o, performance.now() - started);
       res.resume();
       resolve(check.statusClasses.includes(Math.floor((res.statusCode ?? 0) / 100) * 100));
       req.destroy();

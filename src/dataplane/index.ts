@@ -17,7 +17,7 @@ import {
 import type { CommitChanges, Store } from '../store/types';
 import { Bucket, bucketFor } from './caps';
 import { addTo, Counters, entity, SEGMENT_BYTES, type Entity } from './counters';
-import { httpAffectedAccounts, httpForwardingView, writeRuleHealth } from '../services/gaap/forwarding-http';
+import { httpAffectedAccounts, httpForwardingView } from '../services/gaap/forwarding-http';
 import { HealthChecker } from './health';
 import { HttpPlane } from './http';
 import { applyConnectionFault, BindingCounters, type ConnectionFaults, type ListenerLive, type OriginLive, type TrafficReport } from './observe';
@@ -29,7 +29,7 @@ import { UdpSessions } from './udp';
 /** The data plane's settings (documented with the rest in config.ts). */
 export type DataPlaneSettings = Pick<
   Config,
-  'dataplanePool' | 'dataplanePortOffset' | 'dataplaneHost' | 'dataplaneCaps' | 'dataplaneFlushMs' | 'dataplaneCheckScale' | 'dataplaneUdpIdleMs' | 'dataplaneTcpIdleMs' | 'dataplaneHttpTimeoutMs'
+  'dataplanePool' | 'dataplanePortOffset' | 'dataplaneHost' | 'dataplaneCaps' | 'dataplaneFlushMs' | 'dataplaneCheckScale' | 'dataplaneUdpIdleMs' | 'dataplaneTcpIdleMs' | 'dataplaneHttpTimeoutMs' | 'dataplaneHttpClientTimeoutMs' | 'dataplaneHttpKeepaliveMs'
 >;
 
 interface ProxyRuntime {
@@ -112,8 +112,24 @@ export class DataPlane {
   ) {
     this.sharedAddress = settings.dataplaneHost !== '' || settings.dataplanePool.endsWith('/32');
     this.http = new HttpPlane({ ...settings, sharedAddress: this.sharedAddress }, {
-      ruleHealth: (account, ruleId, origins) => writeRuleHealth(store, account, ruleId, origins),
+      ruleHealth: (account, ruleId, origins) => this.sink.reportRuleHealth(account, ruleId, origins),
       connectionFault: faults,
+      connections: {
+        open: (account, proxyId, entities) => {
+          const p = this.proxies.get(account)?.get(proxyId);
+          if (!p || !p.view.serving || (this.settings.dataplaneCaps && p.active >= p.view.maxConnections)) return false;
+          p.active++;
+          this.counters.open(account, entities);
+          return true;
+        },
+        close: (account, proxyId, entities) => {
+          const p = this.proxies.get(account)?.get(proxyId);
+          if (p) p.active--;
+          this.counters.close(account, entities);
+        },
+        bytes: (account, entities, inBytes, outBytes) =>
+          this.counters.add(account, entities, inBytes, outBytes, Math.ceil(inBytes / SEGMENT_BYTES), Math.ceil(outBytes / SEGMENT_BYTES)),
+      },
     }, log);
   }
 
@@ -438,6 +454,7 @@ export class DataPlane {
         for (const b of rt.bindings.values()) for (const c of b.conns) this.countTcp(rt.account, b.entities, c);
       }
     }
+    this.http.sampleConnections();
     const now = Math.floor(Date.now() / 1000);
     for (const [account, points] of this.http.drain(now)) {
       try {

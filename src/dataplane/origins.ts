@@ -22,12 +22,14 @@ export interface OriginState {
   rttMs: number | undefined;
   /** Smooth weighted round robin's running weight. */
   current: number;
+  /** Out of scheduling until this time (ms), after failing real requests too often (rules' passive checks); 0 never. */
+  blockedUntil: number;
 }
 
 export const originKey = (o: ForwardingOrigin): string => `${o.realServerId}:${o.port}`;
 
 export function newOriginState(origin: ForwardingOrigin): OriginState {
-  return { key: originKey(origin), origin, healthy: true, downIps: [], unresolved: false, streak: 0, active: 0, rttMs: undefined, current: 0 };
+  return { key: originKey(origin), origin, healthy: true, downIps: [], unresolved: false, streak: 0, active: 0, rttMs: undefined, current: 0, blockedUntil: 0 };
 }
 
 /** Records one measured connect time (exponentially weighted: recent ones count most). */
@@ -62,13 +64,13 @@ export class OriginSet {
       prev.origin = o;
       return prev;
     });
-    if (!config.health.enabled) for (const s of this.states) Object.assign(s, { healthy: true, downIps: [], unresolved: false, streak: 0 });
+    if (!config.health.enabled) for (const s of this.states) Object.assign(s, { healthy: true, downIps: [], unresolved: false, streak: 0, blockedUntil: 0 });
     if (config.sessionPersist <= 0) this.affinity.clear();
   }
 
   /** Healthy origins of the tier in use: masters while one is healthy, then slaves. */
-  private eligible(): OriginState[] {
-    const healthy = this.states.filter((s) => s.healthy && s.origin.weight > 0);
+  private eligible(now: number): OriginState[] {
+    const healthy = this.states.filter((s) => s.healthy && s.origin.weight > 0 && s.blockedUntil <= now);
     if (!this.config.failover) return healthy;
     const masters = healthy.filter((s) => s.origin.role !== 'slave');
     return masters.length > 0 ? masters : healthy.filter((s) => s.origin.role === 'slave');
@@ -76,7 +78,7 @@ export class OriginSet {
 
   /** The origin for a new connection or session from `clientIp`, or undefined when none may take it. */
   pick(clientIp: string, now: number): OriginState | undefined {
-    const list = this.eligible();
+    const list = this.eligible(now);
     if (list.length === 0) return undefined;
     const persist = this.config.sessionPersist;
     if (persist > 0) {

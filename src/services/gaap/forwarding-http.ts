@@ -6,8 +6,8 @@
  */
 import type { CommitChanges, Store, StoreTx } from '../../store/types';
 import { getCertificate } from './cert-store';
-import { originsOf, policies, SERVING_LISTENER, type SecurityPolicy, type ForwardingOrigin, type HealthCheckSettings, type OriginHealth, type Scheduler } from './forwarding';
-import type { DomainData, ListenerData, RuleData } from './l7-common';
+import { originsOf, policies, SERVING_LISTENER, type SecurityPolicy, type ForwardingOrigin, type HealthCheckSettings, type Scheduler } from './forwarding';
+import { HEALTH_CHECK_BLOCKING_DEFAULTS, type DomainData, type ListenerData, type RuleData } from './l7-common';
 import { KIND } from './model';
 
 /** A certificate and its key, PEM, with the client CAs that mutual authentication accepts (none: one-way). */
@@ -48,6 +48,16 @@ export interface HttpRule {
   /** Active checks: every DelayLoop s a request that must answer within ConnectTimeout s. */
   health: HealthCheckSettings;
   check: HttpCheck;
+  passive: PassiveCheckSettings;
+}
+
+/** Passive checks: FailedThreshold failed requests within FailedCountInter s block an origin for BlockInter s (0 in any: off). */
+export interface PassiveCheckSettings {
+  /** Only rules with HealthCheck 1: without checks the document has origins always normal. */
+  enabled: boolean;
+  failedCountInter: number;
+  failedThreshold: number;
+  blockInter: number;
 }
 
 export interface HttpCheck {
@@ -173,6 +183,12 @@ function ruleView(r: RuleData): HttpRule {
       host: p.Domain || r.Domain,
       statusClasses: p.StatusCode?.length ? p.StatusCode : [100, 200, 300, 400, 500],
     },
+    passive: {
+      enabled: r.HealthCheck === 1,
+      failedCountInter: p.FailedCountInter ?? HEALTH_CHECK_BLOCKING_DEFAULTS.FailedCountInter,
+      failedThreshold: p.FailedThreshold ?? HEALTH_CHECK_BLOCKING_DEFAULTS.FailedThreshold,
+      blockInter: p.BlockInter ?? HEALTH_CHECK_BLOCKING_DEFAULTS.BlockInter,
+    },
   };
 }
 
@@ -239,25 +255,5 @@ export async function httpForwardingView(store: Store, account: string): Promise
       });
     }
     return out;
-  });
-}
-
-/**
- * Writes a rule's origin health where DescribeRules and DescribeRuleRealServers
- * read it: BindRealServer.RealServerStatus 0 normal / 1 abnormal, DownIPList,
- * and RuleInfo.BindStatus 1 normal / 0 when any origin is abnormal.
- */
-export async function writeRuleHealth(store: Store, account: string, ruleId: string, origins: readonly OriginHealth[]): Promise<void> {
-  await store.transaction(account, async (tx) => {
-    const rec = await tx.get<RuleData>(KIND.rule, ruleId);
-    if (!rec || !Array.isArray(rec.data.RealServerSet)) return;
-    const byKey = new Map(origins.map((o) => [`${o.realServerId}:${o.port}`, o]));
-    const set = rec.data.RealServerSet.map((s) => {
-      const o = byKey.get(`${s.RealServerId}:${s.RealServerPort}`);
-      return o ? { ...s, RealServerStatus: o.healthy ? 0 : 1, DownIPList: o.healthy ? [] : o.downIps } : s;
-    });
-    const bindStatus = set.some((s) => s.RealServerStatus === 1) ? 0 : 1;
-    if (JSON.stringify(set) === JSON.stringify(rec.data.RealServerSet) && rec.data.BindStatus === bindStatus) return;
-    await tx.put({ ...rec, data: { ...rec.data, RealServerSet: set, BindStatus: bindStatus } });
   });
 }

@@ -8,6 +8,7 @@
  * GAAP knows nothing of sockets; the engine knows nothing of GAAP's records.
  */
 import type { CommitChanges, Store, StoreTx } from '../../store/types';
+import type { RuleData } from './l7-common';
 import { KIND } from './model';
 import { recordPoints, trimCounters, type CounterPoint } from './stats-counters';
 
@@ -241,6 +242,8 @@ export interface OriginHealth {
 export interface TrafficSink {
   /** The current health of a listener's origins (reported when it changes). */
   reportHealth(account: string, listenerId: string, origins: readonly OriginHealth[]): Promise<void>;
+  /** The current health of an HTTP/HTTPS rule's origins (reported when it changes). */
+  reportRuleHealth(account: string, ruleId: string, origins: readonly OriginHealth[]): Promise<void>;
   /** Counter points (added, or kept as the minute's maximum or minimum). */
   recordCounters(account: string, points: readonly CounterPoint[]): Promise<void>;
 }
@@ -275,6 +278,24 @@ async function writeHealth(tx: StoreTx, listenerId: string, origins: readonly Or
   await tx.put({ ...rec, data: { ...rec.data, RealServerSet: set, BindStatus: bindStatus } });
 }
 
+/**
+ * Writes a rule's origin health where DescribeRules and DescribeRuleRealServers
+ * read it: BindRealServer.RealServerStatus 0 normal / 1 abnormal, DownIPList,
+ * and RuleInfo.BindStatus 1 normal / 0 when any origin is abnormal.
+ */
+async function writeRuleHealth(tx: StoreTx, ruleId: string, origins: readonly OriginHealth[]): Promise<void> {
+  const rec = await tx.get<RuleData>(KIND.rule, ruleId);
+  if (!rec || !Array.isArray(rec.data.RealServerSet)) return;
+  const byKey = new Map(origins.map((o) => [`${o.realServerId}:${o.port}`, o]));
+  const set = rec.data.RealServerSet.map((s) => {
+    const o = byKey.get(`${s.RealServerId}:${s.RealServerPort}`);
+    return o ? { ...s, RealServerStatus: o.healthy ? 0 : 1, DownIPList: o.healthy ? [] : o.downIps } : s;
+  });
+  const bindStatus = set.some((s) => s.RealServerStatus === 1) ? 0 : 1;
+  if (JSON.stringify(set) === JSON.stringify(rec.data.RealServerSet) && rec.data.BindStatus === bindStatus) return;
+  await tx.put({ ...rec, data: { ...rec.data, RealServerSet: set, BindStatus: bindStatus } });
+}
+
 /** Points past retention are dropped at most this often. */
 const TRIM_EVERY_MS = 3_600_000;
 
@@ -282,6 +303,7 @@ export function trafficSink(store: Store): TrafficSink {
   let trimmed = 0;
   return {
     reportHealth: (account, listenerId, origins) => store.transaction(account, (tx) => writeHealth(tx, listenerId, origins)),
+    reportRuleHealth: (account, ruleId, origins) => store.transaction(account, (tx) => writeRuleHealth(tx, ruleId, origins)),
     recordCounters: async (account, points) => {
       await store.transaction(account, (tx) => recordPoints(tx, points));
       const now = Date.now();
