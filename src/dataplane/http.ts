@@ -5,17 +5,22 @@
  * and origin health pick the origin. Requests reach origins over pooled
  * keep-alive connections; the proxy's own failures answer 404/502/504, and a
  * domain's error pages rewrite listed statuses. HTTPS listeners serve the
- * listener's certificate, or a domain's chosen by SNI; certificates are
- * swapped for new handshakes without closing established connections.
+ * listener's certificate, or a domain's chosen by SNI (with the domain's
+ * TLS versions, ciphers and client CAs); certificates are swapped for new
+ * handshakes without closing established connections. Basic
+ * authentication and origin TLS live in `http-auth.ts`.
  */
 import { Agent as HttpAgent, STATUS_CODES, createServer as createHttpServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type Server as HttpServer, type ServerResponse } from 'node:http';
-import { Agent as HttpsAgent, createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
-import { isIP, type Socket } from 'node:net';
+import { createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { createServer as createNetServer, isIP, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import type { TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { CounterPoint, ForwardingListener, ForwardingProxy, OriginHealth } from '../services/gaap/forwarding';
 import type { HttpCheck, HttpDomain, HttpErrorPage, HttpListener, HttpRule, ServedCertificate } from '../services/gaap/forwarding-http';
+import { BasicAuthGate, challenge, originFailure, OriginAgent, originTlsOptions, rawChallenge } from './http-auth';
+import { peekServerName } from './http-tls';
 import { HealthChecker, type Probe } from './health';
 import { OriginSet, type OriginState } from './origins';
 import { accessCheck, type AccessCheck } from './security';
@@ -38,6 +43,9 @@ export interface HttpPlaneEvents {
 
 /** Idle keep-alive connections from clients are closed after this long. */
 export const CLIENT_KEEPALIVE_MS = 75_000;
+
+/** An HTTPS client that has not sent its ClientHello within this long is disconnected. */
+export const CLIENT_HELLO_TIMEOUT_MS = 30_000;
 
 /** Headers that describe one hop's connection, never forwarded. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
@@ -64,20 +72,27 @@ interface DomainRuntime {
 interface Binding {
   /** Built for mutual authentication (a server-wide setting). */
   mutual: boolean;
+  /** Built holding the UDP port too (Http3Supported). */
+  http3: boolean;
   address: string;
   port: number;
-  server: HttpServer | HttpsServer | undefined;
+  /** The listening server: the HTTP server, or for HTTPS the front that reads each client's SNI. */
+  server: HttpServer | NetServer | undefined;
   error: string | undefined;
+  /** HTTPS: a server per TLS profile (certificate, versions, ciphers, client CAs), fed by the front. */
+  profiles: Map<string, HttpsServer>;
+  /** HTTPS: the clients' connections, ended with the binding. */
+  sockets: Set<Socket>;
+  /** Http3Supported: the UDP port held (QUIC is not served), or why it could not be. */
+  udp: UdpSocket | undefined;
+  udpError: string | undefined;
 }
 
 interface ListenerRuntime {
   config: HttpListener;
   domains: Map<string, DomainRuntime>;
   defaultDomain: DomainRuntime | undefined;
-  /** HTTPS: the context for each domain with a certificate, and the one for names no domain claims. */
-  contexts: Map<string, SecureContext>;
-  fallbackContext: SecureContext | undefined;
-  /** The certificate for clients that send no SNI (the server's own context). */
+  /** The certificate for clients that send no SNI or a name no domain claims. */
   fallback: ServedCertificate | undefined;
   bindings: Map<string, Binding>;
   /** The security policy's verdict on a client address (undefined: no policy). */
@@ -113,9 +128,12 @@ function decodedPath(url: string): string {
   }
 }
 
+/** The domain a request's Host names, else the default server. */
+const domainOf = (rt: ListenerRuntime, req: IncomingMessage): DomainRuntime | undefined => rt.domains.get(hostName(req.headers.host)) ?? rt.defaultDomain;
+
 const isLoopback = (ip: string): boolean => ip === '::1' || (isIP(ip) === 4 && ip.startsWith('127.'));
 
-function listen(server: HttpServer | HttpsServer, address: string, port: number): Promise<number> {
+function listen(server: NetServer, address: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host: address, port, exclusive: true }, () => {
@@ -131,9 +149,9 @@ export class HttpPlane {
   private readonly rules = new Map<string, RuleState>();
   /** Requests since the last drain, by account and proxy. */
   private requests = new Map<string, Map<string, { http: number; https: number }>>();
-  private readonly secureContexts = new Map<string, SecureContext>();
   private readonly httpAgent = new HttpAgent({ keepAlive: true, maxFreeSockets: 256 });
-  private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxFreeSockets: 256 });
+  private readonly httpsAgent = new OriginAgent({ keepAlive: true, maxFreeSockets: 256 });
+  private readonly basicAuth = new BasicAuthGate();
 
   constructor(private readonly settings: HttpPlaneSettings, private readonly events: HttpPlaneEvents, private readonly log: Logger) {}
 
@@ -147,7 +165,7 @@ export class HttpPlane {
       seen.add(l.listenerId);
       let rt = listeners.get(l.listenerId);
       if (!rt) {
-        rt = { config: l, domains: new Map(), defaultDomain: undefined, contexts: new Map(), fallbackContext: undefined, fallback: undefined, bindings: new Map(), access: undefined };
+        rt = { config: l, domains: new Map(), defaultDomain: undefined, fallback: undefined, bindings: new Map(), access: undefined };
         listeners.set(l.listenerId, rt);
       }
       this.configure(account, rt, l);
@@ -158,7 +176,7 @@ export class HttpPlane {
           if (p?.serving && p.address) wanted.set(pid, this.settings.dataplaneHost || p.address);
         }
       }
-      for (const [pid, b] of rt.bindings) if (wanted.get(pid) !== b.address || b.mutual !== l.mutualAuth) this.unbind(rt, pid);
+      for (const [pid, b] of rt.bindings) if (wanted.get(pid) !== b.address || b.mutual !== l.mutualAuth || b.http3 !== l.http3) this.unbind(rt, pid);
       for (const [pid, address] of wanted) if (!rt.bindings.has(pid)) binds.push(this.bind(account, rt, pid, address));
     }
     for (const [id, rt] of listeners) {
@@ -184,38 +202,16 @@ export class HttpPlane {
       if (d.isDefault) rt.defaultDomain = dom;
     }
     if (l.protocol !== 'HTTPS') return;
-    rt.contexts = new Map();
-    for (const d of l.domains) {
-      const c = d.certificate && this.context(d.certificate);
-      if (c) rt.contexts.set(d.domain, c);
-    }
-    const fallback = l.certificate ?? rt.defaultDomain?.view.certificate;
-    rt.fallbackContext = fallback && this.context(fallback);
-    if (JSON.stringify(fallback) !== JSON.stringify(rt.fallback)) {
-      rt.fallback = fallback;
-      for (const b of rt.bindings.values()) if (fallback && b.server && 'setSecureContext' in b.server) b.server.setSecureContext(tlsOptions(fallback));
-    }
-  }
-
-  private context(c: ServedCertificate): SecureContext | undefined {
-    const key = JSON.stringify(c);
-    let ctx = this.secureContexts.get(key);
-    if (!ctx) {
-      try {
-        ctx = createSecureContext(tlsOptions(c));
-        this.secureContexts.set(key, ctx);
-      } catch (err) {
-        this.log.warn({ err, certificateId: c.certificateId }, 'data plane: a certificate cannot be served');
-        return undefined;
-      }
-    }
-    return ctx;
+    rt.fallback = l.certificate ?? rt.defaultDomain?.view.certificate;
+    // Profiles no name uses any more take no new handshake; established connections keep the server that took them.
+    const wanted = new Set([rt.fallback, ...l.domains.map((d) => d.certificate)].map((c) => c && profileKey(c, l.mutualAuth)));
+    for (const b of rt.bindings.values()) for (const key of b.profiles.keys()) if (!wanted.has(key)) b.profiles.delete(key);
   }
 
   /** A rule's origins with new settings: they keep their health; checks restart only when their settings or origins changed. */
   private ruleState(account: string, r: HttpRule): RuleState {
     const scheduling = schedulingOf(r);
-    const checkKey = JSON.stringify([r.health, r.check, r.forwardProtocol, r.serverName, r.origins.map((o) => [o.realServerId, o.address, o.port])]);
+    const checkKey = JSON.stringify([r.health, r.check, r.forwardProtocol, r.serverName, r.originTls, r.origins.map((o) => [o.realServerId, o.address, o.port])]);
     let st = this.rules.get(r.ruleId);
     if (!st) {
       const origins = new OriginSet(scheduling);
@@ -265,20 +261,13 @@ export class HttpPlane {
     }
   }
 
-  private server(rt: ListenerRuntime, account: string, proxyId: string): HttpServer | HttpsServer {
+  /** The HTTP server of a binding, or for HTTPS one of its TLS profiles (fed by the front, never listening itself). */
+  private server(rt: ListenerRuntime, account: string, proxyId: string, tls?: TlsOptions): HttpServer | HttpsServer {
     const handler = (req: IncomingMessage, res: ServerResponse) => {
       this.count(account, proxyId, rt.config.protocol);
       this.handle(rt, req, res);
     };
-    const server = rt.config.protocol === 'HTTPS'
-      ? createHttpsServer({
-        // Mutual authentication: a client without a certificate from the CAs of the name it asked for fails the handshake.
-        requestCert: rt.config.mutualAuth,
-        rejectUnauthorized: rt.config.mutualAuth,
-        ...(rt.fallback ? tlsOptions(rt.fallback) : {}),
-        SNICallback: (name, cb) => cb(null, rt.contexts.get(name.toLowerCase()) ?? rt.fallbackContext),
-      }, handler)
-      : createHttpServer(handler);
+    const server = tls ? createHttpsServer(tls, handler) : createHttpServer(handler);
     server.keepAliveTimeout = CLIENT_KEEPALIVE_MS;
     // Security policies judge each new connection (HTTP rides on TCP), as for TCP listeners.
     server.on('connection', (socket: Socket) => {
@@ -292,9 +281,49 @@ export class HttpPlane {
     return server;
   }
 
+  /**
+   * The listening side of an HTTPS binding: it reads each client's SNI and
+   * hands the connection to the profile of the name asked for (the
+   * domain's certificate and TLS settings, else the listener's).
+   */
+  private front(rt: ListenerRuntime, account: string, proxyId: string, b: Binding): NetServer {
+    return createNetServer((socket) => {
+      if (rt.access && !rt.access(unmapped(socket.remoteAddress ?? ''))) return socket.resetAndDestroy();
+      b.sockets.add(socket);
+      socket.on('close', () => b.sockets.delete(socket));
+      peekServerName(socket, CLIENT_HELLO_TIMEOUT_MS, (name) => {
+        const served = (name && rt.domains.get(name)?.view.certificate) || rt.fallback;
+        const profile = served && this.profile(rt, account, proxyId, b, served);
+        if (profile) profile.emit('connection', socket);
+        else socket.destroy();
+      });
+    });
+  }
+
+  /** The binding's server for one TLS profile, made on first use; undefined when the certificate cannot be served. */
+  private profile(rt: ListenerRuntime, account: string, proxyId: string, b: Binding, served: ServedCertificate): HttpsServer | undefined {
+    const key = profileKey(served, rt.config.mutualAuth);
+    let server = b.profiles.get(key);
+    if (!server) {
+      try {
+        server = this.server(rt, account, proxyId, {
+          ...tlsOptions(served),
+          // Mutual authentication: a client without a certificate from the CAs of the name it asked for fails the handshake.
+          requestCert: rt.config.mutualAuth,
+          rejectUnauthorized: rt.config.mutualAuth,
+        }) as HttpsServer;
+      } catch (err) {
+        this.log.warn({ err, certificateId: served.certificateId }, 'data plane: a certificate cannot be served');
+        return undefined;
+      }
+      b.profiles.set(key, server);
+    }
+    return server;
+  }
+
   private async bind(account: string, rt: ListenerRuntime, proxyId: string, address: string): Promise<void> {
     const l = rt.config;
-    const b: Binding = { mutual: l.mutualAuth, address, port: l.port, server: undefined, error: undefined };
+    const b: Binding = { mutual: l.mutualAuth, http3: l.http3, address, port: l.port, server: undefined, error: undefined, profiles: new Map(), sockets: new Set(), udp: undefined, udpError: undefined };
     rt.bindings.set(proxyId, b);
     if (!this.settings.dataplaneHost && !isLoopback(address)) {
       b.error = `the proxy's address ${address} is not a loopback address (set the data-plane host to bind another)`;
@@ -305,7 +334,7 @@ export class HttpPlane {
     if (this.settings.sharedAddress || address === '::1') attempts.push(0);
     let lastErr: NodeJS.ErrnoException | undefined;
     for (const port of attempts) {
-      const server = this.server(rt, account, proxyId);
+      const server = l.protocol === 'HTTPS' ? this.front(rt, account, proxyId, b) : this.server(rt, account, proxyId);
       try {
         b.port = await listen(server, address, port);
         if (rt.bindings.get(proxyId) !== b) {
@@ -314,6 +343,7 @@ export class HttpPlane {
         }
         b.server = server;
         server.on('error', (err) => this.log.warn({ err, listenerId: l.listenerId }, 'data plane: listener socket error'));
+        if (l.http3) await this.holdUdp(b, l.listenerId);
         return;
       } catch (err) {
         lastErr = err as NodeJS.ErrnoException;
@@ -326,18 +356,44 @@ export class HttpPlane {
     this.log.warn({ listenerId: l.listenerId, proxyId, address, port: l.port, error: b.error }, 'data plane: a listener could not be bound');
   }
 
+  /**
+   * Http3Supported: the UDP port of the bound TCP port is held, so that
+   * nothing else takes it, and answers nothing (Node has no QUIC server).
+   */
+  private async holdUdp(b: Binding, listenerId: string): Promise<void> {
+    const udp = createSocket({ type: isIP(b.address) === 6 ? 'udp6' : 'udp4', reuseAddr: false });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        udp.once('error', reject);
+        udp.bind({ address: b.address, port: b.port, exclusive: true }, () => {
+          udp.off('error', reject);
+          resolve();
+        });
+      });
+      udp.on('error', () => undefined);
+      b.udp = udp;
+    } catch (err) {
+      udp.close();
+      const e = err as NodeJS.ErrnoException;
+      b.udpError = `${e.code ?? 'error'}: ${e.message}`;
+      this.log.warn({ listenerId, address: b.address, port: b.port, error: b.udpError }, 'data plane: the HTTP/3 UDP port could not be held');
+    }
+  }
+
   private unbind(rt: ListenerRuntime, proxyId: string): void {
     const b = rt.bindings.get(proxyId);
     rt.bindings.delete(proxyId);
+    b?.udp?.close();
     if (!b?.server) return;
     b.server.close();
     // The proxy or listener stopped serving: its traffic stops with it.
-    b.server.closeAllConnections();
+    if ('closeAllConnections' in b.server) b.server.closeAllConnections();
+    for (const s of b.sockets) s.destroy();
   }
 
   /** The domain, rule and origin of a request, or the status the proxy answers itself. */
   private route(rt: ListenerRuntime, req: IncomingMessage): { domain: DomainRuntime | undefined; rule?: RuleRuntime; origin?: OriginState; status: number; reason: string } {
-    const domain = rt.domains.get(hostName(req.headers.host)) ?? rt.defaultDomain;
+    const domain = domainOf(rt, req);
     if (!domain) return { domain, status: 404, reason: 'no domain of this listener serves this host' };
     const path = decodedPath(req.url ?? '/');
     const rule = domain.rules.find((r) => path.startsWith(r.view.path));
@@ -347,7 +403,26 @@ export class HttpPlane {
     return { domain, rule, origin, status: 0, reason: '' };
   }
 
+  /**
+   * Basic authentication of the request's domain: `pass` runs once its
+   * credentials are accepted (at once when the domain asks for none), else
+   * `refuse` with the realm to challenge.
+   */
+  private authorized(rt: ListenerRuntime, req: IncomingMessage, pass: () => void, refuse: (realm: string) => void): void {
+    const domain = domainOf(rt, req);
+    const auth = domain?.view.basicAuth;
+    if (!domain || !auth) return pass();
+    const verdict = this.basicAuth.allows(auth, req);
+    if (verdict === true) return pass();
+    if (verdict === false) return refuse(domain.view.domain);
+    verdict.then((ok) => (ok ? pass() : refuse(domain.view.domain)), () => refuse(domain.view.domain));
+  }
+
   private handle(rt: ListenerRuntime, req: IncomingMessage, res: ServerResponse): void {
+    this.authorized(rt, req, () => this.serve(rt, req, res), (realm) => challenge(res, realm));
+  }
+
+  private serve(rt: ListenerRuntime, req: IncomingMessage, res: ServerResponse): void {
     const r = this.route(rt, req);
     if (r.rule && r.rule.view.forcedRedirect && rt.config.protocol === 'HTTP') return redirect(req, res, r.rule.view.forcedRedirect);
     if (!r.rule || !r.origin || !r.domain) return this.fail(res, r.domain?.view, r.status, r.reason);
@@ -357,6 +432,10 @@ export class HttpPlane {
   /** A WebSocket (or other) upgrade: once the origin switches protocols, bytes pass through both ways. */
   private upgrade(rt: ListenerRuntime, req: IncomingMessage, client: Duplex, head: Buffer): void {
     client.on('error', () => client.destroy());
+    this.authorized(rt, req, () => this.passUpgrade(rt, req, client, head), (realm) => client.end(rawChallenge(realm)));
+  }
+
+  private passUpgrade(rt: ListenerRuntime, req: IncomingMessage, client: Duplex, head: Buffer): void {
     const refuse = (status: number, reason: string) => {
       const body = `${status} ${reason}\n`;
       client.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
@@ -372,7 +451,7 @@ export class HttpPlane {
     const up = (https ? httpsRequest : httpRequest)({
       host: origin.origin.address, port: origin.origin.port, method: req.method, path: req.url, headers, agent: false,
       timeout: this.settings.dataplaneHttpTimeoutMs,
-      ...(https ? { servername: rule.view.serverName ?? '', rejectUnauthorized: false } : {}),
+      ...(https ? originTlsOptions(rule.view.originTls, rule.view.serverName, hostName(String(headers.host ?? ''))) : {}),
     });
     const done = holdOrigin(origin);
     client.on('close', () => {
@@ -405,7 +484,8 @@ export class HttpPlane {
     up.on('timeout', () => up.destroy(Object.assign(new Error('the origin did not answer in time'), { code: 'ETIMEDOUT' })));
     up.on('error', (err: NodeJS.ErrnoException) => {
       done();
-      if (client.writable) refuse(err.code === 'ETIMEDOUT' ? 504 : 502, 'the origin could not be reached');
+      const failure = originFailure(err);
+      if (client.writable) refuse(failure.status, failure.reason);
     });
     up.end();
   }
@@ -421,7 +501,7 @@ export class HttpPlane {
       headers,
       agent: https ? this.httpsAgent : this.httpAgent,
       timeout: this.settings.dataplaneHttpTimeoutMs,
-      ...(https ? { servername: rule.serverName ?? '', rejectUnauthorized: false } : {}),
+      ...(https ? originTlsOptions(rule.originTls, rule.serverName, hostName(String(headers.host ?? ''))) : {}),
     };
     const done = holdOrigin(origin);
     const up = (https ? httpsRequest : httpRequest)(options, (upRes) => {
@@ -445,8 +525,9 @@ export class HttpPlane {
     up.on('timeout', () => up.destroy(Object.assign(new Error('the origin did not answer in time'), { code: 'ETIMEDOUT' })));
     up.on('error', (err: NodeJS.ErrnoException) => {
       done();
+      const failure = originFailure(err);
       if (res.headersSent) res.destroy();
-      else this.fail(res, domain, err.code === 'ETIMEDOUT' ? 504 : 502, err.code === 'ETIMEDOUT' ? 'the origin did not answer in time' : 'the origin could not be reached');
+      else this.fail(res, domain, failure.status, failure.reason);
     });
     res.on('close', () => {
       if (!res.writableFinished) up.destroy();
@@ -506,6 +587,7 @@ export class HttpPlane {
           groupId: rt.config.groupId,
           bound: b && !b.error && b.server ? { address: b.address, port: b.port } : null,
           error: b?.error ?? null,
+          ...(rt.config.http3 ? { http3: { bound: b?.udp ? { address: b.address, port: b.port } : null, error: b?.udpError ?? null } } : {}),
           domains: [...rt.domains.values()].map((d) => ({
             domain: d.view.domain,
             isDefault: d.view.isDefault,
@@ -546,6 +628,9 @@ export const CIPHER_PROFILES: Record<string, string> = {
 
 type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 
+/** What tells one TLS profile from another: the served certificate with its settings, and mutual authentication. */
+const profileKey = (c: ServedCertificate, mutual: boolean): string => `${mutual ? 1 : 0}${JSON.stringify(c)}`;
+
 /** Server TLS options of a certificate: the versions from the lowest allowed to the highest, the profile's ciphers. */
 function tlsOptions(c: ServedCertificate) {
   const versions = c.versions as TlsVersion[];
@@ -566,7 +651,7 @@ function httpProbe(r: HttpRule): Probe {
   return (ip, port, timeoutMs) => new Promise((resolve) => {
     const req = (https ? httpsRequest : httpRequest)({
       host: ip, port, method: check.method, path: encodeURI(check.path), headers: { host: check.host }, agent: false, timeout: timeoutMs,
-      ...(https ? { servername: r.serverName ?? '', rejectUnauthorized: false } : {}),
+      ...(https ? originTlsOptions(r.originTls, r.serverName, check.host) : {}),
     }, (res) => {
       res.resume();
       resolve(check.statusClasses.includes(Math.floor((res.statusCode ?? 0) / 100) * 100));
