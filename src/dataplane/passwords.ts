@@ -17,10 +17,13 @@ const sameText = (a: string, b: string): boolean => {
   return x.length === y.length && timingSafeEqual(x, y);
 };
 
+/** The password's UTF-8 bytes as a one-byte-per-character string, which the MD5 and DES packages hash byte by byte. */
+const bytes = (password: string): string => Buffer.from(password, 'utf8').toString('latin1');
+
 /** Whether `password` matches `hash`. bcrypt is costly and runs asynchronously; the other formats answer at once. */
 export function passwordMatches(password: string, hash: string): boolean | Promise<boolean> {
   if (/^\$2[abxy]\$\d\d\$/.test(hash)) return bcrypt.compare(password, hash).catch(() => false);
-  if (hash.startsWith('$apr1$') || hash.startsWith('$1$')) return sameText(apacheMd5(password, hash), hash);
+  if (hash.startsWith('$apr1$') || hash.startsWith('$1$')) return sameText(apacheMd5(bytes(password), hash), hash);
   if (hash.startsWith('$5$') || hash.startsWith('$6$')) return sameText(shaCrypt(password, hash) ?? '', hash);
   if (hash.startsWith('{SHA}')) return sameText(createHash('sha1').update(password).digest('base64'), hash.slice(5));
   if (hash.startsWith('{SSHA}')) {
@@ -30,7 +33,7 @@ export function passwordMatches(password: string, hash: string): boolean | Promi
     return timingSafeEqual(createHash('sha1').update(password).update(salt).digest(), raw.subarray(0, 20));
   }
   if (hash.startsWith('{PLAIN}')) return sameText(password, hash.slice(7));
-  if (/^[./0-9A-Za-z]{13}$/.test(hash)) return sameText(desCrypt(password, hash.slice(0, 2)), hash);
+  if (/^[./0-9A-Za-z]{13}$/.test(hash)) return sameText(desCrypt(bytes(password), hash.slice(0, 2)), hash);
   return false;
 }
 
