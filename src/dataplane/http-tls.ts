@@ -56,8 +56,10 @@ export function clientHelloServerName(record: Buffer): string | undefined {
  */
 export function peekServerName(socket: Socket, timeoutMs: number, then: (name: string) => void): void {
   let buffered: Buffer = Buffer.alloc(0);
+  const onTimeout = () => socket.destroy();
   const finish = () => {
     socket.off('data', onData);
+    socket.off('timeout', onTimeout);
     socket.setTimeout(0);
     socket.pause();
     socket.unshift(buffered);
@@ -69,6 +71,7 @@ export function peekServerName(socket: Socket, timeoutMs: number, then: (name: s
     if (buffered[0] !== HANDSHAKE || buffered.length >= Math.min(MAX_RECORD, 5 + buffered.readUInt16BE(3))) finish();
   };
   socket.on('data', onData);
-  socket.setTimeout(timeoutMs, () => socket.destroy());
+  socket.setTimeout(timeoutMs);
+  socket.on('timeout', onTimeout);
   socket.on('error', () => socket.destroy());
 }

@@ -70,8 +70,6 @@ interface DomainRuntime {
 }
 
 interface Binding {
-  /** Built for mutual authentication (a server-wide setting). */
-  mutual: boolean;
   /** Built holding the UDP port too (Http3Supported). */
   http3: boolean;
   address: string;
@@ -176,7 +174,7 @@ export class HttpPlane {
           if (p?.serving && p.address) wanted.set(pid, this.settings.dataplaneHost || p.address);
         }
       }
-      for (const [pid, b] of rt.bindings) if (wanted.get(pid) !== b.address || b.mutual !== l.mutualAuth || b.http3 !== l.http3) this.unbind(rt, pid);
+      for (const [pid, b] of rt.bindings) if (wanted.get(pid) !== b.address || b.http3 !== l.http3) this.unbind(rt, pid);
       for (const [pid, address] of wanted) if (!rt.bindings.has(pid)) binds.push(this.bind(account, rt, pid, address));
     }
     for (const [id, rt] of listeners) {
@@ -323,7 +321,7 @@ export class HttpPlane {
 
   private async bind(account: string, rt: ListenerRuntime, proxyId: string, address: string): Promise<void> {
     const l = rt.config;
-    const b: Binding = { mutual: l.mutualAuth, http3: l.http3, address, port: l.port, server: undefined, error: undefined, profiles: new Map(), sockets: new Set(), udp: undefined, udpError: undefined };
+    const b: Binding = { http3: l.http3, address, port: l.port, server: undefined, error: undefined, profiles: new Map(), sockets: new Set(), udp: undefined, udpError: undefined };
     rt.bindings.set(proxyId, b);
     if (!this.settings.dataplaneHost && !isLoopback(address)) {
       b.error = `the proxy's address ${address} is not a loopback address (set the data-plane host to bind another)`;

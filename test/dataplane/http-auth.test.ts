@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { RunningServer } from '../../src/server';
@@ -189,6 +190,15 @@ describe('data plane: HTTPS authentication and per-domain TLS', () => {
     const cbc = { max: 'TLSv1.2' as const, ciphers: 'ECDHE-ECDSA-AES128-SHA' };
     assert.equal(await handshake(l.ip, l.port, 'a.tls.test', cbc), 'TLSv1.2');
     assert.equal(await handshake(l.ip, l.port, 'c.tls.test', cbc), 'REFUSED');
+    // Bytes that are no ClientHello end the connection and nothing else.
+    const closed = await new Promise<boolean>((resolve) => {
+      const s = connect({ host: l.ip, port: l.port }, () => s.write('GET / HTTP/1.1\r\nHost: a.tls.test\r\n\r\n'));
+      s.on('data', () => undefined);
+      s.on('error', () => undefined);
+      s.on('close', () => resolve(true));
+    });
+    assert.ok(closed);
+    assert.equal(await handshake(l.ip, l.port, 'a.tls.test'), 'TLSv1.3');
 
     // An established connection keeps its TLS 1.3 session across the change to TLS 1.2 only.
     const held = tlsConnect({ host: l.ip, port: l.port, servername: 'b.tls.test', rejectUnauthorized: false });
