@@ -74,21 +74,19 @@ export class BasicAuthGate {
   }
 }
 
-/** The answer to a request without valid credentials: 401 with the challenge, realm = the domain. */
+const CHALLENGE_BODY = '401 Authorization Required\n';
+/** The WWW-Authenticate value of a 401 (realm = the domain). */
+export const challengeOf = (realm: string): string => `Basic realm="${realm.replace(/["\\]/g, '')}", charset="UTF-8"`;
+
+/** The answer to a request without valid credentials: 401 with the challenge. */
 export function challenge(res: ServerResponse, realm: string): void {
-  const body = '401 Authorization Required\n';
-  res.writeHead(401, {
-    'www-authenticate': `Basic realm="${realm.replace(/["\\]/g, '')}", charset="UTF-8"`,
-    'content-type': 'text/plain; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-  });
-  res.end(body);
+  res.writeHead(401, { 'www-authenticate': challengeOf(realm), 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(CHALLENGE_BODY) });
+  res.end(CHALLENGE_BODY);
 }
 
 /** The same answer written on a raw socket (upgrade requests have no response object). */
 export function rawChallenge(realm: string): string {
-  const body = '401 Authorization Required\n';
-  return `HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm="${realm.replace(/["\\]/g, '')}", charset="UTF-8"\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+  return `HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: ${challengeOf(realm)}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(CHALLENGE_BODY)}\r\nConnection: close\r\n\r\n${CHALLENGE_BODY}`;
 }
 
 /**

@@ -19,7 +19,7 @@ import type { TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { CounterPoint, ForwardingListener, ForwardingProxy, OriginHealth } from '../services/gaap/forwarding';
 import type { HttpCheck, HttpDomain, HttpErrorPage, HttpListener, HttpRule, ServedCertificate } from '../services/gaap/forwarding-http';
-import { BasicAuthGate, challenge, originFailure, OriginAgent, originTlsOptions, rawChallenge } from './http-auth';
+import { BasicAuthGate, challenge, challengeOf, originFailure, OriginAgent, originTlsOptions, rawChallenge } from './http-auth';
 import { peekServerName } from './http-tls';
 import { HealthChecker, type Probe } from './health';
 import { OriginSet, type OriginState } from './origins';
@@ -402,22 +402,28 @@ export class HttpPlane {
   }
 
   /**
-   * Basic authentication of the request's domain: `pass` runs once its
-   * credentials are accepted (at once when the domain asks for none), else
-   * `refuse` with the realm to challenge.
+   * Basic authentication of the request's domain: true when the domain asks
+   * for none or accepts the credentials, false when it refuses them, a
+   * promise while a costly hash is checked.
    */
-  private authorized(rt: ListenerRuntime, req: IncomingMessage, pass: () => void, refuse: (realm: string) => void): void {
-    const domain = domainOf(rt, req);
+  private admitted(domain: DomainRuntime | undefined, req: IncomingMessage): boolean | Promise<boolean> {
     const auth = domain?.view.basicAuth;
-    if (!domain || !auth) return pass();
-    const verdict = this.basicAuth.allows(auth, req);
-    if (verdict === true) return pass();
-    if (verdict === false) return refuse(domain.view.domain);
-    verdict.then((ok) => (ok ? pass() : refuse(domain.view.domain)), () => refuse(domain.view.domain));
+    return auth ? this.basicAuth.allows(auth, req) : true;
   }
 
   private handle(rt: ListenerRuntime, req: IncomingMessage, res: ServerResponse): void {
-    this.authorized(rt, req, () => this.serve(rt, req, res), (realm) => challenge(res, realm));
+    const domain = domainOf(rt, req);
+    const verdict = this.admitted(domain, req);
+    if (verdict === true) return this.serve(rt, req, res);
+    const refuse = () => {
+      if (!domain) return;
+      // The domain's error page for 401 gives the body; the challenge stays unless the page clears it.
+      const page = errorPage(domain.view, 401);
+      if (page) sendPage(res, page, 401, { 'www-authenticate': challengeOf(domain.view.domain) });
+      else challenge(res, domain.view.domain);
+    };
+    if (verdict === false) return refuse();
+    verdict.then((ok) => (ok ? this.serve(rt, req, res) : refuse()), refuse);
   }
 
   private serve(rt: ListenerRuntime, req: IncomingMessage, res: ServerResponse): void {
@@ -430,7 +436,14 @@ export class HttpPlane {
   /** A WebSocket (or other) upgrade: once the origin switches protocols, bytes pass through both ways. */
   private upgrade(rt: ListenerRuntime, req: IncomingMessage, client: Duplex, head: Buffer): void {
     client.on('error', () => client.destroy());
-    this.authorized(rt, req, () => this.passUpgrade(rt, req, client, head), (realm) => client.end(rawChallenge(realm)));
+    const domain = domainOf(rt, req);
+    const verdict = this.admitted(domain, req);
+    if (verdict === true) return this.passUpgrade(rt, req, client, head);
+    const refuse = () => {
+      client.end(rawChallenge(domain?.view.domain ?? ''));
+    };
+    if (verdict === false) return refuse();
+    verdict.then((ok) => (ok ? this.passUpgrade(rt, req, client, head) : refuse()), refuse);
   }
 
   private passUpgrade(rt: ListenerRuntime, req: IncomingMessage, client: Duplex, head: Buffer): void {

@@ -111,6 +111,25 @@ describe('data plane: HTTPS authentication and per-domain TLS', () => {
     // Twice, so that a remembered verdict is read too.
     assert.equal((await ask(l.ip, l.port, 'basic.test', '/', 'alice:alice-pw')).status, 200);
     assert.equal((await ask(l.ip, l.port, 'basic.test', '/', 'alice:wrong')).status, 401);
+    // A WebSocket upgrade without credentials is refused the same way.
+    const upgrade = await new Promise<string>((resolve) => {
+      const s = tlsConnect({ host: l.ip, port: l.port, servername: 'basic.test', rejectUnauthorized: false }, () => {
+        s.write('GET /ws HTTP/1.1\r\nHost: basic.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+      });
+      let text = '';
+      s.on('data', (d) => (text += d.toString()));
+      s.on('end', () => resolve(text));
+      s.on('error', () => resolve(text));
+    });
+    assert.match(upgrade, /^HTTP\/1\.1 401 [^]*\r\nWWW-Authenticate: Basic realm="basic\.test"/);
+    // The domain's error page for 401 gives the body; the challenge stays.
+    await gaap.CreateDomainErrorPageInfo({ ListenerId: l.listenerId, Domain: 'basic.test', ErrorNos: [401], Body: '<p>sign in</p>' });
+    const paged = await until(async () => {
+      const a = await ask(l.ip, l.port, 'basic.test');
+      return a.body === '<p>sign in</p>' ? a : undefined;
+    }, 'the error page for 401');
+    assert.equal(paged.status, 401);
+    assert.match(String(paged.headers['www-authenticate']), /^Basic realm="basic\.test"/);
     // The other domain of the listener asks for nothing.
     assert.equal((await ask(l.ip, l.port, 'open.test')).status, 200);
     await gaap.SetAuthentication({ ListenerId: l.listenerId, Domain: 'basic.test', BasicAuth: 0 });
