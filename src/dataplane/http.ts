@@ -78,12 +78,20 @@ interface Binding {
   server: HttpServer | NetServer | undefined;
   error: string | undefined;
   /** HTTPS: a server per TLS profile (certificate, versions, ciphers, client CAs), fed by the front. */
-  profiles: Map<string, HttpsServer>;
+  profiles: Map<string, Profile>;
   /** HTTPS: the clients' connections, ended with the binding. */
   sockets: Set<Socket>;
   /** Http3Supported: the UDP port held (QUIC is not served), or why it could not be. */
   udp: UdpSocket | undefined;
   udpError: string | undefined;
+}
+
+/** An HTTPS server for one TLS profile, and the connections it holds. */
+interface Profile {
+  server: HttpsServer;
+  open: number;
+  /** No new handshake comes here; the server is closed once its last connection ends. */
+  retired: boolean;
 }
 
 interface ListenerRuntime {
@@ -203,7 +211,14 @@ export class HttpPlane {
     rt.fallback = l.certificate ?? rt.defaultDomain?.view.certificate;
     // Profiles no name uses any more take no new handshake; established connections keep the server that took them.
     const wanted = new Set([rt.fallback, ...l.domains.map((d) => d.certificate)].map((c) => c && profileKey(c, l.mutualAuth)));
-    for (const b of rt.bindings.values()) for (const key of b.profiles.keys()) if (!wanted.has(key)) b.profiles.delete(key);
+    for (const b of rt.bindings.values()) {
+      for (const [key, p] of b.profiles) {
+        if (wanted.has(key)) continue;
+        b.profiles.delete(key);
+        p.retired = true;
+        if (p.open === 0) p.server.close();
+      }
+    }
   }
 
   /** A rule's origins with new settings: they keep their health; checks restart only when their settings or origins changed. */
@@ -292,17 +307,22 @@ export class HttpPlane {
       peekServerName(socket, CLIENT_HELLO_TIMEOUT_MS, (name) => {
         const served = (name && rt.domains.get(name)?.view.certificate) || rt.fallback;
         const profile = served && this.profile(rt, account, proxyId, b, served);
-        if (profile) profile.emit('connection', socket);
-        else socket.destroy();
+        if (!profile) return socket.destroy();
+        profile.open++;
+        socket.once('close', () => {
+          if (--profile.open === 0 && profile.retired) profile.server.close();
+        });
+        profile.server.emit('connection', socket);
       });
     });
   }
 
   /** The binding's server for one TLS profile, made on first use; undefined when the certificate cannot be served. */
-  private profile(rt: ListenerRuntime, account: string, proxyId: string, b: Binding, served: ServedCertificate): HttpsServer | undefined {
+  private profile(rt: ListenerRuntime, account: string, proxyId: string, b: Binding, served: ServedCertificate): Profile | undefined {
     const key = profileKey(served, rt.config.mutualAuth);
-    let server = b.profiles.get(key);
-    if (!server) {
+    let profile = b.profiles.get(key);
+    if (!profile) {
+      let server: HttpsServer;
       try {
         server = this.server(rt, account, proxyId, {
           ...tlsOptions(served),
@@ -314,9 +334,11 @@ export class HttpPlane {
         this.log.warn({ err, certificateId: served.certificateId }, 'data plane: a certificate cannot be served');
         return undefined;
       }
-      b.profiles.set(key, server);
+      // Node's HTTP server tracks its connections (request and header timeouts) from 'listening' on; this one never listens itself.
+      server.emit('listening');
+      b.profiles.set(key, (profile = { server, open: 0, retired: false }));
     }
-    return server;
+    return profile;
   }
 
   private async bind(account: string, rt: ListenerRuntime, proxyId: string, address: string): Promise<void> {
@@ -386,6 +408,11 @@ export class HttpPlane {
     b.server.close();
     // The proxy or listener stopped serving: its traffic stops with it.
     if ('closeAllConnections' in b.server) b.server.closeAllConnections();
+    for (const p of b.profiles.values()) {
+      p.retired = true;
+      p.server.close();
+      p.server.closeAllConnections();
+    }
     for (const s of b.sockets) s.destroy();
   }
 
