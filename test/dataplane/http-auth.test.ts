@@ -234,6 +234,13 @@ describe('data plane: HTTPS authentication and per-domain TLS', () => {
     });
     assert.match(answer, /^HTTP\/1\.1 200/);
     assert.match(answer, /"url":"\/held"/);
+
+    // The listener's own settings (SetTlsVersion) reach the names without settings of their own, not the others.
+    await gaap.SetTlsVersion({ ListenerId: l.listenerId, TLSSupportVersion: ['TLSv1.3'], TLSCiphers: 'GAAP_TLS_CIPHERS_GENERAL' });
+    await until(async () => (await handshake(l.ip, l.port, 'a.tls.test', { max: 'TLSv1.2' })) === 'REFUSED', 'the listener versions to reach a');
+    assert.equal(await handshake(l.ip, l.port, 'a.tls.test'), 'TLSv1.3');
+    assert.equal(await handshake(l.ip, l.port, 'c.tls.test'), 'TLSv1.2');
+    assert.equal(await handshake(l.ip, l.port, 'b.tls.test'), 'TLSv1.2');
   });
 
   it('a domain client CAs apply to clients that name it (AuthType 1)', async () => {
