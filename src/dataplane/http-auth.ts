@@ -39,6 +39,7 @@ function credentials(header: string | undefined): { user: string; password: stri
 export class BasicAuthGate {
   /** Each user file read, with a number that tells its verdicts apart from other files'. */
   private readonly files = new Map<string, { users: Map<string, string>; tag: number }>();
+  private readonly byView = new WeakMap<BasicAuthUsers, { users: Map<string, string>; tag: number }>();
   private readonly verdicts = new Map<string, boolean>();
   private tags = 0;
 
@@ -57,13 +58,17 @@ export class BasicAuthGate {
     return verdict.then((v) => this.remember(key, v));
   }
 
+  /** The file of a view: found by the view object on the hot path, by content when the view was rebuilt (verdicts survive reconfiguration). */
   private file(auth: BasicAuthUsers): { users: Map<string, string>; tag: number } {
+    let file = this.byView.get(auth);
+    if (file) return file;
     const key = `${auth.configId}\n${auth.content}`;
-    let file = this.files.get(key);
+    file = this.files.get(key);
     if (!file) {
       if (this.files.size >= 256) this.files.clear();
       this.files.set(key, (file = { users: parseUsers(auth.content), tag: ++this.tags }));
     }
+    this.byView.set(auth, file);
     return file;
   }
 
