@@ -417,8 +417,7 @@ export class HttpPlane {
   }
 
   /** The domain, rule and origin of a request, or the status the proxy answers itself. */
-  private route(rt: ListenerRuntime, req: IncomingMessage): { domain: DomainRuntime | undefined; rule?: RuleRuntime; origin?: OriginState; status: number; reason: string } {
-    const domain = domainOf(rt, req);
+  private route(rt: ListenerRuntime, req: IncomingMessage, domain = domainOf(rt, req)): { domain: DomainRuntime | undefined; rule?: RuleRuntime; origin?: OriginState; status: number; reason: string } {
     if (!domain) return { domain, status: 404, reason: 'no domain of this listener serves this host' };
     const path = decodedPath(req.url ?? '/');
     const rule = domain.rules.find((r) => path.startsWith(r.view.path));
@@ -441,7 +440,7 @@ export class HttpPlane {
   private handle(rt: ListenerRuntime, req: IncomingMessage, res: ServerResponse): void {
     const domain = domainOf(rt, req);
     const verdict = this.admitted(domain, req);
-    if (verdict === true) return this.serve(rt, req, res);
+    if (verdict === true) return this.serve(rt, req, res, domain);
     const refuse = () => {
       if (!domain) return;
       // The domain's error page for 401 gives the body; the challenge stays unless the page clears it.
@@ -450,11 +449,11 @@ export class HttpPlane {
       else challenge(res, domain.view.domain);
     };
     if (verdict === false) return refuse();
-    verdict.then((ok) => (ok ? this.serve(rt, req, res) : refuse()), refuse);
+    verdict.then((ok) => (ok ? this.serve(rt, req, res, domain) : refuse()), refuse);
   }
 
-  private serve(rt: ListenerRuntime, req: IncomingMessage, res: ServerResponse): void {
-    const r = this.route(rt, req);
+  private serve(rt: ListenerRuntime, req: IncomingMessage, res: ServerResponse, domain: DomainRuntime | undefined): void {
+    const r = this.route(rt, req, domain);
     if (r.rule && r.rule.view.forcedRedirect && rt.config.protocol === 'HTTP') return redirect(req, res, r.rule.view.forcedRedirect);
     if (!r.rule || !r.origin || !r.domain) return this.fail(res, r.domain?.view, r.status, r.reason);
     this.forward(req, res, r.domain.view, r.rule.view, r.origin, unmapped(req.socket.remoteAddress ?? ''), rt.config.protocol);
@@ -465,20 +464,20 @@ export class HttpPlane {
     client.on('error', () => client.destroy());
     const domain = domainOf(rt, req);
     const verdict = this.admitted(domain, req);
-    if (verdict === true) return this.passUpgrade(rt, req, client, head);
+    if (verdict === true) return this.passUpgrade(rt, req, client, head, domain);
     const refuse = () => {
       client.end(rawChallenge(domain?.view.domain ?? ''));
     };
     if (verdict === false) return refuse();
-    verdict.then((ok) => (ok ? this.passUpgrade(rt, req, client, head) : refuse()), refuse);
+    verdict.then((ok) => (ok ? this.passUpgrade(rt, req, client, head, domain) : refuse()), refuse);
   }
 
-  private passUpgrade(rt: ListenerRuntime, req: IncomingMessage, client: Duplex, head: Buffer): void {
+  private passUpgrade(rt: ListenerRuntime, req: IncomingMessage, client: Duplex, head: Buffer, domain: DomainRuntime | undefined): void {
     const refuse = (status: number, reason: string) => {
       const body = `${status} ${reason}\n`;
       client.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     };
-    const r = this.route(rt, req);
+    const r = this.route(rt, req, domain);
     if (!r.rule || !r.origin) return refuse(r.status, r.reason);
     const { rule, origin } = r;
     const clientIp = unmapped(req.socket.remoteAddress ?? '');
