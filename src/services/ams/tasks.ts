@@ -4,13 +4,11 @@
  * CancelTask.
  */
 import { ApiError, invalidParameterValue } from '../../core/errors';
-import type {
-  CancelTaskRequest, CreateAudioModerationTaskRequest, DescribeTaskDetailRequest, DescribeTasksRequest, TaskInput,
-} from '../../spec/ams.types';
+import type { AmsActions, CancelTaskRequest, CreateAudioModerationTaskRequest, DescribeTaskDetailRequest, DescribeTasksRequest, TaskInput, TaskResult } from '../../spec/ams.types';
 import type { Store, StoreTx } from '../../store/types';
 import { randomAlphanumeric } from '../../core/ids';
 import { isUrl } from '../common';
-import type { ActionContext, ActionHandler, TransitionHandler } from '../types';
+import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../types';
 import type { CallbackOutbox } from './callbacks';
 import {
   detailView, KIND, listView, putTask, TASK_STATUSES, type TaskRecord, type TaskStatus,
@@ -157,7 +155,7 @@ export function taskModule(outbox: CallbackOutbox) {
     let liveRunning = live
       ? (await ctx.tx.list<TaskRecord>(KIND, { statusIn: ['PENDING', 'RUNNING'], where: [{ field: 'Type', values: ['LIVE_AUDIO'] }], limit: 1 })).total
       : 0;
-    const results: Array<Record<string, string>> = [];
+    const results: TaskResult[] = [];
     for (const t of input.Tasks) {
       const dataId = t.DataId ?? '';
       const fail = (f: TaskFailure) => results.push({ DataId: dataId, TaskId: '', Code: f.code, Message: f.message });
@@ -244,12 +242,12 @@ export function taskModule(outbox: CallbackOutbox) {
     return {};
   }
 
-  const handlers: Record<string, ActionHandler> = {
+  const handlers = {
     CreateAudioModerationTask: create,
     DescribeTaskDetail: async (input: DescribeTaskDetailRequest, ctx) => detailView(await getTask(ctx, input.TaskId), input.ShowAllSegments === true),
     DescribeTasks: describeTasks,
     CancelTask: cancel,
-  };
+  } satisfies HandlerPart<AmsActions>;
   const transitions: Record<string, TransitionHandler> = { start, finish: finishTransition };
   const prepare = (store: Store): void => {
     outbox.attach(store);

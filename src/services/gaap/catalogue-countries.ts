@@ -11,6 +11,7 @@
  * layout.
  */
 
+import type { CountryAreaMap } from '../../spec/gaap.types';
 import type { Language } from '../types';
 
 interface Named {
@@ -125,7 +126,7 @@ export const isCountryCode = (code: string): boolean => BY_CODE.has(code);
 export const countryCodes = (): string[] => COUNTRIES.map((c) => c[0]);
 
 /** One CountryAreaMap, names in the caller's language (Chinese unless en-US). */
-export function countryAreaMap(code: string, language: Language): Record<string, string> | undefined {
+export function countryAreaMap(code: string, language: Language): CountryAreaMap | undefined {
   const c = BY_CODE.get(code);
   if (!c) return undefined;
   const [, zone, zh, en] = c;
@@ -150,7 +151,7 @@ export function countryAreaMap(code: string, language: Language): Record<string,
  * the mapping does not know at all (the CreateGlobalDomainDns example's
  * "1000000") is kept and shown with empty names.
  */
-export function recordArea(code: string, language: Language): Record<string, string> {
+export function recordArea(code: string, language: Language): CountryAreaMap {
   const country = countryAreaMap(code, language);
   if (country) return country;
   const pick = (n: Named | undefined) => (n ? (language === 'en-US' ? n.en : n.zh) : '');
@@ -167,6 +168,6 @@ export function recordArea(code: string, language: Language): Record<string, str
   };
 }
 
-export function countryAreaMappingList(language: Language): Record<string, string>[] {
+export function countryAreaMappingList(language: Language): CountryAreaMap[] {
   return COUNTRIES.map((c) => countryAreaMap(c[0], language)!);
 }

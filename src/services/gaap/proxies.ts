@@ -1,21 +1,7 @@
 import { ApiError, invalidParameter, invalidParameterValue, missingParameter, resourceNotFound } from '../../core/errors';
-import type {
-  CheckProxyCreateRequest,
-  CloseProxiesRequest,
-  CreateProxyRequest,
-  DescribeProxiesRequest,
-  DescribeProxiesStatusRequest,
-  DescribeProxyDetailRequest,
-  DestroyProxiesRequest,
-  Filter,
-  ModifyProxiesAttributeRequest,
-  ModifyProxiesProjectRequest,
-  ModifyProxyConfigurationRequest,
-  OpenProxiesRequest,
-  TagPair,
-} from '../../spec/gaap.types';
+import type { CheckProxyCreateRequest, CloseProxiesRequest, CreateProxyRequest, DescribeProxiesRequest, DescribeProxiesStatusRequest, DescribeProxyDetailRequest, DestroyProxiesRequest, Filter, GaapActions, ModifyProxiesAttributeRequest, ModifyProxiesProjectRequest, ModifyProxyConfigurationRequest, OpenProxiesRequest, TagPair } from '../../spec/gaap.types';
 import type { FieldFilter, ResourceRecord, Store, StoreTx } from '../../store/types';
-import type { ActionContext, ActionHandler, TransitionHandler } from '../types';
+import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../types';
 import { RawJson } from '../../core/raw-json';
 import { KIND, proxyIdsOf, proxyIdsParam, unixSeconds } from './model';
 import {
@@ -369,7 +355,7 @@ const ModifyProxyConfiguration: ActionHandler<ModifyProxyConfigurationRequest> =
 
 const empty: ActionHandler = async () => ({});
 
-export const handlers: Record<string, ActionHandler> = {
+export const handlers = {
   CreateProxy,
   CheckProxyCreate,
   DescribeProxies,
@@ -384,7 +370,7 @@ export const handlers: Record<string, ActionHandler> = {
   BanAndRecoverProxy: empty,
   DescribeCrossBorderProxies: empty,
   DescribeAuthSignature: empty,
-};
+} satisfies HandlerPart<GaapActions>;
 
 // ---------------------------------------------------------------- transitions
 

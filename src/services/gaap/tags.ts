@@ -1,6 +1,6 @@
 import { invalidParameterValue } from '../../core/errors';
-import type { DescribeResourcesByTagRequest } from '../../spec/gaap.types';
-import type { ActionHandler, TransitionHandler } from '../types';
+import type { DescribeResourcesByTagRequest, GaapActions } from '../../spec/gaap.types';
+import type { ActionHandler, HandlerPart, TransitionHandler } from '../types';
 import { KIND } from './model';
 import { TAG_RESOURCE, hasTag } from './proxy-common';
 
@@ -30,6 +30,6 @@ const DescribeResourcesByTag: ActionHandler = async (input: DescribeResourcesByT
   return { TotalCount: set.length, ResourceSet: set };
 };
 
-export const handlers: Record<string, ActionHandler> = { DescribeResourcesByTag };
+export const handlers = { DescribeResourcesByTag } satisfies HandlerPart<GaapActions>;
 
 export const transitions: Record<string, TransitionHandler> = {};

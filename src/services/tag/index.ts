@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { ApiError } from '../../core/errors';
 import spec from '../../spec/tag.json';
 import type { ServiceSpec } from '../../spec/types';
-import type { DescribeResourceTagsByResourceIdsRequest, ModifyResourceTagsRequest, Tag } from '../../spec/tag.types';
+import type { DescribeResourceTagsByResourceIdsRequest, ModifyResourceTagsRequest, Tag, TagActions, TagResource } from '../../spec/tag.types';
 import { KIND as GAAP } from '../gaap/model';
-import type { ServiceModule } from '../types';
+import { composeHandlers, type ServiceModule } from '../types';
 
 /** A tag as the resources keep it in data.TagSet. */
 type TagPair = Pick<Tag, 'TagKey' | 'TagValue'>;
@@ -34,7 +34,7 @@ function kindOf(service: string, prefix: string, what: string): string {
 export function tagService(): ServiceModule {
   return {
     spec: spec as ServiceSpec,
-    handlers: {
+    handlers: composeHandlers<TagActions>()({
       ModifyResourceTags: async (input: ModifyResourceTagsRequest, ctx) => {
         const m = RESOURCE.exec(input.Resource);
         if (!m) throw new ApiError('InvalidParameterValue.ResourceDescriptionError', `The resource \`${input.Resource}\` is not a six-part resource name (qcs::service:region:uin/:prefix/id).`);
@@ -61,7 +61,7 @@ export function tagService(): ServiceModule {
         if (limit < 1 || limit > 1000) throw new ApiError('InvalidParameterValue', 'The value of parameter `Limit` is not valid: expected 1 to 1000.');
         // Resources tclocal keeps no tags for simply have none.
         const kind = TAGGABLE[input.ServiceType]?.[input.ResourcePrefix];
-        const all: Array<Record<string, string>> = [];
+        const all: TagResource[] = [];
         for (const resourceId of kind ? input.ResourceIds : []) {
           const rec = await ctx.tx.get<{ TagSet?: TagPair[] }>(kind, recordId(resourceId));
           for (const t of rec?.data.TagSet ?? []) {
@@ -70,7 +70,7 @@ export function tagService(): ServiceModule {
         }
         return { TotalCount: all.length, Offset: offset, Limit: limit, Tags: all.slice(offset, offset + limit) };
       },
-    },
+    }),
   };
 }
 
