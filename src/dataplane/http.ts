@@ -5,18 +5,23 @@
  * and origin health pick the origin. Requests reach origins over pooled
  * keep-alive connections; the proxy's own failures answer 404/502/504, and a
  * domain's error pages rewrite listed statuses. HTTPS listeners serve the
- * listener's certificate, or a domain's chosen by SNI; certificates are
- * swapped for new handshakes without closing established connections.
+ * listener's certificate, or a domain's chosen by SNI (with the domain's
+ * TLS versions, ciphers and client CAs); certificates are swapped for new
+ * handshakes without closing established connections. Basic
+ * authentication and origin TLS live in `http-auth.ts`.
  */
 import { Agent as HttpAgent, STATUS_CODES, type ClientRequest, createServer as createHttpServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type Server as HttpServer, type ServerResponse } from 'node:http';
-import { Agent as HttpsAgent, createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
-import { isIP, type Socket } from 'node:net';
+import { createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { createServer as createNetServer, isIP, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import type { TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { CounterPoint, ForwardingListener, ForwardingProxy, OriginHealth } from '../services/gaap/forwarding';
 import type { HttpCheck, HttpDomain, HttpErrorPage, HttpListener, HttpRule, ServedCertificate } from '../services/gaap/forwarding-http';
 import { entity, type Entity } from './counters';
+import { BasicAuthGate, challenge, challengeOf, originFailure, OriginAgent, originTlsOptions, rawChallenge } from './http-auth';
+import { peekServerName } from './http-tls';
 import { HealthChecker, type Probe } from './health';
 import { BindingCounters, type ConnectionFault, type ConnectionFaults, type ListenerLive } from './observe';
 import { ClientConnections, type ConnectionLedger } from './http-connections';
@@ -49,6 +54,9 @@ export interface HttpPlaneEvents {
   connections: ConnectionLedger;
 }
 
+/** An HTTPS client that has not sent its ClientHello within this long is disconnected. */
+export const CLIENT_HELLO_TIMEOUT_MS = 30_000;
+
 /** Headers that describe one hop's connection, never forwarded. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
 
@@ -75,17 +83,31 @@ interface DomainRuntime {
 }
 
 interface Binding {
-  /** Built for mutual authentication (a server-wide setting). */
-  mutual: boolean;
+  /** Built holding the UDP port too (Http3Supported). */
+  http3: boolean;
   address: string;
   port: number;
-  server: HttpServer | HttpsServer | undefined;
+  /** The listening server: the HTTP server, or for HTTPS the front that reads each client's SNI. */
+  server: HttpServer | NetServer | undefined;
   error: string | undefined;
-  /** Client connections open now (raw TCP sockets). */
+  /** HTTPS: a server per TLS profile (certificate, versions, ciphers, client CAs), fed by the front. */
+  profiles: Map<string, Profile>;
+  /** Client connections open now (raw TCP sockets); for HTTPS also ended with the binding. */
   sockets: Set<Socket>;
   counters: BindingCounters;
   /** Its client connections, for the cap and the statistics. */
   clients: ClientConnections;
+  /** Http3Supported: the UDP port held (QUIC is not served), or why it could not be. */
+  udp: UdpSocket | undefined;
+  udpError: string | undefined;
+}
+
+/** An HTTPS server for one TLS profile, and the connections it holds. */
+interface Profile {
+  server: HttpsServer;
+  open: number;
+  /** No new handshake comes here; the server is closed once its last connection ends. */
+  retired: boolean;
 }
 
 /** Requests through one proxy since the last drain, and the time origins took to answer them. */
@@ -101,10 +123,7 @@ interface ListenerRuntime {
   config: HttpListener;
   domains: Map<string, DomainRuntime>;
   defaultDomain: DomainRuntime | undefined;
-  /** HTTPS: the context for each domain with a certificate, and the one for names no domain claims. */
-  contexts: Map<string, SecureContext>;
-  fallbackContext: SecureContext | undefined;
-  /** The certificate for clients that send no SNI (the server's own context). */
+  /** The certificate for clients that send no SNI or a name no domain claims. */
   fallback: ServedCertificate | undefined;
   bindings: Map<string, Binding>;
   /** The security policy's verdict on a client address (undefined: no policy). */
@@ -140,9 +159,12 @@ function decodedPath(url: string): string {
   }
 }
 
+/** The domain a request's Host names, else the default server. */
+const domainOf = (rt: ListenerRuntime, req: IncomingMessage): DomainRuntime | undefined => rt.domains.get(hostName(req.headers.host)) ?? rt.defaultDomain;
+
 const isLoopback = (ip: string): boolean => ip === '::1' || (isIP(ip) === 4 && ip.startsWith('127.'));
 
-function listen(server: HttpServer | HttpsServer, address: string, port: number): Promise<number> {
+function listen(server: NetServer, address: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host: address, port, exclusive: true }, () => {
@@ -162,9 +184,9 @@ export class HttpPlane {
   private readonly healthWritten = new Map<string, string>();
   /** Requests per second a proxy is sized for (its Concurrent), the base of HttpQPSPercent. */
   private readonly capacity = new Map<string, number>();
-  private readonly secureContexts = new Map<string, SecureContext>();
   private readonly httpAgent = new HttpAgent({ keepAlive: true, maxFreeSockets: 256 });
-  private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxFreeSockets: 256 });
+  private readonly httpsAgent = new OriginAgent({ keepAlive: true, maxFreeSockets: 256 });
+  private readonly basicAuth = new BasicAuthGate();
   /**
    * Connections a reset or delay fault waits on, by the client's address and
    * port: an HTTPS request's socket is the TLS one, not the raw socket the
@@ -185,7 +207,7 @@ export class HttpPlane {
       seen.add(l.listenerId);
       let rt = listeners.get(l.listenerId);
       if (!rt) {
-        rt = { config: l, domains: new Map(), defaultDomain: undefined, contexts: new Map(), fallbackContext: undefined, fallback: undefined, bindings: new Map(), access: undefined };
+        rt = { config: l, domains: new Map(), defaultDomain: undefined, fallback: undefined, bindings: new Map(), access: undefined };
         listeners.set(l.listenerId, rt);
       }
       this.configure(account, rt, l);
@@ -196,7 +218,7 @@ export class HttpPlane {
           if (p?.serving && p.address) wanted.set(pid, this.settings.dataplaneHost || p.address);
         }
       }
-      for (const [pid, b] of rt.bindings) if (wanted.get(pid) !== b.address || b.mutual !== l.mutualAuth) this.unbind(rt, pid);
+      for (const [pid, b] of rt.bindings) if (wanted.get(pid) !== b.address || b.http3 !== l.http3) this.unbind(rt, pid);
       for (const [pid, address] of wanted) if (!rt.bindings.has(pid)) binds.push(this.bind(account, rt, pid, address));
     }
     for (const [id, rt] of listeners) {
@@ -225,38 +247,23 @@ export class HttpPlane {
       if (d.isDefault) rt.defaultDomain = dom;
     }
     if (l.protocol !== 'HTTPS') return;
-    rt.contexts = new Map();
-    for (const d of l.domains) {
-      const c = d.certificate && this.context(d.certificate);
-      if (c) rt.contexts.set(d.domain, c);
-    }
-    const fallback = l.certificate ?? rt.defaultDomain?.view.certificate;
-    rt.fallbackContext = fallback && this.context(fallback);
-    if (JSON.stringify(fallback) !== JSON.stringify(rt.fallback)) {
-      rt.fallback = fallback;
-      for (const b of rt.bindings.values()) if (fallback && b.server && 'setSecureContext' in b.server) b.server.setSecureContext(tlsOptions(fallback));
-    }
-  }
-
-  private context(c: ServedCertificate): SecureContext | undefined {
-    const key = JSON.stringify(c);
-    let ctx = this.secureContexts.get(key);
-    if (!ctx) {
-      try {
-        ctx = createSecureContext(tlsOptions(c));
-        this.secureContexts.set(key, ctx);
-      } catch (err) {
-        this.log.warn({ err, certificateId: c.certificateId }, 'data plane: a certificate cannot be served');
-        return undefined;
+    rt.fallback = l.certificate ?? rt.defaultDomain?.view.certificate;
+    // Profiles no name uses any more take no new handshake; established connections keep the server that took them.
+    const wanted = new Set([rt.fallback, ...l.domains.map((d) => d.certificate)].map((c) => c && profileKey(c, l.mutualAuth)));
+    for (const b of rt.bindings.values()) {
+      for (const [key, p] of b.profiles) {
+        if (wanted.has(key)) continue;
+        b.profiles.delete(key);
+        p.retired = true;
+        if (p.open === 0) p.server.close();
       }
     }
-    return ctx;
   }
 
   /** A rule's origins with new settings: they keep their health; checks restart only when their settings or origins changed. */
   private ruleState(account: string, r: HttpRule): RuleState {
     const scheduling = schedulingOf(r);
-    const checkKey = JSON.stringify([r.health, r.check, r.passive, r.forwardProtocol, r.serverName, r.origins.map((o) => [o.realServerId, o.address, o.port])]);
+    const checkKey = JSON.stringify([r.health, r.check, r.passive, r.forwardProtocol, r.serverName, r.originTls, r.origins.map((o) => [o.realServerId, o.address, o.port])]);
     let st = this.rules.get(r.ruleId);
     if (!st) {
       const origins = new OriginSet(scheduling);
@@ -315,7 +322,8 @@ export class HttpPlane {
     }
   }
 
-  private server(rt: ListenerRuntime, account: string, proxyId: string, b: Binding): HttpServer | HttpsServer {
+  /** The HTTP server of a binding, or for HTTPS one of its TLS profiles (fed by the front, never listening itself). */
+  private server(rt: ListenerRuntime, account: string, proxyId: string, b: Binding, tls?: TlsOptions): HttpServer | HttpsServer {
     const tally = this.tally(account, proxyId);
     const handler = (req: IncomingMessage, res: ServerResponse) => {
       b.counters.requests++;
@@ -327,16 +335,7 @@ export class HttpPlane {
       this.handle(rt, req, res, tally);
     };
     const limits = { clientTimeoutMs: this.settings.dataplaneHttpClientTimeoutMs, keepaliveMs: this.settings.dataplaneHttpKeepaliveMs };
-    const server = rt.config.protocol === 'HTTPS'
-      ? createHttpsServer({
-        ...serverOptions(limits),
-        // Mutual authentication: a client without a certificate from the CAs of the name it asked for fails the handshake.
-        requestCert: rt.config.mutualAuth,
-        rejectUnauthorized: rt.config.mutualAuth,
-        ...(rt.fallback ? tlsOptions(rt.fallback) : {}),
-        SNICallback: (name, cb) => cb(null, rt.contexts.get(name.toLowerCase()) ?? rt.fallbackContext),
-      }, handler)
-      : createHttpServer(serverOptions(limits), handler);
+    const server = tls ? createHttpsServer({ ...serverOptions(limits), ...tls }, handler) : createHttpServer(serverOptions(limits), handler);
     guardServer(server, limits);
     // Security policies judge each new connection (HTTP rides on TCP), as for TCP listeners; then the proxy's Concurrent cap.
     server.on('connection', (socket: Socket) => {
@@ -351,12 +350,62 @@ export class HttpPlane {
     return server;
   }
 
+  /**
+   * The listening side of an HTTPS binding: it reads each client's SNI and
+   * hands the connection to the profile of the name asked for (the
+   * domain's certificate and TLS settings, else the listener's).
+   */
+  private front(rt: ListenerRuntime, account: string, proxyId: string, b: Binding): NetServer {
+    return createNetServer((socket) => {
+      if (rt.access && !rt.access(unmapped(socket.remoteAddress ?? ''))) return socket.resetAndDestroy();
+      b.sockets.add(socket);
+      socket.on('close', () => b.sockets.delete(socket));
+      peekServerName(socket, CLIENT_HELLO_TIMEOUT_MS, (name) => {
+        const served = (name && rt.domains.get(name)?.view.certificate) || rt.fallback;
+        const profile = served && this.profile(rt, account, proxyId, b, served);
+        if (!profile) return socket.destroy();
+        profile.open++;
+        socket.once('close', () => {
+          if (--profile.open === 0 && profile.retired) profile.server.close();
+        });
+        profile.server.emit('connection', socket);
+      });
+    });
+  }
+
+  /** The binding's server for one TLS profile, made on first use; undefined when the certificate cannot be served. */
+  private profile(rt: ListenerRuntime, account: string, proxyId: string, b: Binding, served: ServedCertificate): Profile | undefined {
+    const key = profileKey(served, rt.config.mutualAuth);
+    let profile = b.profiles.get(key);
+    if (!profile) {
+      let server: HttpsServer;
+      try {
+        server = this.server(rt, account, proxyId, b, {
+          ...tlsOptions(served),
+          // Mutual authentication: a client without a certificate from the CAs of the name it asked for fails the handshake.
+          requestCert: rt.config.mutualAuth,
+          rejectUnauthorized: rt.config.mutualAuth,
+        }) as HttpsServer;
+      } catch (err) {
+        this.log.warn({ err, certificateId: served.certificateId }, 'data plane: a certificate cannot be served');
+        return undefined;
+      }
+      // Node's HTTP server tracks its connections (request and header timeouts) from 'listening' on; this one never listens itself.
+      server.emit('listening');
+      b.profiles.set(key, (profile = { server, open: 0, retired: false }));
+    }
+    return profile;
+  }
+
   private async bind(account: string, rt: ListenerRuntime, proxyId: string, address: string): Promise<void> {
     const l = rt.config;
     const entities: Entity[] = [entity('listener', l.listenerId), entity('proxy', proxyId)];
     if (l.groupId) entities.push(entity('group', l.groupId));
     const clients = new ClientConnections(account, proxyId, entities, this.events.connections);
-    const b: Binding = { mutual: l.mutualAuth, address, port: l.port, server: undefined, error: undefined, clients, sockets: new Set(), counters: new BindingCounters() };
+    const b: Binding = {
+      http3: l.http3, address, port: l.port, server: undefined, error: undefined, profiles: new Map(), sockets: new Set(),
+      counters: new BindingCounters(), clients, udp: undefined, udpError: undefined,
+    };
     rt.bindings.set(proxyId, b);
     if (!this.settings.dataplaneHost && !isLoopback(address)) {
       b.error = `the proxy's address ${address} is not a loopback address (set the data-plane host to bind another)`;
@@ -367,7 +416,7 @@ export class HttpPlane {
     if (this.settings.sharedAddress || address === '::1') attempts.push(0);
     let lastErr: NodeJS.ErrnoException | undefined;
     for (const port of attempts) {
-      const server = this.server(rt, account, proxyId, b);
+      const server = l.protocol === 'HTTPS' ? this.front(rt, account, proxyId, b) : this.server(rt, account, proxyId, b);
       try {
         b.port = await listen(server, address, port);
         if (rt.bindings.get(proxyId) !== b) {
@@ -376,6 +425,7 @@ export class HttpPlane {
         }
         b.server = server;
         server.on('error', (err) => this.log.warn({ err, listenerId: l.listenerId }, 'data plane: listener socket error'));
+        if (l.http3) await this.holdUdp(b, l.listenerId);
         return;
       } catch (err) {
         lastErr = err as NodeJS.ErrnoException;
@@ -388,13 +438,44 @@ export class HttpPlane {
     this.log.warn({ listenerId: l.listenerId, proxyId, address, port: l.port, error: b.error }, 'data plane: a listener could not be bound');
   }
 
+  /**
+   * Http3Supported: the UDP port of the bound TCP port is held, so that
+   * nothing else takes it, and answers nothing (Node has no QUIC server).
+   */
+  private async holdUdp(b: Binding, listenerId: string): Promise<void> {
+    const udp = createSocket({ type: isIP(b.address) === 6 ? 'udp6' : 'udp4', reuseAddr: false });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        udp.once('error', reject);
+        udp.bind({ address: b.address, port: b.port, exclusive: true }, () => {
+          udp.off('error', reject);
+          resolve();
+        });
+      });
+      udp.on('error', () => undefined);
+      b.udp = udp;
+    } catch (err) {
+      udp.close();
+      const e = err as NodeJS.ErrnoException;
+      b.udpError = `${e.code ?? 'error'}: ${e.message}`;
+      this.log.warn({ listenerId, address: b.address, port: b.port, error: b.udpError }, 'data plane: the HTTP/3 UDP port could not be held');
+    }
+  }
+
   private unbind(rt: ListenerRuntime, proxyId: string): void {
     const b = rt.bindings.get(proxyId);
     rt.bindings.delete(proxyId);
+    b?.udp?.close();
     if (!b?.server) return;
     b.server.close();
     // The proxy or listener stopped serving: its traffic stops with it.
-    b.server.closeAllConnections();
+    if ('closeAllConnections' in b.server) b.server.closeAllConnections();
+    for (const p of b.profiles.values()) {
+      p.retired = true;
+      p.server.close();
+      p.server.closeAllConnections();
+    }
+    for (const s of b.sockets) s.destroy();
   }
 
   /** Counts a new client connection and decides its fault: refuse resets it now; reset and delay wait for its first request. */
@@ -429,8 +510,7 @@ export class HttpPlane {
   }
 
   /** The domain, rule and origin of a request, or the status the proxy answers itself. */
-  private route(rt: ListenerRuntime, req: IncomingMessage): { domain: DomainRuntime | undefined; rule?: RuleRuntime; origin?: OriginState; status: number; reason: string } {
-    const domain = rt.domains.get(hostName(req.headers.host)) ?? rt.defaultDomain;
+  private route(rt: ListenerRuntime, req: IncomingMessage, domain = domainOf(rt, req)): { domain: DomainRuntime | undefined; rule?: RuleRuntime; origin?: OriginState; status: number; reason: string } {
     if (!domain) return { domain, status: 404, reason: 'no domain of this listener serves this host' };
     const path = decodedPath(req.url ?? '/');
     const rule = domain.rules.find((r) => path.startsWith(r.view.path));
@@ -440,8 +520,33 @@ export class HttpPlane {
     return { domain, rule, origin, status: 0, reason: '' };
   }
 
+  /**
+   * Basic authentication of the request's domain: true when the domain asks
+   * for none or accepts the credentials, false when it refuses them, a
+   * promise while a costly hash is checked.
+   */
+  private admitted(domain: DomainRuntime | undefined, req: IncomingMessage): boolean | Promise<boolean> {
+    const auth = domain?.view.basicAuth;
+    return auth ? this.basicAuth.allows(auth, req) : true;
+  }
+
   private handle(rt: ListenerRuntime, req: IncomingMessage, res: ServerResponse, tally: Tally): void {
-    const r = this.route(rt, req);
+    const domain = domainOf(rt, req);
+    const verdict = this.admitted(domain, req);
+    if (verdict === true) return this.serve(rt, req, res, domain, tally);
+    const refuse = () => {
+      if (!domain) return;
+      // The domain's error page for 401 gives the body; the challenge stays unless the page clears it.
+      const page = errorPage(domain.view, 401);
+      if (page) sendPage(res, page, 401, { 'www-authenticate': challengeOf(domain.view.domain) });
+      else challenge(res, domain.view.domain);
+    };
+    if (verdict === false) return refuse();
+    verdict.then((ok) => (ok ? this.serve(rt, req, res, domain, tally) : refuse()), refuse);
+  }
+
+  private serve(rt: ListenerRuntime, req: IncomingMessage, res: ServerResponse, domain: DomainRuntime | undefined, tally: Tally): void {
+    const r = this.route(rt, req, domain);
     if (r.rule && r.rule.view.forcedRedirect && rt.config.protocol === 'HTTP') return redirect(req, res, r.rule.view.forcedRedirect);
     if (!r.rule || !r.origin || !r.domain) return this.fail(res, r.domain?.view, r.status, r.reason);
     this.forward(req, res, r.domain.view, r.rule, r.origin, unmapped(req.socket.remoteAddress ?? ''), rt.config.protocol, tally);
@@ -459,11 +564,22 @@ export class HttpPlane {
     client.on('error', () => client.destroy());
     const refused = requestRefusal(req);
     if (refused) return closeWith(client, refused);
+    const domain = domainOf(rt, req);
+    const verdict = this.admitted(domain, req);
+    if (verdict === true) return this.passUpgrade(rt, req, client, head, domain);
+    const refuse = () => {
+      client.end(rawChallenge(domain?.view.domain ?? ''));
+    };
+    if (verdict === false) return refuse();
+    verdict.then((ok) => (ok ? this.passUpgrade(rt, req, client, head, domain) : refuse()), refuse);
+  }
+
+  private passUpgrade(rt: ListenerRuntime, req: IncomingMessage, client: Duplex, head: Buffer, domain: DomainRuntime | undefined): void {
     const refuse = (status: number, reason: string) => {
       const body = `${status} ${reason}\n`;
       client.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     };
-    const r = this.route(rt, req);
+    const r = this.route(rt, req, domain);
     if (!r.rule || !r.origin) return refuse(r.status, r.reason);
     const { rule, origin } = r;
     const clientIp = unmapped(req.socket.remoteAddress ?? '');
@@ -474,7 +590,7 @@ export class HttpPlane {
     const up = (https ? httpsRequest : httpRequest)({
       host: origin.origin.address, port: origin.origin.port, method: req.method, path: req.url, headers, agent: false,
       timeout: this.settings.dataplaneHttpTimeoutMs,
-      ...(https ? { servername: rule.view.serverName ?? '', rejectUnauthorized: false } : {}),
+      ...(https ? originTlsOptions(rule.view.originTls, rule.view.serverName, hostName(String(headers.host ?? ''))) : {}),
     });
     const done = holdOrigin(origin);
     client.on('close', () => {
@@ -507,7 +623,8 @@ export class HttpPlane {
     up.on('timeout', () => up.destroy(Object.assign(new Error('the origin did not answer in time'), { code: 'ETIMEDOUT' })));
     up.on('error', (err: NodeJS.ErrnoException) => {
       done();
-      if (client.writable) refuse(err.code === 'ETIMEDOUT' ? 504 : 502, 'the origin could not be reached');
+      const failure = originFailure(err);
+      if (client.writable) refuse(failure.status, failure.reason);
     });
     up.end();
   }
@@ -524,7 +641,7 @@ export class HttpPlane {
       headers,
       agent: https ? this.httpsAgent : this.httpAgent,
       timeout: this.settings.dataplaneHttpTimeoutMs,
-      ...(https ? { servername: rule.serverName ?? '', rejectUnauthorized: false } : {}),
+      ...(https ? originTlsOptions(rule.originTls, rule.serverName, hostName(String(headers.host ?? ''))) : {}),
     };
     const done = holdOrigin(origin);
     // Set when the proxy drops the origin's request itself (the client left or stalled): not the origin's failure.
@@ -569,8 +686,9 @@ export class HttpPlane {
         }
         done();
         rr.passive.failed(origin, Date.now());
+        const failure = originFailure(err);
         if (res.headersSent) res.destroy();
-        else this.fail(res, domain, err.code === 'ETIMEDOUT' ? 504 : 502, err.code === 'ETIMEDOUT' ? 'the origin did not answer in time' : 'the origin could not be reached');
+        else this.fail(res, domain, failure.status, failure.reason);
       });
       if (body) req.pipe(sent);
       else sent.end();
@@ -684,6 +802,7 @@ export class HttpPlane {
           bound: b && !b.error && b.server ? { address: b.address, port: b.port } : null,
           error: b?.error ?? null,
           connections: b?.clients.size ?? 0,
+          ...(rt.config.http3 ? { http3: { bound: b?.udp ? { address: b.address, port: b.port } : null, error: b?.udpError ?? null } } : {}),
           domains: [...rt.domains.values()].map((d) => ({
             domain: d.view.domain,
             isDefault: d.view.isDefault,
@@ -755,6 +874,9 @@ export const CIPHER_PROFILES: Record<string, string> = {
 
 type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 
+/** What tells one TLS profile from another: the served certificate with its settings, and mutual authentication. */
+const profileKey = (c: ServedCertificate, mutual: boolean): string => `${mutual ? 1 : 0}${JSON.stringify(c)}`;
+
 /** Server TLS options of a certificate: the versions from the lowest allowed to the highest, the profile's ciphers. */
 function tlsOptions(c: ServedCertificate) {
   const versions = c.versions as TlsVersion[];
@@ -776,7 +898,7 @@ function httpProbe(r: HttpRule): Probe {
     const started = performance.now();
     const req = (https ? httpsRequest : httpRequest)({
       host: ip, port, method: check.method, path: encodeURI(check.path), headers: { host: check.host }, agent: false, timeout: timeoutMs,
-      ...(https ? { servername: r.serverName ?? '', rejectUnauthorized: false } : {}),
+      ...(https ? originTlsOptions(r.originTls, r.serverName, check.host) : {}),
     }, (res) => {
       measureRtt(o, performance.now() - started);
       res.resume();

@@ -32,15 +32,20 @@ export function selfSigned(cn: string, o: PemOptions = {}): { cert: string; key:
   }
 }
 
-/** A certificate for `cn` issued by `ca` (a CA made by selfSigned with `ca: true`), and its private key. */
-export function issuedBy(ca: { cert: string; key: string }, cn: string): { cert: string; key: string } {
+/** A certificate for `cn` issued by `ca` (a CA made by selfSigned with `ca: true`), and its private key; `sans` adds DNS names. */
+export function issuedBy(ca: { cert: string; key: string }, cn: string, o: { sans?: string[] } = {}): { cert: string; key: string } {
   const dir = mkdtempSync(join(tmpdir(), 'tclocal-pem-'));
   try {
     const f = (name: string) => join(dir, name);
     writeFileSync(f('ca.pem'), ca.cert);
     writeFileSync(f('ca.key'), ca.key);
     execFileSync('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f('k.pem'), '-out', f('r.csr'), '-subj', `/CN=${cn}/O=tclocal test`], { stdio: 'ignore' });
-    execFileSync('openssl', ['x509', '-req', '-in', f('r.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('c.pem'), '-days', '365'], { stdio: 'ignore' });
+    const extensions = [];
+    if (o.sans?.length) {
+      writeFileSync(f('ext.cnf'), `subjectAltName=${o.sans.map((s) => `DNS:${s}`).join(',')}\n`);
+      extensions.push('-extfile', f('ext.cnf'));
+    }
+    execFileSync('openssl', ['x509', '-req', '-in', f('r.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('c.pem'), '-days', '365', ...extensions], { stdio: 'ignore' });
     return { cert: readFileSync(f('c.pem'), 'utf8'), key: readFileSync(f('k.pem'), 'utf8') };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 /**
  * The forwarding view of HTTP and HTTPS listeners: their domains (with the
- * certificates they serve), each domain's rules (path, scheduler, origins,
- * how to reach them, custom headers) and error pages, read from the stored
+ * certificates and TLS settings they serve, their basic authentication),
+ * each domain's rules (path, scheduler, origins, how to reach and
+ * authenticate them, custom headers) and error pages, read from the stored
  * records in one transaction. Like the L4 view it knows no sockets.
  */
 import type { CommitChanges, Store, StoreTx } from '../../store/types';
@@ -19,6 +20,22 @@ export interface ServedCertificate {
   /** The listener's TLS versions (`SetTlsVersion`), as Node names them, and its cipher profile. */
   versions: string[];
   cipherProfile: string;
+}
+
+/** A domain's basic-authentication file (`SetAuthentication` BasicAuth): `user:hash` lines. */
+export interface BasicAuthUsers {
+  configId: string;
+  content: string;
+}
+
+/** How the proxy authenticates HTTPS origins and itself to them (`SetAuthentication` of the rule's domain). */
+export interface OriginTls {
+  /** RealServerAuth: the origin CA certificates (PEM) the origin's chain must lead to; undefined verifies nothing. */
+  cas?: string[];
+  /** The name the origin's certificate must carry (RealServerCertificateDomain); else the rule's SNI, else the Host sent. */
+  verifyName?: string;
+  /** GaapAuth: the PROXY (type 4) certificate and key presented to origins that ask for one. */
+  clientCert?: { cert: string; key: string };
 }
 
 export interface HttpErrorPage {
@@ -44,6 +61,8 @@ export interface HttpRule {
   /** ForcedRedirect: redirect HTTP requests to HTTPS instead of forwarding them ('' off). */
   forcedRedirect: string;
   origins: ForwardingOrigin[];
+  /** Towards HTTPS origins: verification and the client certificate. */
+  originTls: OriginTls;
   failover: boolean;
   /** Active checks: every DelayLoop s a request that must answer within ConnectTimeout s. */
   health: HealthCheckSettings;
@@ -80,8 +99,10 @@ export interface HttpDomain {
   /** Lower-case host name. */
   domain: string;
   isDefault: boolean;
-  /** HTTPS: the certificate served for this name (the listener's when `default`). */
+  /** HTTPS: the certificate served for this name (the listener's when `default`), with the domain's TLS settings. */
   certificate: ServedCertificate | undefined;
+  /** Requests must carry credentials of this file (HTTPS domains with BasicAuth 1). */
+  basicAuth: BasicAuthUsers | undefined;
   /** Longest path first, so the first prefix that matches is the longest. */
   rules: HttpRule[];
   errorPages: HttpErrorPage[];
@@ -99,6 +120,8 @@ export interface HttpListener {
   /** The opened security policy of the listener's proxy or group. */
   security: SecurityPolicy | null;
   certificate: ServedCertificate | undefined;
+  /** Http3Supported 1: the listener's UDP port is taken too. */
+  http3: boolean;
   domains: HttpDomain[];
 }
 
@@ -129,11 +152,12 @@ async function certificate(tx: StoreTx, id: string | undefined, clientCas: strin
 
 const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 
-function tlsOf(d: Record<string, unknown>): TlsSettings {
+/** TLS versions and cipher profile of a listener or domain record; what it leaves unset comes from `inherited`. */
+function tlsOf(d: { TLSSupportVersion?: unknown; TLSCiphers?: unknown }, inherited?: TlsSettings): TlsSettings {
   const listed = Array.isArray(d.TLSSupportVersion) ? TLS_VERSIONS.filter((v) => (d.TLSSupportVersion as unknown[]).includes(v)) : [];
   return {
-    versions: listed.length ? listed : TLS_VERSIONS,
-    cipherProfile: typeof d.TLSCiphers === 'string' && d.TLSCiphers ? d.TLSCiphers : 'GAAP_TLS_CIPHERS_WIDE',
+    versions: listed.length ? listed : inherited?.versions ?? TLS_VERSIONS,
+    cipherProfile: typeof d.TLSCiphers === 'string' && d.TLSCiphers ? d.TLSCiphers : inherited?.cipherProfile ?? 'GAAP_TLS_CIPHERS_WIDE',
   };
 }
 
@@ -168,6 +192,7 @@ function ruleView(r: RuleData): HttpRule {
     headers: headerList(r.Headers),
     forcedRedirect: r.ForcedRedirect ?? '',
     origins: originsOf(r as unknown as Record<string, unknown>, null),
+    originTls: {},
     failover: (r.RealServerSet ?? []).some((s) => s.RealServerFailoverRole === 'master' || s.RealServerFailoverRole === 'slave'),
     health: {
       enabled: r.HealthCheck === 1,
@@ -192,12 +217,40 @@ function ruleView(r: RuleData): HttpRule {
   };
 }
 
-/** A domain's certificate (the listener's for `default`) with its client CAs (the listener's when it lists none). */
-async function domainCertificate(tx: StoreTx, dom: DomainData, listenerCert: ServedCertificate | undefined, listenerCas: string[] | undefined, tls: TlsSettings): Promise<ServedCertificate | undefined> {
+/**
+ * A domain's certificate (the listener's for `default`) with its client CAs
+ * (the listener's when it lists none) and its TLS versions and ciphers
+ * (SetAuthentication's; the listener's where the domain sets none).
+ */
+async function domainCertificate(tx: StoreTx, dom: DomainData, listenerCert: ServedCertificate | undefined, listenerCas: string[] | undefined, listenerTls: TlsSettings): Promise<ServedCertificate | undefined> {
   const own = idsOf(dom.PolyClientCertificateIds);
   const cas = listenerCas === undefined ? [] : own.length && !own.includes('default') ? await caPems(tx, own) : listenerCas;
+  const tls = tlsOf(dom, listenerTls);
   const served = (await certificate(tx, dom.CertificateId, cas, tls)) ?? listenerCert;
-  return served && { ...served, clientCas: cas };
+  return served && { ...served, clientCas: cas, ...tls };
+}
+
+/** A domain's basic authentication: its user file, when BasicAuth is on and the file exists. */
+async function basicAuthOf(tx: StoreTx, dom: DomainData): Promise<BasicAuthUsers | undefined> {
+  if (Number(dom.BasicAuth) !== 1 || !dom.BasicAuthConfId) return undefined;
+  const c = await getCertificate(tx, dom.BasicAuthConfId);
+  // A file that went missing lets no one in rather than everyone.
+  return { configId: dom.BasicAuthConfId, content: c?.CertificateContent ?? '' };
+}
+
+/** How the domain's rules authenticate HTTPS origins (RealServerAuth) and the proxy to them (GaapAuth). */
+async function originTlsOf(tx: StoreTx, dom: DomainData): Promise<OriginTls> {
+  const out: OriginTls = {};
+  if (Number(dom.RealServerAuth) === 1) {
+    const ids = idsOf(dom.PolyRealServerCertificateIds).length ? idsOf(dom.PolyRealServerCertificateIds) : idsOf([dom.RealServerCertificateId]);
+    out.cas = await caPems(tx, ids);
+    if (dom.RealServerCertificateDomain) out.verifyName = dom.RealServerCertificateDomain.toLowerCase();
+  }
+  if (Number(dom.GaapAuth) === 1 && dom.GaapCertificateId) {
+    const c = await getCertificate(tx, dom.GaapCertificateId);
+    if (c?.CertificateContent && c.CertificateKey) out.clientCert = { cert: c.CertificateContent, key: c.CertificateKey };
+  }
+  return out;
 }
 
 /** The HTTP/HTTPS listeners of one account, read in one transaction. */
@@ -225,11 +278,14 @@ export async function httpForwardingView(store: Store, account: string): Promise
       for (const { data: dom } of (await tx.list<DomainData>(KIND.domain, { parent: id })).items) {
         if (dom.DomainStatus === DOMAIN_DELETING) continue;
         const key = dom.Domain.toLowerCase();
+        // SetAuthentication is for HTTPS listeners only; HTTP domains keep none of its settings.
+        const originTls = https ? await originTlsOf(tx, dom) : {};
         domains.push({
           domain: key,
           isDefault: dom.IsDefaultServer === true,
           certificate: https ? await domainCertificate(tx, dom, listenerCert, mutualAuth ? listenerCas : undefined, tls) : undefined,
-          rules: rules.filter((r) => r.DomainKey === key).map(ruleView).sort((a, b) => b.path.length - a.path.length),
+          basicAuth: https ? await basicAuthOf(tx, dom) : undefined,
+          rules: rules.filter((r) => r.DomainKey === key).map((r) => ({ ...ruleView(r), originTls })).sort((a, b) => b.path.length - a.path.length),
           errorPages: pages.filter((p) => p.Domain.toLowerCase() === key).map((p) => ({
             errorNos: p.ErrorNos ?? [],
             body: p.Body ?? '',
@@ -251,6 +307,7 @@ export async function httpForwardingView(store: Store, account: string): Promise
         mutualAuth,
         security: byOwner.get(groupId ?? proxyId ?? '') ?? null,
         certificate: listenerCert,
+        http3: https && Number(d.Http3Supported) === 1,
         domains,
       });
     }
