@@ -54,9 +54,6 @@ export interface HttpPlaneEvents {
   connections: ConnectionLedger;
 }
 
-/** An HTTPS client that has not sent its ClientHello within this long is disconnected. */
-export const CLIENT_HELLO_TIMEOUT_MS = 30_000;
-
 /** Headers that describe one hop's connection, never forwarded. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
 
@@ -360,7 +357,8 @@ export class HttpPlane {
       if (rt.access && !rt.access(unmapped(socket.remoteAddress ?? ''))) return socket.resetAndDestroy();
       b.sockets.add(socket);
       socket.on('close', () => b.sockets.delete(socket));
-      peekServerName(socket, CLIENT_HELLO_TIMEOUT_MS, (name) => {
+      // A client that sends no ClientHello is as slow as one that sends no request head: the same client timeout ends it.
+      peekServerName(socket, this.settings.dataplaneHttpClientTimeoutMs, (name) => {
         const served = (name && rt.domains.get(name)?.view.certificate) || rt.fallback;
         const profile = served && this.profile(rt, account, proxyId, b, served);
         if (!profile) return socket.destroy();
