@@ -143,9 +143,6 @@ export class SqliteStore implements Store {
    */
   private readonly gens = new Map<string, number>();
   private epoch = 0;
-  /** Writes per kind, and changes not tracked per kind, for changeCount(). */
-  private readonly kindChanges = new Map<string, number>();
-  private changeEpoch = 0;
   /** Accounts that have written since the list was read (read again after a rollback, import or reset). */
   private accountsSeen: Set<string> | undefined;
   private accountsEpoch = -1;
@@ -347,7 +344,6 @@ export class SqliteStore implements Store {
 
   invalidateAll(): void {
     this.epoch++;
-    this.changeEpoch++;
     this.counts.clear();
     this.pages.clear();
     this.pageChars = 0;
@@ -356,7 +352,6 @@ export class SqliteStore implements Store {
   /** A record of `kind` was written for `account`. */
   touched(account: string, kind: string): void {
     this.accountsSeen?.add(account);
-    this.kindChanges.set(kind, (this.kindChanges.get(kind) ?? 0) + 1);
     const key = `${account}\u0000${kind}`;
     this.gens.set(key, (this.gens.get(key) ?? 0) + 1);
   }
@@ -401,12 +396,6 @@ export class SqliteStore implements Store {
   keepJoined(page: CachedPage, json: Buffer): void {
     page.joined = json;
     this.pageChars += json.length;
-  }
-
-  changeCount(kinds: readonly string[]): number {
-    let n = this.changeEpoch;
-    for (const k of kinds) n += this.kindChanges.get(k) ?? 0;
-    return n;
   }
 
   async accounts(): Promise<string[]> {
@@ -595,6 +584,7 @@ class SqliteTx implements StoreTx {
     return row && fromRow<T>(row);
   }
 
+  /** A record of `kind` (a keyed value of namespace `ns`: kind `kv:ns`) was written: for the caches and the commit's subscribers. */
   private changed(kind: string): void {
     this.store.touched(this.account, kind);
     (this.changedKinds ??= new Set()).add(kind);
@@ -691,14 +681,14 @@ class SqliteTx implements StoreTx {
   }
 
   async kvPut(ns: string, key: string, value: unknown): Promise<void> {
-    this.store.touched(this.account, `kv:${ns}`);
+    this.changed(`kv:${ns}`);
     this.writer()
       .stmt('INSERT INTO kv (account, ns, key, value) VALUES (?, ?, ?, ?) ON CONFLICT (account, ns, key) DO UPDATE SET value = excluded.value')
       .run(this.account, ns, key, JSON.stringify(value));
   }
 
   async kvDelete(ns: string, key: string): Promise<void> {
-    this.store.touched(this.account, `kv:${ns}`);
+    this.changed(`kv:${ns}`);
     this.writer().stmt('DELETE FROM kv WHERE account = ? AND ns = ? AND key = ?').run(this.account, ns, key);
   }
 

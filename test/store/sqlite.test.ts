@@ -29,28 +29,30 @@ describe('SQLite store', () => {
     await s.close();
   });
 
-  it('changeCount moves on writes to the kinds asked (keyed values as kv:ns), on rollbacks and resets; accounts() lists writers', async () => {
+  it('onCommit reports the kinds each account wrote (keyed values as kv:ns) and resets as everything, not rolled-back work; accounts() lists writers', async () => {
     const s = new SqliteStore({ inMemory: true });
-    const kinds = ['test.item', 'kv:test.ns'];
-    const v0 = s.changeCount(kinds);
+    const seen: Array<Record<string, string[]>> = [];
+    s.onCommit((changes) => seen.push(Object.fromEntries([...changes].map(([a, kinds]) => [a, [...kinds].sort()]))));
     await s.transaction('A', (tx) => tx.put(rec('x', 1, { v: 1 })));
-    const v1 = s.changeCount(kinds);
-    assert.ok(v1 > v0);
+    assert.deepEqual(seen.pop(), { A: ['test.item'] });
     await s.transaction('A', (tx) => tx.put({ ...rec('y', 1, {}), kind: 'test.other' }));
-    assert.equal(s.changeCount(kinds), v1, 'another kind does not count');
+    assert.deepEqual(seen.pop(), { A: ['test.other'] }, 'another kind is reported as itself');
     await s.transaction('B', (tx) => tx.kvPut('test.ns', 'k', 1));
-    const v2 = s.changeCount(kinds);
-    assert.ok(v2 > v1);
-    await assert.rejects(s.transaction('A', async () => {
+    assert.deepEqual(seen.pop(), { B: ['kv:test.ns'] });
+    await s.transaction('B', (tx) => tx.kvDelete('test.ns', 'k'));
+    assert.deepEqual(seen.pop(), { B: ['kv:test.ns'] });
+    await assert.rejects(s.transaction('A', async (tx) => {
+      await tx.put(rec('w', 1, {}));
       throw new Error('rolled back');
     }));
-    assert.ok(s.changeCount(kinds) > v2, 'a rollback counts');
+    await s.transaction('A', (tx) => tx.get('test.item', 'x'));
+    assert.deepEqual(seen, [], 'rolled-back writes and reads report nothing');
     assert.deepEqual((await s.accounts()).sort(), ['A']);
     await s.transaction('C', (tx) => tx.put(rec('z', 1, {})));
     assert.deepEqual((await s.accounts()).sort(), ['A', 'C']);
-    const v3 = s.changeCount(kinds);
+    seen.length = 0;
     await s.reset();
-    assert.ok(s.changeCount(kinds) > v3);
+    assert.deepEqual(seen, [{ '*': ['*'] }]);
     assert.deepEqual(await s.accounts(), []);
     await s.close();
   });
