@@ -1,0 +1,1 @@
+export type { BrowseKind, BrowseLink } from '../core/browse';
