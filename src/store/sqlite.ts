@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { CHECKPOINTER_FILE, type CheckpointerData } from './checkpointer';
 import { checkDump } from './dump-check';
 import { DUMP_ORDER, DUMP_TABLES, migrations, MOVE_GAAP_STATS, SCHEMA_VERSION } from './migrations';
 import type {
@@ -98,25 +99,7 @@ const CACHE_KIB = 64 * 1024;
 /** Most requests one commit may carry (group commit). */
 const MAX_BATCH = 64;
 
-/**
- * Checkpoints of a file-backed store run in a worker thread on a second
- * connection: copying the write-ahead log into the database file (and its
- * fsync) would otherwise stall a request every thousand pages. Commits stay
- * as durable as before: the log holds every committed transaction.
- */
-const CHECKPOINTER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
-const db = new Database(workerData.file);
-const timer = setInterval(() => {
-  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* the next round retries */ }
-}, workerData.intervalMs);
-parentPort.on('message', () => {
-  clearInterval(timer);
-  try { db.close(); } catch { /* already gone */ }
-  parentPort.close();
-});
-`;
+/** Checkpoints of a file-backed store run in a worker thread on a second connection (checkpointer.ts). */
 const CHECKPOINT_INTERVAL_MS = 250;
 /** Log pages after which the request path checkpoints itself (the worker normally keeps it far below). */
 const WAL_SAFETY_PAGES = 16_000;
@@ -175,10 +158,8 @@ export class SqliteStore implements Store {
 
   private startCheckpointer(file: string): void {
     try {
-      const worker = new Worker(CHECKPOINTER, {
-        eval: true,
-        workerData: { driver: require.resolve('better-sqlite3'), file, intervalMs: CHECKPOINT_INTERVAL_MS },
-      });
+      const checkpointer: CheckpointerData = { file, intervalMs: CHECKPOINT_INTERVAL_MS };
+      const worker = new Worker(CHECKPOINTER_FILE, { workerData: { checkpointer } });
       worker.unref();
       this.checkpointerExit = new Promise((resolve) => worker.once('exit', () => resolve()));
       // Without the worker, the request path checkpoints as SQLite does by default.

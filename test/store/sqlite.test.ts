@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -123,6 +124,27 @@ describe('SQLite store', () => {
     raw.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(SCHEMA_VERSION + 1));
     raw.close();
     assert.throws(() => new SqliteStore({ dataDir: dir }), /newer/);
+  });
+
+  it('a worker thread copies the write-ahead log into the database file while the store runs', async () => {
+    const dir = tempDir();
+    const s = new SqliteStore({ dataDir: dir });
+    const file = join(dir, 'tclocal.db');
+    const before = statSync(file).size;
+    const blob = 'x'.repeat(1000);
+    for (let batch = 0; batch < 10; batch++) {
+      await s.transaction('A', async (tx) => {
+        for (let i = 0; i < 100; i++) await tx.put(rec(`r${batch}-${i}`, i, { blob }));
+      });
+    }
+    // About 1 MB, below even SQLite's own automatic checkpoint (1000 pages): only the worker moves it into the file.
+    let grown = false;
+    for (let i = 0; i < 200 && !grown; i++) {
+      grown = statSync(file).size > before + 500_000;
+      if (!grown) await sleep(50);
+    }
+    await s.close();
+    assert.ok(grown, 'the database file received the logged pages');
   });
 
   it('group commit: concurrent requests share a commit, a failing one rolls back alone, each is committed when answered', async () => {
