@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { DEFAULT_ACCOUNT } from '../src/config';
 import { captureSdkRequest, cnClient } from '../test/helpers';
 import { load, replayAmount, type Replay } from './load';
-import * as run from './run';
+import * as run from './rounds';
 import { rssMb, startReference, startTclocalProcess, toReplay } from './servers';
 
 export interface ScaleResult {

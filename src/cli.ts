@@ -4,9 +4,8 @@ import { resolve } from 'node:path';
 import { ConfigError, loadConfig, OPTIONS, parseFlags, tlsDir, type Config } from './config';
 import { AdminCallError, adminCall, findRunningServer, type AdminTarget } from './gateway/admin-client';
 import { ensureLocalCa } from './gateway/tls';
-import { coverageMarkdown, coverageReport } from './services/coverage';
+import { coverageMarkdown, coverageReport, xmlOperations } from './services/coverage';
 import { serviceModules } from './services';
-import { ciOperations } from './services/ci';
 import { openStore, startServer, VERSION } from './server';
 
 const COMMANDS = `Usage: tclocal <command> [options]
@@ -190,8 +189,9 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'coverage': {
       const write = take(argv, '--write', true);
-      const report = coverageReport(serviceModules());
-      const md = coverageMarkdown(report, [ciOperations()]);
+      const modules = serviceModules();
+      const report = coverageReport(modules);
+      const md = coverageMarkdown(report, xmlOperations(modules));
       if (write) {
         writeFileSync('COVERAGE.md', md);
         const actions = report.services.reduce((n, x) => n + x.implemented, 0);

@@ -1,13 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { AccountConfig } from './core/account';
+import type { ServiceSettings } from './core/service';
+import { bool, ConfigError, decimal, integer, oneOf, type SettingDef } from './core/settings';
 import { checkCidr, type CountryEntry } from './dns/client-country';
+import { serviceSettings } from './services';
+
+export type { AccountConfig } from './core/account';
+export { ConfigError } from './core/settings';
 
 /**
  * Every setting, once: its flag, its TCLOCAL_* environment twin, its default
- * and how it is checked. The CLI help and the README table come from here.
+ * and how it is checked. The server's own are declared here, each service
+ * module declares its own (ServiceSettings); the CLI help and the README
+ * table come from OPTIONS, which lists both.
  */
-export interface Config {
+export interface Config extends ServiceSettings {
   host: string;
   port: number;
   dataDir: string;
@@ -17,12 +26,6 @@ export interface Config {
   transitionMs: number;
   transitions: 'auto' | 'manual';
   rateLimits: boolean;
-  /** SSL: how long a free certificate stays under review before it is issued. */
-  sslReviewMs: number;
-  /** AMS: how long an on-demand task stays RUNNING; null: as long as it stayed PENDING. */
-  amsAudioMs: number | null;
-  /** GAAP: seconds by which a new proxy's CreateTime is back-dated. */
-  gaapCreateTimeBackdate: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** API calls the console's request log keeps; 0: none. */
   requestLog: number;
@@ -73,45 +76,9 @@ export interface Config {
   dnsCountries: CountryEntry[];
 }
 
-export interface AccountConfig {
-  secretId: string;
-  secretKey: string;
-  appId: number;
-  uin: string;
-}
-
-export class ConfigError extends Error {}
-
-interface OptionDef<K extends keyof Config> {
+interface OptionDef<K extends keyof Config> extends SettingDef<Config[K]> {
   key: K;
-  flag: string;
-  env: string;
-  arg?: string;
-  default: string;
-  /** How --help and the README show an empty or derived default. */
-  defaultLabel?: string;
-  help: string;
-  parse(raw: string, name: string): Config[K];
 }
-
-const oneOf =
-  <T extends string>(...values: T[]) =>
-  (raw: string, name: string): T => {
-    if (!(values as string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${values.join(', ')}, got "${raw}"`);
-    return raw as T;
-  };
-
-const integer = (min: number, max: number) => (raw: string, name: string): number => {
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || n < min || n > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-  return n;
-};
-
-const bool = (raw: string, name: string): boolean => {
-  if (/^(1|true|yes|on)$/i.test(raw)) return true;
-  if (/^(0|false|no|off)$/i.test(raw)) return false;
-  throw new ConfigError(`${name} must be on/off (or 1/0, true/false), got "${raw}"`);
-};
 
 /** `a.b.c.d/n` inside 127.0.0.0/8 (a bare address is a /32). */
 function loopbackPool(raw: string, name: string): string {
@@ -123,12 +90,6 @@ function loopbackPool(raw: string, name: string): string {
   }
   return `${octets.join('.')}/${bits}`;
 }
-
-const decimal = (min: number, max: number) => (raw: string, name: string): number => {
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new ConfigError(`${name} must be a number from ${min} to ${max}, got "${raw}"`);
-  return n;
-};
 
 /** Linux routes all of 127/8 to the loopback interface; elsewhere only 127.0.0.1 is sure to exist. */
 const DEFAULT_POOL = process.platform === 'linux' ? '127.77.0.0/16' : '127.0.0.1/32';
@@ -190,7 +151,7 @@ function parseCountryTable(raw: string, name: string): CountryEntry[] {
   });
 }
 
-export const OPTIONS: OptionDef<keyof Config>[] = [
+const SERVER_OPTIONS: OptionDef<keyof Config>[] = [
   { key: 'host', flag: '--host', env: 'TCLOCAL_HOST', arg: 'ADDR', default: '127.0.0.1', help: 'Address to listen on.', parse: (r) => r },
   { key: 'port', flag: '--port', env: 'TCLOCAL_PORT', arg: 'N', default: '4577', help: 'Port for every API (0 picks a free one).', parse: integer(0, 65535) },
   { key: 'dataDir', flag: '--data-dir', env: 'TCLOCAL_DATA_DIR', arg: 'DIR', default: './.tclocal', help: 'Directory of the durable SQLite store.', parse: (r) => r },
@@ -204,17 +165,6 @@ export const OPTIONS: OptionDef<keyof Config>[] = [
   { key: 'transitionMs', flag: '--transition-ms', env: 'TCLOCAL_TRANSITION_MS', arg: 'MS', default: '1000', help: 'Time a resource spends in a transient status (0: at once).', parse: integer(0, 86_400_000) },
   { key: 'transitions', flag: '--transitions', env: 'TCLOCAL_TRANSITIONS', arg: 'auto|manual', default: 'auto', help: 'manual: transient statuses complete only on POST /_tclocal/transitions/advance.', parse: oneOf('auto', 'manual') },
   { key: 'rateLimits', flag: '--rate-limits', env: 'TCLOCAL_RATE_LIMITS', arg: 'on|off', default: 'on', help: 'Enforce the documented per-action rate limits.', parse: bool },
-  { key: 'sslReviewMs', flag: '--ssl-review-ms', env: 'TCLOCAL_SSL_REVIEW_MS', arg: 'MS', default: '30000', help: 'SSL: time a free certificate spends under review before it is issued on its own.', parse: integer(0, 86_400_000) },
-  {
-    key: 'amsAudioMs', flag: '--ams-audio-ms', env: 'TCLOCAL_AMS_AUDIO_MS', arg: 'MS', default: '', defaultLabel: '(empty: the PENDING time)',
-    help: 'AMS: time an on-demand audio task stays RUNNING (empty: as long as it stayed PENDING).',
-    parse: (raw, name) => (raw.trim() === '' ? null : integer(0, 86_400_000)(raw.trim(), name)),
-  },
-  {
-    key: 'gaapCreateTimeBackdate', flag: '--gaap-create-time-backdate', env: 'TCLOCAL_GAAP_CREATE_TIME_BACKDATE', arg: 'S', default: '0',
-    help: 'GAAP: report a new proxy\'s CreateTime this many seconds in the past (Terraform waits until CreateTime + 2 min before destroying a proxy).',
-    parse: integer(0, 31_536_000),
-  },
   {
     key: 'requestLog', flag: '--request-log', env: 'TCLOCAL_REQUEST_LOG', arg: 'N', default: '100',
     help: 'API calls the request log keeps for the console and GET /_tclocal/requests (0: none; more costs CPU on every call, see BENCHMARKS.md).', parse: integer(0, 100_000),
@@ -274,6 +224,13 @@ export const OPTIONS: OptionDef<keyof Config>[] = [
   { key: 'dataplaneUdpIdleMs', flag: '--dataplane-udp-idle-ms', env: 'TCLOCAL_DATAPLANE_UDP_IDLE_MS', arg: 'MS', default: '120000', help: 'GAAP: a UDP session that carries no datagram for this long is closed.', parse: integer(100, 86_400_000) },
 ];
 
+/** The server's settings with each service module's own after the transition and rate-limit ones. */
+export const OPTIONS: OptionDef<keyof Config>[] = (() => {
+  const at = SERVER_OPTIONS.findIndex((o) => o.key === 'rateLimits') + 1;
+  const modules = serviceSettings().map(([key, def]) => ({ ...def, key }) as OptionDef<keyof Config>);
+  return [...SERVER_OPTIONS.slice(0, at), ...modules, ...SERVER_OPTIONS.slice(at)];
+})();
+
 /**
  * Settings from flags, then environment, then defaults. Throws ConfigError
  * naming the flag or variable at fault.
@@ -295,16 +252,6 @@ export function tlsDir(config: Pick<Config, 'caDir' | 'dataDir' | 'inMemory'>): 
   if (config.caDir) return config.caDir;
   return config.inMemory ? join(homedir(), '.tclocal') : config.dataDir;
 }
-
-/** Settings of the services themselves, as handlers see them. */
-export type ServiceSettings = Pick<Config, 'sslReviewMs' | 'amsAudioMs' | 'gaapCreateTimeBackdate' | 'dataplanePool'>;
-
-export const serviceSettingsOf = ({ sslReviewMs, amsAudioMs, gaapCreateTimeBackdate, dataplanePool }: Config): ServiceSettings => ({
-  sslReviewMs, amsAudioMs, gaapCreateTimeBackdate, dataplanePool,
-});
-
-/** The service settings when nothing is configured. */
-export const defaultServiceSettings = (): ServiceSettings => serviceSettingsOf(loadConfig({}, {}));
 
 /** Splits `--name value` / `--name=value` pairs; unknown flags are an error. */
 export function parseFlags(argv: string[]): Record<string, string> {

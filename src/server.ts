@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
-import { serviceSettingsOf, tlsDir, type Config } from './config';
+import { tlsDir, type Config } from './config';
 import { OutboundGuard, registerOwnPort } from './core/outbound';
 import { readableStream } from './core/log-format';
 import { TransitionEngine } from './core/transitions';
@@ -19,11 +19,11 @@ import { createHttpServer, HTTP_TIMEOUTS, requestTimeoutReply, type ExtraProtoco
 import { RateLimiter } from './gateway/ratelimit';
 import { acceptTls, ensureLocalCa, serverCertificate } from './gateway/tls';
 import { coverageReport } from './services/coverage';
-import { browsableKinds, extraProtocols, serviceModules } from './services';
-import { trafficSink } from './services/gaap/forwarding';
-import { ciTransitions } from './services/ci';
-import { gaapDnsView } from './services/gaap/dns-view';
-import type { TransitionHandler } from './services/types';
+import { serviceModules } from './services';
+import { isApi3Module, moduleName, type Api3Module, type ServiceModule, type XmlModule } from './core/service';
+import { createCosProtocol } from './gateway/cos/protocol';
+import type { TrafficSink } from './services/gaap/forwarding';
+import type { GaapDnsView } from './services/gaap/dns-view';
 import { commonErrors } from './spec';
 import { RequestValidator } from './spec/validator';
 import { SqliteStore } from './store/sqlite';
@@ -73,29 +73,36 @@ const defaultLogger = (config: Config): Logger => {
 export async function startServer(config: Config, log: Logger = defaultLogger(config), dev: DevelopmentOptions = {}): Promise<RunningServer> {
   const store = openStore(config);
   const outbound = new OutboundGuard({ allowLinkLocal: config.outboundLinkLocal, log });
-  const modules = serviceModules(outbound);
-  const services = new Map(modules.map((m) => [m.spec.service, m]));
-  for (const m of modules) m.prepare?.(store);
-  store.dropUndeclaredFieldIndexes();
-
-  const transitionHandlers = new Map<string, TransitionHandler>();
+  const transitions = new TransitionEngine(store, new Map(), { mode: config.transitions, delayMs: config.transitionMs }, log);
+  const modules = serviceModules({ store, transitions, log, outbound });
   for (const m of modules) {
-    for (const [type, fn] of Object.entries(m.transitions ?? {})) transitionHandlers.set(`${m.spec.service}:${type}`, fn);
+    m.prepare?.(store);
+    transitions.register(moduleName(m), m.transitions ?? {});
   }
-  for (const [type, fn] of Object.entries(ciTransitions())) transitionHandlers.set(`ci:${type}`, fn);
-  const transitions = new TransitionEngine(store, transitionHandlers, { mode: config.transitions }, log);
+  store.dropUndeclaredFieldIndexes();
+  const api3Modules = modules.filter(isApi3Module);
+  const xmlModules = modules.filter((m): m is XmlModule => !isApi3Module(m));
+  const services = new Map<string, Api3Module>(api3Modules.map((m) => [m.spec.service, m]));
+  /** A view a module offers the other parts (the DNS server's, the data plane's). */
+  const provided = <T>(name: string): T | undefined => {
+    const m = modules.find((x: ServiceModule) => x.provides?.[name]);
+    return m?.provides?.[name](store) as T | undefined;
+  };
+
   const accounts = new Accounts(config.accounts, config.auth === 'lenient');
-  const specs = modules.map((m) => m.spec);
+  const specs = api3Modules.map((m) => m.spec);
   const faultCatalogue: FaultCatalogueEntry[] = specs.map((s) => ({
     service: s.service, protocol: 'api3', commonCodes: Object.keys(commonErrors),
     actions: Object.fromEntries(Object.entries(s.actions).map(([name, a]) => [name, a.errors])),
   }));
   const consoleParts = createConsole({
-    store, kinds: browsableKinds(), accounts: () => config.accounts.map((a) => a.uin),
+    store, kinds: modules.flatMap((m) => m.browse ?? []), accounts: () => config.accounts.map((a) => a.uin),
     faultCatalogue, requestLogSize: config.requestLog,
     traffic: config.dataplane ? () => dataplane!.traffic() : undefined,
   });
-  const protocols: ExtraProtocol[] = extraProtocols({ store, accounts, log, config, transitions, outbound, faults: consoleParts.faults });
+  const protocols: ExtraProtocol[] = xmlModules.map((m) => createCosProtocol({
+    ...m.xml, name: m.name, accounts, strict: config.auth === 'strict', rateLimits: config.rateLimits, log, faults: consoleParts.faults,
+  }));
   for (const p of protocols) {
     faultCatalogue.push({
       service: p.name, protocol: 'cos', commonCodes: p.catalogue.errorCodes,
@@ -114,12 +121,13 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
     log,
     settings: { ...config, strictErrorCodes: dev.strictErrorCodes, strictResponses: dev.strictResponses },
     commonErrors: new Set(Object.keys(commonErrors)),
-    serviceSettings: serviceSettingsOf(config),
+    serviceSettings: config,
     faults: consoleParts.faults,
   });
+  const sink = provided<TrafficSink>('trafficSink');
   const faults = consoleParts.faults;
-  const dataplane = config.dataplane
-    ? new DataPlane(store, trafficSink(store), config, log, (proxyId, listenerId) => faults.connectionFault(proxyId, listenerId))
+  const dataplane = config.dataplane && sink
+    ? new DataPlane(store, sink, config, log, (proxyId, listenerId) => faults.connectionFault(proxyId, listenerId))
     : undefined;
   const admin = adminHandler({
     version: VERSION,
@@ -177,7 +185,7 @@ export async function startServer(config: Config, log: Logger = defaultLogger(co
   let dnsOff = 'off';
   if (config.dns) {
     const settings = { host: config.dnsHost, port: config.dnsPort, ttl: config.dnsTtl, rateLimit: config.dnsRateLimit, clientCountries: config.dnsCountries };
-    dns = await startDnsServer(settings, gaapDnsView(store), log).catch(async (err) => {
+    dns = await startDnsServer(settings, provided<GaapDnsView>('dnsView')!, log).catch(async (err) => {
       if (err instanceof DnsPortInUse) {
         dnsOff = `off (${settings.host}:${settings.port} in use)`;
         log.warn(`DNS is off: ${err.message}`);

@@ -13,6 +13,22 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * A failure that is part of a COS-style XML API: the gateway answers it as
+ * an XML `<Error>` document with this code and HTTP status. Anything else
+ * thrown by a route handler is answered as InternalError.
+ */
+export class CosError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CosError';
+  }
+}
+
 export const missingParameter = (name: string) =>
   new ApiError('MissingParameter', `The request is missing a required parameter \`${name}\`.`);
 

@@ -1,10 +1,12 @@
 import type { Logger } from 'pino';
-import type { Store } from '../store/types';
-import type { TransitionHandler } from '../services/types';
+import type { Store, StoreTx } from '../store/types';
+import type { Later, TransitionHandler, TransitionScheduler } from './service';
 
 export interface TransitionOptions {
   /** auto: apply when due; manual: only on advanceAll(). */
   mode: 'auto' | 'manual';
+  /** Time a resource spends in a transient status when its service names none (0: at once). */
+  delayMs?: number;
 }
 
 /**
@@ -12,7 +14,7 @@ export interface TransitionOptions {
  * due. Transitions live in the store, so a restart picks up where the last
  * run stopped; each one is applied in its own transaction.
  */
-export class TransitionEngine {
+export class TransitionEngine implements TransitionScheduler {
   private timer: NodeJS.Timeout | undefined;
   private timerDue = Infinity;
   private running = false;
@@ -25,6 +27,53 @@ export class TransitionEngine {
     private readonly options: TransitionOptions,
     private readonly log: Logger,
   ) {}
+
+  /** Adds a service's transitions, known to the engine as `<service>:<type>`. */
+  register(service: string, handlers: Record<string, TransitionHandler>): void {
+    for (const [type, fn] of Object.entries(handlers)) this.handlers.set(`${service}:${type}`, fn);
+  }
+
+  /** True when transitions apply as they fall due (not only when advanced by hand). */
+  get automatic(): boolean {
+    return this.options.mode === 'auto';
+  }
+
+  /** The transition time of a service that names none. */
+  get delayMs(): number {
+    return this.options.delayMs ?? 1000;
+  }
+
+  /**
+   * Runs `fn` in one transaction of `account`, with `later` to schedule
+   * transitions of `service` — the one way requests schedule them. With a
+   * zero delay and automatic transitions a change is part of the request
+   * itself: applied after `fn`, in the same transaction. Otherwise it is
+   * stored, and the timer is armed once the transaction has committed.
+   */
+  async run<T>(account: string, service: string, now: number, fn: (tx: StoreTx, later: Later) => Promise<T> | T): Promise<T> {
+    const scheduled: number[] = [];
+    const result = await this.store.transaction(account, async (tx) => {
+      const inline: Array<{ type: string; payload: Record<string, unknown> }> = [];
+      const later: Later = async (type, payload, delayMs) => {
+        const delay = delayMs ?? this.delayMs;
+        if (delay === 0 && this.automatic) {
+          inline.push({ type, payload });
+          return;
+        }
+        await tx.schedule(service, type, now + delay, payload);
+        scheduled.push(now + delay);
+      };
+      const out = await fn(tx, later);
+      for (const t of inline) {
+        const handler = this.handlers.get(`${service}:${t.type}`);
+        if (!handler) throw new Error(`no transition ${service}:${t.type}`);
+        await handler(t.payload, tx, now);
+      }
+      return out;
+    });
+    for (const due of scheduled) this.notify(due);
+    return result;
+  }
 
   start(): void {
     this.stopped = false;

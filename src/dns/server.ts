@@ -9,7 +9,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { createServer, isIP, type Server, type Socket as TcpSocket } from 'node:net';
 import type { Logger } from 'pino';
-import { ConfigError } from '../config';
+import { ConfigError } from '../core/settings';
 import type { GaapDnsView } from '../services/gaap/dns-view';
 import { CountryTable, plainAddress, type CountryEntry } from './client-country';
 import { Responder, type Transport } from './responder';

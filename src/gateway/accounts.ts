@@ -1,15 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { AccountConfig } from '../config';
+import type { Account, AccountConfig } from '../core/account';
 
-export interface Account {
-  secretId: string;
-  secretKey: string;
-  appId: number;
-  /** The account's owner UIN; every resource is stored under it. */
-  uin: string;
-  /** False for tenants made up in lenient mode: their signatures are not checked. */
-  known: boolean;
-}
+export type { Account } from '../core/account';
 
 /** Who a SecretId belongs to. */
 export class Accounts {

@@ -20,7 +20,7 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { Config } from '../config';
 import { isLoopbackAddress, localAddresses, normaliseAddress } from '../core/addresses';
-import type { RawReply } from './http';
+import type { RawReply } from './reply';
 
 export const ADMIN_PREFIX = '/_tclocal/';
 export const ADMIN_TOKEN_HEADER = 'x-tclocal-admin-token';

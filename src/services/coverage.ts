@@ -1,4 +1,4 @@
-import type { ServiceModule } from './types';
+import { isApi3Module, moduleName, type ServiceModule } from '../core/service';
 
 export interface CoverageReport {
   services: Array<{
@@ -13,7 +13,7 @@ export interface CoverageReport {
 /** Which actions of each spec have a registered handler. */
 export function coverageReport(modules: ServiceModule[]): CoverageReport {
   return {
-    services: modules.map((m) => {
+    services: modules.filter(isApi3Module).map((m) => {
       const actions = Object.keys(m.spec.actions)
         .sort()
         .map((action) => ({ action, implemented: typeof m.handlers[action] === 'function' }));
@@ -26,6 +26,13 @@ export function coverageReport(modules: ServiceModule[]): CoverageReport {
       };
     }),
   };
+}
+
+/** The operations of the products with a COS-style XML API, for the report's second part. */
+export function xmlOperations(modules: ServiceModule[]): Array<{ service: string; operations: string[] }> {
+  return modules.flatMap((m) => ('xml' in m
+    ? [{ service: `${moduleName(m)} (COS-style XML)`, operations: m.xml.routes.map((r) => `${r.action}: ${r.method} ${r.pattern ?? r.path.source}`) }]
+    : []));
 }
 
 /** The report as the Markdown of COVERAGE.md. */

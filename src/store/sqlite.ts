@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { CHECKPOINTER_FILE, type CheckpointerData } from './checkpointer';
 import { checkDump } from './dump-check';
 import { DUMP_ORDER, DUMP_TABLES, migrations, MOVE_GAAP_STATS, SCHEMA_VERSION } from './migrations';
 import type {
@@ -103,25 +104,7 @@ const CACHE_KIB = 16 * 1024;
 /** Most requests one commit may carry (group commit). */
 const MAX_BATCH = 64;
 
-/**
- * Checkpoints of a file-backed store run in a worker thread on a second
- * connection: copying the write-ahead log into the database file (and its
- * fsync) would otherwise stall a request every thousand pages. Commits stay
- * as durable as before: the log holds every committed transaction.
- */
-const CHECKPOINTER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
-const db = new Database(workerData.file);
-const timer = setInterval(() => {
-  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* the next round retries */ }
-}, workerData.intervalMs);
-parentPort.on('message', () => {
-  clearInterval(timer);
-  try { db.close(); } catch { /* already gone */ }
-  parentPort.close();
-});
-`;
+/** Checkpoints of a file-backed store run in a worker thread on a second connection (checkpointer.ts). */
 const CHECKPOINT_INTERVAL_MS = 250;
 /** Log pages after which the request path checkpoints itself (the worker normally keeps it far below). */
 const WAL_SAFETY_PAGES = 16_000;
@@ -148,9 +131,6 @@ export class SqliteStore implements Store {
    */
   private readonly gens = new Map<string, number>();
   private epoch = 0;
-  /** Writes per kind, and changes not tracked per kind, for changeCount(). */
-  private readonly kindChanges = new Map<string, number>();
-  private changeEpoch = 0;
   /** Accounts that have written since the list was read (read again after a rollback, import or reset). */
   private accountsSeen: Set<string> | undefined;
   private accountsEpoch = -1;
@@ -183,10 +163,8 @@ export class SqliteStore implements Store {
 
   private startCheckpointer(file: string): void {
     try {
-      const worker = new Worker(CHECKPOINTER, {
-        eval: true,
-        workerData: { driver: require.resolve('better-sqlite3'), file, intervalMs: CHECKPOINT_INTERVAL_MS },
-      });
+      const checkpointer: CheckpointerData = { file, intervalMs: CHECKPOINT_INTERVAL_MS };
+      const worker = new Worker(CHECKPOINTER_FILE, { workerData: { checkpointer } });
       worker.unref();
       this.checkpointerExit = new Promise((resolve) => worker.once('exit', () => resolve()));
       // Without the worker, the request path checkpoints as SQLite does by default.
@@ -352,7 +330,6 @@ export class SqliteStore implements Store {
 
   invalidateAll(): void {
     this.epoch++;
-    this.changeEpoch++;
     this.counts.clear();
     this.pages.clear();
     this.pageChars = 0;
@@ -361,7 +338,6 @@ export class SqliteStore implements Store {
   /** A record of `kind` was written for `account`. */
   touched(account: string, kind: string): void {
     this.accountsSeen?.add(account);
-    this.kindChanges.set(kind, (this.kindChanges.get(kind) ?? 0) + 1);
     const key = `${account}\u0000${kind}`;
     this.gens.set(key, (this.gens.get(key) ?? 0) + 1);
   }
@@ -406,12 +382,6 @@ export class SqliteStore implements Store {
   keepJoined(page: CachedPage, json: Buffer): void {
     page.joined = json;
     this.pageChars += json.length;
-  }
-
-  changeCount(kinds: readonly string[]): number {
-    let n = this.changeEpoch;
-    for (const k of kinds) n += this.kindChanges.get(k) ?? 0;
-    return n;
   }
 
   async accounts(): Promise<string[]> {
@@ -600,6 +570,7 @@ class SqliteTx implements StoreTx {
     return row && fromRow<T>(row);
   }
 
+  /** A record of `kind` (a keyed value of namespace `ns`: kind `kv:ns`) was written: for the caches and the commit's subscribers. */
   private changed(kind: string): void {
     this.store.touched(this.account, kind);
     (this.changedKinds ??= new Set()).add(kind);
@@ -696,14 +667,14 @@ class SqliteTx implements StoreTx {
   }
 
   async kvPut(ns: string, key: string, value: unknown): Promise<void> {
-    this.store.touched(this.account, `kv:${ns}`);
+    this.changed(`kv:${ns}`);
     this.writer()
       .stmt('INSERT INTO kv (account, ns, key, value) VALUES (?, ?, ?, ?) ON CONFLICT (account, ns, key) DO UPDATE SET value = excluded.value')
       .run(this.account, ns, key, JSON.stringify(value));
   }
 
   async kvDelete(ns: string, key: string): Promise<void> {
-    this.store.touched(this.account, `kv:${ns}`);
+    this.changed(`kv:${ns}`);
     this.writer().stmt('DELETE FROM kv WHERE account = ? AND ns = ? AND key = ?').run(this.account, ns, key);
   }
 

@@ -100,7 +100,8 @@ export interface SeriesPoint {
 
 /**
  * What committed transactions changed: account → record kinds written or
- * deleted. An import or reset changes everything: account `*`, kind `*`.
+ * deleted (a keyed value of namespace `ns` counts as kind `kv:ns`). An
+ * import or reset changes everything: account `*`, kind `*`.
  */
 export type CommitChanges = ReadonlyMap<string, ReadonlySet<string>>;
 
@@ -144,13 +145,6 @@ export interface Store {
   reset(): Promise<void>;
   /** Accounts that hold any resource: for views that span every tenant (the DNS server). */
   accounts(): Promise<string[]>;
-  /**
-   * A number that moves on every write to records of these kinds (a keyed
-   * value of namespace `ns` counts as kind `kv:ns`), and on every rollback,
-   * import and reset: whatever was read from them when it had its current
-   * value is still current.
-   */
-  changeCount(kinds: readonly string[]): number;
   /** Resolves once every connection and helper thread has let go of the files. */
   close(): Promise<void>;
 }

@@ -13,7 +13,7 @@ import { Accounts } from '../../src/gateway/accounts';
 import { Api3Gateway, type Api3Settings } from '../../src/gateway/api3/pipeline';
 import { Router } from '../../src/gateway/api3/router';
 import { RateLimiter } from '../../src/gateway/ratelimit';
-import type { ServiceModule } from '../../src/services/types';
+import type { Api3Module as ServiceModule } from '../../src/services/types';
 import type { ServiceSpec } from '../../src/spec/types';
 import { RequestValidator } from '../../src/spec/validator';
 import { SqliteStore } from '../../src/store/sqlite';
@@ -39,9 +39,9 @@ function gatewayFor(module: ServiceModule, store: SqliteStore, settings: Partial
     limiter: new RateLimiter(),
     services: new Map([[module.spec.service, module]]),
     store,
-    transitions: new TransitionEngine(store, new Map(), { mode: 'manual' }, log),
+    transitions: new TransitionEngine(store, new Map(), { mode: 'auto', delayMs: 0 }, log),
     log,
-    settings: { auth: 'lenient', rateLimits: false, transitionMs: 0, transitions: 'auto', ...settings },
+    settings: { auth: 'lenient', rateLimits: false, ...settings },
     commonErrors,
   });
 }

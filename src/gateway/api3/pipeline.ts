@@ -1,11 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
-import { defaultServiceSettings, type ServiceSettings } from '../../config';
 import { ApiError } from '../../core/errors';
 import { materialize } from '../../core/raw-json';
 import { requestId as newRequestId } from '../../core/ids';
 import type { TransitionEngine } from '../../core/transitions';
-import type { ActionContext, Language, ServiceModule } from '../../services/types';
+import type { ActionContext, ActionHandler, Api3Module, Language, ServiceSettings } from '../../core/service';
 import { responseProblems } from '../../spec/response-check';
 import type { RequestValidator } from '../../spec/validator';
 import type { Store } from '../../store/types';
@@ -30,8 +29,6 @@ export interface Api3Settings {
   /** Development check: a success whose body does not match the action's output model becomes an InternalError. */
   strictResponses?: boolean;
   rateLimits: boolean;
-  transitionMs: number;
-  transitions: 'auto' | 'manual';
 }
 
 export interface Api3Deps {
@@ -43,7 +40,7 @@ export interface Api3Deps {
   router: Router;
   validator: RequestValidator;
   limiter: RateLimiter;
-  services: Map<string, ServiceModule>;
+  services: Map<string, Api3Module>;
   store: Store;
   transitions: TransitionEngine;
   log: Logger;
@@ -157,37 +154,21 @@ export class Api3Gateway {
     return account;
   }
 
-  private async run(
-    service: ServiceModule, handler: NonNullable<ServiceModule['handlers'][string]>, params: Record<string, unknown>,
+  private run(
+    service: Api3Module, handler: ActionHandler, params: Record<string, unknown>,
     account: Account, req: Api3Request, requestId: string, action: string,
   ): Promise<object> {
-    const { settings, store } = this.d;
-    const name = service.spec.service;
     const now = Date.now();
-    const scheduled: number[] = [];
-    const result = await store.transaction(account.uin, async (tx) => {
-      const inline: Array<{ type: string; payload: Record<string, unknown> }> = [];
+    // Zero transition time: the engine applies the change as part of the request itself.
+    return this.d.transitions.run(account.uin, service.spec.service, now, (tx, later) => {
       const ctx: ActionContext = {
-        tx, account, requestId, action, now,
-        settings: this.d.serviceSettings ?? defaultServiceSettings(),
+        tx, account, requestId, action, now, later,
+        // Handlers of a gateway built without settings (tests) read none.
+        settings: this.d.serviceSettings ?? ({} as ServiceSettings),
         region: req.region,
         language: (req.language === 'en-US' ? 'en-US' : 'zh-CN') as Language,
-        later: async (type, payload, delayMs) => {
-          const delay = delayMs ?? settings.transitionMs;
-          if (delay === 0 && settings.transitions === 'auto') {
-            inline.push({ type, payload });
-            return;
-          }
-          await tx.schedule(name, type, now + delay, payload);
-          scheduled.push(now + delay);
-        },
       };
-      const out = await handler(params, ctx);
-      // Zero transition time: the change is part of the request itself.
-      for (const t of inline) await service.transitions![t.type](t.payload, tx, now);
-      return out;
+      return handler(params, ctx);
     });
-    for (const due of scheduled) this.d.transitions.notify(due);
-    return result;
   }
 }

@@ -1,18 +1,6 @@
-/**
- * A failure that is part of a COS-style API: it is answered as an XML
- * `<Error>` document with this code and HTTP status. Anything else thrown
- * by a handler is answered as InternalError.
- */
-export class CosError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'CosError';
-  }
-}
+import { CosError } from '../../core/errors';
+
+export { CosError };
 
 /** Every code the protocol layer answers, with its HTTP status (fault rules choose among these too). */
 export const COS_ERROR_STATUS: Readonly<Record<string, number>> = {

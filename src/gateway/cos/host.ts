@@ -2,18 +2,8 @@
  * Virtual-hosted bucket addresses of the COS family:
  * `<BucketName-APPID>.<service>.<Region>.myqcloud.com`, with or without a port.
  */
-export interface BucketHost {
-  /** Full bucket name, `<BucketName>-<APPID>`. */
-  bucket: string;
-  /** Bucket name without its APPID suffix. */
-  bucketName: string;
-  appId: number;
-  /** Second label: `cos`, `ci`, ... */
-  service: string;
-  region: string;
-  /** Host as received, port stripped and lower-cased. */
-  host: string;
-}
+export type { BucketHost } from '../../core/service';
+import type { BucketHost } from '../../core/service';
 
 const BUCKET_HOST = /^(([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)-(\d{1,12}))\.([a-z0-9]+)\.([a-z0-9-]+)\.myqcloud\.com$/;
 

@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { Account, Accounts } from '../accounts';
+import type { XmlApi, XmlRoute } from '../../core/service';
 import type { ExtraProtocol, RawReply } from '../http';
 import { RateLimiter } from '../ratelimit';
 import { faultDelay, type FaultPlan } from '../observe';
 import { COS_ERROR_STATUS, CosError, cosError, cosErrors } from './errors';
 import { parseBucketHost, type BucketHost } from './host';
 import { checkSignWindow, hasQSign, parseQSign, verifyQSignature } from './signature';
-import { toXml, type XmlObject } from './xml';
+import { parseXmlBody, toXml } from './xml';
 
 /**
  * A COS-style XML API (Cloud Infinite, COS): bucket from the Host, the
@@ -16,54 +17,16 @@ import { toXml, type XmlObject } from './xml';
  * product; products give it their routes.
  */
 
-/** What a route handler knows of the call it serves. */
-export interface CosCall {
-  account: Account;
-  bucket: BucketHost;
-  /** Route action name (for logs and rate limits). */
-  action: string;
-  /** Capture groups of the route's path pattern, percent-decoded. */
-  params: string[];
-  query: URLSearchParams;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-  requestId: string;
-  /** Milliseconds since the epoch, fixed for the whole request. */
-  now: number;
-}
+export type { XmlCall as CosCall, XmlResult as CosResult, XmlRoute as CosRoute } from '../../core/service';
 
-/** A successful answer: an XML document under `root` (RequestId is appended). */
-export interface CosResult {
-  status?: number;
-  root: string;
-  content: XmlObject;
-}
-
-export interface CosRoute {
-  method: string;
-  /** Matched against the percent-decoded path. */
-  path: RegExp;
-  action: string;
-  /** Requests per second per account; absent: unlimited. */
-  rateLimit?: number;
-  handle(call: CosCall): Promise<CosResult>;
-}
-
-export interface CosProtocolOptions {
+/** A product's XML API (routes, host, headers) and what the gateway serves it with. */
+export interface CosProtocolOptions extends XmlApi {
   name: string;
-  /** Second label of the bucket host this protocol serves (`ci` for `<bucket>.ci.<region>.myqcloud.com`). */
-  hostService: string;
-  /** Response header carrying the request id (`x-ci-request-id`). */
-  requestIdHeader: string;
-  /** Value of the `Server` response header. */
-  server: string;
   accounts: Accounts;
   /** strict: unsigned requests and unknown SecretIds are refused. */
   strict: boolean;
   rateLimits: boolean;
   log: Logger;
-  maxBody?: number;
-  routes: CosRoute[];
   /** Injected faults (the console's); absent: none. */
   faults?: FaultPlan;
 }
@@ -147,7 +110,7 @@ export function createCosProtocol(o: CosProtocolOptions): ExtraProtocol {
       checkOwner(account, bucket);
       const method = (req.method ?? 'GET').toUpperCase();
       let params: RegExpExecArray | null = null;
-      let route: CosRoute | undefined;
+      let route: XmlRoute | undefined;
       let pathKnown = false;
       for (const r of o.routes) {
         const m = r.path.exec(path);
@@ -174,7 +137,7 @@ export function createCosProtocol(o: CosProtocolOptions): ExtraProtocol {
         if (decision.error) throw cosError(decision.error.code, decision.error.message);
       }
       const result = await route.handle({
-        account, bucket, action: route.action, params: params!.slice(1), query, headers: req.headers, body, requestId, now: Date.now(),
+        account, bucket, action: route.action, params: params!.slice(1), query, headers: req.headers, body, xmlBody: () => parseXmlBody(body), requestId, now: Date.now(),
       });
       o.log.info({ requestId, service: o.name, action, account: account.uin, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
       return {

@@ -7,10 +7,9 @@ import { CosError } from './errors';
  * only (no attributes); objects become nested elements, arrays repeated
  * elements, `undefined` is left out and `null` is an empty element.
  */
-export type XmlValue = string | number | boolean | null | undefined | XmlObject | XmlValue[];
-export interface XmlObject {
-  [name: string]: XmlValue;
-}
+import type { ParsedXml, XmlObject, XmlValue } from '../../core/service';
+
+export type { ParsedXml, XmlObject, XmlValue } from '../../core/service';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
@@ -43,9 +42,6 @@ export function toXml(root: string, content: XmlObject, declaration = false): st
   writeElement(root, content, out);
   return out.join('');
 }
-
-/** Parsed element content: text is a string, children an object, repeated children an array. */
-export type ParsedXml = string | { [name: string]: ParsedXml } | ParsedXml[];
 
 /** The parser is loaded with the first XML body, not at every start (most runs never see one). */
 let xmlLibrary: { parser: XMLParser; validator: typeof Validator } | undefined;

@@ -4,20 +4,13 @@
  */
 import type { AudioSegments, BucketInfo, DescribeTaskDetailResponse, InputInfo, MediaInfo, TaskData, TaskLabel } from '../../spec/ams.types';
 import type { StoreTx } from '../../store/types';
-import { AUDIO_SEGMENT_MS, SUB_LABELS, scoreOf } from './moderation';
+import { AUDIO_SEGMENT_MS, SUB_LABELS, scoreOf, type Outcome } from './moderation';
 
 export const KIND = 'ams.task';
 
 export type TaskStatus = 'PENDING' | 'RUNNING' | 'FINISH' | 'ERROR' | 'CANCELLED';
 export const TASK_STATUSES: readonly TaskStatus[] = ['PENDING', 'RUNNING', 'FINISH', 'ERROR', 'CANCELLED'];
-export type Suggestion = 'Pass' | 'Review' | 'Block';
-
-export interface Outcome {
-  suggestion: Suggestion;
-  label: string;
-  /** Set when the rules ask the task to fail instead. */
-  error: { type: string; description: string } | null;
-}
+export type { Outcome, Suggestion } from './moderation';
 
 /** A task's stored state (outcome, seed, times in ms), from which the API's TaskData and TaskResult views are built. */
 export interface TaskRecord {

@@ -2,8 +2,16 @@
  * The emulated moderation: a deterministic outcome chosen by markers the
  * user controls, and the AudioResult segments it produces.
  */
-import type { Outcome, Suggestion } from './model';
 import type { AudioResult, AudioSegments } from '../../spec/ams.types';
+
+export type Suggestion = 'Pass' | 'Review' | 'Block';
+
+export interface Outcome {
+  suggestion: Suggestion;
+  label: string;
+  /** Set when the rules ask the task to fail instead. */
+  error: { type: string; description: string } | null;
+}
 
 const LABELS: Record<string, string> = {
   porn: 'Porn',

@@ -1,7 +1,6 @@
-import type { ExtraProtocol } from '../../gateway/http';
-import { createCosProtocol, type CosCall, type CosResult } from '../../gateway/cos/protocol';
-import type { ProtocolDeps } from '../index';
-import type { TransitionHandler } from '../types';
+import type { XmlCall as CosCall, XmlResult as CosResult } from '../../core/service';
+import type { ServiceDefinition, TransitionHandler } from '../types';
+import { ciBrowse } from './browse';
 import { CallbackSender } from './callbacks';
 import { LiveAuditing, START_AUDITING, startAuditing } from './jobs';
 
@@ -23,25 +22,29 @@ export function ciOperations(): { service: string; operations: string[] } {
   return { service: 'ci (COS-style XML)', operations: ROUTES.map((r) => `${r.action}: ${r.method} ${r.pattern}`) };
 }
 
-/** Cloud Infinite (COS-style XML API): live-stream moderation jobs. */
-export function ciProtocol(deps: ProtocolDeps): ExtraProtocol[] {
-  const jobs = new LiveAuditing(deps, new CallbackSender(deps.log, deps.outbound));
-  return [
-    createCosProtocol({
+/** Cloud Infinite (COS-style XML API): live-stream moderation jobs. The gateway speaks the XML wire format. */
+export const ciService: ServiceDefinition = {
+  name: 'ci',
+  create: ({ store, transitions, log, outbound }) => {
+    let jobs: LiveAuditing | undefined;
+    // Built on first use: a module listed only for its coverage is never run.
+    const liveAuditing = () => (jobs ??= new LiveAuditing({ store: store!, transitions: transitions! }, new CallbackSender(log!, outbound!)));
+    return {
       name: 'ci',
-      hostService: 'ci',
-      requestIdHeader: 'x-ci-request-id',
-      server: 'tencent-ci',
-      accounts: deps.accounts,
-      strict: deps.config.auth === 'strict',
-      rateLimits: deps.config.rateLimits,
-      log: deps.log,
-      maxBody: 256 * 1024,
-      faults: deps.faults,
-      routes: ROUTES.map(({ method, path, action, rateLimit, run }) => ({ method, path, action, rateLimit, handle: (c: CosCall) => run(jobs, c) })),
-    }),
-  ];
-}
+      xml: {
+        hostService: 'ci',
+        requestIdHeader: 'x-ci-request-id',
+        server: 'tencent-ci',
+        maxBody: 256 * 1024,
+        routes: ROUTES.map(({ method, path, pattern, action, rateLimit, run }) => ({
+          method, path, pattern, action, rateLimit, handle: (c: CosCall) => run(liveAuditing(), c),
+        })),
+      },
+      transitions: ciTransitions(),
+      browse: ciBrowse,
+    };
+  },
+};
 
 /**
  * Scheduled transitions of Cloud Infinite, keyed by type; the engine knows

@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { CosCall, CosResult } from '../../gateway/cos/protocol';
-import { CosError } from '../../gateway/cos/errors';
-import type { XmlObject } from '../../gateway/cos/xml';
-import type { StoreTx } from '../../store/types';
-import type { ProtocolDeps } from '../index';
+import { CosError } from '../../core/errors';
+import type { XmlCall as CosCall, TransitionScheduler, XmlObject, XmlResult as CosResult } from '../../core/service';
+import type { Store, StoreTx } from '../../store/types';
 import type { CallbackSender } from './callbacks';
 import { parseSubmit } from './submit';
 
@@ -74,15 +72,14 @@ function cleanResults(): XmlObject {
 /** Submit, query and cancel of live-stream moderation jobs. */
 export class LiveAuditing {
   constructor(
-    private readonly deps: ProtocolDeps,
+    private readonly deps: { store: Store; transitions: TransitionScheduler },
     private readonly callbacks: CallbackSender,
   ) {}
 
   async submit(call: CosCall): Promise<CosResult> {
-    const req = parseSubmit(call.body);
-    const { config, store, transitions } = this.deps;
-    const delay = config.transitionMs;
-    const inline = delay === 0 && config.transitions === 'auto';
+    const req = parseSubmit(call.xmlBody());
+    const { transitions } = this.deps;
+    const delay = transitions.delayMs;
     const job: LiveJob = {
       JobId: newJobId(),
       DataId: req.dataId,
@@ -98,13 +95,11 @@ export class LiveAuditing {
       Region: call.bucket.region,
       AuditingAt: call.now + delay,
     };
-    await store.transaction(call.account.uin, async (tx) => {
+    // Zero transition time: moderation starts as part of the request itself (the engine applies it inline).
+    await transitions.run(call.account.uin, SERVICE, call.now, async (tx, later) => {
       await tx.put({ kind: JOB_KIND, id: job.JobId, parent: job.Bucket, status: job.State, createdAt: call.now, data: job });
-      // Zero transition time: moderation starts as part of the request itself.
-      if (inline) await startAuditing({ jobId: job.JobId }, tx);
-      else await tx.schedule(SERVICE, START_AUDITING, job.AuditingAt, { jobId: job.JobId });
+      await later(START_AUDITING, { jobId: job.JobId }, delay);
     });
-    if (!inline) transitions.notify(job.AuditingAt);
     return {
       root: 'Response',
       content: { JobsDetail: { DataId: job.DataId ?? '', JobId: job.JobId, State: job.State, CreationTime: job.CreationTime } },
@@ -159,7 +154,7 @@ export class LiveAuditing {
   private async load(tx: StoreTx, call: CosCall, jobId: string): Promise<LiveJob> {
     const rec = await tx.get<LiveJob>(JOB_KIND, jobId);
     if (!rec || rec.data.Bucket !== call.bucket.bucket || rec.data.Region !== call.bucket.region) throw notFound(jobId);
-    if (rec.data.State === State.Submitted && this.deps.config.transitions === 'auto' && call.now >= rec.data.AuditingAt) {
+    if (rec.data.State === State.Submitted && this.deps.transitions.automatic && call.now >= rec.data.AuditingAt) {
       await startAuditing({ jobId }, tx);
       return (await tx.get<LiveJob>(JOB_KIND, jobId))!.data;
     }

@@ -1,5 +1,5 @@
-import { CosError } from '../../gateway/cos/errors';
-import { parseXmlBody, type ParsedXml } from '../../gateway/cos/xml';
+import { CosError } from '../../core/errors';
+import type { ParsedXml } from '../../core/service';
 import { isUrl } from '../common';
 
 /** A live-stream moderation job as submitted (`POST /video/auditing`). */
@@ -51,9 +51,8 @@ function text(parent: Node, name: string, where: string): string | undefined {
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
-/** Parses and checks a submit body; every problem is an InvalidArgument naming the element. */
-export function parseSubmit(body: Buffer): LiveAuditRequest {
-  const doc = parseXmlBody(body);
+/** Checks a submit document; every problem is an InvalidArgument naming the element. */
+export function parseSubmit(doc: Record<string, ParsedXml>): LiveAuditRequest {
   const request = container(doc, 'Request', 'Request', true)!;
   const type = text(request, 'Type', 'Request.Type');
   if (type === undefined || type === '') throw bad('The element `Request.Type` is required; use live_video for live stream moderation.');

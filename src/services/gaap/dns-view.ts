@@ -11,7 +11,7 @@
  * global, tenants are not: every account is asked.
  */
 import { isIP } from 'node:net';
-import type { ResourceRecord, Store, StoreTx } from '../../store/types';
+import type { CommitChanges, ResourceRecord, Store, StoreTx } from '../../store/types';
 import { isCountryCode } from './catalogue-countries';
 import { DNS_STATUS, DOMAIN_STATUS, dnsRecordsOf, type DomainData } from './globaldomain-model';
 import { DOMAIN_CONF_NS } from './groups';
@@ -152,9 +152,22 @@ async function lookupIn(tx: StoreTx, type: DnsName['type'], name: string, id: st
   };
 }
 
+/** True when a commit wrote a kind the names are read from (or changed everything). */
+function touchesNames(changes: CommitChanges): boolean {
+  for (const kinds of changes.values()) {
+    if (kinds.has('*') || WATCHED.some((k) => kinds.has(k))) return true;
+  }
+  return false;
+}
+
 export function gaapDnsView(store: Store): GaapDnsView {
+  // Follows the store like the data plane does: the version moves when a commit touched what names are read from.
+  let version = 0;
+  store.onCommit((changes) => {
+    if (touchesNames(changes)) version++;
+  });
   return {
-    version: () => store.changeCount(WATCHED),
+    version: () => version,
     async lookup(name) {
       const id = name.slice(0, Math.max(0, name.indexOf('.')));
       const type = NAMED_BY_PREFIX.get(id.slice(0, Math.max(0, id.indexOf('-'))));

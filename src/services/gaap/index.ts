@@ -1,8 +1,12 @@
+import { integer, type SettingValues } from '../../core/settings';
 import spec from '../../spec/gaap.json';
 import type { ServiceSpec } from '../../spec/types';
 import type { Store } from '../../store/types';
 import type { GaapActions } from '../../spec/gaap.types';
-import { composeHandlers, type ServiceModule, type TransitionHandler } from '../types';
+import { composeHandlers, type ServiceDefinition, type TransitionHandler } from '../types';
+import { gaapBrowse } from './browse';
+import { gaapDnsView } from './dns-view';
+import { trafficSink } from './forwarding';
 import * as catalogue from './catalogue';
 import * as certificates from './certificates';
 import * as domains from './domains';
@@ -28,15 +32,37 @@ const handlers = composeHandlers<GaapActions>()(
   realservers.handlers, rules.handlers, security.handlers, statistics.handlers, tags.handlers, tasks.handlers,
 );
 
-/** GAAP (Global Application Acceleration), API 2018-05-29. */
-export function gaapService(): ServiceModule {
-  const transitions: Record<string, TransitionHandler> = {};
-  for (const part of PARTS) Object.assign(transitions, part.transitions ?? {});
-  transitions.task = tasks.taskTransition(transitions);
-  return {
-    spec: spec as ServiceSpec,
-    handlers,
-    transitions,
-    prepare: (store) => PARTS.forEach((p) => p.prepare?.(store)),
-  };
+const settings = {
+  gaapCreateTimeBackdate: {
+    flag: '--gaap-create-time-backdate', env: 'TCLOCAL_GAAP_CREATE_TIME_BACKDATE', arg: 'S', default: '0',
+    help: 'GAAP: report a new proxy\'s CreateTime this many seconds in the past (Terraform waits until CreateTime + 2 min before destroying a proxy).',
+    parse: integer(0, 31_536_000),
+  },
+};
+
+declare module '../../core/service' {
+  interface ServiceSettings extends SettingValues<typeof settings> {
+    /** The data plane's address pool (a server setting), from which proxies draw their IP. */
+    dataplanePool: string;
+  }
 }
+
+/** GAAP (Global Application Acceleration), API 2018-05-29. */
+export const gaapService: ServiceDefinition = {
+  name: 'gaap',
+  settings,
+  create: () => {
+    const transitions: Record<string, TransitionHandler> = {};
+    for (const part of PARTS) Object.assign(transitions, part.transitions ?? {});
+    transitions.task = tasks.taskTransition(transitions);
+    return {
+      spec: spec as ServiceSpec,
+      handlers,
+      transitions,
+      browse: gaapBrowse,
+      prepare: (store: Store) => PARTS.forEach((p) => p.prepare?.(store)),
+      // What the DNS server and the data plane read of GAAP.
+      provides: { dnsView: gaapDnsView, trafficSink },
+    };
+  },
+};

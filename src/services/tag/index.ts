@@ -4,7 +4,7 @@ import spec from '../../spec/tag.json';
 import type { ServiceSpec } from '../../spec/types';
 import type { DescribeResourceTagsByResourceIdsRequest, ModifyResourceTagsRequest, Tag, TagActions, TagResource } from '../../spec/tag.types';
 import { KIND as GAAP } from '../gaap/model';
-import { composeHandlers, type ServiceModule } from '../types';
+import { composeHandlers, type ServiceDefinition } from '../types';
 
 /** A tag as the resources keep it in data.TagSet. */
 type TagPair = Pick<Tag, 'TagKey' | 'TagValue'>;
@@ -31,8 +31,9 @@ function kindOf(service: string, prefix: string, what: string): string {
 }
 
 /** The Tag API (2018-08-13) calls that tools make for tagged resources. */
-export function tagService(): ServiceModule {
-  return {
+export const tagService: ServiceDefinition = {
+  name: 'tag',
+  create: () => ({
     spec: spec as ServiceSpec,
     handlers: composeHandlers<TagActions>()({
       ModifyResourceTags: async (input: ModifyResourceTagsRequest, ctx) => {
@@ -71,7 +72,7 @@ export function tagService(): ServiceModule {
         return { TotalCount: all.length, Offset: offset, Limit: limit, Tags: all.slice(offset, offset + limit) };
       },
     }),
-  };
-}
+  }),
+};
 
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
