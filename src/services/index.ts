@@ -14,13 +14,14 @@ import { gaapBrowse } from './gaap/browse';
 import { sslBrowse } from './ssl/browse';
 import { ciProtocol } from './ci';
 import { gaapService } from './gaap';
+import { taggableResources as gaapTaggable } from './gaap/tags';
 import { sslService } from './ssl';
 import { tagService } from './tag';
 import type { ServiceModule } from './types';
 
 /** Every API 3.0 product tclocal emulates; `outbound` carries their callbacks. */
 export function serviceModules(outbound?: OutboundGuard): ServiceModule[] {
-  return [gaapService(), sslService(), amsService(outbound), tagService()];
+  return [gaapService(), sslService(), amsService(outbound), tagService(gaapTaggable)];
 }
 
 export interface ProtocolDeps {

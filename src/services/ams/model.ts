@@ -4,12 +4,23 @@
  */
 import type { BucketInfo } from '../../spec/ams.types';
 import type { StoreTx } from '../../store/types';
+import { lifecycle } from '../kit/lifecycle';
 import { AUDIO_SEGMENT_MS, SUB_LABELS, scoreOf } from './moderation';
 
 export const KIND = 'ams.task';
 
 export type TaskStatus = 'PENDING' | 'RUNNING' | 'FINISH' | 'ERROR' | 'CANCELLED';
 export const TASK_STATUSES: readonly TaskStatus[] = ['PENDING', 'RUNNING', 'FINISH', 'ERROR', 'CANCELLED'];
+/** A task's statuses: PENDING and RUNNING while moderation is under way (what CancelTask may stop). */
+export const taskLife = lifecycle<TaskStatus, TaskRecord, 'start' | 'finish'>({
+  noun: 'task',
+  statuses: TASK_STATUSES,
+  busy: ['PENDING', 'RUNNING'],
+  read: (rec) => rec.data.Status,
+  write: (data, status) => ({ ...data, Status: status }),
+  column: (status) => status,
+});
+
 export type Suggestion = 'Pass' | 'Review' | 'Block';
 
 export interface Outcome {

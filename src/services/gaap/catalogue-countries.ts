@@ -122,17 +122,11 @@ const BY_CODE = new Map(COUNTRIES.map((c) => [c[0], c]));
 
 export const isCountryCode = (code: string): boolean => BY_CODE.has(code);
 
-export const countryCodes = (): string[] => COUNTRIES.map((c) => c[0]);
-
-/** One CountryAreaMap, names in the caller's language (Chinese unless en-US). */
-export function countryAreaMap(code: string, language: Language): Record<string, string> | undefined {
-  const c = BY_CODE.get(code);
-  if (!c) return undefined;
-  const [, zone, zh, en] = c;
-  const pick = (n: Named) => (language === 'en-US' ? n.en : n.zh);
-  const continent = continentOf(zone);
+/** A CountryAreaMap from its codes (empty ones name nothing), names in the caller's language (Chinese unless en-US). */
+function areaMap(code: string, country: Named | undefined, zone: string, continent: string, language: Language): Record<string, string> {
+  const pick = (n: Named | undefined) => (n ? (language === 'en-US' ? n.en : n.zh) : '');
   return {
-    NationCountryName: language === 'en-US' ? en : zh,
+    NationCountryName: pick(country),
     NationCountryInnerCode: code,
     GeographicalZoneName: pick(ZONES[zone]),
     GeographicalZoneInnerCode: zone,
@@ -141,6 +135,14 @@ export function countryAreaMap(code: string, language: Language): Record<string,
     // Every example of the document carries Remark "1"; its meaning is not documented.
     Remark: '1',
   };
+}
+
+/** One CountryAreaMap of a country code the mapping lists. */
+export function countryAreaMap(code: string, language: Language): Record<string, string> | undefined {
+  const c = BY_CODE.get(code);
+  if (!c) return undefined;
+  const [, zone, zh, en] = c;
+  return areaMap(code, { zh, en }, zone, continentOf(zone), language);
 }
 
 /**
@@ -153,18 +155,9 @@ export function countryAreaMap(code: string, language: Language): Record<string,
 export function recordArea(code: string, language: Language): Record<string, string> {
   const country = countryAreaMap(code, language);
   if (country) return country;
-  const pick = (n: Named | undefined) => (n ? (language === 'en-US' ? n.en : n.zh) : '');
   const zone = ZONES[code] ? code : '';
   const continent = CONTINENTS[code] ? code : zone ? continentOf(zone) : '';
-  return {
-    NationCountryName: '',
-    NationCountryInnerCode: code,
-    GeographicalZoneName: pick(ZONES[zone]),
-    GeographicalZoneInnerCode: zone,
-    ContinentName: pick(CONTINENTS[continent]),
-    ContinentInnerCode: continent,
-    Remark: '1',
-  };
+  return areaMap(code, undefined, zone, continent, language);
 }
 
 export function countryAreaMappingList(language: Language): Record<string, string>[] {

@@ -10,7 +10,8 @@ import type {
 import type { ActionHandler, TransitionHandler } from '../types';
 import { decodeMaterial, isBasicAuthContent, keyMatches, parseCertificatePem, parsePrivateKeyPem } from './cert-pem';
 import { certificateUsers, type CertificateData } from './cert-store';
-import { KIND, offsetLimit, unixSeconds } from './model';
+import { paging } from '../kit/paging';
+import { KIND, unixSeconds } from './model';
 
 /** 0 basic-auth file, 1 client CA, 2 server SSL, 3 real-server CA, 4 GAAP (proxy) SSL. */
 const SSL_TYPES = new Set([2, 4]);
@@ -109,7 +110,7 @@ export const handlers: Record<string, ActionHandler> = {
   DescribeCertificates: async (input: DescribeCertificatesRequest, ctx) => {
     const type = input.CertificateType ?? -1;
     if (!Number.isInteger(type) || type < -1 || type > 4) throw invalidParameterValue('CertificateType', 'one of -1, 0, 1, 2, 3, 4');
-    const { offset, limit } = offsetLimit(input);
+    const { offset, limit } = paging(input, { maxLimit: 1000 });
     const page = await ctx.tx.list<CertificateData>(KIND.certificate, {
       where: type === -1 ? [] : [{ field: 'CertificateType', values: [type] }],
       offset,

@@ -15,15 +15,13 @@ import {
   assertDomainIdle,
   checkDomainName,
   checkL7Delete,
-  checkTlsCiphers,
-  checkTlsVersions,
   clientCertificates,
   DOMAIN_CHANGING,
   DOMAIN_DELETING,
   DOMAIN_RUNNING,
   domainKey,
   effectiveServerCertificate,
-  getDomain,
+  getL7Domain,
   getL7Listener,
   guardListener,
   isHttps,
@@ -33,19 +31,23 @@ import {
   requireCertificate,
   RULE_DELETING,
   rulesOfDomain,
-  type DomainData,
+  type L7DomainData,
   type RuleData,
 } from './l7-common';
+import { checkTlsCiphers, checkTlsVersions } from './tls';
 import { domainRuleSet } from './l7-views';
 import { KIND } from './model';
 
 /** Sets `IsDefaultServer` on one domain of a listener, clearing it on the others. */
 async function clearOtherDefaults(tx: StoreTx, listenerId: string, keepKey: string): Promise<void> {
-  const { items } = await tx.list<DomainData>(KIND.domain, { parent: listenerId });
+  const { items } = await tx.list<L7DomainData>(KIND.domain, { parent: listenerId });
   for (const d of items) {
     if (d.id !== keepKey && d.data.IsDefaultServer) await putDomain(tx, { ...d, data: { ...d.data, IsDefaultServer: false } });
   }
 }
+
+/** Scheduled transitions of L7 domains. */
+const T = { settled: 'l7Domain.settled', removed: 'l7Domain.removed' } as const;
 
 const flag = (v: number | undefined, name: string): number => {
   if (v === undefined) return 0;
@@ -101,7 +103,7 @@ export const handlers: Record<string, ActionHandler> = {
   ModifyDomain: async (input: ModifyDomainRequest, ctx) => {
     const listener = await getL7Listener(ctx, input.ListenerId, 'FailedOperation.InvalidListenerProtocol');
     await guardListener(ctx, listener, { proxy: 'FailedOperation.InstanceStatusNotInRuning' });
-    const old = await getDomain(ctx, input.ListenerId, input.OldDomain);
+    const old = await getL7Domain(ctx, input.ListenerId, input.OldDomain);
     assertDomainIdle(old);
     checkDomainName(input.NewDomain, 'NewDomain');
     const newKey = domainKey(input.ListenerId, input.NewDomain);
@@ -109,7 +111,7 @@ export const handlers: Record<string, ActionHandler> = {
     if (renamed && (await ctx.tx.get(KIND.domain, newKey))) {
       throw new ApiError('FailedOperation.DomainAlreadyExisted', `The domain \`${input.NewDomain}\` already exists on listener \`${input.ListenerId}\`.`);
     }
-    const data: DomainData = { ...old.data, Domain: input.NewDomain, DomainStatus: DOMAIN_RUNNING };
+    const data: L7DomainData = { ...old.data, Domain: input.NewDomain, DomainStatus: DOMAIN_RUNNING };
     if (isHttps(listener)) {
       if (input.CertificateId !== undefined && input.CertificateId !== '') {
         if (input.CertificateId !== 'default') await requireCertificate(ctx, input.CertificateId, [2], 'CertificateId');
@@ -140,7 +142,7 @@ export const handlers: Record<string, ActionHandler> = {
 
   DeleteDomain: async (input: DeleteDomainRequest, ctx) => {
     await checkL7Delete(ctx, input.ListenerId, input.Force);
-    const d = await getDomain(ctx, input.ListenerId, input.Domain);
+    const d = await getL7Domain(ctx, input.ListenerId, input.Domain);
     assertDomainIdle(d);
     const rules = await rulesOfDomain(ctx.tx, input.ListenerId, input.Domain);
     if (input.Force === 0) {
@@ -151,7 +153,7 @@ export const handlers: Record<string, ActionHandler> = {
     }
     for (const r of rules) await ctx.tx.put({ ...r, status: String(RULE_DELETING), data: { ...r.data, RuleStatus: RULE_DELETING } });
     await putDomain(ctx.tx, { ...d, data: { ...d.data, DomainStatus: DOMAIN_DELETING } });
-    await ctx.later('l7.domainRemove', { key: d.id });
+    await ctx.later(T.removed, { key: d.id });
     return {};
   },
 
@@ -159,13 +161,13 @@ export const handlers: Record<string, ActionHandler> = {
     const listener = await getL7Listener(ctx, input.ListenerId);
     if (!isHttps(listener)) throw invalidParameterValue('ListenerId', `the listener \`${input.ListenerId}\` is not an HTTPS listener`);
     await guardListener(ctx, listener, { proxy: 'FailedOperation.ProxyStatusNotInRuning', group: 'FailedOperation.GroupStatusNotInRuning', version: 'FailedOperation.ProxyVersionNotSupport' });
-    const d = await getDomain(ctx, input.ListenerId, input.Domain);
+    const d = await getL7Domain(ctx, input.ListenerId, input.Domain);
     assertDomainIdle(d);
     const certificateId = input.CertificateId === '' ? 'default' : input.CertificateId;
     if (certificateId !== 'default') await requireCertificate(ctx, certificateId, [2], 'CertificateId');
     assertCovers(await effectiveServerCertificate(ctx, listener, certificateId), d.data.Domain);
     const clients = await clientCertificates(ctx, input);
-    const data: DomainData = { ...d.data, CertificateId: certificateId, DomainStatus: DOMAIN_RUNNING };
+    const data: L7DomainData = { ...d.data, CertificateId: certificateId, DomainStatus: DOMAIN_RUNNING };
     if (clients !== undefined) data.PolyClientCertificateIds = clients;
     await putDomain(ctx.tx, { ...d, data });
     return {};
@@ -175,7 +177,7 @@ export const handlers: Record<string, ActionHandler> = {
     const listener = await getL7Listener(ctx, input.ListenerId);
     if (!isHttps(listener)) throw invalidParameterValue('ListenerId', `the listener \`${input.ListenerId}\` is not an HTTPS listener`);
     await guardListener(ctx, listener, { version: 'FailedOperation.ProxyVersionNotSupport' });
-    const d = await getDomain(ctx, input.ListenerId, input.Domain);
+    const d = await getL7Domain(ctx, input.ListenerId, input.Domain);
     assertDomainIdle(d, 'FailedOperation.ActionIsDoing');
     const basic = flag(input.BasicAuth, 'BasicAuth');
     const gaap = flag(input.GaapAuth, 'GaapAuth');
@@ -192,7 +194,7 @@ export const handlers: Record<string, ActionHandler> = {
     if (gaapId) await requireCertificate(ctx, gaapId, [4], 'GaapCertificateId', bad);
     const rsParam = input.PolyRealServerCertificateIds !== undefined ? 'PolyRealServerCertificateIds' : 'RealServerCertificateId';
     for (const id of rsIds) await requireCertificate(ctx, id, [3], rsParam, bad);
-    const data: DomainData = {
+    const data: L7DomainData = {
       ...d.data,
       BasicAuth: basic,
       BasicAuthConfId: basicId,
@@ -212,7 +214,7 @@ export const handlers: Record<string, ActionHandler> = {
 
   DescribeRules: async (input: DescribeRulesRequest, ctx) => {
     const listener = await getL7Listener(ctx, input.ListenerId);
-    const domains = await ctx.tx.list<DomainData>(KIND.domain, { parent: input.ListenerId });
+    const domains = await ctx.tx.list<L7DomainData>(KIND.domain, { parent: input.ListenerId });
     const rules = await ctx.tx.list<RuleData>(KIND.rule, { parent: input.ListenerId });
     const set = [];
     for (const d of domains.items) {
@@ -224,7 +226,7 @@ export const handlers: Record<string, ActionHandler> = {
 };
 
 /** Removes a domain with its rules and error pages. */
-async function removeDomain(tx: StoreTx, rec: ResourceRecord<DomainData>): Promise<void> {
+async function removeDomain(tx: StoreTx, rec: ResourceRecord<L7DomainData>): Promise<void> {
   for (const r of await rulesOfDomain(tx, rec.data.ListenerId, rec.data.Domain)) await tx.delete(KIND.rule, r.id);
   const pages = await tx.list<{ Domain: string }>(KIND.errorPage, { parent: rec.data.ListenerId });
   for (const p of pages.items) if (p.data.Domain.toLowerCase() === rec.data.Domain.toLowerCase()) await tx.delete(KIND.errorPage, p.id);
@@ -233,12 +235,12 @@ async function removeDomain(tx: StoreTx, rec: ResourceRecord<DomainData>): Promi
 
 export const transitions: Record<string, TransitionHandler> = {
   /** Domains changed by earlier versions, which settled through a transition. */
-  'l7.domainSettle': async (p: { key: string }, tx) => {
-    const rec = await tx.get<DomainData>(KIND.domain, p.key);
+  [T.settled]: async (p: { key: string }, tx) => {
+    const rec = await tx.get<L7DomainData>(KIND.domain, p.key);
     if (rec && rec.data.DomainStatus === DOMAIN_CHANGING) await putDomain(tx, { ...rec, data: { ...rec.data, DomainStatus: DOMAIN_RUNNING } });
   },
-  'l7.domainRemove': async (p: { key: string }, tx) => {
-    const rec = await tx.get<DomainData>(KIND.domain, p.key);
+  [T.removed]: async (p: { key: string }, tx) => {
+    const rec = await tx.get<L7DomainData>(KIND.domain, p.key);
     if (rec && rec.data.DomainStatus === DOMAIN_DELETING) await removeDomain(tx, rec);
   },
 };

@@ -7,7 +7,7 @@
 import type { CommitChanges, Store, StoreTx } from '../../store/types';
 import { getCertificate } from './cert-store';
 import { originsOf, policies, SERVING_LISTENER, type SecurityPolicy, type ForwardingOrigin, type HealthCheckSettings, type OriginHealth, type Scheduler } from './forwarding';
-import type { DomainData, ListenerData, RuleData } from './l7-common';
+import type { L7DomainData as DomainData, L7ListenerData as ListenerData, RuleData } from './l7-common';
 import { KIND } from './model';
 
 /** A certificate and its key, PEM, with the client CAs that mutual authentication accepts (none: one-way). */

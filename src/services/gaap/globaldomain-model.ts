@@ -24,11 +24,9 @@ export const DNS_STATUS = { running: 1, creating: 2, modifying: 3, deleting: 4 }
 
 /** Global domains per account (LimitExceeded.Domain); the document gives no number. */
 export const MAX_DOMAINS = 100;
-/** Tags per resource (LimitExceeded.TagQuota), as for other Tencent Cloud resources. */
-export const MAX_TAGS = 50;
 
 /** A global-domain record: the API's Domain without ProxyCount (counted when read); UpdateTime null until first changed. */
-export interface DomainData extends Omit<Domain, 'ProxyCount' | 'UpdateTime'> {
+export interface GlobalDomainData extends Omit<Domain, 'ProxyCount' | 'UpdateTime'> {
   UpdateTime: number | null;
 }
 
@@ -52,26 +50,8 @@ export function checkDefaultValue(v: string): { value: string; type: string } {
   throw invalidParameterValue('DefaultValue', `\`${v}\` is neither an IP address nor a domain name`);
 }
 
-export function checkProjectId(v: number): number {
-  if (v < 0) throw invalidParameterValue('ProjectId', `${v} is not a project ID`);
-  return v;
-}
-
-export function checkTags(tags: TagPair[] | undefined): TagPair[] {
-  const list = tags ?? [];
-  if (list.length > MAX_TAGS) throw new ApiError('LimitExceeded.TagQuota', `The parameter \`TagSet\` holds ${list.length} tags; at most ${MAX_TAGS} are allowed.`);
-  const seen = new Set<string>();
-  for (const t of list) {
-    if (!t.TagKey || t.TagKey.length > 127) throw invalidParameterValue('TagSet.TagKey', `\`${t.TagKey}\` is not 1 to 127 characters long`);
-    if (t.TagValue.length > 255) throw invalidParameterValue('TagSet.TagValue', `the value of tag \`${t.TagKey}\` is longer than 255 characters`);
-    if (seen.has(t.TagKey)) throw invalidParameterValue('TagSet', `the tag key \`${t.TagKey}\` appears twice`);
-    seen.add(t.TagKey);
-  }
-  return list.map((t) => ({ TagKey: t.TagKey, TagValue: t.TagValue }));
-}
-
-export async function getDomain(tx: StoreTx, id: string): Promise<ResourceRecord<DomainData>> {
-  const rec = await tx.get<DomainData>(KIND.globalDomain, id);
+export async function getGlobalDomain(tx: StoreTx, id: string): Promise<ResourceRecord<GlobalDomainData>> {
+  const rec = await tx.get<GlobalDomainData>(KIND.globalDomain, id);
   if (!rec) throw domainNotFound(id);
   return rec;
 }
@@ -121,7 +101,7 @@ export function checkCountryConflicts(codes: string[], others: ResourceRecord<Dn
 }
 
 /** Domain as DescribeGlobalDomains returns it. */
-export async function domainView(tx: StoreTx, rec: ResourceRecord<DomainData>): Promise<Record<string, unknown>> {
+export async function domainView(tx: StoreTx, rec: ResourceRecord<GlobalDomainData>): Promise<Record<string, unknown>> {
   const proxies = new Set<string>();
   for (const r of await dnsRecordsOf(tx, rec.id)) for (const p of r.data.ProxyIdList) proxies.add(p);
   let count = 0;

@@ -31,9 +31,7 @@ import {
   checkCountries,
   checkCountryConflicts,
   checkDefaultValue,
-  checkProjectId,
   checkProxies,
-  checkTags,
   DNS_STATUS,
   dnsKey,
   dnsNotFound,
@@ -41,15 +39,20 @@ import {
   dnsView,
   DOMAIN_STATUS,
   domainView,
-  getDomain,
+  getGlobalDomain,
   MAX_DOMAINS,
   type DnsData,
-  type DomainData,
+  type GlobalDomainData,
 } from './globaldomain-model';
-import { KIND, unixSeconds } from './model';
+import { paging } from '../kit/paging';
+import { checkTagFilter, checkTagSet, hasAnyTag } from '../kit/tags';
+import { KIND, checkProjectId, unixSeconds } from './model';
 
 /** Filter names of DescribeGlobalDomains (the document names none; these are Domain fields). */
-const FILTER_FIELDS: Record<string, keyof DomainData> = {
+/** Scheduled transitions of global domains and their DNS records. */
+const T = { domainSettled: 'globalDomain.settled', dnsSettled: 'globalDns.settled' } as const;
+
+const FILTER_FIELDS: Record<string, keyof GlobalDomainData> = {
   DomainId: 'DomainId',
   FullDomain: 'FullDomain',
   Alias: 'Alias',
@@ -60,7 +63,7 @@ const FILTER_FIELDS: Record<string, keyof DomainData> = {
 };
 
 async function setDomainStatus(ctx: ActionContext, id: string, from: number, target: number, via: number): Promise<void> {
-  const rec = await getDomain(ctx.tx, id);
+  const rec = await getGlobalDomain(ctx.tx, id);
   const s = rec.data.Status;
   // Already there, or on the way: nothing to do.
   if (s === target || s === via) return;
@@ -69,7 +72,7 @@ async function setDomainStatus(ctx: ActionContext, id: string, from: number, tar
     throw new ApiError('FailedOperation', `The global domain \`${id}\` cannot be ${what} while its status is ${s}.`);
   }
   await ctx.tx.put({ ...rec, status: String(via), data: { ...rec.data, Status: via, UpdateTime: unixSeconds(ctx.now) } });
-  await ctx.later('globalDomainStatus', { domainId: id, from: via, to: target });
+  await ctx.later(T.domainSettled, { domainId: id, from: via, to: target });
 }
 
 async function getDns(tx: StoreTx, id: number) {
@@ -88,12 +91,12 @@ export const handlers: Record<string, ActionHandler> = {
   CreateGlobalDomain: async (input: CreateGlobalDomainRequest, ctx) => {
     const projectId = checkProjectId(input.ProjectId);
     const { value, type } = checkDefaultValue(input.DefaultValue);
-    const tags = checkTags(input.TagSet);
+    const tags = checkTagSet(input.TagSet, { invalid: 'InvalidParameterValue', quota: 'LimitExceeded.TagQuota' });
     const { total } = await ctx.tx.list(KIND.globalDomain, { limit: 0 });
     if (total >= MAX_DOMAINS) throw new ApiError('LimitExceeded.Domain', `The account already has ${total} global domains; at most ${MAX_DOMAINS} are allowed.`);
     const id = resourceId('dm');
     const now = unixSeconds(ctx.now);
-    const data: DomainData = {
+    const data: GlobalDomainData = {
       DomainId: id,
       FullDomain: `${resourceId('gd')}.gaapqcloud.com.cn`,
       Alias: input.Alias ?? '',
@@ -111,16 +114,13 @@ export const handlers: Record<string, ActionHandler> = {
   },
 
   DescribeGlobalDomains: async (input: DescribeGlobalDomainsRequest, ctx) => {
-    if (input.Offset < 0) throw invalidParameterValue('Offset', 'must not be negative');
-    if (input.Limit < 0) throw invalidParameterValue('Limit', 'must not be negative');
-    const tags = input.TagSet ?? [];
-    if (tags.length > 5) throw invalidParameterValue('TagSet', `at most 5 tags are allowed, got ${tags.length}`);
-    for (const t of tags) if (!t.TagKey) throw new ApiError('InvalidParameterValue.InvalidTags', 'The value of parameter `TagSet.TagKey` is not valid: a tag key may not be empty.');
+    const { offset, limit } = paging(input);
+    const tags = checkTagFilter(input.TagSet, { emptyKeyCode: 'InvalidParameterValue.InvalidTags' });
     const filters = input.Filters ?? [];
     for (const f of filters) {
       if (!(f.Name in FILTER_FIELDS)) throw invalidParameterValue('Filters.Name', `\`${f.Name}\` is not one of ${Object.keys(FILTER_FIELDS).join(', ')}`);
     }
-    const { items } = await ctx.tx.list<DomainData>(KIND.globalDomain, { descending: true });
+    const { items } = await ctx.tx.list<GlobalDomainData>(KIND.globalDomain, { descending: true });
     const matched = items.filter((r) => {
       const d = r.data;
       if (input.ProjectId !== -1 && d.ProjectId !== input.ProjectId) return false;
@@ -128,17 +128,16 @@ export const handlers: Record<string, ActionHandler> = {
         const v = String(d[FILTER_FIELDS[f.Name]]);
         if (!f.Values.some((x) => x.trim() === v)) return false;
       }
-      if (tags.length > 0 && !tags.some((t) => d.TagSet.some((x) => x.TagKey === t.TagKey && x.TagValue === t.TagValue))) return false;
+      if (tags && !hasAnyTag(d, tags)) return false;
       return true;
     });
-    const page = matched.slice(input.Offset, input.Offset + input.Limit);
     const domains = [];
-    for (const r of page) domains.push(await domainView(ctx.tx, r));
+    for (const r of matched.slice(offset, offset + limit)) domains.push(await domainView(ctx.tx, r));
     return { Domains: domains, TotalCount: matched.length };
   },
 
   ModifyGlobalDomainAttribute: async (input: ModifyGlobalDomainAttributeRequest, ctx) => {
-    const rec = await getDomain(ctx.tx, input.DomainId);
+    const rec = await getGlobalDomain(ctx.tx, input.DomainId);
     const projectId = checkProjectId(input.ProjectId);
     const data = { ...rec.data, ProjectId: projectId, UpdateTime: unixSeconds(ctx.now) };
     if (input.Alias !== undefined) data.Alias = input.Alias;
@@ -162,7 +161,7 @@ export const handlers: Record<string, ActionHandler> = {
   },
 
   DeleteGlobalDomain: async (input: DeleteGlobalDomainRequest, ctx) => {
-    const rec = await getDomain(ctx.tx, input.DomainId);
+    const rec = await getGlobalDomain(ctx.tx, input.DomainId);
     if (rec.data.Status !== DOMAIN_STATUS.closed) {
       throw new ApiError('FailedOperation', `The global domain \`${input.DomainId}\` must be disabled (status 1) before it is deleted; its status is ${rec.data.Status}.`);
     }
@@ -172,26 +171,26 @@ export const handlers: Record<string, ActionHandler> = {
   },
 
   CreateGlobalDomainDns: async (input: CreateGlobalDomainDnsRequest, ctx) => {
-    await getDomain(ctx.tx, input.DomainId);
+    await getGlobalDomain(ctx.tx, input.DomainId);
     const proxies = await checkProxies(ctx.tx, input.ProxyIdList);
     const countries = checkCountries(input.NationCountryInnerCodes);
     checkCountryConflicts(countries, await dnsRecordsOf(ctx.tx, input.DomainId));
     const id = await ctx.tx.nextSequence(KIND.dnsRecord);
     const data: DnsData = { DnsRecordId: id, DomainId: input.DomainId, NationCountryInnerCodes: countries, ProxyIdList: proxies, Status: DNS_STATUS.creating };
     await ctx.tx.put({ kind: KIND.dnsRecord, id: dnsKey(id), parent: input.DomainId, status: String(data.Status), createdAt: ctx.now, data });
-    await ctx.later('globalDnsStatus', { dnsRecordId: id, from: DNS_STATUS.creating });
+    await ctx.later(T.dnsSettled, { dnsRecordId: id, from: DNS_STATUS.creating });
     return {};
   },
 
   DescribeGlobalDomainDns: async (input: DescribeGlobalDomainDnsRequest, ctx) => {
-    await getDomain(ctx.tx, input.DomainId);
+    await getGlobalDomain(ctx.tx, input.DomainId);
     const list = [];
     for (const r of await dnsRecordsOf(ctx.tx, input.DomainId)) list.push(await dnsView(ctx.tx, r, ctx.language));
     return { GlobalDnsList: list };
   },
 
   ModifyGlobalDomainDns: async (input: ModifyGlobalDomainDnsRequest, ctx) => {
-    await getDomain(ctx.tx, input.DomainId);
+    await getGlobalDomain(ctx.tx, input.DomainId);
     const rec = await getDns(ctx.tx, input.DnsRecordId);
     if (rec.data.DomainId !== input.DomainId) {
       throw new ApiError('FailedOperation', `The DNS record \`${input.DnsRecordId}\` does not belong to the global domain \`${input.DomainId}\`.`);
@@ -202,7 +201,7 @@ export const handlers: Record<string, ActionHandler> = {
     checkCountryConflicts(countries, (await dnsRecordsOf(ctx.tx, input.DomainId)).filter((r) => r.id !== rec.id));
     const data: DnsData = { ...rec.data, NationCountryInnerCodes: countries, ProxyIdList: proxies, Status: DNS_STATUS.modifying };
     await ctx.tx.put({ ...rec, status: String(data.Status), data });
-    await ctx.later('globalDnsStatus', { dnsRecordId: input.DnsRecordId, from: DNS_STATUS.modifying });
+    await ctx.later(T.dnsSettled, { dnsRecordId: input.DnsRecordId, from: DNS_STATUS.modifying });
     return {};
   },
 
@@ -217,14 +216,14 @@ export const handlers: Record<string, ActionHandler> = {
 
 export const transitions: Record<string, TransitionHandler> = {
   /** Closing → closed, opening → open; skipped when something else changed the status meanwhile. */
-  globalDomainStatus: async (p: { domainId: string; from: number; to: number }, tx, now) => {
-    const rec = await tx.get<DomainData>(KIND.globalDomain, p.domainId);
+  [T.domainSettled]: async (p: { domainId: string; from: number; to: number }, tx, now) => {
+    const rec = await tx.get<GlobalDomainData>(KIND.globalDomain, p.domainId);
     if (!rec || rec.data.Status !== p.from) return;
     await tx.put({ ...rec, status: String(p.to), data: { ...rec.data, Status: p.to, UpdateTime: unixSeconds(now) } });
   },
 
   /** Creating / modifying → running; deleting → gone (records scheduled for removal by earlier versions). */
-  globalDnsStatus: async (p: { dnsRecordId: number; from: number }, tx) => {
+  [T.dnsSettled]: async (p: { dnsRecordId: number; from: number }, tx) => {
     const rec = await tx.get<DnsData>(KIND.dnsRecord, dnsKey(p.dnsRecordId));
     if (!rec || rec.data.Status !== p.from) return;
     if (p.from === DNS_STATUS.deleting) {

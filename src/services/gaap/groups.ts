@@ -16,14 +16,17 @@ import type {
 import type { ResourceRecord, Store, StoreTx } from '../../store/types';
 import type { ActionHandler, TransitionHandler } from '../types';
 import { countryAreaMap, isCountryCode } from './catalogue-countries';
-import { KIND, unixSeconds } from './model';
-import { checkFilters, finishSwitch, pageOf, switchProxies } from './proxies';
+import { KIND, checkProjectId, unixSeconds } from './model';
+import { paging } from '../kit/paging';
+import { clearCounters } from './stats-counters';
+import { checkTagFilter, checkTagSet } from '../kit/tags';
+import { checkFilters, finishSwitch, switchProxies } from './proxies';
 import {
-  GROUP_STATUS_CODE, PROXY, PROXY_TRANSIENT, checkTagFilter, checkTagSet, listPage,
+  GROUP_STATUS_CODE, PROXY, TAG_CODES, proxyLife, type ProxyData, listPage,
   ownerHasBoundRealServers, removeListenersOf, removePolicyOf, removeProxy,
 } from './proxy-common';
 import {
-  checkAccessRegion, checkBandwidth, checkConcurrent, checkDestRegion, checkProjectId, completeCreation, getGroup,
+  checkAccessRegion, checkBandwidth, checkConcurrent, checkDestRegion, completeCreation, getGroup,
   insertProxy, normalizeIpVersion, normalizeNetworkType, normalizePackageType, type GroupData,
 } from './proxy-create';
 import { findRegion, regionDetail } from './regions';
@@ -35,7 +38,7 @@ import { startTask } from './tasks';
  * column holds the ProxyGroupInfo string status.
  */
 
-const T = { created: 'proxyGroup.created', deleted: 'proxyGroup.deleted', opened: 'proxyGroup.opened', closed: 'proxyGroup.closed' };
+const T = { created: 'proxyGroup.created', deleted: 'proxyGroup.deleted', opened: 'proxyGroup.opened', closed: 'proxyGroup.closed' } as const;
 
 /** Fields of the stored group data that are not part of ProxyGroupDetail. */
 const INTERNAL = ['RealServerRegion'];
@@ -73,13 +76,13 @@ async function proxiesOfGroup(tx: StoreTx, groupId: string): Promise<ResourceRec
 }
 
 const CreateProxyGroup: ActionHandler = async (input: CreateProxyGroupRequest, ctx) => {
-  checkProjectId(input.ProjectId, 'InvalidParameterValue');
+  checkProjectId(input.ProjectId);
   checkGroupName(input.GroupName);
   // CreateProxyGroup documents none of the region/capacity codes: they are plain InvalidParameterValue here.
   checkDestRegion(input.RealServerRegion, 'RealServerRegion', false);
   const ipVersion = normalizeIpVersion(input.IPAddressVersion);
   const packageType = normalizePackageType(input.PackageType, ['Thunder', 'Accelerator']);
-  const tags = checkTagSet(input.TagSet);
+  const tags = checkTagSet(input.TagSet, TAG_CODES);
   const regions = input.AccessRegionSet ?? [];
   const seen = new Set<string>();
   regions.forEach((a, i) => {
@@ -148,7 +151,7 @@ const CreateProxyGroup: ActionHandler = async (input: CreateProxyGroupRequest, c
 };
 
 const DescribeProxyGroupList: ActionHandler = async (input: DescribeProxyGroupListRequest, ctx) => {
-  const { offset, limit } = pageOf(input, 100);
+  const { offset, limit } = paging(input, { maxLimit: 100 });
   const where = checkFilters(input.Filters, ['RealServerRegion', 'PackageType'], 10);
   if (input.ProjectId < -1) throw invalidParameterValue('ProjectId', 'expected -1 (all projects) or a project ID');
   if (input.ProjectId !== -1) where.push({ field: 'ProjectId', values: [input.ProjectId] });
@@ -166,7 +169,7 @@ const DescribeProxyGroupDetails: ActionHandler = async (input: DescribeProxyGrou
 const ModifyProxyGroupAttribute: ActionHandler = async (input: ModifyProxyGroupAttributeRequest, ctx) => {
   const g = await getGroup(ctx.tx, input.GroupId);
   if (input.GroupName !== undefined) checkGroupName(input.GroupName);
-  if (input.ProjectId !== undefined) checkProjectId(input.ProjectId, 'InvalidParameterValue');
+  if (input.ProjectId !== undefined) checkProjectId(input.ProjectId);
   if (g.status === 'DESTROYING') throw new ApiError('FailedOperation', `The proxy group \`${g.id}\` is being deleted.`);
   await ctx.tx.put({
     ...g,
@@ -209,7 +212,7 @@ const DeleteProxyGroup: ActionHandler = async (input: DeleteProxyGroupRequest, c
       throw new ApiError('FailedOperation.RealServerAlreadyBound', `A listener of the proxy group \`${g.id}\` has real servers bound; unbind them or set \`Force\` to 1.`);
     }
   }
-  const busy = proxies.find((p) => PROXY_TRANSIENT.has(p.status ?? ''));
+  const busy = proxies.find((p) => proxyLife.isBusy(p as ResourceRecord<ProxyData>));
   if (busy) throw new ApiError('FailedOperation.GroupStatusNotInRuning', `The proxy \`${busy.id}\` of the group is ${busy.status}; wait until its operation completes.`);
   for (const p of proxies) await ctx.tx.put({ ...p, status: PROXY.DESTROYING, data: { ...p.data, Status: PROXY.DESTROYING } });
   await ctx.tx.put({ ...g, status: 'DESTROYING', data: { ...g.data, Status: GROUP_STATUS_CODE.DESTROYING } });
@@ -292,6 +295,7 @@ export const transitions: Record<string, TransitionHandler> = {
     await removePolicyOf(tx, p.groupId);
     await tx.kvDelete(DOMAIN_CONF_NS, p.groupId);
     await tx.delete(KIND.group, p.groupId);
+    await clearCounters(tx, 'group', p.groupId);
   },
 };
 

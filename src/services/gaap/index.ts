@@ -21,6 +21,18 @@ const PARTS: Array<{ handlers: Record<string, ActionHandler>; transitions?: Reco
   catalogue, certificates, domains, globaldomains, groups, listeners, proxies, realservers, rules, security, statistics, tags, tasks,
 ];
 
+/** Earlier names of transitions → their names now (every name is `<resource>.<what happened>`). */
+const RENAMED_TRANSITIONS: Record<string, string> = {
+  listenerSettle: 'listener.settled',
+  listenerRemove: 'listener.removed',
+  'l7.domainSettle': 'l7Domain.settled',
+  'l7.domainRemove': 'l7Domain.removed',
+  'l7.ruleSettle': 'rule.settled',
+  'l7.ruleRemove': 'rule.removed',
+  globalDomainStatus: 'globalDomain.settled',
+  globalDnsStatus: 'globalDns.settled',
+};
+
 /** GAAP (Global Application Acceleration), API 2018-05-29. */
 export function gaapService(): ServiceModule {
   const handlers: Record<string, ActionHandler> = {};
@@ -29,6 +41,8 @@ export function gaapService(): ServiceModule {
     Object.assign(handlers, part.handlers);
     Object.assign(transitions, part.transitions ?? {});
   }
+  // Transitions scheduled under their earlier names (in a durable store from an older version) still run.
+  for (const [old, now] of Object.entries(RENAMED_TRANSITIONS)) transitions[old] = transitions[now];
   transitions.task = tasks.taskTransition(transitions);
   return {
     spec: spec as ServiceSpec,

@@ -5,7 +5,8 @@ import type { ResourceRecord, StoreTx } from '../../store/types';
 import type { ActionContext } from '../types';
 import { getCertificate, type CertificateData } from './cert-store';
 import { certificateCovers } from './cert-pem';
-import type { ListenerData as ListenerRecord } from './listener-common';
+import { lifecycle } from '../kit/lifecycle';
+import { listenerLife, type ListenerData } from './listener-common';
 import { KIND } from './model';
 
 /**
@@ -15,7 +16,7 @@ import { KIND } from './model';
  */
 
 /** A listener record as the L7 actions read it: HTTPS listeners also carry their certificate and TLS settings. */
-export type ListenerData = ListenerRecord &
+export type L7ListenerData = ListenerData &
   Partial<Pick<HTTPSListener, 'CertificateId' | 'CertificateAlias' | 'ForwardProtocol' | 'AuthType' | 'TLSSupportVersion' | 'TLSCiphers'>>;
 
 /**
@@ -23,7 +24,7 @@ export type ListenerData = ListenerRecord &
  * resolved when read (rules, certificate aliases, the first client CA), plus
  * its listener and the certificate ID lists.
  */
-export interface DomainData
+export interface L7DomainData
   extends Omit<
     DomainRuleSet,
     | 'RuleSet'
@@ -84,11 +85,23 @@ export function checkDomainName(name: string, param: string): void {
   if (!ok && isIP(name) === 0) throw invalidParameterValue(param, `\`${name}\` is not a domain name`);
 }
 
-export function listenerStatusOf(rec: ResourceRecord<ListenerData>): number {
-  if (typeof rec.data.ListenerStatus === 'number') return rec.data.ListenerStatus;
-  const n = Number(rec.status);
-  return rec.status === null || Number.isNaN(n) ? 0 : n;
-}
+/** An L7 domain's DomainStatus; changes settle by `l7Domain.settled`, deletions by `l7Domain.removed`. */
+export const domainLife = lifecycle<number, L7DomainData>({
+  noun: 'domain',
+  statuses: [DOMAIN_RUNNING, DOMAIN_CHANGING, DOMAIN_DELETING],
+  busy: [DOMAIN_CHANGING, DOMAIN_DELETING],
+  read: (rec) => rec.data.DomainStatus,
+  write: (data, status) => ({ ...data, DomainStatus: status }),
+});
+
+/** A rule's RuleStatus; changes settle by `rule.settled`, deletions by `rule.removed`. */
+export const ruleLife = lifecycle<number, RuleData>({
+  noun: 'rule',
+  statuses: [RULE_RUNNING, RULE_CREATING, RULE_DELETING, RULE_BINDING, RULE_CHANGING],
+  busy: [RULE_CREATING, RULE_DELETING, RULE_BINDING, RULE_CHANGING],
+  read: (rec) => rec.data.RuleStatus,
+  write: (data, status) => ({ ...data, RuleStatus: status }),
+});
 
 export const listenerNotFound = (id: string) => new ApiError('ResourceNotFound', `The listener \`${id}\` does not exist.`);
 
@@ -97,8 +110,8 @@ export async function getL7Listener(
   ctx: ActionContext,
   listenerId: string,
   wrongProtocolCode = 'InvalidParameterValue',
-): Promise<ResourceRecord<ListenerData>> {
-  const rec = await ctx.tx.get<ListenerData>(KIND.listener, listenerId);
+): Promise<ResourceRecord<L7ListenerData>> {
+  const rec = await ctx.tx.get<L7ListenerData>(KIND.listener, listenerId);
   if (!rec) throw listenerNotFound(listenerId);
   const protocol = String(rec.data.Protocol ?? '').toUpperCase();
   if (protocol !== 'HTTP' && protocol !== 'HTTPS') {
@@ -107,7 +120,7 @@ export async function getL7Listener(
   return rec;
 }
 
-export const isHttps = (l: ResourceRecord<ListenerData>): boolean => String(l.data.Protocol ?? '').toUpperCase() === 'HTTPS';
+export const isHttps = (l: ResourceRecord<L7ListenerData>): boolean => String(l.data.Protocol ?? '').toUpperCase() === 'HTTPS';
 
 export interface GuardCodes {
   /** Listener not idle. Default FailedOperation.ListenerHasTask. */
@@ -121,11 +134,8 @@ export interface GuardCodes {
 }
 
 /** Checks that the listener is idle and that its proxy (or group) is running. */
-export async function guardListener(ctx: ActionContext, l: ResourceRecord<ListenerData>, codes: GuardCodes): Promise<void> {
-  const id = l.id;
-  if (listenerStatusOf(l) !== 0) {
-    throw new ApiError(codes.busy ?? 'FailedOperation.ListenerHasTask', `The listener \`${id}\` has an operation in progress; retry when it is running.`);
-  }
+export async function guardListener(ctx: ActionContext, l: ResourceRecord<L7ListenerData>, codes: GuardCodes): Promise<void> {
+  listenerLife.assertIdle(l, codes.busy ?? 'FailedOperation.ListenerHasTask');
   const proxyId = (typeof l.data.ProxyId === 'string' && l.data.ProxyId) || (l.data.GroupId ? undefined : l.parent ?? undefined);
   if (proxyId) {
     const proxy = await ctx.tx.get<Record<string, unknown>>(KIND.proxy, proxyId);
@@ -158,20 +168,22 @@ export async function checkL7Delete(ctx: ActionContext, listenerId: string, forc
   await guardListener(ctx, listener, { proxy: 'FailedOperation.InstanceStatusNotInRuning', group: 'FailedOperation.GroupStatusNotInRuning' });
 }
 
-export async function getDomain(ctx: ActionContext, listenerId: string, domain: string): Promise<ResourceRecord<DomainData>> {
-  const rec = await ctx.tx.get<DomainData>(KIND.domain, domainKey(listenerId, domain));
+export async function getL7Domain(ctx: ActionContext, listenerId: string, domain: string): Promise<ResourceRecord<L7DomainData>> {
+  const rec = await ctx.tx.get<L7DomainData>(KIND.domain, domainKey(listenerId, domain));
   if (!rec) throw new ApiError('ResourceNotFound', `The domain \`${domain}\` does not exist on listener \`${listenerId}\`.`);
   return rec;
 }
 
-export function assertDomainIdle(d: ResourceRecord<DomainData>, code = 'FailedOperation.DomainStatusNotInRunning'): void {
-  if (d.data.DomainStatus !== DOMAIN_RUNNING) {
-    throw new ApiError(code, `The domain \`${d.data.Domain}\` is ${d.data.DomainStatus === DOMAIN_DELETING ? 'being deleted' : 'being changed'}; retry when it is running.`);
-  }
+export function assertDomainIdle(d: ResourceRecord<L7DomainData>, code = 'FailedOperation.DomainStatusNotInRunning'): void {
+  domainLife.assertIdle(d, code, `The domain \`${d.data.Domain}\` is ${d.data.DomainStatus === DOMAIN_DELETING ? 'being deleted' : 'being changed'}; retry when it is running.`);
+}
+
+export function assertRuleIdle(r: ResourceRecord<RuleData>): void {
+  ruleLife.assertIdle(r, 'FailedOperation.ListenerHasTask');
 }
 
 /** A new domain's data: the listener's certificates, no authentication, no TLS overrides, running; `set` overrides. */
-export function newDomainData(listenerId: string, domain: string, set: Partial<DomainData> = {}): DomainData {
+export function newDomainData(listenerId: string, domain: string, set: Partial<L7DomainData> = {}): L7DomainData {
   return {
     ListenerId: listenerId,
     Domain: domain,
@@ -195,12 +207,14 @@ export function newDomainData(listenerId: string, domain: string, set: Partial<D
   };
 }
 
-export async function putDomain(tx: StoreTx, rec: ResourceRecord<DomainData>): Promise<void> {
-  await tx.put({ ...rec, status: String(rec.data.DomainStatus) });
+/** Stores a domain in the status its data says. */
+export async function putDomain(tx: StoreTx, rec: ResourceRecord<L7DomainData>): Promise<void> {
+  await domainLife.move(tx, rec, rec.data.DomainStatus);
 }
 
+/** Stores a rule in the status its data says. */
 export async function putRule(tx: StoreTx, rec: ResourceRecord<RuleData>): Promise<void> {
-  await tx.put({ ...rec, status: String(rec.data.RuleStatus) });
+  await ruleLife.move(tx, rec, rec.data.RuleStatus);
 }
 
 export const rulesOfDomain = async (tx: StoreTx, listenerId: string, domain: string) =>
@@ -220,7 +234,7 @@ export async function requireCertificate(ctx: ActionContext, id: string, types: 
 }
 
 /** The server certificate a domain presents (its own, or the listener's for `default`). */
-export async function effectiveServerCertificate(ctx: ActionContext, listener: ResourceRecord<ListenerData>, certificateId: string): Promise<CertificateData | undefined> {
+export async function effectiveServerCertificate(ctx: ActionContext, listener: ResourceRecord<L7ListenerData>, certificateId: string): Promise<CertificateData | undefined> {
   const id = certificateId === 'default' ? listener.data.CertificateId : certificateId;
   return typeof id === 'string' && id ? getCertificate(ctx.tx, id) : undefined;
 }
@@ -242,22 +256,4 @@ export async function clientCertificates(ctx: ActionContext, input: { ClientCert
   const param = input.PolyClientCertificateIds !== undefined ? 'PolyClientCertificateIds' : 'ClientCertificateId';
   for (const id of real) await requireCertificate(ctx, id, [1], param);
   return real;
-}
-
-export const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
-export const TLS_CIPHERS = ['GAAP_TLS_CIPHERS_STRICT', 'GAAP_TLS_CIPHERS_GENERAL', 'GAAP_TLS_CIPHERS_WIDE'];
-
-/** TLS versions (`TLSv1.0` taken as `TLSv1`, as the doc's examples write it). */
-export function checkTlsVersions(list: string[]): string[] {
-  if (list.length === 0) throw invalidParameterValue('TLSSupportVersion', 'at least one TLS version');
-  const out = list.map((v) => (v === 'TLSv1.0' ? 'TLSv1' : v));
-  for (const v of out) if (!TLS_VERSIONS.includes(v)) throw invalidParameterValue('TLSSupportVersion', `\`${v}\` is not one of ${TLS_VERSIONS.join(', ')}`);
-  return [...new Set(out)];
-}
-
-/** Cipher suites; the SDK's own description misspells two of them without the underscore. */
-export function checkTlsCiphers(v: string): string {
-  const fixed = v.replace(/^GAAPTLS_/, 'GAAP_TLS_');
-  if (!TLS_CIPHERS.includes(fixed)) throw invalidParameterValue('TLSCiphers', `one of ${TLS_CIPHERS.join(', ')}`);
-  return fixed;
 }

@@ -9,7 +9,7 @@ import type {
 } from '../../spec/gaap.types';
 import type { ActionHandler } from '../types';
 import { isBlackHeader } from './l7-black-headers';
-import { domainKey, getL7Listener, guardListener, listenerNotFound, type ListenerData } from './l7-common';
+import { domainKey, getL7Listener, guardListener, listenerNotFound, type L7ListenerData } from './l7-common';
 import { KIND } from './model';
 
 /** Custom error pages of a domain (records hold DomainErrorPageInfo), synchronous. */
@@ -61,7 +61,7 @@ export const handlers: Record<string, ActionHandler> = {
   DeleteDomainErrorPageInfo: async (input: DeleteDomainErrorPageInfoRequest, ctx) => {
     const page = await ctx.tx.get<DomainErrorPageInfo>(KIND.errorPage, input.ErrorPageId);
     if (!page) throw new ApiError('ResourceNotFound', `The error page \`${input.ErrorPageId}\` does not exist.`);
-    const listener = await ctx.tx.get<ListenerData>(KIND.listener, page.data.ListenerId);
+    const listener = await ctx.tx.get<L7ListenerData>(KIND.listener, page.data.ListenerId);
     if (listener) await guardListener(ctx, listener, { proxy: 'FailedOperation.ProxyStatusNotInRuning' });
     await ctx.tx.delete(KIND.errorPage, input.ErrorPageId);
     return {};

@@ -2,7 +2,7 @@ import type { CertificateAliasInfo, DomainRuleSet, RuleInfo } from '../../spec/g
 import type { ResourceRecord } from '../../store/types';
 import type { ActionContext } from '../types';
 import { getCertificate } from './cert-store';
-import { DEFAULT_CERT_ALIAS, HEALTH_CHECK_BLOCKING_DEFAULTS, type DomainData, type ListenerData, type RuleData } from './l7-common';
+import { DEFAULT_CERT_ALIAS, HEALTH_CHECK_BLOCKING_DEFAULTS, type L7DomainData, type L7ListenerData, type RuleData } from './l7-common';
 
 /** RuleInfo as the API returns it (internal fields left out). */
 export function ruleInfo(r: RuleData): RuleInfo {
@@ -41,7 +41,7 @@ async function aliasInfo(ctx: ActionContext, ids: string[]): Promise<Certificate
 }
 
 /** DomainRuleSet: a domain with its settings and its rules. */
-export async function domainRuleSet(ctx: ActionContext, _listener: ResourceRecord<ListenerData>, d: DomainData, rules: RuleData[]): Promise<DomainRuleSet> {
+export async function domainRuleSet(ctx: ActionContext, _listener: ResourceRecord<L7ListenerData>, d: L7DomainData, rules: RuleData[]): Promise<DomainRuleSet> {
   const clients = d.PolyClientCertificateIds.length > 0 ? d.PolyClientCertificateIds : ['default'];
   return {
     Domain: d.Domain,

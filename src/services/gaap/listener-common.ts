@@ -1,15 +1,22 @@
 import { isIP } from 'node:net';
 import { ApiError, invalidParameterValue, resourceNotFound } from '../../core/errors';
-import type { BindRealServer, RealServer, TagPair, TCPListener } from '../../spec/gaap.types';
+import type { BindRealServer, RealServer, RealServerBindSetReq, TagPair, TCPListener } from '../../spec/gaap.types';
 import type { ResourceRecord, StoreTx } from '../../store/types';
+import { checkEnum, checkFlag, checkInteger, checkPort } from '../kit/checks';
 import type { ActionContext } from '../types';
+import { lifecycle } from '../kit/lifecycle';
 import { KIND } from './model';
+import { startTask } from './tasks';
+import { clearCounters } from './stats-counters';
 
 /**
  * Shared by the listener and real-server modules: listener statuses, the
  * owner (proxy or proxy group) of a listener, port spaces, health-check
  * ranges, paging and real-server addresses.
  */
+
+/** Scheduled transitions of listeners. */
+export const LISTENER_T = { settled: 'listener.settled', removed: 'listener.removed' } as const;
 
 /** ListenerStatus (identical for TCP/UDP/HTTP/HTTPS). */
 export const LISTENER = {
@@ -36,7 +43,9 @@ export const LIMITS = {
   listenerName: 30,
 } as const;
 
-export const SCHEDULERS: readonly string[] = ['rr', 'wrr', 'lc', 'lrtt'];
+/** How a listener or rule picks an origin: round robin, weighted, least connections, lowest round-trip time. */
+export const SCHEDULERS = ['rr', 'wrr', 'lc', 'lrtt'] as const;
+export type Scheduler = (typeof SCHEDULERS)[number];
 
 /** Fields every listener record's data carries, whatever its protocol. */
 export interface ListenerData {
@@ -144,16 +153,27 @@ export async function getListener(ctx: ActionContext, id: string): Promise<Resou
   return rec;
 }
 
-/** Writes on a listener need it RUNNING (0); `code` is the busy code the action documents. */
-export function assertListenerIdle(l: ListenerData, code = 'FailedOperation.ListenerHasTask'): void {
-  if (l.ListenerStatus !== LISTENER.RUNNING) {
-    throw new ApiError(code, `The listener \`${l.ListenerId}\` has an operation in progress (ListenerStatus ${l.ListenerStatus}).`);
-  }
-}
+/**
+ * A listener's ListenerStatus (in its data, and as text in the status
+ * column); writes need it RUNNING (0). Every status but RUNNING settles by
+ * the `listener.settled` task, or goes with `listener.removed`.
+ */
+export const listenerLife = lifecycle<number, ListenerData, (typeof LISTENER_T)[keyof typeof LISTENER_T]>({
+  noun: 'listener',
+  statuses: Object.values(LISTENER),
+  busy: [LISTENER.CREATING, LISTENER.DESTROYING, LISTENER.BINDING, LISTENER.ADJUSTING],
+  read: (rec) => {
+    if (typeof rec.data.ListenerStatus === 'number') return rec.data.ListenerStatus;
+    const n = Number(rec.status);
+    return rec.status === null || Number.isNaN(n) ? LISTENER.RUNNING : n;
+  },
+  write: (data, status) => ({ ...data, ListenerStatus: status }),
+  schedule: (ctx, transition, payload) => startTask(ctx, transition, payload),
+});
 
-/** Saves a listener with a new ListenerStatus (kept in data and in the status column). */
-export async function saveListener(tx: StoreTx, rec: ResourceRecord<ListenerData>, data: ListenerData): Promise<void> {
-  await tx.put({ ...rec, status: String(data.ListenerStatus), data });
+/** Writes on a listener need it RUNNING; `code` is the busy code the action documents. */
+export function assertListenerIdle(rec: ResourceRecord<ListenerData>, code = 'FailedOperation.ListenerHasTask'): void {
+  listenerLife.assertIdle(rec, code);
 }
 
 /** Ports taken in the owner's TCP space (TCP, HTTP, HTTPS) and UDP space (UDP, HTTPS with HTTP/3). */
@@ -169,11 +189,8 @@ export async function usedPorts(tx: StoreTx, ownerId: string): Promise<{ tcp: Se
   return { tcp, udp, count: items.length };
 }
 
-export function checkPort(name: string, port: number): void {
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new ApiError('InvalidParameterValue.InvalidListenerPort', `The value of parameter \`${name}\` is not valid: the port ${port} is not usable (expected 1 to 65535).`);
-  }
-}
+/** A listener's port; a bad one is the code the create actions document. */
+export const checkListenerPort = (name: string, port: number): void => checkPort(name, port, 'InvalidParameterValue.InvalidListenerPort');
 
 export function duplicatedPort(port: number, ownerId: string, space: 'TCP' | 'UDP'): ApiError {
   return new ApiError('InvalidParameterValue.DuplicatedListenerPort', `The ${space} port ${port} is already used by a listener of \`${ownerId}\`.`);
@@ -185,30 +202,37 @@ export function checkListenerName(name: string): void {
   }
 }
 
-export function checkRange(name: string, value: number | undefined, min: number, max: number): void {
-  if (value === undefined) return;
-  if (!Number.isInteger(value) || value < min || value > max) throw invalidParameterValue(name, `expected an integer between ${min} and ${max}`);
-}
-
-export function checkEnum(name: string, value: string | number | undefined, allowed: ReadonlyArray<string | number>): void {
-  if (value === undefined) return;
-  if (!allowed.includes(value)) throw invalidParameterValue(name, `expected one of ${allowed.join(', ')}`);
-}
-
 /** Health-check settings of a TCP/UDP listener, after merging a request into the stored values. */
 export type HealthSettings = Pick<TCPListener, 'HealthCheck' | 'DelayLoop' | 'ConnectTimeout' | 'HealthyThreshold' | 'UnhealthyThreshold'>;
 
+/** Ranges of the health-check settings, for TCP/UDP listeners and L7 rules alike (seconds and counts). */
+export const HEALTH_RANGES = {
+  DelayLoop: [5, 300],
+  ConnectTimeout: [2, 60],
+  HealthyThreshold: [1, 10],
+  UnhealthyThreshold: [1, 10],
+} as const;
+
+/**
+ * The probe timing of a health check: each given value in its range
+ * (`prefix` names where it sits, `CheckParams.` for rules), and, with checks
+ * on, a timeout no longer than the interval between probes.
+ */
+export function checkHealthTiming(prefix: string, given: { DelayLoop?: number; ConnectTimeout?: number }, merged: { DelayLoop: number; ConnectTimeout: number }, enabled: boolean): void {
+  checkInteger(`${prefix}DelayLoop`, given.DelayLoop, ...HEALTH_RANGES.DelayLoop);
+  checkInteger(`${prefix}ConnectTimeout`, given.ConnectTimeout, ...HEALTH_RANGES.ConnectTimeout);
+  // The text says "less than"; the document's own CreateTCPListeners example sends them equal.
+  if (enabled && merged.ConnectTimeout > merged.DelayLoop) {
+    throw invalidParameterValue(`${prefix}ConnectTimeout`, `it may not exceed DelayLoop (${merged.DelayLoop})`);
+  }
+}
+
 /** Checks each given value's range, then the relation of the merged values. */
 export function checkHealth(given: Partial<HealthSettings>, merged: HealthSettings): void {
-  checkEnum('HealthCheck', given.HealthCheck, [0, 1]);
-  checkRange('DelayLoop', given.DelayLoop, 5, 300);
-  checkRange('ConnectTimeout', given.ConnectTimeout, 2, 60);
-  checkRange('HealthyThreshold', given.HealthyThreshold, 1, 10);
-  checkRange('UnhealthyThreshold', given.UnhealthyThreshold, 1, 10);
-  // The text says "less than"; the document's own CreateTCPListeners example sends them equal.
-  if (merged.HealthCheck === 1 && merged.ConnectTimeout > merged.DelayLoop) {
-    throw invalidParameterValue('ConnectTimeout', `it may not exceed DelayLoop (${merged.DelayLoop})`);
-  }
+  checkFlag('HealthCheck', given.HealthCheck);
+  checkHealthTiming('', given, merged, merged.HealthCheck === 1);
+  checkInteger('HealthyThreshold', given.HealthyThreshold, ...HEALTH_RANGES.HealthyThreshold);
+  checkInteger('UnhealthyThreshold', given.UnhealthyThreshold, ...HEALTH_RANGES.UnhealthyThreshold);
 }
 
 /** Scheduler and FailoverSwitch against the listener's real-server type. */
@@ -221,16 +245,6 @@ export function checkScheduling(realServerType: string, scheduler: string | unde
     }
     if (failoverSwitch === 1) throw invalidParameterValue('FailoverSwitch', 'the primary/backup mode is not supported when RealServerType is DOMAIN');
   }
-}
-
-/** Offset / Limit of a Describe call, with the documented defaults. */
-export function paging(input: { Offset?: number; Limit?: number }, max?: number): { offset: number; limit: number } {
-  const offset = input.Offset ?? 0;
-  const limit = input.Limit ?? 20;
-  if (!Number.isInteger(offset) || offset < 0) throw invalidParameterValue('Offset', 'expected a non-negative integer');
-  if (!Number.isInteger(limit) || limit < 0) throw invalidParameterValue('Limit', 'expected a non-negative integer');
-  if (max !== undefined && limit > max) throw invalidParameterValue('Limit', `expected at most ${max}`);
-  return { offset, limit };
 }
 
 const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/i;
@@ -276,4 +290,83 @@ export async function bindingsByServer(tx: StoreTx): Promise<Map<string, Binding
     }
   }
   return out;
+}
+
+/** IP or DOMAIN: what a real server was recorded as, else what its address looks like. */
+export const realServerTypeOf = (rs: RealServerData): string => rs.RealServerType ?? addressType(rs.RealServerIP) ?? 'IP';
+
+/** Addresses compare without surrounding spaces and case (domain names). */
+const addressKey = (address: string): string => address.trim().toLowerCase();
+
+/** What a real-server binding may be bound as, and the codes its action documents where they differ. */
+export interface BindRules {
+  /** IP or DOMAIN: the listener's or rule's real-server type. */
+  realServerType: string;
+  /** The code for an address that is not the real server's (InvalidParameterValue for listeners, RealServerNotBelong for rules). */
+  addressMismatch: string;
+  /** At most this many real servers, when the action documents FailedOperation.LimitRealServerNum. */
+  limit?: number;
+}
+
+/**
+ * The real servers to bind to a listener or a rule, checked as one: each must
+ * be the account's, be given with its own address, not be banned, match the
+ * real-server type, and come with a usable port, a weight of 1 to 100 and an
+ * empty, `master` or `slave` role; an id and port at most once.
+ */
+export async function checkBindSet(tx: StoreTx, wanted: RealServerBindSetReq[] | undefined, rules: BindRules): Promise<BindRealServer[]> {
+  const list = wanted ?? [];
+  if (rules.limit !== undefined && list.length > rules.limit) {
+    throw new ApiError('FailedOperation.LimitRealServerNum', `At most ${rules.limit} real servers may be bound; \`RealServerBindSet\` has ${list.length}.`);
+  }
+  const set: BindRealServer[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < list.length; i++) {
+    const w = list[i];
+    const name = `RealServerBindSet.${i}`;
+    const rs = await tx.get<RealServerData>(KIND.realServer, w.RealServerId);
+    if (!rs) throw new ApiError('InvalidParameterValue.RealServerNotBelong', `The real server \`${w.RealServerId}\` does not belong to the account.`);
+    if (addressKey(String(w.RealServerIP ?? '')) !== addressKey(rs.data.RealServerIP)) {
+      throw invalidParameterValue(`${name}.RealServerIP`, `the real server \`${w.RealServerId}\` has the address \`${rs.data.RealServerIP}\`, not \`${w.RealServerIP}\``, rules.addressMismatch);
+    }
+    if (rs.data.InBanBlacklist === 1) throw new ApiError('InvalidParameterValue.HitBanBlacklist', `The real server \`${w.RealServerId}\` is banned.`);
+    const type = realServerTypeOf(rs.data);
+    if (type !== rules.realServerType) {
+      throw invalidParameterValue(`${name}.RealServerId`, `the real server \`${w.RealServerId}\` is of type ${type} but ${rules.realServerType} real servers are bound here`);
+    }
+    checkPort(`${name}.RealServerPort`, w.RealServerPort);
+    const weight = w.RealServerWeight ?? 1;
+    checkInteger(`${name}.RealServerWeight`, weight, 1, 100);
+    const role = w.RealServerFailoverRole ?? '';
+    checkEnum(`${name}.RealServerFailoverRole`, role, ['', 'master', 'slave']);
+    const key = `${w.RealServerId}:${w.RealServerPort}`;
+    if (seen.has(key)) throw invalidParameterValue(name, `the real server \`${w.RealServerId}\` is given twice with port ${w.RealServerPort}`);
+    seen.add(key);
+    set.push({ RealServerId: w.RealServerId, RealServerIP: rs.data.RealServerIP, RealServerWeight: weight, RealServerStatus: 0, RealServerPort: w.RealServerPort, DownIPList: [], RealServerFailoverRole: role });
+  }
+  return set;
+}
+
+/** Records of `kind` (rules, L7 domains, error pages) under any of the listeners, found by parent and by data.ListenerId. */
+export async function underListeners(tx: StoreTx, kind: string, listenerIds: string[]): Promise<ResourceRecord[]> {
+  if (listenerIds.length === 0) return [];
+  const byId = new Map<string, ResourceRecord>();
+  for (const r of (await tx.list(kind, { where: [{ field: 'ListenerId', values: listenerIds }] })).items) byId.set(r.id, r);
+  for (const id of listenerIds) for (const r of (await tx.list(kind, { parent: id })).items) byId.set(r.id, r);
+  return [...byId.values()];
+}
+
+/**
+ * The one way listeners go, whoever deletes them (DeleteListeners, a proxy's
+ * or a group's destruction): their rules, L7 domains and error pages, the
+ * listeners, and the listeners' statistics counters.
+ */
+export async function removeListeners(tx: StoreTx, listenerIds: string[]): Promise<void> {
+  for (const kind of [KIND.rule, KIND.domain, KIND.errorPage]) {
+    for (const r of await underListeners(tx, kind, listenerIds)) await tx.delete(kind, r.id);
+  }
+  for (const id of listenerIds) {
+    await tx.delete(KIND.listener, id);
+    await clearCounters(tx, 'listener', id);
+  }
 }

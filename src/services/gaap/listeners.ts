@@ -26,22 +26,25 @@ import {
   assertBelongs,
   assertListenerIdle,
   assertOwnerRunning,
-  checkEnum,
   checkHealth,
   checkListenerName,
-  checkPort,
+  checkListenerPort,
   checkScheduling,
   duplicatedPort,
   getListener,
-  paging,
   resolveOwner,
-  saveListener,
+  listenerLife,
   usedPorts,
   type HealthSettings,
   type ListenerData,
   type Owner,
   type Protocol,
+  removeListeners,
+  LISTENER_T,
 } from './listener-common';
+import { DEFAULT_TLS, checkTlsCiphers, checkTlsVersions } from './tls';
+import { checkEnum } from '../kit/checks';
+import { paging } from '../kit/paging';
 import { KIND, unixSeconds } from './model';
 import { startTask } from './tasks';
 
@@ -52,9 +55,6 @@ import { startTask } from './tasks';
  * transition brings back to 0; the call's RequestId is the task.
  */
 
-const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
-const TLS_CIPHERS = ['GAAP_TLS_CIPHERS_STRICT', 'GAAP_TLS_CIPHERS_GENERAL', 'GAAP_TLS_CIPHERS_WIDE'];
-const DEFAULT_TLS = { TLSSupportVersion: ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'], TLSCiphers: 'GAAP_TLS_CIPHERS_WIDE' };
 
 /** Health-check values of a new TCP/UDP listener when the request leaves them out. */
 const HEALTH_DEFAULTS: HealthSettings = { HealthCheck: 0, DelayLoop: 5, ConnectTimeout: 2, HealthyThreshold: 1, UnhealthyThreshold: 1 };
@@ -64,7 +64,7 @@ const CERT_SERVER = 2;
 const CERT_CLIENT = 1;
 
 async function settle(ctx: ActionContext, ids: string[], from: number): Promise<void> {
-  await startTask(ctx, 'listenerSettle', { ids, from });
+  await startTask(ctx, LISTENER_T.settled, { ids, from });
 }
 
 function ownerFields(o: Owner, protocol: Protocol): { ProxyId: string; GroupId: string | null } {
@@ -100,7 +100,7 @@ async function createLayer4(ctx: ActionContext, protocol: 'TCP' | 'UDP', input: 
   if (ports.length > LIMITS.portsPerCall) {
     throw new ApiError('FailedOperation.OperateLimitNumofListener', `At most ${LIMITS.portsPerCall} ports may be given in one call; \`Ports\` has ${ports.length}.`);
   }
-  ports.forEach((p, i) => checkPort(`Ports.${i}`, p));
+  ports.forEach((p, i) => checkListenerPort(`Ports.${i}`, p));
   const seen = new Set<number>();
   for (const p of ports) {
     if (seen.has(p)) throw new ApiError('InvalidParameterValue.DuplicatedListenerPort', `The port ${p} appears more than once in \`Ports\`.`);
@@ -190,7 +190,7 @@ function udpCheckSettings(
 
 async function createLayer7(ctx: ActionContext, protocol: 'HTTP' | 'HTTPS', input: CreateHTTPListenerRequest & Partial<CreateHTTPSListenerRequest>): Promise<{ ListenerId: string }> {
   checkListenerName(input.ListenerName);
-  checkPort('Port', input.Port);
+  checkListenerPort('Port', input.Port);
   let extra: Record<string, unknown> = {};
   const http3 = input.Http3Supported ?? 0;
   if (protocol === 'HTTPS') {
@@ -357,7 +357,7 @@ async function modifyLayer4(
   checkHealth(given, health);
   const udpCheck = protocol === 'UDP' ? udpCheckSettings(input, health.HealthCheck, l as unknown as UdpCheck) : {};
   assertOwnerRunning(owner, 'FailedOperation.InstanceStatusNotInRuning');
-  assertListenerIdle(l);
+  assertListenerIdle(rec);
 
   const data: ListenerData = {
     ...l,
@@ -368,8 +368,7 @@ async function modifyLayer4(
     FailoverSwitch: input.FailoverSwitch ?? l.FailoverSwitch,
     ListenerStatus: LISTENER.ADJUSTING,
   };
-  await saveListener(ctx.tx, rec, data);
-  await settle(ctx, [l.ListenerId], LISTENER.ADJUSTING);
+  await listenerLife.begin(ctx, rec, LISTENER.ADJUSTING, LISTENER_T.settled, { ids: [l.ListenerId], from: LISTENER.ADJUSTING }, data);
   return {};
 }
 
@@ -412,9 +411,8 @@ export const handlers: Record<string, ActionHandler> = {
     checkListenerName(input.ListenerName);
     const proxy = await ctx.tx.get<Record<string, unknown>>(KIND.proxy, l.ProxyId ?? '');
     if (proxy?.data.Version === '1.0') throw new ApiError('FailedOperation.NotSupportOldVersionProxy', `The proxy \`${l.ProxyId}\` is a version 1.0 proxy.`);
-    assertListenerIdle(l, 'FailedOperation.ListenerStatusError');
-    await saveListener(ctx.tx, rec, { ...l, ListenerName: input.ListenerName, ListenerStatus: LISTENER.ADJUSTING });
-    await settle(ctx, [l.ListenerId], LISTENER.ADJUSTING);
+    assertListenerIdle(rec, 'FailedOperation.ListenerStatusError');
+    await listenerLife.begin(ctx, rec, LISTENER.ADJUSTING, LISTENER_T.settled, { ids: [l.ListenerId], from: LISTENER.ADJUSTING }, { ListenerName: input.ListenerName });
     return {};
   },
 
@@ -446,15 +444,12 @@ export const handlers: Record<string, ActionHandler> = {
       if (isV1(owner)) throw new ApiError('FailedOperation.NotSupportOldVersionProxy', `The proxy \`${owner.id}\` is a version 1.0 proxy.`);
       assertOwnerRunning(owner, 'FailedOperation.InstanceStatusNotInRuning');
     }
-    assertListenerIdle(l);
-    await saveListener(ctx.tx, rec, {
-      ...l,
+    assertListenerIdle(rec);
+    await listenerLife.begin(ctx, rec, LISTENER.ADJUSTING, LISTENER_T.settled, { ids: [l.ListenerId], from: LISTENER.ADJUSTING }, {
       ...changes,
       ListenerName: input.ListenerName ?? l.ListenerName,
       ForwardProtocol: input.ForwardProtocol ?? l.ForwardProtocol,
-      ListenerStatus: LISTENER.ADJUSTING,
     });
-    await settle(ctx, [l.ListenerId], LISTENER.ADJUSTING);
     return {};
   },
 
@@ -463,15 +458,12 @@ export const handlers: Record<string, ActionHandler> = {
     const rec = await getListener(ctx, input.ListenerId);
     const l = rec.data;
     if (l.Protocol !== 'HTTPS') throw wrongProtocol(l, 'HTTPS');
-    if (input.TLSSupportVersion.length === 0) throw invalidParameterValue('TLSSupportVersion', 'at least one TLS version is required');
-    input.TLSSupportVersion.forEach((v, i) => checkEnum(`TLSSupportVersion.${i}`, v, TLS_VERSIONS));
-    checkEnum('TLSCiphers', input.TLSCiphers, TLS_CIPHERS);
+    const versions = checkTlsVersions(input.TLSSupportVersion);
+    const ciphers = checkTlsCiphers(input.TLSCiphers);
     const owner = await resolveOwner(ctx, { ProxyId: l.ProxyId || undefined, GroupId: l.GroupId || undefined }, false);
     if (owner) assertOwnerRunning(owner, 'FailedOperation.InstanceStatusNotInRuning');
-    assertListenerIdle(l, 'FailedOperation');
-    const versions = TLS_VERSIONS.filter((v) => input.TLSSupportVersion.includes(v));
-    await saveListener(ctx.tx, rec, { ...l, TLSSupportVersion: versions, TLSCiphers: input.TLSCiphers, ListenerStatus: LISTENER.ADJUSTING });
-    await settle(ctx, [l.ListenerId], LISTENER.ADJUSTING);
+    assertListenerIdle(rec, 'FailedOperation');
+    await listenerLife.begin(ctx, rec, LISTENER.ADJUSTING, LISTENER_T.settled, { ids: [l.ListenerId], from: LISTENER.ADJUSTING }, { TLSSupportVersion: versions, TLSCiphers: ciphers });
     return {};
   },
 
@@ -502,33 +494,24 @@ export const handlers: Record<string, ActionHandler> = {
         }
       }
     }
-    for (const rec of doomed) await saveListener(ctx.tx, rec, { ...rec.data, ListenerStatus: LISTENER.DESTROYING });
-    if (doomed.length > 0) await startTask(ctx, 'listenerRemove', { ids: doomed.map((r) => r.id) });
+    for (const rec of doomed) await listenerLife.move(ctx.tx, rec, LISTENER.DESTROYING);
+    if (doomed.length > 0) await startTask(ctx, LISTENER_T.removed, { ids: doomed.map((r) => r.id) });
     return { OperationFailedListenerSet: failed, OperationSucceedListenerSet: doomed.map((r) => r.id), InvalidStatusListenerSet: invalid };
   },
 };
 
-/** Removes a listener with everything under it (L7 domains, rules, error pages). */
-export async function removeListener(tx: StoreTx, id: string): Promise<void> {
-  for (const kind of [KIND.rule, KIND.domain, KIND.errorPage]) {
-    const { items } = await tx.list(kind, { parent: id });
-    for (const r of items) await tx.delete(kind, r.id);
-  }
-  await tx.delete(KIND.listener, id);
-}
-
 export const transitions: Record<string, TransitionHandler> = {
   /** A transient ListenerStatus (`from`) back to 0, unless something else changed it meanwhile. */
-  listenerSettle: async (p: { ids: string[]; from: number }, tx) => {
+  [LISTENER_T.settled]: async (p: { ids: string[]; from: number }, tx) => {
     for (const id of p.ids) {
       const rec = await tx.get<ListenerData>(KIND.listener, id);
-      if (rec && rec.data.ListenerStatus === p.from) await saveListener(tx, rec, { ...rec.data, ListenerStatus: LISTENER.RUNNING });
+      if (rec && listenerLife.status(rec) === p.from) await listenerLife.move(tx, rec, LISTENER.RUNNING);
     }
   },
-  listenerRemove: async (p: { ids: string[] }, tx) => {
+  [LISTENER_T.removed]: async (p: { ids: string[] }, tx) => {
     for (const id of p.ids) {
       const rec = await tx.get<ListenerData>(KIND.listener, id);
-      if (rec && rec.data.ListenerStatus === LISTENER.DESTROYING) await removeListener(tx, id);
+      if (rec && listenerLife.status(rec) === LISTENER.DESTROYING) await removeListeners(tx, [id]);
     }
   },
 };

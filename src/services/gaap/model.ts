@@ -1,6 +1,4 @@
-import { ApiError, invalidParameterValue } from '../../core/errors';
-import type { ResourceRecord } from '../../store/types';
-import type { ActionContext } from '../types';
+import { invalidParameterValue } from '../../core/errors';
 
 /**
  * Store kinds of GAAP resources. Records keep their data in the shape the
@@ -27,12 +25,6 @@ export const KIND = {
 /** Unix seconds, as every GAAP time field is returned. */
 export const unixSeconds = (ms: number): number => Math.floor(ms / 1000);
 
-export async function getOrThrow<T>(ctx: ActionContext, kind: string, id: string, error: () => ApiError): Promise<ResourceRecord<T>> {
-  const rec = await ctx.tx.get<T>(kind, id);
-  if (!rec) throw error();
-  return rec;
-}
-
 /** `ProxyIds` wins over the deprecated `InstanceIds` when both are sent. */
 export const proxyIdsOf = (input: { ProxyIds?: string[]; InstanceIds?: string[] }): string[] | undefined =>
   input.ProxyIds ?? input.InstanceIds;
@@ -41,11 +33,8 @@ export const proxyIdsOf = (input: { ProxyIds?: string[]; InstanceIds?: string[] 
 export const proxyIdsParam = (input: { ProxyIds?: string[]; InstanceIds?: string[] }): 'ProxyIds' | 'InstanceIds' =>
   input.ProxyIds === undefined && input.InstanceIds !== undefined ? 'InstanceIds' : 'ProxyIds';
 
-/** Offset (default 0) and Limit (default 20, at most 1000) of the certificate and rule lists. */
-export function offsetLimit(input: { Offset?: number; Limit?: number }): { offset: number; limit: number } {
-  const offset = input.Offset ?? 0;
-  const limit = input.Limit ?? 20;
-  if (offset < 0) throw invalidParameterValue('Offset', 'must not be negative');
-  if (limit < 0 || limit > 1000) throw invalidParameterValue('Limit', 'between 0 and 1000');
-  return { offset, limit };
+/** A project of the account (0 is the default project); `code` is the one the action documents. */
+export function checkProjectId(v: number, code = 'InvalidParameterValue'): number {
+  if (!Number.isInteger(v) || v < 0) throw invalidParameterValue('ProjectId', 'expected a project ID of the account (0 for the default project)', code);
+  return v;
 }

@@ -17,29 +17,30 @@ import type {
 import type { FieldFilter, ResourceRecord, Store, StoreTx } from '../../store/types';
 import type { ActionContext, ActionHandler, TransitionHandler } from '../types';
 import { RawJson } from '../../core/raw-json';
-import { KIND, proxyIdsOf, proxyIdsParam, unixSeconds } from './model';
+import { noop } from '../kit/noop';
+import { paging } from '../kit/paging';
+import { checkTagFilter, checkTagSet } from '../kit/tags';
+import { KIND, checkProjectId, proxyIdsOf, proxyIdsParam, unixSeconds } from './model';
 import {
   PROXY,
-  PROXY_TRANSIENT,
-  checkTagFilter,
-  checkTagSet,
+  proxyLife,
+  type ProxyData,
+  TAG_CODES,
   idempotent,
   listPage,
   ownerHasBoundRealServers,
   refreshGroupStatus,
   removeProxy,
-  setProxyStatus,
   withRelatedGlobalDomains,
 } from './proxy-common';
 import {
   IP_VERSIONS, PACKAGE_TYPES, checkAccessRegion, checkBandwidth, checkBillingType, checkConcurrent, checkDestRegion,
-  checkProjectId, checkProxyName, completeCreation, getGroup, insertProxy, normalizeIpVersion, normalizeNetworkType,
+  checkProxyName, completeCreation, getGroup, insertProxy, normalizeIpVersion, normalizeNetworkType,
   normalizePackageType,
 } from './proxy-create';
 import { findRegion } from './regions';
 import { startTask } from './tasks';
 
-type ProxyData = Record<string, unknown> & { ProxyId: string; GroupId: string | null; Status: string };
 type ProxyRec = ResourceRecord<ProxyData>;
 
 const T = {
@@ -48,7 +49,7 @@ const T = {
   closed: 'proxy.closed',
   destroyed: 'proxy.destroyed',
   adjusted: 'proxy.adjusted',
-};
+} as const;
 
 const notFound = (id: string) => resourceNotFound('proxy', id);
 
@@ -68,18 +69,11 @@ async function namedProxies(ctx: ActionContext, input: { ProxyIds?: string[]; In
   return out;
 }
 
-/** Rejects a write on a proxy whose previous operation is still in flight. */
-function assertNotBusy(rec: ProxyRec, code = 'FailedOperation'): void {
-  if (PROXY_TRANSIENT.has(rec.status ?? '')) {
-    throw new ApiError(code, `The proxy \`${rec.id}\` is ${rec.status}; wait until its current operation completes.`);
-  }
-}
-
 // ---------------------------------------------------------------- create
 
 const CreateProxy: ActionHandler<CreateProxyRequest> = (input, ctx) =>
   idempotent(ctx, input, async () => {
-    checkProjectId(input.ProjectId);
+    checkProjectId(input.ProjectId, 'InvalidParameterValue.ProjectIdNotBelong');
     checkProxyName(input.ProxyName);
     let source: ProxyRec | undefined;
     if (input.ClonedProxyId) {
@@ -123,7 +117,7 @@ const CreateProxy: ActionHandler<CreateProxyRequest> = (input, ctx) =>
     if (networkType === 'triple' && !findMainland(input.AccessRegion)) {
       throw new ApiError('InvalidParameterValue.ProxyAndRegionFeatureConflict', `The value of parameter \`NetworkType\` is not valid: triple-carrier access is only offered in mainland China regions, not \`${input.AccessRegion}\`.`);
     }
-    const tags = checkTagSet(input.TagSet ?? (src?.TagSet as TagPair[] | undefined));
+    const tags = checkTagSet(input.TagSet ?? (src?.TagSet as TagPair[] | undefined), TAG_CODES);
     const id = await insertProxy(ctx, {
       ProjectId: input.ProjectId,
       ProxyName: input.ProxyName,
@@ -170,14 +164,6 @@ const ORDER_FIELDS: Record<string, string | undefined> = {
   create_time: undefined, proxy_id: 'ProxyId', bandwidth: 'Bandwidth', concurrent_connections: 'Concurrent',
 };
 
-export function pageOf(input: { Offset?: number; Limit?: number }, max: number, def = 20): { offset: number; limit: number } {
-  const offset = input.Offset ?? 0;
-  const limit = input.Limit ?? def;
-  if (offset < 0) throw invalidParameterValue('Offset', 'expected a non-negative integer');
-  if (limit < 0 || limit > max) throw invalidParameterValue('Limit', `expected an integer from 0 to ${max}`);
-  return { offset, limit };
-}
-
 function filterValues(name: string, values: string[]): Array<string | number> {
   if (name === 'ProjectId') {
     return values.map((v) => {
@@ -210,7 +196,7 @@ const DescribeProxies: ActionHandler<DescribeProxiesRequest> = async (input, ctx
     throw new ApiError('InvalidParameter', `The parameters \`${proxyIdsParam(input)}\` and \`Filters\` cannot be given together.`);
   }
   if (ids && ids.length > 100) throw invalidParameterValue(proxyIdsParam(input), 'at most 100 proxies may be given');
-  const { offset, limit } = pageOf(input, 100);
+  const { offset, limit } = paging(input, { maxLimit: 100 });
   const where = checkFilters(input.Filters, FILTER_NAMES, 10);
   const order = input.Order ?? 'desc';
   if (order !== 'asc' && order !== 'desc') throw invalidParameterValue('Order', 'expected asc or desc');
@@ -272,10 +258,10 @@ export async function switchProxies(ctx: ActionContext, recs: ProxyRec[], from: 
   const groups = new Set<string>();
   for (const rec of recs) {
     if (rec.status === from) {
-      await setProxyStatus(ctx.tx, rec, transient);
+      await proxyLife.move(ctx.tx, rec, transient);
       moved.push(rec.id);
       if (rec.data.GroupId) groups.add(rec.data.GroupId);
-    } else if (PROXY_TRANSIENT.has(rec.status ?? '')) failed.push(rec.id);
+    } else if (proxyLife.isBusy(rec)) failed.push(rec.id);
     else invalid.push(rec.id);
   }
   for (const g of groups) await refreshGroupStatus(ctx.tx, g);
@@ -307,7 +293,7 @@ const DestroyProxies: ActionHandler<DestroyProxiesRequest> = (input, ctx) =>
         }
       }
     }
-    for (const r of destroyable) await setProxyStatus(ctx.tx, r, PROXY.DESTROYING);
+    for (const r of destroyable) await proxyLife.move(ctx.tx, r, PROXY.DESTROYING);
     const groupId = [...owners][0];
     if (groupId) await refreshGroupStatus(ctx.tx, groupId);
     if (destroyable.length > 0) await startTask(ctx, T.destroyed, { ids: destroyable.map((r) => r.id) });
@@ -340,7 +326,7 @@ const ModifyProxiesAttribute: ActionHandler<ModifyProxiesAttributeRequest> = (in
 
 const ModifyProxiesProject: ActionHandler<ModifyProxiesProjectRequest> = (input, ctx) =>
   idempotent(ctx, input, async () => {
-    checkProjectId(input.ProjectId, 'InvalidParameterValue');
+    checkProjectId(input.ProjectId);
     const recs = await namedProxies(ctx, input);
     return patchProxies(ctx, recs, { ProjectId: input.ProjectId });
   });
@@ -356,18 +342,18 @@ const ModifyProxyConfiguration: ActionHandler<ModifyProxyConfigurationRequest> =
     if (input.Concurrent !== undefined) checkConcurrent(input.Concurrent, false);
     const billing = input.BillingType === undefined ? undefined : checkBillingType(input.BillingType);
     const rec = await getProxy(ctx.tx, id);
-    assertNotBusy(rec);
+    proxyLife.assertIdle(rec, 'FailedOperation');
     if (rec.status !== PROXY.RUNNING) throw new ApiError('FailedOperation', `The proxy \`${id}\` is ${rec.status}; only a RUNNING proxy can be reconfigured.`);
     if (rec.data.Scalarable !== 1) throw new ApiError('FailedOperation.NotSupportScalar', `The proxy \`${id}\` does not support configuration changes.`);
-    await setProxyStatus(ctx.tx, rec, PROXY.ADJUSTING);
+    await proxyLife.begin(ctx, rec, PROXY.ADJUSTING, T.adjusted, { id, Bandwidth: input.Bandwidth, Concurrent: input.Concurrent, BillingType: billing });
     await refreshGroupStatus(ctx.tx, rec.data.GroupId);
-    await startTask(ctx, T.adjusted, { id, Bandwidth: input.Bandwidth, Concurrent: input.Concurrent, BillingType: billing });
     return {};
   });
 
 // ---------------------------------------------------------------- no-ops
 
-const empty: ActionHandler = async () => ({});
+/** Bans, cross-border approval and signatures have nothing behind them locally. */
+const empty = noop(() => ({}));
 
 export const handlers: Record<string, ActionHandler> = {
   CreateProxy,
@@ -394,7 +380,7 @@ export async function finishSwitch(tx: StoreTx, ids: string[], from: string, to:
   for (const id of ids) {
     const rec = await tx.get<ProxyData>(KIND.proxy, id);
     if (!rec || rec.status !== from) continue;
-    await setProxyStatus(tx, rec, to);
+    await proxyLife.move(tx, rec, to);
     if (rec.data.GroupId) groups.add(rec.data.GroupId);
   }
   for (const g of groups) await refreshGroupStatus(tx, g);
@@ -419,7 +405,7 @@ export const transitions: Record<string, TransitionHandler> = {
     if (!rec || rec.status !== PROXY.ADJUSTING) return;
     const bandwidth = p.Bandwidth ?? (rec.data.Bandwidth as number);
     const ipList = Array.isArray(rec.data.IPList) ? (rec.data.IPList as Array<Record<string, unknown>>).map((x) => ({ ...x, Bandwidth: bandwidth })) : [];
-    await setProxyStatus(tx, rec, PROXY.RUNNING, {
+    await proxyLife.move(tx, rec, PROXY.RUNNING, {
       Bandwidth: bandwidth,
       Concurrent: p.Concurrent ?? rec.data.Concurrent,
       BillingType: p.BillingType ?? rec.data.BillingType,

@@ -1,9 +1,14 @@
 import { createHash } from 'node:crypto';
 import { ApiError, invalidParameterValue } from '../../core/errors';
 import type { TagPair } from '../../spec/gaap.types';
+import { hasAnyTag, type TagCodes } from '../kit/tags';
 import type { ListQuery, ListResult, ResourceRecord, StoreTx } from '../../store/types';
 import type { ActionContext } from '../types';
+import { removeListeners, underListeners } from './listener-common';
+import { lifecycle } from '../kit/lifecycle';
 import { KIND } from './model';
+import { startTask } from './tasks';
+import { clearCounters } from './stats-counters';
 
 /**
  * Helpers shared by the proxy, proxy-group, security-policy and tag modules:
@@ -26,11 +31,39 @@ export const PROXY = {
   MOVING: 'MOVING',
 } as const;
 
-/** Statuses during which an operation on the proxy is still in flight. */
-export const PROXY_TRANSIENT: ReadonlySet<string> = new Set([
-  PROXY.CREATING, PROXY.DESTROYING, PROXY.OPENING, PROXY.CLOSING, PROXY.ADJUSTING,
-  PROXY.ISOLATING, PROXY.CLONING, PROXY.RECOVERING, PROXY.MOVING,
-]);
+export type ProxyStatus = (typeof PROXY)[keyof typeof PROXY];
+
+/** A proxy record as every module reads it: ProxyInfo as answered, read defensively. */
+export type ProxyData = Record<string, unknown> & { ProxyId: string; GroupId: string | null; Status: string };
+
+/**
+ * A proxy's statuses; the busy ones are those during which an operation on
+ * it is still in flight. Its status lives in the column and in ProxyInfo.Status.
+ */
+export const proxyLife = lifecycle<string, ProxyData, string>({
+  noun: 'proxy',
+  statuses: Object.values(PROXY),
+  busy: [PROXY.CREATING, PROXY.DESTROYING, PROXY.OPENING, PROXY.CLOSING, PROXY.ADJUSTING, PROXY.ISOLATING, PROXY.CLONING, PROXY.RECOVERING, PROXY.MOVING],
+  read: (rec) => rec.status ?? String(rec.data.Status ?? ''),
+  write: (data, status) => ({ ...data, Status: status }),
+  column: (status) => status,
+  schedule: (ctx, transition, payload) => startTask(ctx, transition, payload),
+});
+
+/** Proxy statuses in which a proxy carries traffic: running, or changing its configuration while running. */
+const SERVING_PROXY: ReadonlySet<string> = new Set([PROXY.RUNNING, PROXY.ADJUSTING, PROXY.MOVING]);
+/** BanStatus values under which a resource is blocked: banned, being unbanned, or failed to be unbanned. */
+export const BANNED: ReadonlySet<string> = new Set(['BANNED', 'RECOVERING', 'RECOVER_FAILED']);
+
+/**
+ * True while a proxy carries traffic: in a serving status and not banned.
+ * The forwarding view and the DNS view both ask this, so a proxy the data
+ * plane serves is the proxy DNS answers with.
+ */
+export function proxyServes(status: string | null, data: { InBanBlacklist?: unknown; BanStatus?: unknown; Status?: unknown }): boolean {
+  const s = status ?? (typeof data.Status === 'string' ? data.Status : '');
+  return SERVING_PROXY.has(s) && data.InBanBlacklist !== 1 && !BANNED.has(typeof data.BanStatus === 'string' ? data.BanStatus : '');
+}
 
 /** Proxy-group statuses: the string of ProxyGroupInfo (kept in the record's status column) and the integer of ProxyGroupDetail. */
 export const GROUP_STATUS_CODE: Record<string, number> = {
@@ -45,37 +78,8 @@ export const GROUP_STATUS_CODE: Record<string, number> = {
 
 export const TAG_RESOURCE = { proxy: 'Proxy', group: 'ProxyGroup', realServer: 'RealServer', globalDomain: 'domain' } as const;
 
-/** Checks a TagSet given at creation; returns it normalized. */
-export function checkTagSet(tags: TagPair[] | undefined): TagPair[] {
-  const out: TagPair[] = [];
-  const seen = new Set<string>();
-  for (const t of tags ?? []) {
-    const key = (t.TagKey ?? '').trim();
-    if (!key || key.length > 127) {
-      throw new ApiError('InvalidParameterValue.InvalidTags', `The tag key \`${t.TagKey}\` is not valid: expected 1 to 127 characters.`);
-    }
-    if ((t.TagValue ?? '').length > 255) {
-      throw new ApiError('InvalidParameterValue.InvalidTags', `The value of tag \`${key}\` is not valid: expected at most 255 characters.`);
-    }
-    if (seen.has(key)) throw new ApiError('InvalidParameterValue.InvalidTags', `The tag key \`${key}\` appears more than once in \`TagSet\`.`);
-    seen.add(key);
-    out.push({ TagKey: key, TagValue: t.TagValue ?? '' });
-  }
-  if (out.length > 50) throw new ApiError('LimitExceeded.TagQuota', `At most 50 tags may be bound to one resource; \`TagSet\` has ${out.length}.`);
-  return out;
-}
-
-/** Checks a TagSet used as a filter (at most 5 tags, OR semantics). */
-export function checkTagFilter(tags: TagPair[] | undefined): TagPair[] | undefined {
-  if (!tags || tags.length === 0) return undefined;
-  if (tags.length > 5) throw invalidParameterValue('TagSet', 'at most 5 tags may be given');
-  return tags;
-}
-
-/** True when the record data's TagSet carries any of `tags` (key and value both match). */
-export function hasAnyTag(data: unknown, tags: TagPair[]): boolean {
-  return tags.some((t) => hasTag(data, t.TagKey, t.TagValue));
-}
+/** The codes GAAP's create actions document for a bad TagSet. */
+export const TAG_CODES: TagCodes = { invalid: 'InvalidParameterValue.InvalidTags', quota: 'LimitExceeded.TagQuota' };
 
 /**
  * One page of `kind` records matching `query` and, when `tags` is given,
@@ -88,12 +92,6 @@ export async function listPage<T>(tx: StoreTx, kind: string, query: ListQuery, t
   const { offset = 0, limit, ...rest } = query;
   const all = (await tx.list<T>(kind, rest)).items.filter((r) => hasAnyTag(r.data, tags));
   return { total: all.length, items: all.slice(offset, limit === undefined ? undefined : offset + limit) };
-}
-
-/** True when a record's `data.TagSet` carries the tag (for resources of other modules). */
-export function hasTag(data: unknown, key: string, value: string): boolean {
-  const set = (data as { TagSet?: unknown } | null)?.TagSet;
-  return Array.isArray(set) && set.some((t) => t && (t as TagPair).TagKey === key && (t as TagPair).TagValue === value);
 }
 
 const TOKEN_NS = 'gaap.clientToken';
@@ -142,35 +140,18 @@ export async function listenersOf(tx: StoreTx, ownerId: string, field: 'ProxyId'
   return [...byId.values()];
 }
 
-async function rulesOf(tx: StoreTx, listenerIds: string[]): Promise<ResourceRecord[]> {
-  if (listenerIds.length === 0) return [];
-  const byId = new Map<string, ResourceRecord>();
-  for (const r of (await tx.list(KIND.rule, { where: [{ field: 'ListenerId', values: listenerIds }] })).items) byId.set(r.id, r);
-  for (const id of listenerIds) for (const r of (await tx.list(KIND.rule, { parent: id })).items) byId.set(r.id, r);
-  return [...byId.values()];
-}
 
 /** True when a listener of the proxy/group, or a rule under one, has real servers bound. */
 export async function ownerHasBoundRealServers(tx: StoreTx, ownerId: string, field: 'ProxyId' | 'GroupId'): Promise<boolean> {
   const listeners = await listenersOf(tx, ownerId, field);
   if (listeners.some((l) => hasBoundRealServers(l.data))) return true;
-  const rules = await rulesOf(tx, listeners.map((l) => l.id));
+  const rules = await underListeners(tx, KIND.rule, listeners.map((l) => l.id));
   return rules.some((r) => hasBoundRealServers(r.data));
 }
 
-/** Removes the listeners of a proxy/group with their rules, L7 domains and error pages. */
+/** Removes the listeners of a proxy/group with everything under them. */
 export async function removeListenersOf(tx: StoreTx, ownerId: string, field: 'ProxyId' | 'GroupId'): Promise<void> {
-  const listeners = await listenersOf(tx, ownerId, field);
-  const ids = listeners.map((l) => l.id);
-  for (const r of await rulesOf(tx, ids)) await tx.delete(KIND.rule, r.id);
-  for (const kind of [KIND.domain, KIND.errorPage]) {
-    if (ids.length === 0) break;
-    const seen = new Set<string>();
-    for (const r of (await tx.list(kind, { where: [{ field: 'ListenerId', values: ids }] })).items) seen.add(r.id);
-    for (const id of ids) for (const r of (await tx.list(kind, { parent: id })).items) seen.add(r.id);
-    for (const id of seen) await tx.delete(kind, id);
-  }
-  for (const id of ids) await tx.delete(KIND.listener, id);
+  await removeListeners(tx, (await listenersOf(tx, ownerId, field)).map((l) => l.id));
 }
 
 /** Removes the security policy of a proxy/group and its rules. */
@@ -180,13 +161,6 @@ export async function removePolicyOf(tx: StoreTx, ownerId: string): Promise<void
     for (const r of (await tx.list(KIND.securityRule, { parent: p.id })).items) await tx.delete(KIND.securityRule, r.id);
     await tx.delete(KIND.securityPolicy, p.id);
   }
-}
-
-/** Sets a proxy's status (column and data) and returns the new record. */
-export async function setProxyStatus(tx: StoreTx, rec: ResourceRecord<Record<string, unknown>>, status: string, extra: Record<string, unknown> = {}): Promise<ResourceRecord<Record<string, unknown>>> {
-  const next = { ...rec, status, data: { ...rec.data, ...extra, Status: status } };
-  await tx.put(next);
-  return next;
 }
 
 /**
@@ -200,7 +174,7 @@ export async function refreshGroupStatus(tx: StoreTx, groupId: string | null | u
   if (!group || group.status === 'CREATING' || group.status === 'DESTROYING') return;
   const { items } = await tx.list(KIND.proxy, { parent: groupId });
   let status = 'RUNNING';
-  if (items.some((p) => PROXY_TRANSIENT.has(p.status ?? ''))) status = 'CHANGING';
+  if (items.some((p) => proxyLife.isBusy(p as ResourceRecord<ProxyData>))) status = 'CHANGING';
   else if (items.length > 0 && items.every((p) => p.status === PROXY.CLOSED)) status = 'CLOSED';
   await tx.put({ ...group, status, data: { ...group.data, Status: GROUP_STATUS_CODE[status], ProxyNum: items.length } });
 }
@@ -210,6 +184,7 @@ export async function removeProxy(tx: StoreTx, proxyId: string): Promise<void> {
   await removeListenersOf(tx, proxyId, 'ProxyId');
   await removePolicyOf(tx, proxyId);
   await tx.delete(KIND.proxy, proxyId);
+  await clearCounters(tx, 'proxy', proxyId);
 }
 
 /**

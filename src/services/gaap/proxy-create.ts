@@ -67,10 +67,6 @@ export function checkAccessRegion(access: string, dest: string, name = 'AccessRe
   }
 }
 
-export function checkProjectId(v: number, code = 'InvalidParameterValue.ProjectIdNotBelong'): void {
-  if (!Number.isInteger(v) || v < 0) throw invalidParameterValue('ProjectId', 'expected a project ID of the account (0 for the default project)', code);
-}
-
 export function checkProxyName(v: string): void {
   if (v.trim() === '' || [...v].length > 32) throw invalidParameterValue('ProxyName', 'expected 1 to 32 characters');
 }

@@ -17,18 +17,24 @@ import type { ActionHandler, TransitionHandler } from '../types';
 import {
   LIMITS,
   LISTENER,
+  LISTENER_T,
   addressType,
   assertListenerIdle,
   assertOwnerRunning,
   bindingsByServer,
-  checkEnum,
+  checkBindSet,
   getListener,
   ownerOf,
-  paging,
+  realServerTypeOf,
   realServerView,
-  saveListener,
+  listenerLife,
   type RealServerData,
 } from './listener-common';
+import { checkEnum } from '../kit/checks';
+import { paging } from '../kit/paging';
+import { clearCounters } from './stats-counters';
+import { checkTagSet } from '../kit/tags';
+import { TAG_CODES } from './proxy-common';
 import { KIND } from './model';
 import { startTask } from './tasks';
 
@@ -37,28 +43,11 @@ import { startTask } from './tasks';
  * TCP/UDP listeners here and to L7 rules by the rule module.
  */
 
-const MAX_TAGS = 50;
-
-function checkTags(tags: TagPair[] | undefined): TagPair[] {
-  const out: TagPair[] = [];
-  const keys = new Set<string>();
-  for (const t of tags ?? []) {
-    if (!t.TagKey || t.TagKey.length > 127) throw new ApiError('InvalidParameterValue.InvalidTags', `The tag key \`${t.TagKey}\` is not valid: expected 1 to 127 characters.`);
-    if (t.TagValue.length > 255) throw new ApiError('InvalidParameterValue.InvalidTags', `The value of tag \`${t.TagKey}\` is not valid: expected at most 255 characters.`);
-    if (keys.has(t.TagKey)) throw new ApiError('InvalidParameterValue.InvalidTags', `The tag key \`${t.TagKey}\` appears more than once in \`TagSet\`.`);
-    keys.add(t.TagKey);
-    out.push({ TagKey: t.TagKey, TagValue: t.TagValue });
-  }
-  if (out.length > MAX_TAGS) throw new ApiError('LimitExceeded.TagQuota', `At most ${MAX_TAGS} tags may be bound to a real server; \`TagSet\` has ${out.length}.`);
-  return out;
-}
-
 /** Addresses compare case-insensitively (domains), IPv6 in its canonical spelling. */
 function addressKey(address: string): string {
   return address.trim().toLowerCase();
 }
 
-const typeOf = (rs: RealServerData): string => rs.RealServerType ?? addressType(rs.RealServerIP) ?? 'IP';
 
 /** The DescribeRealServers view (BindRealServerInfo structure). */
 const info = (rs: RealServerData) => ({
@@ -90,7 +79,7 @@ export const handlers: Record<string, ActionHandler> = {
     }
     if (input.RealServerIP.length === 0) throw invalidParameterValue('RealServerIP', 'at least one IP address or domain name is required');
     if (!input.RealServerName.trim()) throw invalidParameterValue('RealServerName', 'it cannot be empty');
-    const tags = checkTags(input.TagSet);
+    const tags = checkTagSet(input.TagSet, TAG_CODES);
     const existing = new Set((await ctx.tx.list<RealServerData>(KIND.realServer)).items.map((r) => addressKey(r.data.RealServerIP)));
     const fresh = new Set<string>();
     const types: string[] = [];
@@ -121,7 +110,7 @@ export const handlers: Record<string, ActionHandler> = {
   },
 
   DescribeRealServers: async (input: DescribeRealServersRequest, ctx) => {
-    const { offset, limit } = paging(input, 50);
+    const { offset, limit } = paging(input, { maxLimit: 50 });
     if (input.TagSet && input.TagSet.length > 5) throw invalidParameterValue('TagSet', 'at most 5 tags may be given');
     for (const f of input.Filters ?? []) {
       if (!FILTERS.includes(f.Name)) throw invalidParameterValue('Filters.Name', `\`${f.Name}\` is not a filter of this action (expected ${FILTERS.join(' or ')})`);
@@ -161,7 +150,10 @@ export const handlers: Record<string, ActionHandler> = {
         throw new ApiError('FailedOperation.RealServerAlreadyBound', `The real server \`${id}\` is bound to ${where}; unbind it first.`);
       }
     }
-    for (const id of ids) await ctx.tx.delete(KIND.realServer, id);
+    for (const id of ids) {
+      await ctx.tx.delete(KIND.realServer, id);
+      await clearCounters(ctx.tx, 'realServer', id);
+    }
     return {};
   },
 
@@ -198,47 +190,13 @@ export const handlers: Record<string, ActionHandler> = {
     if (l.Protocol !== 'TCP' && l.Protocol !== 'UDP') {
       throw invalidParameterValue('ListenerId', `the listener \`${l.ListenerId}\` is an ${l.Protocol} listener; real servers of HTTP/HTTPS listeners are bound to rules (BindRuleRealServers)`);
     }
-    const wanted = input.RealServerBindSet ?? [];
-    if (wanted.length > LIMITS.realServersPerListener) {
-      throw new ApiError('FailedOperation.LimitRealServerNum', `At most ${LIMITS.realServersPerListener} real servers may be bound to a listener; \`RealServerBindSet\` has ${wanted.length}.`);
-    }
-    const set: BindRealServer[] = [];
-    const seen = new Set<string>();
-    for (let i = 0; i < wanted.length; i++) {
-      const w = wanted[i];
-      const name = `RealServerBindSet.${i}`;
-      const rs = await ctx.tx.get<RealServerData>(KIND.realServer, w.RealServerId);
-      if (!rs) throw new ApiError('InvalidParameterValue.RealServerNotBelong', `The real server \`${w.RealServerId}\` does not belong to the account.`);
-      if (addressKey(w.RealServerIP) !== addressKey(rs.data.RealServerIP)) {
-        throw invalidParameterValue(`${name}.RealServerIP`, `the real server \`${w.RealServerId}\` has the address \`${rs.data.RealServerIP}\`, not \`${w.RealServerIP}\``);
-      }
-      if (typeOf(rs.data) !== l.RealServerType) {
-        throw invalidParameterValue(`${name}.RealServerId`, `the real server \`${w.RealServerId}\` is of type ${typeOf(rs.data)} but the listener takes ${l.RealServerType} real servers`);
-      }
-      if (!Number.isInteger(w.RealServerPort) || w.RealServerPort < 1 || w.RealServerPort > 65535) {
-        throw invalidParameterValue(`${name}.RealServerPort`, 'expected a port between 1 and 65535');
-      }
-      const weight = w.RealServerWeight ?? 1;
-      if (!Number.isInteger(weight) || weight < 1 || weight > 100) throw invalidParameterValue(`${name}.RealServerWeight`, 'expected an integer between 1 and 100');
-      checkEnum(`${name}.RealServerFailoverRole`, w.RealServerFailoverRole, ['master', 'slave']);
-      const key = `${w.RealServerId}:${w.RealServerPort}`;
-      if (seen.has(key)) throw invalidParameterValue(name, `the real server \`${w.RealServerId}\` is given twice with port ${w.RealServerPort}`);
-      seen.add(key);
-      set.push({
-        RealServerId: w.RealServerId,
-        RealServerIP: rs.data.RealServerIP,
-        RealServerWeight: weight,
-        RealServerStatus: 0,
-        RealServerPort: w.RealServerPort,
-        DownIPList: [],
-        RealServerFailoverRole: w.RealServerFailoverRole ?? '',
-      });
-    }
+    const set = await checkBindSet(ctx.tx, input.RealServerBindSet, {
+      realServerType: String(l.RealServerType), addressMismatch: 'InvalidParameterValue', limit: LIMITS.realServersPerListener,
+    });
     const owner = await ownerOf(ctx.tx, l);
     if (owner) assertOwnerRunning(owner, 'FailedOperation.InstanceStatusNotInRuning');
-    assertListenerIdle(l);
-    await saveListener(ctx.tx, rec, { ...l, RealServerSet: set, ListenerStatus: LISTENER.BINDING });
-    await startTask(ctx, 'listenerSettle', { ids: [l.ListenerId], from: LISTENER.BINDING });
+    assertListenerIdle(rec);
+    await listenerLife.begin(ctx, rec, LISTENER.BINDING, LISTENER_T.settled, { ids: [l.ListenerId], from: LISTENER.BINDING }, { RealServerSet: set });
     return {};
   },
 
@@ -252,7 +210,7 @@ export const handlers: Record<string, ActionHandler> = {
       throw invalidParameterValue('ListenerId', `the listener \`${l.ListenerId}\` is an ${l.Protocol} listener; use DescribeRuleRealServers for its rules`);
     }
     const { items } = await ctx.tx.list<RealServerData>(KIND.realServer);
-    const candidates = items.filter((r: ResourceRecord<RealServerData>) => typeOf(r.data) === l.RealServerType).map((r) => realServerView(r.data));
+    const candidates = items.filter((r: ResourceRecord<RealServerData>) => realServerTypeOf(r.data) === l.RealServerType).map((r) => realServerView(r.data));
     const bound = (l.RealServerSet as BindRealServer[] | undefined) ?? [];
     return { TotalCount: candidates.length, RealServerSet: candidates, BindRealServerTotalCount: bound.length, BindRealServerSet: bound };
   },

@@ -35,15 +35,20 @@ import {
   RULE_DELETING,
   RULE_RUNNING,
   rulesOfDomain,
-  type DomainData,
-  type ListenerData,
+  type L7DomainData,
+  type L7ListenerData,
   type RuleData,
+  assertRuleIdle,
 } from './l7-common';
-import { realServerView, type RealServerData } from './listener-common';
+import { SCHEDULERS, checkBindSet, checkHealthTiming, realServerTypeOf, realServerView, type RealServerData } from './listener-common';
+import { checkEnum, checkFlag } from '../kit/checks';
 import { ruleInfo } from './l7-views';
-import { KIND, offsetLimit } from './model';
+import { paging } from '../kit/paging';
+import { KIND } from './model';
 
-const SCHEDULERS = ['rr', 'wrr', 'lc', 'lrtt'];
+/** Scheduled transitions of L7 rules. */
+const T = { settled: 'rule.settled', removed: 'rule.removed' } as const;
+
 const STATUS_CODES = [100, 200, 300, 400, 500];
 const MAX_RULES_PER_DOMAIN = 100;
 const MAX_HEADERS = 50;
@@ -60,12 +65,6 @@ async function getRule(ctx: ActionContext, ruleId: string, listenerId?: string):
   return rec;
 }
 
-function assertRuleIdle(r: ResourceRecord<RuleData>): void {
-  if (r.data.RuleStatus !== RULE_RUNNING) {
-    throw new ApiError('FailedOperation.ListenerHasTask', `The rule \`${r.id}\` has an operation in progress (RuleStatus ${r.data.RuleStatus}); retry when it is running.`);
-  }
-}
-
 /** Paths are sent plain (`/image`) or URL-encoded (`%2Fimage`, as in the doc's example). */
 function normalisePath(path: string, param: string): string {
   let p = path;
@@ -80,15 +79,16 @@ function normalisePath(path: string, param: string): string {
   return p;
 }
 
-function checkParams(given: Partial<RuleCheckParams> | undefined, base: RuleCheckParams): RuleCheckParams {
+function checkParams(given: Partial<RuleCheckParams> | undefined, base: RuleCheckParams, enabled: boolean): RuleCheckParams {
   const out: RuleCheckParams = { ...base };
   if (!given) return out;
   const int = (v: unknown, name: string, min: number, max: number): number => {
     if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) throw invalidParameterValue(`CheckParams.${name}`, `an integer between ${min} and ${max}`);
     return v as number;
   };
-  if (given.DelayLoop !== undefined) out.DelayLoop = int(given.DelayLoop, 'DelayLoop', 5, 300);
-  if (given.ConnectTimeout !== undefined) out.ConnectTimeout = int(given.ConnectTimeout, 'ConnectTimeout', 2, 60);
+  if (given.DelayLoop !== undefined) out.DelayLoop = given.DelayLoop;
+  if (given.ConnectTimeout !== undefined) out.ConnectTimeout = given.ConnectTimeout;
+  checkHealthTiming('CheckParams.', given, out, enabled);
   if (given.Path !== undefined && given.Path !== '') out.Path = normalisePath(given.Path, 'CheckParams.Path');
   if (given.Method !== undefined && given.Method !== '') {
     const m = given.Method.toUpperCase();
@@ -106,12 +106,12 @@ function checkParams(given: Partial<RuleCheckParams> | undefined, base: RuleChec
 }
 
 function checkScheduler(s: string): string {
-  if (!SCHEDULERS.includes(s)) throw invalidParameterValue('Scheduler', `one of ${SCHEDULERS.join(', ')}`);
+  checkEnum('Scheduler', s, SCHEDULERS);
   return s;
 }
 
 function checkHealthCheck(v: number): number {
-  if (v !== 0 && v !== 1) throw invalidParameterValue('HealthCheck', '0 or 1');
+  checkFlag('HealthCheck', v);
   return v;
 }
 
@@ -127,14 +127,12 @@ function sni(switchValue: string | undefined, name: string | undefined, current:
   return { sw, name: n };
 }
 
-const listenerForwardProtocol = (l: ResourceRecord<ListenerData>): string =>
+const listenerForwardProtocol = (l: ResourceRecord<L7ListenerData>): string =>
   isHttps(l) && (l.data.ForwardProtocol === 'HTTP' || l.data.ForwardProtocol === 'HTTPS') ? l.data.ForwardProtocol : 'HTTP';
 
 async function pathTaken(ctx: ActionContext, listenerId: string, domain: string, path: string, exceptId?: string): Promise<boolean> {
   return (await rulesOfDomain(ctx.tx, listenerId, domain)).some((r) => r.id !== exceptId && r.data.Path === path);
 }
-
-const addressMatchesType = (address: string, type: string): boolean => (type === 'IP' ? isIP(address) !== 0 : isIP(address) === 0);
 
 export const handlers: Record<string, ActionHandler> = {
   CreateRule: async (input: CreateRuleRequest, ctx) => {
@@ -155,12 +153,12 @@ export const handlers: Record<string, ActionHandler> = {
       forwardProtocol = input.ForwardProtocol;
     }
     const names = sni(input.ServerNameIndicationSwitch, input.ServerNameIndication, { sw: 'OFF', name: '' });
-    const params = checkParams(input.CheckParams, { DelayLoop: 5, ConnectTimeout: 2, Path: '/', Method: 'HEAD', StatusCode: [...STATUS_CODES], Domain: input.Domain, ...HEALTH_CHECK_BLOCKING_DEFAULTS });
+    const params = checkParams(input.CheckParams, { DelayLoop: 5, ConnectTimeout: 2, Path: '/', Method: 'HEAD', StatusCode: [...STATUS_CODES], Domain: input.Domain, ...HEALTH_CHECK_BLOCKING_DEFAULTS }, health === 1);
     if (input.CheckParams?.Domain) params.Domain = input.CheckParams.Domain;
 
     // A rule's domain is created with it when the listener does not have it yet.
     const key = domainKey(input.ListenerId, input.Domain);
-    const domain = await ctx.tx.get<DomainData>(KIND.domain, key);
+    const domain = await ctx.tx.get<L7DomainData>(KIND.domain, key);
     if (domain) assertDomainIdle(domain, 'FailedOperation.ListenerHasTask');
     const ruleDomain = domain?.data.Domain ?? input.Domain;
     if (await pathTaken(ctx, input.ListenerId, ruleDomain, path)) {
@@ -195,7 +193,7 @@ export const handlers: Record<string, ActionHandler> = {
       Headers: [],
     };
     await putRule(ctx.tx, { kind: KIND.rule, id, parent: input.ListenerId, status: null, createdAt: ctx.now, data });
-    await ctx.later('l7.ruleSettle', { ruleId: id });
+    await ctx.later(T.settled, { ruleId: id });
     return { RuleId: id };
   },
 
@@ -212,7 +210,7 @@ export const handlers: Record<string, ActionHandler> = {
       if (given.Domain !== undefined && given.Domain !== '' && given.Domain !== rule.data.CheckParams.Domain) {
         throw invalidParameterValue('CheckParams.Domain', 'the health-check domain cannot be changed');
       }
-      d.CheckParams = checkParams(given, rule.data.CheckParams);
+      d.CheckParams = checkParams(given, rule.data.CheckParams, d.HealthCheck === 1);
     }
     if (input.Path !== undefined && input.Path !== '') {
       const path = normalisePath(input.Path, 'Path');
@@ -232,21 +230,21 @@ export const handlers: Record<string, ActionHandler> = {
     if (input.ForcedRedirect !== undefined) d.ForcedRedirect = input.ForcedRedirect;
     d.RuleStatus = RULE_CHANGING;
     await putRule(ctx.tx, { ...rule, data: d });
-    await ctx.later('l7.ruleSettle', { ruleId: rule.id });
+    await ctx.later(T.settled, { ruleId: rule.id });
     return {};
   },
 
   DeleteRule: async (input: DeleteRuleRequest, ctx) => {
     await checkL7Delete(ctx, input.ListenerId, input.Force);
     const rule = await getRule(ctx, input.RuleId, input.ListenerId);
-    const domain = await ctx.tx.get<DomainData>(KIND.domain, domainKey(input.ListenerId, rule.data.Domain));
+    const domain = await ctx.tx.get<L7DomainData>(KIND.domain, domainKey(input.ListenerId, rule.data.Domain));
     if (domain) assertDomainIdle(domain);
     assertRuleIdle(rule);
     if (input.Force === 0 && rule.data.RealServerSet.length > 0) {
       throw new ApiError('FailedOperation.RealServerAlreadyBound', `The rule \`${rule.id}\` has real servers bound; unbind them or set Force to 1.`);
     }
     await putRule(ctx.tx, { ...rule, data: { ...rule.data, RuleStatus: RULE_DELETING } });
-    await ctx.later('l7.ruleRemove', { ruleId: rule.id });
+    await ctx.later(T.removed, { ruleId: rule.id });
     return {};
   },
 
@@ -263,42 +261,23 @@ export const handlers: Record<string, ActionHandler> = {
     const rule = await getRule(ctx, input.RuleId);
     const listener = await getL7Listener(ctx, rule.data.ListenerId);
     await guardListener(ctx, listener, { proxy: 'FailedOperation.InstanceStatusNotInRuning', group: 'FailedOperation.GroupStatusNotInRuning' });
-    const domain = await ctx.tx.get<DomainData>(KIND.domain, domainKey(rule.data.ListenerId, rule.data.Domain));
+    const domain = await ctx.tx.get<L7DomainData>(KIND.domain, domainKey(rule.data.ListenerId, rule.data.Domain));
     if (domain) assertDomainIdle(domain);
     assertRuleIdle(rule);
-    const set: BindRealServer[] = [];
-    const seen = new Set<string>();
-    for (const b of input.RealServerBindSet ?? []) {
-      const rs = await ctx.tx.get<RealServerData>(KIND.realServer, b.RealServerId);
-      const address = rs ? String(rs.data.RealServerIP ?? '') : '';
-      if (!rs || address !== b.RealServerIP) {
-        throw new ApiError('InvalidParameterValue.RealServerNotBelong', `The real server \`${b.RealServerId}\` with address \`${b.RealServerIP}\` does not exist in this account.`);
-      }
-      if (rs.data.InBanBlacklist === 1) throw new ApiError('InvalidParameterValue.HitBanBlacklist', `The real server \`${b.RealServerId}\` is banned.`);
-      if (!addressMatchesType(address, rule.data.RealServerType)) {
-        throw invalidParameterValue('RealServerBindSet', `the real server \`${b.RealServerId}\` (\`${address}\`) is not of the rule's type ${rule.data.RealServerType}`);
-      }
-      if (!Number.isInteger(b.RealServerPort) || b.RealServerPort < 1 || b.RealServerPort > 65535) throw invalidParameterValue('RealServerBindSet.RealServerPort', 'between 1 and 65535');
-      const weight = b.RealServerWeight ?? 1;
-      if (!Number.isInteger(weight) || weight < 1 || weight > 100) throw invalidParameterValue('RealServerBindSet.RealServerWeight', 'between 1 and 100');
-      const role = b.RealServerFailoverRole ?? '';
-      if (!['', 'master', 'slave'].includes(role)) throw invalidParameterValue('RealServerBindSet.RealServerFailoverRole', 'master or slave');
-      const k = `${b.RealServerId}:${b.RealServerPort}`;
-      if (seen.has(k)) throw invalidParameterValue('RealServerBindSet', `\`${b.RealServerId}\` port ${b.RealServerPort} is listed twice`);
-      seen.add(k);
-      set.push({ RealServerId: b.RealServerId, RealServerIP: address, RealServerWeight: weight, RealServerStatus: 0, RealServerPort: b.RealServerPort, DownIPList: [], RealServerFailoverRole: role });
-    }
+    const set = await checkBindSet(ctx.tx, input.RealServerBindSet, {
+      realServerType: rule.data.RealServerType, addressMismatch: 'InvalidParameterValue.RealServerNotBelong',
+    });
     await putRule(ctx.tx, { ...rule, data: { ...rule.data, RealServerSet: set, BindStatus: 1, RuleStatus: RULE_BINDING } });
-    await ctx.later('l7.ruleSettle', { ruleId: rule.id });
+    await ctx.later(T.settled, { ruleId: rule.id });
     return {};
   },
 
   DescribeRuleRealServers: async (input: DescribeRuleRealServersRequest, ctx) => {
     const rule = await getRule(ctx, input.RuleId);
-    const { offset, limit } = offsetLimit(input);
+    const { offset, limit } = paging(input, { maxLimit: 1000 });
     const all = await ctx.tx.list<RealServerData>(KIND.realServer);
     const bindable = all.items
-      .filter((r) => addressMatchesType(String(r.data.RealServerIP ?? ''), rule.data.RealServerType))
+      .filter((r) => realServerTypeOf(r.data) === rule.data.RealServerType)
       .map((r) => realServerView(r.data));
     return {
       TotalCount: bindable.length,
@@ -331,13 +310,13 @@ export const handlers: Record<string, ActionHandler> = {
 };
 
 export const transitions: Record<string, TransitionHandler> = {
-  'l7.ruleSettle': async (p: { ruleId: string }, tx) => {
+  [T.settled]: async (p: { ruleId: string }, tx) => {
     const rec = await tx.get<RuleData>(KIND.rule, p.ruleId);
     if (rec && [RULE_CREATING, RULE_BINDING, RULE_CHANGING].includes(rec.data.RuleStatus)) {
       await putRule(tx, { ...rec, data: { ...rec.data, RuleStatus: RULE_RUNNING } });
     }
   },
-  'l7.ruleRemove': async (p: { ruleId: string }, tx) => {
+  [T.removed]: async (p: { ruleId: string }, tx) => {
     const rec = await tx.get<RuleData>(KIND.rule, p.ruleId);
     if (rec && rec.data.RuleStatus === RULE_DELETING) await tx.delete(KIND.rule, p.ruleId);
   },

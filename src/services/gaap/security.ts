@@ -14,6 +14,8 @@ import type {
   SecurityPolicyRuleOut,
 } from '../../spec/gaap.types';
 import type { ResourceRecord, StoreTx } from '../../store/types';
+import { upperEnum } from '../kit/checks';
+import { lifecycle } from '../kit/lifecycle';
 import type { ActionContext, ActionHandler, TransitionHandler } from '../types';
 import { KIND } from './model';
 import { PROXY } from './proxy-common';
@@ -34,8 +36,18 @@ interface PolicyData {
 }
 type PolicyRec = ResourceRecord<PolicyData>;
 
-const T = { opened: 'securityPolicy.opened', closed: 'securityPolicy.closed' };
-const BUSY = new Set(['BINDING', 'UNBINDING']);
+const T = { opened: 'securityPolicy.opened', closed: 'securityPolicy.closed' } as const;
+/** A policy's status: UNBIND (closed) and BOUND (open) are at rest; the switch between them is in flight. */
+const policyLife = lifecycle<string, PolicyData, (typeof T)[keyof typeof T]>({
+  noun: 'security policy',
+  statuses: ['UNBIND', 'BINDING', 'BOUND', 'UNBINDING'],
+  busy: ['BINDING', 'UNBINDING'],
+  read: (rec) => rec.status ?? String(rec.data.Status ?? ''),
+  write: (data, status) => ({ ...data, Status: status }),
+  column: (status) => status,
+});
+
+const busyMessage = (p: PolicyRec) => `The security policy \`${p.id}\` is ${p.status}; retry when it completes.`;
 
 const policyNotFound = (id: string) => resourceNotFound('security policy', id);
 
@@ -43,12 +55,6 @@ async function getPolicy(tx: StoreTx, id: string): Promise<PolicyRec> {
   const rec = await tx.get<PolicyData>(KIND.securityPolicy, id);
   if (!rec) throw policyNotFound(id);
   return rec;
-}
-
-function upperEnum(name: string, value: string, allowed: string[]): string {
-  const v = value.toUpperCase();
-  if (!allowed.includes(v)) throw invalidParameterValue(name, `expected one of ${allowed.join(', ')}`);
-  return v;
 }
 
 function checkCidr(name: string, v: string): string {
@@ -82,12 +88,10 @@ function assertNotDefaultRule(r: { SourceCidr: string; Protocol: string; DestPor
 }
 
 function assertNotOperating(p: PolicyRec): void {
-  if (BUSY.has(p.status ?? '')) {
-    throw new ApiError('FailedOperation.ProxySecurityPolicyOperating', `The security policy \`${p.id}\` is ${p.status}; retry when it completes.`);
-  }
+  policyLife.assertIdle(p, 'FailedOperation.ProxySecurityPolicyOperating', busyMessage(p));
 }
 
-async function rulesOf(tx: StoreTx, policyId: string): Promise<ResourceRecord<SecurityPolicyRuleOut>[]> {
+async function policyRulesOf(tx: StoreTx, policyId: string): Promise<ResourceRecord<SecurityPolicyRuleOut>[]> {
   return (await tx.list<SecurityPolicyRuleOut>(KIND.securityRule, { parent: policyId })).items;
 }
 
@@ -115,7 +119,7 @@ const CreateSecurityPolicy: ActionHandler = async (input: CreateSecurityPolicyRe
 
 const DescribeSecurityPolicyDetail: ActionHandler = async (input: DescribeSecurityPolicyDetailRequest, ctx) => {
   const p = await getPolicy(ctx.tx, input.PolicyId);
-  const rules = await rulesOf(ctx.tx, p.id);
+  const rules = await policyRulesOf(ctx.tx, p.id);
   return {
     // A group's policy answers the group's ID here: the field is the policy's owner.
     ProxyId: p.data.ProxyId ?? p.data.GroupId,
@@ -146,29 +150,29 @@ async function policyOfCall(ctx: ActionContext, input: { ProxyId?: string; Polic
 async function switchPolicy(ctx: ActionContext, p: PolicyRec, from: string, transient: string, transition: string, op: 1 | 2) {
   const seq = await ctx.tx.nextSequence('gaap.securityPolicyTask');
   const taskId = `${seq}.${op}`;
-  await ctx.tx.put({ ...p, status: transient, data: { ...p.data, Status: transient } });
+  await policyLife.move(ctx.tx, p, transient);
   await startTask(ctx, transition, { policyId: p.id, from: transient, to: from === 'UNBIND' ? 'BOUND' : 'UNBIND' }, taskId);
   return { TaskId: taskId };
 }
 
 const OpenSecurityPolicy: ActionHandler = async (input: OpenSecurityPolicyRequest, ctx) => {
   const p = await policyOfCall(ctx, input);
-  if (BUSY.has(p.status ?? '')) throw new ApiError('FailedOperation.ActionIsDoing', `The security policy \`${p.id}\` is ${p.status}; retry when it completes.`);
+  policyLife.assertIdle(p, 'FailedOperation.ActionIsDoing', busyMessage(p));
   if (p.status === 'BOUND') throw new ApiError('FailedOperation.ProxySecurityAlreadyOpen', `The security policy \`${p.id}\` is already open.`);
   return switchPolicy(ctx, p, 'UNBIND', 'BINDING', T.opened, 1);
 };
 
 const CloseSecurityPolicy: ActionHandler = async (input: CloseSecurityPolicyRequest, ctx) => {
   const p = await policyOfCall(ctx, input);
-  if (BUSY.has(p.status ?? '')) throw new ApiError('FailedOperation.ActionIsDoing', `The security policy \`${p.id}\` is ${p.status}; retry when it completes.`);
+  policyLife.assertIdle(p, 'FailedOperation.ActionIsDoing', busyMessage(p));
   if (p.status === 'UNBIND') throw new ApiError('FailedOperation.ProxySecurityAlreadyClose', `The security policy \`${p.id}\` is already closed.`);
   return switchPolicy(ctx, p, 'BOUND', 'UNBINDING', T.closed, 2);
 };
 
 const DeleteSecurityPolicy: ActionHandler = async (input: DeleteSecurityPolicyRequest, ctx) => {
   const p = await getPolicy(ctx.tx, input.PolicyId);
-  if (BUSY.has(p.status ?? '')) throw new ApiError('FailedOperation', `The security policy \`${p.id}\` is ${p.status}; retry when it completes.`);
-  for (const r of await rulesOf(ctx.tx, p.id)) await ctx.tx.delete(KIND.securityRule, r.id);
+  policyLife.assertIdle(p, 'FailedOperation', busyMessage(p));
+  for (const r of await policyRulesOf(ctx.tx, p.id)) await ctx.tx.delete(KIND.securityRule, r.id);
   await ctx.tx.delete(KIND.securityPolicy, p.id);
   const ownerKind = p.data.ProxyId ? KIND.proxy : KIND.group;
   const owner = p.parent ? await ctx.tx.get<Record<string, unknown>>(ownerKind, p.parent) : undefined;
@@ -182,7 +186,7 @@ const CreateSecurityRules: ActionHandler = async (input: CreateSecurityRulesRequ
   const p = await getPolicy(ctx.tx, input.PolicyId);
   assertNotOperating(p);
   if (input.RuleList.length === 0) throw missingParameter('RuleList');
-  const keys = new Set((await rulesOf(ctx.tx, p.id)).map((r) => ruleKey(r.data)));
+  const keys = new Set((await policyRulesOf(ctx.tx, p.id)).map((r) => ruleKey(r.data)));
   const out: SecurityPolicyRuleOut[] = [];
   input.RuleList.forEach((r, i) => {
     const rule: SecurityPolicyRuleOut = {
@@ -213,7 +217,7 @@ const CreateSecurityRules: ActionHandler = async (input: CreateSecurityRulesRequ
 const DeleteSecurityRules: ActionHandler = async (input: DeleteSecurityRulesRequest, ctx) => {
   const p = await getPolicy(ctx.tx, input.PolicyId);
   if (input.RuleIdList.length === 0) throw missingParameter('RuleIdList');
-  if (BUSY.has(p.status ?? '')) throw new ApiError('FailedOperation', `The security policy \`${p.id}\` is ${p.status}; retry when it completes.`);
+  policyLife.assertIdle(p, 'FailedOperation', busyMessage(p));
   const recs: ResourceRecord[] = [];
   for (const id of new Set(input.RuleIdList)) {
     const r = await ctx.tx.get(KIND.securityRule, id);
@@ -238,7 +242,7 @@ const ModifySecurityRule: ActionHandler = async (input: ModifySecurityRuleReques
     DestPortRange: input.DestPortRange ? checkPortRange('DestPortRange', input.DestPortRange) : rec.data.DestPortRange,
   };
   assertNotDefaultRule(rule);
-  const clash = (await rulesOf(ctx.tx, p.id)).find((r) => r.id !== rec.id && ruleKey(r.data) === ruleKey(rule));
+  const clash = (await policyRulesOf(ctx.tx, p.id)).find((r) => r.id !== rec.id && ruleKey(r.data) === ruleKey(rule));
   if (clash) {
     throw new ApiError('FailedOperation.ProxySecurityPolicyDuplicatedRule', `The rule \`${clash.id}\` of policy \`${p.id}\` already covers source ${rule.SourceCidr}, protocol ${rule.Protocol} and ports ${rule.DestPortRange}.`);
   }
@@ -269,7 +273,7 @@ export const handlers: Record<string, ActionHandler> = {
 const finishPolicy: TransitionHandler = async (p: { policyId: string; from: string; to: string }, tx) => {
   const rec = await tx.get<PolicyData>(KIND.securityPolicy, p.policyId);
   if (!rec || rec.status !== p.from) return;
-  await tx.put({ ...rec, status: p.to, data: { ...rec.data, Status: p.to } });
+  await policyLife.move(tx, rec, p.to);
 };
 
 export const transitions: Record<string, TransitionHandler> = {

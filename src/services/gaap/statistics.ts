@@ -19,7 +19,7 @@ import type { ResourceRecord, StoreTx } from '../../store/types';
 import type { ActionContext, ActionHandler, TransitionHandler } from '../types';
 import { KIND } from './model';
 import { readSlots, type StatsScope } from './stats-counters';
-import { bucketize, checkGranularity, checkRange, GROUP_RULES, LISTENER_RULES, parseTime, PROXY_RULES, REAL_SERVER_RULES, type GranularityRules } from './stats-time';
+import { bucketize, checkGranularity, checkTimeRange, GROUP_RULES, LISTENER_RULES, parseTime, PROXY_RULES, REAL_SERVER_RULES, type GranularityRules } from './stats-time';
 
 /** Metrics of listeners and groups; proxies add quality and HTTP metrics. */
 const TRAFFIC_METRICS = ['InBandwidth', 'OutBandwidth', 'Concurrent', 'InPackets', 'OutPackets'];
@@ -48,7 +48,7 @@ type SeriesInput = Pick<DescribeListenerStatisticsRequest, 'StartTime' | 'EndTim
 
 async function series(ctx: ActionContext, scope: StatsScope, id: string, input: SeriesInput, allowed: readonly string[], rules: GranularityRules) {
   const metrics = metricsOf(input.MetricNames, allowed);
-  const range = checkRange(input, rules);
+  const range = checkTimeRange(input, rules);
   const now = Math.floor(ctx.now / 1000);
   const out = [];
   for (const m of metrics) {

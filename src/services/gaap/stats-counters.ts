@@ -56,7 +56,8 @@ export async function readSlots(tx: StoreTx, scope: StatsScope, id: string, metr
 /** Drops the points past retention (an hourly chore of whoever records counters). */
 export const trimCounters = (store: Store, nowSeconds: number): Promise<number> => store.trimSeries('gaap:', nowSeconds - RETENTION_SECONDS);
 
-/** Forget a resource's counters (for its owner to call when the resource is deleted). */
+/** Forget a resource's counters (its owner calls this when the resource is deleted); a real server's per-binding health goes too. */
 export async function clearCounters(tx: StoreTx, scope: StatsScope, id: string): Promise<void> {
   await tx.seriesDelete(seriesKey(scope, id, ''));
+  if (scope === 'realServer') await tx.seriesDelete(`gaap:${scope}/${id}@`);
 }

@@ -75,7 +75,7 @@ export interface TimeRange {
 }
 
 /** Parses and checks StartTime / EndTime / Granularity against the action's rules. */
-export function checkRange(input: { StartTime: string; EndTime: string; Granularity: number }, rules: GranularityRules): TimeRange {
+export function checkTimeRange(input: { StartTime: string; EndTime: string; Granularity: number }, rules: GranularityRules): TimeRange {
   const start = parseTime('StartTime', input.StartTime);
   const end = parseTime('EndTime', input.EndTime);
   if (end < start) throw invalidParameterValue('EndTime', `\`${input.EndTime}\` is earlier than StartTime \`${input.StartTime}\``);
