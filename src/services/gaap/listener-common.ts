@@ -295,8 +295,8 @@ export async function bindingsByServer(tx: StoreTx): Promise<Map<string, Binding
 /** IP or DOMAIN: what a real server was recorded as, else what its address looks like. */
 export const realServerTypeOf = (rs: RealServerData): string => rs.RealServerType ?? addressType(rs.RealServerIP) ?? 'IP';
 
-/** Addresses compare without surrounding spaces and case (domain names). */
-const addressKey = (address: string): string => address.trim().toLowerCase();
+/** Real-server addresses compare without surrounding spaces and case (domain names). */
+export const addressKey = (address: string): string => address.trim().toLowerCase();
 
 /** What a real-server binding may be bound as, and the codes its action documents where they differ. */
 export interface BindRules {

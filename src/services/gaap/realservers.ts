@@ -18,6 +18,7 @@ import {
   LIMITS,
   LISTENER,
   LISTENER_T,
+  addressKey,
   addressType,
   assertListenerIdle,
   assertOwnerRunning,
@@ -42,12 +43,6 @@ import { startTask } from './tasks';
  * Real servers (origins): account-level IP or domain entries, bound to
  * TCP/UDP listeners here and to L7 rules by the rule module.
  */
-
-/** Addresses compare case-insensitively (domains), IPv6 in its canonical spelling. */
-function addressKey(address: string): string {
-  return address.trim().toLowerCase();
-}
-
 
 /** The DescribeRealServers view (BindRealServerInfo structure). */
 const info = (rs: RealServerData) => ({
