@@ -2,7 +2,7 @@
  * Audio moderation tasks: the stored record and the views DescribeTaskDetail,
  * DescribeTasks and callbacks use.
  */
-import type { BucketInfo } from '../../spec/ams.types';
+import type { AudioSegments, BucketInfo, DescribeTaskDetailResponse, InputInfo, MediaInfo, TaskData, TaskLabel } from '../../spec/ams.types';
 import type { StoreTx } from '../../store/types';
 import { lifecycle } from '../kit/lifecycle';
 import { AUDIO_SEGMENT_MS, SUB_LABELS, scoreOf } from './moderation';
@@ -45,7 +45,7 @@ export interface TaskRecord {
   Bucket: BucketInfo | null;
   Outcome: Outcome;
   /** Every segment produced so far, hits and passes. */
-  Segments: Array<Record<string, unknown>>;
+  Segments: AudioSegments[];
   ErrorType: string;
   ErrorDescription: string;
   CreatedMs: number;
@@ -55,7 +55,7 @@ export interface TaskRecord {
   CallbackUrl: string;
 }
 
-function labels(t: TaskRecord): Array<Record<string, unknown>> {
+function labels(t: TaskRecord): TaskLabel[] {
   const hits = t.Segments.filter((s) => (s.Result as { HitFlag: number }).HitFlag === 1);
   if (!hits.length) return [];
   const o = t.Outcome;
@@ -64,18 +64,18 @@ function labels(t: TaskRecord): Array<Record<string, unknown>> {
 
 const hasResult = (t: TaskRecord) => t.Segments.length > 0;
 
-function mediaInfo(t: TaskRecord): Record<string, unknown> {
+function mediaInfo(t: TaskRecord): MediaInfo {
   if (!hasResult(t)) return { Codecs: '', Duration: 0, Width: 0, Height: 0, Thumbnail: '' };
   return { Codecs: 'aac', Duration: t.Type === 'LIVE_AUDIO' ? 0 : 3 * AUDIO_SEGMENT_MS, Width: 0, Height: 0, Thumbnail: '' };
 }
 
-function inputInfo(t: TaskRecord): Record<string, unknown> {
+function inputInfo(t: TaskRecord): InputInfo {
   return { Type: t.InputType, Url: t.Url, BucketInfo: t.Bucket, ImageUrlList: [], TextContent: '', Title: '', Extra: '' };
 }
 
 const label = (t: TaskRecord): string => (hasResult(t) ? (labels(t)[0]?.Label as string | undefined) ?? 'Normal' : '');
 
-export function detailView(t: TaskRecord, showAll: boolean): Record<string, unknown> {
+export function detailView(t: TaskRecord, showAll: boolean): DescribeTaskDetailResponse {
   const segments = showAll ? t.Segments : t.Segments.filter((s) => (s.Result as { HitFlag: number }).HitFlag === 1);
   return {
     TaskId: t.TaskId,
@@ -99,7 +99,7 @@ export function detailView(t: TaskRecord, showAll: boolean): Record<string, unkn
   };
 }
 
-export function listView(t: TaskRecord): Record<string, unknown> {
+export function listView(t: TaskRecord): TaskData {
   return {
     DataId: t.DataId,
     TaskId: t.TaskId,

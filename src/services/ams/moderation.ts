@@ -3,6 +3,7 @@
  * user controls, and the AudioResult segments it produces.
  */
 import type { Outcome, Suggestion } from './model';
+import type { AudioResult, AudioSegments } from '../../spec/ams.types';
 
 const LABELS: Record<string, string> = {
   porn: 'Porn',
@@ -47,7 +48,7 @@ export const SUB_LABELS: Record<string, string> = { Porn: 'SexualBehavior', Abus
 export const scoreOf = (s: Suggestion): number => (s === 'Block' ? 95 : s === 'Review' ? 70 : 0);
 
 /** One AudioResult: a hit of the outcome's label, or a clean stretch. */
-export function audioResult(o: Outcome, hit: boolean, startS: number, durationMs: number): Record<string, unknown> {
+export function audioResult(o: Outcome, hit: boolean, startS: number, durationMs: number): AudioResult {
   const label = hit ? o.label : 'Normal';
   const suggestion = hit ? o.suggestion : 'Pass';
   const score = hit ? scoreOf(o.suggestion) : 0;
@@ -86,7 +87,7 @@ export function audioResult(o: Outcome, hit: boolean, startS: number, durationMs
 
 /** Segments of an on-demand file: three of 15 s, the middle one carrying any hit. */
 export const AUDIO_SEGMENT_MS = 15_000;
-export function fileSegments(o: Outcome, now: number): Array<Record<string, unknown>> {
+export function fileSegments(o: Outcome, now: number): AudioSegments[] {
   const createdAt = new Date(now).toISOString();
   return [0, 1, 2].map((i) => ({
     OffsetTime: String(i * 15),
@@ -96,7 +97,7 @@ export function fileSegments(o: Outcome, now: number): Array<Record<string, unkn
 }
 
 /** One segment of a live stream, at unix time `now`. */
-export function liveSegment(o: Outcome, now: number): Record<string, unknown> {
+export function liveSegment(o: Outcome, now: number): AudioSegments {
   const s = Math.floor(now / 1000);
   return { OffsetTime: String(s), Result: audioResult(o, o.suggestion !== 'Pass', 0, AUDIO_SEGMENT_MS), CreatedAt: new Date(now).toISOString() };
 }

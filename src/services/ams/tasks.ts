@@ -4,14 +4,12 @@
  * CancelTask.
  */
 import { ApiError, invalidParameterValue } from '../../core/errors';
-import type {
-  CancelTaskRequest, CreateAudioModerationTaskRequest, DescribeTaskDetailRequest, DescribeTasksRequest, TaskInput,
-} from '../../spec/ams.types';
+import type { AmsActions, CancelTaskRequest, CreateAudioModerationTaskRequest, DescribeTaskDetailRequest, DescribeTasksRequest, TaskInput, TaskResult } from '../../spec/ams.types';
 import type { Store, StoreTx } from '../../store/types';
 import { randomAlphanumeric } from '../../core/ids';
 import { isUrl } from '../common';
 import { paging } from '../kit/paging';
-import type { ActionContext, ActionHandler, TransitionHandler } from '../types';
+import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../types';
 import type { CallbackOutbox } from './callbacks';
 import {
   detailView, KIND, listView, putTask, TASK_STATUSES, taskLife, type TaskRecord, type TaskStatus,
@@ -158,7 +156,7 @@ export function taskModule(outbox: CallbackOutbox) {
     let liveRunning = live
       ? (await ctx.tx.list<TaskRecord>(KIND, { statusIn: ['PENDING', 'RUNNING'], where: [{ field: 'Type', values: ['LIVE_AUDIO'] }], limit: 1 })).total
       : 0;
-    const results: Array<Record<string, string>> = [];
+    const results: TaskResult[] = [];
     for (const t of input.Tasks) {
       const dataId = t.DataId ?? '';
       const fail = (f: TaskFailure) => results.push({ DataId: dataId, TaskId: '', Code: f.code, Message: f.message });
@@ -243,12 +241,12 @@ export function taskModule(outbox: CallbackOutbox) {
     return {};
   }
 
-  const handlers: Record<string, ActionHandler> = {
+  const handlers = {
     CreateAudioModerationTask: create,
     DescribeTaskDetail: async (input: DescribeTaskDetailRequest, ctx) => detailView(await getTask(ctx, input.TaskId), input.ShowAllSegments === true),
     DescribeTasks: describeTasks,
     CancelTask: cancel,
-  };
+  } satisfies HandlerPart<AmsActions>;
   const transitions: Record<string, TransitionHandler> = { start, finish: finishTransition };
   const prepare = (store: Store): void => {
     outbox.attach(store);

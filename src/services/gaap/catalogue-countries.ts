@@ -11,6 +11,7 @@
  * layout.
  */
 
+import type { CountryAreaMap } from '../../spec/gaap.types';
 import type { Language } from '../types';
 
 interface Named {
@@ -123,7 +124,7 @@ const BY_CODE = new Map(COUNTRIES.map((c) => [c[0], c]));
 export const isCountryCode = (code: string): boolean => BY_CODE.has(code);
 
 /** A CountryAreaMap from its codes (empty ones name nothing), names in the caller's language (Chinese unless en-US). */
-function areaMap(code: string, country: Named | undefined, zone: string, continent: string, language: Language): Record<string, string> {
+function areaMap(code: string, country: Named | undefined, zone: string, continent: string, language: Language): CountryAreaMap {
   const pick = (n: Named | undefined) => (n ? (language === 'en-US' ? n.en : n.zh) : '');
   return {
     NationCountryName: pick(country),
@@ -138,7 +139,7 @@ function areaMap(code: string, country: Named | undefined, zone: string, contine
 }
 
 /** One CountryAreaMap of a country code the mapping lists. */
-export function countryAreaMap(code: string, language: Language): Record<string, string> | undefined {
+export function countryAreaMap(code: string, language: Language): CountryAreaMap | undefined {
   const c = BY_CODE.get(code);
   if (!c) return undefined;
   const [, zone, zh, en] = c;
@@ -152,7 +153,7 @@ export function countryAreaMap(code: string, language: Language): Record<string,
  * the mapping does not know at all (the CreateGlobalDomainDns example's
  * "1000000") is kept and shown with empty names.
  */
-export function recordArea(code: string, language: Language): Record<string, string> {
+export function recordArea(code: string, language: Language): CountryAreaMap {
   const country = countryAreaMap(code, language);
   if (country) return country;
   const zone = ZONES[code] ? code : '';
@@ -160,6 +161,6 @@ export function recordArea(code: string, language: Language): Record<string, str
   return areaMap(code, undefined, zone, continent, language);
 }
 
-export function countryAreaMappingList(language: Language): Record<string, string>[] {
+export function countryAreaMappingList(language: Language): CountryAreaMap[] {
   return COUNTRIES.map((c) => countryAreaMap(c[0], language)!);
 }

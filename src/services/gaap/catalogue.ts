@@ -6,13 +6,8 @@
  */
 import { ApiError, invalidParameterValue } from '../../core/errors';
 import { RawJson } from '../../core/raw-json';
-import type {
-  DescribeAccessRegionsByDestRegionRequest,
-  DescribeDestRegionsRequest,
-  DescribeRegionAndPriceRequest,
-  InquiryPriceCreateProxyRequest,
-} from '../../spec/gaap.types';
-import type { ActionHandler, TransitionHandler } from '../types';
+import type { DescribeAccessRegionsByDestRegionRequest, DescribeDestRegionsRequest, DescribeRegionAndPriceRequest, GaapActions, InquiryPriceCreateProxyRequest } from '../../spec/gaap.types';
+import type { ActionHandler, HandlerPart, TransitionHandler } from '../types';
 import { BLACK_HEADERS } from './catalogue-black-headers';
 import { countryAreaMappingList } from './catalogue-countries';
 import { CURRENCY, priceGradients, quoteProxy } from './catalogue-pricing';
@@ -45,7 +40,7 @@ function staticList(key: string, build: () => unknown[]): { count: number; json:
   return hit;
 }
 
-export const handlers: Record<string, ActionHandler> = {
+export const handlers = {
   DescribeAccessRegions: async () => {
     const set = staticList('access', () => accessRegions().map(regionDetail));
     return { TotalCount: set.count, AccessRegionSet: set.json };
@@ -111,6 +106,6 @@ export const handlers: Record<string, ActionHandler> = {
   },
 
   DescribeBlackHeader: async () => ({ BlackHeaders: [...BLACK_HEADERS] }),
-};
+} satisfies HandlerPart<GaapActions>;
 
 export const transitions: Record<string, TransitionHandler> = {};

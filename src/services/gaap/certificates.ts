@@ -1,13 +1,7 @@
 import { ApiError, invalidParameterValue } from '../../core/errors';
 import { resourceId } from '../../core/ids';
-import type {
-  CreateCertificateRequest,
-  DeleteCertificateRequest,
-  DescribeCertificateDetailRequest,
-  DescribeCertificatesRequest,
-  ModifyCertificateAttributesRequest,
-} from '../../spec/gaap.types';
-import type { ActionHandler, TransitionHandler } from '../types';
+import type { CreateCertificateRequest, DeleteCertificateRequest, DescribeCertificateDetailRequest, DescribeCertificatesRequest, GaapActions, ModifyCertificateAttributesRequest } from '../../spec/gaap.types';
+import type { ActionHandler, HandlerPart, TransitionHandler } from '../types';
 import { decodeMaterial, isBasicAuthContent, keyMatches, parseCertificatePem, parsePrivateKeyPem } from './cert-pem';
 import { certificateUsers, type CertificateData } from './cert-store';
 import { paging } from '../kit/paging';
@@ -56,7 +50,7 @@ const detailView = (d: CertificateData) => ({
   SubjectCN: d.SubjectCN,
 });
 
-export const handlers: Record<string, ActionHandler> = {
+export const handlers = {
   CreateCertificate: async (input: CreateCertificateRequest, ctx) => {
     const type = input.CertificateType;
     if (!Number.isInteger(type) || type < 0 || type > 4) throw invalidParameterValue('CertificateType', 'one of 0, 1, 2, 3, 4');
@@ -146,6 +140,6 @@ export const handlers: Record<string, ActionHandler> = {
     await ctx.tx.delete(KIND.certificate, input.CertificateId);
     return {};
   },
-};
+} satisfies HandlerPart<GaapActions>;
 
 export const transitions: Record<string, TransitionHandler> = {};

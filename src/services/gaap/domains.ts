@@ -1,14 +1,7 @@
 import { ApiError, invalidParameterValue } from '../../core/errors';
-import type {
-  CreateDomainRequest,
-  DeleteDomainRequest,
-  DescribeRulesRequest,
-  ModifyCertificateRequest,
-  ModifyDomainRequest,
-  SetAuthenticationRequest,
-} from '../../spec/gaap.types';
+import type { CreateDomainRequest, DeleteDomainRequest, DescribeRulesRequest, GaapActions, ModifyCertificateRequest, ModifyDomainRequest, SetAuthenticationRequest } from '../../spec/gaap.types';
 import type { ResourceRecord, StoreTx } from '../../store/types';
-import type { ActionHandler, TransitionHandler } from '../types';
+import type { ActionHandler, HandlerPart, TransitionHandler } from '../types';
 import { handlers as errorPageHandlers } from './l7-error-pages';
 import {
   assertCovers,
@@ -62,7 +55,7 @@ const flag = (v: number | undefined, name: string): number => {
  * SetAuthentication as soon as the domain is listed; ModifyCertificate, then
  * SetAuthentication). Only deletion goes through a transient status.
  */
-export const handlers: Record<string, ActionHandler> = {
+export const handlers = {
   ...errorPageHandlers,
 
   CreateDomain: async (input: CreateDomainRequest, ctx) => {
@@ -223,7 +216,7 @@ export const handlers: Record<string, ActionHandler> = {
     }
     return { DomainRuleSet: set, TotalCount: domains.total };
   },
-};
+} satisfies HandlerPart<GaapActions>;
 
 /** Removes a domain with its rules and error pages. */
 async function removeDomain(tx: StoreTx, rec: ResourceRecord<L7DomainData>): Promise<void> {

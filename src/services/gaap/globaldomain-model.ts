@@ -10,7 +10,7 @@
  */
 import { isIP } from 'node:net';
 import { ApiError, invalidParameterValue } from '../../core/errors';
-import type { Domain, ModifyGlobalDomainDnsRequest, TagPair } from '../../spec/gaap.types';
+import type { Domain, GlobalDns, ModifyGlobalDomainDnsRequest, TagPair } from '../../spec/gaap.types';
 import type { ResourceRecord, StoreTx } from '../../store/types';
 import type { Language } from '../types';
 import { recordArea } from './catalogue-countries';
@@ -101,7 +101,7 @@ export function checkCountryConflicts(codes: string[], others: ResourceRecord<Dn
 }
 
 /** Domain as DescribeGlobalDomains returns it. */
-export async function domainView(tx: StoreTx, rec: ResourceRecord<GlobalDomainData>): Promise<Record<string, unknown>> {
+export async function domainView(tx: StoreTx, rec: ResourceRecord<GlobalDomainData>): Promise<Domain> {
   const proxies = new Set<string>();
   for (const r of await dnsRecordsOf(tx, rec.id)) for (const p of r.data.ProxyIdList) proxies.add(p);
   let count = 0;
@@ -116,7 +116,7 @@ export async function domainView(tx: StoreTx, rec: ResourceRecord<GlobalDomainDa
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 /** GlobalDns as DescribeGlobalDomainDns returns it; proxies destroyed since are left out of AccessList. */
-export async function dnsView(tx: StoreTx, rec: ResourceRecord<DnsData>, language: Language): Promise<Record<string, unknown>> {
+export async function dnsView(tx: StoreTx, rec: ResourceRecord<DnsData>, language: Language): Promise<GlobalDns> {
   const access = [];
   for (const id of rec.data.ProxyIdList) {
     const p = await tx.get(KIND.proxy, id);

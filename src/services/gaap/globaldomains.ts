@@ -13,20 +13,9 @@
  */
 import { ApiError, invalidParameterValue } from '../../core/errors';
 import { resourceId } from '../../core/ids';
-import type {
-  CreateGlobalDomainDnsRequest,
-  CreateGlobalDomainRequest,
-  DeleteGlobalDomainDnsRequest,
-  DeleteGlobalDomainRequest,
-  DescribeGlobalDomainDnsRequest,
-  DescribeGlobalDomainsRequest,
-  DisableGlobalDomainRequest,
-  EnableGlobalDomainRequest,
-  ModifyGlobalDomainAttributeRequest,
-  ModifyGlobalDomainDnsRequest,
-} from '../../spec/gaap.types';
+import type { CreateGlobalDomainDnsRequest, CreateGlobalDomainRequest, DeleteGlobalDomainDnsRequest, DeleteGlobalDomainRequest, DescribeGlobalDomainDnsRequest, DescribeGlobalDomainsRequest, DisableGlobalDomainRequest, EnableGlobalDomainRequest, GaapActions, ModifyGlobalDomainAttributeRequest, ModifyGlobalDomainDnsRequest } from '../../spec/gaap.types';
 import type { Store, StoreTx } from '../../store/types';
-import type { ActionContext, ActionHandler, TransitionHandler } from '../types';
+import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../types';
 import {
   checkCountries,
   checkCountryConflicts,
@@ -87,7 +76,7 @@ function requireDnsRunning(rec: { data: DnsData }, doing: string): void {
   }
 }
 
-export const handlers: Record<string, ActionHandler> = {
+export const handlers = {
   CreateGlobalDomain: async (input: CreateGlobalDomainRequest, ctx) => {
     const projectId = checkProjectId(input.ProjectId);
     const { value, type } = checkDefaultValue(input.DefaultValue);
@@ -212,7 +201,7 @@ export const handlers: Record<string, ActionHandler> = {
     await ctx.tx.delete(KIND.dnsRecord, rec.id);
     return {};
   },
-};
+} satisfies HandlerPart<GaapActions>;
 
 export const transitions: Record<string, TransitionHandler> = {
   /** Closing → closed, opening → open; skipped when something else changed the status meanwhile. */

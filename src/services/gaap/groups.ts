@@ -1,20 +1,9 @@
 import { isIP } from 'node:net';
 import { ApiError, invalidParameterValue } from '../../core/errors';
 import { resourceId } from '../../core/ids';
-import type {
-  CloseProxyGroupRequest,
-  CreateProxyGroupDomainRequest,
-  CreateProxyGroupRequest,
-  DeleteProxyGroupRequest,
-  DescribeGroupDomainConfigRequest,
-  DescribeProxyGroupDetailsRequest,
-  DescribeProxyGroupListRequest,
-  ModifyGroupDomainConfigRequest,
-  ModifyProxyGroupAttributeRequest,
-  OpenProxyGroupRequest,
-} from '../../spec/gaap.types';
+import type { CloseProxyGroupRequest, CountryAreaMap, CreateProxyGroupDomainRequest, CreateProxyGroupRequest, DeleteProxyGroupRequest, DescribeGroupDomainConfigRequest, DescribeProxyGroupDetailsRequest, DescribeProxyGroupListRequest, GaapActions, ModifyGroupDomainConfigRequest, ModifyProxyGroupAttributeRequest, OpenProxyGroupRequest } from '../../spec/gaap.types';
 import type { ResourceRecord, Store, StoreTx } from '../../store/types';
-import type { ActionHandler, TransitionHandler } from '../types';
+import type { ActionHandler, HandlerPart, TransitionHandler } from '../types';
 import { countryAreaMap, isCountryCode } from './catalogue-countries';
 import { KIND, checkProjectId, unixSeconds } from './model';
 import { paging } from '../kit/paging';
@@ -240,7 +229,7 @@ const DescribeGroupDomainConfig: ActionHandler = async (input: DescribeGroupDoma
     byRegion.set(p.data.AccessRegion, list);
   }
   const AccessRegionList = [...byRegion.entries()].map(([regionId, proxyIds]) => {
-    const maps = (conf[regionId] ?? []).map((code) => countryAreaMap(code, ctx.language) ?? { NationCountryName: code, NationCountryInnerCode: code });
+    const maps = (conf[regionId] ?? []).map((code): Pick<CountryAreaMap, 'NationCountryName' | 'NationCountryInnerCode'> & Partial<CountryAreaMap> => countryAreaMap(code, ctx.language) ?? { NationCountryName: code, NationCountryInnerCode: code });
     return {
       NationCountryInnerList: maps.map((m) => ({ NationCountryName: m.NationCountryName, NationCountryInnerCode: m.NationCountryInnerCode })),
       ProxyList: proxyIds.map((ProxyId) => ({ ProxyId })),
@@ -270,7 +259,7 @@ const ModifyGroupDomainConfig: ActionHandler = async (input: ModifyGroupDomainCo
   return {};
 };
 
-export const handlers: Record<string, ActionHandler> = {
+export const handlers = {
   CreateProxyGroup,
   DescribeProxyGroupList,
   DescribeProxyGroupDetails,
@@ -281,7 +270,7 @@ export const handlers: Record<string, ActionHandler> = {
   CreateProxyGroupDomain,
   DescribeGroupDomainConfig,
   ModifyGroupDomainConfig,
-};
+} satisfies HandlerPart<GaapActions>;
 
 export const transitions: Record<string, TransitionHandler> = {
   [T.created]: async (p: { groupId: string; ids: string[] }, tx) => completeCreation(tx, p.ids, p.groupId),

@@ -1,7 +1,8 @@
 import spec from '../../spec/gaap.json';
 import type { ServiceSpec } from '../../spec/types';
 import type { Store } from '../../store/types';
-import type { ActionHandler, ServiceModule, TransitionHandler } from '../types';
+import type { GaapActions } from '../../spec/gaap.types';
+import { composeHandlers, type ServiceModule, type TransitionHandler } from '../types';
 import * as catalogue from './catalogue';
 import * as certificates from './certificates';
 import * as domains from './domains';
@@ -17,8 +18,8 @@ import * as tags from './tags';
 import * as tasks from './tasks';
 
 /** One module per resource; each exports its action handlers and scheduled transitions. */
-const PARTS: Array<{ handlers: Record<string, ActionHandler>; transitions?: Record<string, TransitionHandler>; prepare?: (store: Store) => void }> = [
-  catalogue, certificates, domains, globaldomains, groups, listeners, proxies, realservers, rules, security, statistics, tags, tasks,
+const PARTS: Array<{ transitions?: Record<string, TransitionHandler>; prepare?: (store: Store) => void }> = [
+  catalogue, certificates, domains, globaldomains, groups, listeners, proxies, realservers, rules, security, statistics, tags,
 ];
 
 /** Earlier names of transitions → their names now (every name is `<resource>.<what happened>`). */
@@ -32,15 +33,16 @@ const RENAMED_TRANSITIONS: Record<string, string> = {
   globalDomainStatus: 'globalDomain.settled',
   globalDnsStatus: 'globalDns.settled',
 };
+/** Every GAAP action has exactly one handler, typed by its request and response (checked when this compiles). */
+const handlers = composeHandlers<GaapActions>()(
+  catalogue.handlers, certificates.handlers, domains.handlers, globaldomains.handlers, groups.handlers, listeners.handlers, proxies.handlers,
+  realservers.handlers, rules.handlers, security.handlers, statistics.handlers, tags.handlers, tasks.handlers,
+);
 
 /** GAAP (Global Application Acceleration), API 2018-05-29. */
 export function gaapService(): ServiceModule {
-  const handlers: Record<string, ActionHandler> = {};
   const transitions: Record<string, TransitionHandler> = {};
-  for (const part of PARTS) {
-    Object.assign(handlers, part.handlers);
-    Object.assign(transitions, part.transitions ?? {});
-  }
+  for (const part of PARTS) Object.assign(transitions, part.transitions ?? {});
   // Transitions scheduled under their earlier names (in a durable store from an older version) still run.
   for (const [old, now] of Object.entries(RENAMED_TRANSITIONS)) transitions[old] = transitions[now];
   transitions.task = tasks.taskTransition(transitions);

@@ -1,13 +1,7 @@
 import { ApiError, invalidParameterValue } from '../../core/errors';
 import { resourceId } from '../../core/ids';
-import type {
-  CreateDomainErrorPageInfoRequest,
-  DeleteDomainErrorPageInfoRequest,
-  DescribeDomainErrorPageInfoByIdsRequest,
-  DescribeDomainErrorPageInfoRequest,
-  DomainErrorPageInfo,
-} from '../../spec/gaap.types';
-import type { ActionHandler } from '../types';
+import type { CreateDomainErrorPageInfoRequest, DeleteDomainErrorPageInfoRequest, DescribeDomainErrorPageInfoByIdsRequest, DescribeDomainErrorPageInfoRequest, DomainErrorPageInfo, GaapActions } from '../../spec/gaap.types';
+import type { ActionHandler, HandlerPart } from '../types';
 import { isBlackHeader } from './l7-black-headers';
 import { domainKey, getL7Listener, guardListener, listenerNotFound, type L7ListenerData } from './l7-common';
 import { KIND } from './model';
@@ -18,7 +12,7 @@ const MAX_IDS = 10;
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 const httpStatus = (n: number) => Number.isInteger(n) && n >= 100 && n <= 599;
 
-export const handlers: Record<string, ActionHandler> = {
+export const handlers = {
   CreateDomainErrorPageInfo: async (input: CreateDomainErrorPageInfoRequest, ctx) => {
     const listener = await getL7Listener(ctx, input.ListenerId, 'FailedOperation.InvalidListenerProtocol');
     await guardListener(ctx, listener, { proxy: 'FailedOperation.ProxyStatusNotInRuning', version: 'FailedOperation.ProxyVersionNotSupport' });
@@ -79,4 +73,4 @@ export const handlers: Record<string, ActionHandler> = {
     const pages = await ctx.tx.list<DomainErrorPageInfo>(KIND.errorPage, { ids: input.ErrorPageIds });
     return { ErrorPageSet: pages.items.map((p) => p.data) };
   },
-};
+} satisfies HandlerPart<GaapActions>;

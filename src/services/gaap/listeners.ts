@@ -11,15 +11,19 @@ import type {
   DescribeHTTPSListenersRequest,
   DescribeTCPListenersRequest,
   DescribeUDPListenersRequest,
+  GaapActions,
   ModifyHTTPListenerAttributeRequest,
   ModifyHTTPSListenerAttributeRequest,
   ModifyTCPListenerAttributeRequest,
   ModifyUDPListenerAttributeRequest,
   SetTlsVersionRequest,
+  HTTPListener,
+  HTTPSListener,
+  TCPListener,
   UDPListener,
 } from '../../spec/gaap.types';
 import type { ResourceRecord, Store, StoreTx } from '../../store/types';
-import type { ActionContext, ActionHandler, TransitionHandler } from '../types';
+import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../types';
 import {
   LIMITS,
   LISTENER,
@@ -291,7 +295,15 @@ async function withCurrentAliases(tx: StoreTx, l: ListenerData): Promise<Listene
  * of another protocol, gives an empty list (it is a filter); with ProxyId or
  * GroupId it must belong to that owner.
  */
-async function describe(ctx: ActionContext, protocol: Protocol, input: DescribeHTTPSListenersRequest): Promise<{ TotalCount: number; ListenerSet: ListenerData[] }> {
+/** A listener record of each protocol is stored in the shape its Describe action answers. */
+interface StoredListener {
+  TCP: TCPListener;
+  UDP: UDPListener;
+  HTTP: HTTPListener;
+  HTTPS: HTTPSListener;
+}
+
+async function describe<P extends Protocol>(ctx: ActionContext, protocol: P, input: DescribeHTTPSListenersRequest): Promise<{ TotalCount: number; ListenerSet: Array<StoredListener[P]> }> {
   if (!input.ListenerId && !input.ProxyId && !input.GroupId) {
     throw new ApiError('MissingParameter', 'The request must set at least one of the parameters `ListenerId`, `ProxyId` and `GroupId`.');
   }
@@ -333,7 +345,7 @@ async function describe(ctx: ActionContext, protocol: Protocol, input: DescribeH
   }
   const set: ListenerData[] = [];
   for (const r of matches) set.push(protocol === 'HTTPS' ? await withCurrentAliases(ctx.tx, r.data) : r.data);
-  return { TotalCount: total, ListenerSet: set };
+  return { TotalCount: total, ListenerSet: set as unknown as Array<StoredListener[P]> };
 }
 
 async function modifyLayer4(
@@ -382,7 +394,7 @@ async function hasBoundRuleServers(tx: StoreTx, l: ListenerData): Promise<boolea
   return items.some((r) => Array.isArray(r.data.RealServerSet) && r.data.RealServerSet.length > 0);
 }
 
-export const handlers: Record<string, ActionHandler> = {
+export const handlers = {
   CreateTCPListeners: (input: CreateTCPListenersRequest, ctx) => createLayer4(ctx, 'TCP', input as CreateTCPListenersRequest & CreateUDPListenersRequest),
 
   CreateUDPListeners: (input: CreateUDPListenersRequest, ctx) => createLayer4(ctx, 'UDP', input as CreateTCPListenersRequest & CreateUDPListenersRequest),
@@ -498,7 +510,7 @@ export const handlers: Record<string, ActionHandler> = {
     if (doomed.length > 0) await startTask(ctx, LISTENER_T.removed, { ids: doomed.map((r) => r.id) });
     return { OperationFailedListenerSet: failed, OperationSucceedListenerSet: doomed.map((r) => r.id), InvalidStatusListenerSet: invalid };
   },
-};
+} satisfies HandlerPart<GaapActions>;
 
 export const transitions: Record<string, TransitionHandler> = {
   /** A transient ListenerStatus (`from`) back to 0, unless something else changed it meanwhile. */

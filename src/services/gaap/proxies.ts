@@ -1,21 +1,7 @@
 import { ApiError, invalidParameter, invalidParameterValue, missingParameter, resourceNotFound } from '../../core/errors';
-import type {
-  CheckProxyCreateRequest,
-  CloseProxiesRequest,
-  CreateProxyRequest,
-  DescribeProxiesRequest,
-  DescribeProxiesStatusRequest,
-  DescribeProxyDetailRequest,
-  DestroyProxiesRequest,
-  Filter,
-  ModifyProxiesAttributeRequest,
-  ModifyProxiesProjectRequest,
-  ModifyProxyConfigurationRequest,
-  OpenProxiesRequest,
-  TagPair,
-} from '../../spec/gaap.types';
+import type { CheckProxyCreateRequest, CloseProxiesRequest, CreateProxyRequest, DescribeProxiesRequest, DescribeProxiesStatusRequest, DescribeProxyDetailRequest, DestroyProxiesRequest, Filter, GaapActions, ModifyProxiesAttributeRequest, ModifyProxiesProjectRequest, ModifyProxyConfigurationRequest, OpenProxiesRequest, TagPair } from '../../spec/gaap.types';
 import type { FieldFilter, ResourceRecord, Store, StoreTx } from '../../store/types';
-import type { ActionContext, ActionHandler, TransitionHandler } from '../types';
+import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../types';
 import { RawJson } from '../../core/raw-json';
 import { noop } from '../kit/noop';
 import { paging } from '../kit/paging';
@@ -355,7 +341,7 @@ const ModifyProxyConfiguration: ActionHandler<ModifyProxyConfigurationRequest> =
 /** Bans, cross-border approval and signatures have nothing behind them locally. */
 const empty = noop(() => ({}));
 
-export const handlers: Record<string, ActionHandler> = {
+export const handlers = {
   CreateProxy,
   CheckProxyCreate,
   DescribeProxies,
@@ -370,7 +356,7 @@ export const handlers: Record<string, ActionHandler> = {
   BanAndRecoverProxy: empty,
   DescribeCrossBorderProxies: empty,
   DescribeAuthSignature: empty,
-};
+} satisfies HandlerPart<GaapActions>;
 
 // ---------------------------------------------------------------- transitions
 

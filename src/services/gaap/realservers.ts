@@ -1,19 +1,9 @@
 import { isIP } from 'node:net';
 import { ApiError, invalidParameterValue, resourceNotFound } from '../../core/errors';
 import { resourceId } from '../../core/ids';
-import type {
-  AddRealServersRequest,
-  BindListenerRealServersRequest,
-  BindRealServer,
-  DescribeListenerRealServersRequest,
-  DescribeRealServersRequest,
-  DescribeRealServersStatusRequest,
-  ModifyRealServerNameRequest,
-  RemoveRealServersRequest,
-  TagPair,
-} from '../../spec/gaap.types';
+import type { AddRealServersRequest, BindListenerRealServersRequest, BindRealServer, DescribeListenerRealServersRequest, DescribeRealServersRequest, DescribeRealServersStatusRequest, GaapActions, ModifyRealServerNameRequest, RemoveRealServersRequest, TagPair } from '../../spec/gaap.types';
 import type { ResourceRecord, Store } from '../../store/types';
-import type { ActionHandler, TransitionHandler } from '../types';
+import type { ActionHandler, HandlerPart, TransitionHandler } from '../types';
 import {
   LIMITS,
   LISTENER,
@@ -66,7 +56,7 @@ function searchMatches(address: string, search: string): boolean {
 
 const FILTERS = ['RealServerName', 'RealServerIP'];
 
-export const handlers: Record<string, ActionHandler> = {
+export const handlers = {
   /** One real server per address, all with the same name, project and tags. */
   AddRealServers: async (input: AddRealServersRequest, ctx) => {
     if (!Number.isInteger(input.ProjectId) || input.ProjectId < 0) {
@@ -209,7 +199,7 @@ export const handlers: Record<string, ActionHandler> = {
     const bound = (l.RealServerSet as BindRealServer[] | undefined) ?? [];
     return { TotalCount: candidates.length, RealServerSet: candidates, BindRealServerTotalCount: bound.length, BindRealServerSet: bound };
   },
-};
+} satisfies HandlerPart<GaapActions>;
 
 export const transitions: Record<string, TransitionHandler> = {};
 

@@ -1,20 +1,9 @@
 import { isIP } from 'node:net';
 import { ApiError, invalidParameterValue } from '../../core/errors';
 import { resourceId } from '../../core/ids';
-import type {
-  BindRealServer,
-  BindRuleRealServersRequest,
-  CreateCustomHeaderRequest,
-  CreateRuleRequest,
-  DeleteRuleRequest,
-  DescribeCustomHeaderRequest,
-  DescribeRuleRealServersRequest,
-  DescribeRulesByRuleIdsRequest,
-  ModifyRuleAttributeRequest,
-  RuleCheckParams,
-} from '../../spec/gaap.types';
+import type { BindRealServer, BindRuleRealServersRequest, CreateCustomHeaderRequest, CreateRuleRequest, DeleteRuleRequest, DescribeCustomHeaderRequest, DescribeRuleRealServersRequest, DescribeRulesByRuleIdsRequest, GaapActions, ModifyRuleAttributeRequest, RuleCheckParams } from '../../spec/gaap.types';
 import type { ResourceRecord } from '../../store/types';
-import type { ActionContext, ActionHandler, TransitionHandler } from '../types';
+import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../types';
 import { isBlackHeader } from './l7-black-headers';
 import {
   assertDomainIdle,
@@ -115,7 +104,7 @@ function checkHealthCheck(v: number): number {
   return v;
 }
 
-function sni(switchValue: string | undefined, name: string | undefined, current: { sw: string; name: string }): { sw: string; name: string } {
+function sni(switchValue: string | undefined, name: string | undefined, current: { sw: string | null; name: string | null }): { sw: string | null; name: string | null } {
   let sw = current.sw;
   let n = current.name;
   if (switchValue !== undefined && switchValue !== '') {
@@ -134,7 +123,7 @@ async function pathTaken(ctx: ActionContext, listenerId: string, domain: string,
   return (await rulesOfDomain(ctx.tx, listenerId, domain)).some((r) => r.id !== exceptId && r.data.Path === path);
 }
 
-export const handlers: Record<string, ActionHandler> = {
+export const handlers = {
   CreateRule: async (input: CreateRuleRequest, ctx) => {
     const listener = await getL7Listener(ctx, input.ListenerId);
     await guardListener(ctx, listener, {
@@ -307,7 +296,7 @@ export const handlers: Record<string, ActionHandler> = {
     const rule = await getRule(ctx, input.RuleId);
     return { RuleId: rule.id, Headers: rule.data.Headers ?? [] };
   },
-};
+} satisfies HandlerPart<GaapActions>;
 
 export const transitions: Record<string, TransitionHandler> = {
   [T.settled]: async (p: { ruleId: string }, tx) => {

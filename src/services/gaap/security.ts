@@ -1,22 +1,11 @@
 import { isIP } from 'node:net';
 import { ApiError, invalidParameterValue, missingParameter, resourceNotFound } from '../../core/errors';
 import { resourceId } from '../../core/ids';
-import type {
-  CloseSecurityPolicyRequest,
-  CreateSecurityPolicyRequest,
-  CreateSecurityRulesRequest,
-  DeleteSecurityPolicyRequest,
-  DeleteSecurityRulesRequest,
-  DescribeSecurityPolicyDetailRequest,
-  DescribeSecurityRulesRequest,
-  ModifySecurityRuleRequest,
-  OpenSecurityPolicyRequest,
-  SecurityPolicyRuleOut,
-} from '../../spec/gaap.types';
+import type { CloseSecurityPolicyRequest, CreateSecurityPolicyRequest, CreateSecurityRulesRequest, DeleteSecurityPolicyRequest, DeleteSecurityRulesRequest, DescribeSecurityPolicyDetailRequest, DescribeSecurityRulesRequest, GaapActions, ModifySecurityRuleRequest, OpenSecurityPolicyRequest, SecurityPolicyRuleOut } from '../../spec/gaap.types';
 import type { ResourceRecord, StoreTx } from '../../store/types';
 import { upperEnum } from '../kit/checks';
 import { lifecycle } from '../kit/lifecycle';
-import type { ActionContext, ActionHandler, TransitionHandler } from '../types';
+import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../types';
 import { KIND } from './model';
 import { PROXY } from './proxy-common';
 import { startTask } from './tasks';
@@ -258,7 +247,7 @@ const DescribeSecurityRules: ActionHandler = async (input: DescribeSecurityRules
   return { TotalCount: items.length, SecurityRuleSet: items.map((r) => r.data) };
 };
 
-export const handlers: Record<string, ActionHandler> = {
+export const handlers = {
   CreateSecurityPolicy,
   DescribeSecurityPolicyDetail,
   OpenSecurityPolicy,
@@ -268,7 +257,7 @@ export const handlers: Record<string, ActionHandler> = {
   DeleteSecurityRules,
   ModifySecurityRule,
   DescribeSecurityRules,
-};
+} satisfies HandlerPart<GaapActions>;
 
 const finishPolicy: TransitionHandler = async (p: { policyId: string; from: string; to: string }, tx) => {
   const rec = await tx.get<PolicyData>(KIND.securityPolicy, p.policyId);

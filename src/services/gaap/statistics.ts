@@ -6,17 +6,9 @@
  * never invented traffic.
  */
 import { ApiError, invalidParameterValue, resourceNotFound } from '../../core/errors';
-import type {
-  DescribeGroupAndStatisticsProxyRequest,
-  DescribeListenerStatisticsRequest,
-  DescribeProxyAndStatisticsListenersRequest,
-  DescribeProxyGroupStatisticsRequest,
-  DescribeProxyStatisticsRequest,
-  DescribeRealServerStatisticsRequest,
-  ListenerInfo,
-} from '../../spec/gaap.types';
+import type { DescribeGroupAndStatisticsProxyRequest, DescribeListenerStatisticsRequest, DescribeProxyAndStatisticsListenersRequest, DescribeProxyGroupStatisticsRequest, DescribeProxyStatisticsRequest, DescribeRealServerStatisticsRequest, GaapActions, ListenerInfo } from '../../spec/gaap.types';
 import type { ResourceRecord, StoreTx } from '../../store/types';
-import type { ActionContext, ActionHandler, TransitionHandler } from '../types';
+import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../types';
 import { KIND } from './model';
 import { readSlots, type StatsScope } from './stats-counters';
 import { bucketize, checkGranularity, checkTimeRange, GROUP_RULES, LISTENER_RULES, parseTime, PROXY_RULES, REAL_SERVER_RULES, type GranularityRules } from './stats-time';
@@ -106,7 +98,7 @@ function proxySimpleInfo(rec: ResourceRecord, listeners: Map<string, ListenerInf
 
 const WITHIN_HOURS = [1, 3, 6, 12, 24];
 
-export const handlers: Record<string, ActionHandler> = {
+export const handlers = {
   DescribeListenerStatistics: async (input: DescribeListenerStatisticsRequest, ctx) => {
     await mustExist(ctx, KIND.listener, input.ListenerId, 'listener');
     return series(ctx, 'listener', input.ListenerId, input, TRAFFIC_METRICS, LISTENER_RULES);
@@ -176,6 +168,6 @@ export const handlers: Record<string, ActionHandler> = {
     });
     return { GroupSet: set, TotalCount: set.length };
   },
-};
+} satisfies HandlerPart<GaapActions>;
 
 export const transitions: Record<string, TransitionHandler> = {};

@@ -1,9 +1,9 @@
 import { invalidParameterValue } from '../../core/errors';
-import type { DescribeResourcesByTagRequest } from '../../spec/gaap.types';
+import type { DescribeResourcesByTagRequest, GaapActions } from '../../spec/gaap.types';
 import type { StoreTx } from '../../store/types';
 import type { TaggableResource } from '../kit/taggable';
 import type { Tag } from '../kit/tags';
-import type { ActionHandler, TransitionHandler } from '../types';
+import type { ActionHandler, HandlerPart, TransitionHandler } from '../types';
 import { KIND } from './model';
 import { hasTag } from '../kit/tags';
 import { TAG_RESOURCE } from './proxy-common';
@@ -34,7 +34,7 @@ const DescribeResourcesByTag: ActionHandler = async (input: DescribeResourcesByT
   return { TotalCount: set.length, ResourceSet: set };
 };
 
-export const handlers: Record<string, ActionHandler> = { DescribeResourcesByTag };
+export const handlers = { DescribeResourcesByTag } satisfies HandlerPart<GaapActions>;
 
 export const transitions: Record<string, TransitionHandler> = {};
 

@@ -1,6 +1,6 @@
-import type { DescribeTaskStatusRequest } from '../../spec/gaap.types';
+import type { DescribeTaskStatusRequest, GaapActions } from '../../spec/gaap.types';
 import type { StoreTx } from '../../store/types';
-import type { ActionContext, ActionHandler, TransitionHandler } from '../types';
+import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../types';
 import { KIND } from './model';
 
 /**
@@ -40,10 +40,10 @@ export function taskTransition(all: Record<string, TransitionHandler>): Transiti
   };
 }
 
-export const handlers: Record<string, ActionHandler> = {
+export const handlers = {
   DescribeTaskStatus: async (input: DescribeTaskStatusRequest, ctx) => {
     const status = input.TaskId ? await taskStatus(ctx.tx, input.TaskId) : undefined;
     // An unknown id (a synchronous call's RequestId) has nothing pending.
     return { TaskId: input.TaskId ?? '', Status: status ?? 'SUCCESS' };
   },
-};
+} satisfies HandlerPart<GaapActions>;

@@ -3,14 +3,11 @@
  * them back, deleting them.
  */
 import { ApiError, invalidParameterValue, missingParameter } from '../../core/errors';
-import type {
-  ApplyCertificateRequest, DeleteCertificateRequest, DescribeCertificateDetailRequest, DescribeCertificateRequest,
-  DescribeCertificatesRequest, UploadCertificateRequest,
-} from '../../spec/ssl.types';
+import type { ApplyCertificateRequest, DeleteCertificateRequest, DescribeCertificateDetailRequest, DescribeCertificateRequest, DescribeCertificatesRequest, SslActions, UploadCertificateRequest } from '../../spec/ssl.types';
 import type { Store } from '../../store/types';
 import { randomAlphanumeric } from '../../core/ids';
 import { paging } from '../kit/paging';
-import type { ActionContext, ActionHandler } from '../types';
+import type { ActionContext, ActionHandler, HandlerPart } from '../types';
 import { parseUpload, type ParsedUpload } from './issuer';
 import {
   CANCELLABLE, describeView, detailView, expiringSoon, FREE_PACKAGE, getCert, KIND, listView, putCert, say, STATUS,
@@ -242,7 +239,7 @@ async function deleteCertificate(input: DeleteCertificateRequest, ctx: ActionCon
   return { DeleteResult: true, TaskId: null };
 }
 
-export const handlers: Record<string, ActionHandler> = {
+export const handlers = {
   ApplyCertificate: applyCertificate,
   UploadCertificate: uploadCertificate,
   DescribeCertificate: async (input: DescribeCertificateRequest, ctx) => describeView(await getCert(ctx, input.CertificateId), ctx.language, ctx.now),
@@ -250,7 +247,7 @@ export const handlers: Record<string, ActionHandler> = {
     detailView(await getCert(ctx, input.CertificateId), ctx.language, ctx.now),
   DescribeCertificates: describeCertificates,
   DeleteCertificate: deleteCertificate,
-};
+} satisfies HandlerPart<SslActions>;
 
 export function prepare(store: Store): void {
   store.ensureFieldIndex(KIND, 'CertFingerprint');

@@ -1,6 +1,7 @@
 import spec from '../../spec/ssl.json';
 import type { ServiceSpec } from '../../spec/types';
-import type { ServiceModule } from '../types';
+import type { SslActions } from '../../spec/ssl.types';
+import { composeHandlers, type ServiceModule } from '../types';
 import * as certificates from './certificates';
 import * as review from './review';
 
@@ -8,7 +9,7 @@ import * as review from './review';
 export function sslService(): ServiceModule {
   return {
     spec: spec as ServiceSpec,
-    handlers: { ...certificates.handlers, ...review.handlers },
+    handlers: composeHandlers<SslActions>()(certificates.handlers, review.handlers),
     transitions: { ...review.transitions },
     prepare: certificates.prepare,
   };

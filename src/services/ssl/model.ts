@@ -6,7 +6,7 @@
  */
 import { ApiError } from '../../core/errors';
 import { lifecycle } from '../kit/lifecycle';
-import type { CertBasicInfo, Tags } from '../../spec/ssl.types';
+import type { CertBasicInfo, CertificateExtra, Certificates, DescribeCertificateDetailResponse, DescribeCertificateResponse, DvAuthDetail, Tags } from '../../spec/ssl.types';
 import type { ActionContext, Language } from '../types';
 
 export const KIND = 'ssl.certificate';
@@ -158,7 +158,7 @@ const deployable = (c: CertData) => issued(c) && c.CertificateType === 'SVR';
 export const expiringSoon = (c: CertData, now: number) => issued(c) && c.EndMs !== null && c.EndMs - now < 30 * DAY;
 const renewAble = (c: CertData, now: number) => c.From !== 'upload' && expiringSoon(c, now);
 
-function dvAuthDetail(c: CertData): Record<string, unknown> {
+function dvAuthDetail(c: CertData): DvAuthDetail {
   const a = c.DvAuth;
   if (!a) return { DvAuthKey: null, DvAuthValue: null, DvAuthDomain: null, DvAuthPath: null, DvAuthKeySubDomain: '', DvAuths: null };
   return {
@@ -180,7 +180,7 @@ function dvAuthDetail(c: CertData): Record<string, unknown> {
   };
 }
 
-function extra(c: CertData): Record<string, unknown> {
+function extra(c: CertData): CertificateExtra {
   return {
     DomainNumber: String(c.Sans.length),
     OriginCertificateId: c.OriginCertificateId,
@@ -230,7 +230,7 @@ function common(c: CertData, language: Language, now: number) {
 }
 
 /** DescribeCertificate: SubjectAltName includes the main domain; no key material. */
-export function describeView(c: CertData, language: Language, now: number): Record<string, unknown> {
+export function describeView(c: CertData, language: Language, now: number): DescribeCertificateResponse {
   return {
     ...common(c, language, now),
     DvAuthDetail: dvAuthDetail(c),
@@ -243,7 +243,7 @@ export function describeView(c: CertData, language: Language, now: number): Reco
 }
 
 /** DescribeCertificateDetail: SubjectAltName without the main domain, plus the key material once issued. */
-export function detailView(c: CertData, language: Language, now: number): Record<string, unknown> {
+export function detailView(c: CertData, language: Language, now: number): DescribeCertificateDetailResponse {
   return {
     ...common(c, language, now),
     CertificatePrivateKey: c.CertificatePrivateKey,
@@ -266,7 +266,7 @@ export function detailView(c: CertData, language: Language, now: number): Record
 }
 
 /** One item of DescribeCertificates. */
-export function listView(c: CertData, language: Language, now: number): Record<string, unknown> {
+export function listView(c: CertData, language: Language, now: number): Certificates {
   const base = common(c, language, now);
   const uin = Number(c.OwnerUin);
   const can = issued(c);

@@ -5,9 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ApiError } from '../../core/errors';
-import type { CancelAuditCertificateRequest, ModifyCertificateResubmitRequest } from '../../spec/ssl.types';
+import type { CancelAuditCertificateRequest, ModifyCertificateResubmitRequest, SslActions } from '../../spec/ssl.types';
 import type { StoreTx } from '../../store/types';
-import type { ActionContext, ActionHandler, TransitionHandler } from '../types';
+import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../types';
 import { dropIssue, prepareIssue, takeIssue, type IssueRequest } from './issuer';
 import { CANCELLABLE, getCert, KIND, putCert, RESUBMITTABLE, say, STATUS, type CertData, type DvAuth } from './model';
 
@@ -96,7 +96,7 @@ const issueTransition: TransitionHandler = async (p: { CertificateId: string; Re
   });
 };
 
-export const handlers: Record<string, ActionHandler> = {
+export const handlers = {
   CancelAuditCertificate: async (input: CancelAuditCertificateRequest, ctx) => {
     const id = input.CertificateId;
     const rec = id ? await ctx.tx.get<CertData>(KIND, id) : undefined;
@@ -126,6 +126,6 @@ export const handlers: Record<string, ActionHandler> = {
     await startReview(ctx, c, method);
     return { CertificateId: c.CertificateId };
   },
-};
+} satisfies HandlerPart<SslActions>;
 
 export const transitions: Record<string, TransitionHandler> = { issue: issueTransition };

@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { ApiError } from '../../core/errors';
 import spec from '../../spec/tag.json';
 import type { ServiceSpec } from '../../spec/types';
-import type { DescribeResourceTagsByResourceIdsRequest, ModifyResourceTagsRequest } from '../../spec/tag.types';
+import type { DescribeResourceTagsByResourceIdsRequest, ModifyResourceTagsRequest, TagActions, TagResource } from '../../spec/tag.types';
 import { paging } from '../kit/paging';
 import type { TaggableResource } from '../kit/taggable';
 import { checkTag, checkTagCount, type TagCodes } from '../kit/tags';
-import type { ServiceModule } from '../types';
+import { composeHandlers, type ServiceModule } from '../types';
 
 /** The codes ModifyResourceTags documents, one per fault. */
 const TAG_CODES: TagCodes = {
@@ -31,7 +31,7 @@ export function tagService(resources: readonly TaggableResource[]): ServiceModul
   const find = registry(resources);
   return {
     spec: spec as ServiceSpec,
-    handlers: {
+    handlers: composeHandlers<TagActions>()({
       ModifyResourceTags: async (input: ModifyResourceTagsRequest, ctx) => {
         const m = RESOURCE.exec(input.Resource);
         if (!m) throw new ApiError('InvalidParameterValue.ResourceDescriptionError', `The resource \`${input.Resource}\` is not a six-part resource name (qcs::service:region:uin/:prefix/id).`);
@@ -54,7 +54,7 @@ export function tagService(resources: readonly TaggableResource[]): ServiceModul
         const { offset, limit } = paging(input, { defaultLimit: 15, minLimit: 1, maxLimit: 1000 });
         // Resources tclocal keeps no tags for simply have none.
         const kind = find(input.ServiceType, input.ResourcePrefix);
-        const all: Array<Record<string, string>> = [];
+        const all: TagResource[] = [];
         for (const resourceId of kind ? input.ResourceIds : []) {
           for (const t of (await kind!.tags(ctx.tx, resourceId)) ?? []) {
             all.push({ TagKey: t.TagKey, TagValue: t.TagValue, ResourceId: resourceId, TagKeyMd5: md5(t.TagKey), TagValueMd5: md5(t.TagValue), ServiceType: input.ServiceType, Category: 'Custom' });
@@ -62,7 +62,7 @@ export function tagService(resources: readonly TaggableResource[]): ServiceModul
         }
         return { TotalCount: all.length, Offset: offset, Limit: limit, Tags: all.slice(offset, offset + limit) };
       },
-    },
+    }),
   };
 }
 
