@@ -5,10 +5,10 @@
  * records in one transaction. Like the L4 view it knows no sockets.
  */
 import type { CommitChanges, Store, StoreTx } from '../../store/types';
-import { getCertificate } from './cert-store';
+import { getCertificate } from './certificate/model';
 import { originsOf, policies, SERVING_LISTENER, type SecurityPolicy, type ForwardingOrigin, type HealthCheckSettings, type OriginHealth, type Scheduler } from './forwarding';
-import type { L7DomainData as DomainData, L7ListenerData as ListenerData, RuleData } from './l7-common';
-import { KIND } from './model';
+import type { L7DomainData as DomainData, L7ListenerData as ListenerData, RuleData } from './l7/model';
+import { KIND } from './kinds';
 
 /** A certificate and its key, PEM, with the client CAs that mutual authentication accepts (none: one-way). */
 export interface ServedCertificate {

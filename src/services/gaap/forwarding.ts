@@ -8,14 +8,14 @@
  * GAAP knows nothing of sockets; the engine knows nothing of GAAP's records.
  */
 import type { CommitChanges, Store, StoreTx } from '../../store/types';
-import { SCHEDULERS, type Scheduler } from './listener-common';
-import { KIND } from './model';
-import { proxyServes } from './proxy-common';
-import { recordPoints, trimCounters, type CounterPoint } from './stats-counters';
+import { SCHEDULERS, type Scheduler } from './listener/model';
+import { KIND } from './kinds';
+import { proxyServes } from './proxy/model';
+import { recordPoints, trimCounters, type CounterPoint } from './stats/model';
 
-export type { CounterPoint } from './stats-counters';
+export type { CounterPoint } from './stats/model';
 
-export type { Scheduler } from './listener-common';
+export type { Scheduler } from './listener/model';
 
 export interface ForwardingProxy {
   proxyId: string;

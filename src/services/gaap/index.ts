@@ -3,19 +3,19 @@ import type { ServiceSpec } from '../../spec/types';
 import type { Store } from '../../store/types';
 import type { GaapActions } from '../../spec/gaap.types';
 import { composeHandlers, type ServiceModule, type TransitionHandler } from '../types';
-import * as catalogue from './catalogue';
-import * as certificates from './certificates';
-import * as domains from './domains';
-import * as globaldomains from './globaldomains';
-import * as groups from './groups';
-import * as listeners from './listeners';
-import * as proxies from './proxies';
-import * as realservers from './realservers';
-import * as rules from './rules';
-import * as security from './security';
-import * as statistics from './statistics';
-import * as tags from './tags';
-import * as tasks from './tasks';
+import * as catalogue from './catalogue/handlers';
+import * as certificates from './certificate/handlers';
+import * as domains from './l7/domains';
+import * as globaldomains from './globaldomain/handlers';
+import * as groups from './group/handlers';
+import * as listeners from './listener/handlers';
+import * as proxies from './proxy/handlers';
+import * as realservers from './realserver/handlers';
+import * as rules from './l7/rules';
+import * as security from './security/handlers';
+import * as statistics from './stats/handlers';
+import * as tags from './tag/handlers';
+import * as tasks from './task/handlers';
 
 /** One module per resource; each exports its action handlers and scheduled transitions. */
 const PARTS: Array<{ transitions?: Record<string, TransitionHandler>; prepare?: (store: Store) => void }> = [

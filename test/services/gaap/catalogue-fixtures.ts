@@ -5,7 +5,7 @@
  * do not depend on the creation flows of other actions.
  */
 import type { AccountConfig } from '../../../src/config';
-import { KIND } from '../../../src/services/gaap/model';
+import { KIND } from '../../../src/services/gaap/kinds';
 import type { RunningServer } from '../../../src/server';
 
 export async function seed(server: RunningServer, account: AccountConfig, kind: string, id: string, data: Record<string, unknown>, parent: string | null = null): Promise<void> {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { BANDWIDTH_LIST, BANDWIDTH_PRICE_BANDS, CONCURRENT_LIST, REGIONS } from '../../../src/services/gaap/regions';
+import { BANDWIDTH_LIST, BANDWIDTH_PRICE_BANDS, CONCURRENT_LIST, REGIONS } from '../../../src/services/gaap/catalogue/model';
 import { ACCOUNT_A, cnClient, errorCode, intlClient, startTclocal } from '../../helpers';
 import { assertResponseShape } from '../../support/response-shape';
 

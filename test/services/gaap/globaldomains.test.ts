@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { relatedGlobalDomains } from '../../../src/services/gaap/globaldomain-links';
+import { relatedGlobalDomains } from '../../../src/services/gaap/globaldomain/links';
 import { ACCOUNT_A, ACCOUNT_B, cnClient, errorCode, startTclocal } from '../../helpers';
 import { assertResponseShape } from '../../support/response-shape';
 import { seedProxy } from './catalogue-fixtures';

@@ -11,8 +11,8 @@
  * layout.
  */
 
-import type { CountryAreaMap } from '../../spec/gaap.types';
-import type { Language } from '../types';
+import type { CountryAreaMap } from '../../../spec/gaap.types';
+import type { Language } from '../../types';
 
 interface Named {
   zh: string;

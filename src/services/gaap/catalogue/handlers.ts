@@ -4,13 +4,13 @@
  * table (regions.ts), so that these lists and the checks of the proxy
  * actions agree.
  */
-import { ApiError, invalidParameterValue } from '../../core/errors';
-import { RawJson } from '../../core/raw-json';
-import type { DescribeAccessRegionsByDestRegionRequest, DescribeDestRegionsRequest, DescribeRegionAndPriceRequest, GaapActions, InquiryPriceCreateProxyRequest } from '../../spec/gaap.types';
-import type { ActionHandler, HandlerPart, TransitionHandler } from '../types';
-import { BLACK_HEADERS } from './catalogue-black-headers';
-import { countryAreaMappingList } from './catalogue-countries';
-import { CURRENCY, priceGradients, quoteProxy } from './catalogue-pricing';
+import { ApiError, invalidParameterValue } from '../../../core/errors';
+import { RawJson } from '../../../core/raw-json';
+import type { DescribeAccessRegionsByDestRegionRequest, DescribeDestRegionsRequest, DescribeRegionAndPriceRequest, GaapActions, InquiryPriceCreateProxyRequest } from '../../../spec/gaap.types';
+import type { ActionHandler, HandlerPart, TransitionHandler } from '../../types';
+import { BLACK_HEADERS } from './black-headers';
+import { countryAreaMappingList } from './countries';
+import { CURRENCY, priceGradients, quoteProxy } from './pricing';
 import {
   accessRegionDetail,
   accessRegionsMatching,
@@ -21,8 +21,8 @@ import {
   unknownAccessRegion,
   unknownDestRegion,
   FEATURE,
-} from './catalogue-regions';
-import { accessRegions, BANDWIDTH_LIST, CONCURRENT_LIST, destRegions, findRegion, isAccessRegion, isDestRegion, regionDetail } from './regions';
+} from './regions';
+import { accessRegions, BANDWIDTH_LIST, CONCURRENT_LIST, destRegions, findRegion, isAccessRegion, isDestRegion, regionDetail } from './model';
 
 /**
  * The region table never changes while the server runs, so each distinct

@@ -6,7 +6,7 @@
  * examples use (NorthChina, ...); capacities come from its
  * DescribeAccessRegionsByDestRegion example.
  */
-import type { RegionDetail } from '../../spec/gaap.types';
+import type { RegionDetail } from '../../../spec/gaap.types';
 
 /** A catalogue region: the API's RegionDetail (features given by the bitmap) plus where it is offered. */
 export interface Region extends Omit<RegionDetail, 'IDCType' | 'SupportFeature'> {

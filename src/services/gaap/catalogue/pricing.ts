@@ -3,7 +3,7 @@
  * derived from the shared BANDWIDTH_PRICE_BANDS and the document's example
  * quote (2 × 10,000 concurrent connections → 80.64 CNY per day).
  */
-import { BANDWIDTH_PRICE_BANDS } from './regions';
+import { BANDWIDTH_PRICE_BANDS } from './model';
 
 export const CURRENCY = 'CNY';
 

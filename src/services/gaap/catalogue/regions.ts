@@ -3,8 +3,8 @@
  * need: filtering by IP version and package type, derived only from the
  * table's own FeatureBitmap and mainland flags, so every action agrees.
  */
-import { ApiError, invalidParameterValue } from '../../core/errors';
-import { accessRegions, accessRegionsFor, BANDWIDTH_LIST, CONCURRENT_LIST, destRegions, findRegion, regionDetail, type Region } from './regions';
+import { ApiError, invalidParameterValue } from '../../../core/errors';
+import { accessRegions, accessRegionsFor, BANDWIDTH_LIST, CONCURRENT_LIST, destRegions, findRegion, regionDetail, type Region } from './model';
 
 /** FeatureBitmap bits, right to left, as the API document lists them. */
 export const FEATURE = {

@@ -1,11 +1,11 @@
-import { ApiError, invalidParameterValue } from '../../core/errors';
-import { resourceId } from '../../core/ids';
-import type { CreateCertificateRequest, DeleteCertificateRequest, DescribeCertificateDetailRequest, DescribeCertificatesRequest, GaapActions, ModifyCertificateAttributesRequest } from '../../spec/gaap.types';
-import type { ActionHandler, HandlerPart, TransitionHandler } from '../types';
-import { decodeMaterial, isBasicAuthContent, keyMatches, parseCertificatePem, parsePrivateKeyPem } from './cert-pem';
-import { certificateUsers, type CertificateData } from './cert-store';
-import { paging } from '../kit/paging';
-import { KIND, unixSeconds } from './model';
+import { ApiError, invalidParameterValue } from '../../../core/errors';
+import { resourceId } from '../../../core/ids';
+import type { CreateCertificateRequest, DeleteCertificateRequest, DescribeCertificateDetailRequest, DescribeCertificatesRequest, GaapActions, ModifyCertificateAttributesRequest } from '../../../spec/gaap.types';
+import type { ActionHandler, HandlerPart, TransitionHandler } from '../../types';
+import { decodeMaterial, isBasicAuthContent, keyMatches, parseCertificatePem, parsePrivateKeyPem } from './pem';
+import { certificateUsers, type CertificateData } from './model';
+import { paging } from '../../kit/paging';
+import { KIND, unixSeconds } from '../kinds';
 
 /** 0 basic-auth file, 1 client CA, 2 server SSL, 3 real-server CA, 4 GAAP (proxy) SSL. */
 const SSL_TYPES = new Set([2, 4]);

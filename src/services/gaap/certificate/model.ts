@@ -1,6 +1,6 @@
-import type { CertificateDetail } from '../../spec/gaap.types';
-import type { StoreTx } from '../../store/types';
-import { KIND } from './model';
+import type { CertificateDetail } from '../../../spec/gaap.types';
+import type { StoreTx } from '../../../store/types';
+import { KIND } from '../kinds';
 
 /** A stored certificate: the CertificateDetail shape, with no validity (null) for basic-auth files, plus the names it covers. */
 export interface CertificateData extends Omit<CertificateDetail, 'BeginTime' | 'EndTime'> {

@@ -11,11 +11,11 @@
  * record is gone when DeleteGlobalDomainDns answers (4, deleting, is never
  * shown).
  */
-import { ApiError, invalidParameterValue } from '../../core/errors';
-import { resourceId } from '../../core/ids';
-import type { CreateGlobalDomainDnsRequest, CreateGlobalDomainRequest, DeleteGlobalDomainDnsRequest, DeleteGlobalDomainRequest, DescribeGlobalDomainDnsRequest, DescribeGlobalDomainsRequest, DisableGlobalDomainRequest, EnableGlobalDomainRequest, GaapActions, ModifyGlobalDomainAttributeRequest, ModifyGlobalDomainDnsRequest } from '../../spec/gaap.types';
-import type { Store, StoreTx } from '../../store/types';
-import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../types';
+import { ApiError, invalidParameterValue } from '../../../core/errors';
+import { resourceId } from '../../../core/ids';
+import type { CreateGlobalDomainDnsRequest, CreateGlobalDomainRequest, DeleteGlobalDomainDnsRequest, DeleteGlobalDomainRequest, DescribeGlobalDomainDnsRequest, DescribeGlobalDomainsRequest, DisableGlobalDomainRequest, EnableGlobalDomainRequest, GaapActions, ModifyGlobalDomainAttributeRequest, ModifyGlobalDomainDnsRequest } from '../../../spec/gaap.types';
+import type { Store, StoreTx } from '../../../store/types';
+import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../../types';
 import {
   checkCountries,
   checkCountryConflicts,
@@ -32,10 +32,10 @@ import {
   MAX_DOMAINS,
   type DnsData,
   type GlobalDomainData,
-} from './globaldomain-model';
-import { paging } from '../kit/paging';
-import { checkTagFilter, checkTagSet, hasAnyTag } from '../kit/tags';
-import { KIND, checkProjectId, unixSeconds } from './model';
+} from './model';
+import { paging } from '../../kit/paging';
+import { checkTagFilter, checkTagSet, hasAnyTag } from '../../kit/tags';
+import { KIND, checkProjectId, unixSeconds } from '../kinds';
 
 /** Filter names of DescribeGlobalDomains (the document names none; these are Domain fields). */
 /** Scheduled transitions of global domains and their DNS records. */

@@ -3,9 +3,9 @@
  * resolve to a proxy (ProxyInfo.RelatedGlobalDomains, and a check before a
  * proxy is destroyed).
  */
-import type { StoreTx } from '../../store/types';
-import type { DnsData } from './globaldomain-model';
-import { KIND } from './model';
+import type { StoreTx } from '../../../store/types';
+import type { DnsData } from './model';
+import { KIND } from '../kinds';
 
 /** IDs of the global domains whose DNS records point at `proxyId`, sorted. */
 export async function relatedGlobalDomains(tx: StoreTx, proxyId: string): Promise<string[]> {

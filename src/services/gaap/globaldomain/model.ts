@@ -9,13 +9,13 @@
  * access points follow the proxies' current addresses.
  */
 import { isIP } from 'node:net';
-import { ApiError, invalidParameterValue } from '../../core/errors';
-import type { Domain, GlobalDns, ModifyGlobalDomainDnsRequest, TagPair } from '../../spec/gaap.types';
-import type { ResourceRecord, StoreTx } from '../../store/types';
-import type { Language } from '../types';
-import { recordArea } from './catalogue-countries';
-import { KIND } from './model';
-import { findRegion } from './regions';
+import { ApiError, invalidParameterValue } from '../../../core/errors';
+import type { Domain, GlobalDns, ModifyGlobalDomainDnsRequest, TagPair } from '../../../spec/gaap.types';
+import type { ResourceRecord, StoreTx } from '../../../store/types';
+import type { Language } from '../../types';
+import { recordArea } from '../catalogue/countries';
+import { KIND } from '../kinds';
+import { findRegion } from '../catalogue/model';
 
 /** Domain.Status */
 export const DOMAIN_STATUS = { open: 0, closed: 1, closing: 2, opening: 3 } as const;

@@ -1,25 +1,25 @@
 import { isIP } from 'node:net';
-import { ApiError, invalidParameterValue } from '../../core/errors';
-import { resourceId } from '../../core/ids';
-import type { CloseProxyGroupRequest, CountryAreaMap, CreateProxyGroupDomainRequest, CreateProxyGroupRequest, DeleteProxyGroupRequest, DescribeGroupDomainConfigRequest, DescribeProxyGroupDetailsRequest, DescribeProxyGroupListRequest, GaapActions, ModifyGroupDomainConfigRequest, ModifyProxyGroupAttributeRequest, OpenProxyGroupRequest } from '../../spec/gaap.types';
-import type { ResourceRecord, Store, StoreTx } from '../../store/types';
-import type { ActionHandler, HandlerPart, TransitionHandler } from '../types';
-import { countryAreaMap, isCountryCode } from './catalogue-countries';
-import { KIND, checkProjectId, unixSeconds } from './model';
-import { paging } from '../kit/paging';
-import { clearCounters } from './stats-counters';
-import { checkTagFilter, checkTagSet } from '../kit/tags';
-import { checkFilters, finishSwitch, switchProxies } from './proxies';
+import { ApiError, invalidParameterValue } from '../../../core/errors';
+import { resourceId } from '../../../core/ids';
+import type { CloseProxyGroupRequest, CountryAreaMap, CreateProxyGroupDomainRequest, CreateProxyGroupRequest, DeleteProxyGroupRequest, DescribeGroupDomainConfigRequest, DescribeProxyGroupDetailsRequest, DescribeProxyGroupListRequest, GaapActions, ModifyGroupDomainConfigRequest, ModifyProxyGroupAttributeRequest, OpenProxyGroupRequest } from '../../../spec/gaap.types';
+import type { ResourceRecord, Store, StoreTx } from '../../../store/types';
+import type { ActionHandler, HandlerPart, TransitionHandler } from '../../types';
+import { countryAreaMap, isCountryCode } from '../catalogue/countries';
+import { KIND, checkProjectId, unixSeconds } from '../kinds';
+import { paging } from '../../kit/paging';
+import { clearCounters } from '../stats/model';
+import { checkTagFilter, checkTagSet } from '../../kit/tags';
+import { checkFilters, finishSwitch, switchProxies } from '../proxy/handlers';
 import {
   GROUP_STATUS_CODE, PROXY, TAG_CODES, proxyLife, type ProxyData, listPage,
   ownerHasBoundRealServers, removeListenersOf, removePolicyOf, removeProxy,
-} from './proxy-common';
+} from '../proxy/model';
 import {
   checkAccessRegion, checkBandwidth, checkConcurrent, checkDestRegion, completeCreation, getGroup,
   insertProxy, normalizeIpVersion, normalizeNetworkType, normalizePackageType, type GroupData,
-} from './proxy-create';
-import { findRegion, regionDetail } from './regions';
-import { startTask } from './tasks';
+} from '../proxy/create';
+import { findRegion, regionDetail } from '../catalogue/model';
+import { startTask } from '../task/handlers';
 
 /**
  * Proxy groups. A group record keeps ProxyGroupDetail fields in `data`

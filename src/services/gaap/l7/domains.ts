@@ -1,8 +1,8 @@
-import { ApiError, invalidParameterValue } from '../../core/errors';
-import type { CreateDomainRequest, DeleteDomainRequest, DescribeRulesRequest, GaapActions, ModifyCertificateRequest, ModifyDomainRequest, SetAuthenticationRequest } from '../../spec/gaap.types';
-import type { ResourceRecord, StoreTx } from '../../store/types';
-import type { ActionHandler, HandlerPart, TransitionHandler } from '../types';
-import { handlers as errorPageHandlers } from './l7-error-pages';
+import { ApiError, invalidParameterValue } from '../../../core/errors';
+import type { CreateDomainRequest, DeleteDomainRequest, DescribeRulesRequest, GaapActions, ModifyCertificateRequest, ModifyDomainRequest, SetAuthenticationRequest } from '../../../spec/gaap.types';
+import type { ResourceRecord, StoreTx } from '../../../store/types';
+import type { ActionHandler, HandlerPart, TransitionHandler } from '../../types';
+import { handlers as errorPageHandlers } from './error-pages';
 import {
   assertCovers,
   assertDomainIdle,
@@ -26,10 +26,10 @@ import {
   rulesOfDomain,
   type L7DomainData,
   type RuleData,
-} from './l7-common';
-import { checkTlsCiphers, checkTlsVersions } from './tls';
-import { domainRuleSet } from './l7-views';
-import { KIND } from './model';
+} from './model';
+import { checkTlsCiphers, checkTlsVersions } from '../listener/tls';
+import { domainRuleSet } from './views';
+import { KIND } from '../kinds';
 
 /** Sets `IsDefaultServer` on one domain of a listener, clearing it on the others. */
 async function clearOtherDefaults(tx: StoreTx, listenerId: string, keepKey: string): Promise<void> {

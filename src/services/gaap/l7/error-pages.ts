@@ -1,10 +1,10 @@
-import { ApiError, invalidParameterValue } from '../../core/errors';
-import { resourceId } from '../../core/ids';
-import type { CreateDomainErrorPageInfoRequest, DeleteDomainErrorPageInfoRequest, DescribeDomainErrorPageInfoByIdsRequest, DescribeDomainErrorPageInfoRequest, DomainErrorPageInfo, GaapActions } from '../../spec/gaap.types';
-import type { ActionHandler, HandlerPart } from '../types';
-import { isBlackHeader } from './l7-black-headers';
-import { domainKey, getL7Listener, guardListener, listenerNotFound, type L7ListenerData } from './l7-common';
-import { KIND } from './model';
+import { ApiError, invalidParameterValue } from '../../../core/errors';
+import { resourceId } from '../../../core/ids';
+import type { CreateDomainErrorPageInfoRequest, DeleteDomainErrorPageInfoRequest, DescribeDomainErrorPageInfoByIdsRequest, DescribeDomainErrorPageInfoRequest, DomainErrorPageInfo, GaapActions } from '../../../spec/gaap.types';
+import type { ActionHandler, HandlerPart } from '../../types';
+import { isBlackHeader } from './black-headers';
+import { domainKey, getL7Listener, guardListener, listenerNotFound, type L7ListenerData } from './model';
+import { KIND } from '../kinds';
 
 /** Custom error pages of a domain (records hold DomainErrorPageInfo), synchronous. */
 

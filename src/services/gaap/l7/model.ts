@@ -1,13 +1,13 @@
 import { isIP } from 'node:net';
-import { ApiError, invalidParameterValue } from '../../core/errors';
-import type { DomainRuleSet, HttpHeaderParam, HTTPSListener, RuleInfo } from '../../spec/gaap.types';
-import type { ResourceRecord, StoreTx } from '../../store/types';
-import type { ActionContext } from '../types';
-import { getCertificate, type CertificateData } from './cert-store';
-import { certificateCovers } from './cert-pem';
-import { lifecycle } from '../kit/lifecycle';
-import { listenerLife, type ListenerData } from './listener-common';
-import { KIND } from './model';
+import { ApiError, invalidParameterValue } from '../../../core/errors';
+import type { DomainRuleSet, HttpHeaderParam, HTTPSListener, RuleInfo } from '../../../spec/gaap.types';
+import type { ResourceRecord, StoreTx } from '../../../store/types';
+import type { ActionContext } from '../../types';
+import { getCertificate, type CertificateData } from '../certificate/model';
+import { certificateCovers } from '../certificate/pem';
+import { lifecycle } from '../../kit/lifecycle';
+import { listenerLife, type ListenerData } from '../listener/model';
+import { KIND } from '../kinds';
 
 /**
  * What the L7 actions (domains, rules, headers, error pages, authentication)

@@ -1,10 +1,10 @@
 import { isIP } from 'node:net';
-import { ApiError, invalidParameterValue } from '../../core/errors';
-import { resourceId } from '../../core/ids';
-import type { BindRealServer, BindRuleRealServersRequest, CreateCustomHeaderRequest, CreateRuleRequest, DeleteRuleRequest, DescribeCustomHeaderRequest, DescribeRuleRealServersRequest, DescribeRulesByRuleIdsRequest, GaapActions, ModifyRuleAttributeRequest, RuleCheckParams } from '../../spec/gaap.types';
-import type { ResourceRecord } from '../../store/types';
-import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../types';
-import { isBlackHeader } from './l7-black-headers';
+import { ApiError, invalidParameterValue } from '../../../core/errors';
+import { resourceId } from '../../../core/ids';
+import type { BindRealServer, BindRuleRealServersRequest, CreateCustomHeaderRequest, CreateRuleRequest, DeleteRuleRequest, DescribeCustomHeaderRequest, DescribeRuleRealServersRequest, DescribeRulesByRuleIdsRequest, GaapActions, ModifyRuleAttributeRequest, RuleCheckParams } from '../../../spec/gaap.types';
+import type { ResourceRecord } from '../../../store/types';
+import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../../types';
+import { isBlackHeader } from './black-headers';
 import {
   assertDomainIdle,
   checkDomainName,
@@ -28,12 +28,12 @@ import {
   type L7ListenerData,
   type RuleData,
   assertRuleIdle,
-} from './l7-common';
-import { SCHEDULERS, checkBindSet, checkHealthTiming, realServerTypeOf, realServerView, type RealServerData } from './listener-common';
-import { checkEnum, checkFlag } from '../kit/checks';
-import { ruleInfo } from './l7-views';
-import { paging } from '../kit/paging';
-import { KIND } from './model';
+} from './model';
+import { SCHEDULERS, checkBindSet, checkHealthTiming, realServerTypeOf, realServerView, type RealServerData } from '../listener/model';
+import { checkEnum, checkFlag } from '../../kit/checks';
+import { ruleInfo } from './views';
+import { paging } from '../../kit/paging';
+import { KIND } from '../kinds';
 
 /** Scheduled transitions of L7 rules. */
 const T = { settled: 'rule.settled', removed: 'rule.removed' } as const;

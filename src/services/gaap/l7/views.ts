@@ -1,8 +1,8 @@
-import type { CertificateAliasInfo, DomainRuleSet, RuleInfo } from '../../spec/gaap.types';
-import type { ResourceRecord } from '../../store/types';
-import type { ActionContext } from '../types';
-import { getCertificate } from './cert-store';
-import { DEFAULT_CERT_ALIAS, HEALTH_CHECK_BLOCKING_DEFAULTS, type L7DomainData, type L7ListenerData, type RuleData } from './l7-common';
+import type { CertificateAliasInfo, DomainRuleSet, RuleInfo } from '../../../spec/gaap.types';
+import type { ResourceRecord } from '../../../store/types';
+import type { ActionContext } from '../../types';
+import { getCertificate } from '../certificate/model';
+import { DEFAULT_CERT_ALIAS, HEALTH_CHECK_BLOCKING_DEFAULTS, type L7DomainData, type L7ListenerData, type RuleData } from './model';
 
 /** RuleInfo as the API returns it (internal fields left out). */
 export function ruleInfo(r: RuleData): RuleInfo {

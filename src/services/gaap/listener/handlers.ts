@@ -1,5 +1,5 @@
-import { ApiError, invalidParameterValue } from '../../core/errors';
-import { resourceId } from '../../core/ids';
+import { ApiError, invalidParameterValue } from '../../../core/errors';
+import { resourceId } from '../../../core/ids';
 import type {
   BindRealServer,
   CreateHTTPListenerRequest,
@@ -21,9 +21,9 @@ import type {
   HTTPSListener,
   TCPListener,
   UDPListener,
-} from '../../spec/gaap.types';
-import type { ResourceRecord, Store, StoreTx } from '../../store/types';
-import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../types';
+} from '../../../spec/gaap.types';
+import type { ResourceRecord, Store, StoreTx } from '../../../store/types';
+import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../../types';
 import {
   LIMITS,
   LISTENER,
@@ -45,12 +45,12 @@ import {
   type Protocol,
   removeListeners,
   LISTENER_T,
-} from './listener-common';
+} from './model';
 import { DEFAULT_TLS, checkTlsCiphers, checkTlsVersions } from './tls';
-import { checkEnum } from '../kit/checks';
-import { paging } from '../kit/paging';
-import { KIND, unixSeconds } from './model';
-import { startTask } from './tasks';
+import { checkEnum } from '../../kit/checks';
+import { paging } from '../../kit/paging';
+import { KIND, unixSeconds } from '../kinds';
+import { startTask } from '../task/handlers';
 
 /**
  * Listeners (TCP / UDP / HTTP / HTTPS) of a proxy or a proxy group. Every

@@ -1,13 +1,13 @@
 import { isIP } from 'node:net';
-import { ApiError, invalidParameterValue, resourceNotFound } from '../../core/errors';
-import type { BindRealServer, RealServer, RealServerBindSetReq, TagPair, TCPListener } from '../../spec/gaap.types';
-import type { ResourceRecord, StoreTx } from '../../store/types';
-import { checkEnum, checkFlag, checkInteger, checkPort } from '../kit/checks';
-import type { ActionContext } from '../types';
-import { lifecycle } from '../kit/lifecycle';
-import { KIND } from './model';
-import { startTask } from './tasks';
-import { clearCounters } from './stats-counters';
+import { ApiError, invalidParameterValue, resourceNotFound } from '../../../core/errors';
+import type { BindRealServer, RealServer, RealServerBindSetReq, TagPair, TCPListener } from '../../../spec/gaap.types';
+import type { ResourceRecord, StoreTx } from '../../../store/types';
+import { checkEnum, checkFlag, checkInteger, checkPort } from '../../kit/checks';
+import type { ActionContext } from '../../types';
+import { lifecycle } from '../../kit/lifecycle';
+import { KIND } from '../kinds';
+import { startTask } from '../task/handlers';
+import { clearCounters } from '../stats/model';
 
 /**
  * Shared by the listener and real-server modules: listener statuses, the

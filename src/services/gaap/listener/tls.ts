@@ -1,4 +1,4 @@
-import { invalidParameterValue } from '../../core/errors';
+import { invalidParameterValue } from '../../../core/errors';
 
 /**
  * TLS settings of HTTPS listeners (SetTlsVersion) and of their domains

@@ -1,11 +1,11 @@
-import { ApiError, invalidParameterValue, resourceNotFound } from '../../core/errors';
-import { resourceId } from '../../core/ids';
-import type { ProxyInfo } from '../../spec/gaap.types';
-import type { ResourceRecord, StoreTx } from '../../store/types';
-import type { ActionContext } from '../types';
-import { KIND, unixSeconds } from './model';
-import { GROUP_STATUS_CODE, PROXY, forwardIps, proxyAddress, refreshGroupStatus } from './proxy-common';
-import { BANDWIDTH_LIST, CONCURRENT_LIST, findRegion, isAccessRegion, isDestRegion, regionDetail } from './regions';
+import { ApiError, invalidParameterValue, resourceNotFound } from '../../../core/errors';
+import { resourceId } from '../../../core/ids';
+import type { ProxyInfo } from '../../../spec/gaap.types';
+import type { ResourceRecord, StoreTx } from '../../../store/types';
+import type { ActionContext } from '../../types';
+import { KIND, unixSeconds } from '../kinds';
+import { GROUP_STATUS_CODE, PROXY, forwardIps, proxyAddress, refreshGroupStatus } from './model';
+import { BANDWIDTH_LIST, CONCURRENT_LIST, findRegion, isAccessRegion, isDestRegion, regionDetail } from '../catalogue/model';
 
 /** Validation of proxy settings and construction of ProxyInfo records. */
 

@@ -1,12 +1,12 @@
-import { ApiError, invalidParameter, invalidParameterValue, missingParameter, resourceNotFound } from '../../core/errors';
-import type { CheckProxyCreateRequest, CloseProxiesRequest, CreateProxyRequest, DescribeProxiesRequest, DescribeProxiesStatusRequest, DescribeProxyDetailRequest, DestroyProxiesRequest, Filter, GaapActions, ModifyProxiesAttributeRequest, ModifyProxiesProjectRequest, ModifyProxyConfigurationRequest, OpenProxiesRequest, TagPair } from '../../spec/gaap.types';
-import type { FieldFilter, ResourceRecord, Store, StoreTx } from '../../store/types';
-import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../types';
-import { RawJson } from '../../core/raw-json';
-import { noop } from '../kit/noop';
-import { paging } from '../kit/paging';
-import { checkTagFilter, checkTagSet } from '../kit/tags';
-import { KIND, checkProjectId, proxyIdsOf, proxyIdsParam, unixSeconds } from './model';
+import { ApiError, invalidParameter, invalidParameterValue, missingParameter, resourceNotFound } from '../../../core/errors';
+import type { CheckProxyCreateRequest, CloseProxiesRequest, CreateProxyRequest, DescribeProxiesRequest, DescribeProxiesStatusRequest, DescribeProxyDetailRequest, DestroyProxiesRequest, Filter, GaapActions, ModifyProxiesAttributeRequest, ModifyProxiesProjectRequest, ModifyProxyConfigurationRequest, OpenProxiesRequest, TagPair } from '../../../spec/gaap.types';
+import type { FieldFilter, ResourceRecord, Store, StoreTx } from '../../../store/types';
+import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../../types';
+import { RawJson } from '../../../core/raw-json';
+import { noop } from '../../kit/noop';
+import { paging } from '../../kit/paging';
+import { checkTagFilter, checkTagSet } from '../../kit/tags';
+import { KIND, checkProjectId, proxyIdsOf, proxyIdsParam, unixSeconds } from '../kinds';
 import {
   PROXY,
   proxyLife,
@@ -18,14 +18,14 @@ import {
   refreshGroupStatus,
   removeProxy,
   withRelatedGlobalDomains,
-} from './proxy-common';
+} from './model';
 import {
   IP_VERSIONS, PACKAGE_TYPES, checkAccessRegion, checkBandwidth, checkBillingType, checkConcurrent, checkDestRegion,
   checkProxyName, completeCreation, getGroup, insertProxy, normalizeIpVersion, normalizeNetworkType,
   normalizePackageType,
-} from './proxy-create';
-import { findRegion } from './regions';
-import { startTask } from './tasks';
+} from './create';
+import { findRegion } from '../catalogue/model';
+import { startTask } from '../task/handlers';
 
 type ProxyRec = ResourceRecord<ProxyData>;
 

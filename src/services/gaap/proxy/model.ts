@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
-import { ApiError, invalidParameterValue } from '../../core/errors';
-import type { TagPair } from '../../spec/gaap.types';
-import { hasAnyTag, type TagCodes } from '../kit/tags';
-import type { ListQuery, ListResult, ResourceRecord, StoreTx } from '../../store/types';
-import type { ActionContext } from '../types';
-import { removeListeners, underListeners } from './listener-common';
-import { lifecycle } from '../kit/lifecycle';
-import { KIND } from './model';
-import { startTask } from './tasks';
-import { clearCounters } from './stats-counters';
+import { ApiError, invalidParameterValue } from '../../../core/errors';
+import type { TagPair } from '../../../spec/gaap.types';
+import { hasAnyTag, type TagCodes } from '../../kit/tags';
+import type { ListQuery, ListResult, ResourceRecord, StoreTx } from '../../../store/types';
+import type { ActionContext } from '../../types';
+import { removeListeners, underListeners } from '../listener/model';
+import { lifecycle } from '../../kit/lifecycle';
+import { KIND } from '../kinds';
+import { startTask } from '../task/handlers';
+import { clearCounters } from '../stats/model';
 
 /**
  * Helpers shared by the proxy, proxy-group, security-policy and tag modules:

@@ -1,9 +1,9 @@
 import { isIP } from 'node:net';
-import { ApiError, invalidParameterValue, resourceNotFound } from '../../core/errors';
-import { resourceId } from '../../core/ids';
-import type { AddRealServersRequest, BindListenerRealServersRequest, BindRealServer, DescribeListenerRealServersRequest, DescribeRealServersRequest, DescribeRealServersStatusRequest, GaapActions, ModifyRealServerNameRequest, RemoveRealServersRequest, TagPair } from '../../spec/gaap.types';
-import type { ResourceRecord, Store } from '../../store/types';
-import type { ActionHandler, HandlerPart, TransitionHandler } from '../types';
+import { ApiError, invalidParameterValue, resourceNotFound } from '../../../core/errors';
+import { resourceId } from '../../../core/ids';
+import type { AddRealServersRequest, BindListenerRealServersRequest, BindRealServer, DescribeListenerRealServersRequest, DescribeRealServersRequest, DescribeRealServersStatusRequest, GaapActions, ModifyRealServerNameRequest, RemoveRealServersRequest, TagPair } from '../../../spec/gaap.types';
+import type { ResourceRecord, Store } from '../../../store/types';
+import type { ActionHandler, HandlerPart, TransitionHandler } from '../../types';
 import {
   LIMITS,
   LISTENER,
@@ -20,14 +20,14 @@ import {
   realServerView,
   listenerLife,
   type RealServerData,
-} from './listener-common';
-import { checkEnum } from '../kit/checks';
-import { paging } from '../kit/paging';
-import { clearCounters } from './stats-counters';
-import { checkTagSet } from '../kit/tags';
-import { TAG_CODES } from './proxy-common';
-import { KIND } from './model';
-import { startTask } from './tasks';
+} from '../listener/model';
+import { checkEnum } from '../../kit/checks';
+import { paging } from '../../kit/paging';
+import { clearCounters } from '../stats/model';
+import { checkTagSet } from '../../kit/tags';
+import { TAG_CODES } from '../proxy/model';
+import { KIND } from '../kinds';
+import { startTask } from '../task/handlers';
 
 /**
  * Real servers (origins): account-level IP or domain entries, bound to

@@ -1,14 +1,14 @@
 import { isIP } from 'node:net';
-import { ApiError, invalidParameterValue, missingParameter, resourceNotFound } from '../../core/errors';
-import { resourceId } from '../../core/ids';
-import type { CloseSecurityPolicyRequest, CreateSecurityPolicyRequest, CreateSecurityRulesRequest, DeleteSecurityPolicyRequest, DeleteSecurityRulesRequest, DescribeSecurityPolicyDetailRequest, DescribeSecurityRulesRequest, GaapActions, ModifySecurityRuleRequest, OpenSecurityPolicyRequest, SecurityPolicyRuleOut } from '../../spec/gaap.types';
-import type { ResourceRecord, StoreTx } from '../../store/types';
-import { upperEnum } from '../kit/checks';
-import { lifecycle } from '../kit/lifecycle';
-import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../types';
-import { KIND } from './model';
-import { PROXY } from './proxy-common';
-import { startTask } from './tasks';
+import { ApiError, invalidParameterValue, missingParameter, resourceNotFound } from '../../../core/errors';
+import { resourceId } from '../../../core/ids';
+import type { CloseSecurityPolicyRequest, CreateSecurityPolicyRequest, CreateSecurityRulesRequest, DeleteSecurityPolicyRequest, DeleteSecurityRulesRequest, DescribeSecurityPolicyDetailRequest, DescribeSecurityRulesRequest, GaapActions, ModifySecurityRuleRequest, OpenSecurityPolicyRequest, SecurityPolicyRuleOut } from '../../../spec/gaap.types';
+import type { ResourceRecord, StoreTx } from '../../../store/types';
+import { upperEnum } from '../../kit/checks';
+import { lifecycle } from '../../kit/lifecycle';
+import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../../types';
+import { KIND } from '../kinds';
+import { PROXY } from '../proxy/model';
+import { startTask } from '../task/handlers';
 
 /**
  * Security policies (one per proxy or group; record parent = owner) and their

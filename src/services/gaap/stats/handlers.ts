@@ -5,13 +5,13 @@
  * traffic the data plane carried; where none flowed, past buckets are 0 —
  * never invented traffic.
  */
-import { ApiError, invalidParameterValue, resourceNotFound } from '../../core/errors';
-import type { DescribeGroupAndStatisticsProxyRequest, DescribeListenerStatisticsRequest, DescribeProxyAndStatisticsListenersRequest, DescribeProxyGroupStatisticsRequest, DescribeProxyStatisticsRequest, DescribeRealServerStatisticsRequest, GaapActions, ListenerInfo } from '../../spec/gaap.types';
-import type { ResourceRecord, StoreTx } from '../../store/types';
-import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../types';
-import { KIND } from './model';
-import { readSlots, type StatsScope } from './stats-counters';
-import { bucketize, checkGranularity, checkTimeRange, GROUP_RULES, LISTENER_RULES, parseTime, PROXY_RULES, REAL_SERVER_RULES, type GranularityRules } from './stats-time';
+import { ApiError, invalidParameterValue, resourceNotFound } from '../../../core/errors';
+import type { DescribeGroupAndStatisticsProxyRequest, DescribeListenerStatisticsRequest, DescribeProxyAndStatisticsListenersRequest, DescribeProxyGroupStatisticsRequest, DescribeProxyStatisticsRequest, DescribeRealServerStatisticsRequest, GaapActions, ListenerInfo } from '../../../spec/gaap.types';
+import type { ResourceRecord, StoreTx } from '../../../store/types';
+import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../../types';
+import { KIND } from '../kinds';
+import { readSlots, type StatsScope } from './model';
+import { bucketize, checkGranularity, checkTimeRange, GROUP_RULES, LISTENER_RULES, parseTime, PROXY_RULES, REAL_SERVER_RULES, type GranularityRules } from './time';
 
 /** Metrics of listeners and groups; proxies add quality and HTTP metrics. */
 const TRAFFIC_METRICS = ['InBandwidth', 'OutBandwidth', 'Concurrent', 'InPackets', 'OutPackets'];

@@ -12,7 +12,7 @@
  * health (one failed minute reads as abnormal). The statistics actions read
  * the points back and keep, per granularity bucket, the maximum.
  */
-import type { SeriesPoint, Store, StoreTx } from '../../store/types';
+import type { SeriesPoint, Store, StoreTx } from '../../../store/types';
 
 /** Resources that carry counters. A real server's health is kept per binding: id `<rs-id>@<listener-or-rule-id>`. */
 export type StatsScope = 'proxy' | 'group' | 'listener' | 'realServer';

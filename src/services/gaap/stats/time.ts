@@ -3,8 +3,8 @@
  * (Beijing time, UTC+8, as the console and the API examples use it),
  * granularity rules per time range, and bucketing of per-minute counters.
  */
-import { invalidParameterValue } from '../../core/errors';
-import type { Slots } from './stats-counters';
+import { invalidParameterValue } from '../../../core/errors';
+import type { Slots } from './model';
 
 const OFFSET_SECONDS = 8 * 3600;
 const DAY = 86400;

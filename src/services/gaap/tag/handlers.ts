@@ -1,12 +1,12 @@
-import { invalidParameterValue } from '../../core/errors';
-import type { DescribeResourcesByTagRequest, GaapActions } from '../../spec/gaap.types';
-import type { StoreTx } from '../../store/types';
-import type { TaggableResource } from '../kit/taggable';
-import type { Tag } from '../kit/tags';
-import type { ActionHandler, HandlerPart, TransitionHandler } from '../types';
-import { KIND } from './model';
-import { hasTag } from '../kit/tags';
-import { TAG_RESOURCE } from './proxy-common';
+import { invalidParameterValue } from '../../../core/errors';
+import type { DescribeResourcesByTagRequest, GaapActions } from '../../../spec/gaap.types';
+import type { StoreTx } from '../../../store/types';
+import type { TaggableResource } from '../../kit/taggable';
+import type { Tag } from '../../kit/tags';
+import type { ActionHandler, HandlerPart, TransitionHandler } from '../../types';
+import { KIND } from '../kinds';
+import { hasTag } from '../../kit/tags';
+import { TAG_RESOURCE } from '../proxy/model';
 
 /**
  * DescribeResourcesByTag: proxies, groups, real servers and global domains

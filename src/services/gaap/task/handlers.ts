@@ -1,7 +1,7 @@
-import type { DescribeTaskStatusRequest, GaapActions } from '../../spec/gaap.types';
-import type { StoreTx } from '../../store/types';
-import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../types';
-import { KIND } from './model';
+import type { DescribeTaskStatusRequest, GaapActions } from '../../../spec/gaap.types';
+import type { StoreTx } from '../../../store/types';
+import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../../types';
+import { KIND } from '../kinds';
 
 /**
  * Asynchronous GAAP calls: the RequestId of the call is its task id
