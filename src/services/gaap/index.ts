@@ -16,6 +16,7 @@ import * as security from './security/handlers';
 import * as statistics from './stats/handlers';
 import * as tags from './tag/handlers';
 import * as tasks from './task/handlers';
+import { taskTransition } from './task/model';
 
 /** One module per resource; each exports its action handlers and scheduled transitions. */
 const PARTS: Array<{ transitions?: Record<string, TransitionHandler>; prepare?: (store: Store) => void }> = [
@@ -33,6 +34,7 @@ const RENAMED_TRANSITIONS: Record<string, string> = {
   globalDomainStatus: 'globalDomain.settled',
   globalDnsStatus: 'globalDns.settled',
 };
+
 /** Every GAAP action has exactly one handler, typed by its request and response (checked when this compiles). */
 const handlers = composeHandlers<GaapActions>()(
   catalogue.handlers, certificates.handlers, domains.handlers, globaldomains.handlers, groups.handlers, listeners.handlers, proxies.handlers,
@@ -45,7 +47,7 @@ export function gaapService(): ServiceModule {
   for (const part of PARTS) Object.assign(transitions, part.transitions ?? {});
   // Transitions scheduled under their earlier names (in a durable store from an older version) still run.
   for (const [old, now] of Object.entries(RENAMED_TRANSITIONS)) transitions[old] = transitions[now];
-  transitions.task = tasks.taskTransition(transitions);
+  transitions.task = taskTransition(transitions);
   return {
     spec: spec as ServiceSpec,
     handlers,

@@ -19,7 +19,7 @@ import {
   insertProxy, normalizeIpVersion, normalizeNetworkType, normalizePackageType, type GroupData,
 } from '../proxy/create';
 import { findRegion, regionDetail } from '../catalogue/model';
-import { startTask } from '../task/handlers';
+import { startTask } from '../task/model';
 
 /**
  * Proxy groups. A group record keeps ProxyGroupDetail fields in `data`

@@ -50,7 +50,7 @@ import { DEFAULT_TLS, checkTlsCiphers, checkTlsVersions } from './tls';
 import { checkEnum } from '../../kit/checks';
 import { paging } from '../../kit/paging';
 import { KIND, unixSeconds } from '../kinds';
-import { startTask } from '../task/handlers';
+import { startTask } from '../task/model';
 
 /**
  * Listeners (TCP / UDP / HTTP / HTTPS) of a proxy or a proxy group. Every

@@ -6,7 +6,7 @@ import { checkEnum, checkFlag, checkInteger, checkPort } from '../../kit/checks'
 import type { ActionContext } from '../../types';
 import { lifecycle } from '../../kit/lifecycle';
 import { KIND } from '../kinds';
-import { startTask } from '../task/handlers';
+import { startTask } from '../task/model';
 import { clearCounters } from '../stats/model';
 
 /**

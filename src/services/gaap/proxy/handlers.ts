@@ -25,7 +25,7 @@ import {
   normalizePackageType,
 } from './create';
 import { findRegion } from '../catalogue/model';
-import { startTask } from '../task/handlers';
+import { startTask } from '../task/model';
 
 type ProxyRec = ResourceRecord<ProxyData>;
 

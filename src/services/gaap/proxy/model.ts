@@ -7,7 +7,7 @@ import type { ActionContext } from '../../types';
 import { removeListeners, underListeners } from '../listener/model';
 import { lifecycle } from '../../kit/lifecycle';
 import { KIND } from '../kinds';
-import { startTask } from '../task/handlers';
+import { startTask } from '../task/model';
 import { clearCounters } from '../stats/model';
 
 /**

@@ -27,7 +27,7 @@ import { clearCounters } from '../stats/model';
 import { checkTagSet } from '../../kit/tags';
 import { TAG_CODES } from '../proxy/model';
 import { KIND } from '../kinds';
-import { startTask } from '../task/handlers';
+import { startTask } from '../task/model';
 
 /**
  * Real servers (origins): account-level IP or domain entries, bound to

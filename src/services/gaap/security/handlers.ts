@@ -8,7 +8,7 @@ import { lifecycle } from '../../kit/lifecycle';
 import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../../types';
 import { KIND } from '../kinds';
 import { PROXY } from '../proxy/model';
-import { startTask } from '../task/handlers';
+import { startTask } from '../task/model';
 
 /**
  * Security policies (one per proxy or group; record parent = owner) and their
