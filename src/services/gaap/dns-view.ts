@@ -14,9 +14,9 @@ import { isIP } from 'node:net';
 import type { ResourceRecord, Store, StoreTx } from '../../store/types';
 import { isCountryCode } from './catalogue/countries';
 import { DNS_STATUS, DOMAIN_STATUS, dnsRecordsOf, type GlobalDomainData } from './globaldomain/model';
-import { DOMAIN_CONF_NS } from './group/handlers';
 import { KIND } from './kinds';
 import { BANNED, proxyServes } from './proxy/model';
+import { DOMAIN_CONF_NS } from './group/model';
 
 /** A proxy: its access domain and the address the API reports as its `IP`. */
 export interface DnsProxy {

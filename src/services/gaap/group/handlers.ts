@@ -9,17 +9,11 @@ import { KIND, checkProjectId, unixSeconds } from '../kinds';
 import { paging } from '../../kit/paging';
 import { clearCounters } from '../stats/model';
 import { checkTagFilter, checkTagSet } from '../../kit/tags';
-import { checkFilters, finishSwitch, switchProxies } from '../proxy/handlers';
-import {
-  GROUP_STATUS_CODE, PROXY, TAG_CODES, proxyLife, type ProxyData, listPage,
-  ownerHasBoundRealServers, removeListenersOf, removePolicyOf, removeProxy,
-} from '../proxy/model';
-import {
-  checkAccessRegion, checkBandwidth, checkConcurrent, checkDestRegion, completeCreation, getGroup,
-  insertProxy, normalizeIpVersion, normalizeNetworkType, normalizePackageType, type GroupData,
-} from '../proxy/create';
+import { PROXY, TAG_CODES, proxyLife, type ProxyData, listPage, ownerHasBoundRealServers, removeListenersOf, removePolicyOf, removeProxy, finishSwitch, switchProxies } from '../proxy/model';
+import { checkAccessRegion, checkBandwidth, checkConcurrent, checkDestRegion, completeCreation, insertProxy, normalizeIpVersion, normalizeNetworkType, normalizePackageType, checkFilters } from '../proxy/create';
 import { findRegion, regionDetail } from '../catalogue/model';
 import { startTask } from '../task/model';
+import { DOMAIN_CONF_NS, GROUP_STATUS_CODE, getGroup, type GroupData } from './model';
 
 /**
  * Proxy groups. A group record keeps ProxyGroupDetail fields in `data`
@@ -215,9 +209,6 @@ const CreateProxyGroupDomain: ActionHandler = async (input: CreateProxyGroupDoma
   if (!g.data.Domain) await ctx.tx.put({ ...g, data: { ...g.data, Domain: `${g.id}.gaapqcloud.com.cn` } });
   return { GroupId: g.id };
 };
-
-/** Keyed-value namespace of each group's nearest-access configuration (region → country codes). */
-export const DOMAIN_CONF_NS = 'gaap.groupDomainConfig';
 
 const DescribeGroupDomainConfig: ActionHandler = async (input: DescribeGroupDomainConfigRequest, ctx) => {
   const g = await getGroup(ctx.tx, input.GroupId);

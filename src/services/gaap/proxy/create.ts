@@ -1,11 +1,12 @@
 import { ApiError, invalidParameterValue, resourceNotFound } from '../../../core/errors';
 import { resourceId } from '../../../core/ids';
-import type { ProxyInfo } from '../../../spec/gaap.types';
-import type { ResourceRecord, StoreTx } from '../../../store/types';
+import type { Filter, ProxyInfo } from '../../../spec/gaap.types';
+import type { FieldFilter, ResourceRecord, StoreTx } from '../../../store/types';
 import type { ActionContext } from '../../types';
 import { KIND, unixSeconds } from '../kinds';
-import { GROUP_STATUS_CODE, PROXY, forwardIps, proxyAddress, refreshGroupStatus } from './model';
+import { PROXY, forwardIps, proxyAddress, refreshGroupStatus } from './model';
 import { BANDWIDTH_LIST, CONCURRENT_LIST, findRegion, isAccessRegion, isDestRegion, regionDetail } from '../catalogue/model';
+import { GROUP_STATUS_CODE } from '../group/model';
 
 /** Validation of proxy settings and construction of ProxyInfo records. */
 
@@ -132,20 +133,6 @@ export async function insertProxy(ctx: ActionContext, p: NewProxy): Promise<stri
   return id;
 }
 
-export type GroupData = Record<string, unknown> & {
-  GroupId: string;
-  RealServerRegion: string;
-  IPAddressVersion: string;
-  PackageType: string;
-  ProjectId: number;
-};
-
-export async function getGroup(tx: StoreTx, groupId: string): Promise<ResourceRecord<GroupData>> {
-  const g = await tx.get<GroupData>(KIND.group, groupId);
-  if (!g) throw resourceNotFound('proxy group', groupId);
-  return g;
-}
-
 /** Moves the listed proxies (and group) from a creating status to RUNNING. */
 export async function completeCreation(tx: StoreTx, ids: string[], groupId?: string): Promise<void> {
   if (groupId) {
@@ -161,4 +148,30 @@ export async function completeCreation(tx: StoreTx, ids: string[], groupId?: str
   }
   if (groupId) groups.add(groupId);
   for (const g of groups) await refreshGroupStatus(tx, g);
+}
+
+function filterValues(name: string, values: string[]): Array<string | number> {
+  if (name === 'ProjectId') {
+    return values.map((v) => {
+      const n = Number(v);
+      if (v.trim() === '' || !Number.isInteger(n)) throw invalidParameterValue('Filters.Values', `\`${v}\` is not a project ID`);
+      return n;
+    });
+  }
+  if (name === 'IPAddressVersion') return values.map((v) => IP_VERSIONS.find((x) => x.toLowerCase() === v.toLowerCase()) ?? v);
+  if (name === 'PackageType') return values.map((v) => PACKAGE_TYPES.find((x) => x.toLowerCase() === v.toLowerCase()) ?? v);
+  return values;
+}
+
+export function checkFilters(filters: Filter[] | undefined, names: string[], maxFilters: number): FieldFilter[] {
+  const where: FieldFilter[] = [];
+  if (!filters) return where;
+  if (filters.length > maxFilters) throw invalidParameterValue('Filters', `at most ${maxFilters} filters may be given`);
+  for (const f of filters) {
+    if (!names.includes(f.Name)) throw invalidParameterValue('Filters.Name', `\`${f.Name}\` is not one of ${names.join(', ')}`);
+    if (!f.Values || f.Values.length === 0) throw invalidParameterValue('Filters.Values', `filter \`${f.Name}\` needs at least one value`);
+    if (f.Values.length > 5) throw invalidParameterValue('Filters.Values', `filter \`${f.Name}\` takes at most 5 values`);
+    where.push({ field: f.Name, values: filterValues(f.Name, f.Values) });
+  }
+  return where;
 }

@@ -8,9 +8,12 @@ import { paging } from '../../kit/paging';
 import { checkTagFilter, checkTagSet } from '../../kit/tags';
 import { KIND, checkProjectId, proxyIdsOf, proxyIdsParam, unixSeconds } from '../kinds';
 import {
+  finishSwitch,
+  switchProxies,
   PROXY,
   proxyLife,
   type ProxyData,
+  type ProxyRec,
   TAG_CODES,
   idempotent,
   listPage,
@@ -19,15 +22,12 @@ import {
   removeProxy,
   withRelatedGlobalDomains,
 } from './model';
-import {
-  IP_VERSIONS, PACKAGE_TYPES, checkAccessRegion, checkBandwidth, checkBillingType, checkConcurrent, checkDestRegion,
-  checkProxyName, completeCreation, getGroup, insertProxy, normalizeIpVersion, normalizeNetworkType,
-  normalizePackageType,
-} from './create';
+import { checkFilters, checkAccessRegion, checkBandwidth, checkBillingType, checkConcurrent, checkDestRegion, checkProxyName, completeCreation, insertProxy, normalizeIpVersion, normalizeNetworkType, normalizePackageType } from './create';
 import { findRegion } from '../catalogue/model';
 import { startTask } from '../task/model';
+import { getGroup } from '../group/model';
 
-type ProxyRec = ResourceRecord<ProxyData>;
+
 
 const T = {
   created: 'proxy.created',
@@ -150,32 +150,6 @@ const ORDER_FIELDS: Record<string, string | undefined> = {
   create_time: undefined, proxy_id: 'ProxyId', bandwidth: 'Bandwidth', concurrent_connections: 'Concurrent',
 };
 
-function filterValues(name: string, values: string[]): Array<string | number> {
-  if (name === 'ProjectId') {
-    return values.map((v) => {
-      const n = Number(v);
-      if (v.trim() === '' || !Number.isInteger(n)) throw invalidParameterValue('Filters.Values', `\`${v}\` is not a project ID`);
-      return n;
-    });
-  }
-  if (name === 'IPAddressVersion') return values.map((v) => IP_VERSIONS.find((x) => x.toLowerCase() === v.toLowerCase()) ?? v);
-  if (name === 'PackageType') return values.map((v) => PACKAGE_TYPES.find((x) => x.toLowerCase() === v.toLowerCase()) ?? v);
-  return values;
-}
-
-export function checkFilters(filters: Filter[] | undefined, names: string[], maxFilters: number): FieldFilter[] {
-  const where: FieldFilter[] = [];
-  if (!filters) return where;
-  if (filters.length > maxFilters) throw invalidParameterValue('Filters', `at most ${maxFilters} filters may be given`);
-  for (const f of filters) {
-    if (!names.includes(f.Name)) throw invalidParameterValue('Filters.Name', `\`${f.Name}\` is not one of ${names.join(', ')}`);
-    if (!f.Values || f.Values.length === 0) throw invalidParameterValue('Filters.Values', `filter \`${f.Name}\` needs at least one value`);
-    if (f.Values.length > 5) throw invalidParameterValue('Filters.Values', `filter \`${f.Name}\` takes at most 5 values`);
-    where.push({ field: f.Name, values: filterValues(f.Name, f.Values) });
-  }
-  return where;
-}
-
 const DescribeProxies: ActionHandler<DescribeProxiesRequest> = async (input, ctx) => {
   const ids = proxyIdsOf(input);
   if (ids && input.Filters && input.Filters.length > 0) {
@@ -230,30 +204,6 @@ const DescribeProxyDetail: ActionHandler = async (input: DescribeProxyDetailRequ
 };
 
 // ---------------------------------------------------------------- open / close / destroy
-
-/**
- * Moves the proxies in `from` to `transient` and schedules `transition`
- * (→ final status). Proxies with an operation in flight are reported in
- * OperationFailedInstanceSet (retry later); proxies in any other status in
- * InvalidStatusInstanceSet.
- */
-export async function switchProxies(ctx: ActionContext, recs: ProxyRec[], from: string, transient: string, transition: string) {
-  const invalid: string[] = [];
-  const failed: string[] = [];
-  const moved: string[] = [];
-  const groups = new Set<string>();
-  for (const rec of recs) {
-    if (rec.status === from) {
-      await proxyLife.move(ctx.tx, rec, transient);
-      moved.push(rec.id);
-      if (rec.data.GroupId) groups.add(rec.data.GroupId);
-    } else if (proxyLife.isBusy(rec)) failed.push(rec.id);
-    else invalid.push(rec.id);
-  }
-  for (const g of groups) await refreshGroupStatus(ctx.tx, g);
-  if (moved.length > 0) await startTask(ctx, transition, { ids: moved });
-  return { InvalidStatusInstanceSet: invalid, OperationFailedInstanceSet: failed };
-}
 
 const OpenProxies: ActionHandler<OpenProxiesRequest> = (input, ctx) =>
   idempotent(ctx, input, async () => switchProxies(ctx, await namedProxies(ctx, input), PROXY.CLOSED, PROXY.OPENING, T.opened));
@@ -359,18 +309,6 @@ export const handlers = {
 } satisfies HandlerPart<GaapActions>;
 
 // ---------------------------------------------------------------- transitions
-
-/** Moves each listed proxy still in `from` to `to`, then refreshes their groups. */
-export async function finishSwitch(tx: StoreTx, ids: string[], from: string, to: string): Promise<void> {
-  const groups = new Set<string>();
-  for (const id of ids) {
-    const rec = await tx.get<ProxyData>(KIND.proxy, id);
-    if (!rec || rec.status !== from) continue;
-    await proxyLife.move(tx, rec, to);
-    if (rec.data.GroupId) groups.add(rec.data.GroupId);
-  }
-  for (const g of groups) await refreshGroupStatus(tx, g);
-}
 
 export const transitions: Record<string, TransitionHandler> = {
   [T.created]: async (p: { ids: string[] }, tx) => completeCreation(tx, p.ids),

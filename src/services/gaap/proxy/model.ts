@@ -6,6 +6,7 @@ import type { ListQuery, ListResult, ResourceRecord, StoreTx } from '../../../st
 import type { ActionContext } from '../../types';
 import { removeListeners, underListeners } from '../listener/model';
 import { lifecycle } from '../../kit/lifecycle';
+import { GROUP_STATUS_CODE } from '../group/model';
 import { KIND } from '../kinds';
 import { startTask } from '../task/model';
 import { clearCounters } from '../stats/model';
@@ -35,6 +36,7 @@ export type ProxyStatus = (typeof PROXY)[keyof typeof PROXY];
 
 /** A proxy record as every module reads it: ProxyInfo as answered, read defensively. */
 export type ProxyData = Record<string, unknown> & { ProxyId: string; GroupId: string | null; Status: string };
+export type ProxyRec = ResourceRecord<ProxyData>;
 
 /**
  * A proxy's statuses; the busy ones are those during which an operation on
@@ -64,17 +66,6 @@ export function proxyServes(status: string | null, data: { InBanBlacklist?: unkn
   const s = status ?? (typeof data.Status === 'string' ? data.Status : '');
   return SERVING_PROXY.has(s) && data.InBanBlacklist !== 1 && !BANNED.has(typeof data.BanStatus === 'string' ? data.BanStatus : '');
 }
-
-/** Proxy-group statuses: the string of ProxyGroupInfo (kept in the record's status column) and the integer of ProxyGroupDetail. */
-export const GROUP_STATUS_CODE: Record<string, number> = {
-  RUNNING: 0,
-  CREATING: 1,
-  // CLOSED has no documented integer; 2 is the value tclocal answers.
-  CLOSED: 2,
-  DESTROYING: 4,
-  MOVING: 11,
-  CHANGING: 12,
-};
 
 export const TAG_RESOURCE = { proxy: 'Proxy', group: 'ProxyGroup', realServer: 'RealServer', globalDomain: 'domain' } as const;
 
@@ -229,4 +220,40 @@ export async function withRelatedGlobalDomains<T extends { ProxyId: string }>(tx
     }
   }
   return proxies.map((p) => ({ ...p, RelatedGlobalDomains: [...(byProxy.get(p.ProxyId) ?? [])].sort() }));
+}
+
+/**
+ * Moves the proxies in `from` to `transient` and schedules `transition`
+ * (→ final status). Proxies with an operation in flight are reported in
+ * OperationFailedInstanceSet (retry later); proxies in any other status in
+ * InvalidStatusInstanceSet.
+ */
+export async function switchProxies(ctx: ActionContext, recs: ProxyRec[], from: string, transient: string, transition: string) {
+  const invalid: string[] = [];
+  const failed: string[] = [];
+  const moved: string[] = [];
+  const groups = new Set<string>();
+  for (const rec of recs) {
+    if (rec.status === from) {
+      await proxyLife.move(ctx.tx, rec, transient);
+      moved.push(rec.id);
+      if (rec.data.GroupId) groups.add(rec.data.GroupId);
+    } else if (proxyLife.isBusy(rec)) failed.push(rec.id);
+    else invalid.push(rec.id);
+  }
+  for (const g of groups) await refreshGroupStatus(ctx.tx, g);
+  if (moved.length > 0) await startTask(ctx, transition, { ids: moved });
+  return { InvalidStatusInstanceSet: invalid, OperationFailedInstanceSet: failed };
+}
+
+/** Moves each listed proxy still in `from` to `to`, then refreshes their groups. */
+export async function finishSwitch(tx: StoreTx, ids: string[], from: string, to: string): Promise<void> {
+  const groups = new Set<string>();
+  for (const id of ids) {
+    const rec = await tx.get<ProxyData>(KIND.proxy, id);
+    if (!rec || rec.status !== from) continue;
+    await proxyLife.move(tx, rec, to);
+    if (rec.data.GroupId) groups.add(rec.data.GroupId);
+  }
+  for (const g of groups) await refreshGroupStatus(tx, g);
 }
