@@ -10,7 +10,7 @@
  */
 import { isIP } from 'node:net';
 import { ApiError, invalidParameterValue } from '../../../core/errors';
-import type { Domain, GlobalDns, ModifyGlobalDomainDnsRequest, TagPair } from '../../../spec/gaap.types';
+import type { Domain, GlobalDns, ModifyGlobalDomainDnsRequest } from '../../../spec/gaap.types';
 import type { ResourceRecord, StoreTx } from '../../../store/types';
 import type { Language } from '../../types';
 import { recordArea } from '../catalogue/countries';

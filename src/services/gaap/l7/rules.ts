@@ -1,7 +1,6 @@
-import { isIP } from 'node:net';
 import { ApiError, invalidParameterValue } from '../../../core/errors';
 import { resourceId } from '../../../core/ids';
-import type { BindRealServer, BindRuleRealServersRequest, CreateCustomHeaderRequest, CreateRuleRequest, DeleteRuleRequest, DescribeCustomHeaderRequest, DescribeRuleRealServersRequest, DescribeRulesByRuleIdsRequest, GaapActions, ModifyRuleAttributeRequest, RuleCheckParams } from '../../../spec/gaap.types';
+import type { BindRuleRealServersRequest, CreateCustomHeaderRequest, CreateRuleRequest, DeleteRuleRequest, DescribeCustomHeaderRequest, DescribeRuleRealServersRequest, DescribeRulesByRuleIdsRequest, GaapActions, ModifyRuleAttributeRequest, RuleCheckParams } from '../../../spec/gaap.types';
 import type { ResourceRecord } from '../../../store/types';
 import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../../types';
 import { isBlackHeader } from './black-headers';
@@ -29,11 +28,12 @@ import {
   type RuleData,
   assertRuleIdle,
 } from './model';
-import { SCHEDULERS, checkBindSet, checkHealthTiming, realServerTypeOf, realServerView, type RealServerData } from '../listener/model';
+import { SCHEDULERS, checkHealthTiming } from '../listener/model';
 import { checkEnum, checkFlag } from '../../kit/checks';
 import { ruleInfo } from './views';
 import { paging } from '../../kit/paging';
 import { KIND } from '../kinds';
+import { checkBindSet, realServerTypeOf, realServerView, type RealServerData } from '../realserver/model';
 
 /** Scheduled transitions of L7 rules. */
 const T = { settled: 'rule.settled', removed: 'rule.removed' } as const;

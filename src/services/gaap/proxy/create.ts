@@ -1,7 +1,7 @@
-import { ApiError, invalidParameterValue, resourceNotFound } from '../../../core/errors';
+import { ApiError, invalidParameterValue } from '../../../core/errors';
 import { resourceId } from '../../../core/ids';
 import type { Filter, ProxyInfo } from '../../../spec/gaap.types';
-import type { FieldFilter, ResourceRecord, StoreTx } from '../../../store/types';
+import type { FieldFilter, StoreTx } from '../../../store/types';
 import type { ActionContext } from '../../types';
 import { KIND, unixSeconds } from '../kinds';
 import { PROXY, forwardIps, proxyAddress, refreshGroupStatus } from './model';

@@ -1,31 +1,18 @@
 import { ApiError, invalidParameter, invalidParameterValue, missingParameter, resourceNotFound } from '../../../core/errors';
-import type { CheckProxyCreateRequest, CloseProxiesRequest, CreateProxyRequest, DescribeProxiesRequest, DescribeProxiesStatusRequest, DescribeProxyDetailRequest, DestroyProxiesRequest, Filter, GaapActions, ModifyProxiesAttributeRequest, ModifyProxiesProjectRequest, ModifyProxyConfigurationRequest, OpenProxiesRequest, TagPair } from '../../../spec/gaap.types';
-import type { FieldFilter, ResourceRecord, Store, StoreTx } from '../../../store/types';
+import type { CheckProxyCreateRequest, CloseProxiesRequest, CreateProxyRequest, DescribeProxiesRequest, DescribeProxiesStatusRequest, DescribeProxyDetailRequest, DestroyProxiesRequest, GaapActions, ModifyProxiesAttributeRequest, ModifyProxiesProjectRequest, ModifyProxyConfigurationRequest, OpenProxiesRequest, TagPair } from '../../../spec/gaap.types';
+import type { Store, StoreTx } from '../../../store/types';
 import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../../types';
 import { RawJson } from '../../../core/raw-json';
 import { noop } from '../../kit/noop';
 import { paging } from '../../kit/paging';
 import { checkTagFilter, checkTagSet } from '../../kit/tags';
 import { KIND, checkProjectId, proxyIdsOf, proxyIdsParam, unixSeconds } from '../kinds';
-import {
-  finishSwitch,
-  switchProxies,
-  PROXY,
-  proxyLife,
-  type ProxyData,
-  type ProxyRec,
-  TAG_CODES,
-  idempotent,
-  listPage,
-  ownerHasBoundRealServers,
-  refreshGroupStatus,
-  removeProxy,
-  withRelatedGlobalDomains,
-} from './model';
+import { finishSwitch, switchProxies, PROXY, proxyLife, type ProxyData, type ProxyRec, TAG_CODES, idempotent, listPage, refreshGroupStatus, removeProxy, withRelatedGlobalDomains } from './model';
 import { checkFilters, checkAccessRegion, checkBandwidth, checkBillingType, checkConcurrent, checkDestRegion, checkProxyName, completeCreation, insertProxy, normalizeIpVersion, normalizeNetworkType, normalizePackageType } from './create';
 import { findRegion } from '../catalogue/model';
 import { startTask } from '../task/model';
 import { getGroup } from '../group/model';
+import { ownerHasBoundRealServers } from '../listener/model';
 
 
 

@@ -4,10 +4,11 @@ import type { TagPair } from '../../../spec/gaap.types';
 import { hasAnyTag, type TagCodes } from '../../kit/tags';
 import type { ListQuery, ListResult, ResourceRecord, StoreTx } from '../../../store/types';
 import type { ActionContext } from '../../types';
-import { removeListeners, underListeners } from '../listener/model';
+import { removeListenersOf } from '../listener/model';
 import { lifecycle } from '../../kit/lifecycle';
 import { GROUP_STATUS_CODE } from '../group/model';
 import { KIND } from '../kinds';
+import { removePolicyOf } from '../security/model';
 import { startTask } from '../task/model';
 import { clearCounters } from '../stats/model';
 
@@ -117,42 +118,6 @@ export async function idempotent<T>(ctx: ActionContext, input: object & { Client
   return response;
 }
 
-/** Real servers bound to a listener or rule record, read defensively. */
-function hasBoundRealServers(data: unknown): boolean {
-  const set = (data as { RealServerSet?: unknown } | null)?.RealServerSet;
-  return Array.isArray(set) && set.length > 0;
-}
-
-/** Listener records of a proxy or group (by parent, and by data.ProxyId / data.GroupId). */
-export async function listenersOf(tx: StoreTx, ownerId: string, field: 'ProxyId' | 'GroupId'): Promise<ResourceRecord[]> {
-  const byId = new Map<string, ResourceRecord>();
-  for (const r of (await tx.list(KIND.listener, { parent: ownerId })).items) byId.set(r.id, r);
-  for (const r of (await tx.list(KIND.listener, { where: [{ field, values: [ownerId] }] })).items) byId.set(r.id, r);
-  return [...byId.values()];
-}
-
-
-/** True when a listener of the proxy/group, or a rule under one, has real servers bound. */
-export async function ownerHasBoundRealServers(tx: StoreTx, ownerId: string, field: 'ProxyId' | 'GroupId'): Promise<boolean> {
-  const listeners = await listenersOf(tx, ownerId, field);
-  if (listeners.some((l) => hasBoundRealServers(l.data))) return true;
-  const rules = await underListeners(tx, KIND.rule, listeners.map((l) => l.id));
-  return rules.some((r) => hasBoundRealServers(r.data));
-}
-
-/** Removes the listeners of a proxy/group with everything under them. */
-export async function removeListenersOf(tx: StoreTx, ownerId: string, field: 'ProxyId' | 'GroupId'): Promise<void> {
-  await removeListeners(tx, (await listenersOf(tx, ownerId, field)).map((l) => l.id));
-}
-
-/** Removes the security policy of a proxy/group and its rules. */
-export async function removePolicyOf(tx: StoreTx, ownerId: string): Promise<void> {
-  const { items } = await tx.list(KIND.securityPolicy, { parent: ownerId });
-  for (const p of items) {
-    for (const r of (await tx.list(KIND.securityRule, { parent: p.id })).items) await tx.delete(KIND.securityRule, r.id);
-    await tx.delete(KIND.securityPolicy, p.id);
-  }
-}
 
 /**
  * Re-derives a group's status from its proxies, unless the group itself is

@@ -1,33 +1,16 @@
 import { isIP } from 'node:net';
 import { ApiError, invalidParameterValue, resourceNotFound } from '../../../core/errors';
 import { resourceId } from '../../../core/ids';
-import type { AddRealServersRequest, BindListenerRealServersRequest, BindRealServer, DescribeListenerRealServersRequest, DescribeRealServersRequest, DescribeRealServersStatusRequest, GaapActions, ModifyRealServerNameRequest, RemoveRealServersRequest, TagPair } from '../../../spec/gaap.types';
+import type { AddRealServersRequest, BindListenerRealServersRequest, BindRealServer, DescribeListenerRealServersRequest, DescribeRealServersRequest, DescribeRealServersStatusRequest, GaapActions, ModifyRealServerNameRequest, RemoveRealServersRequest } from '../../../spec/gaap.types';
 import type { ResourceRecord, Store } from '../../../store/types';
 import type { ActionHandler, HandlerPart, TransitionHandler } from '../../types';
-import {
-  LIMITS,
-  LISTENER,
-  LISTENER_T,
-  addressKey,
-  addressType,
-  assertListenerIdle,
-  assertOwnerRunning,
-  bindingsByServer,
-  checkBindSet,
-  getListener,
-  ownerOf,
-  realServerTypeOf,
-  realServerView,
-  listenerLife,
-  type RealServerData,
-} from '../listener/model';
-import { checkEnum } from '../../kit/checks';
+import { LIMITS, LISTENER, LISTENER_T, assertListenerIdle, assertOwnerRunning, getListener, ownerOf, listenerLife } from '../listener/model';
 import { paging } from '../../kit/paging';
 import { clearCounters } from '../stats/model';
 import { checkTagSet } from '../../kit/tags';
 import { TAG_CODES } from '../proxy/model';
 import { KIND } from '../kinds';
-import { startTask } from '../task/model';
+import { addressKey, addressType, bindingsByServer, checkBindSet, realServerTypeOf, realServerView, type RealServerData } from './model';
 
 /**
  * Real servers (origins): account-level IP or domain entries, bound to

@@ -2,49 +2,18 @@ import { isIP } from 'node:net';
 import { ApiError, invalidParameterValue, missingParameter, resourceNotFound } from '../../../core/errors';
 import { resourceId } from '../../../core/ids';
 import type { CloseSecurityPolicyRequest, CreateSecurityPolicyRequest, CreateSecurityRulesRequest, DeleteSecurityPolicyRequest, DeleteSecurityRulesRequest, DescribeSecurityPolicyDetailRequest, DescribeSecurityRulesRequest, GaapActions, ModifySecurityRuleRequest, OpenSecurityPolicyRequest, SecurityPolicyRuleOut } from '../../../spec/gaap.types';
-import type { ResourceRecord, StoreTx } from '../../../store/types';
+import type { ResourceRecord } from '../../../store/types';
 import { upperEnum } from '../../kit/checks';
-import { lifecycle } from '../../kit/lifecycle';
 import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../../types';
 import { KIND } from '../kinds';
 import { PROXY } from '../proxy/model';
 import { startTask } from '../task/model';
+import { POLICY_T, busyMessage, getPolicy, policyLife, policyRulesOf, type PolicyData, type PolicyRec } from './model';
 
 /**
  * Security policies (one per proxy or group; record parent = owner) and their
  * rules (record parent = PolicyId, data = SecurityPolicyRuleOut).
  */
-
-/** A policy record: the owner and status that DescribeSecurityPolicyDetail's flat output is built from (no struct of the API matches it). */
-interface PolicyData {
-  PolicyId: string;
-  ProxyId: string | null;
-  GroupId: string | null;
-  Status: string;
-  DefaultAction: string;
-}
-type PolicyRec = ResourceRecord<PolicyData>;
-
-const T = { opened: 'securityPolicy.opened', closed: 'securityPolicy.closed' } as const;
-/** A policy's status: UNBIND (closed) and BOUND (open) are at rest; the switch between them is in flight. */
-const policyLife = lifecycle<string, PolicyData, (typeof T)[keyof typeof T]>({
-  noun: 'security policy',
-  statuses: ['UNBIND', 'BINDING', 'BOUND', 'UNBINDING'],
-  busy: ['BINDING', 'UNBINDING'],
-  read: (rec) => rec.status ?? String(rec.data.Status ?? ''),
-  write: (data, status) => ({ ...data, Status: status }),
-  column: (status) => status,
-});
-
-const busyMessage = (p: PolicyRec) => `The security policy \`${p.id}\` is ${p.status}; retry when it completes.`;
-
-const policyNotFound = (id: string) => resourceNotFound('security policy', id);
-
-async function getPolicy(tx: StoreTx, id: string): Promise<PolicyRec> {
-  const rec = await tx.get<PolicyData>(KIND.securityPolicy, id);
-  if (!rec) throw policyNotFound(id);
-  return rec;
-}
 
 function checkCidr(name: string, v: string): string {
   const s = v.trim();
@@ -78,10 +47,6 @@ function assertNotDefaultRule(r: { SourceCidr: string; Protocol: string; DestPor
 
 function assertNotOperating(p: PolicyRec): void {
   policyLife.assertIdle(p, 'FailedOperation.ProxySecurityPolicyOperating', busyMessage(p));
-}
-
-async function policyRulesOf(tx: StoreTx, policyId: string): Promise<ResourceRecord<SecurityPolicyRuleOut>[]> {
-  return (await tx.list<SecurityPolicyRuleOut>(KIND.securityRule, { parent: policyId })).items;
 }
 
 const CreateSecurityPolicy: ActionHandler = async (input: CreateSecurityPolicyRequest, ctx) => {
@@ -148,14 +113,14 @@ const OpenSecurityPolicy: ActionHandler = async (input: OpenSecurityPolicyReques
   const p = await policyOfCall(ctx, input);
   policyLife.assertIdle(p, 'FailedOperation.ActionIsDoing', busyMessage(p));
   if (p.status === 'BOUND') throw new ApiError('FailedOperation.ProxySecurityAlreadyOpen', `The security policy \`${p.id}\` is already open.`);
-  return switchPolicy(ctx, p, 'UNBIND', 'BINDING', T.opened, 1);
+  return switchPolicy(ctx, p, 'UNBIND', 'BINDING', POLICY_T.opened, 1);
 };
 
 const CloseSecurityPolicy: ActionHandler = async (input: CloseSecurityPolicyRequest, ctx) => {
   const p = await policyOfCall(ctx, input);
   policyLife.assertIdle(p, 'FailedOperation.ActionIsDoing', busyMessage(p));
   if (p.status === 'UNBIND') throw new ApiError('FailedOperation.ProxySecurityAlreadyClose', `The security policy \`${p.id}\` is already closed.`);
-  return switchPolicy(ctx, p, 'BOUND', 'UNBINDING', T.closed, 2);
+  return switchPolicy(ctx, p, 'BOUND', 'UNBINDING', POLICY_T.closed, 2);
 };
 
 const DeleteSecurityPolicy: ActionHandler = async (input: DeleteSecurityPolicyRequest, ctx) => {
@@ -266,6 +231,6 @@ const finishPolicy: TransitionHandler = async (p: { policyId: string; from: stri
 };
 
 export const transitions: Record<string, TransitionHandler> = {
-  [T.opened]: finishPolicy,
-  [T.closed]: finishPolicy,
+  [POLICY_T.opened]: finishPolicy,
+  [POLICY_T.closed]: finishPolicy,
 };
