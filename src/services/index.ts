@@ -14,7 +14,7 @@ import { gaapBrowse } from './gaap/browse';
 import { sslBrowse } from './ssl/browse';
 import { ciProtocol } from './ci';
 import { gaapService } from './gaap';
-import { taggableResources as gaapTaggable } from './gaap/tag/handlers';
+import { taggableResources as gaapTaggable } from './gaap/tag/model';
 import { sslService } from './ssl';
 import { tagService } from './tag';
 import type { ServiceModule } from './types';

@@ -9,13 +9,14 @@ import { KIND, checkProjectId, unixSeconds } from '../kinds';
 import { paging } from '../../kit/paging';
 import { clearCounters } from '../stats/model';
 import { checkTagFilter, checkTagSet } from '../../kit/tags';
-import { PROXY, TAG_CODES, proxyLife, type ProxyData, listPage, removeProxy, finishSwitch, switchProxies } from '../proxy/model';
+import { PROXY, proxyLife, type ProxyData, listPage, removeProxy, finishSwitch, switchProxies } from '../proxy/model';
 import { checkAccessRegion, checkBandwidth, checkConcurrent, checkDestRegion, completeCreation, insertProxy, normalizeIpVersion, normalizeNetworkType, normalizePackageType, checkFilters } from '../proxy/create';
 import { findRegion, regionDetail } from '../catalogue/model';
 import { startTask } from '../task/model';
 import { DOMAIN_CONF_NS, GROUP_STATUS_CODE, getGroup, type GroupData } from './model';
 import { ownerHasBoundRealServers, removeListenersOf } from '../listener/model';
 import { removePolicyOf } from '../security/model';
+import { TAG_CODES } from '../tag/model';
 
 /**
  * Proxy groups. A group record keeps ProxyGroupDetail fields in `data`

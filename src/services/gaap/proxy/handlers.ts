@@ -7,12 +7,13 @@ import { noop } from '../../kit/noop';
 import { paging } from '../../kit/paging';
 import { checkTagFilter, checkTagSet } from '../../kit/tags';
 import { KIND, checkProjectId, proxyIdsOf, proxyIdsParam, unixSeconds } from '../kinds';
-import { finishSwitch, switchProxies, PROXY, proxyLife, type ProxyData, type ProxyRec, TAG_CODES, idempotent, listPage, refreshGroupStatus, removeProxy, withRelatedGlobalDomains } from './model';
+import { finishSwitch, switchProxies, PROXY, proxyLife, type ProxyData, type ProxyRec, idempotent, listPage, refreshGroupStatus, removeProxy, withRelatedGlobalDomains } from './model';
 import { checkFilters, checkAccessRegion, checkBandwidth, checkBillingType, checkConcurrent, checkDestRegion, checkProxyName, completeCreation, insertProxy, normalizeIpVersion, normalizeNetworkType, normalizePackageType } from './create';
 import { findRegion } from '../catalogue/model';
 import { startTask } from '../task/model';
 import { getGroup } from '../group/model';
 import { ownerHasBoundRealServers } from '../listener/model';
+import { TAG_CODES } from '../tag/model';
 
 
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ApiError, invalidParameterValue } from '../../../core/errors';
 import type { TagPair } from '../../../spec/gaap.types';
-import { hasAnyTag, type TagCodes } from '../../kit/tags';
+import { hasAnyTag } from '../../kit/tags';
 import type { ListQuery, ListResult, ResourceRecord, StoreTx } from '../../../store/types';
 import type { ActionContext } from '../../types';
 import { removeListenersOf } from '../listener/model';
@@ -67,11 +67,6 @@ export function proxyServes(status: string | null, data: { InBanBlacklist?: unkn
   const s = status ?? (typeof data.Status === 'string' ? data.Status : '');
   return SERVING_PROXY.has(s) && data.InBanBlacklist !== 1 && !BANNED.has(typeof data.BanStatus === 'string' ? data.BanStatus : '');
 }
-
-export const TAG_RESOURCE = { proxy: 'Proxy', group: 'ProxyGroup', realServer: 'RealServer', globalDomain: 'domain' } as const;
-
-/** The codes GAAP's create actions document for a bad TagSet. */
-export const TAG_CODES: TagCodes = { invalid: 'InvalidParameterValue.InvalidTags', quota: 'LimitExceeded.TagQuota' };
 
 /**
  * One page of `kind` records matching `query` and, when `tags` is given,

@@ -8,9 +8,9 @@ import { LIMITS, LISTENER, LISTENER_T, assertListenerIdle, assertOwnerRunning, g
 import { paging } from '../../kit/paging';
 import { clearCounters } from '../stats/model';
 import { checkTagSet } from '../../kit/tags';
-import { TAG_CODES } from '../proxy/model';
 import { KIND } from '../kinds';
 import { addressKey, addressType, bindingsByServer, checkBindSet, realServerTypeOf, realServerView, type RealServerData } from './model';
+import { TAG_CODES } from '../tag/model';
 
 /**
  * Real servers (origins): account-level IP or domain entries, bound to

@@ -1,12 +1,9 @@
 import { invalidParameterValue } from '../../../core/errors';
 import type { DescribeResourcesByTagRequest, GaapActions } from '../../../spec/gaap.types';
-import type { StoreTx } from '../../../store/types';
-import type { TaggableResource } from '../../kit/taggable';
-import type { Tag } from '../../kit/tags';
 import type { ActionHandler, HandlerPart, TransitionHandler } from '../../types';
 import { KIND } from '../kinds';
 import { hasTag } from '../../kit/tags';
-import { TAG_RESOURCE } from '../proxy/model';
+import { TAG_RESOURCE } from './model';
 
 /**
  * DescribeResourcesByTag: proxies, groups, real servers and global domains
@@ -38,29 +35,3 @@ export const handlers = { DescribeResourcesByTag } satisfies HandlerPart<GaapAct
 
 export const transitions: Record<string, TransitionHandler> = {};
 
-/** A resource id as Terraform writes it: global domains are `<projectId>#<domainId>`. */
-const recordId = (id: string) => (id.includes('#') ? id.slice(id.lastIndexOf('#') + 1) : id);
-
-/** GAAP resources carry their tags in their records' TagSet; the Tag API reads and edits them there. */
-function taggable(kind: string, prefixes: string[]): TaggableResource {
-  return {
-    service: 'gaap',
-    prefixes,
-    async tags(tx: StoreTx, id: string) {
-      const rec = await tx.get<{ TagSet?: Tag[] }>(kind, recordId(id));
-      return rec ? rec.data.TagSet ?? [] : undefined;
-    },
-    async setTags(tx: StoreTx, id: string, tags: Tag[]) {
-      const rec = await tx.get<{ TagSet?: Tag[] }>(kind, recordId(id));
-      if (rec) await tx.put({ ...rec, data: { ...rec.data, TagSet: tags } });
-    },
-  };
-}
-
-/** The GAAP resources the Tag API edits, by the prefixes of their six-part names. */
-export const taggableResources: TaggableResource[] = [
-  taggable(KIND.proxy, ['proxy']),
-  taggable(KIND.realServer, ['realServer']),
-  taggable(KIND.globalDomain, ['domain']),
-  taggable(KIND.group, ['group', 'proxyGroup']),
-];
