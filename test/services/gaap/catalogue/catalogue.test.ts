@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { BANDWIDTH_LIST, BANDWIDTH_PRICE_BANDS, CONCURRENT_LIST, REGIONS } from '../../../src/services/gaap/catalogue/model';
-import { ACCOUNT_A, cnClient, errorCode, intlClient, startTclocal } from '../../helpers';
-import { assertResponseShape } from '../../support/response-shape';
+import { BANDWIDTH_LIST, BANDWIDTH_PRICE_BANDS, CONCURRENT_LIST, REGIONS } from '../../../../src/services/gaap/catalogue/model';
+import { ACCOUNT_A, cnClient, errorCode, intlClient, startTclocal } from '../../../helpers';
+import { assertResponseShape } from '../../../support/response-shape';
 
 type Server = Awaited<ReturnType<typeof startTclocal>>;
 

@@ -4,9 +4,9 @@
  * those modules store, so that catalogue, statistics and global-domain tests
  * do not depend on the creation flows of other actions.
  */
-import type { AccountConfig } from '../../../src/config';
-import { KIND } from '../../../src/services/gaap/kinds';
-import type { RunningServer } from '../../../src/server';
+import type { AccountConfig } from '../../../../src/config';
+import { KIND } from '../../../../src/services/gaap/kinds';
+import type { RunningServer } from '../../../../src/server';
 
 export async function seed(server: RunningServer, account: AccountConfig, kind: string, id: string, data: Record<string, unknown>, parent: string | null = null): Promise<void> {
   await server.store.transaction(account.uin, (tx) => tx.put({ kind, id, parent, status: (data.Status as string) ?? null, createdAt: Date.now(), data }));

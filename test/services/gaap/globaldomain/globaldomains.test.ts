@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { relatedGlobalDomains } from '../../../src/services/gaap/globaldomain/links';
-import { ACCOUNT_A, ACCOUNT_B, cnClient, errorCode, startTclocal } from '../../helpers';
-import { assertResponseShape } from '../../support/response-shape';
-import { seedProxy } from './catalogue-fixtures';
+import { relatedGlobalDomains } from '../../../../src/services/gaap/globaldomain/links';
+import { ACCOUNT_A, ACCOUNT_B, cnClient, errorCode, startTclocal } from '../../../helpers';
+import { assertResponseShape } from '../../../support/response-shape';
+import { seedProxy } from '../catalogue/fixtures';
 
 type Server = Awaited<ReturnType<typeof startTclocal>>;
 

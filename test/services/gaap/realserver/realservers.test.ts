@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { RunningServer } from '../../../src/server';
-import { ACCOUNT_A, ACCOUNT_B, cnClient, errorCode, intlClient, startTclocal } from '../../helpers';
-import { assertResponseShape } from '../../support/response-shape';
+import type { RunningServer } from '../../../../src/server';
+import { ACCOUNT_A, ACCOUNT_B, cnClient, errorCode, intlClient, startTclocal } from '../../../helpers';
+import { assertResponseShape } from '../../../support/response-shape';
 
 async function createProxy(gaap: any, name = 'rs-test'): Promise<string> {
   const res = await gaap.CreateProxy({ ProjectId: 0, ProxyName: name, AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });

@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { RunningServer } from '../../../src/server';
-import { ACCOUNT_A, ACCOUNT_B, cnClient, errorCode, startTclocal } from '../../helpers';
-import { assertResponseShape } from '../../support/response-shape';
+import type { RunningServer } from '../../../../src/server';
+import { ACCOUNT_A, ACCOUNT_B, cnClient, errorCode, startTclocal } from '../../../helpers';
+import { assertResponseShape } from '../../../support/response-shape';
 
 const shape = (action: string, res: any) => {
   assertResponseShape('gaap', action, res);

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { KIND } from '../../../src/services/gaap/kinds';
-import { recordSample } from '../../../src/services/gaap/stats/model';
-import { ACCOUNT_A, ACCOUNT_B, cnClient, errorCode, startTclocal } from '../../helpers';
-import { assertResponseShape } from '../../support/response-shape';
-import { seed, seedGroup, seedListener, seedProxy } from './catalogue-fixtures';
+import { KIND } from '../../../../src/services/gaap/kinds';
+import { recordSample } from '../../../../src/services/gaap/stats/model';
+import { ACCOUNT_A, ACCOUNT_B, cnClient, errorCode, startTclocal } from '../../../helpers';
+import { assertResponseShape } from '../../../support/response-shape';
+import { seed, seedGroup, seedListener, seedProxy } from '../catalogue/fixtures';
 
 type Server = Awaited<ReturnType<typeof startTclocal>>;
 
