@@ -1,6 +1,6 @@
 /**
  * GAAP statistics: per-bucket maxima of the counters the service records
- * (stats-counters.ts), plus the two INTERNAL discovery lists of proxies,
+ * (stats/model.ts), plus the two INTERNAL discovery lists of proxies,
  * groups and listeners that have statistics. The counters come from the
  * traffic the data plane carried; where none flowed, past buckets are 0 —
  * never invented traffic.
