@@ -108,3 +108,7 @@ export function regionDetail(x: Region): Record<string, unknown> {
     SupportFeature: { NetworkType: x.FeatureBitmap & FEATURE_PREMIUM_BGP ? ['normal', 'cn2'] : ['normal'] },
   };
 }
+
+/** The catalogue's other tables, for the resources that check against them. */
+export { countryAreaMap, isCountryCode, recordArea } from './countries';
+export { BLACK_HEADERS } from './black-headers';

@@ -50,3 +50,6 @@ export async function certificateUsers(tx: StoreTx, certificateId: string): Prom
 export async function getCertificate(tx: StoreTx, id: string): Promise<CertificateData | undefined> {
   return (await tx.get<CertificateData>(KIND.certificate, id))?.data;
 }
+
+/** Whether a certificate covers a host name, for the domains that present it. */
+export { certificateCovers } from './pem';

@@ -13,7 +13,7 @@ import { ApiError, invalidParameterValue } from '../../../core/errors';
 import type { Domain, GlobalDns, ModifyGlobalDomainDnsRequest } from '../../../spec/gaap.types';
 import type { ResourceRecord, StoreTx } from '../../../store/types';
 import type { Language } from '../../types';
-import { recordArea } from '../catalogue/countries';
+import { recordArea } from '../catalogue/model';
 import { KIND } from '../kinds';
 import { findRegion } from '../catalogue/model';
 

@@ -4,7 +4,7 @@ import { resourceId } from '../../../core/ids';
 import type { CloseProxyGroupRequest, CountryAreaMap, CreateProxyGroupDomainRequest, CreateProxyGroupRequest, DeleteProxyGroupRequest, DescribeGroupDomainConfigRequest, DescribeProxyGroupDetailsRequest, DescribeProxyGroupListRequest, GaapActions, ModifyGroupDomainConfigRequest, ModifyProxyGroupAttributeRequest, OpenProxyGroupRequest } from '../../../spec/gaap.types';
 import type { ResourceRecord, Store, StoreTx } from '../../../store/types';
 import type { ActionHandler, HandlerPart, TransitionHandler } from '../../types';
-import { countryAreaMap, isCountryCode } from '../catalogue/countries';
+import { countryAreaMap, isCountryCode } from '../catalogue/model';
 import { KIND, checkProjectId, unixSeconds } from '../kinds';
 import { paging } from '../../kit/paging';
 import { clearCounters } from '../stats/model';

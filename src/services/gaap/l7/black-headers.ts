@@ -4,7 +4,7 @@
  * CreateCustomHeader with InvalidParameterValue.HitBlacklist.
  * Compared case-insensitively.
  */
-import { BLACK_HEADERS } from '../catalogue/black-headers';
+import { BLACK_HEADERS } from '../catalogue/model';
 
 export { BLACK_HEADERS };
 

@@ -27,7 +27,7 @@ import {
   type L7DomainData,
   type RuleData,
 } from './model';
-import { checkTlsCiphers, checkTlsVersions } from '../listener/tls';
+import { checkTlsCiphers, checkTlsVersions } from '../listener/model';
 import { domainRuleSet } from './views';
 import { KIND } from '../kinds';
 

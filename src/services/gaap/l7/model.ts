@@ -4,7 +4,7 @@ import type { DomainRuleSet, HttpHeaderParam, HTTPSListener, RuleInfo } from '..
 import type { ResourceRecord, StoreTx } from '../../../store/types';
 import type { ActionContext } from '../../types';
 import { getCertificate, type CertificateData } from '../certificate/model';
-import { certificateCovers } from '../certificate/pem';
+import { certificateCovers } from '../certificate/model';
 import { lifecycle } from '../../kit/lifecycle';
 import { listenerLife, type ListenerData } from '../listener/model';
 import { KIND } from '../kinds';

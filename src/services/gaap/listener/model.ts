@@ -280,3 +280,6 @@ export async function ownerHasBoundRealServers(tx: StoreTx, ownerId: string, fie
 export async function removeListenersOf(tx: StoreTx, ownerId: string, field: 'ProxyId' | 'GroupId'): Promise<void> {
   await removeListeners(tx, (await listenersOf(tx, ownerId, field)).map((l) => l.id));
 }
+
+/** The TLS checks, for the L7 domains that carry TLS settings of their own. */
+export { checkTlsCiphers, checkTlsVersions } from './tls';
