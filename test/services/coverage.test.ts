@@ -25,4 +25,12 @@ describe('coverage', () => {
     const committed = readFileSync(resolve(__dirname, '../../../COVERAGE.md'), 'utf8');
     assert.equal(committed, coverageMarkdown(report, [ciOperations()]));
   });
+
+  it('marks the actions that are answered but change nothing', () => {
+    const gaap = report.services.find((s) => s.service === 'gaap')!;
+    const noops = gaap.actions.filter((a) => a.noop).map((a) => a.action);
+    assert.deepEqual(noops, ['BanAndRecoverProxy', 'DescribeAuthSignature', 'DescribeCrossBorderProxies']);
+    assert.match(coverageMarkdown(report), /\| BanAndRecoverProxy \| accepted, does nothing \|/);
+    assert.match(coverageMarkdown(report), /\| CreateProxy \| yes \|/);
+  });
 });

@@ -4,6 +4,7 @@
  */
 import type { AudioSegments, BucketInfo, DescribeTaskDetailResponse, InputInfo, MediaInfo, TaskData, TaskLabel } from '../../spec/ams.types';
 import type { StoreTx } from '../../store/types';
+import { lifecycle } from '../kit/lifecycle';
 import { AUDIO_SEGMENT_MS, SUB_LABELS, scoreOf, type Outcome } from './moderation';
 
 export const KIND = 'ams.task';
@@ -11,6 +12,16 @@ export const KIND = 'ams.task';
 export type TaskStatus = 'PENDING' | 'RUNNING' | 'FINISH' | 'ERROR' | 'CANCELLED';
 export const TASK_STATUSES: readonly TaskStatus[] = ['PENDING', 'RUNNING', 'FINISH', 'ERROR', 'CANCELLED'];
 export type { Outcome, Suggestion } from './moderation';
+
+/** A task's statuses: PENDING and RUNNING while moderation is under way (what CancelTask may stop). */
+export const taskLife = lifecycle<TaskStatus, TaskRecord, 'start' | 'finish'>({
+  noun: 'task',
+  statuses: TASK_STATUSES,
+  busy: ['PENDING', 'RUNNING'],
+  read: (rec) => rec.data.Status,
+  write: (data, status) => ({ ...data, Status: status }),
+  column: (status) => status,
+});
 
 /** A task's stored state (outcome, seed, times in ms), from which the API's TaskData and TaskResult views are built. */
 export interface TaskRecord {

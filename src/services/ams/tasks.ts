@@ -8,10 +8,11 @@ import type { AmsActions, CancelTaskRequest, CreateAudioModerationTaskRequest, D
 import type { Store, StoreTx } from '../../store/types';
 import { randomAlphanumeric } from '../../core/ids';
 import { isUrl } from '../common';
+import { paging } from '../kit/paging';
 import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../types';
 import type { CallbackOutbox } from './callbacks';
 import {
-  detailView, KIND, listView, putTask, TASK_STATUSES, type TaskRecord, type TaskStatus,
+  detailView, KIND, listView, putTask, TASK_STATUSES, taskLife, type TaskRecord, type TaskStatus,
 } from './model';
 import { decideOutcome, fileSegments, liveSegment } from './moderation';
 
@@ -203,9 +204,7 @@ export function taskModule(outbox: CallbackOutbox) {
   }
 
   async function describeTasks(input: DescribeTasksRequest, ctx: ActionContext) {
-    let limit = input.Limit ?? 10;
-    if (limit < 1) throw invalidParameterValue('Limit', 'it must be at least 1');
-    limit = Math.min(limit, MAX_LIMIT);
+    const { limit } = paging({ Limit: input.Limit }, { defaultLimit: 10, minLimit: 1, maxLimit: MAX_LIMIT, overMax: 'clamp' });
     const f = input.Filter ?? {};
     if (f.Type && !['AUDIO', 'LIVE_AUDIO', 'VIDEO', 'LIVE_VIDEO', 'AUDIO_AIGC'].includes(f.Type)) {
       throw invalidParameterValue('Filter.Type', 'expected AUDIO or LIVE_AUDIO');
@@ -235,7 +234,7 @@ export function taskModule(outbox: CallbackOutbox) {
 
   async function cancel(input: CancelTaskRequest, ctx: ActionContext) {
     const t = await getTask(ctx, input.TaskId);
-    if (t.Status !== 'PENDING' && t.Status !== 'RUNNING') {
+    if (!taskLife.busy.has(t.Status)) {
       throw new ApiError('OperationDenied', `The task \`${t.TaskId}\` is ${t.Status} and can no longer be cancelled; only PENDING or RUNNING tasks can.`);
     }
     await putTask(ctx.tx, { ...t, Status: 'CANCELLED', UpdatedMs: ctx.now });

@@ -1,5 +1,5 @@
 import type { BrowseKind } from '../browse';
-import { KIND } from './model';
+import { KIND } from './kinds';
 
 const REAL_SERVERS = { path: 'RealServerSet.RealServerId', kind: KIND.realServer };
 

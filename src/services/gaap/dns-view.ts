@@ -12,11 +12,11 @@
  */
 import { isIP } from 'node:net';
 import type { CommitChanges, ResourceRecord, Store, StoreTx } from '../../store/types';
-import { isCountryCode } from './catalogue-countries';
-import { DNS_STATUS, DOMAIN_STATUS, dnsRecordsOf, type DomainData } from './globaldomain-model';
-import { DOMAIN_CONF_NS } from './groups';
-import { KIND } from './model';
-import { PROXY } from './proxy-common';
+import { isCountryCode } from './catalogue/countries';
+import { DNS_STATUS, DOMAIN_STATUS, dnsRecordsOf, type GlobalDomainData } from './globaldomain/model';
+import { KIND } from './kinds';
+import { BANNED, proxyServes } from './proxy/model';
+import { DOMAIN_CONF_NS } from './group/model';
 
 /** A proxy: its access domain and the address the API reports as its `IP`. */
 export interface DnsProxy {
@@ -76,10 +76,6 @@ export interface GaapDnsView {
   isCountryCode(code: string): boolean;
 }
 
-/** Proxy statuses in which a proxy carries traffic: running, or changing its configuration while running. */
-const SERVING: ReadonlySet<string> = new Set([PROXY.RUNNING, PROXY.ADJUSTING, PROXY.MOVING]);
-/** BanStatus values under which a resource is blocked: banned, being unbanned, or failed to be unbanned. */
-const BANNED: ReadonlySet<string> = new Set(['BANNED', 'RECOVERING', 'RECOVER_FAILED']);
 /** Group statuses in which its domain is not answered yet, or any more. */
 const GROUP_GONE: ReadonlySet<string> = new Set(['CREATING', 'DESTROYING']);
 
@@ -95,7 +91,7 @@ function proxyOf(r: ResourceRecord<Record<string, unknown>>): DnsProxy {
   return {
     proxyId: r.id,
     address,
-    serving: SERVING.has(r.status ?? '') && d.InBanBlacklist !== 1 && !BANNED.has(str(d.BanStatus)) && isIP(address) !== 0,
+    serving: proxyServes(r.status ?? '', d) && isIP(address) !== 0,
   };
 }
 
@@ -133,7 +129,7 @@ async function lookupIn(tx: StoreTx, type: DnsName['type'], name: string, id: st
     };
   }
 
-  const { items } = await tx.list<DomainData>(KIND.globalDomain, { where: [{ field: 'FullDomain', values: [name] }] });
+  const { items } = await tx.list<GlobalDomainData>(KIND.globalDomain, { where: [{ field: 'FullDomain', values: [name] }] });
   const domain = items[0];
   if (!domain) return undefined;
   const records: DnsCountryRule[] = [];

@@ -6,10 +6,10 @@
  * records in one transaction. Like the L4 view it knows no sockets.
  */
 import type { CommitChanges, Store, StoreTx } from '../../store/types';
-import { getCertificate } from './cert-store';
+import { getCertificate } from './certificate/model';
 import { originsOf, policies, SERVING_LISTENER, type SecurityPolicy, type ForwardingOrigin, type HealthCheckSettings, type Scheduler } from './forwarding';
-import { HEALTH_CHECK_BLOCKING_DEFAULTS, type DomainData, type ListenerData, type RuleData } from './l7-common';
-import { KIND } from './model';
+import { HEALTH_CHECK_BLOCKING_DEFAULTS, type L7DomainData as DomainData, type L7ListenerData as ListenerData, type RuleData } from './l7/model';
+import { KIND } from './kinds';
 
 /** A certificate and its key, PEM, with the client CAs that mutual authentication accepts (none: one-way). */
 export interface ServedCertificate {

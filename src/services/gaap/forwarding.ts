@@ -8,13 +8,15 @@
  * GAAP knows nothing of sockets; the engine knows nothing of GAAP's records.
  */
 import type { CommitChanges, Store, StoreTx } from '../../store/types';
-import type { RuleData } from './l7-common';
-import { KIND } from './model';
-import { recordPoints, trimCounters, type CounterPoint } from './stats-counters';
+import { SCHEDULERS, type Scheduler } from './listener/model';
+import { KIND } from './kinds';
+import { proxyServes } from './proxy/model';
+import { recordPoints, trimCounters, type CounterPoint } from './stats/model';
+import type { RuleData } from './l7/model';
 
-export type { CounterPoint } from './stats-counters';
+export type { CounterPoint } from './stats/model';
 
-export type Scheduler = 'rr' | 'wrr' | 'lc' | 'lrtt';
+export type { Scheduler } from './listener/model';
 
 export interface ForwardingProxy {
   proxyId: string;
@@ -118,8 +120,6 @@ type Data = Record<string, unknown>;
 const str = (v: unknown, d = ''): string => (typeof v === 'string' ? v : d);
 const num = (v: unknown, d = 0): number => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : d);
 
-/** Proxy statuses in which a proxy carries traffic (a configuration change keeps it serving). */
-const SERVING_PROXY = new Set(['RUNNING', 'ADJUSTING', 'MOVING']);
 /** ListenerStatus values of a listener that carries traffic: running, binding origins, changing settings. */
 export const SERVING_LISTENER = new Set([0, 3, 4]);
 /** A policy is enforced from the moment it is opened until it is closed. */
@@ -133,7 +133,7 @@ function proxyView(id: string, d: Data, status: string | null): ForwardingProxy 
     proxyId: id,
     groupId: str(d.GroupId) || null,
     address: str(d.IP),
-    serving: SERVING_PROXY.has(status ?? str(d.Status)) && d.BanStatus !== 'BANNED',
+    serving: proxyServes(status, d),
     bandwidthMbps: num(d.Bandwidth),
     maxConnections: num(d.Concurrent) * 10_000,
   };
@@ -213,7 +213,7 @@ export async function forwardingView(store: Store, account: string): Promise<For
         proxyIds,
         groupId,
         serving: SERVING_LISTENER.has(num(d.ListenerStatus)),
-        scheduler: (['rr', 'wrr', 'lc', 'lrtt'].includes(scheduler) ? scheduler : 'rr') as Scheduler,
+        scheduler: SCHEDULERS.find((s) => s === scheduler) ?? 'rr',
         realServerType: str(d.RealServerType) === 'DOMAIN' ? 'DOMAIN' : 'IP',
         origins: originsOf(d, listenerPort > 0 ? listenerPort : null),
         health: healthOf(d, protocol),

@@ -7,24 +7,37 @@ import { composeHandlers, type ServiceDefinition, type TransitionHandler } from 
 import { gaapBrowse } from './browse';
 import { gaapDnsView } from './dns-view';
 import { trafficSink } from './forwarding';
-import * as catalogue from './catalogue';
-import * as certificates from './certificates';
-import * as domains from './domains';
-import * as globaldomains from './globaldomains';
-import * as groups from './groups';
-import * as listeners from './listeners';
-import * as proxies from './proxies';
-import * as realservers from './realservers';
-import * as rules from './rules';
-import * as security from './security';
-import * as statistics from './statistics';
-import * as tags from './tags';
-import * as tasks from './tasks';
+import * as catalogue from './catalogue/handlers';
+import * as certificates from './certificate/handlers';
+import * as domains from './l7/domains';
+import * as globaldomains from './globaldomain/handlers';
+import * as groups from './group/handlers';
+import * as listeners from './listener/handlers';
+import * as proxies from './proxy/handlers';
+import * as realservers from './realserver/handlers';
+import * as rules from './l7/rules';
+import * as security from './security/handlers';
+import * as statistics from './stats/handlers';
+import * as tags from './tag/handlers';
+import * as tasks from './task/handlers';
+import { taskTransition } from './task/model';
 
 /** One module per resource; each exports its action handlers and scheduled transitions. */
 const PARTS: Array<{ transitions?: Record<string, TransitionHandler>; prepare?: (store: Store) => void }> = [
   catalogue, certificates, domains, globaldomains, groups, listeners, proxies, realservers, rules, security, statistics, tags,
 ];
+
+/** Earlier names of transitions → their names now (every name is `<resource>.<what happened>`). */
+const RENAMED_TRANSITIONS: Record<string, string> = {
+  listenerSettle: 'listener.settled',
+  listenerRemove: 'listener.removed',
+  'l7.domainSettle': 'l7Domain.settled',
+  'l7.domainRemove': 'l7Domain.removed',
+  'l7.ruleSettle': 'rule.settled',
+  'l7.ruleRemove': 'rule.removed',
+  globalDomainStatus: 'globalDomain.settled',
+  globalDnsStatus: 'globalDns.settled',
+};
 
 /** Every GAAP action has exactly one handler, typed by its request and response (checked when this compiles). */
 const handlers = composeHandlers<GaapActions>()(
@@ -54,7 +67,9 @@ export const gaapService: ServiceDefinition = {
   create: () => {
     const transitions: Record<string, TransitionHandler> = {};
     for (const part of PARTS) Object.assign(transitions, part.transitions ?? {});
-    transitions.task = tasks.taskTransition(transitions);
+    // Transitions scheduled under their earlier names (in a durable store from an older version) still run.
+    for (const [old, now] of Object.entries(RENAMED_TRANSITIONS)) transitions[old] = transitions[now];
+    transitions.task = taskTransition(transitions);
     return {
       spec: spec as ServiceSpec,
       handlers,

@@ -6,6 +6,7 @@ import { ApiError, invalidParameterValue, missingParameter } from '../../core/er
 import type { ApplyCertificateRequest, DeleteCertificateRequest, DescribeCertificateDetailRequest, DescribeCertificateRequest, DescribeCertificatesRequest, SslActions, UploadCertificateRequest } from '../../spec/ssl.types';
 import type { Store } from '../../store/types';
 import { randomAlphanumeric } from '../../core/ids';
+import { paging } from '../kit/paging';
 import type { ActionContext, ActionHandler, HandlerPart } from '../types';
 import { parseUpload, type ParsedUpload } from './issuer';
 import {
@@ -183,12 +184,7 @@ async function uploadCertificate(input: UploadCertificateRequest, ctx: ActionCon
 }
 
 async function describeCertificates(input: DescribeCertificatesRequest, ctx: ActionContext) {
-  const offset = input.Offset ?? 0;
-  if (offset < 0) throw invalidParameterValue('Offset', 'it must not be negative');
-  let limit = input.Limit ?? 10;
-  if (limit < 0) throw invalidParameterValue('Limit', 'it must not be negative');
-  if (limit === 0) limit = 10;
-  limit = Math.min(limit, 1000);
+  const { offset, limit } = paging(input, { defaultLimit: 10, maxLimit: 1000, overMax: 'clamp', zeroIsDefault: true });
   if (input.ExpirationSort !== undefined && input.ExpirationSort !== '' && !['ASC', 'DESC'].includes(input.ExpirationSort)) {
     throw invalidParameterValue('ExpirationSort', 'expected ASC or DESC');
   }

@@ -5,6 +5,7 @@
  * and the fields that only exist for the sake of the models.
  */
 import { ApiError } from '../../core/errors';
+import { lifecycle } from '../kit/lifecycle';
 import type { CertBasicInfo, CertificateExtra, Certificates, DescribeCertificateDetailResponse, DescribeCertificateResponse, DvAuthDetail, Tags } from '../../spec/ssl.types';
 import type { ActionContext, Language } from '../types';
 
@@ -23,8 +24,21 @@ export const STATUS = {
   DATA_SUBMITTED: 8,
 } as const;
 
+/**
+ * A certificate's statuses; it is busy while its review is under way (the
+ * statuses a review can still be cancelled from), and the `issue`
+ * transition settles it.
+ */
+export const certLife = lifecycle<number, CertData, 'issue'>({
+  noun: 'certificate',
+  statuses: Object.values(STATUS),
+  busy: [STATUS.REVIEWING, STATUS.DNS_ADDED, STATUS.DATA_SUBMITTED],
+  read: (rec) => rec.data.Status,
+  write: (data, status) => ({ ...data, Status: status }),
+});
+
 /** Statuses a review can still be cancelled from. */
-export const CANCELLABLE: ReadonlySet<number> = new Set([STATUS.REVIEWING, STATUS.DNS_ADDED, STATUS.DATA_SUBMITTED]);
+export const CANCELLABLE: ReadonlySet<number> = certLife.busy;
 /** Statuses ModifyCertificateResubmit accepts. */
 export const RESUBMITTABLE: ReadonlySet<number> = new Set([STATUS.REVIEW_FAILED, STATUS.CANCELLED]);
 

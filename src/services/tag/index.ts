@@ -2,36 +2,35 @@ import { createHash } from 'node:crypto';
 import { ApiError } from '../../core/errors';
 import spec from '../../spec/tag.json';
 import type { ServiceSpec } from '../../spec/types';
-import type { DescribeResourceTagsByResourceIdsRequest, ModifyResourceTagsRequest, Tag, TagActions, TagResource } from '../../spec/tag.types';
-import { KIND as GAAP } from '../gaap/model';
+import type { DescribeResourceTagsByResourceIdsRequest, ModifyResourceTagsRequest, TagActions, TagResource } from '../../spec/tag.types';
+import { paging } from '../kit/paging';
+import type { TaggableResource } from '../kit/taggable';
+import { checkTag, checkTagCount, type TagCodes } from '../kit/tags';
 import { composeHandlers, type ServiceDefinition } from '../types';
 
-/** A tag as the resources keep it in data.TagSet. */
-type TagPair = Pick<Tag, 'TagKey' | 'TagValue'>;
-
-/**
- * Resources whose tags the Tag API edits, by service and resource prefix of
- * the six-part name `qcs::<service>:<region>:uin/<uin>:<prefix>/<id>`. The
- * tags live on the resource itself (data.TagSet), so the product's own
- * Describe calls show them.
- */
-const TAGGABLE: Record<string, Record<string, string>> = {
-  gaap: { proxy: GAAP.proxy, realServer: GAAP.realServer, domain: GAAP.globalDomain, group: GAAP.group, proxyGroup: GAAP.group },
+/** The codes ModifyResourceTags documents, one per fault. */
+const TAG_CODES: TagCodes = {
+  invalid: 'InvalidParameterValue',
+  emptyKey: 'InvalidParameterValue.TagKeyEmpty',
+  keyLength: 'InvalidParameterValue.TagKeyLengthExceeded',
+  valueLength: 'InvalidParameterValue.TagValueLengthExceeded',
+  quota: 'LimitExceeded.TagNumPerResource',
 };
 
 const RESOURCE = /^qcs::([a-z0-9]+):([^:]*):uin\/(\d*):([A-Za-z]+)\/(.+)$/;
 
-/** A resource id as Terraform writes it: global domains are `<projectId>#<domainId>`. */
-const recordId = (id: string) => (id.includes('#') ? id.slice(id.lastIndexOf('#') + 1) : id);
-
-function kindOf(service: string, prefix: string, what: string): string {
-  const kind = TAGGABLE[service]?.[prefix];
-  if (!kind) throw new ApiError('InvalidParameterValue.ResourceDescriptionError', `${what}: tclocal does not keep tags for \`${service}:${prefix}\`.`);
-  return kind;
+/** Finds the registered resource kind of a six-part name's service and prefix. */
+function registry(resources: readonly TaggableResource[]): (service: string, prefix: string) => TaggableResource | undefined {
+  const byName = new Map<string, TaggableResource>();
+  for (const r of resources) for (const p of r.prefixes) byName.set(`${r.service}:${p}`, r);
+  return (service, prefix) => byName.get(`${service}:${prefix}`);
 }
 
 /** The Tag API (2018-08-13) calls that tools make for tagged resources. */
-export const tagService: ServiceDefinition = {
+/** The Tag API (2018-08-13) calls that tools make for tagged resources, over the resource kinds the products register. */
+export function tagService(resources: readonly TaggableResource[]): ServiceDefinition {
+  const find = registry(resources);
+  return {
   name: 'tag',
   create: () => ({
     spec: spec as ServiceSpec,
@@ -40,32 +39,27 @@ export const tagService: ServiceDefinition = {
         const m = RESOURCE.exec(input.Resource);
         if (!m) throw new ApiError('InvalidParameterValue.ResourceDescriptionError', `The resource \`${input.Resource}\` is not a six-part resource name (qcs::service:region:uin/:prefix/id).`);
         const [, service, , , prefix, id] = m;
-        const rec = await ctx.tx.get<{ TagSet?: TagPair[] }>(kindOf(service, prefix, input.Resource), recordId(id));
-        if (!rec) throw new ApiError('ResourceNotFound', `The resource \`${input.Resource}\` does not exist.`);
-        const tags = new Map((rec.data.TagSet ?? []).map((t) => [t.TagKey, t.TagValue]));
+        const kind = find(service, prefix);
+        if (!kind) throw new ApiError('InvalidParameterValue.ResourceDescriptionError', `${input.Resource}: tclocal does not keep tags for \`${service}:${prefix}\`.`);
+        const current = await kind.tags(ctx.tx, id);
+        if (!current) throw new ApiError('ResourceNotFound', `The resource \`${input.Resource}\` does not exist.`);
+        const tags = new Map(current.map((t) => [t.TagKey, t.TagValue]));
         for (const d of input.DeleteTags ?? []) tags.delete(d.TagKey);
         for (const t of input.ReplaceTags ?? []) {
-          if (!t.TagKey) throw new ApiError('InvalidParameterValue.TagKeyEmpty', 'A tag key in `ReplaceTags` is empty.');
-          if (t.TagKey.length > 127) throw new ApiError('InvalidParameterValue.TagKeyLengthExceeded', `The tag key \`${t.TagKey.slice(0, 20)}…\` is longer than 127 characters.`);
-          if (t.TagValue.length > 255) throw new ApiError('InvalidParameterValue.TagValueLengthExceeded', `The value of tag \`${t.TagKey}\` is longer than 255 characters.`);
-          tags.set(t.TagKey, t.TagValue);
+          const tag = checkTag(t, TAG_CODES, 'ReplaceTags');
+          tags.set(tag.TagKey, tag.TagValue);
         }
-        if (tags.size > 50) throw new ApiError('LimitExceeded.TagNumPerResource', `The resource \`${input.Resource}\` would carry more than 50 tags.`);
-        rec.data.TagSet = [...tags].map(([TagKey, TagValue]) => ({ TagKey, TagValue }));
-        await ctx.tx.put(rec);
+        checkTagCount(tags.size, TAG_CODES, `the resource \`${input.Resource}\``);
+        await kind.setTags(ctx.tx, id, [...tags].map(([TagKey, TagValue]) => ({ TagKey, TagValue })));
         return {};
       },
       DescribeResourceTagsByResourceIds: async (input: DescribeResourceTagsByResourceIdsRequest, ctx) => {
-        const offset = input.Offset ?? 0;
-        const limit = input.Limit ?? 15;
-        if (offset < 0) throw new ApiError('InvalidParameterValue', 'The value of parameter `Offset` is not valid: it may not be negative.');
-        if (limit < 1 || limit > 1000) throw new ApiError('InvalidParameterValue', 'The value of parameter `Limit` is not valid: expected 1 to 1000.');
+        const { offset, limit } = paging(input, { defaultLimit: 15, minLimit: 1, maxLimit: 1000 });
         // Resources tclocal keeps no tags for simply have none.
-        const kind = TAGGABLE[input.ServiceType]?.[input.ResourcePrefix];
+        const kind = find(input.ServiceType, input.ResourcePrefix);
         const all: TagResource[] = [];
         for (const resourceId of kind ? input.ResourceIds : []) {
-          const rec = await ctx.tx.get<{ TagSet?: TagPair[] }>(kind, recordId(resourceId));
-          for (const t of rec?.data.TagSet ?? []) {
+          for (const t of (await kind!.tags(ctx.tx, resourceId)) ?? []) {
             all.push({ TagKey: t.TagKey, TagValue: t.TagValue, ResourceId: resourceId, TagKeyMd5: md5(t.TagKey), TagValueMd5: md5(t.TagValue), ServiceType: input.ServiceType, Category: 'Custom' });
           }
         }
@@ -73,6 +67,7 @@ export const tagService: ServiceDefinition = {
       },
     }),
   }),
-};
+  };
+}
 
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');

@@ -10,7 +10,8 @@ import { specs } from '../../../src/spec';
 
 it('every GAAP action is called through the SDK by a test', () => {
   const dir = resolve(__dirname, '../../../../test/services/gaap');
-  const sources = readdirSync(dir)
+  // The tests sit in folders by resource, as the source does.
+  const sources = readdirSync(dir, { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.test.ts'))
     .map((f) => readFileSync(join(dir, f), 'utf8'))
     .join('\n');
