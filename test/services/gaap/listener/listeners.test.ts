@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../../../src/server';
 import { ACCOUNT_A, ACCOUNT_B, cnClient, errorCode, startTclocal } from '../../../helpers';
 import { assertResponseShape } from '../../../support/response-shape';
-import { selfSigned } from '../../../support/pem';
+import { selfSigned } from '../../../../testkit/pem';
 
 async function createProxy(gaap: any, name = 'listener-test'): Promise<string> {
   const res = await gaap.CreateProxy({ ProjectId: 0, ProxyName: name, AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });
