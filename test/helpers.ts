@@ -2,6 +2,7 @@
  * Test harness: starts the real tclocal server on a free port and builds
  * official SDK clients pointed at it.
  */
+import assert from 'node:assert/strict';
 import type { IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +42,13 @@ export async function startTclocal(overrides: Partial<Config> = {}, dev: Develop
   // Every business error a handler answers must be one its action documents,
   // and every success must match the action's response model.
   return startServer(config, pino({ level: config.logLevel }), { strictErrorCodes: true, strictResponses: true, ...dev });
+}
+
+/** Applies every due pending transition through the admin endpoint; returns how many it applied. */
+export async function advance(server: RunningServer): Promise<number> {
+  const res = await fetch(server.url + '/_tclocal/transitions/advance', { method: 'POST' });
+  assert.equal(res.status, 200);
+  return ((await res.json()) as { applied: number }).applied;
 }
 
 /** Runs a promise that should reject with an SDK error and returns its code. */

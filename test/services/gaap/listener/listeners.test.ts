@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../../../src/server';
-import { ACCOUNT_A, ACCOUNT_B, cnClient, errorCode, startTclocal } from '../../../helpers';
+import { ACCOUNT_A, ACCOUNT_B, advance, cnClient, errorCode, startTclocal } from '../../../helpers';
 import { assertResponseShape } from '../../../support/response-shape';
 import { selfSigned } from '../../../../testkit/pem';
 
@@ -11,11 +11,6 @@ async function createProxy(gaap: any, name = 'listener-test'): Promise<string> {
 }
 
 const tcpBase = { ListenerName: 'tcp', Scheduler: 'rr', HealthCheck: 1, RealServerType: 'IP', DelayLoop: 10, ConnectTimeout: 3 };
-
-async function advance(server: RunningServer): Promise<void> {
-  const res = await fetch(server.url + '/_tclocal/transitions/advance', { method: 'POST' });
-  assert.equal(res.status, 200);
-}
 
 describe('GAAP listeners', () => {
   let server: RunningServer;
