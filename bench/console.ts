@@ -10,18 +10,14 @@ import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { DEFAULT_ACCOUNT } from '../test/helpers';
-import { launch } from '../test/console/browser';
+import { DEFAULT_ACCOUNT } from '../src/config';
+import { launch } from '../testkit/browser';
+import { flag, numberOption } from './args';
 import { CONSOLE_HEADING, writeSection } from './report';
 import { startTclocalProcess } from './servers';
 
-const args = process.argv.slice(2);
-const opt = (name: string, dflt: number) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const PROXIES = opt('--proxies', 10_000);
-const LOADS = opt('--loads', 7);
+const PROXIES = numberOption('--proxies', 10_000);
+const LOADS = numberOption('--loads', 7);
 const UI = resolve(__dirname, '..', 'ui');
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -127,7 +123,7 @@ async function main(): Promise<void> {
     '',
   ].join('\n');
   console.log(text);
-  if (!args.includes('--no-write')) writeSection(CONSOLE_HEADING, text);
+  if (!flag('--no-write')) writeSection(CONSOLE_HEADING, text);
 }
 
 main().catch((err) => {

@@ -18,20 +18,16 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { captureSdkRequest, cnClient } from '../test/helpers';
-import { selfSigned } from '../test/support/pem';
+import { captureSdkRequest, cnClient } from '../testkit/sdk';
+import { selfSigned } from '../testkit/pem';
+import { flag, numberOption, option } from './args';
 import { load, WRK_DONE } from './load';
 import { DATAPLANE_HEADING, writeSection } from './report';
 import { cpuSeconds, freePort, rssMb, startReference, startTclocalProcess, toReplay } from './servers';
 
-const args = process.argv.slice(2);
-const opt = (name: string, dflt: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : dflt;
-};
-const ROUNDS = Number(opt('--rounds', '7'));
-const SECONDS = Number(opt('--seconds', '3'));
-const ONLY = new Set(opt('--only', 'l4,l7,api').split(','));
+const ROUNDS = numberOption('--rounds', 7);
+const SECONDS = numberOption('--seconds', 3);
+const ONLY = new Set(option('--only', 'l4,l7,api').split(','));
 /** The Host tclocal's HTTP rule answers (HAProxy and the stages ignore it). */
 const DOMAIN = 'bench.test';
 
@@ -555,7 +551,7 @@ async function main(): Promise<void> {
   if (ONLY.has('api')) await apiRounds(tc, ref);
   const minutes = (Date.now() - started) / 60000;
   const load1 = loadavg()[0];
-  const sc = args.includes('--no-scale') || !ONLY.has('l4') ? undefined : await scale();
+  const sc = flag('--no-scale') || !ONLY.has('l4') ? undefined : await scale();
   await stopAll();
   rmSync(dir, { recursive: true, force: true });
 
@@ -641,7 +637,7 @@ async function main(): Promise<void> {
     );
   }
   section.push('The load generators (wrk, iperf3, and Node loops for the short TCP exchanges and UDP) run on the same two cores, so they share the CPU with the proxy they measure.', '');
-  if (!args.includes('--no-write')) writeSection(DATAPLANE_HEADING, section.join('\n'));
+  if (!flag('--no-write')) writeSection(DATAPLANE_HEADING, section.join('\n'));
   console.log(section.join('\n'));
   process.exit(0);
 }

@@ -12,19 +12,15 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cnClient } from '../test/helpers';
+import { cnClient } from '../testkit/sdk';
+import { flag, numberOption } from './args';
 import { udpLoad } from './dns-load';
 import { DNS_HEADING, writeSection } from './report';
 import { freePort, startTclocalProcess } from './servers';
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: number) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
-const SECONDS = arg('--seconds', 5);
-const ROUNDS = arg('--rounds', 5);
-const PROXIES = Math.min(arg('--proxies', 50), 96);
+const SECONDS = numberOption('--seconds', 5);
+const ROUNDS = numberOption('--rounds', 5);
+const PROXIES = Math.min(numberOption('--proxies', 50), 96);
 
 const has = (cmd: string) => !spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status;
 
@@ -145,7 +141,7 @@ async function main(): Promise<void> {
       '',
     ].join('\n');
     console.log(report);
-    if (!args.includes('--no-write')) writeSection(DNS_HEADING, report);
+    if (!flag('--no-write')) writeSection(DNS_HEADING, report);
   } finally {
     dnsmasq?.child.kill('SIGTERM');
     tclocal.child.kill('SIGTERM');

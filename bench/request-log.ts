@@ -24,22 +24,18 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { OPTIONS } from '../src/config';
-import { captureSdkRequest, cnClient } from '../test/helpers';
+import { captureSdkRequest, cnClient } from '../testkit/sdk';
+import { flag, numberOption } from './args';
 import { load, loadGenerator, type Replay } from './load';
 import { cpus, loadavg } from 'node:os';
 import { REQUEST_LOG_HEADING, writeSection } from './report';
 import { cpuSeconds, freePort, startTclocalProcess, toReplay } from './servers';
 
-const args = process.argv.slice(2);
-const opt = (name: string, dflt: number) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const ROUNDS = opt('--rounds', 15);
-const SECONDS = opt('--seconds', 3);
-const CONNECTIONS = opt('--connections', 64);
-const LOG = opt('--log', Number(OPTIONS.find((o) => o.key === 'requestLog')!.default));
-const PROFILES = opt('--profiles', 4);
+const ROUNDS = numberOption('--rounds', 15);
+const SECONDS = numberOption('--seconds', 3);
+const CONNECTIONS = numberOption('--connections', 64);
+const LOG = numberOption('--log', Number(OPTIONS.find((o) => o.key === 'requestLog')!.default));
+const PROFILES = numberOption('--profiles', 4);
 
 interface ProfileNode { id: number; callFrame: { functionName: string; url: string }; children?: number[] }
 
@@ -175,7 +171,7 @@ main().then(() => {
     ...report,
     '',
   ].join('\n');
-  if (!args.includes('--no-write')) writeSection(REQUEST_LOG_HEADING, text);
+  if (!flag('--no-write')) writeSection(REQUEST_LOG_HEADING, text);
 }).catch((err) => {
   console.error(err);
   process.exit(1);

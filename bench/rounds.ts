@@ -2,12 +2,12 @@
  * Rounds run alternately against several servers, and their medians: the
  * measuring method every benchmark of `npm run bench` shares.
  */
+import { numberOption } from './args';
 import { load, type LoadResult, type Replay } from './load';
 import { cpuSeconds } from './servers';
 
-const roundsArg = process.argv.indexOf('--rounds');
 /** Alternating rounds per comparison. */
-export const ROUNDS = roundsArg >= 0 ? Number(process.argv[roundsArg + 1]) : 7;
+export const ROUNDS = numberOption('--rounds', 7);
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 

@@ -9,7 +9,8 @@
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { OPTIONS } from '../src/config';
-import { captureSdkRequest, cnClient } from '../test/helpers';
+import { captureSdkRequest, cnClient } from '../testkit/sdk';
+import { flag, numberOption } from './args';
 import { load, loadGenerator, type LoadResult, type Replay } from './load';
 import { BENCHMARKS_FILE, CONSOLE_HEADING, DATAPLANE_HEADING, DNS_HEADING, readSection, RELIABILITY_HEADING, REQUEST_LOG_HEADING } from './report';
 import { alternate, cpuPerRequest, pairedRatio, ROUNDS } from './rounds';
@@ -17,13 +18,8 @@ import { scaleBenchmark, type ScaleResult } from './scale';
 import { cpuSeconds, rssMb, startReference, startTclocalProcess, toReplay } from './servers';
 import { startupBenchmark, type StartupResult } from './startup';
 
-const args = process.argv.slice(2);
-const opt = (name: string, dflt: number) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const SECONDS = opt('--seconds', 4);
-const CONNECTIONS = opt('--connections', 64);
+const SECONDS = numberOption('--seconds', 4);
+const CONNECTIONS = numberOption('--connections', 64);
 
 async function signedCatalogueRead(): Promise<Replay> {
   return toReplay(await captureSdkRequest((port) => cnClient('gaap', { port }).DescribeAccessRegions({})));
@@ -72,7 +68,7 @@ async function main() {
   for (const s of Object.values(servers)) s.stop();
 
   let scale: ScaleResult[] = [];
-  if (!args.includes('--no-scale')) scale = await scaleBenchmark({ rps: results.hmac.rps, bytes: body.length }, log);
+  if (!flag('--no-scale')) scale = await scaleBenchmark({ rps: results.hmac.rps, bytes: body.length }, log);
 
   const t = results.tclocal;
   const report = [
@@ -114,7 +110,7 @@ async function main() {
     const section = readSection(heading);
     if (section) report.push(section);
   }
-  if (!args.includes('--no-write')) writeFileSync(BENCHMARKS_FILE, report.join('\n'));
+  if (!flag('--no-write')) writeFileSync(BENCHMARKS_FILE, report.join('\n'));
   console.log(report.join('\n'));
   process.exit(0);
 }

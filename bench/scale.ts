@@ -17,7 +17,8 @@ import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_ACCOUNT } from '../src/config';
-import { captureSdkRequest, cnClient } from '../test/helpers';
+import { captureSdkRequest, cnClient } from '../testkit/sdk';
+import { numberOption } from './args';
 import { load, replayAmount, type Replay } from './load';
 import * as run from './rounds';
 import { rssMb, startReference, startTclocalProcess, toReplay } from './servers';
@@ -29,11 +30,6 @@ export interface ScaleResult {
 }
 
 
-const args = process.argv.slice(2);
-const opt = (name: string, dflt: number) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
 
 /** Access regions the filled proxies are spread over (all accelerate to Beijing). */
 const ACCESS = ['Hongkong', 'SoutheastAsia', 'Korea', 'Europe', 'NorthAmerica', 'WestIndia', 'Thailand', 'Virginia', 'Japan', 'Taipei', 'Jakarta', 'SaoPaulo'];
@@ -196,8 +192,8 @@ async function measureWrites(seconds: number, creates: Replay[], log: (s: string
 /** `catalogue`: the HMAC-chain server of the catalogue read, when run.ts measured it. */
 export async function scaleBenchmark(catalogue: { rps: number; bytes: number } | undefined, log: (s: string) => void): Promise<ScaleResult[]> {
   const started = Date.now();
-  const seconds = opt('--seconds', 4);
-  const scales = { small: opt('--scale-small', 1_000), mid: opt('--scale-mid', 10_000), large: opt('--scale-large', 100_000) };
+  const seconds = numberOption('--seconds', 4);
+  const scales = { small: numberOption('--scale-small', 1_000), mid: numberOption('--scale-mid', 10_000), large: numberOption('--scale-large', 100_000) };
   const listenersPerProxy = 5;
   const n = (x: number) => x.toLocaleString('en-US');
   const out: ScaleResult[] = [];

@@ -7,7 +7,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { CapturedRequest } from '../test/helpers';
+import type { CapturedRequest } from '../testkit/sdk';
 import type { Replay } from './load';
 
 const CLI = resolve(__dirname, '../src/cli.js');

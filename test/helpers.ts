@@ -2,8 +2,8 @@
  * Test harness: starts the real tclocal server on a free port and builds
  * official SDK clients pointed at it.
  */
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import assert from 'node:assert/strict';
+import type { IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -13,6 +13,7 @@ import { startServer, type DevelopmentOptions, type RunningServer } from '../src
 export const ACCOUNT_A: AccountConfig = { secretId: 'AKIDtestAccountA0000000000000000000', secretKey: 'secret-key-of-account-a', appId: 1251000001, uin: '100000000101' };
 export const ACCOUNT_B: AccountConfig = { secretId: 'AKIDtestAccountB0000000000000000000', secretKey: 'secret-key-of-account-b', appId: 1251000002, uin: '100000000102' };
 export { DEFAULT_ACCOUNT };
+export { captureSdkRequest, cnClient, intlClient, type CapturedRequest, type ClientOptions } from '../testkit/sdk';
 
 /**
  * A loopback /24 of its own for each test server's proxies, so test files
@@ -43,63 +44,11 @@ export async function startTclocal(overrides: Partial<Config> = {}, dev: Develop
   return startServer(config, pino({ level: config.logLevel }), { strictErrorCodes: true, strictResponses: true, ...dev });
 }
 
-export interface ClientOptions {
-  account?: AccountConfig;
-  signMethod?: 'TC3-HMAC-SHA256' | 'HmacSHA256' | 'HmacSHA1';
-  reqMethod?: 'POST' | 'GET';
-  language?: 'zh-CN' | 'en-US';
-  region?: string;
-  /** Endpoint host instead of 127.0.0.1:PORT. */
-  endpoint?: string;
-  /** HTTP proxy URL: the SDK tunnels (CONNECT) through it to the endpoint. */
-  proxy?: string;
-}
-
-type Services = 'gaap' | 'ssl' | 'ams' | 'tag';
-const VERSIONS: Record<Services, string> = { gaap: 'v20180529', ssl: 'v20191205', ams: 'v20201229', tag: 'v20180813' };
-
-/** A client of the mainland SDK (tencentcloud-sdk-nodejs), TC3 JSON by default. */
-export function cnClient(service: Services, server: { port: number }, o: ClientOptions = {}): any {
-  const mod = require(`tencentcloud-sdk-nodejs/tencentcloud/services/${service}`)[service];
-  const account = o.account ?? DEFAULT_ACCOUNT;
-  return new mod[VERSIONS[service]].Client({
-    credential: { secretId: account.secretId, secretKey: account.secretKey },
-    region: o.region ?? '',
-    profile: {
-      signMethod: o.signMethod ?? 'TC3-HMAC-SHA256',
-      language: o.language,
-      httpProfile: { endpoint: o.endpoint ?? `127.0.0.1:${server.port}`, protocol: 'http://', reqMethod: o.reqMethod ?? 'POST', reqTimeout: 30, proxy: o.proxy },
-    },
-  });
-}
-
-/**
- * A client of the international SDK (tencentcloud-sdk-nodejs-intl-en): v1 form + HmacSHA256 by default.
- * Its methods return promises of the SDK's response model objects; errors carry `code`.
- */
-export function intlClient(service: Services, server: { port: number }, o: ClientOptions = {}): any {
-  const mod = require(`tencentcloud-sdk-nodejs-intl-en/tencentcloud/${service}`);
-  const ClientProfile = require('tencentcloud-sdk-nodejs-intl-en/tencentcloud/common/profile/client_profile');
-  const HttpProfile = require('tencentcloud-sdk-nodejs-intl-en/tencentcloud/common/profile/http_profile');
-  const Credential = require('tencentcloud-sdk-nodejs-intl-en/tencentcloud/common/credential');
-  const account = o.account ?? DEFAULT_ACCOUNT;
-  const hp = new HttpProfile();
-  hp.endpoint = o.endpoint ?? `127.0.0.1:${server.port}`;
-  hp.protocol = 'http://';
-  if (o.reqMethod) hp.reqMethod = o.reqMethod;
-  const profile = new ClientProfile(o.signMethod ?? 'HmacSHA256', hp);
-  const Client = mod[VERSIONS[service]].Client;
-  const client = new Client(new Credential(account.secretId, account.secretKey), o.region ?? '', profile);
-  // This SDK answers through callbacks with model objects; give tests the
-  // same promise interface as the mainland SDK.
-  return new Proxy(client, {
-    get(target, name) {
-      const member = target[name];
-      if (typeof name !== 'string' || typeof member !== 'function' || !/^[A-Z]/.test(name)) return member;
-      return (req: object = {}) =>
-        new Promise((resolve, reject) => member.call(target, req, (err: unknown, resp: unknown) => (err ? reject(err) : resolve(resp))));
-    },
-  });
+/** Applies every due pending transition through the admin endpoint; returns how many it applied. */
+export async function advance(server: RunningServer): Promise<number> {
+  const res = await fetch(server.url + '/_tclocal/transitions/advance', { method: 'POST' });
+  assert.equal(res.status, 200);
+  return ((await res.json()) as { applied: number }).applied;
 }
 
 /** Runs a promise that should reject with an SDK error and returns its code. */
@@ -112,38 +61,6 @@ export async function errorCode(p: Promise<unknown>): Promise<string> {
     throw err;
   }
   throw new Error('expected the call to fail');
-}
-
-export interface CapturedRequest {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
-
-/**
- * Captures what an SDK sends, without answering it meaningfully: used to
- * replay real, SDK-signed requests with one part tampered.
- */
-export async function captureSdkRequest(call: (port: number) => Promise<unknown>): Promise<CapturedRequest> {
-  let captured: CapturedRequest | undefined;
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      captured = { method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks) };
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ Response: { RequestId: 'captured' } }));
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  try {
-    await call((server.address() as AddressInfo).port).catch(() => undefined);
-  } finally {
-    server.close();
-  }
-  if (!captured) throw new Error('the SDK sent nothing');
-  return captured;
 }
 
 /** Sends a request to tclocal as-is (Host header kept as the SDK wrote it). */

@@ -12,7 +12,7 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const stamp = path.join(root, 'dist', '.build-stamp');
-const inputs = ['src', 'tools', 'test', 'bench', 'tsconfig.json', 'package.json'];
+const inputs = ['src', 'tools', 'test', 'testkit', 'bench', 'tsconfig.json', 'package.json'];
 /** What a build produces; a missing one means a build is due whatever the times say. */
 const outputs = [path.join('dist', 'src', 'cli.js'), path.join('dist', 'ui', 'app.js')];
 

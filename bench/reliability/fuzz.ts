@@ -9,7 +9,7 @@
 import { Agent, request } from 'node:http';
 import { specs } from '../../src/spec';
 import type { FieldSpec, ServiceSpec } from '../../src/spec/types';
-import { prng, type Rand } from '../../test/support/prng';
+import { prng, type Rand } from '../../testkit/prng';
 
 export interface FuzzReport {
   requests: number;

@@ -9,9 +9,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { cnClient, DEFAULT_ACCOUNT } from '../../test/helpers';
-import { ciClient } from '../../test/services/ci/cos-client';
-import { prng } from '../../test/support/prng';
+import { DEFAULT_ACCOUNT } from '../../src/config';
+import { cnClient } from '../../testkit/sdk';
+import { ciClient } from '../../testkit/cos-client';
+import { prng } from '../../testkit/prng';
 import { freePort } from '../servers';
 import { MixedLoad, type Acknowledged } from './load';
 

@@ -5,10 +5,11 @@
  * run can check afterwards that none was lost. Steps delete what they
  * create when `tidy`, so a long soak measures leaks, not data growth.
  */
-import { cnClient, DEFAULT_ACCOUNT } from '../../test/helpers';
-import { ciClient, liveRequest } from '../../test/services/ci/cos-client';
-import { selfSigned } from '../../test/support/pem';
-import type { Rand } from '../../test/support/prng';
+import { DEFAULT_ACCOUNT } from '../../src/config';
+import { cnClient } from '../../testkit/sdk';
+import { ciClient, liveRequest } from '../../testkit/cos-client';
+import { selfSigned } from '../../testkit/pem';
+import type { Rand } from '../../testkit/prng';
 
 /** A write the server acknowledged: the resource must exist after any restart. */
 export interface Acknowledged {

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { prng } from '../../test/support/prng';
+import { prng } from '../../testkit/prng';
 import { freePort, rssMb } from '../servers';
 import { startProcess, stopProcess } from './kill';
 import { MixedLoad } from './load';

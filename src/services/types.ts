@@ -24,6 +24,9 @@ export type Reply<R> = { [K in keyof R]: R[K] | RawJson };
 /** One handler per action of the table, each typed by its action's request and response. */
 export type HandlerTable<M> = { [A in keyof M]: ActionHandler<RequestOf<M[A]>, Reply<ResponseOf<M[A]>>> };
 
+/** The handler of one action, typed by the action table: for a handler declared on its own before it joins a part. */
+export type HandlerOf<M, A extends keyof M> = HandlerTable<M>[A];
+
 /** Handlers of some of a service's actions (one resource's part of the service). */
 export type HandlerPart<M> = Partial<HandlerTable<M>>;
 

@@ -11,7 +11,7 @@ import type { Page } from 'playwright-core';
 import type { RunningServer } from '../../src/server';
 import { cnClient, errorCode, startTclocal } from '../helpers';
 import { admin } from './admin-client';
-import { ARTIFACTS, browserMissing, launch } from './browser';
+import { ARTIFACTS, browserMissing, launch } from '../../testkit/browser';
 
 describe('console in Chromium', { skip: browserMissing() }, () => {
   let server: RunningServer;

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { FaultRules } from '../../src/console/faults';
 import type { RunningServer } from '../../src/server';
-import { ciClient } from '../services/ci/cos-client';
+import { ciClient } from '../../testkit/cos-client';
 import { ACCOUNT_A, cnClient, DEFAULT_ACCOUNT, errorCode, startTclocal } from '../helpers';
-import { prng } from '../support/prng';
+import { prng } from '../../testkit/prng';
 import { admin } from './admin-client';
 
 describe('fault injection', () => {

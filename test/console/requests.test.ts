@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server';
-import { ciClient } from '../services/ci/cos-client';
+import { ciClient } from '../../testkit/cos-client';
 import { ACCOUNT_A, cnClient, DEFAULT_ACCOUNT, errorCode, intlClient, startTclocal } from '../helpers';
 import { admin } from './admin-client';
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server';
 import { ACCOUNT_A, cnClient, DEFAULT_ACCOUNT, startTclocal } from '../helpers';
-import { selfSigned } from '../support/pem';
+import { selfSigned } from '../../testkit/pem';
 import { admin } from './admin-client';
 
 const account = DEFAULT_ACCOUNT.uin;

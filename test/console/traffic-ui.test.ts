@@ -12,7 +12,7 @@ import type { Page } from 'playwright-core';
 import type { RunningServer } from '../../src/server';
 import { boundListener, randomPort, tcpOrigin, until, type Origin } from '../dataplane/fixtures';
 import { cnClient, DEFAULT_ACCOUNT, startTclocal } from '../helpers';
-import { ARTIFACTS, browserMissing, launch } from './browser';
+import { ARTIFACTS, browserMissing, launch } from '../../testkit/browser';
 
 describe('console in Chromium: traffic through the data plane', { skip: browserMissing() }, () => {
   let server: RunningServer;

@@ -12,7 +12,7 @@ import { connect as tlsConnect } from 'node:tls';
 import type { RunningServer } from '../../src/server';
 import { admin } from '../console/admin-client';
 import { cnClient, startTclocal } from '../helpers';
-import { selfSigned } from '../support/pem';
+import { selfSigned } from '../../testkit/pem';
 import { boundListener, randomPort, tcpOrigin, udpAsk, udpOrigin, until, whoAnswers, type Origin, type UdpOrigin } from './fixtures';
 
 /** How a TCP connection ended when the client sends `payload` (or nothing) and waits. */

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { RunningServer } from '../../src/server';
 import { cnClient, startTclocal } from '../helpers';
-import { issuedBy, selfSigned } from '../support/pem';
+import { issuedBy, selfSigned } from '../../testkit/pem';
 import { boundListener, dataplaneReport, randomPort, until } from './fixtures';
 
 interface Answer {

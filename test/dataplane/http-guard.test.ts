@@ -4,7 +4,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server';
 import { cnClient, DEFAULT_ACCOUNT, startTclocal } from '../helpers';
-import { selfSigned } from '../support/pem';
+import { selfSigned } from '../../testkit/pem';
 import { boundListener, randomPort, until } from './fixtures';
 import { getOnce, httpListener, httpRule, rawExchange, scriptedOrigin, statuses, type L7Setup, type ScriptedOrigin } from './http-fixtures';
 

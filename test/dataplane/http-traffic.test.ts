@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import type { RunningServer } from '../../src/server';
 import { cnClient, startTclocal } from '../helpers';
-import { selfSigned } from '../support/pem';
+import { selfSigned } from '../../testkit/pem';
 import { boundListener, randomPort, until } from './fixtures';
 import { getOnce, httpListener, httpRule, rawExchange, scriptedOrigin, statuses, type ScriptedOrigin } from './http-fixtures';
 

@@ -8,7 +8,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import type { RunningServer } from '../../src/server';
 import { cnClient, startTclocal } from '../helpers';
-import { issuedBy, selfSigned } from '../support/pem';
+import { issuedBy, selfSigned } from '../../testkit/pem';
 import { boundListener, randomPort, until } from './fixtures';
 
 interface HttpOrigin {

@@ -10,7 +10,7 @@ import pino from 'pino';
 import { loadConfig } from '../../src/config';
 import { startServer } from '../../src/server';
 import { cnClient, startTclocal, TEST_CA_DIR } from '../helpers';
-import { prng } from '../support/prng';
+import { prng } from '../../testkit/prng';
 import { dig, digStatus, frame, query, RCODE, rcodeOf, resolver, tcpExchange, udpExchange } from './clients';
 
 type Server = Awaited<ReturnType<typeof startTclocal>>;

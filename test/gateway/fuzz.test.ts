@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server';
 import { specs } from '../../src/spec';
 import { cnClient, startTclocal } from '../helpers';
-import { prng, type Rand } from '../support/prng';
+import { prng, type Rand } from '../../testkit/prng';
 
 function randomValue(r: Rand, depth = 0): unknown {
   switch (r.int(depth > 3 ? 6 : 9)) {

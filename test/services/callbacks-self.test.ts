@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server';
 import { ACCOUNT_A, ACCOUNT_B, cnClient, startTclocal } from '../helpers';
 import { pathReceiver } from '../support/receiver';
-import { ciClient, liveRequest } from './ci/cos-client';
+import { ciClient, liveRequest } from '../../testkit/cos-client';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

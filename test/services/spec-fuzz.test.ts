@@ -12,8 +12,8 @@ import type { RunningServer } from '../../src/server';
 import { specs } from '../../src/spec';
 import type { FieldSpec, ServiceSpec } from '../../src/spec/types';
 import { cnClient, startTclocal } from '../helpers';
-import { selfSigned } from '../support/pem';
-import { prng } from '../support/prng';
+import { selfSigned } from '../../testkit/pem';
+import { prng } from '../../testkit/prng';
 
 const STRINGS = ['', 'x', 'www.example.com', '1.1.1.1', '10.0.0.0/8', 'Hongkong', 'Beijing', 'Guangzhou', 'TCP', 'UDP', 'HTTP', 'HTTPS', 'ALL', 'rr', 'wrr', 'lc', '/', '/a/b', 'ACCEPT', 'DROP',
   'default', 'IPv4', 'IPv6', 'Thunder', 'normal', 'cn2', 'IP', 'DOMAIN', 'GET', 'HEAD', 'TLSv1.2', 'GAAP_TLS_CIPHERS_GENERAL', '80', '80-90', 'AUDIO', 'LIVE_AUDIO', 'URL', 'DNS', 'DNS_AUTO', 'FILE',

@@ -9,13 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../../src/server';
 import { decideOutcome } from '../../../src/services/ams/moderation';
 import { assertResponseShape } from '../../support/response-shape';
-import { ACCOUNT_A, ACCOUNT_B, cnClient, errorCode, intlClient, startTclocal } from '../../helpers';
-
-async function advance(server: RunningServer): Promise<number> {
-  const res = await fetch(server.url + '/_tclocal/transitions/advance', { method: 'POST' });
-  assert.equal(res.status, 200);
-  return ((await res.json()) as { applied: number }).applied;
-}
+import { ACCOUNT_A, ACCOUNT_B, advance, cnClient, errorCode, intlClient, startTclocal } from '../../helpers';
 
 describe('AMS CancelTask and the task lifecycle', () => {
   let server: RunningServer;

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { XMLValidator } from 'fast-xml-parser';
 import type { RunningServer } from '../../../src/server';
 import { ACCOUNT_A, ACCOUNT_B, captureSdkRequest, DEFAULT_ACCOUNT, replay, startTclocal } from '../../helpers';
-import { call, ciClient, COS, cosError, liveRequest } from './cos-client';
+import { call, ciClient, COS, cosError, liveRequest } from '../../../testkit/cos-client';
 import { inOneSecond } from '../../support/one-second';
 
 const JOB_ID = /^av[0-9a-f]{32}$/;

@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../../src/server';
 import examples from '../../../src/spec/gaap.examples.json';
 import { cnClient, startTclocal } from '../../helpers';
-import { selfSigned } from '../../support/pem';
+import { selfSigned } from '../../../testkit/pem';
 
 type Params = Record<string, unknown>;
 interface Example { line: number; action: string; params: Params }

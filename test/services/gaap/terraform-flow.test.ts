@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../../src/server';
 import { cnClient, startTclocal } from '../../helpers';
-import { selfSigned } from '../../support/pem';
+import { selfSigned } from '../../../testkit/pem';
 import { assertResponseShape } from '../../support/response-shape';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../../src/server';
 import { cnClient, startTclocal } from '../../helpers';
-import { selfSigned } from '../../support/pem';
+import { selfSigned } from '../../../testkit/pem';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../../src/server';
 import { cnClient, errorCode, startTclocal } from '../../helpers';
-import { selfSigned } from '../../support/pem';
+import { selfSigned } from '../../../testkit/pem';
 
 describe('GAAP: one check for each shared rule', () => {
   let server: RunningServer;

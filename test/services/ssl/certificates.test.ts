@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../../src/server';
 import { assertResponseShape } from '../../support/response-shape';
 import { ACCOUNT_A, ACCOUNT_B, cnClient, errorCode, intlClient, startTclocal } from '../../helpers';
-import { selfSigned } from '../../support/pem';
+import { selfSigned } from '../../../testkit/pem';
 
 describe('SSL certificates', () => {
   let server: RunningServer;

@@ -8,16 +8,10 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../../src/server';
 import { assertResponseShape } from '../../support/response-shape';
-import { ACCOUNT_A, ACCOUNT_B, cnClient, errorCode, intlClient, startTclocal } from '../../helpers';
-import { selfSigned } from '../../support/pem';
+import { ACCOUNT_A, ACCOUNT_B, advance, cnClient, errorCode, intlClient, startTclocal } from '../../helpers';
+import { selfSigned } from '../../../testkit/pem';
 
 const NOT_CANCELLABLE = 'FailedOperation.CertificateNotFoundOrCantCancel';
-
-async function advance(server: RunningServer): Promise<number> {
-  const res = await fetch(server.url + '/_tclocal/transitions/advance', { method: 'POST' });
-  assert.equal(res.status, 200);
-  return ((await res.json()) as { applied: number }).applied;
-}
 
 describe('SSL CancelAuditCertificate and the review lifecycle', () => {
   let server: RunningServer;

@@ -3,7 +3,7 @@ import { ApiError, invalidParameterValue } from '../../../core/errors';
 import { resourceId } from '../../../core/ids';
 import type { CloseProxyGroupRequest, CountryAreaMap, CreateProxyGroupDomainRequest, CreateProxyGroupRequest, DeleteProxyGroupRequest, DescribeGroupDomainConfigRequest, DescribeProxyGroupDetailsRequest, DescribeProxyGroupListRequest, GaapActions, ModifyGroupDomainConfigRequest, ModifyProxyGroupAttributeRequest, OpenProxyGroupRequest } from '../../../spec/gaap.types';
 import type { ResourceRecord, Store, StoreTx } from '../../../store/types';
-import type { ActionHandler, HandlerPart, TransitionHandler } from '../../types';
+import type { ActionHandler, HandlerOf, HandlerPart, TransitionHandler } from '../../types';
 import { countryAreaMap, isCountryCode } from '../catalogue/model';
 import { KIND, checkProjectId, unixSeconds } from '../kinds';
 import { paging } from '../../kit/paging';
@@ -61,7 +61,7 @@ async function proxiesOfGroup(tx: StoreTx, groupId: string): Promise<ResourceRec
   return (await tx.list<Record<string, any>>(KIND.proxy, { parent: groupId })).items;
 }
 
-const CreateProxyGroup: ActionHandler = async (input: CreateProxyGroupRequest, ctx) => {
+const CreateProxyGroup: HandlerOf<GaapActions, 'CreateProxyGroup'> = async (input: CreateProxyGroupRequest, ctx) => {
   checkProjectId(input.ProjectId);
   checkGroupName(input.GroupName);
   // CreateProxyGroup documents none of the region/capacity codes: they are plain InvalidParameterValue here.
@@ -136,6 +136,7 @@ const CreateProxyGroup: ActionHandler = async (input: CreateProxyGroupRequest, c
   return { GroupId: id };
 };
 
+// Still the untyped handler shape: its reply is built from the stored record, whose type does not yet match the generated model.
 const DescribeProxyGroupList: ActionHandler = async (input: DescribeProxyGroupListRequest, ctx) => {
   const { offset, limit } = paging(input, { maxLimit: 100 });
   const where = checkFilters(input.Filters, ['RealServerRegion', 'PackageType'], 10);
@@ -146,13 +147,14 @@ const DescribeProxyGroupList: ActionHandler = async (input: DescribeProxyGroupLi
   return { TotalCount: total, ProxyGroupList: items.map(infoOf) };
 };
 
+// Still the untyped handler shape: its reply is built from the stored record, whose type does not yet match the generated model.
 const DescribeProxyGroupDetails: ActionHandler = async (input: DescribeProxyGroupDetailsRequest, ctx) => {
   const g = await getGroup(ctx.tx, input.GroupId);
   const { total } = await ctx.tx.list(KIND.proxy, { parent: g.id, limit: 0 });
   return { ProxyGroupDetail: detailOf(g, total) };
 };
 
-const ModifyProxyGroupAttribute: ActionHandler = async (input: ModifyProxyGroupAttributeRequest, ctx) => {
+const ModifyProxyGroupAttribute: HandlerOf<GaapActions, 'ModifyProxyGroupAttribute'> = async (input: ModifyProxyGroupAttributeRequest, ctx) => {
   const g = await getGroup(ctx.tx, input.GroupId);
   if (input.GroupName !== undefined) checkGroupName(input.GroupName);
   if (input.ProjectId !== undefined) checkProjectId(input.ProjectId);
@@ -170,19 +172,19 @@ function assertGroupSettled(g: ResourceRecord<GroupData>): void {
   }
 }
 
-const OpenProxyGroup: ActionHandler = async (input: OpenProxyGroupRequest, ctx) => {
+const OpenProxyGroup: HandlerOf<GaapActions, 'OpenProxyGroup'> = async (input: OpenProxyGroupRequest, ctx) => {
   const g = await getGroup(ctx.tx, input.GroupId);
   assertGroupSettled(g);
   return switchProxies(ctx, await proxiesOfGroup(ctx.tx, g.id) as any, PROXY.CLOSED, PROXY.OPENING, T.opened);
 };
 
-const CloseProxyGroup: ActionHandler = async (input: CloseProxyGroupRequest, ctx) => {
+const CloseProxyGroup: HandlerOf<GaapActions, 'CloseProxyGroup'> = async (input: CloseProxyGroupRequest, ctx) => {
   const g = await getGroup(ctx.tx, input.GroupId);
   assertGroupSettled(g);
   return switchProxies(ctx, await proxiesOfGroup(ctx.tx, g.id) as any, PROXY.RUNNING, PROXY.CLOSING, T.closed);
 };
 
-const DeleteProxyGroup: ActionHandler = async (input: DeleteProxyGroupRequest, ctx) => {
+const DeleteProxyGroup: HandlerOf<GaapActions, 'DeleteProxyGroup'> = async (input: DeleteProxyGroupRequest, ctx) => {
   const force = input.Force ?? 0;
   if (force !== 0 && force !== 1) throw invalidParameterValue('Force', 'expected 0 or 1');
   const g = await getGroup(ctx.tx, input.GroupId);
@@ -206,14 +208,14 @@ const DeleteProxyGroup: ActionHandler = async (input: DeleteProxyGroupRequest, c
   return {};
 };
 
-const CreateProxyGroupDomain: ActionHandler = async (input: CreateProxyGroupDomainRequest, ctx) => {
+const CreateProxyGroupDomain: HandlerOf<GaapActions, 'CreateProxyGroupDomain'> = async (input: CreateProxyGroupDomainRequest, ctx) => {
   const g = await getGroup(ctx.tx, input.GroupId);
   assertGroupSettled(g);
   if (!g.data.Domain) await ctx.tx.put({ ...g, data: { ...g.data, Domain: `${g.id}.gaapqcloud.com.cn` } });
   return { GroupId: g.id };
 };
 
-const DescribeGroupDomainConfig: ActionHandler = async (input: DescribeGroupDomainConfigRequest, ctx) => {
+const DescribeGroupDomainConfig: HandlerOf<GaapActions, 'DescribeGroupDomainConfig'> = async (input: DescribeGroupDomainConfigRequest, ctx) => {
   const g = await getGroup(ctx.tx, input.GroupId);
   const conf = (await ctx.tx.kvGet<Record<string, string[]>>(DOMAIN_CONF_NS, g.id)) ?? {};
   const byRegion = new Map<string, string[]>();
@@ -237,7 +239,7 @@ const DescribeGroupDomainConfig: ActionHandler = async (input: DescribeGroupDoma
   return { AccessRegionList, DefaultDnsIp: (g.data.DnsDefaultIp as string) ?? '', GroupId: g.id, AccessRegionCount: AccessRegionList.length };
 };
 
-const ModifyGroupDomainConfig: ActionHandler = async (input: ModifyGroupDomainConfigRequest, ctx) => {
+const ModifyGroupDomainConfig: HandlerOf<GaapActions, 'ModifyGroupDomainConfig'> = async (input: ModifyGroupDomainConfigRequest, ctx) => {
   const g = await getGroup(ctx.tx, input.GroupId);
   if (!isIP(input.DefaultDnsIp)) throw invalidParameterValue('DefaultDnsIp', `\`${input.DefaultDnsIp}\` is not an IP address`);
   const regions = new Set((await proxiesOfGroup(ctx.tx, g.id)).map((p) => p.data.AccessRegion as string));

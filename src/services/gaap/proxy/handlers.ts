@@ -1,7 +1,7 @@
 import { ApiError, invalidParameter, invalidParameterValue, missingParameter, resourceNotFound } from '../../../core/errors';
 import type { CheckProxyCreateRequest, CloseProxiesRequest, CreateProxyRequest, DescribeProxiesRequest, DescribeProxiesStatusRequest, DescribeProxyDetailRequest, DestroyProxiesRequest, GaapActions, ModifyProxiesAttributeRequest, ModifyProxiesProjectRequest, ModifyProxyConfigurationRequest, OpenProxiesRequest, TagPair } from '../../../spec/gaap.types';
 import type { Store, StoreTx } from '../../../store/types';
-import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../../types';
+import type { ActionContext, ActionHandler, HandlerOf, HandlerPart, TransitionHandler } from '../../types';
 import { RawJson } from '../../../core/raw-json';
 import { noop } from '../../kit/noop';
 import { paging } from '../../kit/paging';
@@ -45,7 +45,7 @@ async function namedProxies(ctx: ActionContext, input: { ProxyIds?: string[]; In
 
 // ---------------------------------------------------------------- create
 
-const CreateProxy: ActionHandler<CreateProxyRequest> = (input, ctx) =>
+const CreateProxy: HandlerOf<GaapActions, 'CreateProxy'> = (input, ctx) =>
   idempotent(ctx, input, async () => {
     checkProjectId(input.ProjectId, 'InvalidParameterValue.ProjectIdNotBelong');
     checkProxyName(input.ProxyName);
@@ -113,7 +113,7 @@ const CreateProxy: ActionHandler<CreateProxyRequest> = (input, ctx) =>
 
 const findMainland = (regionId: string): boolean => findRegion(regionId)?.mainland === true;
 
-const CheckProxyCreate: ActionHandler = async (input: CheckProxyCreateRequest, ctx) => {
+const CheckProxyCreate: HandlerOf<GaapActions, 'CheckProxyCreate'> = async (input: CheckProxyCreateRequest, ctx) => {
   checkDestRegion(input.RealServerRegion);
   checkAccessRegion(input.AccessRegion, input.RealServerRegion);
   checkBandwidth(input.Bandwidth);
@@ -138,6 +138,7 @@ const ORDER_FIELDS: Record<string, string | undefined> = {
   create_time: undefined, proxy_id: 'ProxyId', bandwidth: 'Bandwidth', concurrent_connections: 'Concurrent',
 };
 
+// Still the untyped handler shape: its reply is built from the stored record, whose type does not yet match the generated model.
 const DescribeProxies: ActionHandler<DescribeProxiesRequest> = async (input, ctx) => {
   const ids = proxyIdsOf(input);
   if (ids && input.Filters && input.Filters.length > 0) {
@@ -176,7 +177,7 @@ const DescribeProxies: ActionHandler<DescribeProxiesRequest> = async (input, ctx
   return { TotalCount: total, InstanceSet: set, ProxySet: set };
 };
 
-const DescribeProxiesStatus: ActionHandler = async (input: DescribeProxiesStatusRequest, ctx) => {
+const DescribeProxiesStatus: HandlerOf<GaapActions, 'DescribeProxiesStatus'> = async (input: DescribeProxiesStatusRequest, ctx) => {
   const ids = proxyIdsOf(input);
   if (ids && ids.length > 100) throw invalidParameterValue(proxyIdsParam(input), 'at most 100 proxies may be given');
   const { items } = ids && ids.length === 0 ? { items: [] } : await ctx.tx.list<ProxyData>(KIND.proxy, { ids, descending: true });
@@ -185,6 +186,7 @@ const DescribeProxiesStatus: ActionHandler = async (input: DescribeProxiesStatus
   return { InstanceStatusSet: items.map((r) => ({ InstanceId: r.id, Status: shown(r.status ?? r.data.Status) })) };
 };
 
+// Still the untyped handler shape: its reply is built from the stored record, whose type does not yet match the generated model.
 const DescribeProxyDetail: ActionHandler = async (input: DescribeProxyDetailRequest, ctx) => {
   const rec = await getProxy(ctx.tx, input.ProxyId);
   const [detail] = await withRelatedGlobalDomains(ctx.tx, [rec.data]);
@@ -193,15 +195,15 @@ const DescribeProxyDetail: ActionHandler = async (input: DescribeProxyDetailRequ
 
 // ---------------------------------------------------------------- open / close / destroy
 
-const OpenProxies: ActionHandler<OpenProxiesRequest> = (input, ctx) =>
+const OpenProxies: HandlerOf<GaapActions, 'OpenProxies'> = (input, ctx) =>
   idempotent(ctx, input, async () => switchProxies(ctx, await namedProxies(ctx, input), PROXY.CLOSED, PROXY.OPENING, T.opened));
 
-const CloseProxies: ActionHandler<CloseProxiesRequest> = (input, ctx) =>
+const CloseProxies: HandlerOf<GaapActions, 'CloseProxies'> = (input, ctx) =>
   idempotent(ctx, input, async () => switchProxies(ctx, await namedProxies(ctx, input), PROXY.RUNNING, PROXY.CLOSING, T.closed));
 
 const DESTROYABLE = new Set<string>([PROXY.RUNNING, PROXY.CLOSED, PROXY.ISOLATED]);
 
-const DestroyProxies: ActionHandler<DestroyProxiesRequest> = (input, ctx) =>
+const DestroyProxies: HandlerOf<GaapActions, 'DestroyProxies'> = (input, ctx) =>
   idempotent(ctx, input, async () => {
     if (input.Force !== 0 && input.Force !== 1) throw invalidParameterValue('Force', 'expected 0 or 1');
     const recs = await namedProxies(ctx, input);
@@ -240,7 +242,7 @@ async function patchProxies(ctx: ActionContext, recs: ProxyRec[], patch: Record<
   return {};
 }
 
-const ModifyProxiesAttribute: ActionHandler<ModifyProxiesAttributeRequest> = (input, ctx) =>
+const ModifyProxiesAttribute: HandlerOf<GaapActions, 'ModifyProxiesAttribute'> = (input, ctx) =>
   idempotent(ctx, input, async () => {
     const recs = await namedProxies(ctx, input);
     if (input.ProxyName === undefined) return {};
@@ -248,14 +250,14 @@ const ModifyProxiesAttribute: ActionHandler<ModifyProxiesAttributeRequest> = (in
     return patchProxies(ctx, recs, { ProxyName: input.ProxyName });
   });
 
-const ModifyProxiesProject: ActionHandler<ModifyProxiesProjectRequest> = (input, ctx) =>
+const ModifyProxiesProject: HandlerOf<GaapActions, 'ModifyProxiesProject'> = (input, ctx) =>
   idempotent(ctx, input, async () => {
     checkProjectId(input.ProjectId);
     const recs = await namedProxies(ctx, input);
     return patchProxies(ctx, recs, { ProjectId: input.ProjectId });
   });
 
-const ModifyProxyConfiguration: ActionHandler<ModifyProxyConfigurationRequest> = (input, ctx) =>
+const ModifyProxyConfiguration: HandlerOf<GaapActions, 'ModifyProxyConfiguration'> = (input, ctx) =>
   idempotent(ctx, input, async () => {
     const id = input.ProxyId ?? input.InstanceId;
     if (!id) throw missingParameter('ProxyId');

@@ -4,7 +4,7 @@ import { resourceId } from '../../../core/ids';
 import type { CloseSecurityPolicyRequest, CreateSecurityPolicyRequest, CreateSecurityRulesRequest, DeleteSecurityPolicyRequest, DeleteSecurityRulesRequest, DescribeSecurityPolicyDetailRequest, DescribeSecurityRulesRequest, GaapActions, ModifySecurityRuleRequest, OpenSecurityPolicyRequest, SecurityPolicyRuleOut } from '../../../spec/gaap.types';
 import type { ResourceRecord } from '../../../store/types';
 import { upperEnum } from '../../kit/checks';
-import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../../types';
+import type { ActionContext, HandlerOf, HandlerPart, TransitionHandler } from '../../types';
 import { KIND } from '../kinds';
 import { PROXY } from '../proxy/model';
 import { startTask } from '../task/model';
@@ -49,7 +49,7 @@ function assertNotOperating(p: PolicyRec): void {
   policyLife.assertIdle(p, 'FailedOperation.ProxySecurityPolicyOperating', busyMessage(p));
 }
 
-const CreateSecurityPolicy: ActionHandler = async (input: CreateSecurityPolicyRequest, ctx) => {
+const CreateSecurityPolicy: HandlerOf<GaapActions, 'CreateSecurityPolicy'> = async (input: CreateSecurityPolicyRequest, ctx) => {
   const action = upperEnum('DefaultAction', input.DefaultAction, ['ACCEPT', 'DROP']);
   if (input.ProxyId && input.GroupId) throw new ApiError('InvalidParameter', 'The parameters `ProxyId` and `GroupId` cannot be given together.');
   if (!input.ProxyId && !input.GroupId) throw missingParameter('ProxyId');
@@ -71,7 +71,7 @@ const CreateSecurityPolicy: ActionHandler = async (input: CreateSecurityPolicyRe
   return { PolicyId: id };
 };
 
-const DescribeSecurityPolicyDetail: ActionHandler = async (input: DescribeSecurityPolicyDetailRequest, ctx) => {
+const DescribeSecurityPolicyDetail: HandlerOf<GaapActions, 'DescribeSecurityPolicyDetail'> = async (input: DescribeSecurityPolicyDetailRequest, ctx) => {
   const p = await getPolicy(ctx.tx, input.PolicyId);
   const rules = await policyRulesOf(ctx.tx, p.id);
   return {
@@ -109,21 +109,21 @@ async function switchPolicy(ctx: ActionContext, p: PolicyRec, from: string, tran
   return { TaskId: taskId };
 }
 
-const OpenSecurityPolicy: ActionHandler = async (input: OpenSecurityPolicyRequest, ctx) => {
+const OpenSecurityPolicy: HandlerOf<GaapActions, 'OpenSecurityPolicy'> = async (input: OpenSecurityPolicyRequest, ctx) => {
   const p = await policyOfCall(ctx, input);
   policyLife.assertIdle(p, 'FailedOperation.ActionIsDoing', busyMessage(p));
   if (p.status === 'BOUND') throw new ApiError('FailedOperation.ProxySecurityAlreadyOpen', `The security policy \`${p.id}\` is already open.`);
   return switchPolicy(ctx, p, 'UNBIND', 'BINDING', POLICY_T.opened, 1);
 };
 
-const CloseSecurityPolicy: ActionHandler = async (input: CloseSecurityPolicyRequest, ctx) => {
+const CloseSecurityPolicy: HandlerOf<GaapActions, 'CloseSecurityPolicy'> = async (input: CloseSecurityPolicyRequest, ctx) => {
   const p = await policyOfCall(ctx, input);
   policyLife.assertIdle(p, 'FailedOperation.ActionIsDoing', busyMessage(p));
   if (p.status === 'UNBIND') throw new ApiError('FailedOperation.ProxySecurityAlreadyClose', `The security policy \`${p.id}\` is already closed.`);
   return switchPolicy(ctx, p, 'BOUND', 'UNBINDING', POLICY_T.closed, 2);
 };
 
-const DeleteSecurityPolicy: ActionHandler = async (input: DeleteSecurityPolicyRequest, ctx) => {
+const DeleteSecurityPolicy: HandlerOf<GaapActions, 'DeleteSecurityPolicy'> = async (input: DeleteSecurityPolicyRequest, ctx) => {
   const p = await getPolicy(ctx.tx, input.PolicyId);
   policyLife.assertIdle(p, 'FailedOperation', busyMessage(p));
   for (const r of await policyRulesOf(ctx.tx, p.id)) await ctx.tx.delete(KIND.securityRule, r.id);
@@ -136,7 +136,7 @@ const DeleteSecurityPolicy: ActionHandler = async (input: DeleteSecurityPolicyRe
   return {};
 };
 
-const CreateSecurityRules: ActionHandler = async (input: CreateSecurityRulesRequest, ctx) => {
+const CreateSecurityRules: HandlerOf<GaapActions, 'CreateSecurityRules'> = async (input: CreateSecurityRulesRequest, ctx) => {
   const p = await getPolicy(ctx.tx, input.PolicyId);
   assertNotOperating(p);
   if (input.RuleList.length === 0) throw missingParameter('RuleList');
@@ -168,7 +168,7 @@ const CreateSecurityRules: ActionHandler = async (input: CreateSecurityRulesRequ
   return { RuleIdList: ids };
 };
 
-const DeleteSecurityRules: ActionHandler = async (input: DeleteSecurityRulesRequest, ctx) => {
+const DeleteSecurityRules: HandlerOf<GaapActions, 'DeleteSecurityRules'> = async (input: DeleteSecurityRulesRequest, ctx) => {
   const p = await getPolicy(ctx.tx, input.PolicyId);
   if (input.RuleIdList.length === 0) throw missingParameter('RuleIdList');
   policyLife.assertIdle(p, 'FailedOperation', busyMessage(p));
@@ -182,7 +182,7 @@ const DeleteSecurityRules: ActionHandler = async (input: DeleteSecurityRulesRequ
   return {};
 };
 
-const ModifySecurityRule: ActionHandler = async (input: ModifySecurityRuleRequest, ctx) => {
+const ModifySecurityRule: HandlerOf<GaapActions, 'ModifySecurityRule'> = async (input: ModifySecurityRuleRequest, ctx) => {
   const p = await getPolicy(ctx.tx, input.PolicyId);
   const rec = await ctx.tx.get<SecurityPolicyRuleOut>(KIND.securityRule, input.RuleId);
   if (!rec || rec.parent !== p.id) throw resourceNotFound(`rule of the security policy ${p.id}`, input.RuleId);
@@ -204,7 +204,7 @@ const ModifySecurityRule: ActionHandler = async (input: ModifySecurityRuleReques
   return {};
 };
 
-const DescribeSecurityRules: ActionHandler = async (input: DescribeSecurityRulesRequest, ctx) => {
+const DescribeSecurityRules: HandlerOf<GaapActions, 'DescribeSecurityRules'> = async (input: DescribeSecurityRulesRequest, ctx) => {
   if (input.SecurityRuleIds.length > 20) throw invalidParameterValue('SecurityRuleIds', 'at most 20 rule IDs may be given');
   const { items } = input.SecurityRuleIds.length === 0
     ? { items: [] }

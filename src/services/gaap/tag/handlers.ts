@@ -1,6 +1,6 @@
 import { invalidParameterValue } from '../../../core/errors';
 import type { DescribeResourcesByTagRequest, GaapActions } from '../../../spec/gaap.types';
-import type { ActionHandler, HandlerPart, TransitionHandler } from '../../types';
+import type { HandlerOf, HandlerPart, TransitionHandler } from '../../types';
 import { KIND } from '../kinds';
 import { hasTag } from '../../kit/tags';
 import { TAG_RESOURCE } from './model';
@@ -12,7 +12,7 @@ import { TAG_RESOURCE } from './model';
  */
 const TYPES = [TAG_RESOURCE.proxy, TAG_RESOURCE.group, TAG_RESOURCE.realServer];
 
-const DescribeResourcesByTag: ActionHandler = async (input: DescribeResourcesByTagRequest, ctx) => {
+const DescribeResourcesByTag: HandlerOf<GaapActions, 'DescribeResourcesByTag'> = async (input: DescribeResourcesByTagRequest, ctx) => {
   const type = input.ResourceType || undefined;
   if (type !== undefined && !TYPES.includes(type as (typeof TYPES)[number])) {
     throw invalidParameterValue('ResourceType', `expected one of ${TYPES.join(', ')}`);

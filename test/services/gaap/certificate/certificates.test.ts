@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../../../src/server';
 import { ACCOUNT_A, ACCOUNT_B, cnClient, errorCode, startTclocal } from '../../../helpers';
 import { assertResponseShape } from '../../../support/response-shape';
-import { selfSigned } from '../../../support/pem';
+import { selfSigned } from '../../../../testkit/pem';
 
 /**
  * The spec lists BeginTime/EndTime as plain integers, but the real service

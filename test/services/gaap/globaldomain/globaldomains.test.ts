@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { relatedGlobalDomains } from '../../../../src/services/gaap/globaldomain/links';
-import { ACCOUNT_A, ACCOUNT_B, cnClient, errorCode, startTclocal } from '../../../helpers';
+import { ACCOUNT_A, ACCOUNT_B, advance, cnClient, errorCode, startTclocal } from '../../../helpers';
 import { assertResponseShape } from '../../../support/response-shape';
 import { seedProxy } from '../catalogue/fixtures';
 
@@ -232,7 +232,6 @@ describe('gaap global domains', () => {
 describe('gaap global domains: transient statuses', () => {
   let server: Server;
   let a: any;
-  const advance = () => fetch(server.url + '/_tclocal/transitions/advance', { method: 'POST' });
   before(async () => {
     server = await startTclocal({ rateLimits: false, transitions: 'manual', transitionMs: 1000 });
     a = cnClient('gaap', server, { account: ACCOUNT_A });
@@ -250,11 +249,11 @@ describe('gaap global domains: transient statuses', () => {
     // Enabling while closing, or deleting, is refused.
     assert.equal(await errorCode(a.EnableGlobalDomain({ DomainId })), 'FailedOperation');
     assert.equal(await errorCode(a.DeleteGlobalDomain({ DomainId })), 'FailedOperation');
-    await advance();
+    await advance(server);
     assert.equal((await findDomain(a, DomainId)).Status, 1);
     await a.EnableGlobalDomain({ DomainId });
     assert.equal((await findDomain(a, DomainId)).Status, 3);
-    await advance();
+    await advance(server);
     assert.equal((await findDomain(a, DomainId)).Status, 0);
   });
 
@@ -266,12 +265,12 @@ describe('gaap global domains: transient statuses', () => {
     const [rec] = (await a.DescribeGlobalDomainDns({ DomainId })).GlobalDnsList;
     const mod = { DnsRecordId: rec.DnsRecordId, DomainId, NationCountryInnerCodes: ['101002'], ProxyIdList: ['link-gd000001'] };
     assert.equal(await errorCode(a.ModifyGlobalDomainDns(mod)), 'FailedOperation');
-    await advance();
+    await advance(server);
     assert.deepEqual(await status(), [1]);
     await a.ModifyGlobalDomainDns(mod);
     assert.deepEqual(await status(), [3]);
     assert.equal(await errorCode(a.DeleteGlobalDomainDns({ DnsRecordId: rec.DnsRecordId })), 'FailedOperation');
-    await advance();
+    await advance(server);
     assert.deepEqual(await status(), [1]);
     // Deleted records are gone when the call answers (Terraform's destroy check reads at once).
     await a.DeleteGlobalDomainDns({ DnsRecordId: rec.DnsRecordId });

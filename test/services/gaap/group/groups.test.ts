@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../../../src/server';
-import { ACCOUNT_A, ACCOUNT_B, cnClient, errorCode, startTclocal } from '../../../helpers';
+import { ACCOUNT_A, ACCOUNT_B, advance, cnClient, errorCode, startTclocal } from '../../../helpers';
 import { assertResponseShape } from '../../../support/response-shape';
 
 const shape = (action: string, res: any) => {
@@ -252,7 +252,6 @@ describe('gaap proxy groups', () => {
 
 describe('gaap proxy groups: transient statuses', () => {
   let server: RunningServer;
-  const advance = () => fetch(server.url + '/_tclocal/transitions/advance', { method: 'POST' });
   before(async () => {
     server = await startTclocal({ rateLimits: false, transitions: 'manual', transitionMs: 1000 });
   });
@@ -268,21 +267,21 @@ describe('gaap proxy groups: transient statuses', () => {
     assert.equal((await c.DescribeTaskStatus({ TaskId: res.RequestId })).Status, 'RUNNING');
     assert.equal(await errorCode(c.CloseProxyGroup({ GroupId: res.GroupId })), 'FailedOperation');
     assert.equal(await errorCode(c.DeleteProxyGroup({ GroupId: res.GroupId, Force: 1 })), 'FailedOperation.GroupStatusNotInRuning');
-    await advance();
+    await advance(server);
     assert.equal((await c.DescribeTaskStatus({ TaskId: res.RequestId })).Status, 'SUCCESS');
     assert.equal((await c.DescribeProxyGroupDetails({ GroupId: res.GroupId })).ProxyGroupDetail.Status, 0);
     await c.CloseProxyGroup({ GroupId: res.GroupId });
     const changing = (await c.DescribeProxyGroupList({ Offset: 0, Limit: 20, ProjectId: -1 })).ProxyGroupList[0];
     assert.equal(changing.Status, 'CHANGING');
     assert.equal((await c.DescribeProxyGroupDetails({ GroupId: res.GroupId })).ProxyGroupDetail.Status, 12);
-    await advance();
+    await advance(server);
     assert.equal((await c.DescribeProxyGroupList({ Offset: 0, Limit: 20, ProjectId: -1 })).ProxyGroupList[0].Status, 'CLOSED');
     const del = await c.DeleteProxyGroup({ GroupId: res.GroupId, Force: 1 });
     assert.equal((await c.DescribeProxyGroupDetails({ GroupId: res.GroupId })).ProxyGroupDetail.Status, 4);
     assert.equal((await c.DescribeProxyGroupList({ Offset: 0, Limit: 20, ProjectId: -1 })).ProxyGroupList[0].Status, 'DESTROYING');
     const proxies = (await c.DescribeProxies({})).ProxySet;
     assert.deepEqual(proxies.map((p: any) => p.Status), ['DESTROYING', 'DESTROYING']);
-    await advance();
+    await advance(server);
     assert.equal((await c.DescribeTaskStatus({ TaskId: del.RequestId })).Status, 'SUCCESS');
     assert.equal((await c.DescribeProxyGroupList({ Offset: 0, Limit: 20, ProjectId: -1 })).TotalCount, 0);
     assert.equal((await c.DescribeProxies({})).TotalCount, 0);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../../../src/server';
-import { ACCOUNT_A, ACCOUNT_B, cnClient, errorCode, startTclocal } from '../../../helpers';
+import { ACCOUNT_A, ACCOUNT_B, advance, cnClient, errorCode, startTclocal } from '../../../helpers';
 import { assertResponseShape } from '../../../support/response-shape';
-import { selfSigned } from '../../../support/pem';
+import { selfSigned } from '../../../../testkit/pem';
 
 async function createProxy(gaap: any, name = 'listener-test'): Promise<string> {
   const res = await gaap.CreateProxy({ ProjectId: 0, ProxyName: name, AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });
@@ -11,11 +11,6 @@ async function createProxy(gaap: any, name = 'listener-test'): Promise<string> {
 }
 
 const tcpBase = { ListenerName: 'tcp', Scheduler: 'rr', HealthCheck: 1, RealServerType: 'IP', DelayLoop: 10, ConnectTimeout: 3 };
-
-async function advance(server: RunningServer): Promise<void> {
-  const res = await fetch(server.url + '/_tclocal/transitions/advance', { method: 'POST' });
-  assert.equal(res.status, 200);
-}
 
 describe('GAAP listeners', () => {
   let server: RunningServer;

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../../../src/server';
-import { ACCOUNT_A, ACCOUNT_B, DEFAULT_ACCOUNT, cnClient, errorCode, intlClient, startTclocal } from '../../../helpers';
+import { ACCOUNT_A, ACCOUNT_B, advance, cnClient, DEFAULT_ACCOUNT, errorCode, intlClient, startTclocal } from '../../../helpers';
 import { assertResponseShape } from '../../../support/response-shape';
 
 const shape = (action: string, res: any) => {
@@ -350,7 +350,6 @@ describe('gaap proxies', () => {
 
 describe('gaap proxies: transient statuses', () => {
   let server: RunningServer;
-  const advance = () => fetch(server.url + '/_tclocal/transitions/advance', { method: 'POST' });
   before(async () => {
     server = await startTclocal({ rateLimits: false, transitions: 'manual', transitionMs: 1000 });
   });
@@ -369,7 +368,7 @@ describe('gaap proxies: transient statuses', () => {
     const destroy = await c.DestroyProxies({ ProxyIds: [res.InstanceId], Force: 1 });
     assert.deepEqual(destroy.OperationFailedInstanceSet, [res.InstanceId]);
     assert.deepEqual(destroy.InvalidStatusInstanceSet, []);
-    await advance();
+    await advance(server);
     assert.equal((await detail(c, res.InstanceId)).Status, 'RUNNING');
     assert.equal((await c.DescribeTaskStatus({ TaskId: res.RequestId })).Status, 'SUCCESS');
   });
@@ -385,7 +384,7 @@ describe('gaap proxies: transient statuses', () => {
     state.tables.resources.push({ account: kv.account, kind: 'gaap.task', id: res.RequestId, parent: null, status: 'RUNNING', created_at: 1, data: JSON.stringify({ TaskId: res.RequestId }) });
     assert.equal((await fetch(`${server.url}/_tclocal/state`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(state) })).status, 200);
     assert.equal((await c.DescribeTaskStatus({ TaskId: res.RequestId })).Status, 'RUNNING');
-    await advance();
+    await advance(server);
     assert.equal((await c.DescribeTaskStatus({ TaskId: res.RequestId })).Status, 'SUCCESS');
     assert.equal((await detail(c, res.InstanceId)).Status, 'RUNNING');
   });
@@ -393,23 +392,23 @@ describe('gaap proxies: transient statuses', () => {
   it('RUNNING → CLOSING → CLOSED → OPENING → RUNNING, ADJUSTING and DESTROYING', async () => {
     const c = cnClient('gaap', server);
     const { InstanceId: id } = await c.CreateProxy(base);
-    await advance();
+    await advance(server);
     const close = await c.CloseProxies({ ProxyIds: [id] });
     assert.equal((await detail(c, id)).Status, 'CLOSING');
     assert.equal((await c.DescribeTaskStatus({ TaskId: close.RequestId })).Status, 'RUNNING');
-    await advance();
+    await advance(server);
     assert.equal((await detail(c, id)).Status, 'CLOSED');
     assert.equal((await c.DescribeTaskStatus({ TaskId: close.RequestId })).Status, 'SUCCESS');
     await c.OpenProxies({ ProxyIds: [id] });
     assert.equal((await detail(c, id)).Status, 'OPENING');
-    await advance();
+    await advance(server);
     assert.equal((await detail(c, id)).Status, 'RUNNING');
     const adj = await c.ModifyProxyConfiguration({ ProxyId: id, Bandwidth: 50 });
     const during = await detail(c, id);
     assert.equal(during.Status, 'ADJUSTING');
     assert.equal(during.Bandwidth, 10);
     assert.equal(await errorCode(c.ModifyProxyConfiguration({ ProxyId: id, Bandwidth: 20 })), 'FailedOperation');
-    await advance();
+    await advance(server);
     assert.equal((await c.DescribeTaskStatus({ TaskId: adj.RequestId })).Status, 'SUCCESS');
     assert.equal((await detail(c, id)).Bandwidth, 50);
     const d = await c.DestroyProxies({ ProxyIds: [id], Force: 1 });
@@ -417,7 +416,7 @@ describe('gaap proxies: transient statuses', () => {
     const twice = await c.DestroyProxies({ ProxyIds: [id], Force: 1 });
     assert.deepEqual(twice.InvalidStatusInstanceSet, [id]);
     assert.equal(await errorCode(c.ModifyProxiesAttribute({ ProxyIds: [id], ProxyName: 'x' })), 'FailedOperation');
-    await advance();
+    await advance(server);
     assert.equal((await c.DescribeTaskStatus({ TaskId: d.RequestId })).Status, 'SUCCESS');
     assert.equal((await c.DescribeProxies({ ProxyIds: [id] })).TotalCount, 0);
   });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../../../src/server';
-import { ACCOUNT_A, ACCOUNT_B, cnClient, errorCode, startTclocal } from '../../../helpers';
+import { ACCOUNT_A, ACCOUNT_B, advance, cnClient, errorCode, startTclocal } from '../../../helpers';
 import { assertResponseShape } from '../../../support/response-shape';
 
 const shape = (action: string, res: any) => {
@@ -151,7 +151,6 @@ describe('gaap security policies', () => {
 
 describe('gaap security policies: transient statuses', () => {
   let server: RunningServer;
-  const advance = () => fetch(server.url + '/_tclocal/transitions/advance', { method: 'POST' });
   before(async () => {
     server = await startTclocal({ rateLimits: false, transitions: 'manual', transitionMs: 1000 });
   });
@@ -160,7 +159,7 @@ describe('gaap security policies: transient statuses', () => {
   it('UNBIND → BINDING → BOUND → UNBINDING → UNBIND, with a resolvable TaskId', async () => {
     const c = cnClient('gaap', server);
     const { InstanceId } = await c.CreateProxy(proxyInput);
-    await advance();
+    await advance(server);
     const { PolicyId } = await c.CreateSecurityPolicy({ ProxyId: InstanceId, DefaultAction: 'ACCEPT' });
     const open = await c.OpenSecurityPolicy({ PolicyId });
     assert.equal((await c.DescribeSecurityPolicyDetail({ PolicyId })).Status, 'BINDING');
@@ -169,14 +168,14 @@ describe('gaap security policies: transient statuses', () => {
     assert.equal(await errorCode(c.CloseSecurityPolicy({ PolicyId })), 'FailedOperation.ActionIsDoing');
     assert.equal(await errorCode(c.CreateSecurityRules({ PolicyId, RuleList: [{ SourceCidr: '1.1.1.1', Action: 'DROP' }] })), 'FailedOperation.ProxySecurityPolicyOperating');
     assert.equal(await errorCode(c.DeleteSecurityPolicy({ PolicyId })), 'FailedOperation');
-    await advance();
+    await advance(server);
     assert.equal((await c.DescribeSecurityPolicyDetail({ PolicyId })).Status, 'BOUND');
     assert.equal((await c.DescribeTaskStatus({ TaskId: open.TaskId })).Status, 'SUCCESS');
     const { RuleIdList } = await c.CreateSecurityRules({ PolicyId, RuleList: [{ SourceCidr: '1.1.1.1', Action: 'DROP' }] });
     const close = await c.CloseSecurityPolicy({ PolicyId });
     assert.equal((await c.DescribeSecurityPolicyDetail({ PolicyId })).Status, 'UNBINDING');
     assert.equal(await errorCode(c.ModifySecurityRule({ PolicyId, RuleId: RuleIdList[0], AliasName: 'x' })), 'FailedOperation.ProxySecurityPolicyOperating');
-    await advance();
+    await advance(server);
     assert.equal((await c.DescribeTaskStatus({ TaskId: close.TaskId })).Status, 'SUCCESS');
     assert.equal((await c.DescribeSecurityPolicyDetail({ PolicyId })).Status, 'UNBIND');
   });

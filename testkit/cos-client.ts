@@ -3,7 +3,7 @@
  * every request to 127.0.0.1:PORT while the Host header (and the signature)
  * keep the real `<bucket>.ci.<region>.myqcloud.com` address.
  */
-import type { AccountConfig } from '../../../src/config';
+import type { AccountConfig } from '../src/config';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 export const COS: any = require('cos-nodejs-sdk-v5');

@@ -10,7 +10,7 @@ import { chromium, type BrowserContext } from 'playwright-core';
 export const CHROMIUM = '/usr/bin/chromium';
 
 /** Where screenshots go (gitignored). */
-export const ARTIFACTS = join(__dirname, '..', '..', '..', 'test-artifacts', 'console');
+export const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts', 'console');
 
 /** Outside CI a missing browser skips the browser tests; CI installs it (.ci/run) and fails without it. */
 export const browserMissing = (): string | false =>
