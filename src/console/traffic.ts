@@ -5,44 +5,9 @@
  * the data plane itself.
  */
 
-export interface OriginHealth {
-  realServerId: string;
-  /** For HTTP/HTTPS listeners: the rule the origin serves. */
-  ruleId?: string;
-  address: string;
-  port: number;
-  healthy: boolean;
-  /** Connections, sessions or requests open to it now. */
-  connections: number;
-}
+import type { TrafficSnapshot } from '../core/traffic';
 
-export interface ListenerTraffic {
-  listenerId: string;
-  protocol: string;
-  /** Address and port really bound, if bound. */
-  bound?: string;
-  /** Connections (TCP) or sessions (UDP) open now. */
-  connections: number;
-  /** Accepted since start (connections or sessions). */
-  accepted: number;
-  bytesIn: number;
-  bytesOut: number;
-  /** HTTP requests since start, for layer-7 listeners. */
-  requests?: number;
-  origins: OriginHealth[];
-}
-
-export interface ProxyTraffic {
-  account: string;
-  proxyId: string;
-  listeners: ListenerTraffic[];
-}
-
-export interface TrafficSnapshot {
-  /** Milliseconds since the epoch when the counters were read. */
-  at: number;
-  proxies: ProxyTraffic[];
-}
+export type { ListenerTraffic, OriginHealth, ProxyTraffic, TrafficSnapshot } from '../core/traffic';
 
 /** Handed to the console by the composition once a data plane exists. */
 export type TrafficSource = () => TrafficSnapshot | Promise<TrafficSnapshot>;

@@ -17,41 +17,8 @@ export interface ConnectionFault {
 /** Asked once per new connection or session of a listener on a proxy; undefined: forward as usual. */
 export type ConnectionFaults = (proxyId: string, listenerId: string) => ConnectionFault | undefined;
 
-export interface OriginLive {
-  realServerId: string;
-  /** For HTTP/HTTPS listeners: the rule the origin serves. */
-  ruleId?: string;
-  address: string;
-  port: number;
-  healthy: boolean;
-  /** Connections, sessions or requests open to it now. */
-  connections: number;
-}
-
-/** Counters of one listener on one proxy, cumulative since the data plane started. */
-export interface ListenerLive {
-  listenerId: string;
-  protocol: string;
-  /** `address:port` really bound, if bound. */
-  bound?: string;
-  /** Connections (TCP, HTTP) or sessions (UDP) open now. */
-  connections: number;
-  /** Connections or sessions accepted (faulted ones included). */
-  accepted: number;
-  /** Bytes from clients, and to clients (HTTPS: as encrypted on the wire). */
-  bytesIn: number;
-  bytesOut: number;
-  /** Requests, for HTTP/HTTPS listeners. */
-  requests?: number;
-  origins: OriginLive[];
-}
-
-export interface TrafficReport {
-  /** Milliseconds since the epoch when the counters were read. */
-  at: number;
-  /** Proxies that have at least one listener. */
-  proxies: Array<{ account: string; proxyId: string; listeners: ListenerLive[] }>;
-}
+/** The report's parts under the names the data plane uses. */
+export type { ListenerTraffic as ListenerLive, OriginHealth as OriginLive, TrafficSnapshot as TrafficReport } from '../core/traffic';
 
 /** Cumulative counters of a listener binding: what closed connections carried, plus the open ones read on demand. */
 export class BindingCounters {
