@@ -10,14 +10,11 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIP, Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
-import {
-  affectedAccounts, forwardingAccounts, forwardingView,
-  type ForwardingAccount, type ForwardingListener, type ForwardingProxy, type TrafficSink,
-} from '../services/gaap/forwarding';
-import type { CommitChanges, Store } from '../store/types';
+import type { ForwardingListener, ForwardingProxy, TrafficSink } from '../services/gaap/forwarding';
+import { ForwardingFollower, mergeRecords, touchesForwarding, type ForwardingUpdate } from '../services/gaap/forwarding-follow';
+import type { CommitChanges, CommitRecords, Store } from '../store/types';
 import { Bucket, bucketFor } from './caps';
 import { addTo, Counters, entity, SEGMENT_BYTES, type Entity } from './counters';
-import { httpAffectedAccounts, httpForwardingView } from '../services/gaap/forwarding-http';
 import { HealthChecker } from './health';
 import { HttpPlane } from './http';
 import { applyConnectionFault, BindingCounters, type ConnectionFaults, type ListenerLive, type OriginLive, type TrafficReport } from './observe';
@@ -92,8 +89,13 @@ export class DataPlane {
   private readonly counters = new Counters();
   private unsubscribe: (() => void) | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
-  private dirty = new Set<string>();
+  /** Reads the forwarding view commit by commit. */
+  private readonly follower: ForwardingFollower;
+  /** Accounts to read again, with what their commits wrote (kind → ids). */
+  private dirty = new Map<string, Map<string, Set<string>>>();
   private dirtyAll = false;
+  /** What following the commits cost, for observers: passes, listeners applied, when the last socket was bound (ms). */
+  private readonly work = { passes: 0, listenersApplied: 0, lastBoundAt: 0 };
   private running: Promise<void> | undefined;
   private stopped = false;
   private readonly sharedAddress: boolean;
@@ -110,6 +112,7 @@ export class DataPlane {
     /** Asked about each new connection or session (fault injection); absent: none. */
     private readonly faults?: ConnectionFaults,
   ) {
+    this.follower = new ForwardingFollower(store);
     this.sharedAddress = settings.dataplaneHost !== '' || settings.dataplanePool.endsWith('/32');
     this.http = new HttpPlane({ ...settings, sharedAddress: this.sharedAddress }, {
       ruleHealth: (account, ruleId, origins) => this.sink.reportRuleHealth(account, ruleId, origins),
@@ -135,43 +138,65 @@ export class DataPlane {
 
   /** Binds every serving listener of the stored state, then follows the store's commits. */
   async start(): Promise<void> {
-    this.unsubscribe = this.store.onCommit((changes) => this.changed(changes));
+    this.unsubscribe = this.store.onCommit((changes, records) => this.changed(changes, records));
     this.dirtyAll = true;
     await this.reconcile();
     this.flushTimer = setInterval(() => void this.flush(), this.settings.dataplaneFlushMs);
     this.flushTimer.unref();
   }
 
-  private changed(changes: CommitChanges): void {
+  private changed(changes: CommitChanges, records: CommitRecords | undefined): void {
     if (this.stopped) return;
-    const { all, accounts: l4 } = affectedAccounts(changes);
-    const accounts = [...new Set([...l4, ...httpAffectedAccounts(changes)])];
-    if (all) this.dirtyAll = true;
-    for (const a of accounts) this.dirty.add(a);
-    if (all || accounts.length > 0) void this.reconcile();
+    if (changes.has('*') || !records) {
+      this.dirtyAll = true;
+      void this.reconcile();
+      return;
+    }
+    let touched = false;
+    for (const [account, byKind] of records) {
+      if (!touchesForwarding(byKind.keys())) continue;
+      let pending = this.dirty.get(account);
+      if (!pending) this.dirty.set(account, (pending = new Map()));
+      mergeRecords(pending, byKind);
+      touched = true;
+    }
+    if (touched) void this.reconcile();
   }
 
-  /** Runs reconciliation until nothing is left dirty; concurrent calls share the run. */
+  /**
+   * Runs reconciliation until nothing is left dirty; concurrent calls share
+   * the run, and commits made meanwhile are taken together by the next pass.
+   * A pass reads and applies only what the commits wrote (everything after
+   * an import or reset).
+   */
   private reconcile(): Promise<void> {
     if (this.running) return this.running;
     this.running = (async () => {
       try {
         while (!this.stopped && (this.dirtyAll || this.dirty.size > 0)) {
-          let accounts: string[];
+          let work: Array<[string, Map<string, Set<string>> | undefined]>;
           if (this.dirtyAll) {
             this.dirtyAll = false;
             this.dirty.clear();
-            accounts = [...new Set([...(await forwardingAccounts(this.store)), ...this.listeners.keys(), ...this.proxies.keys()])];
+            this.follower.forgetAll();
+            const accounts = new Set([...(await this.follower.accountsWithProxies()), ...this.listeners.keys(), ...this.proxies.keys()]);
+            work = [...accounts].map((a) => [a, undefined]);
           } else {
-            accounts = [...this.dirty];
-            this.dirty.clear();
+            work = [...this.dirty];
+            this.dirty = new Map();
           }
-          for (const account of accounts) {
+          this.work.passes++;
+          for (const [account, records] of work) {
             try {
-              const view = await forwardingView(this.store, account);
-              await this.apply(view);
-              await this.http.apply(account, view.proxies, await httpForwardingView(this.store, account));
+              const update = await this.follower.update(account, records);
+              await this.apply(update);
+              // HTTP listeners follow their own records and, for their bindings, their proxies'.
+              if (update.httpChanged || (update.changedProxies.size > 0 && update.http.length > 0)) {
+                await this.http.apply(account, [...update.proxies.values()], update.http);
+              }
             } catch (err) {
+              // What was read may be half applied: the account's next change reads it whole.
+              this.follower.forget(account);
               this.log.error({ err, account }, 'data plane: reconciling the account failed');
             }
           }
@@ -183,26 +208,36 @@ export class DataPlane {
     return this.running;
   }
 
-  private async apply(view: ForwardingAccount): Promise<void> {
-    const { account } = view;
+  /** Brings the proxies and listeners an update names in line with it (every one known, when it read the account whole). */
+  private async apply(u: ForwardingUpdate): Promise<void> {
+    const { account } = u;
     const proxies = this.proxies.get(account) ?? new Map<string, ProxyRuntime>();
-    const seenProxies = new Set<string>();
-    for (const p of view.proxies) {
-      seenProxies.add(p.proxyId);
-      const rt = proxies.get(p.proxyId);
-      if (rt) {
+    for (const pid of u.whole ? new Set([...u.changedProxies, ...proxies.keys()]) : u.changedProxies) {
+      const p = u.proxies.get(pid);
+      const rt = proxies.get(pid);
+      if (!p) {
+        if ((rt?.active ?? 0) === 0) proxies.delete(pid);
+      } else if (rt) {
         rt.view = p;
         rt.limits.in.setMbps(p.bandwidthMbps);
         rt.limits.out.setMbps(p.bandwidthMbps);
-      } else proxies.set(p.proxyId, { view: p, active: 0, limits: { in: bucketFor(p.bandwidthMbps), out: bucketFor(p.bandwidthMbps) } });
+      } else proxies.set(pid, { view: p, active: 0, limits: { in: bucketFor(p.bandwidthMbps), out: bucketFor(p.bandwidthMbps) } });
     }
     this.proxies.set(account, proxies);
 
     const listeners = this.listeners.get(account) ?? new Map<string, ListenerRuntime>();
     const binds: Promise<void>[] = [];
-    const seen = new Set<string>();
-    for (const l of view.listeners) {
-      seen.add(l.listenerId);
+    for (const id of u.whole ? new Set([...u.changedListeners, ...listeners.keys()]) : u.changedListeners) {
+      const l = u.listeners.get(id);
+      if (!l) {
+        const gone = listeners.get(id);
+        if (!gone) continue;
+        for (const [pid, b] of gone.bindings) this.unbind(gone, pid, b);
+        gone.checker.stop();
+        listeners.delete(id);
+        continue;
+      }
+      this.work.listenersApplied++;
       const rt = this.update(account, listeners, l);
       const wanted = new Map<string, string>();
       if (l.serving) {
@@ -216,15 +251,10 @@ export class DataPlane {
       }
       for (const [pid, address] of wanted) if (!rt.bindings.has(pid)) binds.push(this.bind(rt, pid, address));
     }
-    for (const [id, rt] of listeners) {
-      if (seen.has(id)) continue;
-      for (const [pid, b] of rt.bindings) this.unbind(rt, pid, b);
-      rt.checker.stop();
-      listeners.delete(id);
-    }
     this.listeners.set(account, listeners);
-    for (const pid of [...proxies.keys()]) if (!seenProxies.has(pid) && (proxies.get(pid)?.active ?? 0) === 0) proxies.delete(pid);
+    if (binds.length === 0) return;
     await Promise.all(binds);
+    this.work.lastBoundAt = Date.now();
   }
 
   /** The listener's runtime with the new settings: origins keep their health; health checks restart only if their settings or origins changed. */
@@ -506,7 +536,14 @@ export class DataPlane {
   status(): unknown {
     const accounts = [];
     for (const [account, proxies] of this.proxies) {
-      const listeners = [...(this.listeners.get(account)?.values() ?? [])];
+      const onProxy = new Map<string, ListenerRuntime[]>();
+      for (const rt of this.listeners.get(account)?.values() ?? []) {
+        for (const pid of rt.config.proxyIds) {
+          const list = onProxy.get(pid);
+          if (list) list.push(rt);
+          else onProxy.set(pid, [rt]);
+        }
+      }
       accounts.push({
         account,
         proxies: [...proxies.values()].map((p) => ({
@@ -514,8 +551,7 @@ export class DataPlane {
           address: p.view.address,
           serving: p.view.serving,
           connections: p.active,
-          listeners: [...listeners
-            .filter((rt) => rt.config.proxyIds.includes(p.view.proxyId))
+          listeners: [...(onProxy.get(p.view.proxyId) ?? [])
             .map((rt) => {
               const b = rt.bindings.get(p.view.proxyId);
               return {
@@ -542,7 +578,12 @@ export class DataPlane {
         })),
       });
     }
-    return { enabled: true, settings: { pool: this.settings.dataplanePool, host: this.settings.dataplaneHost || null, portOffset: this.settings.dataplanePortOffset, caps: this.settings.dataplaneCaps }, accounts };
+    return {
+      enabled: true,
+      settings: { pool: this.settings.dataplanePool, host: this.settings.dataplaneHost || null, portOffset: this.settings.dataplanePortOffset, caps: this.settings.dataplaneCaps },
+      reconcile: { ...this.work, ...this.follower.counts },
+      accounts,
+    };
   }
 
   /** Cumulative counters and live origin health per proxy and listener, read now (for an observer such as the console). */

@@ -6,7 +6,7 @@ import { openDatabase, startCheckpointer, type CheckpointThread, type SqliteOpti
 import { GroupCommit } from './sqlite/group-commit';
 import { checkField, kindTerm, type SqlValue } from './sqlite/sql';
 import { SqliteTx, type TxHost } from './sqlite/transaction';
-import type { CommitChanges, ScheduledTransition, StateDump, Store, StoreTx } from './types';
+import type { CommitChanges, CommitRecords, ScheduledTransition, StateDump, Store, StoreTx } from './types';
 
 export type { SqliteOptions } from './sqlite/connection';
 
@@ -57,7 +57,7 @@ export class SqliteStore implements Store {
     return this.commits.run(account, () => new SqliteTx(this.host, account), fn);
   }
 
-  onCommit(fn: (changes: CommitChanges) => void): () => void {
+  onCommit(fn: (changes: CommitChanges, records: CommitRecords | undefined) => void): () => void {
     return this.commits.onCommit(fn);
   }
 

@@ -105,6 +105,13 @@ export interface SeriesPoint {
  */
 export type CommitChanges = ReadonlyMap<string, ReadonlySet<string>>;
 
+/**
+ * The same commits record by record: account → kind → ids written or
+ * deleted (a keyed value: kind `kv:ns`, id its key), so a follower can read
+ * back only what changed. Absent after an import or reset.
+ */
+export type CommitRecords = ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<string>>>;
+
 export interface StateDump {
   format: 'tclocal-state';
   schemaVersion: number;
@@ -135,7 +142,7 @@ export interface Store {
    * requests are reported together), before their callers get the answer.
    * Returns the function that unsubscribes.
    */
-  onCommit(fn: (changes: CommitChanges) => void): () => void;
+  onCommit(fn: (changes: CommitChanges, records: CommitRecords | undefined) => void): () => void;
   /** Accounts holding at least one record of `kind`. */
   accountsWith(kind: string): Promise<string[]>;
   /** Drops the points older than `before` of every series whose key starts with `prefix`; returns how many. */

@@ -5,9 +5,9 @@
  * authenticate them, custom headers) and error pages, read from the stored
  * records in one transaction. Like the L4 view it knows no sockets.
  */
-import type { CommitChanges, Store, StoreTx } from '../../store/types';
+import type { StoreTx } from '../../store/types';
 import { getCertificate } from './certificate/model';
-import { originsOf, policies, SERVING_LISTENER, type SecurityPolicy, type ForwardingOrigin, type HealthCheckSettings, type Scheduler } from './forwarding';
+import { originsOf, ownerOf, policies, SERVING_LISTENER, type ListenerContext, type SecurityPolicy, type ForwardingOrigin, type HealthCheckSettings, type Scheduler } from './forwarding';
 import { HEALTH_CHECK_BLOCKING_DEFAULTS, type L7DomainData as DomainData, type L7ListenerData as ListenerData, type RuleData } from './l7/model';
 import { KIND } from './kinds';
 
@@ -126,16 +126,9 @@ export interface HttpListener {
 }
 
 /** Record kinds the HTTP view is built from. */
-const HTTP_KINDS: ReadonlySet<string> = new Set([
+export const HTTP_KINDS: ReadonlySet<string> = new Set([
   KIND.securityPolicy, KIND.securityRule, KIND.proxy, KIND.group, KIND.listener, KIND.domain, KIND.rule, KIND.errorPage, KIND.certificate,
 ]);
-
-/** Accounts whose HTTP view a commit may have changed. */
-export function httpAffectedAccounts(changes: CommitChanges): string[] {
-  const accounts: string[] = [];
-  for (const [account, kinds] of changes) if (account !== '*' && [...kinds].some((k) => HTTP_KINDS.has(k))) accounts.push(account);
-  return accounts;
-}
 
 /** Rules that carry traffic: running, binding origins, changing settings (not creating or deleting). */
 const SERVING_RULE = new Set([0, 3, 4]);
@@ -253,64 +246,56 @@ async function originTlsOf(tx: StoreTx, dom: DomainData): Promise<OriginTls> {
   return out;
 }
 
-/** The HTTP/HTTPS listeners of one account, read in one transaction. */
-export async function httpForwardingView(store: Store, account: string): Promise<HttpListener[]> {
-  return store.transaction(account, async (tx) => {
-    const listeners = (await tx.list<ListenerData & Record<string, unknown>>(KIND.listener)).items
-      .filter((l) => l.data.Protocol === 'HTTP' || l.data.Protocol === 'HTTPS');
-    if (listeners.length === 0) return [];
-    const members = new Map<string, string[]>();
-    for (const p of (await tx.list<Record<string, unknown>>(KIND.proxy)).items) {
-      const g = typeof p.data.GroupId === 'string' ? p.data.GroupId : '';
-      if (g) members.set(g, [...(members.get(g) ?? []), p.id]);
-    }
-    const byOwner = await policies(tx);
-    const out: HttpListener[] = [];
-    for (const { id, data: d } of listeners) {
-      const https = d.Protocol === 'HTTPS';
-      const mutualAuth = https && Number(d.AuthType) === 1;
-      const listenerCas = mutualAuth ? await caPems(tx, idsOf(d.PolyClientCertificateAliasInfo).length ? idsOf(d.PolyClientCertificateAliasInfo) : idsOf([d.ClientCertificateId])) : [];
-      const tls = tlsOf(d);
-      const listenerCert = https ? await certificate(tx, d.CertificateId, listenerCas, tls) : undefined;
-      const rules = (await tx.list<RuleData>(KIND.rule, { parent: id })).items.map((r) => r.data).filter((r) => SERVING_RULE.has(r.RuleStatus));
-      const pages = (await tx.list<{ Domain: string; ErrorNos: number[]; Body: string; NewErrorNo?: number; ClearHeaders?: string[]; SetHeaders?: unknown }>(KIND.errorPage, { parent: id })).items.map((p) => p.data);
-      const domains: HttpDomain[] = [];
-      for (const { data: dom } of (await tx.list<DomainData>(KIND.domain, { parent: id })).items) {
-        if (dom.DomainStatus === DOMAIN_DELETING) continue;
-        const key = dom.Domain.toLowerCase();
-        // SetAuthentication is for HTTPS listeners only; HTTP domains keep none of its settings.
-        const originTls = https ? await originTlsOf(tx, dom) : {};
-        domains.push({
-          domain: key,
-          isDefault: dom.IsDefaultServer === true,
-          certificate: https ? await domainCertificate(tx, dom, listenerCert, mutualAuth ? listenerCas : undefined, tls) : undefined,
-          basicAuth: https ? await basicAuthOf(tx, dom) : undefined,
-          rules: rules.filter((r) => r.DomainKey === key).map((r) => ({ ...ruleView(r), originTls })).sort((a, b) => b.path.length - a.path.length),
-          errorPages: pages.filter((p) => p.Domain.toLowerCase() === key).map((p) => ({
-            errorNos: p.ErrorNos ?? [],
-            body: p.Body ?? '',
-            newErrorNo: typeof p.NewErrorNo === 'number' && p.NewErrorNo > 0 ? p.NewErrorNo : undefined,
-            clearHeaders: p.ClearHeaders ?? [],
-            setHeaders: headerList(p.SetHeaders),
-          })),
-        });
-      }
-      const groupId = typeof d.GroupId === 'string' && d.GroupId ? d.GroupId : null;
-      const proxyId = typeof d.ProxyId === 'string' && d.ProxyId ? d.ProxyId : null;
-      out.push({
-        listenerId: id,
-        protocol: https ? 'HTTPS' : 'HTTP',
-        port: Number(d.Port),
-        proxyIds: groupId ? members.get(groupId) ?? [] : proxyId ? [proxyId] : [],
-        groupId,
-        serving: SERVING_LISTENER.has(Number(d.ListenerStatus)),
-        mutualAuth,
-        security: byOwner.get(groupId ?? proxyId ?? '') ?? null,
-        certificate: listenerCert,
-        http3: https && Number(d.Http3Supported) === 1,
-        domains,
+/** True for the listener records the HTTP view is made of. */
+export const isHttpListener = (d: { Protocol?: unknown }): boolean => d.Protocol === 'HTTP' || d.Protocol === 'HTTPS';
+
+/** The views of these HTTP/HTTPS listener records, with their domains, rules, error pages and certificates read in `tx`. */
+export async function httpListenerViews(tx: StoreTx, listeners: ReadonlyArray<{ id: string; data: ListenerData & Record<string, unknown> }>, ctx: ListenerContext): Promise<HttpListener[]> {
+  const out: HttpListener[] = [];
+  for (const { id, data: d } of listeners) {
+    const https = d.Protocol === 'HTTPS';
+    const mutualAuth = https && Number(d.AuthType) === 1;
+    const listenerCas = mutualAuth ? await caPems(tx, idsOf(d.PolyClientCertificateAliasInfo).length ? idsOf(d.PolyClientCertificateAliasInfo) : idsOf([d.ClientCertificateId])) : [];
+    const tls = tlsOf(d);
+    const listenerCert = https ? await certificate(tx, d.CertificateId, listenerCas, tls) : undefined;
+    const rules = (await tx.list<RuleData>(KIND.rule, { parent: id })).items.map((r) => r.data).filter((r) => SERVING_RULE.has(r.RuleStatus));
+    const pages = (await tx.list<{ Domain: string; ErrorNos: number[]; Body: string; NewErrorNo?: number; ClearHeaders?: string[]; SetHeaders?: unknown }>(KIND.errorPage, { parent: id })).items.map((p) => p.data);
+    const domains: HttpDomain[] = [];
+    for (const { data: dom } of (await tx.list<DomainData>(KIND.domain, { parent: id })).items) {
+      if (dom.DomainStatus === DOMAIN_DELETING) continue;
+      const key = dom.Domain.toLowerCase();
+      // SetAuthentication is for HTTPS listeners only; HTTP domains keep none of its settings.
+      const originTls = https ? await originTlsOf(tx, dom) : {};
+      domains.push({
+        domain: key,
+        isDefault: dom.IsDefaultServer === true,
+        certificate: https ? await domainCertificate(tx, dom, listenerCert, mutualAuth ? listenerCas : undefined, tls) : undefined,
+        basicAuth: https ? await basicAuthOf(tx, dom) : undefined,
+        rules: rules.filter((r) => r.DomainKey === key).map((r) => ({ ...ruleView(r), originTls })).sort((a, b) => b.path.length - a.path.length),
+        errorPages: pages.filter((p) => p.Domain.toLowerCase() === key).map((p) => ({
+          errorNos: p.ErrorNos ?? [],
+          body: p.Body ?? '',
+          newErrorNo: typeof p.NewErrorNo === 'number' && p.NewErrorNo > 0 ? p.NewErrorNo : undefined,
+          clearHeaders: p.ClearHeaders ?? [],
+          setHeaders: headerList(p.SetHeaders),
+        })),
       });
     }
-    return out;
-  });
+    const groupId = typeof d.GroupId === 'string' && d.GroupId ? d.GroupId : null;
+    const proxyId = typeof d.ProxyId === 'string' && d.ProxyId ? d.ProxyId : null;
+    out.push({
+      listenerId: id,
+      protocol: https ? 'HTTPS' : 'HTTP',
+      port: Number(d.Port),
+      proxyIds: groupId ? [...ctx.members(groupId)] : proxyId ? [proxyId] : [],
+      groupId,
+      serving: SERVING_LISTENER.has(Number(d.ListenerStatus)),
+      mutualAuth,
+      security: ctx.policy(ownerOf(groupId, proxyId)),
+      certificate: listenerCert,
+      http3: https && Number(d.Http3Supported) === 1,
+      domains,
+    });
+  }
+  return out;
 }

@@ -7,7 +7,7 @@
  *
  * GAAP knows nothing of sockets; the engine knows nothing of GAAP's records.
  */
-import type { CommitChanges, Store, StoreTx } from '../../store/types';
+import type { Store, StoreTx } from '../../store/types';
 import { SCHEDULERS, type Scheduler } from './listener/model';
 import { KIND } from './kinds';
 import { proxyServes } from './proxy/model';
@@ -94,27 +94,10 @@ export interface ForwardingListener {
   security: SecurityPolicy | null;
 }
 
-export interface ForwardingAccount {
-  account: string;
-  proxies: ForwardingProxy[];
-  listeners: ForwardingListener[];
-}
-
 /** Record kinds the view is built from: commits touching none of them change nothing here. */
 export const FORWARDING_KINDS: ReadonlySet<string> = new Set([
   KIND.proxy, KIND.group, KIND.listener, KIND.securityPolicy, KIND.securityRule,
 ]);
-
-/** Accounts whose view a commit may have changed; `all` after an import or reset. */
-export function affectedAccounts(changes: CommitChanges): { all: boolean; accounts: string[] } {
-  if (changes.has('*')) return { all: true, accounts: [] };
-  const accounts: string[] = [];
-  for (const [account, kinds] of changes) if ([...kinds].some((k) => FORWARDING_KINDS.has(k))) accounts.push(account);
-  return { all: false, accounts };
-}
-
-/** Accounts that hold proxies. */
-export const forwardingAccounts = (store: Store): Promise<string[]> => store.accountsWith(KIND.proxy);
 
 type Data = Record<string, unknown>;
 const str = (v: unknown, d = ''): string => (typeof v === 'string' ? v : d);
@@ -184,48 +167,57 @@ export async function policies(tx: StoreTx): Promise<Map<string, SecurityPolicy>
   return byOwner;
 }
 
-/** The forwarding state of one account, read in one transaction. */
-export async function forwardingView(store: Store, account: string): Promise<ForwardingAccount> {
-  return store.transaction(account, async (tx) => {
-    const proxies = (await tx.list<Data>(KIND.proxy)).items.map((r) => proxyView(r.id, r.data, r.status));
-    const members = new Map<string, string[]>();
-    for (const p of proxies) {
-      if (!p.groupId) continue;
-      const list = members.get(p.groupId) ?? [];
-      list.push(p.proxyId);
-      members.set(p.groupId, list);
-    }
-    const byOwner = await policies(tx);
-    const listeners: ForwardingListener[] = [];
-    for (const { id, data: d } of (await tx.list<Data>(KIND.listener)).items) {
-      const protocol = str(d.Protocol).toUpperCase();
-      if (protocol !== 'TCP' && protocol !== 'UDP') continue;
-      const groupId = str(d.GroupId) || null;
-      const proxyId = str(d.ProxyId) || null;
-      const proxyIds = groupId ? members.get(groupId) ?? [] : proxyId ? [proxyId] : [];
-      // Listeners of groups and of version 1.0 proxies take the listener's RealServerPort for every origin.
-      const listenerPort = num(d.RealServerPort);
-      const scheduler = str(d.Scheduler, 'rr');
-      listeners.push({
-        listenerId: id,
-        protocol,
-        port: num(d.Port),
-        proxyIds,
-        groupId,
-        serving: SERVING_LISTENER.has(num(d.ListenerStatus)),
-        scheduler: SCHEDULERS.find((s) => s === scheduler) ?? 'rr',
-        realServerType: str(d.RealServerType) === 'DOMAIN' ? 'DOMAIN' : 'IP',
-        origins: originsOf(d, listenerPort > 0 ? listenerPort : null),
-        health: healthOf(d, protocol),
-        failover: num(d.FailoverSwitch) === 1,
-        sessionPersist: num(d.SessionPersist),
-        clientIpMethod: protocol === 'TCP' ? num(d.ClientIPMethod) : 0,
-        security: byOwner.get(groupId ?? proxyId ?? '') ?? null,
-      });
-    }
-    return { account, proxies, listeners };
-  });
+/** Proxies that belong to each group, from the proxies' GroupId. */
+export function groupMembers(proxies: Iterable<ForwardingProxy>): Map<string, string[]> {
+  const members = new Map<string, string[]>();
+  for (const p of proxies) {
+    if (!p.groupId) continue;
+    const list = members.get(p.groupId) ?? [];
+    list.push(p.proxyId);
+    members.set(p.groupId, list);
+  }
+  return members;
 }
+
+/** What a listener's view takes from other records: the members of its group and the policy of its owner. */
+export interface ListenerContext {
+  members(groupId: string): readonly string[];
+  policy(ownerId: string): SecurityPolicy | null;
+}
+
+/** The id of the group or proxy whose security policy governs a listener. */
+export const ownerOf = (groupId: string | null, proxyId: string | null): string => groupId ?? proxyId ?? '';
+
+/** A TCP/UDP listener's view from its record; undefined for any other protocol. */
+export function listenerView(id: string, d: Data, ctx: ListenerContext): ForwardingListener | undefined {
+  const protocol = str(d.Protocol).toUpperCase();
+  if (protocol !== 'TCP' && protocol !== 'UDP') return undefined;
+  const groupId = str(d.GroupId) || null;
+  const proxyId = str(d.ProxyId) || null;
+  const proxyIds = groupId ? [...ctx.members(groupId)] : proxyId ? [proxyId] : [];
+  // Listeners of groups and of version 1.0 proxies take the listener's RealServerPort for every origin.
+  const listenerPort = num(d.RealServerPort);
+  const scheduler = str(d.Scheduler, 'rr');
+  return {
+    listenerId: id,
+    protocol,
+    port: num(d.Port),
+    proxyIds,
+    groupId,
+    serving: SERVING_LISTENER.has(num(d.ListenerStatus)),
+    scheduler: SCHEDULERS.find((s) => s === scheduler) ?? 'rr',
+    realServerType: str(d.RealServerType) === 'DOMAIN' ? 'DOMAIN' : 'IP',
+    origins: originsOf(d, listenerPort > 0 ? listenerPort : null),
+    health: healthOf(d, protocol),
+    failover: num(d.FailoverSwitch) === 1,
+    sessionPersist: num(d.SessionPersist),
+    clientIpMethod: protocol === 'TCP' ? num(d.ClientIPMethod) : 0,
+    security: ctx.policy(ownerOf(groupId, proxyId)),
+  };
+}
+
+/** A proxy's view from its record. */
+export const proxyRecordView = (r: { id: string; data: Data; status: string | null }): ForwardingProxy => proxyView(r.id, r.data, r.status);
 
 /** The live health of one origin of a listener, as an engine reports it. */
 export interface OriginHealth {

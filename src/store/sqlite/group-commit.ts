@@ -8,7 +8,7 @@
  * answered without waiting for the turn of the event loop.
  */
 import type Database from 'better-sqlite3';
-import type { CommitChanges } from '../types';
+import type { CommitChanges, CommitRecords } from '../types';
 
 /** Most requests one commit may carry. */
 const MAX_BATCH = 64;
@@ -31,6 +31,8 @@ export interface RequestWork {
   wrote: boolean;
   /** Record kinds the request wrote or deleted. */
   changedKinds: Set<string> | undefined;
+  /** The ids behind them, by kind. */
+  changedIds: Map<string, Set<string>> | undefined;
 }
 
 export class GroupCommit {
@@ -45,7 +47,9 @@ export class GroupCommit {
   private commitScheduled = false;
   /** Kinds written by the open batch's requests, by account. */
   private changes = new Map<string, Set<string>>();
-  private readonly subscribers = new Set<(changes: CommitChanges) => void>();
+  /** The ids behind `changes`, by account and kind. */
+  private records = new Map<string, Map<string, Set<string>>>();
+  private readonly subscribers = new Set<(changes: CommitChanges, records: CommitRecords | undefined) => void>();
 
   constructor(
     private readonly db: Database.Database,
@@ -73,7 +77,7 @@ export class GroupCommit {
           const result = await fn(tx);
           if (tx.begun) {
             this.stmt('RELEASE tclocal_request').run();
-            if (tx.changedKinds) this.pendingChanges(account, tx.changedKinds);
+            if (tx.changedKinds) this.pendingChanges(account, tx.changedKinds, tx.changedIds);
             if (tx.wrote || this.batchWrote) {
               this.batchWrote = true;
               this.batch.push({ ok: () => resolve(result), fail: reject });
@@ -112,8 +116,10 @@ export class GroupCommit {
     if (!this.batchOpen) return;
     const done = this.batch;
     const changes = this.changes;
+    const records = this.records;
     this.batch = [];
     this.changes = new Map();
+    this.records = new Map();
     this.batchWrote = false;
     this.batchOpen = false;
     try {
@@ -124,28 +130,39 @@ export class GroupCommit {
       for (const d of done) d.fail(err);
       return;
     }
-    if (changes.size > 0) this.notify(changes);
+    if (changes.size > 0) this.notify(changes, records);
     for (const d of done) d.ok();
   }
 
-  private pendingChanges(account: string, kinds: Set<string>): void {
+  private pendingChanges(account: string, kinds: Set<string>, ids: Map<string, Set<string>> | undefined): void {
     const known = this.changes.get(account);
     if (!known) this.changes.set(account, kinds);
     else for (const k of kinds) known.add(k);
+    if (!ids) return;
+    const byKind = this.records.get(account);
+    if (!byKind) {
+      this.records.set(account, ids);
+      return;
+    }
+    for (const [kind, set] of ids) {
+      const seen = byKind.get(kind);
+      if (!seen) byKind.set(kind, set);
+      else for (const id of set) seen.add(id);
+    }
   }
 
   /** A subscriber's failure is its own: it neither undoes the commit nor reaches the writer. */
-  notify(changes: CommitChanges): void {
+  notify(changes: CommitChanges, records?: CommitRecords): void {
     for (const fn of this.subscribers) {
       try {
-        fn(changes);
+        fn(changes, records);
       } catch {
         // Subscribers report their own errors.
       }
     }
   }
 
-  onCommit(fn: (changes: CommitChanges) => void): () => void {
+  onCommit(fn: (changes: CommitChanges, records: CommitRecords | undefined) => void): () => void {
     this.subscribers.add(fn);
     return () => this.subscribers.delete(fn);
   }

@@ -70,6 +70,8 @@ export class SqliteTx implements StoreTx {
   wrote = false;
   /** Record kinds this request wrote or deleted. */
   changedKinds: Set<string> | undefined;
+  /** The ids behind them, by kind. */
+  changedIds: Map<string, Set<string>> | undefined;
 
   constructor(
     private readonly host: TxHost,
@@ -101,14 +103,17 @@ export class SqliteTx implements StoreTx {
     return row && fromRow<T>(row);
   }
 
-  /** A record of `kind` (a keyed value of namespace `ns`: kind `kv:ns`) was written: for the caches and the commit's subscribers. */
-  private changed(kind: string): void {
+  /** A record of `kind` (a keyed value of namespace `ns`: kind `kv:ns`, id its key) was written: for the caches and the commit's subscribers. */
+  private changed(kind: string, id: string): void {
     this.host.cache.touched(this.account, kind);
     (this.changedKinds ??= new Set()).add(kind);
+    const ids = (this.changedIds ??= new Map()).get(kind);
+    if (ids) ids.add(id);
+    else this.changedIds.set(kind, new Set([id]));
   }
 
   async put<T>(r: ResourceRecord<T>): Promise<void> {
-    this.changed(r.kind);
+    this.changed(r.kind, r.id);
     this.writer()
       .stmt(
         `INSERT INTO resources (account, kind, id, parent, status, created_at, data) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -119,7 +124,7 @@ export class SqliteTx implements StoreTx {
   }
 
   async delete(kind: string, id: string): Promise<boolean> {
-    this.changed(kind);
+    this.changed(kind, id);
     return this.writer().stmt('DELETE FROM resources WHERE account = ? AND kind = ? AND id = ?').run(this.account, kind, id).changes > 0;
   }
 
@@ -198,14 +203,14 @@ export class SqliteTx implements StoreTx {
   }
 
   async kvPut(ns: string, key: string, value: unknown): Promise<void> {
-    this.changed(`kv:${ns}`);
+    this.changed(`kv:${ns}`, key);
     this.writer()
       .stmt('INSERT INTO kv (account, ns, key, value) VALUES (?, ?, ?, ?) ON CONFLICT (account, ns, key) DO UPDATE SET value = excluded.value')
       .run(this.account, ns, key, JSON.stringify(value));
   }
 
   async kvDelete(ns: string, key: string): Promise<void> {
-    this.changed(`kv:${ns}`);
+    this.changed(`kv:${ns}`, key);
     this.writer().stmt('DELETE FROM kv WHERE account = ? AND ns = ? AND key = ?').run(this.account, ns, key);
   }
 
