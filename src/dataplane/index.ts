@@ -13,6 +13,7 @@ import type { Config } from '../config';
 import type { ForwardingListener, ForwardingProxy, TrafficSink } from '../services/gaap/forwarding';
 import { ForwardingFollower, mergeRecords, touchesForwarding, type ForwardingUpdate } from '../services/gaap/forwarding-follow';
 import type { CommitChanges, CommitRecords, Store } from '../store/types';
+import { listenerSocketBudget } from './budget';
 import { Bucket, bucketFor } from './caps';
 import { addTo, Counters, entity, SEGMENT_BYTES, type Entity } from './counters';
 import { HealthChecker } from './health';
@@ -101,6 +102,8 @@ export class DataPlane {
   private readonly sharedAddress: boolean;
   /** HTTP and HTTPS listeners. */
   private readonly http: HttpPlane;
+  /** Listener sockets held (or being bound) against the budget the open-file limit allows; bindings refused for it wait for a free one. */
+  private readonly sockets = { held: 0, budget: listenerSocketBudget(), refused: new Map<Binding, ListenerRuntime>(), warned: false };
   /** Health points last written per binding, so a minute gets one point unless health drops. */
   private readonly healthWritten = new Map<string, string>();
 
@@ -316,6 +319,14 @@ export class DataPlane {
       this.log.warn({ listenerId: l.listenerId, proxyId, address }, `data plane: ${b.error}`);
       return;
     }
+    if (this.sockets.held >= this.sockets.budget) {
+      b.error = `EMFILE: no open files left for more listeners (${this.sockets.held} listener sockets; the rest of the process's open-file limit is kept for the API and connections: raise ulimit -n)`;
+      this.sockets.refused.set(b, rt);
+      if (!this.sockets.warned) this.log.warn({ listenerId: l.listenerId, proxyId, sockets: this.sockets.held }, 'data plane: open-file budget reached, further listeners stay unbound until sockets are freed');
+      this.sockets.warned = true;
+      return;
+    }
+    this.sockets.held++;
     const shared = this.sharedAddress || address === '::1';
     const make = () => (l.protocol === 'TCP' ? this.tcpServer(rt, b) : createSocket({ type: isIP(address) === 6 ? 'udp6' : 'udp4' }));
     const attempts = [l.port];
@@ -329,6 +340,7 @@ export class DataPlane {
         if (rt.bindings.get(proxyId) !== b) {
           // Unbound while binding.
           sock.close();
+          this.freeSocket();
           return;
         }
         if (sock instanceof Server) b.server = sock;
@@ -347,13 +359,30 @@ export class DataPlane {
         if (lastErr.code !== 'EACCES' && !(lastErr.code === 'EADDRINUSE' && shared)) break;
       }
     }
+    this.freeSocket();
     b.port = l.port;
     b.error = `${lastErr?.code ?? 'error'}: ${lastErr?.message ?? 'cannot bind'}`;
     this.log.warn({ listenerId: l.listenerId, proxyId, address, port: l.port, error: b.error }, 'data plane: a listener could not be bound');
   }
 
+  /** A listener socket was closed (or never bound): a binding refused for the budget may take its place. */
+  private freeSocket(): void {
+    this.sockets.held--;
+    if (this.sockets.refused.size === 0 || this.stopped) return;
+    for (const [b, rt] of this.sockets.refused) {
+      if (this.sockets.held >= this.sockets.budget) return;
+      this.sockets.refused.delete(b);
+      if (rt.bindings.get(b.proxyId) !== b || !this.listeners.get(rt.account)?.has(rt.config.listenerId)) continue;
+      rt.bindings.delete(b.proxyId);
+      void this.bind(rt, b.proxyId, b.address);
+    }
+    this.sockets.warned = false;
+  }
+
   private unbind(rt: ListenerRuntime, proxyId: string, b: Binding): void {
     rt.bindings.delete(proxyId);
+    this.sockets.refused.delete(b);
+    if (b.server || b.udp) this.freeSocket();
     b.server?.close();
     b.sessions?.close();
     b.udp?.close();
@@ -581,6 +610,7 @@ export class DataPlane {
     return {
       enabled: true,
       settings: { pool: this.settings.dataplanePool, host: this.settings.dataplaneHost || null, portOffset: this.settings.dataplanePortOffset, caps: this.settings.dataplaneCaps },
+      sockets: { held: this.sockets.held, budget: Number.isFinite(this.sockets.budget) ? this.sockets.budget : null },
       reconcile: { ...this.work, ...this.follower.counts },
       accounts,
     };
