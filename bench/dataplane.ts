@@ -562,6 +562,7 @@ async function main(): Promise<void> {
   const minutes = (Date.now() - started) / 60000;
   const load1 = loadavg()[0];
   const sc = flag('--no-scale') || !(ONLY.has('l4') || ONLY.has('scale')) ? undefined : await scale();
+  if (sc) console.error(`5,000 listeners: bound ${sc.seconds.toFixed(2)} s after the API calls (${sc.apiSeconds.toFixed(1)} s, ${sc.cpuPerCallMs.toFixed(2)} ms server CPU per call), RSS +${sc.rssGrowth.toFixed(0)} MB`);
   await stopAll();
   rmSync(dir, { recursive: true, force: true });
 
