@@ -193,8 +193,9 @@ export class DataPlane {
             try {
               const update = await this.follower.update(account, records);
               await this.apply(update);
-              // HTTP listeners follow their own records and, for their bindings, their proxies'.
-              if (update.httpChanged || (update.changedProxies.size > 0 && update.http.length > 0)) {
+              // HTTP listeners follow their own records and, for their bindings, the state of the proxies they listen on.
+              const httpProxyChanged = update.http.some((l) => l.proxyIds.some((pid) => update.changedProxies.has(pid)));
+              if (update.httpChanged || httpProxyChanged) {
                 await this.http.apply(account, [...update.proxies.values()], update.http);
               }
             } catch (err) {
