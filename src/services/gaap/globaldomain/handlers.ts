@@ -15,7 +15,7 @@ import { ApiError, invalidParameterValue } from '../../../core/errors';
 import { resourceId } from '../../../core/ids';
 import type { CreateGlobalDomainDnsRequest, CreateGlobalDomainRequest, DeleteGlobalDomainDnsRequest, DeleteGlobalDomainRequest, DescribeGlobalDomainDnsRequest, DescribeGlobalDomainsRequest, DisableGlobalDomainRequest, EnableGlobalDomainRequest, GaapActions, ModifyGlobalDomainAttributeRequest, ModifyGlobalDomainDnsRequest } from '../../../spec/gaap.types';
 import type { Store, StoreTx } from '../../../store/types';
-import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../../types';
+import type { ActionContext, HandlerPart, TransitionHandler } from '../../types';
 import {
   checkCountries,
   checkCountryConflicts,

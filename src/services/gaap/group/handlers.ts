@@ -1,9 +1,9 @@
 import { isIP } from 'node:net';
 import { ApiError, invalidParameterValue } from '../../../core/errors';
 import { resourceId } from '../../../core/ids';
-import type { CloseProxyGroupRequest, CountryAreaMap, CreateProxyGroupDomainRequest, CreateProxyGroupRequest, DeleteProxyGroupRequest, DescribeGroupDomainConfigRequest, DescribeProxyGroupDetailsRequest, DescribeProxyGroupListRequest, GaapActions, ModifyGroupDomainConfigRequest, ModifyProxyGroupAttributeRequest, OpenProxyGroupRequest } from '../../../spec/gaap.types';
+import type { CloseProxyGroupRequest, CountryAreaMap, CreateProxyGroupDomainRequest, CreateProxyGroupRequest, DeleteProxyGroupRequest, DescribeGroupDomainConfigRequest, DescribeProxyGroupDetailsRequest, DescribeProxyGroupListRequest, GaapActions, ModifyGroupDomainConfigRequest, ModifyProxyGroupAttributeRequest, OpenProxyGroupRequest, ProxyGroupDetail, ProxyGroupInfo } from '../../../spec/gaap.types';
 import type { ResourceRecord, Store, StoreTx } from '../../../store/types';
-import type { ActionHandler, HandlerOf, HandlerPart, TransitionHandler } from '../../types';
+import type { HandlerOf, HandlerPart, TransitionHandler } from '../../types';
 import { countryAreaMap, isCountryCode } from '../catalogue/model';
 import { KIND, checkProjectId, unixSeconds } from '../kinds';
 import { paging } from '../../kit/paging';
@@ -26,17 +26,15 @@ import { TAG_CODES } from '../tag/model';
 
 const T = { created: 'proxyGroup.created', deleted: 'proxyGroup.deleted', opened: 'proxyGroup.opened', closed: 'proxyGroup.closed' } as const;
 
-/** Fields of the stored group data that are not part of ProxyGroupDetail. */
-const INTERNAL = ['RealServerRegion'];
-
-function detailOf(rec: ResourceRecord<GroupData>, proxyNum: number): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...rec.data, ProxyNum: proxyNum, Status: GROUP_STATUS_CODE[rec.status ?? 'RUNNING'] ?? 0 };
-  for (const k of INTERNAL) delete out[k];
-  return out;
+/** ProxyGroupDetail of a group: its stored data without the internal RealServerRegion, with its proxies counted now. */
+function detailOf(rec: ResourceRecord<GroupData>, proxyNum: number): ProxyGroupDetail {
+  const { RealServerRegion: _internal, ...detail } = rec.data;
+  return { ...detail, ProxyNum: proxyNum, Status: GROUP_STATUS_CODE[rec.status ?? 'RUNNING'] ?? 0 };
 }
 
-function infoOf(rec: ResourceRecord<GroupData>): Record<string, unknown> {
-  const d = rec.data as Record<string, any>;
+/** ProxyGroupInfo of a group: the list's summary, with the string status of the record's column. */
+function infoOf(rec: ResourceRecord<GroupData>): ProxyGroupInfo {
+  const d = rec.data;
   return {
     GroupId: d.GroupId,
     Domain: d.Domain ?? null,
@@ -136,8 +134,7 @@ const CreateProxyGroup: HandlerOf<GaapActions, 'CreateProxyGroup'> = async (inpu
   return { GroupId: id };
 };
 
-// Still the untyped handler shape: its reply is built from the stored record, whose type does not yet match the generated model.
-const DescribeProxyGroupList: ActionHandler = async (input: DescribeProxyGroupListRequest, ctx) => {
+const DescribeProxyGroupList: HandlerOf<GaapActions, 'DescribeProxyGroupList'> = async (input: DescribeProxyGroupListRequest, ctx) => {
   const { offset, limit } = paging(input, { maxLimit: 100 });
   const where = checkFilters(input.Filters, ['RealServerRegion', 'PackageType'], 10);
   if (input.ProjectId < -1) throw invalidParameterValue('ProjectId', 'expected -1 (all projects) or a project ID');
@@ -147,8 +144,7 @@ const DescribeProxyGroupList: ActionHandler = async (input: DescribeProxyGroupLi
   return { TotalCount: total, ProxyGroupList: items.map(infoOf) };
 };
 
-// Still the untyped handler shape: its reply is built from the stored record, whose type does not yet match the generated model.
-const DescribeProxyGroupDetails: ActionHandler = async (input: DescribeProxyGroupDetailsRequest, ctx) => {
+const DescribeProxyGroupDetails: HandlerOf<GaapActions, 'DescribeProxyGroupDetails'> = async (input: DescribeProxyGroupDetailsRequest, ctx) => {
   const g = await getGroup(ctx.tx, input.GroupId);
   const { total } = await ctx.tx.list(KIND.proxy, { parent: g.id, limit: 0 });
   return { ProxyGroupDetail: detailOf(g, total) };

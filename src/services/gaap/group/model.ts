@@ -1,4 +1,5 @@
 import { resourceNotFound } from '../../../core/errors';
+import type { ProxyGroupDetail } from '../../../spec/gaap.types';
 import type { ResourceRecord, StoreTx } from '../../../store/types';
 import { KIND } from '../kinds';
 
@@ -15,13 +16,12 @@ export const GROUP_STATUS_CODE: Record<string, number> = {
   CHANGING: 12,
 };
 
-export type GroupData = Record<string, unknown> & {
-  GroupId: string;
-  RealServerRegion: string;
-  IPAddressVersion: string;
-  PackageType: string;
-  ProjectId: number;
-};
+/**
+ * A group record's data: ProxyGroupDetail (`Status` the integer code, ProxyNum
+ * as last derived) plus the region it accelerates to, which ProxyGroupDetail
+ * carries only as RealServerRegionInfo.
+ */
+export type GroupData = ProxyGroupDetail & { RealServerRegion: string };
 
 export async function getGroup(tx: StoreTx, groupId: string): Promise<ResourceRecord<GroupData>> {
   const g = await tx.get<GroupData>(KIND.group, groupId);

@@ -4,7 +4,7 @@ import type { Filter, ProxyInfo } from '../../../spec/gaap.types';
 import type { FieldFilter, StoreTx } from '../../../store/types';
 import type { ActionContext } from '../../types';
 import { KIND, unixSeconds } from '../kinds';
-import { PROXY, forwardIps, proxyAddress, refreshGroupStatus } from './model';
+import { PROXY, forwardIps, proxyAddress, refreshGroupStatus, type ProxyData } from './model';
 import { BANDWIDTH_LIST, CONCURRENT_LIST, findRegion, isAccessRegion, isDestRegion, regionDetail } from '../catalogue/model';
 import { GROUP_STATUS_CODE } from '../group/model';
 
@@ -89,7 +89,7 @@ export async function insertProxy(ctx: ActionContext, p: NewProxy): Promise<stri
   const ip = await proxyAddress(ctx.tx, ctx.settings.dataplanePool, ipv6);
   const access = findRegion(p.AccessRegion)!;
   const dest = findRegion(p.RealServerRegion)!;
-  const data = {
+  const data: ProxyData = {
     InstanceId: id,
     CreateTime: unixSeconds(ctx.now) - ctx.settings.gaapCreateTimeBackdate,
     ProjectId: p.ProjectId,
