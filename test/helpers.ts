@@ -46,6 +46,12 @@ export async function startTclocal(overrides: Partial<Config> = {}, dev: Develop
 }
 
 /**
+ * Settings under which scheduled transitions wait until the test applies
+ * them (`advance(server)`), so that it sees every transient status.
+ */
+export const MANUAL_TRANSITIONS = { transitions: 'manual', transitionMs: 1000 } as const satisfies Partial<Config>;
+
+/**
  * A test server with a GAAP client of ACCOUNT_A (`a`) and one of ACCOUNT_B
  * (`b`), for the tests that one account never sees or touches the other's
  * resources.

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { XMLValidator } from 'fast-xml-parser';
 import type { RunningServer } from '../../../src/server';
-import { ACCOUNT_A, ACCOUNT_B, captureSdkRequest, DEFAULT_ACCOUNT, replay, startTclocal } from '../../helpers';
+import { ACCOUNT_A, ACCOUNT_B, captureSdkRequest, DEFAULT_ACCOUNT, MANUAL_TRANSITIONS, replay, startTclocal } from '../../helpers';
 import { call, ciClient, COS, cosError, liveRequest } from '../../../testkit/cos-client';
 import { inOneSecond } from '../../support/one-second';
 
@@ -372,7 +372,7 @@ describe('CI live moderation lifecycle timing', () => {
   });
 
   it('keeps jobs Submitted in manual mode until transitions are advanced', async () => {
-    const server = await startTclocal({ rateLimits: false, transitions: 'manual', transitionMs: 1000 });
+    const server = await startTclocal({ ...MANUAL_TRANSITIONS, rateLimits: false });
     try {
       const a = ciClient({ port: server.port, account: ACCOUNT_A });
       const jobId = (await a.submit(liveRequest())).Response.JobsDetail.JobId;

@@ -8,7 +8,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../../src/server';
 import { assertResponseShape } from '../../support/response-shape';
-import { ACCOUNT_A, ACCOUNT_B, advance, cnClient, errorCode, intlClient, startTclocal } from '../../helpers';
+import { ACCOUNT_A, ACCOUNT_B, advance, cnClient, errorCode, intlClient, MANUAL_TRANSITIONS, startTclocal } from '../../helpers';
 import { selfSigned } from '../../../testkit/pem';
 
 const NOT_CANCELLABLE = 'FailedOperation.CertificateNotFoundOrCantCancel';
@@ -18,7 +18,7 @@ describe('SSL CancelAuditCertificate and the review lifecycle', () => {
   let cn: any;
   let intl: any;
   before(async () => {
-    server = await startTclocal({ transitions: 'manual', transitionMs: 1000, rateLimits: false });
+    server = await startTclocal({ ...MANUAL_TRANSITIONS, rateLimits: false });
     cn = cnClient('ssl', server, { account: ACCOUNT_A });
     intl = intlClient('ssl', server, { account: ACCOUNT_A });
   });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../../../src/server';
 import { relatedGlobalDomains } from '../../../../src/services/gaap/globaldomain/links';
-import { ACCOUNT_A, ACCOUNT_B, advance, cnClient, errorCode, startWithTwoAccounts } from '../../../helpers';
+import { ACCOUNT_A, ACCOUNT_B, advance, cnClient, errorCode, MANUAL_TRANSITIONS, startWithTwoAccounts } from '../../../helpers';
 import { assertResponseShape } from '../../../support/response-shape';
 import { seedProxy } from '../catalogue/fixtures';
 
@@ -230,7 +230,7 @@ describe('gaap global domains: transient statuses', () => {
   let server: RunningServer;
   let a: any;
   before(async () => {
-    ({ server, a } = await startWithTwoAccounts({ rateLimits: false, transitions: 'manual', transitionMs: 1000 }));
+    ({ server, a } = await startWithTwoAccounts({ ...MANUAL_TRANSITIONS, rateLimits: false }));
     await seedProxy(server, ACCOUNT_A, 'link-gd000001');
   });
   after(async () => {
