@@ -9,11 +9,11 @@ import { KIND, checkProjectId, unixSeconds } from '../kinds';
 import { paging } from '../../kit/paging';
 import { clearCounters } from '../stats/model';
 import { checkTagFilter, checkTagSet } from '../../kit/tags';
-import { PROXY, proxyLife, type ProxyData, listPage, removeProxy, finishSwitch, switchProxies } from '../proxy/model';
+import { PROXY, proxyLife, type ProxyData, type ProxyRec, listPage, removeProxy, finishSwitch, switchProxies } from '../proxy/model';
 import { checkAccessRegion, checkBandwidth, checkConcurrent, checkDestRegion, completeCreation, insertProxy, normalizeIpVersion, normalizeNetworkType, normalizePackageType, checkFilters } from '../proxy/create';
 import { findRegion, regionDetail } from '../catalogue/model';
 import { startTask } from '../task/model';
-import { DOMAIN_CONF_NS, GROUP_STATUS_CODE, getGroup, type GroupData } from './model';
+import { DOMAIN_CONF_NS, GROUP_STATUS_CODE, getGroup, groupLife, type GroupData } from './model';
 import { ownerHasBoundRealServers, removeListenersOf } from '../listener/model';
 import { removePolicyOf } from '../security/model';
 import { TAG_CODES } from '../tag/model';
@@ -55,8 +55,8 @@ function checkGroupName(name: string): void {
   if (name.trim() === '' || [...name].length > 30) throw invalidParameterValue('GroupName', 'expected 1 to 30 characters');
 }
 
-async function proxiesOfGroup(tx: StoreTx, groupId: string): Promise<ResourceRecord<Record<string, any>>[]> {
-  return (await tx.list<Record<string, any>>(KIND.proxy, { parent: groupId })).items;
+async function proxiesOfGroup(tx: StoreTx, groupId: string): Promise<ProxyRec[]> {
+  return (await tx.list<ProxyData>(KIND.proxy, { parent: groupId })).items;
 }
 
 const CreateProxyGroup: HandlerOf<GaapActions, 'CreateProxyGroup'> = async (input: CreateProxyGroupRequest, ctx) => {
@@ -105,7 +105,8 @@ const CreateProxyGroup: HandlerOf<GaapActions, 'CreateProxyGroup'> = async (inpu
     IsSupportTLSChoice: 1,
     RealServerRegion: input.RealServerRegion,
   };
-  await ctx.tx.put({ kind: KIND.group, id, parent: null, status: 'CREATING', createdAt: ctx.now, data });
+  const rec: ResourceRecord<GroupData> = { kind: KIND.group, id, parent: null, status: 'CREATING', createdAt: ctx.now, data };
+  await ctx.tx.put(rec);
   const ids: string[] = [];
   for (const a of regions) {
     ids.push(await insertProxy(ctx, {
@@ -126,11 +127,10 @@ const CreateProxyGroup: HandlerOf<GaapActions, 'CreateProxyGroup'> = async (inpu
   }
   if (ids.length === 0) {
     // Nothing to build: an empty group is usable at once (Terraform modifies or deletes it without waiting).
-    await ctx.tx.put({ kind: KIND.group, id, parent: null, status: 'RUNNING', createdAt: ctx.now, data: { ...data, Status: GROUP_STATUS_CODE.RUNNING } });
+    await groupLife.move(ctx.tx, rec, 'RUNNING');
     return { GroupId: id };
   }
-  await ctx.tx.put({ kind: KIND.group, id, parent: null, status: 'CREATING', createdAt: ctx.now, data: { ...data, ProxyNum: ids.length } });
-  await startTask(ctx, T.created, { groupId: id, ids });
+  await groupLife.begin(ctx, rec, 'CREATING', T.created, { groupId: id, ids }, { ProxyNum: ids.length });
   return { GroupId: id };
 };
 
@@ -163,21 +163,19 @@ const ModifyProxyGroupAttribute: HandlerOf<GaapActions, 'ModifyProxyGroupAttribu
 };
 
 function assertGroupSettled(g: ResourceRecord<GroupData>): void {
-  if (g.status === 'CREATING' || g.status === 'DESTROYING') {
-    throw new ApiError('FailedOperation', `The proxy group \`${g.id}\` is ${g.status}; wait until its current operation completes.`);
-  }
+  groupLife.assertIdle(g, 'FailedOperation', `The proxy group \`${g.id}\` is ${g.status}; wait until its current operation completes.`);
 }
 
 const OpenProxyGroup: HandlerOf<GaapActions, 'OpenProxyGroup'> = async (input: OpenProxyGroupRequest, ctx) => {
   const g = await getGroup(ctx.tx, input.GroupId);
   assertGroupSettled(g);
-  return switchProxies(ctx, await proxiesOfGroup(ctx.tx, g.id) as any, PROXY.CLOSED, PROXY.OPENING, T.opened);
+  return switchProxies(ctx, await proxiesOfGroup(ctx.tx, g.id), PROXY.CLOSED, PROXY.OPENING, T.opened);
 };
 
 const CloseProxyGroup: HandlerOf<GaapActions, 'CloseProxyGroup'> = async (input: CloseProxyGroupRequest, ctx) => {
   const g = await getGroup(ctx.tx, input.GroupId);
   assertGroupSettled(g);
-  return switchProxies(ctx, await proxiesOfGroup(ctx.tx, g.id) as any, PROXY.RUNNING, PROXY.CLOSING, T.closed);
+  return switchProxies(ctx, await proxiesOfGroup(ctx.tx, g.id), PROXY.RUNNING, PROXY.CLOSING, T.closed);
 };
 
 const DeleteProxyGroup: HandlerOf<GaapActions, 'DeleteProxyGroup'> = async (input: DeleteProxyGroupRequest, ctx) => {
@@ -196,11 +194,10 @@ const DeleteProxyGroup: HandlerOf<GaapActions, 'DeleteProxyGroup'> = async (inpu
       throw new ApiError('FailedOperation.RealServerAlreadyBound', `A listener of the proxy group \`${g.id}\` has real servers bound; unbind them or set \`Force\` to 1.`);
     }
   }
-  const busy = proxies.find((p) => proxyLife.isBusy(p as ResourceRecord<ProxyData>));
+  const busy = proxies.find((p) => proxyLife.isBusy(p));
   if (busy) throw new ApiError('FailedOperation.GroupStatusNotInRuning', `The proxy \`${busy.id}\` of the group is ${busy.status}; wait until its operation completes.`);
-  for (const p of proxies) await ctx.tx.put({ ...p, status: PROXY.DESTROYING, data: { ...p.data, Status: PROXY.DESTROYING } });
-  await ctx.tx.put({ ...g, status: 'DESTROYING', data: { ...g.data, Status: GROUP_STATUS_CODE.DESTROYING } });
-  await startTask(ctx, T.deleted, { groupId: g.id });
+  for (const p of proxies) await proxyLife.move(ctx.tx, p, PROXY.DESTROYING);
+  await groupLife.begin(ctx, g, 'DESTROYING', T.deleted, { groupId: g.id });
   return {};
 };
 

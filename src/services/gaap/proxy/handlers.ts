@@ -11,7 +11,7 @@ import { finishSwitch, switchProxies, PROXY, proxyLife, type ProxyData, type Pro
 import { checkFilters, checkAccessRegion, checkBandwidth, checkBillingType, checkConcurrent, checkDestRegion, checkProxyName, completeCreation, insertProxy, normalizeIpVersion, normalizeNetworkType, normalizePackageType } from './create';
 import { findRegion } from '../catalogue/model';
 import { startTask } from '../task/model';
-import { getGroup } from '../group/model';
+import { getGroup, groupLife } from '../group/model';
 import { ownerHasBoundRealServers } from '../listener/model';
 import { TAG_CODES } from '../tag/model';
 
@@ -63,7 +63,7 @@ const CreateProxy: HandlerOf<GaapActions, 'CreateProxy'> = (input, ctx) =>
     let packageType = normalizePackageType(input.PackageType ?? src?.PackageType);
     if (groupId) {
       const g = await getGroup(ctx.tx, groupId);
-      if (g.status === 'CREATING' || g.status === 'DESTROYING') {
+      if (groupLife.isBusy(g)) {
         throw new ApiError('FailedOperation', `The proxy group \`${groupId}\` is ${g.status}; proxies can be added once it is running.`);
       }
       if (dest && dest !== g.data.RealServerRegion) {

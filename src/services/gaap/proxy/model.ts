@@ -6,7 +6,7 @@ import type { ListQuery, ListResult, ResourceRecord, StoreTx } from '../../../st
 import type { ActionContext } from '../../types';
 import { removeListenersOf } from '../listener/model';
 import { lifecycle } from '../../kit/lifecycle';
-import { GROUP_STATUS_CODE } from '../group/model';
+import { groupLife, type GroupData } from '../group/model';
 import { KIND } from '../kinds';
 import { removePolicyOf } from '../security/model';
 import { startTask } from '../task/model';
@@ -124,13 +124,13 @@ export async function idempotent<T>(ctx: ActionContext, input: object & { Client
  */
 export async function refreshGroupStatus(tx: StoreTx, groupId: string | null | undefined): Promise<void> {
   if (!groupId) return;
-  const group = await tx.get<Record<string, unknown>>(KIND.group, groupId);
-  if (!group || group.status === 'CREATING' || group.status === 'DESTROYING') return;
+  const group = await tx.get<GroupData>(KIND.group, groupId);
+  if (!group || groupLife.isBusy(group)) return;
   const { items } = await tx.list<ProxyData>(KIND.proxy, { parent: groupId });
   let status = 'RUNNING';
   if (items.some((p) => proxyLife.isBusy(p))) status = 'CHANGING';
   else if (items.length > 0 && items.every((p) => p.status === PROXY.CLOSED)) status = 'CLOSED';
-  await tx.put({ ...group, status, data: { ...group.data, Status: GROUP_STATUS_CODE[status], ProxyNum: items.length } });
+  await groupLife.move(tx, group, status, { ProxyNum: items.length });
 }
 
 /** Removes a proxy and everything under it (listeners, rules, domains, policy, tags). */
