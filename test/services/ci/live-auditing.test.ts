@@ -111,6 +111,16 @@ describe('CI live moderation through cos-nodejs-sdk-v5', () => {
     assert.equal(m[2], r.headers.get('x-ci-request-id'));
   });
 
+  it('a cancelled job keeps its place: the record is stored with its submission time, not the cancel time', async () => {
+    const a = ciClient({ port: server.port, account: ACCOUNT_A });
+    const jobId = (await a.submit(liveRequest())).Response.JobsDetail.JobId;
+    const createdAt = async () => server.store.transaction(ACCOUNT_A.uin, async (tx) => (await tx.get('ci.job', jobId))!.createdAt);
+    const submittedAt = await createdAt();
+    await new Promise((r) => setTimeout(r, 20));
+    await a.cancel(jobId);
+    assert.equal(await createdAt(), submittedAt);
+  });
+
   it('refuses to cancel twice, and unknown jobs', async () => {
     const a = ciClient({ port: server.port, account: ACCOUNT_A });
     const jobId = (await a.submit(liveRequest())).Response.JobsDetail.JobId;
