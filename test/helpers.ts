@@ -14,6 +14,7 @@ export const ACCOUNT_A: AccountConfig = { secretId: 'AKIDtestAccountA00000000000
 export const ACCOUNT_B: AccountConfig = { secretId: 'AKIDtestAccountB0000000000000000000', secretKey: 'secret-key-of-account-b', appId: 1251000002, uin: '100000000102' };
 export { DEFAULT_ACCOUNT };
 export { captureSdkRequest, cnClient, intlClient, type CapturedRequest, type ClientOptions } from '../testkit/sdk';
+import { cnClient } from '../testkit/sdk';
 
 /**
  * A loopback /24 of its own for each test server's proxies, so test files
@@ -42,6 +43,22 @@ export async function startTclocal(overrides: Partial<Config> = {}, dev: Develop
   // Every business error a handler answers must be one its action documents,
   // and every success must match the action's response model.
   return startServer(config, pino({ level: config.logLevel }), { strictErrorCodes: true, strictResponses: true, ...dev });
+}
+
+/**
+ * Settings under which scheduled transitions wait until the test applies
+ * them (`advance(server)`), so that it sees every transient status.
+ */
+export const MANUAL_TRANSITIONS = { transitions: 'manual', transitionMs: 1000 } as const satisfies Partial<Config>;
+
+/**
+ * A test server with a GAAP client of ACCOUNT_A (`a`) and one of ACCOUNT_B
+ * (`b`), for the tests that one account never sees or touches the other's
+ * resources.
+ */
+export async function startWithTwoAccounts(overrides: Partial<Config> = {}): Promise<{ server: RunningServer; a: any; b: any }> {
+  const server = await startTclocal(overrides);
+  return { server, a: cnClient('gaap', server, { account: ACCOUNT_A }), b: cnClient('gaap', server, { account: ACCOUNT_B }) };
 }
 
 /** Applies every due pending transition through the admin endpoint; returns how many it applied. */

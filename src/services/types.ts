@@ -47,15 +47,28 @@ type ExtraFieldsOfPart<M, H> = {
     : never;
 }[keyof H & keyof M];
 /**
- * Accepts the parts only when every action has exactly one handler and no
- * handler answers a field outside its response type; otherwise the error
- * names the actions (or fields).
+ * Actions whose handler reads an `any` request or answers `any` (a bare
+ * `ActionHandler`): the table's types would not reach inside it.
+ */
+export type UntypedActions<H> = H extends unknown
+  ? {
+    [A in keyof H]-?: H[A] extends (input: infer I, ...rest: never[]) => infer O
+      ? IsAny<I> extends true ? A : IsAny<Awaited<O>> extends true ? A : never
+      : never;
+  }[keyof H]
+  : never;
+/**
+ * Accepts the parts only when every action has exactly one handler, typed,
+ * and no handler answers a field outside its response type; otherwise the
+ * error names the actions (or fields).
  */
 type WholeTable<M, P extends readonly object[]> = [Duplicated<P>] extends [never]
   ? [Exclude<keyof M, KeysOfAny<P>>] extends [never]
-    ? [ExtraFields<M, P[number]>] extends [never]
-      ? unknown
-      : { fieldsOutsideTheResponse: ExtraFields<M, P[number]> }
+    ? [UntypedActions<P[number]>] extends [never]
+      ? [ExtraFields<M, P[number]>] extends [never]
+        ? unknown
+        : { fieldsOutsideTheResponse: ExtraFields<M, P[number]> }
+      : { untypedHandlers: UntypedActions<P[number]> }
     : { actionsWithoutHandler: Exclude<keyof M, KeysOfAny<P>> }
   : { actionsWithTwoHandlers: Duplicated<P> };
 

@@ -4,7 +4,7 @@
  * bad record instead of being stored and served back (`ProxySet: [null]`)
  * or failing inside SQLite with the driver's own words.
  */
-import { DUMP_TABLES } from './migrations';
+import { DUMP_TABLES } from './sqlite/migrations';
 import type { StateDump } from './types';
 
 type ColumnType = 'text' | 'string' | 'text?' | 'integer' | 'number' | 'object-json' | 'json';

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { checkDump } from './dump-check';
-import { DUMP_ORDER, DUMP_TABLES, MOVE_GAAP_STATS, SCHEMA_VERSION } from './migrations';
+import { DUMP_ORDER, DUMP_TABLES, MOVE_GAAP_STATS, SCHEMA_VERSION } from './sqlite/migrations';
 import { ListCache } from './sqlite/cache';
 import { openDatabase, startCheckpointer, type CheckpointThread, type SqliteOptions } from './sqlite/connection';
 import { GroupCommit } from './sqlite/group-commit';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { RunningServer } from '../../src/server';
-import { cnClient, errorCode, startTclocal } from '../helpers';
+import { cnClient, errorCode, MANUAL_TRANSITIONS, startTclocal } from '../helpers';
 import { admin } from './admin-client';
 import { ARTIFACTS, browserMissing, launch } from '../../testkit/browser';
 
@@ -24,7 +24,7 @@ describe('console in Chromium', { skip: browserMissing() }, () => {
 
   before(async () => {
     // Manual transitions: the console shows what is pending until it is advanced. No data plane: the Traffic tab says so.
-    server = await startTclocal({ transitions: 'manual', transitionMs: 1000, dataplane: false });
+    server = await startTclocal({ ...MANUAL_TRANSITIONS, dataplane: false });
     gaap = cnClient('gaap', server);
     browser = await launch();
     page = await browser.context.newPage();

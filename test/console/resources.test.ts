@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server';
-import { ACCOUNT_A, cnClient, DEFAULT_ACCOUNT, startTclocal } from '../helpers';
+import { ACCOUNT_A, cnClient, DEFAULT_ACCOUNT, MANUAL_TRANSITIONS, startTclocal } from '../helpers';
 import { selfSigned } from '../../testkit/pem';
 import { admin } from './admin-client';
 
@@ -19,7 +19,7 @@ describe('resource browsing', () => {
   let gaap: any;
   const proxies: string[] = [];
   before(async () => {
-    server = await startTclocal({ transitions: 'manual', transitionMs: 1000 });
+    server = await startTclocal(MANUAL_TRANSITIONS);
     gaap = cnClient('gaap', server);
     for (let i = 0; i < 5; i++) {
       proxies.push((await gaap.CreateProxy({

@@ -10,7 +10,8 @@ import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { RunningServer } from '../../src/server';
-import { boundListener, randomPort, tcpOrigin, until, type Origin } from '../dataplane/fixtures';
+import { tcpOrigin, until, type Origin } from '../dataplane/fixtures';
+import { forwardingListener, localRealServer } from '../support/running-proxy';
 import { cnClient, DEFAULT_ACCOUNT, startTclocal } from '../helpers';
 import { ARTIFACTS, browserMissing, launch } from '../../testkit/browser';
 
@@ -31,15 +32,11 @@ describe('console in Chromium: traffic through the data plane', { skip: browserM
     server = await startTclocal({ dataplaneCheckScale: 0.02, dataplaneCaps: false });
     gaap = cnClient('gaap', server);
     origin = await tcpOrigin('A');
-    rsId = (await gaap.AddRealServers({ ProjectId: 0, RealServerIP: ['127.0.0.1'], RealServerName: 'origin-a' })).RealServerSet[0].RealServerId;
-    ({ InstanceId: proxyId } = await gaap.CreateProxy({ ProjectId: 0, ProxyName: 'traffic-ui', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 }));
-    ({ ListenerIds: [listenerId] } = await gaap.CreateTCPListeners({
-      ListenerName: 'tcp-ui', Ports: [randomPort()], Scheduler: 'rr', RealServerType: 'IP', ProxyId: proxyId,
-      HealthCheck: 1, DelayLoop: 5, ConnectTimeout: 2, HealthyThreshold: 1, UnhealthyThreshold: 1,
+    rsId = await localRealServer(gaap, 'origin-a');
+    ({ proxyId, listenerId, ip, port } = await forwardingListener(server, gaap, {
+      rsId, name: 'traffic-ui', origins: [{ port: origin.port }],
+      settings: { ListenerName: 'tcp-ui', HealthCheck: 1, DelayLoop: 5, ConnectTimeout: 2, HealthyThreshold: 1, UnhealthyThreshold: 1 },
     }));
-    await gaap.BindListenerRealServers({ ListenerId: listenerId, RealServerBindSet: [{ RealServerId: rsId, RealServerIP: '127.0.0.1', RealServerPort: origin.port }] });
-    ip = (await gaap.DescribeProxies({ ProxyIds: [proxyId] })).ProxySet[0].IP;
-    port = (await until(async () => (await boundListener(server, proxyId, listenerId))?.bound ?? undefined, 'the listener')).port;
     browser = await launch();
     page = await browser.context.newPage();
   });

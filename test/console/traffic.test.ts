@@ -10,7 +10,8 @@ import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server';
 import { cnClient, DEFAULT_ACCOUNT, startTclocal } from '../helpers';
-import { boundListener, exchange, randomPort, tcpOrigin, until, type Origin } from '../dataplane/fixtures';
+import { exchange, randomPort, tcpOrigin, until, type Origin } from '../dataplane/fixtures';
+import { bindOrigins, l4Listener, localRealServer, runningProxy, servedPort } from '../support/running-proxy';
 import { admin } from './admin-client';
 
 describe('console: traffic from the data plane', () => {
@@ -29,7 +30,7 @@ describe('console: traffic from the data plane', () => {
     b = await tcpOrigin('B');
     web = createServer((_req, res) => res.end('web'));
     await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
-    rsId = (await gaap.AddRealServers({ ProjectId: 0, RealServerIP: ['127.0.0.1'], RealServerName: 'local' })).RealServerSet[0].RealServerId;
+    rsId = await localRealServer(gaap);
   });
   after(async () => {
     await server.stop();
@@ -48,22 +49,14 @@ describe('console: traffic from the data plane', () => {
     (await traffic(`?proxyId=${proxyId}`)).proxies[0]?.listeners.find((l: any) => l.listenerId === listenerId);
 
   async function proxy(): Promise<{ proxyId: string; ip: string }> {
-    const { InstanceId: proxyId } = await gaap.CreateProxy({ ProjectId: 0, ProxyName: 'traffic', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });
-    return { proxyId, ip: (await gaap.DescribeProxies({ ProxyIds: [proxyId] })).ProxySet[0].IP };
+    return runningProxy(gaap, 'traffic');
   }
 
   it('counts connections and bytes of a TCP listener, and follows origin health', async () => {
     const { proxyId, ip } = await proxy();
-    const { ListenerIds } = await gaap.CreateTCPListeners({
-      ListenerName: 't', Ports: [randomPort()], Scheduler: 'rr', RealServerType: 'IP', ProxyId: proxyId,
-      HealthCheck: 1, DelayLoop: 5, ConnectTimeout: 2, HealthyThreshold: 1, UnhealthyThreshold: 1,
-    });
-    const listenerId = ListenerIds[0];
-    await gaap.BindListenerRealServers({
-      ListenerId: listenerId,
-      RealServerBindSet: [{ RealServerId: rsId, RealServerIP: '127.0.0.1', RealServerPort: a.port }, { RealServerId: rsId, RealServerIP: '127.0.0.1', RealServerPort: b.port }],
-    });
-    const port = (await until(async () => (await boundListener(server, proxyId, listenerId))?.bound ?? undefined, 'the listener')).port;
+    const { listenerId } = await l4Listener(gaap, proxyId, 'TCP', { ListenerName: 't', HealthCheck: 1, DelayLoop: 5, ConnectTimeout: 2, HealthyThreshold: 1, UnhealthyThreshold: 1 });
+    await bindOrigins(gaap, rsId, listenerId, [{ port: a.port }, { port: b.port }]);
+    const port = await servedPort(server, proxyId, listenerId);
 
     const idle = await until(async () => ((await listenerOf(proxyId, listenerId))?.origins.length === 2 ? listenerOf(proxyId, listenerId) : undefined), 'the origins');
     assert.equal(idle.protocol, 'TCP');
@@ -111,7 +104,7 @@ describe('console: traffic from the data plane', () => {
     const { RuleId } = await gaap.CreateRule({ ListenerId: listenerId, Domain: 't.test', Path: '/', RealServerType: 'IP', Scheduler: 'rr', HealthCheck: 0 });
     const webPort = (web.address() as { port: number }).port;
     await gaap.BindRuleRealServers({ RuleId, RealServerBindSet: [{ RealServerId: rsId, RealServerIP: '127.0.0.1', RealServerPort: webPort }] });
-    const port = (await until(async () => (await boundListener(server, proxyId, listenerId))?.bound ?? undefined, 'the listener')).port;
+    const port = await servedPort(server, proxyId, listenerId);
     const get = () => new Promise<string>((resolve, reject) => {
       request({ host: ip, port, path: '/', headers: { host: 't.test' }, agent: false }, (res) => {
         let body = '';

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server';
 import { cnClient, startTclocal } from '../helpers';
+import { bindOrigins, l4Listener, localRealServer, runningProxy, servedPort } from '../support/running-proxy';
 import { boundListener, exchange, randomPort, tcpOrigin, until, type Origin } from './fixtures';
 
 const randomOctet = () => 2 + Math.floor(Math.random() * 250);
@@ -39,15 +40,14 @@ describe('data plane: DOMAIN origins with several addresses; the PROXY header as
     // Nothing listens on the first address; the origin listens on 127.0.0.1, the second.
     const dead = `127.${randomOctet()}.${randomOctet()}.${randomOctet()}`;
     answers = [dead, '127.0.0.1'];
-    const { InstanceId: proxyId } = await gaap.CreateProxy({ ProjectId: 0, ProxyName: 'dom', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });
+    const { proxyId, ip } = await runningProxy(gaap, 'dom');
     const port = randomPort();
     const [listenerId] = (await gaap.CreateTCPListeners({
       ListenerName: 'dom', Ports: [port], Scheduler: 'rr', RealServerType: 'DOMAIN', ProxyId: proxyId, HealthCheck: 0,
     })).ListenerIds;
     const rs = (await gaap.AddRealServers({ ProjectId: 0, RealServerIP: [name], RealServerName: 'multi' })).RealServerSet[0];
     await gaap.BindListenerRealServers({ ListenerId: listenerId, RealServerBindSet: [{ RealServerId: rs.RealServerId, RealServerIP: name, RealServerPort: origin.port }] });
-    const ip = (await gaap.DescribeProxies({ ProxyIds: [proxyId] })).ProxySet[0].IP;
-    await until(async () => (await boundListener(server, proxyId, listenerId))?.bound, 'the listener to be bound');
+    await servedPort(server, proxyId, listenerId);
 
     // The first address refuses: the connection goes on to the second.
     const accepted = origin.accepted;
@@ -84,9 +84,8 @@ describe('data plane: DOMAIN origins with several addresses; the PROXY header as
   });
 
   it('ClientIPMethod 1: the origin parses a PROXY v1 header naming the client\'s own address and port, then the client bytes intact', async () => {
-    const { InstanceId: proxyId } = await gaap.CreateProxy({ ProjectId: 0, ProxyName: 'pp', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });
-    const port = randomPort();
-    const [listenerId] = (await gaap.CreateTCPListeners({ ListenerName: 'pp', Ports: [port], Scheduler: 'rr', HealthCheck: 0, RealServerType: 'IP', ProxyId: proxyId, ClientIPMethod: 1 })).ListenerIds;
+    const { proxyId, ip } = await runningProxy(gaap, 'pp');
+    const { listenerId, port } = await l4Listener(gaap, proxyId, 'TCP', { ListenerName: 'pp', ClientIPMethod: 1 });
     // An origin that reads the header as a PROXY-protocol server would: the line up to CRLF (at most 107 bytes), its six fields, then the stream.
     const parsed: Array<{ fields: string[]; rest: string }> = [];
     const reader = createServer((s) => {
@@ -101,10 +100,8 @@ describe('data plane: DOMAIN origins with several addresses; the PROXY header as
     });
     await new Promise<void>((r) => reader.listen(0, '127.0.0.1', r));
     try {
-      const rs = (await gaap.AddRealServers({ ProjectId: 0, RealServerIP: ['127.0.0.1'], RealServerName: 'pp' })).RealServerSet[0];
-      await gaap.BindListenerRealServers({ ListenerId: listenerId, RealServerBindSet: [{ RealServerId: rs.RealServerId, RealServerIP: '127.0.0.1', RealServerPort: (reader.address() as { port: number }).port }] });
-      const ip = (await gaap.DescribeProxies({ ProxyIds: [proxyId] })).ProxySet[0].IP;
-      await until(async () => (await boundListener(server, proxyId, listenerId))?.bound, 'the listener to be bound');
+      await bindOrigins(gaap, await localRealServer(gaap, 'pp'), listenerId, [{ port: (reader.address() as { port: number }).port }]);
+      await servedPort(server, proxyId, listenerId, 1);
       const payload = Buffer.alloc(200_000, 'PROXY TCP4 looks like a header\r\n');
       const clientPort = await new Promise<number>((res, rej) => {
         const c = connect({ host: ip, port, allowHalfOpen: true });
@@ -171,11 +168,9 @@ describe('data plane: a listener port the process may not bind moves by the port
     const gaap = cnClient('gaap', { port });
     const origin = await tcpOrigin('LOW');
     try {
-      const { InstanceId: proxyId } = await gaap.CreateProxy({ ProjectId: 0, ProxyName: 'low', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });
-      const [listenerId] = (await gaap.CreateTCPListeners({ ListenerName: 'low', Ports: [low], Scheduler: 'rr', HealthCheck: 0, RealServerType: 'IP', ProxyId: proxyId })).ListenerIds;
-      const rs = (await gaap.AddRealServers({ ProjectId: 0, RealServerIP: ['127.0.0.1'], RealServerName: 'o' })).RealServerSet[0];
-      await gaap.BindListenerRealServers({ ListenerId: listenerId, RealServerBindSet: [{ RealServerId: rs.RealServerId, RealServerIP: '127.0.0.1', RealServerPort: origin.port }] });
-      const ip = (await gaap.DescribeProxies({ ProxyIds: [proxyId] })).ProxySet[0].IP;
+      const { proxyId, ip } = await runningProxy(gaap, 'low');
+      const { listenerId } = await l4Listener(gaap, proxyId, 'TCP', { ListenerName: 'low', Ports: [low] });
+      await bindOrigins(gaap, await localRealServer(gaap, 'o'), listenerId, [{ port: origin.port }]);
       const l = await until(async () => {
         const report: any = await (await fetch(`${url}/_tclocal/dataplane`)).json();
         for (const a of report.accounts) for (const p of a.proxies) if (p.proxyId === proxyId) return p.listeners.find((x: any) => x.listenerId === listenerId && x.bound);

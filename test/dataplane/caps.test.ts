@@ -3,7 +3,8 @@ import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server';
 import { cnClient, DEFAULT_ACCOUNT, startTclocal } from '../helpers';
-import { boundListener, exchange, randomPort, tcpOrigin, until, whoAnswers, type Origin } from './fixtures';
+import { forwardingListener, localRealServer } from '../support/running-proxy';
+import { boundListener, exchange, tcpOrigin, until, whoAnswers, type Origin } from './fixtures';
 
 describe('data plane: Bandwidth and Concurrent caps', () => {
   let server: RunningServer;
@@ -15,7 +16,7 @@ describe('data plane: Bandwidth and Concurrent caps', () => {
     server = await startTclocal();
     gaap = cnClient('gaap', server);
     origin = await tcpOrigin('O');
-    rsId = (await gaap.AddRealServers({ ProjectId: 0, RealServerIP: ['127.0.0.1'], RealServerName: 'local' })).RealServerSet[0].RealServerId;
+    rsId = await localRealServer(gaap);
   });
   after(async () => {
     await server.stop();
@@ -23,11 +24,7 @@ describe('data plane: Bandwidth and Concurrent caps', () => {
   });
 
   async function listener() {
-    const { InstanceId: proxyId } = await gaap.CreateProxy({ ProjectId: 0, ProxyName: 'caps', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });
-    const port = randomPort();
-    const { ListenerIds: [listenerId] } = await gaap.CreateTCPListeners({ ListenerName: 'l', Ports: [port], Scheduler: 'rr', HealthCheck: 0, RealServerType: 'IP', ProxyId: proxyId });
-    await gaap.BindListenerRealServers({ ListenerId: listenerId, RealServerBindSet: [{ RealServerId: rsId, RealServerIP: '127.0.0.1', RealServerPort: origin.port }] });
-    const ip = (await gaap.DescribeProxies({ ProxyIds: [proxyId] })).ProxySet[0].IP;
+    const { proxyId, listenerId, ip, port } = await forwardingListener(server, gaap, { rsId, name: 'caps', origins: [{ port: origin.port }] });
     await until(async () => (await whoAnswers(ip, port)) === 'O', 'the listener');
     return { proxyId, listenerId, ip, port };
   }
@@ -71,12 +68,7 @@ describe('data plane: Bandwidth and Concurrent caps', () => {
     const uncapped = await startTclocal({ dataplaneCaps: false });
     try {
       const c = cnClient('gaap', uncapped);
-      const rs = (await c.AddRealServers({ ProjectId: 0, RealServerIP: ['127.0.0.1'], RealServerName: 'local' })).RealServerSet[0].RealServerId;
-      const { InstanceId: proxyId } = await c.CreateProxy({ ProjectId: 0, ProxyName: 'free', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });
-      const port = randomPort();
-      const { ListenerIds: [listenerId] } = await c.CreateTCPListeners({ ListenerName: 'l', Ports: [port], Scheduler: 'rr', HealthCheck: 0, RealServerType: 'IP', ProxyId: proxyId });
-      await c.BindListenerRealServers({ ListenerId: listenerId, RealServerBindSet: [{ RealServerId: rs, RealServerIP: '127.0.0.1', RealServerPort: origin.port }] });
-      const ip = (await c.DescribeProxies({ ProxyIds: [proxyId] })).ProxySet[0].IP;
+      const { proxyId, ip, port } = await forwardingListener(uncapped, c, { rsId: await localRealServer(c), name: 'free', origins: [{ port: origin.port }] });
       await uncapped.store.transaction(DEFAULT_ACCOUNT.uin, async (tx) => {
         const rec = await tx.get<Record<string, unknown>>('gaap.proxy', proxyId);
         await tx.put({ ...rec!, data: { ...rec!.data, Concurrent: 0.0001 } });

@@ -13,7 +13,8 @@ import type { RunningServer } from '../../src/server';
 import { admin } from '../console/admin-client';
 import { cnClient, startTclocal } from '../helpers';
 import { selfSigned } from '../../testkit/pem';
-import { boundListener, randomPort, tcpOrigin, udpAsk, udpOrigin, until, whoAnswers, type Origin, type UdpOrigin } from './fixtures';
+import { bindOrigins, l4Listener, localRealServer, runningProxy, servedPort } from '../support/running-proxy';
+import { randomPort, tcpOrigin, udpAsk, udpOrigin, until, whoAnswers, type Origin, type UdpOrigin } from './fixtures';
 
 /** How a TCP connection ended when the client sends `payload` (or nothing) and waits. */
 function tcpOutcome(host: string, port: number, payload?: string): Promise<{ received: string; error?: string; connected: boolean }> {
@@ -94,7 +95,7 @@ describe('data plane: connection fault rules', () => {
     });
     await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
     webPort = (web.address() as { port: number }).port;
-    rsId = (await gaap.AddRealServers({ ProjectId: 0, RealServerIP: ['127.0.0.1'], RealServerName: 'local' })).RealServerSet[0].RealServerId;
+    rsId = await localRealServer(gaap);
   });
   after(async () => {
     await admin(server, 'DELETE', '/_tclocal/faults', {});
@@ -114,17 +115,14 @@ describe('data plane: connection fault rules', () => {
   const clear = async () => assert.equal((await admin(server, 'DELETE', '/_tclocal/faults', {})).status, 200);
 
   async function proxy(): Promise<{ proxyId: string; ip: string }> {
-    const { InstanceId: proxyId } = await gaap.CreateProxy({ ProjectId: 0, ProxyName: 'faults', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });
-    return { proxyId, ip: (await gaap.DescribeProxies({ ProxyIds: [proxyId] })).ProxySet[0].IP };
+    return runningProxy(gaap, 'faults');
   }
 
   async function l4(protocol: 'TCP' | 'UDP', originPort: number) {
     const { proxyId, ip } = await proxy();
-    const create = protocol === 'TCP' ? gaap.CreateTCPListeners.bind(gaap) : gaap.CreateUDPListeners.bind(gaap);
-    const { ListenerIds } = await create({ ListenerName: 'f', Ports: [randomPort()], Scheduler: 'rr', HealthCheck: 0, RealServerType: 'IP', ProxyId: proxyId });
-    const listenerId = ListenerIds[0];
-    await gaap.BindListenerRealServers({ ListenerId: listenerId, RealServerBindSet: [{ RealServerId: rsId, RealServerIP: '127.0.0.1', RealServerPort: originPort }] });
-    const port = (await until(async () => (await boundListener(server, proxyId, listenerId))?.bound ?? undefined, 'the listener to be bound')).port;
+    const { listenerId } = await l4Listener(gaap, proxyId, protocol, { ListenerName: 'f' });
+    await bindOrigins(gaap, rsId, listenerId, [{ port: originPort }]);
+    const port = await servedPort(server, proxyId, listenerId);
     return { proxyId, listenerId, ip, port };
   }
 
@@ -140,7 +138,7 @@ describe('data plane: connection fault rules', () => {
     }
     const { RuleId } = await gaap.CreateRule({ ListenerId: listenerId, Domain: 'f.test', Path: '/', RealServerType: 'IP', Scheduler: 'rr', HealthCheck: 0 });
     await gaap.BindRuleRealServers({ RuleId, RealServerBindSet: [{ RealServerId: rsId, RealServerIP: '127.0.0.1', RealServerPort: webPort }] });
-    const port = (await until(async () => (await boundListener(server, proxyId, listenerId))?.bound ?? undefined, 'the listener to be bound')).port;
+    const port = await servedPort(server, proxyId, listenerId);
     return { proxyId, listenerId, ip, port };
   }
 

@@ -5,7 +5,8 @@ import { connect, createServer, Socket, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server';
 import { cnClient, startTclocal } from '../helpers';
-import { dataplaneReport, randomPort, tcpOrigin, udpAsk, udpOrigin, until, whoAnswers, type Origin, type UdpOrigin } from './fixtures';
+import { bindOrigins, l4Listener, localRealServer, runningProxy } from '../support/running-proxy';
+import { dataplaneReport, tcpOrigin, udpAsk, udpOrigin, until, whoAnswers, type Origin, type UdpOrigin } from './fixtures';
 
 /** Sockets open in this process (the server runs in it too): a leak shows here. `ignore` says which are not the data plane's. */
 const socketsOpen = (ignore: (s: Socket) => boolean) =>
@@ -42,7 +43,7 @@ describe('data plane: bad input and faults', () => {
     });
     // Accepts and resets at once.
     resetting = createServer((s) => s.resetAndDestroy());
-    rsId = (await gaap.AddRealServers({ ProjectId: 0, RealServerIP: ['127.0.0.1'], RealServerName: 'local' })).RealServerSet[0].RealServerId;
+    rsId = await localRealServer(gaap);
   });
   after(async () => {
     await server.stop();
@@ -54,8 +55,7 @@ describe('data plane: bad input and faults', () => {
   });
 
   it('garbage, resets, half-open and silent clients, refusing/hanging/resetting origins, datagrams of any size: nothing leaks, other listeners and the API go on', async () => {
-    const { InstanceId: proxyId } = await gaap.CreateProxy({ ProjectId: 0, ProxyName: 'faults', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });
-    const ip = (await gaap.DescribeProxies({ ProxyIds: [proxyId] })).ProxySet[0].IP;
+    const { proxyId, ip } = await runningProxy(gaap, 'faults');
     // A port nothing listens on any more: the origin refuses.
     const closing = createServer();
     const deadPort = await listenOn(closing);
@@ -63,14 +63,12 @@ describe('data plane: bad input and faults', () => {
     const origins = { good: good.port, refusing: deadPort, hanging: await listenOn(hanging), resetting: await listenOn(resetting) };
     const ports: Record<string, number> = {};
     for (const [name, originPort] of Object.entries(origins)) {
-      const port = randomPort();
-      const { ListenerIds } = await gaap.CreateTCPListeners({ ListenerName: name, Ports: [port], Scheduler: 'rr', HealthCheck: 0, RealServerType: 'IP', ProxyId: proxyId });
-      await gaap.BindListenerRealServers({ ListenerId: ListenerIds[0], RealServerBindSet: [{ RealServerId: rsId, RealServerIP: '127.0.0.1', RealServerPort: originPort }] });
+      const { listenerId, port } = await l4Listener(gaap, proxyId, 'TCP', { ListenerName: name });
+      await bindOrigins(gaap, rsId, listenerId, [{ port: originPort }]);
       ports[name] = port;
     }
-    const udpPort = randomPort();
-    const { ListenerIds: [udpListener] } = await gaap.CreateUDPListeners({ ListenerName: 'u', Ports: [udpPort], Scheduler: 'rr', HealthCheck: 0, RealServerType: 'IP', ProxyId: proxyId });
-    await gaap.BindListenerRealServers({ ListenerId: udpListener, RealServerBindSet: [{ RealServerId: rsId, RealServerIP: '127.0.0.1', RealServerPort: udp.port }] });
+    const { listenerId: udpListener, port: udpPort } = await l4Listener(gaap, proxyId, 'UDP', { ListenerName: 'u' });
+    await bindOrigins(gaap, rsId, udpListener, [{ port: udp.port }]);
     await until(async () => (await whoAnswers(ip, ports.good)) === 'G', 'the good listener');
     // The API's keep-alive connections, and the hanging origin's sockets (it never reads, so never sees its peer go), are not the data plane's.
     const notOurs = (s: Socket) => hangingSockets.has(s) || s.localPort === server.port || s.remotePort === server.port;

@@ -9,7 +9,8 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { RunningServer } from '../../src/server';
 import { cnClient, startTclocal } from '../helpers';
 import { issuedBy, selfSigned } from '../../testkit/pem';
-import { boundListener, dataplaneReport, randomPort, until } from './fixtures';
+import { localRealServer, runningProxy, servedPort } from '../support/running-proxy';
+import { dataplaneReport, randomPort, until } from './fixtures';
 
 interface Answer {
   status: number;
@@ -57,7 +58,7 @@ describe('data plane: HTTPS authentication and per-domain TLS', () => {
     origin = createServer((req, res) => res.end(JSON.stringify({ url: req.url, authorization: req.headers.authorization ?? null })));
     await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
     originPort = (origin.address() as { port: number }).port;
-    rsId = (await gaap.AddRealServers({ ProjectId: 0, RealServerIP: ['127.0.0.1'], RealServerName: 'local' })).RealServerSet[0].RealServerId;
+    rsId = await localRealServer(gaap);
   });
   after(async () => {
     await server.stop();
@@ -71,11 +72,10 @@ describe('data plane: HTTPS authentication and per-domain TLS', () => {
 
   /** An HTTPS listener on a new proxy, serving `domains` (each with its own rule to `ports[domain]`). */
   async function httpsListener(serverCert: { cert: string; key: string }, domains: Record<string, { port: number; protocol?: 'HTTP' | 'HTTPS'; sni?: string }>, extra: Record<string, unknown> = {}) {
-    const { InstanceId: proxyId } = await gaap.CreateProxy({ ProjectId: 0, ProxyName: 'auth', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });
-    const ip = (await gaap.DescribeProxies({ ProxyIds: [proxyId] })).ProxySet[0].IP;
+    const { proxyId, ip } = await runningProxy(gaap, 'auth');
     const certId = await certificate(2, serverCert, 'server');
     const { ListenerId } = await gaap.CreateHTTPSListener({ ProxyId: proxyId, ListenerName: 'tls', Port: randomPort(), CertificateId: certId, ForwardProtocol: 'HTTP', AuthType: 0, ...extra });
-    const port = (await until(async () => (await boundListener(server, proxyId, ListenerId))?.bound ?? undefined, 'the listener to be bound')).port;
+    const port = await servedPort(server, proxyId, ListenerId);
     for (const [domain, o] of Object.entries(domains)) {
       await gaap.CreateDomain({ ListenerId, Domain: domain });
       const { RuleId } = await gaap.CreateRule({

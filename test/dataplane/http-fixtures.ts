@@ -7,7 +7,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { RunningServer } from '../../src/server';
-import { boundListener, randomPort, until } from './fixtures';
+import { runningProxy, servedPort } from '../support/running-proxy';
+import { randomPort } from './fixtures';
 
 export interface ScriptedOrigin {
   server: Server;
@@ -148,11 +149,9 @@ export interface L7Setup {
 
 /** A proxy (Concurrent 2, i.e. 20,000 connections) with one HTTP listener, bound. */
 export async function httpListener(server: RunningServer, gaap: any, protocol: 'HTTP' = 'HTTP'): Promise<L7Setup> {
-  const { InstanceId: proxyId } = await gaap.CreateProxy({ ProjectId: 0, ProxyName: 'l7', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });
-  const ip = (await gaap.DescribeProxies({ ProxyIds: [proxyId] })).ProxySet[0].IP;
+  const { proxyId, ip } = await runningProxy(gaap, 'l7');
   const { ListenerId: listenerId } = await gaap[`Create${protocol}Listener`]({ ProxyId: proxyId, ListenerName: 'web', Port: randomPort() });
-  const l = await until(async () => (await boundListener(server, proxyId, listenerId))?.bound ?? undefined, 'the listener to be bound');
-  return { proxyId, ip, listenerId, port: l.port };
+  return { proxyId, ip, listenerId, port: await servedPort(server, proxyId, listenerId) };
 }
 
 /** A rule on `domain` `/` with the origins on 127.0.0.1 at `ports` (weights 1 unless given). */

@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server';
 import { cnClient, DEFAULT_ACCOUNT, startTclocal } from '../helpers';
 import { selfSigned } from '../../testkit/pem';
+import { localRealServer, servedPort } from '../support/running-proxy';
 import { boundListener, randomPort, until } from './fixtures';
 import { getOnce, httpListener, httpRule, rawExchange, scriptedOrigin, statuses, type L7Setup, type ScriptedOrigin } from './http-fixtures';
 
@@ -25,7 +26,7 @@ describe('data plane: HTTP listeners refuse malformed, oversized and slow reques
     });
     gaap = cnClient('gaap', server);
     origin = await scriptedOrigin('A');
-    rsId = (await gaap.AddRealServers({ ProjectId: 0, RealServerIP: ['127.0.0.1'], RealServerName: 'local' })).RealServerSet[0].RealServerId;
+    rsId = await localRealServer(gaap);
     web = await httpListener(server, gaap);
     await httpRule(gaap, rsId, web.listenerId, 'g.test', [origin.port]);
     await until(async () => (await getOnce(web.ip, web.port, 'g.test', '/')).status === 200, 'the rule to serve');
@@ -110,7 +111,7 @@ describe('data plane: HTTP listeners refuse malformed, oversized and slow reques
     const pem = selfSigned('t.test');
     const certId = (await gaap.CreateCertificate({ CertificateType: 2, CertificateContent: pem.cert, CertificateKey: pem.key, CertificateAlias: 't' })).CertificateId;
     const { ListenerId: l } = await gaap.CreateHTTPSListener({ ProxyId: web.proxyId, ListenerName: 'tls', Port: randomPort(), CertificateId: certId, ForwardProtocol: 'HTTP', AuthType: 0 });
-    const port = (await until(async () => (await boundListener(server, web.proxyId, l))?.bound ?? undefined, 'the HTTPS listener')).port;
+    const port = await servedPort(server, web.proxyId, l);
     const noHandshake = await rawExchange(web.ip, port, []);
     assert.ok(noHandshake.closed && noHandshake.text === '', 'a client that never starts TLS is dropped');
     const silent = await new Promise<{ text: string; ms: number }>((resolve) => {

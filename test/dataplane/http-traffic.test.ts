@@ -4,6 +4,7 @@ import { connect as tlsConnect } from 'node:tls';
 import type { RunningServer } from '../../src/server';
 import { cnClient, startTclocal } from '../helpers';
 import { selfSigned } from '../../testkit/pem';
+import { localRealServer, runningProxy, servedPort } from '../support/running-proxy';
 import { boundListener, randomPort, until } from './fixtures';
 import { getOnce, httpListener, httpRule, rawExchange, scriptedOrigin, statuses, type ScriptedOrigin } from './http-fixtures';
 
@@ -20,7 +21,7 @@ describe('data plane: rule schedulers, passive health and HTTP statistics from r
     server = await startTclocal({ dataplaneFlushMs: 100, dataplaneHttpTimeoutMs: 2000, dataplaneCheckScale: 0.02, rateLimits: false });
     gaap = cnClient('gaap', server);
     for (const n of ['A', 'B', 'C']) origins[n] = await scriptedOrigin(n);
-    rsId = (await gaap.AddRealServers({ ProjectId: 0, RealServerIP: ['127.0.0.1'], RealServerName: 'local' })).RealServerSet[0].RealServerId;
+    rsId = await localRealServer(gaap);
   });
   after(async () => {
     await server.stop();
@@ -154,7 +155,7 @@ describe('data plane: rule schedulers, passive health and HTTP statistics from r
     await httpRule(gaap, rsId, ListenerId, 'grp.test', [origins.B.port]);
     let sent = 0;
     for (const p of members) {
-      const port = (await until(async () => (await boundListener(server, p.ProxyId, ListenerId))?.bound ?? undefined, 'the group listener')).port;
+      const port = await servedPort(server, p.ProxyId, ListenerId);
       const bytes = 'GET /g HTTP/1.1\r\nHost: grp.test\r\nConnection: close\r\n\r\n';
       await until(async () => {
         const a = await rawExchange(p.IP, port, [bytes]);
@@ -176,10 +177,9 @@ describe('data plane: rule schedulers, passive health and HTTP statistics from r
     const pem = selfSigned('s.test');
     const certId = (await gaap.CreateCertificate({ CertificateType: 2, CertificateContent: pem.cert, CertificateKey: pem.key, CertificateAlias: 's' })).CertificateId;
     // HTTPS on a proxy of its own, so that the HTTP proxy's bytes are the HTTP client's alone.
-    const { InstanceId: tlsProxy } = await gaap.CreateProxy({ ProjectId: 0, ProxyName: 'tls', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });
-    const tlsIp = (await gaap.DescribeProxies({ ProxyIds: [tlsProxy] })).ProxySet[0].IP;
+    const { proxyId: tlsProxy, ip: tlsIp } = await runningProxy(gaap, 'tls');
     const { ListenerId: tlsListener } = await gaap.CreateHTTPSListener({ ProxyId: tlsProxy, ListenerName: 'tls', Port: randomPort(), CertificateId: certId, ForwardProtocol: 'HTTP', AuthType: 0 });
-    const tlsPort = (await until(async () => (await boundListener(server, tlsProxy, tlsListener))?.bound ?? undefined, 'the HTTPS listener')).port;
+    const tlsPort = await servedPort(server, tlsProxy, tlsListener);
     await httpRule(gaap, rsId, tlsListener, 's.test', [origins.A.port]);
 
     // Every byte of every request through the HTTP listener, counted by the client.

@@ -9,7 +9,8 @@ import { X509Certificate } from 'node:crypto';
 import type { RunningServer } from '../../src/server';
 import { cnClient, startTclocal } from '../helpers';
 import { issuedBy, selfSigned } from '../../testkit/pem';
-import { boundListener, randomPort, until } from './fixtures';
+import { localRealServer, runningProxy, servedPort } from '../support/running-proxy';
+import { randomPort, until } from './fixtures';
 
 interface HttpOrigin {
   server: Server;
@@ -95,7 +96,7 @@ describe('data plane: HTTP and HTTPS listeners route real requests', () => {
     server = await startTclocal({ dataplaneFlushMs: 100, dataplaneHttpTimeoutMs: 400, dataplaneCheckScale: 0.02, rateLimits: false });
     gaap = cnClient('gaap', server);
     for (const n of ['A', 'B', 'C', 'D']) origins[n] = await httpOrigin(n);
-    rsId = (await gaap.AddRealServers({ ProjectId: 0, RealServerIP: ['127.0.0.1'], RealServerName: 'local' })).RealServerSet[0].RealServerId;
+    rsId = await localRealServer(gaap);
   });
   after(async () => {
     await server.stop();
@@ -103,15 +104,10 @@ describe('data plane: HTTP and HTTPS listeners route real requests', () => {
   });
 
   async function proxy(): Promise<{ proxyId: string; ip: string }> {
-    const { InstanceId: proxyId } = await gaap.CreateProxy({ ProjectId: 0, ProxyName: 'l7', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });
-    const ip = (await gaap.DescribeProxies({ ProxyIds: [proxyId] })).ProxySet[0].IP;
-    return { proxyId, ip };
+    return runningProxy(gaap, 'l7');
   }
 
-  async function bound(proxyId: string, listenerId: string): Promise<number> {
-    const l = await until(async () => (await boundListener(server, proxyId, listenerId))?.bound ?? undefined, 'the listener to be bound');
-    return l.port;
-  }
+  const bound = (proxyId: string, listenerId: string): Promise<number> => servedPort(server, proxyId, listenerId);
 
   async function rule(listenerId: string, domain: string, path: string, ports: Array<number | [number, number]>, extra: Record<string, unknown> = {}): Promise<string> {
     const { RuleId } = await gaap.CreateRule({ ListenerId: listenerId, Domain: domain, Path: path, RealServerType: 'IP', Scheduler: 'rr', HealthCheck: 0, ...extra });

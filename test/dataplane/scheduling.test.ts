@@ -3,7 +3,8 @@ import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server';
 import { cnClient, DEFAULT_ACCOUNT, startTclocal } from '../helpers';
-import { boundListener, randomPort, tcpOrigin, until, whoAnswers, type Origin } from './fixtures';
+import { forwardingListener, localRealServer } from '../support/running-proxy';
+import { boundListener, tcpOrigin, until, whoAnswers, type Origin } from './fixtures';
 
 const tally = (names: string[]) => names.reduce<Record<string, number>>((m, n) => ({ ...m, [n]: (m[n] ?? 0) + 1 }), {});
 
@@ -18,7 +19,7 @@ describe('data plane: schedulers, health checks, failover, session persistence',
     server = await startTclocal({ dataplaneCheckScale: 0.02, dataplaneFlushMs: 100 });
     gaap = cnClient('gaap', server);
     for (const n of ['A', 'B', 'C']) origins[n] = await tcpOrigin(n);
-    rsId = (await gaap.AddRealServers({ ProjectId: 0, RealServerIP: ['127.0.0.1'], RealServerName: 'local' })).RealServerSet[0].RealServerId;
+    rsId = await localRealServer(gaap);
   });
   after(async () => {
     await server.stop();
@@ -26,16 +27,9 @@ describe('data plane: schedulers, health checks, failover, session persistence',
   });
 
   async function listener(settings: Record<string, unknown>, bindings: Array<{ name: string; weight?: number; role?: string }>) {
-    const { InstanceId: proxyId } = await gaap.CreateProxy({ ProjectId: 0, ProxyName: 'sched', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });
-    const port = randomPort();
-    const { ListenerIds } = await gaap.CreateTCPListeners({ ListenerName: 'l', Ports: [port], HealthCheck: 0, RealServerType: 'IP', ProxyId: proxyId, Scheduler: 'rr', ...settings });
-    const listenerId = ListenerIds[0];
-    await gaap.BindListenerRealServers({
-      ListenerId: listenerId,
-      RealServerBindSet: bindings.map((b) => ({ RealServerId: rsId, RealServerIP: '127.0.0.1', RealServerPort: origins[b.name].port, RealServerWeight: b.weight, RealServerFailoverRole: b.role })),
+    const { proxyId, listenerId, ip, port } = await forwardingListener(server, gaap, {
+      rsId, name: 'sched', settings, origins: bindings.map((b) => ({ port: origins[b.name].port, weight: b.weight, role: b.role })),
     });
-    const ip = (await gaap.DescribeProxies({ ProxyIds: [proxyId] })).ProxySet[0].IP;
-    await until(async () => (await boundListener(server, proxyId, listenerId))?.origins.length === bindings.length, 'the bindings');
     const names = async (n: number) => {
       const out: string[] = [];
       for (let i = 0; i < n; i++) out.push(await whoAnswers(ip, port));

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config';
 import { cnClient, startTclocal } from '../helpers';
+import { bindOrigins, l4Listener, localRealServer, runningProxy } from '../support/running-proxy';
 import { dataplaneReport, randomPort, tcpOrigin, until, whoAnswers } from './fixtures';
 
 describe('data plane: settings', () => {
@@ -24,15 +25,15 @@ describe('data plane: settings', () => {
     const origin = await tcpOrigin('O');
     try {
       const gaap = cnClient('gaap', server);
-      const rs = (await gaap.AddRealServers({ ProjectId: 0, RealServerIP: ['127.0.0.1'], RealServerName: 'o' })).RealServerSet[0].RealServerId;
+      const rs = await localRealServer(gaap, 'o');
       const port = randomPort();
       const ids: string[] = [];
       for (let i = 0; i < 2; i++) {
-        const { InstanceId } = await gaap.CreateProxy({ ProjectId: 0, ProxyName: `p${i}`, AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });
-        const { ListenerIds } = await gaap.CreateTCPListeners({ ListenerName: 'l', Ports: [port], Scheduler: 'rr', HealthCheck: 0, RealServerType: 'IP', ProxyId: InstanceId });
-        await gaap.BindListenerRealServers({ ListenerId: ListenerIds[0], RealServerBindSet: [{ RealServerId: rs, RealServerIP: '127.0.0.1', RealServerPort: origin.port }] });
-        assert.equal((await gaap.DescribeProxies({ ProxyIds: [InstanceId] })).ProxySet[0].IP, '127.0.0.1');
-        ids.push(InstanceId);
+        const { proxyId, ip } = await runningProxy(gaap, `p${i}`);
+        const { listenerId } = await l4Listener(gaap, proxyId, 'TCP', { Ports: [port] });
+        await bindOrigins(gaap, rs, listenerId, [{ port: origin.port }]);
+        assert.equal(ip, '127.0.0.1');
+        ids.push(proxyId);
       }
       const bound = await until(async () => {
         const report = await dataplaneReport(server);
@@ -52,10 +53,8 @@ describe('data plane: settings', () => {
     const server = await startTclocal({ dataplane: false });
     try {
       const gaap = cnClient('gaap', server);
-      const { InstanceId } = await gaap.CreateProxy({ ProjectId: 0, ProxyName: 'off', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });
-      const port = randomPort();
-      await gaap.CreateTCPListeners({ ListenerName: 'l', Ports: [port], Scheduler: 'rr', HealthCheck: 0, RealServerType: 'IP', ProxyId: InstanceId });
-      const ip = (await gaap.DescribeProxies({ ProxyIds: [InstanceId] })).ProxySet[0].IP;
+      const { proxyId, ip } = await runningProxy(gaap, 'off');
+      const { port } = await l4Listener(gaap, proxyId);
       assert.deepEqual(await dataplaneReport(server), { enabled: false, accounts: [] });
       assert.equal(await whoAnswers(ip, port), 'REFUSED');
     } finally {

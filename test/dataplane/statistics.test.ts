@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server';
 import { cnClient, randomPool, startTclocal } from '../helpers';
+import { forwardingListener, localRealServer } from '../support/running-proxy';
 import { boundListener, exchange, randomPort, tcpOrigin, until, whoAnswers, type Origin } from './fixtures';
 
 /** Beijing time `YYYY-MM-DD HH:MM:SS` of unix seconds, as the statistics actions take it. */
@@ -23,7 +24,7 @@ describe('data plane: statistics from real traffic, groups, restarts', () => {
     origin = await tcpOrigin('O');
     server = await startTclocal({ inMemory: false, dataDir, dataplanePool: pool, dataplaneFlushMs: 100 });
     gaap = cnClient('gaap', server);
-    rsId = (await gaap.AddRealServers({ ProjectId: 0, RealServerIP: ['127.0.0.1'], RealServerName: 'local' })).RealServerSet[0].RealServerId;
+    rsId = await localRealServer(gaap);
   });
   after(async () => {
     await server.stop();
@@ -43,13 +44,8 @@ describe('data plane: statistics from real traffic, groups, restarts', () => {
   let port: number;
 
   it('bytes sent through a listener come back from DescribeProxyStatistics as the same figure', async () => {
-    ({ InstanceId: proxyId } = await gaap.CreateProxy({ ProjectId: 0, ProxyName: 'stats', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 }));
-    port = randomPort();
-    ({ ListenerIds: [listenerId] } = await gaap.CreateTCPListeners({ ListenerName: 'l', Ports: [port], Scheduler: 'rr', HealthCheck: 0, RealServerType: 'IP', ProxyId: proxyId }));
-    await gaap.BindListenerRealServers({ ListenerId: listenerId, RealServerBindSet: [{ RealServerId: rsId, RealServerIP: '127.0.0.1', RealServerPort: origin.port }] });
-    ip = (await gaap.DescribeProxies({ ProxyIds: [proxyId] })).ProxySet[0].IP;
+    ({ proxyId, listenerId, ip, port } = await forwardingListener(server, gaap, { rsId, name: 'stats', origins: [{ port: origin.port }] }));
     const sent = 250_000;
-    await until(async () => (await boundListener(server, proxyId, listenerId))?.origins.length === 1, 'the binding');
     const answer = await exchange(ip, port, Buffer.alloc(sent, 1));
     assert.equal(answer.length, sent + 2);
     // InBandwidth is each minute's average in bit/s: bytes = Σ Data × 60 / 8.

@@ -3,7 +3,8 @@ import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server';
 import { cnClient, startTclocal } from '../helpers';
-import { boundListener, dataplaneReport, exchange, randomPort, tcpOrigin, until, whoAnswers, type Origin } from './fixtures';
+import { bindOrigins, l4Listener, localRealServer, runningProxy, type OriginBinding } from '../support/running-proxy';
+import { boundListener, dataplaneReport, exchange, tcpOrigin, until, whoAnswers, type Origin } from './fixtures';
 
 describe('data plane: TCP listeners forward real connections', () => {
   let server: RunningServer;
@@ -17,7 +18,7 @@ describe('data plane: TCP listeners forward real connections', () => {
     gaap = cnClient('gaap', server);
     a = await tcpOrigin('A');
     b = await tcpOrigin('B');
-    rsId = (await gaap.AddRealServers({ ProjectId: 0, RealServerIP: ['127.0.0.1'], RealServerName: 'local' })).RealServerSet[0].RealServerId;
+    rsId = await localRealServer(gaap);
   });
   after(async () => {
     await server.stop();
@@ -26,19 +27,12 @@ describe('data plane: TCP listeners forward real connections', () => {
   });
 
   async function proxyWithListener(extra: Record<string, unknown> = {}) {
-    const { InstanceId: proxyId } = await gaap.CreateProxy({ ProjectId: 0, ProxyName: 'dp', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });
-    const port = randomPort();
-    const { ListenerIds } = await gaap.CreateTCPListeners({ ListenerName: 'l', Ports: [port], Scheduler: 'rr', HealthCheck: 0, RealServerType: 'IP', ProxyId: proxyId, ...extra });
-    const listenerId = ListenerIds[0];
-    const ip = (await gaap.DescribeProxies({ ProxyIds: [proxyId] })).ProxySet[0].IP;
+    const { proxyId, ip } = await runningProxy(gaap);
+    const { listenerId, port } = await l4Listener(gaap, proxyId, 'TCP', extra);
     return { proxyId, listenerId, port, ip };
   }
 
-  const bind = (listenerId: string, origins: Array<{ port: number; weight?: number; role?: string }>) =>
-    gaap.BindListenerRealServers({
-      ListenerId: listenerId,
-      RealServerBindSet: origins.map((o) => ({ RealServerId: rsId, RealServerIP: '127.0.0.1', RealServerPort: o.port, RealServerWeight: o.weight, RealServerFailoverRole: o.role })),
-    });
+  const bind = (listenerId: string, origins: OriginBinding[]) => bindOrigins(gaap, rsId, listenerId, origins);
 
   it('binds the listener on the proxy address the API reports and forwards both ways with half-close', async () => {
     const { proxyId, listenerId, port, ip } = await proxyWithListener();

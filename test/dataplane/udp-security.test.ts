@@ -3,7 +3,8 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server';
 import { cnClient, startTclocal } from '../helpers';
-import { boundListener, randomPort, tcpOrigin, udpAsk, udpOrigin, until, whoAnswers, type Origin, type UdpOrigin } from './fixtures';
+import { bindOrigins, l4Listener, localRealServer, runningProxy, servedPort } from '../support/running-proxy';
+import { boundListener, tcpOrigin, udpAsk, udpOrigin, until, whoAnswers, type Origin, type UdpOrigin } from './fixtures';
 
 describe('data plane: UDP sessions and security policies', () => {
   let server: RunningServer;
@@ -27,7 +28,7 @@ describe('data plane: UDP sessions and security policies', () => {
     u1 = await udpOrigin('U1');
     u2 = await udpOrigin('U2');
     t = await tcpOrigin('T');
-    rsId = (await gaap.AddRealServers({ ProjectId: 0, RealServerIP: ['127.0.0.1'], RealServerName: 'local' })).RealServerSet[0].RealServerId;
+    rsId = await localRealServer(gaap);
   });
   after(async () => {
     for (const c of clients) c.close();
@@ -38,19 +39,14 @@ describe('data plane: UDP sessions and security policies', () => {
   });
 
   async function proxy(): Promise<{ proxyId: string; ip: string }> {
-    const { InstanceId: proxyId } = await gaap.CreateProxy({ ProjectId: 0, ProxyName: 'udp', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });
-    return { proxyId, ip: (await gaap.DescribeProxies({ ProxyIds: [proxyId] })).ProxySet[0].IP };
+    return runningProxy(gaap, 'udp');
   }
 
   async function udpListener(proxyId: string, settings: Record<string, unknown> = {}) {
-    const port = randomPort();
-    const { ListenerIds } = await gaap.CreateUDPListeners({ ListenerName: 'u', Ports: [port], Scheduler: 'rr', HealthCheck: 0, RealServerType: 'IP', ProxyId: proxyId, ...settings });
-    await gaap.BindListenerRealServers({
-      ListenerId: ListenerIds[0],
-      RealServerBindSet: [u1, u2].map((o) => ({ RealServerId: rsId, RealServerIP: '127.0.0.1', RealServerPort: o.port })),
-    });
-    await until(async () => (await boundListener(server, proxyId, ListenerIds[0]))?.origins.length === 2, 'the UDP bindings');
-    return { listenerId: ListenerIds[0], port };
+    const { listenerId, port } = await l4Listener(gaap, proxyId, 'UDP', { ListenerName: 'u', ...settings });
+    await bindOrigins(gaap, rsId, listenerId, [{ port: u1.port }, { port: u2.port }]);
+    await servedPort(server, proxyId, listenerId, 2);
+    return { listenerId, port };
   }
 
   it('a session per client address keeps its origin; replies come back through the listener; idle sessions expire', async () => {
@@ -81,9 +77,8 @@ describe('data plane: UDP sessions and security policies', () => {
 
   it('an opened policy decides per new connection and session: first matching rule, then the default; closing it lifts it', async () => {
     const { proxyId, ip } = await proxy();
-    const tcpPort = randomPort();
-    const { ListenerIds } = await gaap.CreateTCPListeners({ ListenerName: 't', Ports: [tcpPort], Scheduler: 'rr', HealthCheck: 0, RealServerType: 'IP', ProxyId: proxyId });
-    await gaap.BindListenerRealServers({ ListenerId: ListenerIds[0], RealServerBindSet: [{ RealServerId: rsId, RealServerIP: '127.0.0.1', RealServerPort: t.port }] });
+    const { listenerId: tcpListener, port: tcpPort } = await l4Listener(gaap, proxyId, 'TCP', { ListenerName: 't' });
+    await bindOrigins(gaap, rsId, tcpListener, [{ port: t.port }]);
     const udp = await udpListener(proxyId);
     assert.equal(await whoAnswers(ip, tcpPort), 'T');
 
@@ -110,9 +105,8 @@ describe('data plane: UDP sessions and security policies', () => {
 
   it('a DROP default with an ACCEPT rule lets only the listed sources in', async () => {
     const { proxyId, ip } = await proxy();
-    const tcpPort = randomPort();
-    const { ListenerIds } = await gaap.CreateTCPListeners({ ListenerName: 't', Ports: [tcpPort], Scheduler: 'rr', HealthCheck: 0, RealServerType: 'IP', ProxyId: proxyId });
-    await gaap.BindListenerRealServers({ ListenerId: ListenerIds[0], RealServerBindSet: [{ RealServerId: rsId, RealServerIP: '127.0.0.1', RealServerPort: t.port }] });
+    const { listenerId: tcpListener, port: tcpPort } = await l4Listener(gaap, proxyId, 'TCP', { ListenerName: 't' });
+    await bindOrigins(gaap, rsId, tcpListener, [{ port: t.port }]);
     const { PolicyId } = await gaap.CreateSecurityPolicy({ ProxyId: proxyId, DefaultAction: 'DROP' });
     const { RuleIdList } = await gaap.CreateSecurityRules({ PolicyId, RuleList: [{ SourceCidr: '10.0.0.0/8', Action: 'ACCEPT', Protocol: 'ALL', DestPortRange: 'ALL', AliasName: 'ten' }] });
     await gaap.OpenSecurityPolicy({ ProxyId: proxyId, PolicyId });

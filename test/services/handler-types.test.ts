@@ -5,7 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { composeHandlers, type HandlerPart } from '../../src/services/types';
+import { handlers as groupHandlers } from '../../src/services/gaap/group/handlers';
+import { handlers as proxyHandlers } from '../../src/services/gaap/proxy/handlers';
+import { noop } from '../../src/services/kit/noop';
+import { composeHandlers, type ActionHandler, type HandlerPart, type UntypedActions } from '../../src/services/types';
 import type { TagActions } from '../../src/spec/tag.types';
 
 const tagPage = { TotalCount: 0, Offset: 0, Limit: 15, Tags: [] };
@@ -51,4 +54,28 @@ test('the joined table has every action once', () => {
   composeHandlers<TagActions>()(modify);
   // @ts-expect-error two handlers for DescribeResourceTagsByResourceIds: a compile error, and at run time it throws
   assert.throws(() => composeHandlers<TagActions>()(modify, describe, describe), /two handlers for the action DescribeResourceTagsByResourceIds/);
+});
+
+test('a bare ActionHandler (any request, any answer) does not join a table', () => {
+  const untyped: ActionHandler = async () => ({});
+  // @ts-expect-error ModifyResourceTags has an untyped handler (untypedHandlers)
+  composeHandlers<TagActions>()({ ModifyResourceTags: untyped }, describe);
+  // A no-op is typed by its answer, so it joins where that answer is the response.
+  const table = composeHandlers<TagActions>()({ ModifyResourceTags: noop(() => ({})) }, describe);
+  assert.equal(Object.keys(table).length, 2);
+});
+
+test('the GAAP reads answered from stored records are typed by the action table', () => {
+  // Each of these answers ProxyInfo / ProxyGroupInfo / ProxyGroupDetail built from the stored record;
+  // declaring one as a bare ActionHandler again makes `typed` false and this file stops compiling.
+  const reads = {
+    DescribeProxies: proxyHandlers.DescribeProxies,
+    DescribeProxyDetail: proxyHandlers.DescribeProxyDetail,
+    DescribeProxyGroupList: groupHandlers.DescribeProxyGroupList,
+    DescribeProxyGroupDetails: groupHandlers.DescribeProxyGroupDetails,
+  };
+  const typed: [UntypedActions<typeof reads>] extends [never] ? true : false = true;
+  const wholeParts: [UntypedActions<typeof proxyHandlers | typeof groupHandlers>] extends [never] ? true : false = true;
+  assert.ok(typed && wholeParts);
+  assert.deepEqual(Object.values(reads).map((h) => typeof h), ['function', 'function', 'function', 'function']);
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { migrations } from '../../src/store/migrations';
+import { migrations } from '../../src/store/sqlite/migrations';
 import { SqliteStore } from '../../src/store/sqlite';
 import type { CommitChanges } from '../../src/store/types';
 

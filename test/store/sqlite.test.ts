@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { SCHEMA_VERSION } from '../../src/store/migrations';
+import { SCHEMA_VERSION } from '../../src/store/sqlite/migrations';
 import { SqliteStore } from '../../src/store/sqlite';
 
 const dirs: string[] = [];

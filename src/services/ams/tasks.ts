@@ -9,7 +9,7 @@ import type { Store, StoreTx } from '../../store/types';
 import { randomAlphanumeric } from '../../core/ids';
 import { isUrl } from '../common';
 import { paging } from '../kit/paging';
-import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../types';
+import type { ActionContext, HandlerPart, TransitionHandler } from '../types';
 import type { CallbackOutbox } from './callbacks';
 import {
   detailView, KIND, listView, putTask, TASK_STATUSES, taskLife, type TaskRecord, type TaskStatus,

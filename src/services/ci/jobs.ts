@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { CosError } from '../../core/errors';
 import type { XmlCall as CosCall, TransitionScheduler, XmlObject, XmlResult as CosResult } from '../../core/service';
-import type { Store, StoreTx } from '../../store/types';
+import type { ResourceRecord, Store, StoreTx } from '../../store/types';
 import type { CallbackSender } from './callbacks';
+import { lifecycle } from '../kit/lifecycle';
 import { parseSubmit } from './submit';
 
 export const JOB_KIND = 'ci.job';
@@ -18,7 +19,6 @@ export const State = {
   Failed: 'Failed',
   Cancelled: 'Cancelled',
 } as const;
-const CANCELLABLE: readonly string[] = [State.Submitted, State.Auditing];
 
 /** A stored job; field names as the XML answers spell them. */
 export interface LiveJob {
@@ -39,6 +39,15 @@ export interface LiveJob {
   CancelledAt?: number;
 }
 
+/** A job's states; it is in flight (and may be cancelled) while Submitted or Auditing. */
+export const jobLife = lifecycle<string, LiveJob>({
+  noun: 'live moderation job',
+  statuses: Object.values(State),
+  busy: [State.Submitted, State.Auditing],
+  read: (rec) => rec.data.State,
+  write: (data, status) => ({ ...data, State: status }),
+});
+
 /** `av` + 32 lowercase hex digits, as the service's job ids look. */
 export function newJobId(): string {
   return 'av' + randomBytes(16).toString('hex');
@@ -53,8 +62,7 @@ export function creationTime(ms: number): string {
 export async function startAuditing(payload: { jobId: string }, tx: StoreTx): Promise<void> {
   const rec = await tx.get<LiveJob>(JOB_KIND, payload.jobId);
   if (!rec || rec.data.State !== State.Submitted) return;
-  rec.data.State = State.Auditing;
-  await tx.put({ ...rec, status: State.Auditing });
+  await jobLife.move(tx, rec, State.Auditing);
 }
 
 const notFound = (jobId: string) => new CosError(404, 'ResourceNotFound', `The live moderation job \`${jobId}\` does not exist in this bucket.`);
@@ -108,7 +116,7 @@ export class LiveAuditing {
 
   async query(call: CosCall): Promise<CosResult> {
     const [jobId] = call.params;
-    const job = await this.deps.store.transaction(call.account.uin, async (tx) => this.load(tx, call, jobId));
+    const job = (await this.deps.store.transaction(call.account.uin, async (tx) => this.load(tx, call, jobId))).data;
     const detail: XmlObject = {
       DataId: job.DataId ?? '',
       JobId: job.JobId,
@@ -125,18 +133,16 @@ export class LiveAuditing {
   async cancel(call: CosCall): Promise<CosResult> {
     const [jobId] = call.params;
     const job = await this.deps.store.transaction(call.account.uin, async (tx) => {
-      const job = await this.load(tx, call, jobId);
-      if (!CANCELLABLE.includes(job.State)) {
+      const rec = await this.load(tx, call, jobId);
+      const job = rec.data;
+      if (!jobLife.isBusy(rec)) {
         throw new CosError(
           400,
           'InvalidArgument',
           `The live moderation job \`${jobId}\` is ${job.State}; only a Submitted or Auditing job can be cancelled.`,
         );
       }
-      job.State = State.Cancelled;
-      job.CancelledAt = call.now;
-      await tx.put({ kind: JOB_KIND, id: job.JobId, parent: job.Bucket, status: job.State, createdAt: call.now, data: job });
-      return job;
+      return (await jobLife.move(tx, rec, State.Cancelled, { CancelledAt: call.now })).data;
     });
     // After commit, in the background: the moderation of the stream has ended.
     if (job.Callback) this.callbacks.send(endOfJobCallback(job));
@@ -151,14 +157,13 @@ export class LiveAuditing {
    * start is due is moved to Auditing on the way (so it never waits on the
    * scheduler's timer).
    */
-  private async load(tx: StoreTx, call: CosCall, jobId: string): Promise<LiveJob> {
+  private async load(tx: StoreTx, call: CosCall, jobId: string): Promise<ResourceRecord<LiveJob>> {
     const rec = await tx.get<LiveJob>(JOB_KIND, jobId);
     if (!rec || rec.data.Bucket !== call.bucket.bucket || rec.data.Region !== call.bucket.region) throw notFound(jobId);
     if (rec.data.State === State.Submitted && this.deps.transitions.automatic && call.now >= rec.data.AuditingAt) {
-      await startAuditing({ jobId }, tx);
-      return (await tx.get<LiveJob>(JOB_KIND, jobId))!.data;
+      return jobLife.move(tx, rec, State.Auditing);
     }
-    return rec.data;
+    return rec;
   }
 }
 

@@ -7,7 +7,7 @@ import type { ApplyCertificateRequest, DeleteCertificateRequest, DescribeCertifi
 import type { Store } from '../../store/types';
 import { randomAlphanumeric } from '../../core/ids';
 import { paging } from '../kit/paging';
-import type { ActionContext, ActionHandler, HandlerPart } from '../types';
+import type { ActionContext, HandlerPart } from '../types';
 import { parseUpload, type ParsedUpload } from './issuer';
 import {
   CANCELLABLE, describeView, detailView, expiringSoon, FREE_PACKAGE, getCert, KIND, listView, putCert, say, STATUS,

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { ApiError } from '../../core/errors';
 import type { CancelAuditCertificateRequest, ModifyCertificateResubmitRequest, SslActions } from '../../spec/ssl.types';
 import type { StoreTx } from '../../store/types';
-import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../types';
+import type { ActionContext, HandlerPart, TransitionHandler } from '../types';
 import { dropIssue, prepareIssue, takeIssue, type IssueRequest } from './issuer';
 import { CANCELLABLE, getCert, KIND, putCert, RESUBMITTABLE, say, STATUS, type CertData, type DvAuth } from './model';
 

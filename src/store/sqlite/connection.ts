@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CHECKPOINTER_FILE, type CheckpointerData } from '../checkpointer';
-import { migrations, SCHEMA_VERSION } from '../migrations';
+import { migrations, SCHEMA_VERSION } from './migrations';
 
 export interface SqliteOptions {
   /** Directory for the database file; ignored when inMemory. */

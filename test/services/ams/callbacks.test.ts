@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../../src/server';
 import { assertResponseShape } from '../../support/response-shape';
-import { cnClient, intlClient, startTclocal } from '../../helpers';
+import { cnClient, intlClient, MANUAL_TRANSITIONS, startTclocal } from '../../helpers';
 
 interface Received {
   headers: IncomingHttpHeaders;
@@ -160,7 +160,7 @@ describe('AMS result callbacks', () => {
 describe('AMS callbacks and CancelTask', () => {
   let server: RunningServer;
   before(async () => {
-    server = await startTclocal({ transitions: 'manual', transitionMs: 1000, rateLimits: false });
+    server = await startTclocal({ ...MANUAL_TRANSITIONS, rateLimits: false });
   });
   after(() => server.stop());
 

@@ -9,14 +9,14 @@ import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../../src/server';
 import { decideOutcome } from '../../../src/services/ams/moderation';
 import { assertResponseShape } from '../../support/response-shape';
-import { ACCOUNT_A, ACCOUNT_B, advance, cnClient, errorCode, intlClient, startTclocal } from '../../helpers';
+import { ACCOUNT_A, ACCOUNT_B, advance, cnClient, errorCode, intlClient, MANUAL_TRANSITIONS, startTclocal } from '../../helpers';
 
 describe('AMS CancelTask and the task lifecycle', () => {
   let server: RunningServer;
   let cn: any;
   let intl: any;
   before(async () => {
-    server = await startTclocal({ transitions: 'manual', transitionMs: 1000, rateLimits: false });
+    server = await startTclocal({ ...MANUAL_TRANSITIONS, rateLimits: false });
     cn = cnClient('ams', server, { account: ACCOUNT_A });
     intl = intlClient('ams', server, { account: ACCOUNT_A });
   });

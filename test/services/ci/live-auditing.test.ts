@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { XMLValidator } from 'fast-xml-parser';
 import type { RunningServer } from '../../../src/server';
-import { ACCOUNT_A, ACCOUNT_B, captureSdkRequest, DEFAULT_ACCOUNT, replay, startTclocal } from '../../helpers';
+import { ACCOUNT_A, ACCOUNT_B, captureSdkRequest, DEFAULT_ACCOUNT, MANUAL_TRANSITIONS, replay, startTclocal } from '../../helpers';
 import { call, ciClient, COS, cosError, liveRequest } from '../../../testkit/cos-client';
 import { inOneSecond } from '../../support/one-second';
 
@@ -109,6 +109,16 @@ describe('CI live moderation through cos-nodejs-sdk-v5', () => {
     assert.ok(m, r.text);
     assert.equal(m[1], jobId);
     assert.equal(m[2], r.headers.get('x-ci-request-id'));
+  });
+
+  it('a cancelled job keeps its place: the record is stored with its submission time, not the cancel time', async () => {
+    const a = ciClient({ port: server.port, account: ACCOUNT_A });
+    const jobId = (await a.submit(liveRequest())).Response.JobsDetail.JobId;
+    const createdAt = async () => server.store.transaction(ACCOUNT_A.uin, async (tx) => (await tx.get('ci.job', jobId))!.createdAt);
+    const submittedAt = await createdAt();
+    await new Promise((r) => setTimeout(r, 20));
+    await a.cancel(jobId);
+    assert.equal(await createdAt(), submittedAt);
   });
 
   it('refuses to cancel twice, and unknown jobs', async () => {
@@ -372,7 +382,7 @@ describe('CI live moderation lifecycle timing', () => {
   });
 
   it('keeps jobs Submitted in manual mode until transitions are advanced', async () => {
-    const server = await startTclocal({ rateLimits: false, transitions: 'manual', transitionMs: 1000 });
+    const server = await startTclocal({ ...MANUAL_TRANSITIONS, rateLimits: false });
     try {
       const a = ciClient({ port: server.port, account: ACCOUNT_A });
       const jobId = (await a.submit(liveRequest())).Response.JobsDetail.JobId;

@@ -13,6 +13,7 @@ import type { RunningServer } from '../../../src/server';
 import { cnClient, startTclocal } from '../../helpers';
 import { selfSigned } from '../../../testkit/pem';
 import { assertResponseShape } from '../../support/response-shape';
+import { readsAsGone, retryable } from '../../support/terraform';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -27,10 +28,6 @@ async function waitFor<T>(what: string, call: () => Promise<T>, done: (r: T) => 
   }
 }
 
-/** Codes Terraform retries (exactly, or by the part before the first dot); every other code is fatal. */
-const RETRYABLE = ['RequestLimitExceeded', 'ResourceInUse', 'ResourceUnavailable', 'ResourceBusy', 'InvalidParameter.ActionInProgress', 'OperationDenied.InstanceStatusLimitError', 'FailedOperation.ListenerHasTask'];
-const retryable = (code: string) => RETRYABLE.includes(code) || RETRYABLE.includes(code.split('.')[0]);
-
 /** A write as Terraform makes it: retried while the answer is a retryable code. */
 async function tf(call: () => Promise<any>, timeoutMs = 5000): Promise<any> {
   const end = Date.now() + timeoutMs;
@@ -41,16 +38,6 @@ async function tf(call: () => Promise<any>, timeoutMs = 5000): Promise<any> {
       if (!retryable((e as { code: string }).code) || Date.now() > end) throw e;
       await sleep(20);
     }
-  }
-}
-
-/** Terraform's "gone" test: the call fails with one of the codes (and message) it accepts as not-found. */
-async function gone(call: () => Promise<unknown>, accept: (e: { code: string; message: string }) => boolean): Promise<boolean> {
-  try {
-    await call();
-    return false;
-  } catch (e) {
-    return accept(e as { code: string; message: string });
   }
 }
 
@@ -190,7 +177,7 @@ describe('Terraform-like GAAP flow', () => {
     await tf(() => gaap.CloseSecurityPolicy({ ProxyId: ids.proxy }));
     await waitFor('policy UNBIND', () => gaap.DescribeSecurityPolicyDetail({ PolicyId: ids.policy }), (r: any) => r.Status === 'UNBIND');
     await tf(() => gaap.DeleteSecurityPolicy({ PolicyId: ids.policy }));
-    await waitFor('policy gone', async () => gone(() => gaap.DescribeSecurityPolicyDetail({ PolicyId: ids.policy }), (e) => e.code === 'ResourceNotFound' || (e.code === 'InvalidParameter' && /PolicyId/.test(e.message))), (g) => g);
+    await waitFor('policy gone', async () => readsAsGone(() => gaap.DescribeSecurityPolicyDetail({ PolicyId: ids.policy }), (e) => e.code === 'ResourceNotFound' || (e.code === 'InvalidParameter' && /PolicyId/.test(e.message))), (g) => g);
     // Rule (Force 1), then the domain (Force 0), waiting on DescribeRules.
     await tf(() => gaap.DeleteRule({ ListenerId: ids.https, RuleId: ids.rule, Force: 1 }));
     await waitFor('rule gone', () => gaap.DescribeRules({ ListenerId: ids.https }), (r: any) => !r.DomainRuleSet.flatMap((d: any) => d.RuleSet).some((x: any) => x.RuleId === ids.rule));
@@ -207,7 +194,7 @@ describe('Terraform-like GAAP flow', () => {
     }
     // Certificate: delete, then the detail must fail with exactly "CertificateId not found".
     await tf(() => gaap.DeleteCertificate({ CertificateId: ids.cert }));
-    assert.ok(await gone(() => gaap.DescribeCertificateDetail({ CertificateId: ids.cert }), (e) => e.message === 'CertificateId not found'));
+    assert.ok(await readsAsGone(() => gaap.DescribeCertificateDetail({ CertificateId: ids.cert }), (e) => e.message === 'CertificateId not found'));
     // Real servers: no wait.
     await tf(() => gaap.RemoveRealServers({ RealServerIds: [ids.rs1, ids.rs2] }));
     assert.equal((await gaap.DescribeRealServers({ ProjectId: -1, Limit: 50, Offset: 0 })).TotalCount, 0);

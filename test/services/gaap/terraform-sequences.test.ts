@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../../src/server';
 import { cnClient, startTclocal } from '../../helpers';
 import { selfSigned } from '../../../testkit/pem';
+import { readsAsGone, retryable } from '../../support/terraform';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -21,10 +22,6 @@ const BACKOFF = [500, 1000, 2000, 4000, 8000];
 const backoff = (attempt: number) => BACKOFF[attempt] ?? 10_000;
 /** Enough for every wait here at the default transition time; the provider itself waits minutes. */
 const GIVE_UP_MS = 60_000;
-
-const RETRYABLE = ['ClientError.NetworkError', 'ClientError.HttpStatusCodeError', 'RequestLimitExceeded', 'ResourceInUse', 'ResourceUnavailable', 'ResourceBusy',
-  'InvalidParameter.ActionInProgress', 'OperationDenied.InstanceStatusLimitError', 'UnsupportedOperation.UnsupportedDeleteService', 'FailedOperation.ListenerHasTask'];
-const retryable = (code: string) => RETRYABLE.includes(code) || RETRYABLE.includes(code.split('.')[0]);
 
 /** A call inside resource.Retry: retryable codes are retried, any other error fails the resource. */
 async function call(what: string, f: () => Promise<any>): Promise<any> {
@@ -60,16 +57,6 @@ async function stateChange<T>(what: string, read: () => Promise<T>, done: (r: T)
     if (done(r)) return r;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(3000);
-  }
-}
-
-/** The read of a deleted resource fails with an error the provider takes as "not found". */
-async function readsAsGone(read: () => Promise<unknown>, accept: (e: { code: string; message: string }) => boolean): Promise<boolean> {
-  try {
-    await read();
-    return false;
-  } catch (e) {
-    return accept(e as { code: string; message: string });
   }
 }
 

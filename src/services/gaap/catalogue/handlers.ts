@@ -7,7 +7,7 @@
 import { ApiError, invalidParameterValue } from '../../../core/errors';
 import { RawJson } from '../../../core/raw-json';
 import type { DescribeAccessRegionsByDestRegionRequest, DescribeDestRegionsRequest, DescribeRegionAndPriceRequest, GaapActions, InquiryPriceCreateProxyRequest } from '../../../spec/gaap.types';
-import type { ActionHandler, HandlerPart, TransitionHandler } from '../../types';
+import type { HandlerPart, TransitionHandler } from '../../types';
 import { BLACK_HEADERS } from './black-headers';
 import { countryAreaMappingList } from './countries';
 import { CURRENCY, priceGradients, quoteProxy } from './pricing';

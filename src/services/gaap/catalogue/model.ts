@@ -97,7 +97,7 @@ export const BANDWIDTH_PRICE_BANDS: ReadonlyArray<{ range: [number, number]; pri
 export const FEATURE_PREMIUM_BGP = 1 << 4;
 
 /** RegionDetail as the Describe*Regions actions return it. */
-export function regionDetail(x: Region): Record<string, unknown> {
+export function regionDetail(x: Region): RegionDetail {
   return {
     RegionId: x.RegionId,
     RegionName: x.RegionName,

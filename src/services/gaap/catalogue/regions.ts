@@ -77,8 +77,7 @@ export function accessRegionDetail(r: Region): Record<string, unknown> {
 
 /** Network types an access region offers, as its RegionDetail.SupportFeature says. */
 export function networkTypesOf(r: Region): string[] {
-  const sf = regionDetail(r).SupportFeature as { NetworkType?: string[] } | null | undefined;
-  return sf?.NetworkType ?? ['normal'];
+  return regionDetail(r).SupportFeature?.NetworkType ?? ['normal'];
 }
 
 export const unknownAccessRegion = (name: string, v: string) =>

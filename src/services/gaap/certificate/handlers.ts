@@ -1,7 +1,7 @@
 import { ApiError, invalidParameterValue } from '../../../core/errors';
 import { resourceId } from '../../../core/ids';
 import type { CreateCertificateRequest, DeleteCertificateRequest, DescribeCertificateDetailRequest, DescribeCertificatesRequest, GaapActions, ModifyCertificateAttributesRequest } from '../../../spec/gaap.types';
-import type { ActionHandler, HandlerPart, TransitionHandler } from '../../types';
+import type { HandlerPart, TransitionHandler } from '../../types';
 import { decodeMaterial, isBasicAuthContent, keyMatches, parseCertificatePem, parsePrivateKeyPem } from './pem';
 import { certificateUsers, type CertificateData } from './model';
 import { paging } from '../../kit/paging';

@@ -15,7 +15,7 @@ import { ApiError, invalidParameterValue } from '../../../core/errors';
 import { resourceId } from '../../../core/ids';
 import type { CreateGlobalDomainDnsRequest, CreateGlobalDomainRequest, DeleteGlobalDomainDnsRequest, DeleteGlobalDomainRequest, DescribeGlobalDomainDnsRequest, DescribeGlobalDomainsRequest, DisableGlobalDomainRequest, EnableGlobalDomainRequest, GaapActions, ModifyGlobalDomainAttributeRequest, ModifyGlobalDomainDnsRequest } from '../../../spec/gaap.types';
 import type { Store, StoreTx } from '../../../store/types';
-import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../../types';
+import type { ActionContext, HandlerPart, TransitionHandler } from '../../types';
 import {
   checkCountries,
   checkCountryConflicts,
@@ -23,10 +23,12 @@ import {
   checkProxies,
   DNS_STATUS,
   dnsKey,
+  dnsLife,
   dnsNotFound,
   dnsRecordsOf,
   dnsView,
   DOMAIN_STATUS,
+  domainLife,
   domainView,
   getGlobalDomain,
   MAX_DOMAINS,
@@ -60,8 +62,7 @@ async function setDomainStatus(ctx: ActionContext, id: string, from: number, tar
     const what = target === DOMAIN_STATUS.open ? 'enabled' : 'disabled';
     throw new ApiError('FailedOperation', `The global domain \`${id}\` cannot be ${what} while its status is ${s}.`);
   }
-  await ctx.tx.put({ ...rec, status: String(via), data: { ...rec.data, Status: via, UpdateTime: unixSeconds(ctx.now) } });
-  await ctx.later(T.domainSettled, { domainId: id, from: via, to: target });
+  await domainLife.begin(ctx, rec, via, T.domainSettled, { domainId: id, from: via, to: target }, { UpdateTime: unixSeconds(ctx.now) });
 }
 
 async function getDns(tx: StoreTx, id: number) {
@@ -188,9 +189,7 @@ export const handlers = {
     const proxies = await checkProxies(ctx.tx, input.ProxyIdList);
     const countries = checkCountries(input.NationCountryInnerCodes);
     checkCountryConflicts(countries, (await dnsRecordsOf(ctx.tx, input.DomainId)).filter((r) => r.id !== rec.id));
-    const data: DnsData = { ...rec.data, NationCountryInnerCodes: countries, ProxyIdList: proxies, Status: DNS_STATUS.modifying };
-    await ctx.tx.put({ ...rec, status: String(data.Status), data });
-    await ctx.later(T.dnsSettled, { dnsRecordId: input.DnsRecordId, from: DNS_STATUS.modifying });
+    await dnsLife.begin(ctx, rec, DNS_STATUS.modifying, T.dnsSettled, { dnsRecordId: input.DnsRecordId, from: DNS_STATUS.modifying }, { NationCountryInnerCodes: countries, ProxyIdList: proxies });
     return {};
   },
 
@@ -208,7 +207,7 @@ export const transitions: Record<string, TransitionHandler> = {
   [T.domainSettled]: async (p: { domainId: string; from: number; to: number }, tx, now) => {
     const rec = await tx.get<GlobalDomainData>(KIND.globalDomain, p.domainId);
     if (!rec || rec.data.Status !== p.from) return;
-    await tx.put({ ...rec, status: String(p.to), data: { ...rec.data, Status: p.to, UpdateTime: unixSeconds(now) } });
+    await domainLife.move(tx, rec, p.to, { UpdateTime: unixSeconds(now) });
   },
 
   /** Creating / modifying → running; deleting → gone (records scheduled for removal by earlier versions). */
@@ -219,7 +218,7 @@ export const transitions: Record<string, TransitionHandler> = {
       await tx.delete(KIND.dnsRecord, rec.id);
       return;
     }
-    await tx.put({ ...rec, status: String(DNS_STATUS.running), data: { ...rec.data, Status: DNS_STATUS.running } });
+    await dnsLife.move(tx, rec, DNS_STATUS.running);
   },
 };
 

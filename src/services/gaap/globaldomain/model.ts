@@ -14,6 +14,7 @@ import type { Domain, GlobalDns, ModifyGlobalDomainDnsRequest } from '../../../s
 import type { ResourceRecord, StoreTx } from '../../../store/types';
 import type { Language } from '../../types';
 import { recordArea } from '../catalogue/model';
+import { lifecycle } from '../../kit/lifecycle';
 import { KIND } from '../kinds';
 import { findRegion } from '../catalogue/model';
 
@@ -21,6 +22,24 @@ import { findRegion } from '../catalogue/model';
 export const DOMAIN_STATUS = { open: 0, closed: 1, closing: 2, opening: 3 } as const;
 /** GlobalDns.Status */
 export const DNS_STATUS = { running: 1, creating: 2, modifying: 3, deleting: 4 } as const;
+
+/** A domain's statuses: closing and opening are on their way (a scheduled transition settles them). */
+export const domainLife = lifecycle<number, GlobalDomainData>({
+  noun: 'global domain',
+  statuses: Object.values(DOMAIN_STATUS),
+  busy: [DOMAIN_STATUS.closing, DOMAIN_STATUS.opening],
+  read: (rec) => rec.data.Status,
+  write: (data, status) => ({ ...data, Status: status }),
+});
+
+/** A DNS record's statuses: all but running are on their way. */
+export const dnsLife = lifecycle<number, DnsData>({
+  noun: 'DNS record',
+  statuses: Object.values(DNS_STATUS),
+  busy: [DNS_STATUS.creating, DNS_STATUS.modifying, DNS_STATUS.deleting],
+  read: (rec) => rec.data.Status,
+  write: (data, status) => ({ ...data, Status: status }),
+});
 
 /** Global domains per account (LimitExceeded.Domain); the document gives no number. */
 export const MAX_DOMAINS = 100;

@@ -1,19 +1,19 @@
 import { isIP } from 'node:net';
 import { ApiError, invalidParameterValue } from '../../../core/errors';
 import { resourceId } from '../../../core/ids';
-import type { CloseProxyGroupRequest, CountryAreaMap, CreateProxyGroupDomainRequest, CreateProxyGroupRequest, DeleteProxyGroupRequest, DescribeGroupDomainConfigRequest, DescribeProxyGroupDetailsRequest, DescribeProxyGroupListRequest, GaapActions, ModifyGroupDomainConfigRequest, ModifyProxyGroupAttributeRequest, OpenProxyGroupRequest } from '../../../spec/gaap.types';
+import type { CloseProxyGroupRequest, CountryAreaMap, CreateProxyGroupDomainRequest, CreateProxyGroupRequest, DeleteProxyGroupRequest, DescribeGroupDomainConfigRequest, DescribeProxyGroupDetailsRequest, DescribeProxyGroupListRequest, GaapActions, ModifyGroupDomainConfigRequest, ModifyProxyGroupAttributeRequest, OpenProxyGroupRequest, ProxyGroupDetail, ProxyGroupInfo } from '../../../spec/gaap.types';
 import type { ResourceRecord, Store, StoreTx } from '../../../store/types';
-import type { ActionHandler, HandlerOf, HandlerPart, TransitionHandler } from '../../types';
+import type { HandlerOf, HandlerPart, TransitionHandler } from '../../types';
 import { countryAreaMap, isCountryCode } from '../catalogue/model';
 import { KIND, checkProjectId, unixSeconds } from '../kinds';
 import { paging } from '../../kit/paging';
 import { clearCounters } from '../stats/model';
 import { checkTagFilter, checkTagSet } from '../../kit/tags';
-import { PROXY, proxyLife, type ProxyData, listPage, removeProxy, finishSwitch, switchProxies } from '../proxy/model';
+import { PROXY, proxyLife, type ProxyData, type ProxyRec, listPage, removeProxy, finishSwitch, switchProxies } from '../proxy/model';
 import { checkAccessRegion, checkBandwidth, checkConcurrent, checkDestRegion, completeCreation, insertProxy, normalizeIpVersion, normalizeNetworkType, normalizePackageType, checkFilters } from '../proxy/create';
 import { findRegion, regionDetail } from '../catalogue/model';
 import { startTask } from '../task/model';
-import { DOMAIN_CONF_NS, GROUP_STATUS_CODE, getGroup, type GroupData } from './model';
+import { DOMAIN_CONF_NS, GROUP_STATUS_CODE, getGroup, groupLife, type GroupData } from './model';
 import { ownerHasBoundRealServers, removeListenersOf } from '../listener/model';
 import { removePolicyOf } from '../security/model';
 import { TAG_CODES } from '../tag/model';
@@ -26,17 +26,15 @@ import { TAG_CODES } from '../tag/model';
 
 const T = { created: 'proxyGroup.created', deleted: 'proxyGroup.deleted', opened: 'proxyGroup.opened', closed: 'proxyGroup.closed' } as const;
 
-/** Fields of the stored group data that are not part of ProxyGroupDetail. */
-const INTERNAL = ['RealServerRegion'];
-
-function detailOf(rec: ResourceRecord<GroupData>, proxyNum: number): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...rec.data, ProxyNum: proxyNum, Status: GROUP_STATUS_CODE[rec.status ?? 'RUNNING'] ?? 0 };
-  for (const k of INTERNAL) delete out[k];
-  return out;
+/** ProxyGroupDetail of a group: its stored data without the internal RealServerRegion, with its proxies counted now. */
+function detailOf(rec: ResourceRecord<GroupData>, proxyNum: number): ProxyGroupDetail {
+  const { RealServerRegion: _internal, ...detail } = rec.data;
+  return { ...detail, ProxyNum: proxyNum, Status: GROUP_STATUS_CODE[rec.status ?? 'RUNNING'] ?? 0 };
 }
 
-function infoOf(rec: ResourceRecord<GroupData>): Record<string, unknown> {
-  const d = rec.data as Record<string, any>;
+/** ProxyGroupInfo of a group: the list's summary, with the string status of the record's column. */
+function infoOf(rec: ResourceRecord<GroupData>): ProxyGroupInfo {
+  const d = rec.data;
   return {
     GroupId: d.GroupId,
     Domain: d.Domain ?? null,
@@ -57,8 +55,8 @@ function checkGroupName(name: string): void {
   if (name.trim() === '' || [...name].length > 30) throw invalidParameterValue('GroupName', 'expected 1 to 30 characters');
 }
 
-async function proxiesOfGroup(tx: StoreTx, groupId: string): Promise<ResourceRecord<Record<string, any>>[]> {
-  return (await tx.list<Record<string, any>>(KIND.proxy, { parent: groupId })).items;
+async function proxiesOfGroup(tx: StoreTx, groupId: string): Promise<ProxyRec[]> {
+  return (await tx.list<ProxyData>(KIND.proxy, { parent: groupId })).items;
 }
 
 const CreateProxyGroup: HandlerOf<GaapActions, 'CreateProxyGroup'> = async (input: CreateProxyGroupRequest, ctx) => {
@@ -107,7 +105,8 @@ const CreateProxyGroup: HandlerOf<GaapActions, 'CreateProxyGroup'> = async (inpu
     IsSupportTLSChoice: 1,
     RealServerRegion: input.RealServerRegion,
   };
-  await ctx.tx.put({ kind: KIND.group, id, parent: null, status: 'CREATING', createdAt: ctx.now, data });
+  const rec: ResourceRecord<GroupData> = { kind: KIND.group, id, parent: null, status: 'CREATING', createdAt: ctx.now, data };
+  await ctx.tx.put(rec);
   const ids: string[] = [];
   for (const a of regions) {
     ids.push(await insertProxy(ctx, {
@@ -128,16 +127,14 @@ const CreateProxyGroup: HandlerOf<GaapActions, 'CreateProxyGroup'> = async (inpu
   }
   if (ids.length === 0) {
     // Nothing to build: an empty group is usable at once (Terraform modifies or deletes it without waiting).
-    await ctx.tx.put({ kind: KIND.group, id, parent: null, status: 'RUNNING', createdAt: ctx.now, data: { ...data, Status: GROUP_STATUS_CODE.RUNNING } });
+    await groupLife.move(ctx.tx, rec, 'RUNNING');
     return { GroupId: id };
   }
-  await ctx.tx.put({ kind: KIND.group, id, parent: null, status: 'CREATING', createdAt: ctx.now, data: { ...data, ProxyNum: ids.length } });
-  await startTask(ctx, T.created, { groupId: id, ids });
+  await groupLife.begin(ctx, rec, 'CREATING', T.created, { groupId: id, ids }, { ProxyNum: ids.length });
   return { GroupId: id };
 };
 
-// Still the untyped handler shape: its reply is built from the stored record, whose type does not yet match the generated model.
-const DescribeProxyGroupList: ActionHandler = async (input: DescribeProxyGroupListRequest, ctx) => {
+const DescribeProxyGroupList: HandlerOf<GaapActions, 'DescribeProxyGroupList'> = async (input: DescribeProxyGroupListRequest, ctx) => {
   const { offset, limit } = paging(input, { maxLimit: 100 });
   const where = checkFilters(input.Filters, ['RealServerRegion', 'PackageType'], 10);
   if (input.ProjectId < -1) throw invalidParameterValue('ProjectId', 'expected -1 (all projects) or a project ID');
@@ -147,8 +144,7 @@ const DescribeProxyGroupList: ActionHandler = async (input: DescribeProxyGroupLi
   return { TotalCount: total, ProxyGroupList: items.map(infoOf) };
 };
 
-// Still the untyped handler shape: its reply is built from the stored record, whose type does not yet match the generated model.
-const DescribeProxyGroupDetails: ActionHandler = async (input: DescribeProxyGroupDetailsRequest, ctx) => {
+const DescribeProxyGroupDetails: HandlerOf<GaapActions, 'DescribeProxyGroupDetails'> = async (input: DescribeProxyGroupDetailsRequest, ctx) => {
   const g = await getGroup(ctx.tx, input.GroupId);
   const { total } = await ctx.tx.list(KIND.proxy, { parent: g.id, limit: 0 });
   return { ProxyGroupDetail: detailOf(g, total) };
@@ -167,21 +163,19 @@ const ModifyProxyGroupAttribute: HandlerOf<GaapActions, 'ModifyProxyGroupAttribu
 };
 
 function assertGroupSettled(g: ResourceRecord<GroupData>): void {
-  if (g.status === 'CREATING' || g.status === 'DESTROYING') {
-    throw new ApiError('FailedOperation', `The proxy group \`${g.id}\` is ${g.status}; wait until its current operation completes.`);
-  }
+  groupLife.assertIdle(g, 'FailedOperation', `The proxy group \`${g.id}\` is ${g.status}; wait until its current operation completes.`);
 }
 
 const OpenProxyGroup: HandlerOf<GaapActions, 'OpenProxyGroup'> = async (input: OpenProxyGroupRequest, ctx) => {
   const g = await getGroup(ctx.tx, input.GroupId);
   assertGroupSettled(g);
-  return switchProxies(ctx, await proxiesOfGroup(ctx.tx, g.id) as any, PROXY.CLOSED, PROXY.OPENING, T.opened);
+  return switchProxies(ctx, await proxiesOfGroup(ctx.tx, g.id), PROXY.CLOSED, PROXY.OPENING, T.opened);
 };
 
 const CloseProxyGroup: HandlerOf<GaapActions, 'CloseProxyGroup'> = async (input: CloseProxyGroupRequest, ctx) => {
   const g = await getGroup(ctx.tx, input.GroupId);
   assertGroupSettled(g);
-  return switchProxies(ctx, await proxiesOfGroup(ctx.tx, g.id) as any, PROXY.RUNNING, PROXY.CLOSING, T.closed);
+  return switchProxies(ctx, await proxiesOfGroup(ctx.tx, g.id), PROXY.RUNNING, PROXY.CLOSING, T.closed);
 };
 
 const DeleteProxyGroup: HandlerOf<GaapActions, 'DeleteProxyGroup'> = async (input: DeleteProxyGroupRequest, ctx) => {
@@ -200,11 +194,10 @@ const DeleteProxyGroup: HandlerOf<GaapActions, 'DeleteProxyGroup'> = async (inpu
       throw new ApiError('FailedOperation.RealServerAlreadyBound', `A listener of the proxy group \`${g.id}\` has real servers bound; unbind them or set \`Force\` to 1.`);
     }
   }
-  const busy = proxies.find((p) => proxyLife.isBusy(p as ResourceRecord<ProxyData>));
+  const busy = proxies.find((p) => proxyLife.isBusy(p));
   if (busy) throw new ApiError('FailedOperation.GroupStatusNotInRuning', `The proxy \`${busy.id}\` of the group is ${busy.status}; wait until its operation completes.`);
-  for (const p of proxies) await ctx.tx.put({ ...p, status: PROXY.DESTROYING, data: { ...p.data, Status: PROXY.DESTROYING } });
-  await ctx.tx.put({ ...g, status: 'DESTROYING', data: { ...g.data, Status: GROUP_STATUS_CODE.DESTROYING } });
-  await startTask(ctx, T.deleted, { groupId: g.id });
+  for (const p of proxies) await proxyLife.move(ctx.tx, p, PROXY.DESTROYING);
+  await groupLife.begin(ctx, g, 'DESTROYING', T.deleted, { groupId: g.id });
   return {};
 };
 

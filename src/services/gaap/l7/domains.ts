@@ -1,7 +1,7 @@
 import { ApiError, invalidParameterValue } from '../../../core/errors';
 import type { CreateDomainRequest, DeleteDomainRequest, DescribeRulesRequest, GaapActions, ModifyCertificateRequest, ModifyDomainRequest, SetAuthenticationRequest } from '../../../spec/gaap.types';
 import type { ResourceRecord, StoreTx } from '../../../store/types';
-import type { ActionHandler, HandlerPart, TransitionHandler } from '../../types';
+import type { HandlerPart, TransitionHandler } from '../../types';
 import { handlers as errorPageHandlers } from './error-pages';
 import {
   assertCovers,

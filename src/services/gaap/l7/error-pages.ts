@@ -1,7 +1,7 @@
 import { ApiError, invalidParameterValue } from '../../../core/errors';
 import { resourceId } from '../../../core/ids';
 import type { CreateDomainErrorPageInfoRequest, DeleteDomainErrorPageInfoRequest, DescribeDomainErrorPageInfoByIdsRequest, DescribeDomainErrorPageInfoRequest, DomainErrorPageInfo, GaapActions } from '../../../spec/gaap.types';
-import type { ActionHandler, HandlerPart } from '../../types';
+import type { HandlerPart } from '../../types';
 import { isBlackHeader } from './black-headers';
 import { domainKey, getL7Listener, guardListener, listenerNotFound, type L7ListenerData } from './model';
 import { KIND } from '../kinds';

@@ -2,7 +2,7 @@ import { ApiError, invalidParameterValue } from '../../../core/errors';
 import { resourceId } from '../../../core/ids';
 import type { BindRuleRealServersRequest, CreateCustomHeaderRequest, CreateRuleRequest, DeleteRuleRequest, DescribeCustomHeaderRequest, DescribeRuleRealServersRequest, DescribeRulesByRuleIdsRequest, GaapActions, ModifyRuleAttributeRequest, RuleCheckParams } from '../../../spec/gaap.types';
 import type { ResourceRecord } from '../../../store/types';
-import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../../types';
+import type { ActionContext, HandlerPart, TransitionHandler } from '../../types';
 import { isBlackHeader } from './black-headers';
 import {
   assertDomainIdle,

@@ -23,7 +23,7 @@ import type {
   UDPListener,
 } from '../../../spec/gaap.types';
 import type { ResourceRecord, Store, StoreTx } from '../../../store/types';
-import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../../types';
+import type { ActionContext, HandlerPart, TransitionHandler } from '../../types';
 import {
   LIMITS,
   LISTENER,

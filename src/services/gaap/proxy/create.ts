@@ -4,9 +4,9 @@ import type { Filter, ProxyInfo } from '../../../spec/gaap.types';
 import type { FieldFilter, StoreTx } from '../../../store/types';
 import type { ActionContext } from '../../types';
 import { KIND, unixSeconds } from '../kinds';
-import { PROXY, forwardIps, proxyAddress, refreshGroupStatus } from './model';
+import { PROXY, forwardIps, proxyAddress, proxyLife, refreshGroupStatus, type ProxyData } from './model';
 import { BANDWIDTH_LIST, CONCURRENT_LIST, findRegion, isAccessRegion, isDestRegion, regionDetail } from '../catalogue/model';
-import { GROUP_STATUS_CODE } from '../group/model';
+import { groupLife, type GroupData } from '../group/model';
 
 /** Validation of proxy settings and construction of ProxyInfo records. */
 
@@ -89,7 +89,7 @@ export async function insertProxy(ctx: ActionContext, p: NewProxy): Promise<stri
   const ip = await proxyAddress(ctx.tx, ctx.settings.dataplanePool, ipv6);
   const access = findRegion(p.AccessRegion)!;
   const dest = findRegion(p.RealServerRegion)!;
-  const data = {
+  const data: ProxyData = {
     InstanceId: id,
     CreateTime: unixSeconds(ctx.now) - ctx.settings.gaapCreateTimeBackdate,
     ProjectId: p.ProjectId,
@@ -136,14 +136,14 @@ export async function insertProxy(ctx: ActionContext, p: NewProxy): Promise<stri
 /** Moves the listed proxies (and group) from a creating status to RUNNING. */
 export async function completeCreation(tx: StoreTx, ids: string[], groupId?: string): Promise<void> {
   if (groupId) {
-    const g = await tx.get<Record<string, unknown>>(KIND.group, groupId);
-    if (g && g.status === 'CREATING') await tx.put({ ...g, status: 'RUNNING', data: { ...g.data, Status: GROUP_STATUS_CODE.RUNNING } });
+    const g = await tx.get<GroupData>(KIND.group, groupId);
+    if (g && g.status === 'CREATING') await groupLife.move(tx, g, 'RUNNING');
   }
   const groups = new Set<string>();
   for (const id of ids) {
-    const rec = await tx.get<Record<string, unknown>>(KIND.proxy, id);
+    const rec = await tx.get<ProxyData>(KIND.proxy, id);
     if (!rec || (rec.status !== PROXY.CREATING && rec.status !== PROXY.CLONING)) continue;
-    await tx.put({ ...rec, status: PROXY.RUNNING, data: { ...rec.data, Status: PROXY.RUNNING } });
+    await proxyLife.move(tx, rec, PROXY.RUNNING);
     if (rec.parent) groups.add(rec.parent);
   }
   if (groupId) groups.add(groupId);

@@ -1,7 +1,7 @@
 import { ApiError, invalidParameter, invalidParameterValue, missingParameter, resourceNotFound } from '../../../core/errors';
 import type { CheckProxyCreateRequest, CloseProxiesRequest, CreateProxyRequest, DescribeProxiesRequest, DescribeProxiesStatusRequest, DescribeProxyDetailRequest, DestroyProxiesRequest, GaapActions, ModifyProxiesAttributeRequest, ModifyProxiesProjectRequest, ModifyProxyConfigurationRequest, OpenProxiesRequest, TagPair } from '../../../spec/gaap.types';
 import type { Store, StoreTx } from '../../../store/types';
-import type { ActionContext, ActionHandler, HandlerOf, HandlerPart, TransitionHandler } from '../../types';
+import type { ActionContext, HandlerOf, HandlerPart, TransitionHandler } from '../../types';
 import { RawJson } from '../../../core/raw-json';
 import { noop } from '../../kit/noop';
 import { paging } from '../../kit/paging';
@@ -11,7 +11,7 @@ import { finishSwitch, switchProxies, PROXY, proxyLife, type ProxyData, type Pro
 import { checkFilters, checkAccessRegion, checkBandwidth, checkBillingType, checkConcurrent, checkDestRegion, checkProxyName, completeCreation, insertProxy, normalizeIpVersion, normalizeNetworkType, normalizePackageType } from './create';
 import { findRegion } from '../catalogue/model';
 import { startTask } from '../task/model';
-import { getGroup } from '../group/model';
+import { getGroup, groupLife } from '../group/model';
 import { ownerHasBoundRealServers } from '../listener/model';
 import { TAG_CODES } from '../tag/model';
 
@@ -63,7 +63,7 @@ const CreateProxy: HandlerOf<GaapActions, 'CreateProxy'> = (input, ctx) =>
     let packageType = normalizePackageType(input.PackageType ?? src?.PackageType);
     if (groupId) {
       const g = await getGroup(ctx.tx, groupId);
-      if (g.status === 'CREATING' || g.status === 'DESTROYING') {
+      if (groupLife.isBusy(g)) {
         throw new ApiError('FailedOperation', `The proxy group \`${groupId}\` is ${g.status}; proxies can be added once it is running.`);
       }
       if (dest && dest !== g.data.RealServerRegion) {
@@ -138,8 +138,7 @@ const ORDER_FIELDS: Record<string, string | undefined> = {
   create_time: undefined, proxy_id: 'ProxyId', bandwidth: 'Bandwidth', concurrent_connections: 'Concurrent',
 };
 
-// Still the untyped handler shape: its reply is built from the stored record, whose type does not yet match the generated model.
-const DescribeProxies: ActionHandler<DescribeProxiesRequest> = async (input, ctx) => {
+const DescribeProxies: HandlerOf<GaapActions, 'DescribeProxies'> = async (input: DescribeProxiesRequest, ctx) => {
   const ids = proxyIdsOf(input);
   if (ids && input.Filters && input.Filters.length > 0) {
     throw new ApiError('InvalidParameter', `The parameters \`${proxyIdsParam(input)}\` and \`Filters\` cannot be given together.`);
@@ -164,8 +163,8 @@ const DescribeProxies: ActionHandler<DescribeProxiesRequest> = async (input, ctx
   const empty = (ids && ids.length === 0) || where.some((w) => w.values.length === 0);
   const query = { ids, where, parent, orderField: ORDER_FIELDS[orderKey], descending: order === 'desc', offset, limit };
   if (!empty && !tags && (await ctx.tx.list(KIND.dnsRecord, { limit: 0 })).total === 0) {
-    // Stored records are ProxyInfo as answered (RelatedGlobalDomains empty while no DNS record exists):
-    // the page goes out as stored, never parsed.
+    // Stored records are ProxyInfo as answered (ProxyData; RelatedGlobalDomains empty while no DNS
+    // record exists): the page goes out as stored, never parsed.
     const page = await ctx.tx.listJson(KIND.proxy, query);
     const set = new RawJson(page.json);
     return { TotalCount: page.total, InstanceSet: set, ProxySet: set };
@@ -186,8 +185,7 @@ const DescribeProxiesStatus: HandlerOf<GaapActions, 'DescribeProxiesStatus'> = a
   return { InstanceStatusSet: items.map((r) => ({ InstanceId: r.id, Status: shown(r.status ?? r.data.Status) })) };
 };
 
-// Still the untyped handler shape: its reply is built from the stored record, whose type does not yet match the generated model.
-const DescribeProxyDetail: ActionHandler = async (input: DescribeProxyDetailRequest, ctx) => {
+const DescribeProxyDetail: HandlerOf<GaapActions, 'DescribeProxyDetail'> = async (input: DescribeProxyDetailRequest, ctx) => {
   const rec = await getProxy(ctx.tx, input.ProxyId);
   const [detail] = await withRelatedGlobalDomains(ctx.tx, [rec.data]);
   return { ProxyDetail: detail };
@@ -234,7 +232,7 @@ const DestroyProxies: HandlerOf<GaapActions, 'DestroyProxies'> = (input, ctx) =>
 // ---------------------------------------------------------------- modify
 
 /** Writes `patch` into each proxy's data; none of them may be being destroyed. */
-async function patchProxies(ctx: ActionContext, recs: ProxyRec[], patch: Record<string, unknown>): Promise<Record<string, never>> {
+async function patchProxies(ctx: ActionContext, recs: ProxyRec[], patch: Partial<ProxyData>): Promise<Record<string, never>> {
   for (const r of recs) {
     if (r.status === PROXY.DESTROYING) throw new ApiError('FailedOperation', `The proxy \`${r.id}\` is being destroyed.`);
   }
@@ -317,8 +315,8 @@ export const transitions: Record<string, TransitionHandler> = {
   [T.adjusted]: async (p: { id: string; Bandwidth?: number; Concurrent?: number; BillingType?: number }, tx, now) => {
     const rec = await tx.get<ProxyData>(KIND.proxy, p.id);
     if (!rec || rec.status !== PROXY.ADJUSTING) return;
-    const bandwidth = p.Bandwidth ?? (rec.data.Bandwidth as number);
-    const ipList = Array.isArray(rec.data.IPList) ? (rec.data.IPList as Array<Record<string, unknown>>).map((x) => ({ ...x, Bandwidth: bandwidth })) : [];
+    const bandwidth = p.Bandwidth ?? rec.data.Bandwidth;
+    const ipList = Array.isArray(rec.data.IPList) ? rec.data.IPList.map((x) => ({ ...x, Bandwidth: bandwidth })) : [];
     await proxyLife.move(tx, rec, PROXY.RUNNING, {
       Bandwidth: bandwidth,
       Concurrent: p.Concurrent ?? rec.data.Concurrent,

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { ApiError, invalidParameterValue } from '../../../core/errors';
-import type { TagPair } from '../../../spec/gaap.types';
+import type { ProxyInfo, TagPair } from '../../../spec/gaap.types';
 import { hasAnyTag } from '../../kit/tags';
 import type { ListQuery, ListResult, ResourceRecord, StoreTx } from '../../../store/types';
 import type { ActionContext } from '../../types';
 import { removeListenersOf } from '../listener/model';
 import { lifecycle } from '../../kit/lifecycle';
-import { GROUP_STATUS_CODE } from '../group/model';
+import { groupLife, type GroupData } from '../group/model';
 import { KIND } from '../kinds';
 import { removePolicyOf } from '../security/model';
 import { startTask } from '../task/model';
@@ -35,8 +35,11 @@ export const PROXY = {
 
 export type ProxyStatus = (typeof PROXY)[keyof typeof PROXY];
 
-/** A proxy record as every module reads it: ProxyInfo as answered, read defensively. */
-export type ProxyData = Record<string, unknown> & { ProxyId: string; GroupId: string | null; Status: string };
+/**
+ * A proxy record's data is ProxyInfo exactly as answered (pages of it go out
+ * unparsed), with RelatedGlobalDomains filled in on reading.
+ */
+export type ProxyData = ProxyInfo;
 export type ProxyRec = ResourceRecord<ProxyData>;
 
 /**
@@ -121,13 +124,13 @@ export async function idempotent<T>(ctx: ActionContext, input: object & { Client
  */
 export async function refreshGroupStatus(tx: StoreTx, groupId: string | null | undefined): Promise<void> {
   if (!groupId) return;
-  const group = await tx.get<Record<string, unknown>>(KIND.group, groupId);
-  if (!group || group.status === 'CREATING' || group.status === 'DESTROYING') return;
-  const { items } = await tx.list(KIND.proxy, { parent: groupId });
+  const group = await tx.get<GroupData>(KIND.group, groupId);
+  if (!group || groupLife.isBusy(group)) return;
+  const { items } = await tx.list<ProxyData>(KIND.proxy, { parent: groupId });
   let status = 'RUNNING';
-  if (items.some((p) => proxyLife.isBusy(p as ResourceRecord<ProxyData>))) status = 'CHANGING';
+  if (items.some((p) => proxyLife.isBusy(p))) status = 'CHANGING';
   else if (items.length > 0 && items.every((p) => p.status === PROXY.CLOSED)) status = 'CLOSED';
-  await tx.put({ ...group, status, data: { ...group.data, Status: GROUP_STATUS_CODE[status], ProxyNum: items.length } });
+  await groupLife.move(tx, group, status, { ProxyNum: items.length });
 }
 
 /** Removes a proxy and everything under it (listeners, rules, domains, policy, tags). */

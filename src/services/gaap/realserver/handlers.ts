@@ -3,7 +3,7 @@ import { ApiError, invalidParameterValue, resourceNotFound } from '../../../core
 import { resourceId } from '../../../core/ids';
 import type { AddRealServersRequest, BindListenerRealServersRequest, BindRealServer, DescribeListenerRealServersRequest, DescribeRealServersRequest, DescribeRealServersStatusRequest, GaapActions, ModifyRealServerNameRequest, RemoveRealServersRequest } from '../../../spec/gaap.types';
 import type { ResourceRecord, Store } from '../../../store/types';
-import type { ActionHandler, HandlerPart, TransitionHandler } from '../../types';
+import type { HandlerPart, TransitionHandler } from '../../types';
 import { LIMITS, LISTENER, LISTENER_T, assertListenerIdle, assertOwnerRunning, getListener, ownerOf, listenerLife } from '../listener/model';
 import { paging } from '../../kit/paging';
 import { clearCounters } from '../stats/model';

@@ -8,7 +8,7 @@
 import { ApiError, invalidParameterValue, resourceNotFound } from '../../../core/errors';
 import type { DescribeGroupAndStatisticsProxyRequest, DescribeListenerStatisticsRequest, DescribeProxyAndStatisticsListenersRequest, DescribeProxyGroupStatisticsRequest, DescribeProxyStatisticsRequest, DescribeRealServerStatisticsRequest, GaapActions, ListenerInfo } from '../../../spec/gaap.types';
 import type { ResourceRecord, StoreTx } from '../../../store/types';
-import type { ActionContext, ActionHandler, HandlerPart, TransitionHandler } from '../../types';
+import type { ActionContext, HandlerPart, TransitionHandler } from '../../types';
 import { KIND } from '../kinds';
 import { readSlots, type StatsScope } from './model';
 import { bucketize, checkGranularity, checkTimeRange, GROUP_RULES, LISTENER_RULES, parseTime, PROXY_RULES, REAL_SERVER_RULES, type GranularityRules } from './time';

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { RunningServer } from '../../../../src/server';
 import { relatedGlobalDomains } from '../../../../src/services/gaap/globaldomain/links';
-import { ACCOUNT_A, ACCOUNT_B, advance, cnClient, errorCode, startTclocal } from '../../../helpers';
+import { ACCOUNT_A, ACCOUNT_B, advance, cnClient, errorCode, MANUAL_TRANSITIONS, startWithTwoAccounts } from '../../../helpers';
 import { assertResponseShape } from '../../../support/response-shape';
 import { seedProxy } from '../catalogue/fixtures';
-
-type Server = Awaited<ReturnType<typeof startTclocal>>;
 
 const shaped = (action: string, r: any) => {
   assertResponseShape('gaap', action, r);
@@ -18,13 +17,11 @@ async function findDomain(c: any, id: string, projectId = -1) {
 }
 
 describe('gaap global domains', () => {
-  let server: Server;
+  let server: RunningServer;
   let a: any;
   let b: any;
   before(async () => {
-    server = await startTclocal({ rateLimits: false });
-    a = cnClient('gaap', server, { account: ACCOUNT_A });
-    b = cnClient('gaap', server, { account: ACCOUNT_B });
+    ({ server, a, b } = await startWithTwoAccounts({ rateLimits: false }));
     await seedProxy(server, ACCOUNT_A, 'link-gd000001', { AccessRegion: 'Hongkong', IP: '1.2.3.4', IPList: [{ IP: '1.2.3.4', Provider: 'BGP', Bandwidth: 10 }] });
     await seedProxy(server, ACCOUNT_A, 'link-gd000002', { AccessRegion: 'Japan', IP: '5.6.7.8' });
     await seedProxy(server, ACCOUNT_A, 'link-gdbanned', { InBanBlacklist: 1 });
@@ -230,11 +227,10 @@ describe('gaap global domains', () => {
 });
 
 describe('gaap global domains: transient statuses', () => {
-  let server: Server;
+  let server: RunningServer;
   let a: any;
   before(async () => {
-    server = await startTclocal({ rateLimits: false, transitions: 'manual', transitionMs: 1000 });
-    a = cnClient('gaap', server, { account: ACCOUNT_A });
+    ({ server, a } = await startWithTwoAccounts({ ...MANUAL_TRANSITIONS, rateLimits: false }));
     await seedProxy(server, ACCOUNT_A, 'link-gd000001');
   });
   after(async () => {

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../../../src/server';
-import { ACCOUNT_A, ACCOUNT_B, advance, cnClient, errorCode, startTclocal } from '../../../helpers';
+import { ACCOUNT_A, ACCOUNT_B, advance, cnClient, errorCode, MANUAL_TRANSITIONS, startTclocal } from '../../../helpers';
 import { assertResponseShape } from '../../../support/response-shape';
 
 const shape = (action: string, res: any) => {
@@ -253,7 +253,7 @@ describe('gaap proxy groups', () => {
 describe('gaap proxy groups: transient statuses', () => {
   let server: RunningServer;
   before(async () => {
-    server = await startTclocal({ rateLimits: false, transitions: 'manual', transitionMs: 1000 });
+    server = await startTclocal({ ...MANUAL_TRANSITIONS, rateLimits: false });
   });
   after(() => server.stop());
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../../../src/server';
-import { ACCOUNT_A, ACCOUNT_B, cnClient, errorCode, intlClient, startTclocal } from '../../../helpers';
+import { ACCOUNT_A, ACCOUNT_B, cnClient, errorCode, intlClient, MANUAL_TRANSITIONS, startTclocal } from '../../../helpers';
 import { assertResponseShape } from '../../../support/response-shape';
 import { selfSigned } from '../../../../testkit/pem';
 
@@ -437,7 +437,7 @@ describe('GAAP L7 transient statuses', () => {
   let gaap: any;
   let w: World;
   before(async () => {
-    server = await startTclocal({ rateLimits: false, transitions: 'manual', transitionMs: 1000 });
+    server = await startTclocal({ ...MANUAL_TRANSITIONS, rateLimits: false });
     gaap = cnClient('gaap', server);
     w = await buildWorld(gaap, server);
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../../../src/server';
-import { ACCOUNT_A, ACCOUNT_B, advance, cnClient, errorCode, startTclocal } from '../../../helpers';
+import { ACCOUNT_A, ACCOUNT_B, advance, cnClient, errorCode, MANUAL_TRANSITIONS, startTclocal } from '../../../helpers';
 import { assertResponseShape } from '../../../support/response-shape';
 import { selfSigned } from '../../../../testkit/pem';
 
@@ -348,7 +348,7 @@ describe('GAAP listener statuses', () => {
   let server: RunningServer;
   let gaap: any;
   before(async () => {
-    server = await startTclocal({ rateLimits: false, transitions: 'manual', transitionMs: 1000 });
+    server = await startTclocal({ ...MANUAL_TRANSITIONS, rateLimits: false });
     gaap = cnClient('gaap', server);
   });
   after(() => server.stop());

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../../../src/server';
-import { ACCOUNT_A, ACCOUNT_B, advance, cnClient, errorCode, startTclocal } from '../../../helpers';
+import { ACCOUNT_A, ACCOUNT_B, advance, cnClient, errorCode, MANUAL_TRANSITIONS, startTclocal } from '../../../helpers';
 import { assertResponseShape } from '../../../support/response-shape';
 
 const shape = (action: string, res: any) => {
@@ -152,7 +152,7 @@ describe('gaap security policies', () => {
 describe('gaap security policies: transient statuses', () => {
   let server: RunningServer;
   before(async () => {
-    server = await startTclocal({ rateLimits: false, transitions: 'manual', transitionMs: 1000 });
+    server = await startTclocal({ ...MANUAL_TRANSITIONS, rateLimits: false });
   });
   after(() => server.stop());
 

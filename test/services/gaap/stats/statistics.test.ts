@@ -1,24 +1,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { RunningServer } from '../../../../src/server';
 import { KIND } from '../../../../src/services/gaap/kinds';
 import { recordSample } from '../../../../src/services/gaap/stats/model';
-import { ACCOUNT_A, ACCOUNT_B, cnClient, errorCode, startTclocal } from '../../../helpers';
+import { ACCOUNT_A, ACCOUNT_B, errorCode, startWithTwoAccounts } from '../../../helpers';
 import { assertResponseShape } from '../../../support/response-shape';
 import { seed, seedGroup, seedListener, seedProxy } from '../catalogue/fixtures';
-
-type Server = Awaited<ReturnType<typeof startTclocal>>;
 
 /** `YYYY-MM-DD HH:MM:SS` in Beijing time for a unix time in seconds. */
 const bj = (sec: number): string => new Date((sec + 8 * 3600) * 1000).toISOString().slice(0, 19).replace('T', ' ');
 
 describe('gaap statistics', () => {
-  let server: Server;
+  let server: RunningServer;
   let a: any;
   let b: any;
   before(async () => {
-    server = await startTclocal({ rateLimits: false });
-    a = cnClient('gaap', server, { account: ACCOUNT_A });
-    b = cnClient('gaap', server, { account: ACCOUNT_B });
+    ({ server, a, b } = await startWithTwoAccounts({ rateLimits: false }));
     await seedProxy(server, ACCOUNT_A, 'link-stat0001');
     await seedProxy(server, ACCOUNT_A, 'link-stat0002', { ProjectId: 5, GroupId: 'lg-stat0001' });
     await seedGroup(server, ACCOUNT_A, 'lg-stat0001', { ProjectId: 5 });
