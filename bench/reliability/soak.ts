@@ -137,7 +137,7 @@ export async function runSoak(minutes: number, concurrency = 4, onProgress?: (li
     const end = at(last);
     return {
       minutes, calls: load.stats.calls, unexpected: load.stats.unexpected.length, unexpectedSamples: [...new Set(load.stats.unexpected)].slice(0, 5),
-      warmUpRule: filled ? 'database' : 'time', warmUpMinutes: warmUp / 60_000, warmUpCalls: start.calls,
+      warmUpRule: filled ? 'database' : 'time', warmUpMinutes: warmUp / 60_000, warmUpCalls: filled?.calls ?? at(warmUp).calls,
       first: at(window), start, mid: at((start.at + last) / 2), end,
       rssMaxMb: Math.max(...samples.map((x) => x.rss)), rssGrowthPct: ((end.rss - start.rss) / start.rss) * 100, survived,
     };
