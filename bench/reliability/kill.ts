@@ -17,6 +17,7 @@ import { freePort } from '../servers';
 import { MixedLoad, type Acknowledged } from './load';
 
 const CLI = resolve(__dirname, '../../src/cli.js');
+const MEMORY_PROBE = resolve(__dirname, 'memory-probe.js');
 /** Long enough that kills land while proxies and AMS tasks are mid-transition. */
 const TRANSITION_MS = 400;
 
@@ -34,8 +35,11 @@ export interface KillTrial {
 }
 
 /** tclocal in its own process on a durable data directory, rate limits off. */
-export async function startProcess(dataDir: string, port: number, transitionMs = TRANSITION_MS): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CLI, 'start', '--port', String(port), '--dns-port', '0', '--data-dir', dataDir, '--rate-limits', 'off', '--log-level', 'silent', '--transition-ms', String(transitionMs)], { stdio: 'ignore' });
+/** `memoryFile`: load memory-probe.ts into the process, which writes its heap figures there. */
+export async function startProcess(dataDir: string, port: number, transitionMs = TRANSITION_MS, memoryFile?: string): Promise<ChildProcess> {
+  const probe = memoryFile ? ['--require', MEMORY_PROBE] : [];
+  const env = memoryFile ? { ...process.env, SOAK_MEMORY_FILE: memoryFile } : process.env;
+  const child = spawn(process.execPath, [...probe, CLI, 'start', '--port', String(port), '--dns-port', '0', '--data-dir', dataDir, '--rate-limits', 'off', '--log-level', 'silent', '--transition-ms', String(transitionMs)], { stdio: 'ignore', env });
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     try {

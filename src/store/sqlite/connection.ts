@@ -21,7 +21,7 @@ export interface SqliteOptions {
  * indexes and recent records of the benchmarks' stores fit, a long session's
  * data does not have to.
  */
-const CACHE_KIB = 16 * 1024;
+export const CACHE_KIB = 16 * 1024;
 
 /** Checkpoints of a file-backed store run in a worker thread on a second connection (checkpointer.ts). */
 const CHECKPOINT_INTERVAL_MS = 250;
