@@ -25,11 +25,12 @@ import { OriginSet } from './origins';
 import { accessCheck, type AccessCheck } from './security';
 import { forward, proxyHeader, unmapped, type TcpConnection } from './tcp';
 import { UdpSessions } from './udp';
+import { bindingSpec, ForwarderPool } from './workers';
 
 /** The data plane's settings (documented with the rest in config.ts). */
 export type DataPlaneSettings = Pick<
   Config,
-  'dataplanePool' | 'dataplanePortOffset' | 'dataplaneHost' | 'dataplaneCaps' | 'dataplaneFlushMs' | 'dataplaneCheckScale' | 'dataplaneUdpIdleMs' | 'dataplaneTcpIdleMs' | 'dataplaneHttpTimeoutMs' | 'dataplaneHttpClientTimeoutMs' | 'dataplaneHttpKeepaliveMs'
+  'dataplanePool' | 'dataplanePortOffset' | 'dataplaneHost' | 'dataplaneCaps' | 'dataplaneFlushMs' | 'dataplaneCheckScale' | 'dataplaneUdpIdleMs' | 'dataplaneTcpIdleMs' | 'dataplaneHttpTimeoutMs' | 'dataplaneHttpClientTimeoutMs' | 'dataplaneHttpKeepaliveMs' | 'dataplaneWorkers'
 >;
 
 interface ProxyRuntime {
@@ -55,6 +56,8 @@ interface Binding {
   entities: Entity[];
   /** Cumulative, for observers (the store's counters are per minute). */
   counters: BindingCounters;
+  /** The id under which the forwarder processes accept on it too (TCP with workers). */
+  shared: number | undefined;
 }
 
 interface ListenerRuntime {
@@ -101,6 +104,8 @@ export class DataPlane {
   private readonly http: HttpPlane;
   /** Health points last written per binding, so a minute gets one point unless health drops. */
   private readonly healthWritten = new Map<string, string>();
+  /** Forwarder processes accepting on the TCP listeners' sockets too (--dataplane-workers). */
+  private readonly workers: ForwarderPool | undefined;
 
   constructor(
     private readonly store: Store,
@@ -110,6 +115,7 @@ export class DataPlane {
     /** Asked about each new connection or session (fault injection); absent: none. */
     private readonly faults?: ConnectionFaults,
   ) {
+    this.workers = settings.dataplaneWorkers > 0 ? new ForwarderPool(settings.dataplaneWorkers, this.counters, log) : undefined;
     this.sharedAddress = settings.dataplaneHost !== '' || settings.dataplanePool.endsWith('/32');
     this.http = new HttpPlane({ ...settings, sharedAddress: this.sharedAddress }, {
       ruleHealth: (account, ruleId, origins) => this.sink.reportRuleHealth(account, ruleId, origins),
@@ -136,6 +142,7 @@ export class DataPlane {
   /** Binds every serving listener of the stored state, then follows the store's commits. */
   async start(): Promise<void> {
     this.unsubscribe = this.store.onCommit((changes) => this.changed(changes));
+    this.workers?.start();
     this.dirtyAll = true;
     await this.reconcile();
     this.flushTimer = setInterval(() => void this.flush(), this.settings.dataplaneFlushMs);
@@ -204,6 +211,7 @@ export class DataPlane {
     for (const l of view.listeners) {
       seen.add(l.listenerId);
       const rt = this.update(account, listeners, l);
+      this.share(rt);
       const wanted = new Map<string, string>();
       if (l.serving) {
         for (const pid of l.proxyIds) {
@@ -253,7 +261,11 @@ export class DataPlane {
 
   private checker(account: string, l: ForwardingListener, origins: OriginSet): HealthChecker {
     return new HealthChecker(origins, l.health, l.protocol, this.settings.dataplaneCheckScale, {
-      changed: () => void this.reportHealth(account, l.listenerId),
+      changed: () => {
+        const rt = this.listeners.get(account)?.get(l.listenerId);
+        if (rt) this.share(rt);
+        void this.reportHealth(account, l.listenerId);
+      },
     });
   }
 
@@ -278,7 +290,7 @@ export class DataPlane {
     const l = rt.config;
     const b: Binding = {
       proxyId, address, port: l.port, error: undefined, server: undefined, udp: undefined, sessions: undefined, conns: new Set(), entities: this.entities(rt, proxyId),
-      counters: new BindingCounters(),
+      counters: new BindingCounters(), shared: undefined,
     };
     rt.bindings.set(proxyId, b);
     if (!this.settings.dataplaneHost && !isLoopback(address)) {
@@ -301,8 +313,10 @@ export class DataPlane {
           sock.close();
           return;
         }
-        if (sock instanceof Server) b.server = sock;
-        else this.udpSessions(rt, b, sock);
+        if (sock instanceof Server) {
+          b.server = sock;
+          if (this.workers) b.shared = this.workers.bind(sock, rt.account, b.entities, b.counters, this.spec(rt, b));
+        } else this.udpSessions(rt, b, sock);
         sock.on('error', (err: Error) => this.log.warn({ err, listenerId: l.listenerId }, 'data plane: listener socket error'));
         b.error = undefined;
         return;
@@ -324,6 +338,7 @@ export class DataPlane {
 
   private unbind(rt: ListenerRuntime, proxyId: string, b: Binding): void {
     rt.bindings.delete(proxyId);
+    if (b.shared !== undefined) this.workers?.unbind(b.shared);
     b.server?.close();
     b.sessions?.close();
     b.udp?.close();
@@ -332,6 +347,21 @@ export class DataPlane {
       c.client.destroy();
       c.upstream?.destroy();
     }
+  }
+
+  private spec(rt: ListenerRuntime, b: Binding) {
+    return bindingSpec(rt.config, rt.origins, this.proxy(rt, b.proxyId)?.view.address ?? b.address, this.settings.dataplaneTcpIdleMs);
+  }
+
+  /** The forwarder processes learn the listener's settings and health as they are now. */
+  private share(rt: ListenerRuntime): void {
+    if (!this.workers) return;
+    for (const b of rt.bindings.values()) if (b.shared !== undefined) this.workers.update(b.shared, this.spec(rt, b));
+  }
+
+  /** Connections open on a binding, in this process and in the forwarders. */
+  private open(b: Binding): number {
+    return b.conns.size + (b.sessions?.sessions.size ?? 0) + (b.shared !== undefined ? this.workers?.open(b.shared) ?? 0 : 0);
   }
 
   private entities(rt: ListenerRuntime, proxyId: string): Entity[] {
@@ -525,7 +555,7 @@ export class DataPlane {
                 groupId: rt.config.groupId,
                 bound: b && !b.error ? { address: b.address, port: b.port } : null,
                 error: b?.error ?? null,
-                connections: b ? b.conns.size + (b.sessions?.sessions.size ?? 0) : 0,
+                connections: b ? this.open(b) : 0,
                 origins: rt.origins.states.map((s) => ({
                   realServerId: s.origin.realServerId,
                   address: s.origin.address,
@@ -542,7 +572,7 @@ export class DataPlane {
         })),
       });
     }
-    return { enabled: true, settings: { pool: this.settings.dataplanePool, host: this.settings.dataplaneHost || null, portOffset: this.settings.dataplanePortOffset, caps: this.settings.dataplaneCaps }, accounts };
+    return { enabled: true, settings: { pool: this.settings.dataplanePool, host: this.settings.dataplaneHost || null, portOffset: this.settings.dataplanePortOffset, caps: this.settings.dataplaneCaps, workers: this.settings.dataplaneWorkers }, ...(this.workers ? { workers: this.workers.status() } : {}), accounts };
   }
 
   /** Cumulative counters and live origin health per proxy and listener, read now (for an observer such as the console). */
@@ -564,7 +594,7 @@ export class DataPlane {
             listenerId: rt.config.listenerId,
             protocol: rt.config.protocol,
             bound: b && !b.error && (b.server || b.udp) ? `${b.address}:${b.port}` : undefined,
-            connections: b ? b.conns.size + (b.sessions?.sessions.size ?? 0) : 0,
+            connections: b ? this.open(b) : 0,
             accepted: b?.counters.accepted ?? 0,
             ...(b ? b.counters.bytesWith(clients) : { bytesIn: 0, bytesOut: 0 }),
             origins,
@@ -586,6 +616,8 @@ export class DataPlane {
     this.unsubscribe?.();
     if (this.flushTimer) clearInterval(this.flushTimer);
     await this.running;
+    // The forwarders' last counters arrive before the last flush.
+    await this.workers?.stop();
     await this.flush();
     for (const listeners of this.listeners.values()) {
       for (const rt of listeners.values()) {
