@@ -304,7 +304,10 @@ export class DataPlane {
     if (l.port < 1024) attempts.push(l.port + this.settings.dataplanePortOffset);
     if (shared) attempts.push(0);
     let lastErr: NodeJS.ErrnoException | undefined;
-    for (const port of attempts) {
+    // Forwarder processes let go of an unbound socket a moment after the main process: a port rebound at once may still be theirs.
+    let waits = this.workers && l.protocol === 'TCP' && !shared ? 10 : 0;
+    for (let i = 0; i < attempts.length; i++) {
+      const port = attempts[i];
       const sock = make();
       try {
         b.port = await listen(sock, address, port);
@@ -326,6 +329,11 @@ export class DataPlane {
           sock.close();
         } catch {
           // Never bound.
+        }
+        if (lastErr.code === 'EADDRINUSE' && port !== 0 && waits-- > 0) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          i--;
+          continue;
         }
         // A privileged port moves by the offset; a taken port moves only on a shared address.
         if (lastErr.code !== 'EACCES' && !(lastErr.code === 'EADDRINUSE' && shared)) break;

@@ -134,6 +134,11 @@ describe('data plane: forwarder processes (--dataplane-workers)', () => {
     await until(async () => (await whoAnswers(ip, port)) === 'A', 'traffic after OpenProxies');
     assert.ok((await acceptedByWorkers(server)) >= before);
     await throughWorkers(ip, port, 2);
+    // Closed and opened at once: the port is bound again although the forwarders let go of it a moment later.
+    await gaap.CloseProxies({ ProxyIds: [proxyId] });
+    await gaap.OpenProxies({ ProxyIds: [proxyId] });
+    await until(async () => (await boundListener(server, proxyId, listenerId))?.bound?.port === port, 'the port bound again');
+    await throughWorkers(ip, port, 2);
     await gaap.BindListenerRealServers({ ListenerId: listenerId, RealServerBindSet: [] });
     await gaap.DeleteListeners({ ProxyId: proxyId, ListenerIds: [listenerId], Force: 0 });
     await until(async () => (await whoAnswers(ip, port)) === 'REFUSED', 'the deleted listener to stop');
