@@ -367,6 +367,17 @@ export class DataPlane {
     for (const b of rt.bindings.values()) if (b.shared !== undefined) this.workers.update(b.shared, this.spec(rt, b));
   }
 
+  /** Connections the forwarders hold open through one proxy. */
+  private openInWorkers(listeners: ListenerRuntime[], proxyId: string): number {
+    if (!this.workers) return 0;
+    let n = 0;
+    for (const rt of listeners) {
+      const shared = rt.bindings.get(proxyId)?.shared;
+      if (shared !== undefined) n += this.workers.open(shared);
+    }
+    return n;
+  }
+
   /** Connections open on a binding, in this process and in the forwarders. */
   private open(b: Binding): number {
     return b.conns.size + (b.sessions?.sessions.size ?? 0) + (b.shared !== undefined ? this.workers?.open(b.shared) ?? 0 : 0);
@@ -551,7 +562,7 @@ export class DataPlane {
           proxyId: p.view.proxyId,
           address: p.view.address,
           serving: p.view.serving,
-          connections: p.active,
+          connections: p.active + this.openInWorkers(listeners, p.view.proxyId),
           listeners: [...listeners
             .filter((rt) => rt.config.proxyIds.includes(p.view.proxyId))
             .map((rt) => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config';
 import type { RunningServer } from '../../src/server';
@@ -92,10 +93,21 @@ describe('data plane: forwarder processes (--dataplane-workers)', () => {
     // InBandwidth is each minute's average in bit/s: bytes = Σ Data × 60 / 8.
     await until(async () => Math.round(((await sumOf('InBandwidth')) * 60) / 8) === sent, 'the inbound bytes');
     await until(async () => Math.round(((await sumOf('OutBandwidth')) * 60) / 8) === sent + 2 * answers.length, 'the outbound bytes');
+    // Connections held open in the forwarders show in the report of the proxy and of the listener.
+    const heldBefore = await acceptedByWorkers(server);
+    const held = await Promise.all(Array.from({ length: 12 }, () => new Promise<Socket>((resolve) => {
+      const s = connect({ host: ip, port });
+      s.once('data', () => resolve(s));
+    })));
+    await until(async () => (await boundListener(server, proxyId, listenerId))?.connections === 12 && (await acceptedByWorkers(server)) > heldBefore, 'twelve open connections, some in the forwarders');
+    const proxyReport = (await dataplaneReport(server)).accounts.flatMap((a: any) => a.proxies).find((p: any) => p.proxyId === proxyId);
+    assert.equal(proxyReport.connections, 12);
+    for (const s of held) s.destroy();
+    await until(async () => (await boundListener(server, proxyId, listenerId))?.connections === 0, 'the connections to close');
     const traffic = await (await fetch(`${server.url}/_tclocal/traffic`)).json() as any;
     const live = traffic.proxies.find((p: any) => p.proxyId === proxyId).listeners.find((l: any) => l.listenerId === listenerId);
     assert.equal(live.bytesIn, sent);
-    assert.equal(live.accepted, answers.length);
+    assert.equal(live.accepted, answers.length + held.length);
   });
 
   it('a health flip reaches the forwarders: a dead origin gets no connection from them', async () => {
