@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config';
 import type { RunningServer } from '../../src/server';
-import { cnClient, startTclocal } from '../helpers';
+import { cnClient, randomPool, startTclocal, TEST_CA_DIR } from '../helpers';
 import { boundListener, dataplaneReport, exchange, randomPort, tcpOrigin, until, whoAnswers, type Origin } from './fixtures';
 
 /** Beijing time `YYYY-MM-DD HH:MM:SS` of unix seconds, as the statistics actions take it. */
@@ -185,6 +187,28 @@ describe('data plane: forwarder processes end with the server', () => {
     assert.ok(pids.every(alive));
     await server.stop();
     assert.deepEqual(pids.filter(alive), []);
+  });
+
+  it('a killed main process leaves no forwarder process behind', async () => {
+    const child = spawn(process.execPath, [
+      join(__dirname, '..', '..', 'src', 'cli.js'), 'start', '--port', '0', '--dns-port', '0', '--in-memory', '--log-level', 'info', '--log-format', 'json',
+      '--dataplane-workers', '2', '--dataplane-caps', 'off', '--dataplane-pool', randomPool(),
+    ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TCLOCAL_CA_DIR: TEST_CA_DIR } });
+    let out = '';
+    child.stdout!.on('data', (c) => (out += c));
+    child.stderr!.on('data', (c) => (out += c));
+    try {
+      const url = await until(() => /(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1], `the server's address in its output: ${out}`, 20_000);
+      const pids = await until(async () => {
+        const ws = await fetch(`${url}/_tclocal/dataplane`).then((r) => r.json() as Promise<{ workers?: WorkerStatus[] }>, () => undefined);
+        return ws?.workers?.length === 2 && ws.workers.every((w) => w.running) && ws.workers.map((w) => w.pid!);
+      }, 'the forwarders to start', 20_000);
+      assert.ok(pids.every(alive));
+      child.kill('SIGKILL');
+      await until(() => pids.every((pid) => !alive(pid)), 'the forwarders to exit after their parent');
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('workers need the caps off, and a bad count is a start-up error naming the setting', () => {
