@@ -10,7 +10,10 @@
  * Missing Debian packages are installed first. Writes its section of
  * BENCHMARKS.md.
  *
- *   npm run bench:dataplane -- [--rounds 7] [--seconds 3] [--only l4,l7,api,scale] [--no-scale] [--no-write]
+ * tclocal runs with --dataplane-workers 2 (TCP listeners also accepted in two
+ * forwarder processes); the one-process data plane is a stage beside it.
+ *
+ *   npm run bench:dataplane -- [--rounds 7] [--seconds 3] [--workers 2] [--only l4,l7,api,scale] [--no-scale] [--no-write]
  */
 import { execFileSync, fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -28,6 +31,8 @@ import { cpuSeconds, freePort, rssMb, startReference, startTclocalProcess, toRep
 const ROUNDS = numberOption('--rounds', 7);
 const SECONDS = numberOption('--seconds', 3);
 const ONLY = new Set(option('--only', 'l4,l7,api').split(','));
+/** tclocal's forwarder processes (--dataplane-workers): as many as the reference's threads. */
+const WORKERS = numberOption('--workers', 2);
 /** The Host tclocal's HTTP rule answers (HAProxy and the stages ignore it). */
 const DOMAIN = 'bench.test';
 
@@ -190,13 +195,15 @@ interface Tclocal {
   /** The same TCP exchange through a proxy whose opened security policy judges every connection. */
   acl: { host: string; port: number };
   pid: number;
+  /** The main process and its forwarder processes: the CPU they spend together is the proxy's. */
+  pids: number[];
   apiPort: number;
 }
 
 /** A tclocal proxy with listeners forwarding to the origins, through the API. */
-async function startTclocal(o: Ports): Promise<Tclocal> {
+async function startTclocal(o: Ports, workers: number): Promise<Tclocal> {
   const pool = `127.${100 + Math.floor(Math.random() * 100)}.${Math.floor(Math.random() * 256)}.0/24`;
-  const t = await startTclocalProcess(['--dataplane-caps', 'off', '--dataplane-pool', pool, '--transition-ms', '0', '--log-level', 'silent']);
+  const t = await startTclocalProcess(['--dataplane-caps', 'off', '--dataplane-workers', String(workers), '--dataplane-pool', pool, '--transition-ms', '0', '--log-level', 'silent']);
   children.push(t.child);
   const c = cnClient('gaap', { port: t.port });
   const newProxy = async () => (await c.CreateProxy({ ProjectId: 0, ProxyName: 'bench', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 1000, Concurrent: 30 })).InstanceId as string;
@@ -234,7 +241,10 @@ async function startTclocal(o: Ports): Promise<Tclocal> {
   await waitTcp(host, ports.pong);
   await waitTcp(host, ports.https);
   await waitTcp(acl.host, acl.port);
-  return { host, ports, acl, pid: t.child.pid!, apiPort: t.port };
+  const status = await (await fetch(`http://127.0.0.1:${t.port}/_tclocal/dataplane`)).json() as { workers?: Array<{ pid: number }> };
+  const forwarders = (status.workers ?? []).map((w) => w.pid);
+  if (forwarders.length !== workers) throw new Error(`tclocal reports ${forwarders.length} forwarder processes, not ${workers}`);
+  return { host, ports, acl, pid: t.child.pid!, pids: [t.child.pid!, ...forwarders], apiPort: t.port };
 }
 
 /** One iperf3 stream for SECONDS: received bits per second. */
@@ -426,15 +436,16 @@ const ordered = <T>(xs: T[], r: number): T[] => (r % 2 === 0 ? xs : [...xs].reve
 let wrkErrors = 0;
 let wrkNon2xx = 0;
 
-async function l4Rounds(origins: Ports, ref: Ports, tc: Tclocal, pipe: { a: number; b: number; pid: number }): Promise<Record<string, number[]>> {
+async function l4Rounds(origins: Ports, ref: Ports, tc: Tclocal, single: Tclocal, pipe: { a: number; b: number; pid: number }): Promise<Record<string, number[]>> {
   const lat: Record<string, number[]> = {};
   const targets = {
     tclocal: { host: tc.host, pong: tc.ports.pong, iperf: tc.ports.iperf, udp: tc.ports.udp },
+    single: { host: single.host, pong: single.ports.pong, iperf: single.ports.iperf, udp: 0 },
     ref: { host: '127.0.0.1', pong: ref.pong, iperf: ref.iperf, udp: ref.udp },
     pipe: { host: '127.0.0.1', pong: pipe.a, iperf: pipe.b, udp: 0 },
     acl: { host: tc.acl.host, pong: tc.acl.port, iperf: 0, udp: 0 },
   };
-  const pids: Record<string, number> = { tclocal: tc.pid, ref: haproxyPid, pipe: pipe.pid, acl: tc.pid };
+  const pids: Record<string, number[]> = { tclocal: tc.pids, single: single.pids, ref: [haproxyPid], pipe: [pipe.pid], acl: tc.pids };
   // Warm-up: every path once, unrecorded (the JIT, the origin pools).
   for (const t of Object.values(targets)) await connectionsPerSecond(t.host, t.pong, 16, 1);
   type Who = keyof typeof targets;
@@ -443,11 +454,12 @@ async function l4Rounds(origins: Ports, ref: Ports, tc: Tclocal, pipe: { a: numb
     for (const who of ordered(names, r)) {
       const t = targets[who];
       if (t.iperf) put('bulk', who, bulk(t.host, t.iperf));
-      const cpu0 = cpuSeconds(pids[who]);
+      const cpu = () => pids[who].reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+      const cpu0 = cpu();
       const conns = await connectionsPerSecond(t.host, t.pong);
       put('conns', who, conns);
-      // CPU the proxy process spent per connection: steadier than throughput on a shared machine.
-      put('connCpu', who, ((cpuSeconds(pids[who]) - cpu0) / (conns * SECONDS)) * 1e6);
+      // CPU the proxy's processes spent per connection: steadier than throughput on a shared machine.
+      put('connCpu', who, ((cpu() - cpu0) / (conns * SECONDS)) * 1e6);
       if (t.udp) put('udp', who, await udpEcho(t.host, t.udp));
       console.error(`L4 round ${r + 1} ${who}: ${t.iperf ? `bulk ${(series('bulk', who).at(-1)! / 1e9).toFixed(2)} Gbit/s, ` : ''}${series('conns', who).at(-1)!.toFixed(0)} conn/s${t.udp ? `, ${series('udp', who).at(-1)!.toFixed(0)} UDP rt/s` : ''}`);
     }
@@ -550,13 +562,15 @@ async function main(): Promise<void> {
   console.error('origins up');
   const ref = await startReferences(origins);
   console.error('HAProxy and nginx up');
-  const tc = await startTclocal(origins);
-  console.error(`tclocal forwarding on ${tc.host}`);
+  const tc = await startTclocal(origins, WORKERS);
+  console.error(`tclocal forwarding on ${tc.host} (${WORKERS} forwarder processes)`);
+  // The one-process data plane as a stage: what the forwarder processes bring.
+  const single = ONLY.has('l4') ? await startTclocal(origins, 0) : undefined;
   const pipe = await startStage('pipe', [origins.pong, origins.iperf]);
   const answer = await startStage('http-answer', []);
   const nodeProxy = await startStage('http-proxy', [origins.http]);
   const started = Date.now();
-  const lat = ONLY.has('l4') ? await l4Rounds(origins, ref, tc, pipe) : undefined;
+  const lat = single ? await l4Rounds(origins, ref, tc, single, pipe) : undefined;
   if (ONLY.has('l7')) await l7Rounds(origins, ref, tc, answer, nodeProxy);
   if (ONLY.has('api')) await apiRounds(tc, ref);
   const minutes = (Date.now() - started) / 60000;
@@ -585,7 +599,7 @@ async function main(): Promise<void> {
     `## ${DATAPLANE_HEADING}`,
     '',
     `Measured by \`npm run bench:dataplane\` (bench/dataplane.ts, stages in bench/dataplane-stages.ts). Last run: ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, ${f(minutes, 1)} minutes of rounds; **taken under load**: the machine was shared with other developers' test suites (load average ${f(load0, 1)} at the start, ${f(load1, 1)} at the end), so absolute figures move a lot between rounds; read the ratios of servers measured in the same round.`,
-    `tclocal (\`--dataplane-caps off\`) against HAProxy ${version('haproxy', ['-v'])} (TCP, HTTP, HTTPS) and nginx ${version('nginx', ['-v'])} stream (UDP), both with their default thread/worker counts (two on this machine; tclocal forwards on one thread), on the same machine, ${ROUNDS} rounds of ${SECONDS} s per measure and server, the servers' order reversed every other round. Origins: iperf3 for bulk, an nginx stream \`return\` server for short TCP exchanges and UDP replies, nginx \`return 200\` (3 bytes) for HTTP. Cells: median of the rounds (lowest–highest); ratios: median of the ratios of the same round (lowest–highest).`,
+    `tclocal (\`--dataplane-caps off\`) against HAProxy ${version('haproxy', ['-v'])} (TCP, HTTP, HTTPS) and nginx ${version('nginx', ['-v'])} stream (UDP), both with their default thread/worker counts (two on this machine); tclocal with \`--dataplane-workers ${WORKERS}\` (TCP listeners accepted in ${WORKERS} forwarder processes besides the main process; UDP, HTTP and HTTPS in the main process, on one thread), on the same machine, ${ROUNDS} rounds of ${SECONDS} s per measure and server, the servers' order reversed every other round. Origins: iperf3 for bulk, an nginx stream \`return\` server for short TCP exchanges and UDP replies, nginx \`return 200\` (3 bytes) for HTTP. Cells: median of the rounds (lowest–highest); ratios: median of the ratios of the same round (lowest–highest).`,
     '',
   ];
   if (lat) {
@@ -607,7 +621,8 @@ async function main(): Promise<void> {
       '|---|---|---|---|---|---|',
       `| HAProxy (two threads) | ${cell('bulk', 'ref', 2, 1e9)} | ${cell('conns', 'ref')} | — | ${cell('connCpu', 'ref')} | +${f(added('ref') * 1000)} µs |`,
       `| bare \`socket.pipe\` Node proxy (no policy, scheduling or counters) | ${cell('bulk', 'pipe', 2, 1e9)} | ${cell('conns', 'pipe')} | bulk ${ratioCell('bulk', 'pipe', 'ref')}, connections ${ratioCell('conns', 'pipe', 'ref')} | ${cell('connCpu', 'pipe')} | +${f(added('pipe') * 1000)} µs |`,
-      `| tclocal, caps off | ${cell('bulk', 'tclocal', 2, 1e9)} | ${cell('conns', 'tclocal')} | bulk ${ratioCell('bulk', 'tclocal', 'ref')}, connections ${ratioCell('conns', 'tclocal', 'ref')} | ${cell('connCpu', 'tclocal')} | +${f(added('tclocal') * 1000)} µs |`,
+      `| tclocal, caps off, one process (\`--dataplane-workers 0\`) | ${cell('bulk', 'single', 2, 1e9)} | ${cell('conns', 'single')} | bulk ${ratioCell('bulk', 'single', 'ref')}, connections ${ratioCell('conns', 'single', 'ref')} | ${cell('connCpu', 'single')} | +${f(added('single') * 1000)} µs |`,
+      `| tclocal, caps off, \`--dataplane-workers ${WORKERS}\` (CPU: main process and forwarders together) | ${cell('bulk', 'tclocal', 2, 1e9)} | ${cell('conns', 'tclocal')} | bulk ${ratioCell('bulk', 'tclocal', 'ref')}, connections ${ratioCell('conns', 'tclocal', 'ref')}; vs one process ${ratioCell('conns', 'tclocal', 'single')} | ${cell('connCpu', 'tclocal')} | +${f(added('tclocal') * 1000)} µs |`,
       `| tclocal, caps off, through a proxy with an opened security policy (2 rules, the second accepts) | — | ${cell('conns', 'acl')} | connections ${ratioCell('conns', 'acl', 'ref')}; vs tclocal without ${ratioCell('conns', 'acl', 'tclocal')} | ${cell('connCpu', 'acl')} | +${f(added('acl') * 1000)} µs |`,
       `| tclocal vs the bare pipe | — | — | bulk ${ratioCell('bulk', 'tclocal', 'pipe')}, connections ${ratioCell('conns', 'tclocal', 'pipe')} | ${ratioCell('connCpu', 'tclocal', 'pipe')} | — |`,
       '',

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import type { AccountConfig } from './core/account';
 import type { ServiceSettings } from './core/service';
@@ -67,6 +67,8 @@ export interface Config extends ServiceSettings {
   dataplaneHttpClientTimeoutMs: number;
   /** Idle keep-alive HTTP client connections are closed after this long. */
   dataplaneHttpKeepaliveMs: number;
+  /** GAAP data plane: forwarder processes sharing the TCP listeners' sockets; 0: forward in the main process. */
+  dataplaneWorkers: number;
   /** DNS server for GAAP's names (docs/dns.md). */
   dns: boolean;
   dnsHost: string;
@@ -221,6 +223,15 @@ const SERVER_OPTIONS: OptionDef<keyof Config>[] = [
   { key: 'dataplaneHttpTimeoutMs', flag: '--dataplane-http-timeout-ms', env: 'TCLOCAL_DATAPLANE_HTTP_TIMEOUT_MS', arg: 'MS', default: '60000', help: 'GAAP: an origin that sends nothing for this long during an HTTP/HTTPS request gets the client a 504.', parse: integer(100, 3_600_000) },
   { key: 'dataplaneHttpClientTimeoutMs', flag: '--dataplane-http-client-timeout-ms', env: 'TCLOCAL_DATAPLANE_HTTP_CLIENT_TIMEOUT_MS', arg: 'MS', default: '60000', help: 'GAAP: an HTTP/HTTPS client must send a request\'s head within this long, and may not pause its body longer; else 408.', parse: integer(100, 3_600_000) },
   { key: 'dataplaneHttpKeepaliveMs', flag: '--dataplane-http-keepalive-ms', env: 'TCLOCAL_DATAPLANE_HTTP_KEEPALIVE_MS', arg: 'MS', default: '75000', help: 'GAAP: an idle keep-alive connection of an HTTP/HTTPS client is closed after this long.', parse: integer(100, 3_600_000) },
+  {
+    key: 'dataplaneWorkers', flag: '--dataplane-workers', env: 'TCLOCAL_DATAPLANE_WORKERS', arg: 'N|auto', default: '0',
+    help: 'GAAP: forwarder processes that accept on the TCP listeners\' sockets beside the main process (auto: one per CPU; 0: the main process forwards alone). Needs --dataplane-caps off.',
+    parse: (raw, name) => {
+      if (raw.trim() === 'auto') return availableParallelism();
+      if (!/^\d+$/.test(raw.trim()) || Number(raw) > 64) throw new ConfigError(`${name} must be auto or an integer from 0 to 64, got "${raw}"`);
+      return Number(raw);
+    },
+  },
   { key: 'dataplaneUdpIdleMs', flag: '--dataplane-udp-idle-ms', env: 'TCLOCAL_DATAPLANE_UDP_IDLE_MS', arg: 'MS', default: '120000', help: 'GAAP: a UDP session that carries no datagram for this long is closed.', parse: integer(100, 86_400_000) },
 ];
 
@@ -244,7 +255,17 @@ export function loadConfig(flags: Record<string, string> = {}, env: NodeJS.Proce
     const [raw, name] = fromFlag !== undefined ? [fromFlag, opt.flag] : fromEnv !== undefined ? [fromEnv, opt.env] : [opt.default, opt.env];
     (config as Record<string, unknown>)[opt.key] = opt.parse(raw, name);
   }
-  return { ...(config as Config), ...overrides };
+  const loaded = { ...(config as Config), ...overrides };
+  checkCombination(loaded);
+  return loaded;
+}
+
+/** Settings that are each valid but not together. */
+function checkCombination(c: Config): void {
+  if (c.dataplane && c.dataplaneWorkers > 0 && c.dataplaneCaps) {
+    // A proxy's Bandwidth and Concurrent are one budget; forwarder processes do not share memory to keep it.
+    throw new ConfigError('--dataplane-workers (TCLOCAL_DATAPLANE_WORKERS) above 0 needs --dataplane-caps off (TCLOCAL_DATAPLANE_CAPS=off): forwarder processes cannot enforce a proxy\'s shared Bandwidth and Concurrent caps');
+  }
 }
 
 /** The directory holding the local CA: --ca-dir, else the data directory, else (in memory) ~/.tclocal. */

@@ -23,11 +23,12 @@ import { OriginSet } from './origins';
 import { accessCheck, type AccessCheck } from './security';
 import { forward, proxyHeader, unmapped, type TcpConnection } from './tcp';
 import { UdpSessions } from './udp';
+import { bindingSpec, ForwarderPool } from './workers';
 
 /** The data plane's settings (documented with the rest in config.ts). */
 export type DataPlaneSettings = Pick<
   Config,
-  'dataplanePool' | 'dataplanePortOffset' | 'dataplaneHost' | 'dataplaneCaps' | 'dataplaneFlushMs' | 'dataplaneCheckScale' | 'dataplaneUdpIdleMs' | 'dataplaneTcpIdleMs' | 'dataplaneHttpTimeoutMs' | 'dataplaneHttpClientTimeoutMs' | 'dataplaneHttpKeepaliveMs'
+  'dataplanePool' | 'dataplanePortOffset' | 'dataplaneHost' | 'dataplaneCaps' | 'dataplaneFlushMs' | 'dataplaneCheckScale' | 'dataplaneUdpIdleMs' | 'dataplaneTcpIdleMs' | 'dataplaneHttpTimeoutMs' | 'dataplaneHttpClientTimeoutMs' | 'dataplaneHttpKeepaliveMs' | 'dataplaneWorkers'
 >;
 
 interface ProxyRuntime {
@@ -53,6 +54,8 @@ interface Binding {
   entities: Entity[];
   /** Cumulative, for observers (the store's counters are per minute). */
   counters: BindingCounters;
+  /** The id under which the forwarder processes accept on it too (TCP with workers). */
+  shared: number | undefined;
 }
 
 interface ListenerRuntime {
@@ -106,6 +109,8 @@ export class DataPlane {
   private readonly sockets = { held: 0, budget: listenerSocketBudget(), refused: new Map<Binding, ListenerRuntime>(), warned: false };
   /** Health points last written per binding, so a minute gets one point unless health drops. */
   private readonly healthWritten = new Map<string, string>();
+  /** Forwarder processes accepting on the TCP listeners' sockets too (--dataplane-workers). */
+  private readonly workers: ForwarderPool | undefined;
 
   constructor(
     private readonly store: Store,
@@ -116,6 +121,7 @@ export class DataPlane {
     private readonly faults?: ConnectionFaults,
   ) {
     this.follower = new ForwardingFollower(store);
+    this.workers = settings.dataplaneWorkers > 0 ? new ForwarderPool(settings.dataplaneWorkers, this.counters, log) : undefined;
     this.sharedAddress = settings.dataplaneHost !== '' || settings.dataplanePool.endsWith('/32');
     this.http = new HttpPlane({ ...settings, sharedAddress: this.sharedAddress }, {
       ruleHealth: (account, ruleId, origins) => this.sink.reportRuleHealth(account, ruleId, origins),
@@ -142,6 +148,7 @@ export class DataPlane {
   /** Binds every serving listener of the stored state, then follows the store's commits. */
   async start(): Promise<void> {
     this.unsubscribe = this.store.onCommit((changes, records) => this.changed(changes, records));
+    this.workers?.start();
     this.dirtyAll = true;
     await this.reconcile();
     this.flushTimer = setInterval(() => void this.flush(), this.settings.dataplaneFlushMs);
@@ -243,6 +250,7 @@ export class DataPlane {
       }
       this.work.listenersApplied++;
       const rt = this.update(account, listeners, l);
+      this.share(rt);
       const wanted = new Map<string, string>();
       if (l.serving) {
         for (const pid of l.proxyIds) {
@@ -287,7 +295,11 @@ export class DataPlane {
 
   private checker(account: string, l: ForwardingListener, origins: OriginSet): HealthChecker {
     return new HealthChecker(origins, l.health, l.protocol, this.settings.dataplaneCheckScale, {
-      changed: () => void this.reportHealth(account, l.listenerId),
+      changed: () => {
+        const rt = this.listeners.get(account)?.get(l.listenerId);
+        if (rt) this.share(rt);
+        void this.reportHealth(account, l.listenerId);
+      },
     });
   }
 
@@ -312,7 +324,7 @@ export class DataPlane {
     const l = rt.config;
     const b: Binding = {
       proxyId, address, port: l.port, error: undefined, server: undefined, udp: undefined, sessions: undefined, conns: new Set(), entities: this.entities(rt, proxyId),
-      counters: new BindingCounters(),
+      counters: new BindingCounters(), shared: undefined,
     };
     rt.bindings.set(proxyId, b);
     if (!this.settings.dataplaneHost && !isLoopback(address)) {
@@ -334,7 +346,10 @@ export class DataPlane {
     if (l.port < 1024) attempts.push(l.port + this.settings.dataplanePortOffset);
     if (shared) attempts.push(0);
     let lastErr: NodeJS.ErrnoException | undefined;
-    for (const port of attempts) {
+    // Forwarder processes let go of an unbound socket a moment after the main process: a port rebound at once may still be theirs.
+    let waits = this.workers && l.protocol === 'TCP' && !shared ? 10 : 0;
+    for (let i = 0; i < attempts.length; i++) {
+      const port = attempts[i];
       const sock = make();
       try {
         b.port = await listen(sock, address, port);
@@ -344,8 +359,10 @@ export class DataPlane {
           this.freeSocket();
           return;
         }
-        if (sock instanceof Server) b.server = sock;
-        else this.udpSessions(rt, b, sock);
+        if (sock instanceof Server) {
+          b.server = sock;
+          if (this.workers) b.shared = this.workers.bind(sock, rt.account, b.entities, b.counters, this.spec(rt, b));
+        } else this.udpSessions(rt, b, sock);
         sock.on('error', (err: Error) => this.log.warn({ err, listenerId: l.listenerId }, 'data plane: listener socket error'));
         b.error = undefined;
         return;
@@ -355,6 +372,11 @@ export class DataPlane {
           sock.close();
         } catch {
           // Never bound.
+        }
+        if (lastErr.code === 'EADDRINUSE' && port !== 0 && waits-- > 0) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          i--;
+          continue;
         }
         // A privileged port moves by the offset; a taken port moves only on a shared address.
         if (lastErr.code !== 'EACCES' && !(lastErr.code === 'EADDRINUSE' && shared)) break;
@@ -384,6 +406,7 @@ export class DataPlane {
     rt.bindings.delete(proxyId);
     this.sockets.refused.delete(b);
     if (b.server || b.udp) this.freeSocket();
+    if (b.shared !== undefined) this.workers?.unbind(b.shared);
     b.server?.close();
     b.sessions?.close();
     b.udp?.close();
@@ -392,6 +415,32 @@ export class DataPlane {
       c.client.destroy();
       c.upstream?.destroy();
     }
+  }
+
+  private spec(rt: ListenerRuntime, b: Binding) {
+    return bindingSpec(rt.config, rt.origins, this.proxy(rt, b.proxyId)?.view.address ?? b.address, this.settings.dataplaneTcpIdleMs);
+  }
+
+  /** The forwarder processes learn the listener's settings and health as they are now. */
+  private share(rt: ListenerRuntime): void {
+    if (!this.workers) return;
+    for (const b of rt.bindings.values()) if (b.shared !== undefined) this.workers.update(b.shared, this.spec(rt, b));
+  }
+
+  /** Connections the forwarders hold open through one proxy. */
+  private openInWorkers(listeners: ListenerRuntime[], proxyId: string): number {
+    if (!this.workers) return 0;
+    let n = 0;
+    for (const rt of listeners) {
+      const shared = rt.bindings.get(proxyId)?.shared;
+      if (shared !== undefined) n += this.workers.open(shared);
+    }
+    return n;
+  }
+
+  /** Connections open on a binding, in this process and in the forwarders. */
+  private open(b: Binding): number {
+    return b.conns.size + (b.sessions?.sessions.size ?? 0) + (b.shared !== undefined ? this.workers?.open(b.shared) ?? 0 : 0);
   }
 
   private entities(rt: ListenerRuntime, proxyId: string): Entity[] {
@@ -580,7 +629,7 @@ export class DataPlane {
           proxyId: p.view.proxyId,
           address: p.view.address,
           serving: p.view.serving,
-          connections: p.active,
+          connections: p.active + this.openInWorkers(onProxy.get(p.view.proxyId) ?? [], p.view.proxyId),
           listeners: [...(onProxy.get(p.view.proxyId) ?? [])
             .map((rt) => {
               const b = rt.bindings.get(p.view.proxyId);
@@ -591,7 +640,7 @@ export class DataPlane {
                 groupId: rt.config.groupId,
                 bound: b && !b.error ? { address: b.address, port: b.port } : null,
                 error: b?.error ?? null,
-                connections: b ? b.conns.size + (b.sessions?.sessions.size ?? 0) : 0,
+                connections: b ? this.open(b) : 0,
                 origins: rt.origins.states.map((s) => ({
                   realServerId: s.origin.realServerId,
                   address: s.origin.address,
@@ -610,9 +659,10 @@ export class DataPlane {
     }
     return {
       enabled: true,
-      settings: { pool: this.settings.dataplanePool, host: this.settings.dataplaneHost || null, portOffset: this.settings.dataplanePortOffset, caps: this.settings.dataplaneCaps },
+      settings: { pool: this.settings.dataplanePool, host: this.settings.dataplaneHost || null, portOffset: this.settings.dataplanePortOffset, caps: this.settings.dataplaneCaps, workers: this.settings.dataplaneWorkers },
       sockets: { held: this.sockets.held, budget: Number.isFinite(this.sockets.budget) ? this.sockets.budget : null },
       reconcile: { ...this.work, ...this.follower.counts },
+      ...(this.workers ? { workers: this.workers.status() } : {}),
       accounts,
     };
   }
@@ -636,7 +686,7 @@ export class DataPlane {
             listenerId: rt.config.listenerId,
             protocol: rt.config.protocol,
             bound: b && !b.error && (b.server || b.udp) ? `${b.address}:${b.port}` : undefined,
-            connections: b ? b.conns.size + (b.sessions?.sessions.size ?? 0) : 0,
+            connections: b ? this.open(b) : 0,
             accepted: b?.counters.accepted ?? 0,
             ...(b ? b.counters.bytesWith(clients) : { bytesIn: 0, bytesOut: 0 }),
             origins,
@@ -658,6 +708,8 @@ export class DataPlane {
     this.unsubscribe?.();
     if (this.flushTimer) clearInterval(this.flushTimer);
     await this.running;
+    // The forwarders' last counters arrive before the last flush.
+    await this.workers?.stop();
     await this.flush();
     for (const listeners of this.listeners.values()) {
       for (const rt of listeners.values()) {

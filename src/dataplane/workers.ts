@@ -1,0 +1,192 @@
+/**
+ * Forwarder processes beside the main one (--dataplane-workers N): the main
+ * process binds every TCP listener's socket, as without workers, and hands
+ * each listening socket to every forwarder, which accepts on it too. Each
+ * binding's description (origins with their live health, scheduler, policy)
+ * goes to the forwarders when it is bound and again whenever it changes;
+ * their counters come back and add into the main process's own. A forwarder
+ * that dies is started again and given every binding; forwarders exit with
+ * the main process. See docs/dataplane.md, "Forwarder processes".
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { Server } from 'node:net';
+import type { Logger } from 'pino';
+import { type Counters, type Entity, SEGMENT_BYTES } from './counters';
+import type { BindingDelta, BindingSpec, FromForwarder, ToForwarder } from './forwarder';
+import type { BindingCounters } from './observe';
+import type { OriginSet } from './origins';
+
+/** What the main process knows of one binding handed to the forwarders. */
+interface Shared {
+  account: string;
+  entities: Entity[];
+  server: Server;
+  spec: BindingSpec;
+  /** The spec as last sent, to send changes only. */
+  sent: string;
+  counters: BindingCounters;
+  /** Connections open in each forwarder (by slot). */
+  open: number[];
+  /** Unbound: late reports still add bytes, connections are already closed. */
+  gone: boolean;
+}
+
+interface Slot {
+  child: ChildProcess | undefined;
+  pid: number | undefined;
+  accepted: number;
+  restarts: number;
+  /** Recent crash times, to slow down a process that keeps dying. */
+  crashes: number[];
+}
+
+/** How long an unbound binding's late reports are still taken. */
+const RETIRE_MS = 10_000;
+/** How long stop() waits for a forwarder's last counters before killing it. */
+const STOP_WAIT_MS = 3000;
+
+export class ForwarderPool {
+  private readonly slots: Slot[];
+  private readonly shared = new Map<number, Shared>();
+  private nextId = 0;
+  private stopping = false;
+
+  constructor(size: number, private readonly counters: Counters, private readonly log: Logger) {
+    this.slots = Array.from({ length: size }, () => ({ child: undefined, pid: undefined, accepted: 0, restarts: 0, crashes: [] }));
+  }
+
+  start(): void {
+    for (let i = 0; i < this.slots.length; i++) this.spawn(i);
+  }
+
+  private spawn(i: number): void {
+    const slot = this.slots[i];
+    // Without the parent's flags (a debugger's or a test runner's would apply to every forwarder).
+    const child = fork(join(__dirname, 'forwarder.js'), [], { execArgv: [], serialization: 'json' });
+    slot.child = child;
+    slot.pid = child.pid;
+    child.on('message', (msg: FromForwarder) => {
+      if (msg.type === 'counters') this.counted(i, msg.deltas);
+    });
+    child.on('error', (err) => this.log.warn({ err, pid: child.pid }, 'data plane: forwarder process error'));
+    child.on('exit', (code, signal) => this.exited(i, child, code, signal));
+    for (const [id, s] of this.shared) if (!s.gone) this.send(child, { type: 'bind', id, spec: s.spec }, s.server);
+  }
+
+  private exited(i: number, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    const slot = this.slots[i];
+    if (slot.child !== child) return;
+    slot.child = undefined;
+    // Its connections died with it.
+    for (const s of this.shared.values()) {
+      if (!s.gone) for (let n = s.open[i]; n > 0; n--) this.counters.close(s.account, s.entities);
+      s.open[i] = 0;
+    }
+    if (this.stopping) return;
+    const now = Date.now();
+    slot.crashes = [...slot.crashes.filter((t) => now - t < 60_000), now];
+    slot.restarts++;
+    const delay = slot.crashes.length > 5 ? 5000 : 100;
+    this.log.error({ pid: child.pid, code, signal, restartInMs: delay }, 'data plane: a forwarder process exited; starting another');
+    setTimeout(() => this.stopping || this.spawn(i), delay).unref();
+  }
+
+  private send(child: ChildProcess | undefined, msg: ToForwarder, handle?: Server): void {
+    if (!child?.connected) return;
+    // With a callback, a channel closing under the message is not an 'error' event.
+    if (handle) child.send(msg, handle, {}, () => undefined);
+    else child.send(msg, undefined, {}, () => undefined);
+  }
+
+  private broadcast(msg: ToForwarder, handle?: Server): void {
+    for (const slot of this.slots) this.send(slot.child, msg, handle);
+  }
+
+  /** Hands a bound listening socket to every forwarder; returns the binding's id. */
+  bind(server: Server, account: string, entities: Entity[], counters: BindingCounters, spec: BindingSpec): number {
+    const id = ++this.nextId;
+    this.shared.set(id, { account, entities, server, spec, sent: JSON.stringify(spec), counters, open: this.slots.map(() => 0), gone: false });
+    this.broadcast({ type: 'bind', id, spec }, server);
+    return id;
+  }
+
+  /** A binding's description changed (settings, origins, health): sent only if it differs from the last one sent. */
+  update(id: number, spec: BindingSpec): void {
+    const s = this.shared.get(id);
+    if (!s || s.gone) return;
+    const text = JSON.stringify(spec);
+    if (text === s.sent) return;
+    s.spec = spec;
+    s.sent = text;
+    this.broadcast({ type: 'update', id, spec });
+  }
+
+  /** The forwarders stop accepting on the binding and end its connections. */
+  unbind(id: number): void {
+    const s = this.shared.get(id);
+    if (!s || s.gone) return;
+    s.gone = true;
+    for (let i = 0; i < s.open.length; i++) {
+      for (let n = s.open[i]; n > 0; n--) this.counters.close(s.account, s.entities);
+      s.open[i] = 0;
+    }
+    this.broadcast({ type: 'unbind', id });
+    setTimeout(() => this.shared.delete(id), RETIRE_MS).unref();
+  }
+
+  private counted(slot: number, deltas: BindingDelta[]): void {
+    for (const d of deltas) {
+      this.slots[slot].accepted += d.accepted;
+      const s = this.shared.get(d.id);
+      if (!s) continue;
+      if (!s.gone) {
+        // Opens before closes: the interval's peak is counted at most this high.
+        for (let n = d.opened; n > 0; n--) this.counters.open(s.account, s.entities);
+        for (let n = Math.min(d.closed, s.open[slot] + d.opened); n > 0; n--) this.counters.close(s.account, s.entities);
+        s.open[slot] = Math.max(0, s.open[slot] + d.opened - d.closed);
+      }
+      s.counters.accepted += d.accepted;
+      s.counters.bytesIn += d.bytesIn;
+      s.counters.bytesOut += d.bytesOut;
+      if (d.bytesIn || d.bytesOut) {
+        this.counters.add(s.account, s.entities, d.bytesIn, d.bytesOut, Math.ceil(d.bytesIn / SEGMENT_BYTES), Math.ceil(d.bytesOut / SEGMENT_BYTES));
+      }
+    }
+  }
+
+  /** Connections open in the forwarders on one binding. */
+  open(id: number): number {
+    const s = this.shared.get(id);
+    return s && !s.gone ? s.open.reduce((a, b) => a + b, 0) : 0;
+  }
+
+  /** For GET /_tclocal/dataplane: each forwarder and the connections it accepted. */
+  status(): Array<{ pid: number | null; running: boolean; accepted: number; restarts: number }> {
+    return this.slots.map((s) => ({ pid: s.pid ?? null, running: !!s.child?.connected, accepted: s.accepted, restarts: s.restarts }));
+  }
+
+  /** Asks every forwarder for its last counters and to exit; kills those that do not within a few seconds. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.slots.map(async (slot) => {
+      const child = slot.child;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      this.send(child, { type: 'stop' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_WAIT_MS);
+      await exited;
+      clearTimeout(timer);
+    }));
+  }
+}
+
+/** The description of a binding a forwarder works from: the listener's settings and its origins' health now. */
+export function bindingSpec(listener: BindingSpec['listener'], origins: OriginSet, proxyAddress: string, idleMs: number): BindingSpec {
+  return {
+    listener,
+    proxyAddress,
+    idleMs,
+    health: origins.states.map((s) => ({ key: s.key, healthy: s.healthy, downIps: s.downIps, unresolved: s.unresolved, blockedUntil: s.blockedUntil })),
+  };
+}

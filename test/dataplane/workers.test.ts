@@ -1,0 +1,221 @@
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config';
+import type { RunningServer } from '../../src/server';
+import { cnClient, randomPool, startTclocal, TEST_CA_DIR } from '../helpers';
+import { boundListener, dataplaneReport, exchange, randomPort, tcpOrigin, until, whoAnswers, type Origin } from './fixtures';
+
+/** Beijing time `YYYY-MM-DD HH:MM:SS` of unix seconds, as the statistics actions take it. */
+const bj = (s: number) => new Date((s + 8 * 3600) * 1000).toISOString().slice(0, 19).replace('T', ' ');
+
+interface WorkerStatus {
+  pid: number | null;
+  running: boolean;
+  accepted: number;
+  restarts: number;
+}
+
+const workersOf = async (server: RunningServer): Promise<WorkerStatus[]> => (await dataplaneReport(server)).workers;
+const acceptedByWorkers = async (server: RunningServer): Promise<number> => (await workersOf(server)).reduce((n, w) => n + w.accepted, 0);
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('data plane: forwarder processes (--dataplane-workers)', () => {
+  let server: RunningServer;
+  let gaap: any;
+  const origins: Record<string, Origin> = {};
+  let rsId: string;
+
+  before(async () => {
+    // Health checks every 5 s × 0.02 = 100 ms.
+    server = await startTclocal({ dataplaneWorkers: 2, dataplaneCaps: false, dataplaneFlushMs: 100, dataplaneCheckScale: 0.02 });
+    gaap = cnClient('gaap', server);
+    for (const n of ['A', 'B']) origins[n] = await tcpOrigin(n);
+    rsId = (await gaap.AddRealServers({ ProjectId: 0, RealServerIP: ['127.0.0.1'], RealServerName: 'local' })).RealServerSet[0].RealServerId;
+    await until(async () => (await workersOf(server)).every((w) => w.running), 'the forwarders to start');
+  });
+  after(async () => {
+    await server.stop();
+    for (const o of Object.values(origins)) await o.close();
+  });
+
+  async function listener(settings: Record<string, unknown>, names: string[]) {
+    const { InstanceId: proxyId } = await gaap.CreateProxy({ ProjectId: 0, ProxyName: 'workers', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });
+    const port = randomPort();
+    const { ListenerIds } = await gaap.CreateTCPListeners({ ListenerName: 'l', Ports: [port], Scheduler: 'rr', HealthCheck: 0, RealServerType: 'IP', ProxyId: proxyId, ...settings });
+    const listenerId = ListenerIds[0];
+    await gaap.BindListenerRealServers({
+      ListenerId: listenerId,
+      RealServerBindSet: names.map((n) => ({ RealServerId: rsId, RealServerIP: '127.0.0.1', RealServerPort: origins[n].port })),
+    });
+    const ip = (await gaap.DescribeProxies({ ProxyIds: [proxyId] })).ProxySet[0].IP;
+    await until(async () => (await boundListener(server, proxyId, listenerId))?.origins.length === names.length, 'the bindings');
+    return { proxyId, listenerId, ip, port };
+  }
+
+  /** Opens connections until the forwarders have taken `n` more of them (the main process accepts some too); returns every answer. */
+  async function throughWorkers(ip: string, port: number, n: number, ask: () => Promise<string> = () => whoAnswers(ip, port)): Promise<string[]> {
+    const start = await acceptedByWorkers(server);
+    const answers: string[] = [];
+    for (let i = 0; i < 500; i++) {
+      answers.push(await ask());
+      if (i % 5 === 4 && (await acceptedByWorkers(server)) >= start + n) return answers;
+    }
+    throw new Error(`the forwarders took fewer than ${n} of ${answers.length} connections`);
+  }
+
+  it('forwards in the forwarder processes, and their bytes come back from DescribeProxyStatistics as the same figure', async () => {
+    const { proxyId, listenerId, ip, port } = await listener({}, ['A']);
+    const payload = Buffer.alloc(20_000, 3);
+    let sent = 0;
+    const answers = await throughWorkers(ip, port, 6, async () => {
+      const answer = await exchange(ip, port, payload);
+      sent += payload.length;
+      return answer;
+    });
+    assert.ok(answers.every((a) => a.length === payload.length + 2), 'every connection was forwarded both ways');
+    const workers = await workersOf(server);
+    assert.equal(workers.length, 2);
+    assert.ok(workers.every((w) => typeof w.pid === 'number' && w.pid !== process.pid));
+    const sumOf = async (metric: string) => {
+      const now = Math.floor(Date.now() / 1000);
+      const r = await gaap.DescribeProxyStatistics({ ProxyId: proxyId, StartTime: bj(now - 600), EndTime: bj(now + 60), Granularity: 60, MetricNames: [metric] });
+      return r.StatisticsData[0].MetricData.reduce((s: number, p: any) => s + (p.Data ?? 0), 0);
+    };
+    // InBandwidth is each minute's average in bit/s: bytes = Σ Data × 60 / 8.
+    await until(async () => Math.round(((await sumOf('InBandwidth')) * 60) / 8) === sent, 'the inbound bytes');
+    await until(async () => Math.round(((await sumOf('OutBandwidth')) * 60) / 8) === sent + 2 * answers.length, 'the outbound bytes');
+    // Connections held open in the forwarders show in the report of the proxy and of the listener.
+    const heldBefore = await acceptedByWorkers(server);
+    const held = await Promise.all(Array.from({ length: 12 }, () => new Promise<Socket>((resolve) => {
+      const s = connect({ host: ip, port });
+      s.once('data', () => resolve(s));
+    })));
+    await until(async () => (await boundListener(server, proxyId, listenerId))?.connections === 12 && (await acceptedByWorkers(server)) > heldBefore, 'twelve open connections, some in the forwarders');
+    const proxyReport = (await dataplaneReport(server)).accounts.flatMap((a: any) => a.proxies).find((p: any) => p.proxyId === proxyId);
+    assert.equal(proxyReport.connections, 12);
+    for (const s of held) s.destroy();
+    await until(async () => (await boundListener(server, proxyId, listenerId))?.connections === 0, 'the connections to close');
+    const traffic = await (await fetch(`${server.url}/_tclocal/traffic`)).json() as any;
+    const live = traffic.proxies.find((p: any) => p.proxyId === proxyId).listeners.find((l: any) => l.listenerId === listenerId);
+    assert.equal(live.bytesIn, sent);
+    assert.equal(live.accepted, answers.length + held.length);
+  });
+
+  it('a health flip reaches the forwarders: a dead origin gets no connection from them', async () => {
+    const { proxyId, listenerId, ip, port } = await listener({ HealthCheck: 1, DelayLoop: 5, ConnectTimeout: 2, HealthyThreshold: 1, UnhealthyThreshold: 1 }, ['A', 'B']);
+    const bPort = origins.B.port;
+    await origins.B.close();
+    await until(async () => (await boundListener(server, proxyId, listenerId))?.origins.find((o) => o.port === bPort)?.healthy === false, 'B to be unhealthy');
+    // Give the new health a moment to travel; then every connection, wherever accepted, reaches A.
+    await until(async () => (await whoAnswers(ip, port)) === 'A' && (await whoAnswers(ip, port)) === 'A', 'A to answer');
+    const answers = await throughWorkers(ip, port, 6);
+    assert.deepEqual([...new Set(answers)], ['A']);
+    origins.B = await tcpOrigin('B');
+  });
+
+  it('a security policy DROP is enforced in the forwarders', async () => {
+    const { proxyId, ip, port } = await listener({}, ['A']);
+    const { PolicyId } = await gaap.CreateSecurityPolicy({ ProxyId: proxyId, DefaultAction: 'ACCEPT' });
+    await gaap.CreateSecurityRules({ PolicyId, RuleList: [{ SourceCidr: '127.0.0.0/8', Action: 'DROP', Protocol: 'TCP', DestPortRange: String(port), AliasName: 'no' }] });
+    await gaap.OpenSecurityPolicy({ ProxyId: proxyId, PolicyId });
+    await until(async () => {
+      for (let i = 0; i < 5; i++) if ((await whoAnswers(ip, port)) !== 'REFUSED') return false;
+      return true;
+    }, 'the policy to apply');
+    const answers = await throughWorkers(ip, port, 6);
+    assert.deepEqual([...new Set(answers)], ['REFUSED']);
+  });
+
+  it('closing the proxy and deleting the listener stop the forwarders accepting', async () => {
+    const { proxyId, listenerId, ip, port } = await listener({}, ['A']);
+    await throughWorkers(ip, port, 2);
+    await gaap.CloseProxies({ ProxyIds: [proxyId] });
+    await until(async () => (await whoAnswers(ip, port)) === 'REFUSED', 'CloseProxies to stop traffic');
+    const before = await acceptedByWorkers(server);
+    for (let i = 0; i < 10; i++) assert.equal(await whoAnswers(ip, port), 'REFUSED');
+    await gaap.OpenProxies({ ProxyIds: [proxyId] });
+    await until(async () => (await whoAnswers(ip, port)) === 'A', 'traffic after OpenProxies');
+    assert.ok((await acceptedByWorkers(server)) >= before);
+    await throughWorkers(ip, port, 2);
+    // Closed and opened at once: the port is bound again although the forwarders let go of it a moment later.
+    await gaap.CloseProxies({ ProxyIds: [proxyId] });
+    await gaap.OpenProxies({ ProxyIds: [proxyId] });
+    await until(async () => (await boundListener(server, proxyId, listenerId))?.bound?.port === port, 'the port bound again');
+    await throughWorkers(ip, port, 2);
+    await gaap.BindListenerRealServers({ ListenerId: listenerId, RealServerBindSet: [] });
+    await gaap.DeleteListeners({ ProxyId: proxyId, ListenerIds: [listenerId], Force: 0 });
+    await until(async () => (await whoAnswers(ip, port)) === 'REFUSED', 'the deleted listener to stop');
+    for (let i = 0; i < 10; i++) assert.equal(await whoAnswers(ip, port), 'REFUSED');
+  });
+
+  it('a forwarder that dies is started again and forwards; the API keeps answering', async () => {
+    const { ip, port } = await listener({}, ['A']);
+    const [first] = await workersOf(server);
+    process.kill(first.pid!, 'SIGKILL');
+    const restarted = await until(async () => {
+      const w = (await workersOf(server))[0];
+      return w.running && w.pid !== first.pid && w;
+    }, 'the forwarder to be started again');
+    assert.equal(restarted.restarts, first.restarts + 1);
+    assert.ok(await gaap.DescribeProxies({}));
+    await until(async () => {
+      await throughWorkers(ip, port, 4);
+      return (await workersOf(server))[0].accepted > restarted.accepted;
+    }, 'the new forwarder to take connections');
+  });
+});
+
+describe('data plane: forwarder processes end with the server', () => {
+  it('stop() leaves no forwarder process behind', async () => {
+    const server = await startTclocal({ dataplaneWorkers: 2, dataplaneCaps: false });
+    const pids = await until(async () => {
+      const ws = (await dataplaneReport(server)).workers as WorkerStatus[];
+      return ws.every((w) => w.running) && ws.map((w) => w.pid!);
+    }, 'the forwarders to start');
+    assert.equal(pids.length, 2);
+    assert.ok(pids.every(alive));
+    await server.stop();
+    assert.deepEqual(pids.filter(alive), []);
+  });
+
+  it('a killed main process leaves no forwarder process behind', async () => {
+    const child = spawn(process.execPath, [
+      join(__dirname, '..', '..', 'src', 'cli.js'), 'start', '--port', '0', '--dns-port', '0', '--in-memory', '--log-level', 'info', '--log-format', 'json',
+      '--dataplane-workers', '2', '--dataplane-caps', 'off', '--dataplane-pool', randomPool(),
+    ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TCLOCAL_CA_DIR: TEST_CA_DIR } });
+    let out = '';
+    child.stdout!.on('data', (c) => (out += c));
+    child.stderr!.on('data', (c) => (out += c));
+    try {
+      const url = await until(() => /(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1], `the server's address in its output: ${out}`, 20_000);
+      const pids = await until(async () => {
+        const ws = await fetch(`${url}/_tclocal/dataplane`).then((r) => r.json() as Promise<{ workers?: WorkerStatus[] }>, () => undefined);
+        return ws?.workers?.length === 2 && ws.workers.every((w) => w.running) && ws.workers.map((w) => w.pid!);
+      }, 'the forwarders to start', 20_000);
+      assert.ok(pids.every(alive));
+      child.kill('SIGKILL');
+      await until(() => pids.every((pid) => !alive(pid)), 'the forwarders to exit after their parent');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('workers need the caps off, and a bad count is a start-up error naming the setting', () => {
+    assert.throws(() => loadConfig({ '--dataplane-workers': '2' }, {}), (e: Error) => e instanceof ConfigError && /--dataplane-caps off/.test(e.message));
+    assert.throws(() => loadConfig({}, { TCLOCAL_DATAPLANE_WORKERS: 'many', TCLOCAL_DATAPLANE_CAPS: 'off' }), /TCLOCAL_DATAPLANE_WORKERS must be auto or an integer/);
+    assert.equal(loadConfig({ '--dataplane-workers': '3', '--dataplane-caps': 'off' }, {}).dataplaneWorkers, 3);
+    assert.ok(loadConfig({ '--dataplane-workers': 'auto', '--dataplane-caps': 'off' }, {}).dataplaneWorkers >= 1);
+    assert.equal(loadConfig({}, {}).dataplaneWorkers, 0);
+  });
+});
