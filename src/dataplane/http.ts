@@ -19,6 +19,7 @@ import type { TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { CounterPoint, ForwardingListener, ForwardingProxy, OriginHealth } from '../services/gaap/forwarding';
 import type { HttpCheck, HttpDomain, HttpErrorPage, HttpListener, HttpRule, ServedCertificate } from '../services/gaap/forwarding-http';
+import { pacedPipe } from './caps';
 import { entity, type Entity } from './counters';
 import { BasicAuthGate, challenge, challengeOf, originFailure, OriginAgent, originTlsOptions, rawChallenge } from './http-auth';
 import { peekServerName } from './http-tls';
@@ -109,6 +110,8 @@ interface Profile {
 
 /** Requests through one proxy since the last drain, and the time origins took to answer them. */
 interface Tally {
+  readonly account: string;
+  readonly proxyId: string;
   http: number;
   https: number;
   /** Sum of ms from forwarding a request to its answer's head, over `answered` requests. */
@@ -341,8 +344,8 @@ export class HttpPlane {
       this.opened(b, socket, proxyId, rt.config.listenerId);
     });
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (this.faulted.size > 0 && this.faultFirst(req, () => this.upgrade(rt, req, socket, head))) return;
-      this.upgrade(rt, req, socket, head);
+      if (this.faulted.size > 0 && this.faultFirst(req, () => this.upgrade(rt, req, socket, head, tally))) return;
+      this.upgrade(rt, req, socket, head, tally);
     });
     return server;
   }
@@ -558,21 +561,21 @@ export class HttpPlane {
   }
 
   /** A WebSocket (or other) upgrade: once the origin switches protocols, bytes pass through both ways. */
-  private upgrade(rt: ListenerRuntime, req: IncomingMessage, client: Duplex, head: Buffer): void {
+  private upgrade(rt: ListenerRuntime, req: IncomingMessage, client: Duplex, head: Buffer, tally: Tally): void {
     client.on('error', () => client.destroy());
     const refused = requestRefusal(req);
     if (refused) return closeWith(client, refused);
     const domain = domainOf(rt, req);
     const verdict = this.admitted(domain, req);
-    if (verdict === true) return this.passUpgrade(rt, req, client, head, domain);
+    if (verdict === true) return this.passUpgrade(rt, req, client, head, domain, tally);
     const refuse = () => {
       client.end(rawChallenge(domain?.view.domain ?? ''));
     };
     if (verdict === false) return refuse();
-    verdict.then((ok) => (ok ? this.passUpgrade(rt, req, client, head, domain) : refuse()), refuse);
+    verdict.then((ok) => (ok ? this.passUpgrade(rt, req, client, head, domain, tally) : refuse()), refuse);
   }
 
-  private passUpgrade(rt: ListenerRuntime, req: IncomingMessage, client: Duplex, head: Buffer, domain: DomainRuntime | undefined): void {
+  private passUpgrade(rt: ListenerRuntime, req: IncomingMessage, client: Duplex, head: Buffer, domain: DomainRuntime | undefined, tally: Tally): void {
     const refuse = (status: number, reason: string) => {
       const body = `${status} ${reason}\n`;
       client.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
@@ -605,8 +608,14 @@ export class HttpPlane {
       upSocket.on('error', () => client.destroy());
       upSocket.on('close', () => client.destroy());
       client.on('close', () => upSocket.destroy());
-      upSocket.pipe(client);
-      client.pipe(upSocket);
+      const limits = this.events.connections.limits(tally.account, tally.proxyId);
+      if (limits) {
+        pacedPipe(client, upSocket, limits.in);
+        pacedPipe(upSocket, client, limits.out);
+      } else {
+        upSocket.pipe(client);
+        client.pipe(upSocket);
+      }
     });
     // The origin declined the upgrade: its answer goes back as it is, and the connection closes.
     up.on('response', (upRes) => {
@@ -642,6 +651,8 @@ export class HttpPlane {
       ...(https ? originTlsOptions(rule.originTls, rule.serverName, hostName(String(headers.host ?? ''))) : {}),
     };
     const done = holdOrigin(origin);
+    // The proxy's Bandwidth: request bodies draw on its inbound bucket, answers on its outbound one.
+    const limits = this.events.connections.limits(tally.account, tally.proxyId);
     // Set when the proxy drops the origin's request itself (the client left or stalled): not the origin's failure.
     let abandoned = false;
     const body = hasBody(req);
@@ -664,7 +675,8 @@ export class HttpPlane {
           return;
         }
         res.writeHead(status, upRes.statusMessage, responseHeaders(upRes.headers));
-        upRes.pipe(res);
+        if (limits) pacedPipe(upRes, res, limits.out);
+        else upRes.pipe(res);
         upRes.on('end', done);
         // The origin failed mid-answer: the client cannot be told with a status any more, only by the connection ending.
         upRes.on('error', () => {
@@ -688,7 +700,8 @@ export class HttpPlane {
         if (res.headersSent) res.destroy();
         else this.fail(res, domain, failure.status, failure.reason);
       });
-      if (body) req.pipe(sent);
+      if (body && limits) pacedPipe(req, sent, limits.in);
+      else if (body) req.pipe(sent);
       else sent.end();
     };
     send();
@@ -727,7 +740,7 @@ export class HttpPlane {
     let m = this.requests.get(account);
     if (!m) this.requests.set(account, (m = new Map()));
     let t = m.get(proxyId);
-    if (!t) m.set(proxyId, (t = { http: 0, https: 0, latencyMs: 0, answered: 0 }));
+    if (!t) m.set(proxyId, (t = { account, proxyId, http: 0, https: 0, latencyMs: 0, answered: 0 }));
     return t;
   }
 

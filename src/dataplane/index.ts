@@ -15,7 +15,7 @@ import {
   type ForwardingAccount, type ForwardingListener, type ForwardingProxy, type TrafficSink,
 } from '../services/gaap/forwarding';
 import type { CommitChanges, Store } from '../store/types';
-import { Bucket, bucketFor } from './caps';
+import { bucketFor, type Limits } from './caps';
 import { addTo, Counters, entity, SEGMENT_BYTES, type Entity } from './counters';
 import { httpAffectedAccounts, httpForwardingView } from '../services/gaap/forwarding-http';
 import { HealthChecker } from './health';
@@ -37,7 +37,7 @@ interface ProxyRuntime {
   /** Connections and sessions open through the proxy. */
   active: number;
   /** Bandwidth per direction (in: from clients), shared by the proxy's connections. */
-  limits: { in: Bucket; out: Bucket };
+  limits: Limits;
 }
 
 /** One listener socket on one proxy's address. */
@@ -129,6 +129,7 @@ export class DataPlane {
         },
         bytes: (account, entities, inBytes, outBytes) =>
           this.counters.add(account, entities, inBytes, outBytes, Math.ceil(inBytes / SEGMENT_BYTES), Math.ceil(outBytes / SEGMENT_BYTES)),
+        limits: (account, proxyId) => (this.settings.dataplaneCaps ? this.proxies.get(account)?.get(proxyId)?.limits : undefined),
       },
     }, log);
   }
