@@ -58,13 +58,15 @@ export interface Limits {
 }
 
 /**
- * Like src.pipe(dst), paced by `bucket`, with backpressure from `dst` kept
- * (a socket, or an HTTP body towards or from an origin).
+ * Like src.pipe(dst), paced by `bucket` when one is given, with
+ * backpressure from `dst` kept (a socket, or an HTTP body towards or from
+ * an origin). It registers three listeners where pipe registers seven and
+ * keeps their bookkeeping: a short exchange pays for each.
  */
-export function pacedPipe(src: Readable, dst: Writable, bucket: Bucket): void {
+export function pacedPipe(src: Readable, dst: Writable, bucket?: Bucket): void {
   src.on('data', (chunk: Buffer) => {
     const flushed = dst.write(chunk);
-    const wait = bucket.take(chunk.length);
+    const wait = bucket ? bucket.take(chunk.length) : 0;
     if (wait === 0 && flushed) return;
     src.pause();
     let pending = (wait > 0 ? 1 : 0) + (flushed ? 0 : 1);
