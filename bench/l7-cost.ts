@@ -7,11 +7,11 @@
  * operation, read from /proc, holds on a loaded machine where rates do not.
  * Both forward to Node's HTTP server answering `ok` in a process of its own.
  * Prints the medians; writes nothing. `--cpu-prof DIR` writes a CPU
- * profile of tclocal's process there when it stops; `--against CLI` adds
- * another build of tclocal (its `dist/src/cli.js`) to the rounds, to
- * compare a change with what it replaces.
+ * profile of tclocal's process there when it stops; `--against` adds
+ * another checkout's build of tclocal to the rounds (as bench:compare
+ * takes it), to compare a change with what it replaces.
  *
- *   npm run bench:l7-cost -- [--rounds 5] [--seconds 3] [--cpu-prof DIR] [--against CLI]
+ *   npm run bench:l7-cost -- [--rounds 5] [--seconds 3] [--cpu-prof DIR] [--against <checkout with a built dist/>]
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -65,7 +65,7 @@ function wrk(url: string, connections: number, extra: string[] = [], seconds = S
 /** tclocal (caps off) with an HTTP and an HTTPS listener, each with one rule to the origin. */
 async function startTclocal(origin: number, cli?: string): Promise<{ host: string; http: number; https: number; pid: number }> {
   const pool = `127.${100 + Math.floor(Math.random() * 100)}.${Math.floor(Math.random() * 256)}.0/24`;
-  const t = await startTclocalProcess(['--dataplane-caps', 'off', '--dataplane-pool', pool, '--transition-ms', '0', '--log-level', 'silent'], PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : [], cli);
+  const t = await startTclocalProcess(['--dataplane-caps', 'off', '--dataplane-pool', pool, '--transition-ms', '0', '--log-level', 'silent'], cli, PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : []);
   children.push(t.child);
   const c = cnClient('gaap', { port: t.port });
   const { InstanceId } = await c.CreateProxy({ ProjectId: 0, ProxyName: 'bench', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 1000, Concurrent: 30 });
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
     tclocal: tc,
     'plain Node proxy': { host: '127.0.0.1', http: plain.a, https: plain.b, pid: plain.pid },
   };
-  if (AGAINST) targets[`tclocal (${AGAINST})`] = await startTclocal(origin.a, resolve(AGAINST));
+  if (AGAINST) targets[`tclocal at ${AGAINST}`] = await startTclocal(origin.a, resolve(AGAINST, 'dist/src/cli.js'));
   const cpu: Record<string, Record<string, number[]>> = {};
   const put = (who: string, what: string, v: number) => ((cpu[who] ??= {})[what] ??= []).push(v);
   let bad = 0;

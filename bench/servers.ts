@@ -45,10 +45,10 @@ async function waitReady(port: number, timeoutMs = 10_000): Promise<number> {
 
 /**
  * tclocal in its own process, in memory, rate limits off, plus `extra`
- * flags (and `nodeFlags` for Node itself, such as `--cpu-prof`); `cli` runs
- * another build (to compare two versions in one run).
+ * flags; `cli`: another build's; `nodeFlags` for Node itself (such as
+ * `--cpu-prof`).
  */
-export async function startTclocalProcess(extra: string[] = [], nodeFlags: string[] = [], cli = CLI): Promise<{ port: number; child: ChildProcess; readyMs: number }> {
+export async function startTclocalProcess(extra: string[] = [], cli = CLI, nodeFlags: string[] = []): Promise<{ port: number; child: ChildProcess; readyMs: number }> {
   const port = await freePort();
   const t0 = Date.now();
   const child = spawn(process.execPath, [...nodeFlags, cli, 'start', '--port', String(port), '--dns-port', '0', '--in-memory', '--rate-limits', 'off', ...extra], { stdio: 'ignore' });
