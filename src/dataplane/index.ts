@@ -15,7 +15,7 @@ import {
   type ForwardingAccount, type ForwardingListener, type ForwardingProxy, type TrafficSink,
 } from '../services/gaap/forwarding';
 import type { CommitChanges, Store } from '../store/types';
-import { bucketFor, type Limits } from './caps';
+import { Bucket, bucketFor } from './caps';
 import { addTo, Counters, entity, SEGMENT_BYTES, type Entity } from './counters';
 import { httpAffectedAccounts, httpForwardingView } from '../services/gaap/forwarding-http';
 import { HealthChecker } from './health';
@@ -37,7 +37,7 @@ interface ProxyRuntime {
   /** Connections and sessions open through the proxy. */
   active: number;
   /** Bandwidth per direction (in: from clients), shared by the proxy's connections. */
-  limits: Limits;
+  limits: { in: Bucket; out: Bucket };
 }
 
 /** One listener socket on one proxy's address. */
