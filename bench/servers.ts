@@ -43,11 +43,15 @@ async function waitReady(port: number, timeoutMs = 10_000): Promise<number> {
   throw new Error('server not ready');
 }
 
-/** tclocal in its own process, in memory, rate limits off, plus `extra` flags; `cli`: another build's. */
-export async function startTclocalProcess(extra: string[] = [], cli = CLI): Promise<{ port: number; child: ChildProcess; readyMs: number }> {
+/**
+ * tclocal in its own process, in memory, rate limits off, plus `extra`
+ * flags; `cli`: another build's; `nodeFlags` for Node itself (such as
+ * `--cpu-prof`).
+ */
+export async function startTclocalProcess(extra: string[] = [], cli = CLI, nodeFlags: string[] = []): Promise<{ port: number; child: ChildProcess; readyMs: number }> {
   const port = await freePort();
   const t0 = Date.now();
-  const child = spawn(process.execPath, [cli, 'start', '--port', String(port), '--dns-port', '0', '--in-memory', '--rate-limits', 'off', ...extra], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [...nodeFlags, cli, 'start', '--port', String(port), '--dns-port', '0', '--in-memory', '--rate-limits', 'off', ...extra], { stdio: 'ignore' });
   await waitReady(port);
   return { port, child, readyMs: Date.now() - t0 };
 }

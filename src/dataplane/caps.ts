@@ -1,10 +1,11 @@
 /**
- * A proxy's bandwidth in one direction, shared by all its connections: a
- * token bucket that may run into debt. A TCP reader that takes a chunk
- * pauses until the debt is paid back (shaping); a UDP datagram that finds
- * the bucket in debt is dropped (policing).
+ * A proxy's bandwidth in one direction, shared by all its connections and
+ * listeners (TCP, UDP, HTTP, HTTPS): a token bucket that may run into debt.
+ * A stream reader that takes a chunk pauses until the debt is paid back
+ * (shaping); a UDP datagram that finds the bucket in debt is dropped
+ * (policing).
  */
-import type { Socket } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
 
 /** Tokens the bucket holds at most: this much of a second's rate passes at once after a quiet spell, and never less than the largest datagram. */
 const BURST_SECONDS = 0.05;
@@ -50,11 +51,22 @@ export class Bucket {
 
 export const bucketFor = (mbps: number): Bucket => new Bucket((mbps * 1_000_000) / 8);
 
-/** Like src.pipe(dst), paced by `bucket`, with backpressure from `dst` kept. */
-export function pacedPipe(src: Socket, dst: Socket, bucket: Bucket): void {
+/** A proxy's buckets, per direction (in: from clients). */
+export interface Limits {
+  in: Bucket;
+  out: Bucket;
+}
+
+/**
+ * Like src.pipe(dst), paced by `bucket` when one is given, with
+ * backpressure from `dst` kept (a socket, or an HTTP body towards or from
+ * an origin). It registers three listeners where pipe registers seven and
+ * keeps their bookkeeping: a short exchange pays for each.
+ */
+export function pacedPipe(src: Readable, dst: Writable, bucket?: Bucket): void {
   src.on('data', (chunk: Buffer) => {
     const flushed = dst.write(chunk);
-    const wait = bucket.take(chunk.length);
+    const wait = bucket ? bucket.take(chunk.length) : 0;
     if (wait === 0 && flushed) return;
     src.pause();
     let pending = (wait > 0 ? 1 : 0) + (flushed ? 0 : 1);

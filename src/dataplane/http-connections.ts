@@ -6,6 +6,7 @@
  * Bytes are those on the wire (TLS records included for HTTPS).
  */
 import type { Socket } from 'node:net';
+import type { Limits } from './caps';
 import type { Entity } from './counters';
 
 /** Where connections are admitted and counted (the data plane's proxies and counters). */
@@ -14,6 +15,8 @@ export interface ConnectionLedger {
   open(account: string, proxyId: string, entities: readonly Entity[]): boolean;
   close(account: string, proxyId: string, entities: readonly Entity[]): void;
   bytes(account: string, entities: readonly Entity[], inBytes: number, outBytes: number): void;
+  /** The proxy's bandwidth buckets, shared with its other listeners; undefined when bandwidth is not capped. */
+  limits(account: string, proxyId: string): Limits | undefined;
 }
 
 interface Tracked {

@@ -19,6 +19,7 @@ import type { TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { CounterPoint, ForwardingListener, ForwardingProxy, OriginHealth } from '../services/gaap/forwarding';
 import type { HttpCheck, HttpDomain, HttpErrorPage, HttpListener, HttpRule, ServedCertificate } from '../services/gaap/forwarding-http';
+import { pacedPipe } from './caps';
 import { entity, type Entity } from './counters';
 import { BasicAuthGate, challenge, challengeOf, originFailure, OriginAgent, originTlsOptions, rawChallenge } from './http-auth';
 import { peekServerName } from './http-tls';
@@ -61,7 +62,19 @@ interface RuleRuntime {
   view: HttpRule;
   origins: OriginSet;
   passive: PassiveHealth;
+  /** The rule's custom headers, names lower-cased once per configuration. */
+  headers: CustomHeader[];
 }
+
+interface CustomHeader {
+  name: string;
+  value: string;
+  /** The value names `$remote_addr`, replaced per request. */
+  perClient: boolean;
+}
+
+const customHeaders = (rule: HttpRule): CustomHeader[] =>
+  rule.headers.map((h) => ({ name: h.name.toLowerCase(), value: h.value, perClient: h.value.includes('$remote_addr') }));
 
 /** A rule's origins with their health checks, kept across reconfigurations. */
 interface RuleState {
@@ -89,6 +102,8 @@ interface Binding {
   error: string | undefined;
   /** HTTPS: a server per TLS profile (certificate, versions, ciphers, client CAs), fed by the front. */
   profiles: Map<string, Profile>;
+  /** The profile last found for a certificate of the current view, so that a handshake does not serialise the certificate to find it. */
+  profileOf: WeakMap<ServedCertificate, Profile>;
   /** Client connections open now (raw TCP sockets); for HTTPS also ended with the binding. */
   sockets: Set<Socket>;
   counters: BindingCounters;
@@ -105,10 +120,14 @@ interface Profile {
   open: number;
   /** No new handshake comes here; the server is closed once its last connection ends. */
   retired: boolean;
+  /** Whether it asks clients for a certificate (part of its key). */
+  mutualAuth: boolean;
 }
 
 /** Requests through one proxy since the last drain, and the time origins took to answer them. */
 interface Tally {
+  readonly account: string;
+  readonly proxyId: string;
   http: number;
   https: number;
   /** Sum of ms from forwarding a request to its answer's head, over `answered` requests. */
@@ -122,6 +141,8 @@ interface ListenerRuntime {
   defaultDomain: DomainRuntime | undefined;
   /** The certificate for clients that send no SNI or a name no domain claims. */
   fallback: ServedCertificate | undefined;
+  /** The certificate every client gets whatever name it asks for (no domain has one of its own): the front need not read the ClientHello. */
+  onlyCertificate: ServedCertificate | undefined;
   bindings: Map<string, Binding>;
   /** The security policy's verdict on a client address (undefined: no policy). */
   access: AccessCheck | undefined;
@@ -149,6 +170,7 @@ export function hostName(host: string | undefined): string {
 function decodedPath(url: string): string {
   const q = url.indexOf('?');
   const raw = q >= 0 ? url.slice(0, q) : url;
+  if (!raw.includes('%')) return raw;
   try {
     return decodeURIComponent(raw);
   } catch {
@@ -156,8 +178,11 @@ function decodedPath(url: string): string {
   }
 }
 
-/** The domain a request's Host names, else the default server. */
-const domainOf = (rt: ListenerRuntime, req: IncomingMessage): DomainRuntime | undefined => rt.domains.get(hostName(req.headers.host)) ?? rt.defaultDomain;
+/** The domain a request's Host names, else the default server (a Host written as the domain is found without normalising it). */
+function domainOf(rt: ListenerRuntime, req: IncomingMessage): DomainRuntime | undefined {
+  const host = req.headers.host;
+  return (host !== undefined && rt.domains.get(host)) || rt.domains.get(hostName(host)) || rt.defaultDomain;
+}
 
 const isLoopback = (ip: string): boolean => ip === '::1' || (isIP(ip) === 4 && ip.startsWith('127.'));
 
@@ -204,7 +229,7 @@ export class HttpPlane {
       seen.add(l.listenerId);
       let rt = listeners.get(l.listenerId);
       if (!rt) {
-        rt = { config: l, domains: new Map(), defaultDomain: undefined, fallback: undefined, bindings: new Map(), access: undefined };
+        rt = { config: l, domains: new Map(), defaultDomain: undefined, fallback: undefined, onlyCertificate: undefined, bindings: new Map(), access: undefined };
         listeners.set(l.listenerId, rt);
       }
       this.configure(account, rt, l);
@@ -237,7 +262,7 @@ export class HttpPlane {
     for (const d of l.domains) {
       const rules = d.rules.map((r) => {
         const st = this.ruleState(account, r);
-        return { view: r, origins: st.origins, passive: st.passive };
+        return { view: r, origins: st.origins, passive: st.passive, headers: customHeaders(r) };
       });
       const dom = { view: d, rules };
       rt.domains.set(d.domain, dom);
@@ -247,6 +272,8 @@ export class HttpPlane {
     rt.fallback = l.certificate ?? rt.defaultDomain?.view.certificate;
     // Profiles no name uses any more take no new handshake; established connections keep the server that took them.
     const wanted = new Set([rt.fallback, ...l.domains.map((d) => d.certificate)].map((c) => c && profileKey(c, l.mutualAuth)));
+    const fallbackKey = rt.fallback && profileKey(rt.fallback, l.mutualAuth);
+    rt.onlyCertificate = fallbackKey && [...wanted].every((k) => k === undefined || k === fallbackKey) ? rt.fallback : undefined;
     for (const b of rt.bindings.values()) {
       for (const [key, p] of b.profiles) {
         if (wanted.has(key)) continue;
@@ -334,15 +361,15 @@ export class HttpPlane {
     const limits = { clientTimeoutMs: this.settings.dataplaneHttpClientTimeoutMs, keepaliveMs: this.settings.dataplaneHttpKeepaliveMs };
     const server = tls ? createHttpsServer({ ...serverOptions(limits), ...tls }, handler) : createHttpServer(serverOptions(limits), handler);
     guardServer(server, limits);
-    // Security policies judge each new connection (HTTP rides on TCP), as for TCP listeners; then the proxy's Concurrent cap.
+    // Security policies judge each new connection (HTTP rides on TCP), as for TCP listeners (the front of HTTPS has judged it already); then the proxy's Concurrent cap.
     server.on('connection', (socket: Socket) => {
-      if (rt.access && !rt.access(unmapped(socket.remoteAddress ?? ''))) return socket.resetAndDestroy();
+      if (!tls && rt.access && !rt.access(unmapped(socket.remoteAddress ?? ''))) return socket.resetAndDestroy();
       if (!b.clients.admit(socket)) return socket.resetAndDestroy();
       this.opened(b, socket, proxyId, rt.config.listenerId);
     });
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (this.faulted.size > 0 && this.faultFirst(req, () => this.upgrade(rt, req, socket, head))) return;
-      this.upgrade(rt, req, socket, head);
+      if (this.faulted.size > 0 && this.faultFirst(req, () => this.upgrade(rt, req, socket, head, tally))) return;
+      this.upgrade(rt, req, socket, head, tally);
     });
     return server;
   }
@@ -357,9 +384,7 @@ export class HttpPlane {
       if (rt.access && !rt.access(unmapped(socket.remoteAddress ?? ''))) return socket.resetAndDestroy();
       b.sockets.add(socket);
       socket.on('close', () => b.sockets.delete(socket));
-      // A client that sends no ClientHello is as slow as one that sends no request head: the same client timeout ends it.
-      peekServerName(socket, this.settings.dataplaneHttpClientTimeoutMs, (name) => {
-        const served = (name && rt.domains.get(name)?.view.certificate) || rt.fallback;
+      const handOver = (served: ServedCertificate | undefined) => {
         const profile = served && this.profile(rt, account, proxyId, b, served);
         if (!profile) return socket.destroy();
         profile.open++;
@@ -367,12 +392,18 @@ export class HttpPlane {
           if (--profile.open === 0 && profile.retired) profile.server.close();
         });
         profile.server.emit('connection', socket);
-      });
+      };
+      // One certificate for every name: the TLS server reads the ClientHello itself (its handshake timeout is the client timeout).
+      if (rt.onlyCertificate) return handOver(rt.onlyCertificate);
+      // A client that sends no ClientHello is as slow as one that sends no request head: the same client timeout ends it.
+      peekServerName(socket, this.settings.dataplaneHttpClientTimeoutMs, (name) => handOver((name && rt.domains.get(name)?.view.certificate) || rt.fallback));
     });
   }
 
   /** The binding's server for one TLS profile, made on first use; undefined when the certificate cannot be served. */
   private profile(rt: ListenerRuntime, account: string, proxyId: string, b: Binding, served: ServedCertificate): Profile | undefined {
+    const known = b.profileOf.get(served);
+    if (known && !known.retired && known.mutualAuth === rt.config.mutualAuth) return known;
     const key = profileKey(served, rt.config.mutualAuth);
     let profile = b.profiles.get(key);
     if (!profile) {
@@ -390,8 +421,9 @@ export class HttpPlane {
       }
       // Node's HTTP server tracks its connections (request and header timeouts) from 'listening' on; this one never listens itself.
       server.emit('listening');
-      b.profiles.set(key, (profile = { server, open: 0, retired: false }));
+      b.profiles.set(key, (profile = { server, open: 0, retired: false, mutualAuth: rt.config.mutualAuth }));
     }
+    b.profileOf.set(served, profile);
     return profile;
   }
 
@@ -401,7 +433,7 @@ export class HttpPlane {
     if (l.groupId) entities.push(entity('group', l.groupId));
     const clients = new ClientConnections(account, proxyId, entities, this.events.connections);
     const b: Binding = {
-      http3: l.http3, address, port: l.port, server: undefined, error: undefined, profiles: new Map(), sockets: new Set(),
+      http3: l.http3, address, port: l.port, server: undefined, error: undefined, profiles: new Map(), profileOf: new WeakMap(), sockets: new Set(),
       counters: new BindingCounters(), clients, udp: undefined, udpError: undefined,
     };
     rt.bindings.set(proxyId, b);
@@ -508,12 +540,18 @@ export class HttpPlane {
   }
 
   /** The domain, rule and origin of a request, or the status the proxy answers itself. */
-  private route(rt: ListenerRuntime, req: IncomingMessage, domain = domainOf(rt, req)): { domain: DomainRuntime | undefined; rule?: RuleRuntime; origin?: OriginState; status: number; reason: string } {
+  private route(req: IncomingMessage, domain: DomainRuntime | undefined, clientIp: string): { domain: DomainRuntime | undefined; rule?: RuleRuntime; origin?: OriginState; status: number; reason: string } {
     if (!domain) return { domain, status: 404, reason: 'no domain of this listener serves this host' };
     const path = decodedPath(req.url ?? '/');
-    const rule = domain.rules.find((r) => path.startsWith(r.view.path));
+    let rule: RuleRuntime | undefined;
+    for (const r of domain.rules) {
+      if (path.startsWith(r.view.path)) {
+        rule = r;
+        break;
+      }
+    }
     if (!rule) return { domain, status: 404, reason: 'no rule of this domain matches the path' };
-    const origin = rule.origins.pick(unmapped(req.socket.remoteAddress ?? ''), Date.now());
+    const origin = rule.origins.pick(clientIp, Date.now());
     if (!origin) return { domain, rule, status: 502, reason: 'no origin is available' };
     return { domain, rule, origin, status: 0, reason: '' };
   }
@@ -544,10 +582,11 @@ export class HttpPlane {
   }
 
   private serve(rt: ListenerRuntime, req: IncomingMessage, res: ServerResponse, domain: DomainRuntime | undefined, tally: Tally): void {
-    const r = this.route(rt, req, domain);
+    const clientIp = unmapped(req.socket.remoteAddress ?? '');
+    const r = this.route(req, domain, clientIp);
     if (r.rule && r.rule.view.forcedRedirect && rt.config.protocol === 'HTTP') return redirect(req, res, r.rule.view.forcedRedirect);
     if (!r.rule || !r.origin || !r.domain) return this.fail(res, r.domain?.view, r.status, r.reason);
-    this.forward(req, res, r.domain.view, r.rule, r.origin, unmapped(req.socket.remoteAddress ?? ''), rt.config.protocol, tally);
+    this.forward(req, res, r.domain.view, r.rule, r.origin, clientIp, rt.config.protocol === 'HTTPS' ? 'https' : 'http', tally);
   }
 
   /** A request refused before routing: its status, and the connection closes (its body, if any, is not read). */
@@ -558,30 +597,30 @@ export class HttpPlane {
   }
 
   /** A WebSocket (or other) upgrade: once the origin switches protocols, bytes pass through both ways. */
-  private upgrade(rt: ListenerRuntime, req: IncomingMessage, client: Duplex, head: Buffer): void {
+  private upgrade(rt: ListenerRuntime, req: IncomingMessage, client: Duplex, head: Buffer, tally: Tally): void {
     client.on('error', () => client.destroy());
     const refused = requestRefusal(req);
     if (refused) return closeWith(client, refused);
     const domain = domainOf(rt, req);
     const verdict = this.admitted(domain, req);
-    if (verdict === true) return this.passUpgrade(rt, req, client, head, domain);
+    if (verdict === true) return this.passUpgrade(rt, req, client, head, domain, tally);
     const refuse = () => {
       client.end(rawChallenge(domain?.view.domain ?? ''));
     };
     if (verdict === false) return refuse();
-    verdict.then((ok) => (ok ? this.passUpgrade(rt, req, client, head, domain) : refuse()), refuse);
+    verdict.then((ok) => (ok ? this.passUpgrade(rt, req, client, head, domain, tally) : refuse()), refuse);
   }
 
-  private passUpgrade(rt: ListenerRuntime, req: IncomingMessage, client: Duplex, head: Buffer, domain: DomainRuntime | undefined): void {
+  private passUpgrade(rt: ListenerRuntime, req: IncomingMessage, client: Duplex, head: Buffer, domain: DomainRuntime | undefined, tally: Tally): void {
     const refuse = (status: number, reason: string) => {
       const body = `${status} ${reason}\n`;
       client.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     };
-    const r = this.route(rt, req, domain);
+    const clientIp = unmapped(req.socket.remoteAddress ?? '');
+    const r = this.route(req, domain, clientIp);
     if (!r.rule || !r.origin) return refuse(r.status, r.reason);
     const { rule, origin } = r;
-    const clientIp = unmapped(req.socket.remoteAddress ?? '');
-    const headers = requestHeaders(req.headers, rule.view, clientIp, rt.config.protocol);
+    const headers = requestHeaders(req.headers, rule, clientIp, rt.config.protocol === 'HTTPS' ? 'https' : 'http');
     headers.connection = 'Upgrade';
     if (req.headers.upgrade) headers.upgrade = req.headers.upgrade;
     const https = rule.view.forwardProtocol === 'HTTPS';
@@ -605,8 +644,14 @@ export class HttpPlane {
       upSocket.on('error', () => client.destroy());
       upSocket.on('close', () => client.destroy());
       client.on('close', () => upSocket.destroy());
-      upSocket.pipe(client);
-      client.pipe(upSocket);
+      const limits = this.events.connections.limits(tally.account, tally.proxyId);
+      if (limits) {
+        pacedPipe(client, upSocket, limits.in);
+        pacedPipe(upSocket, client, limits.out);
+      } else {
+        upSocket.pipe(client);
+        client.pipe(upSocket);
+      }
     });
     // The origin declined the upgrade: its answer goes back as it is, and the connection closes.
     up.on('response', (upRes) => {
@@ -629,7 +674,7 @@ export class HttpPlane {
 
   private forward(req: IncomingMessage, res: ServerResponse, domain: HttpDomain, rr: RuleRuntime, origin: OriginState, clientIp: string, scheme: string, tally: Tally): void {
     const rule = rr.view;
-    const headers = requestHeaders(req.headers, rule, clientIp, scheme);
+    const headers = requestHeaders(req.headers, rr, clientIp, scheme);
     const https = rule.forwardProtocol === 'HTTPS';
     const options = {
       host: origin.origin.address,
@@ -639,9 +684,11 @@ export class HttpPlane {
       headers,
       agent: https ? this.httpsAgent : this.httpAgent,
       timeout: this.settings.dataplaneHttpTimeoutMs,
-      ...(https ? originTlsOptions(rule.originTls, rule.serverName, hostName(String(headers.host ?? ''))) : {}),
     };
+    if (https) Object.assign(options, originTlsOptions(rule.originTls, rule.serverName, hostName(String(headers.host ?? ''))));
     const done = holdOrigin(origin);
+    // The proxy's Bandwidth: request bodies draw on its inbound bucket, answers on its outbound one.
+    const limits = this.events.connections.limits(tally.account, tally.proxyId);
     // Set when the proxy drops the origin's request itself (the client left or stalled): not the origin's failure.
     let abandoned = false;
     const body = hasBody(req);
@@ -660,11 +707,11 @@ export class HttpPlane {
         if (page) {
           upRes.resume();
           upRes.on('end', done);
-          sendPage(res, page, status, responseHeaders(upRes.headers));
+          sendPage(res, page, status, endToEnd(upRes.headers));
           return;
         }
-        res.writeHead(status, upRes.statusMessage, responseHeaders(upRes.headers));
-        upRes.pipe(res);
+        res.writeHead(status, upRes.statusMessage, endToEnd(upRes.headers));
+        pacedPipe(upRes, res, limits?.out);
         upRes.on('end', done);
         // The origin failed mid-answer: the client cannot be told with a status any more, only by the connection ending.
         upRes.on('error', () => {
@@ -688,7 +735,7 @@ export class HttpPlane {
         if (res.headersSent) res.destroy();
         else this.fail(res, domain, failure.status, failure.reason);
       });
-      if (body) req.pipe(sent);
+      if (body) pacedPipe(req, sent, limits?.in);
       else sent.end();
     };
     send();
@@ -727,7 +774,7 @@ export class HttpPlane {
     let m = this.requests.get(account);
     if (!m) this.requests.set(account, (m = new Map()));
     let t = m.get(proxyId);
-    if (!t) m.set(proxyId, (t = { http: 0, https: 0, latencyMs: 0, answered: 0 }));
+    if (!t) m.set(proxyId, (t = { account, proxyId, http: 0, https: 0, latencyMs: 0, answered: 0 }));
     return t;
   }
 
@@ -912,28 +959,28 @@ function httpProbe(r: HttpRule): Probe {
 /**
  * What the origin receives: the client's headers without hop-by-hop ones,
  * Host as the rule says, the client's address appended to X-Forwarded-For,
- * X-Forwarded-Proto, then the rule's custom headers ($remote_addr replaced).
+ * X-Forwarded-Proto (`http` or `https`), then the rule's custom headers
+ * ($remote_addr replaced).
  */
-function requestHeaders(given: IncomingHttpHeaders, rule: HttpRule, clientIp: string, scheme: string): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
-  const listed = typeof given.connection === 'string' ? given.connection.toLowerCase().split(',').map((s) => s.trim()) : [];
-  for (const [name, value] of Object.entries(given)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || listed.includes(name)) continue;
-    out[name] = value;
-  }
-  if (rule.forwardHost) out.host = rule.forwardHost;
+function requestHeaders(given: IncomingHttpHeaders, rule: RuleRuntime, clientIp: string, scheme: string): OutgoingHttpHeaders {
+  const out = endToEnd(given);
+  if (rule.view.forwardHost) out.host = rule.view.forwardHost;
   const xff = given['x-forwarded-for'];
   out['x-forwarded-for'] = xff ? `${Array.isArray(xff) ? xff.join(', ') : xff}, ${clientIp}` : clientIp;
-  out['x-forwarded-proto'] = scheme.toLowerCase();
-  for (const h of rule.headers) out[h.name.toLowerCase()] = h.value.replaceAll('$remote_addr', clientIp);
+  out['x-forwarded-proto'] = scheme;
+  for (const h of rule.headers) out[h.name] = h.perClient ? h.value.replaceAll('$remote_addr', clientIp) : h.value;
   return out;
 }
 
-function responseHeaders(given: IncomingHttpHeaders): OutgoingHttpHeaders {
+/** The headers of a message without its hop-by-hop ones (those of HOP_BY_HOP and those its Connection header lists). */
+function endToEnd(given: IncomingHttpHeaders): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
-  const listed = typeof given.connection === 'string' ? given.connection.toLowerCase().split(',').map((s) => s.trim()) : [];
-  for (const [name, value] of Object.entries(given)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || listed.includes(name)) continue;
+  const connection = given.connection?.toLowerCase();
+  // The usual values name only hop-by-hop headers: no list to split.
+  const listed = connection === undefined || connection === 'keep-alive' || connection === 'close' ? undefined : connection.split(',').map((s) => s.trim());
+  for (const name in given) {
+    const value = given[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || listed?.includes(name)) continue;
     out[name] = value;
   }
   return out;
@@ -947,7 +994,7 @@ function redirect(req: IncomingMessage, res: ServerResponse, value: string): voi
 }
 
 const errorPage = (domain: HttpDomain, status: number): HttpErrorPage | undefined =>
-  domain.errorPages.find((p) => p.errorNos.includes(status));
+  domain.errorPages.length === 0 ? undefined : domain.errorPages.find((p) => p.errorNos.includes(status));
 
 /** An error page in place of an answer: its body and status, listed headers removed, its headers set. */
 function sendPage(res: ServerResponse, page: HttpErrorPage, status: number, headers: OutgoingHttpHeaders): void {

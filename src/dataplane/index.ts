@@ -141,6 +141,7 @@ export class DataPlane {
         },
         bytes: (account, entities, inBytes, outBytes) =>
           this.counters.add(account, entities, inBytes, outBytes, Math.ceil(inBytes / SEGMENT_BYTES), Math.ceil(outBytes / SEGMENT_BYTES)),
+        limits: (account, proxyId) => (this.settings.dataplaneCaps ? this.proxies.get(account)?.get(proxyId)?.limits : undefined),
       },
     }, log);
   }

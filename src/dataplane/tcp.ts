@@ -5,7 +5,7 @@
  * resets propagated (an error on one side resets the other).
  */
 import { connect, isIP, type Socket } from 'node:net';
-import { pacedPipe, type Bucket } from './caps';
+import { pacedPipe, type Limits } from './caps';
 import { resolveAll } from './health';
 import { measureRtt, type OriginState } from './origins';
 
@@ -85,7 +85,7 @@ export interface Forward {
   /** No byte either way for this long closes both sides (every byte passes the client socket, so its timer sees all traffic). */
   idleMs: number;
   /** The proxy's bandwidth per direction (in: client to origin), when capped. */
-  limits: { in: Bucket; out: Bucket } | undefined;
+  limits: Limits | undefined;
   /** Called once, when both sockets are gone. */
   done(conn: TcpConnection): void;
 }
