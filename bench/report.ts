@@ -38,3 +38,7 @@ export const DNS_HEADING = 'DNS';
 export const CONSOLE_HEADING = 'Console';
 /** Written by `npm run bench:request-log`. */
 export const REQUEST_LOG_HEADING = 'Request log cost';
+/** Written by hand beside the generated data-plane section: what the recorded run shows. */
+export const DATAPLANE_NOTES_HEADING = 'GAAP data plane: reading the figures';
+/** Written by hand from `npm run bench:compare` runs. */
+export const COMPARE_HEADING = 'This build against an earlier one';

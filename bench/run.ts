@@ -4,7 +4,7 @@
  * computing the TC3 HMAC chain, in one run, and writes the ratios to
  * BENCHMARKS.md. Also measures start-to-ready and idle memory.
  *
- *   npm run bench -- [--seconds 4] [--rounds 7] [--connections 64] [--no-write] [--no-scale]
+ *   npm run bench -- [--seconds 4] [--rounds 7] [--connections 64] [--no-write] [--no-scale] [--no-series]
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -12,10 +12,11 @@ import { OPTIONS } from '../src/config';
 import { captureSdkRequest, cnClient } from '../testkit/sdk';
 import { flag, numberOption } from './args';
 import { load, loadGenerator, type LoadResult, type Replay } from './load';
-import { BENCHMARKS_FILE, CONSOLE_HEADING, DATAPLANE_HEADING, DNS_HEADING, readSection, RELIABILITY_HEADING, REQUEST_LOG_HEADING } from './report';
+import { BENCHMARKS_FILE, COMPARE_HEADING, CONSOLE_HEADING, DATAPLANE_HEADING, DATAPLANE_NOTES_HEADING, DNS_HEADING, readSection, RELIABILITY_HEADING, REQUEST_LOG_HEADING } from './report';
 import { alternate, cpuPerRequest, pairedRatio, ROUNDS } from './rounds';
 import { scaleBenchmark, type ScaleResult } from './scale';
 import { cpuSeconds, rssMb, startReference, startTclocalProcess, toReplay } from './servers';
+import { seriesReport, seriesWriteBenchmark } from './series';
 import { startupBenchmark, type StartupResult } from './startup';
 
 const SECONDS = numberOption('--seconds', 4);
@@ -67,6 +68,8 @@ async function main() {
   const logCost = cpu.tclocal / cpu.tclocalNoLog - 1;
   for (const s of Object.values(servers)) s.stop();
 
+  const series = flag('--no-series') ? undefined : await seriesWriteBenchmark(ROUNDS);
+
   let scale: ScaleResult[] = [];
   if (!flag('--no-scale')) scale = await scaleBenchmark({ rps: results.hmac.rps, bytes: body.length }, log);
 
@@ -103,10 +106,11 @@ async function main() {
     ...startupRows(startup),
     `| idle RSS after start | ${idleRss.toFixed(1)} MB | ≤ 80 MB |`,
     '',
+    ...(series ? [...seriesReport(series), ''] : []),
     ...(scale.length ? ['## GAAP at scale', '', ...scaleReport(scale), '', SATURATION_NOTE, ''] : []),
   ];
-  // The request-log, reliability, data-plane, DNS and console sections are written by `npm run bench:request-log`, `npm run soak`, `npm run bench:dataplane`, `npm run bench:dns` and `npm run bench:console`; keep them.
-  for (const heading of [REQUEST_LOG_HEADING, RELIABILITY_HEADING, DATAPLANE_HEADING, DNS_HEADING, CONSOLE_HEADING]) {
+  // The comparison and data-plane notes are written by hand; the request-log, reliability, data-plane, DNS and console sections by `npm run bench:request-log`, `npm run soak`, `npm run bench:dataplane`, `npm run bench:dns` and `npm run bench:console`; keep them.
+  for (const heading of [COMPARE_HEADING, REQUEST_LOG_HEADING, RELIABILITY_HEADING, DATAPLANE_HEADING, DATAPLANE_NOTES_HEADING, DNS_HEADING, CONSOLE_HEADING]) {
     const section = readSection(heading);
     if (section) report.push(section);
   }
