@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { CHECKPOINTER_FILE, type CheckpointerData } from '../checkpointer';
+import { CHECKPOINTER_FILE, type CheckpointerData } from './checkpointer';
 import { migrations, SCHEMA_VERSION } from './migrations';
 
 export interface SqliteOptions {
