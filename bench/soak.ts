@@ -73,7 +73,7 @@ async function main(): Promise<void> {
     const resetMinutes = num('SOAK_RESET_MINUTES', 0);
     const s = await runSoak(minutes, CLIENTS, log, resetMinutes * 60_000);
     if (s.unexpectedSamples.length) log(`soak unexpected: ${s.unexpectedSamples.join(' | ')}`);
-    failed ||= !s.survived || s.unexpected > 0 || s.rssGrowthPct > 10;
+    failed ||= !s.survived || s.unexpected > 0 || s.rssGrowthPct > 10 || s.traffic.failures > 0 || s.traffic.exchanges === 0;
     const pct = (from: number, to: number) => `${to >= from ? '+' : ''}${(((to - from) / from) * 100).toFixed(1)}%`;
     const mb = (x: number) => x.toFixed(1);
     const parts = (m: MemorySample) => `heap ${mb(m.heapUsed)} used of ${mb(m.heapTotal)}, external ${mb(m.external)}, file-backed ${mb(m.rssFile)}, database ${mb(m.db)} MB`;
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
       ? `warm-up until the database reached ${WARM_UP_DATABASE_MB} MB (${s.warmUpMinutes.toFixed(1)} min, ${s.warmUpCalls} calls)`
       : `warm-up of a sixth of the run (the database stayed below ${WARM_UP_DATABASE_MB} MB)`;
     log(`soak memory: first minute ${parts(s.first)}; baseline ${parts(s.start)}; end ${parts(s.end)}`);
-    rows.push(`| mixed-load soak (every product, ${CLIENTS} clients${resetMinutes ? `, state reset every ${resetMinutes} min` : ''}) | ${minutes} min, ${s.calls} calls | ${warmUp}: RSS ${mb(s.start.rss)} MB → ${mb(s.mid.rss)} (midway) → ${mb(s.end.rss)} MB at the end: **${pct(s.start.rss, s.end.rss)}** (${pct(s.mid.rss, s.end.rss)} over the second half; from the first minute, ${mb(s.first.rss)} MB: ${pct(s.first.rss, s.end.rss)}; max ${mb(s.rssMaxMb)}); at the baseline ${parts(s.start)}, at the end ${parts(s.end)}; ${s.unexpected} unexpected errors${s.survived ? '' : ', server stopped answering'} | RSS growth ≤ 10% after the warm-up |`);
+    rows.push(`| mixed-load soak (every product, ${CLIENTS} clients${resetMinutes ? `, state reset every ${resetMinutes} min` : ''}) | ${minutes} min, ${s.calls} calls, and ${s.traffic.exchanges} TCP connections through a data-plane listener (${s.traffic.failures} failed, ${mb(s.traffic.bytes / 1048576)} MB echoed) | ${warmUp}: RSS ${mb(s.start.rss)} MB → ${mb(s.mid.rss)} (midway) → ${mb(s.end.rss)} MB at the end: **${pct(s.start.rss, s.end.rss)}** (${pct(s.mid.rss, s.end.rss)} over the second half; from the first minute, ${mb(s.first.rss)} MB: ${pct(s.first.rss, s.end.rss)}; max ${mb(s.rssMaxMb)}); at the baseline ${parts(s.start)}, at the end ${parts(s.end)}; ${s.unexpected} unexpected errors${s.survived ? '' : ', server stopped answering'} | RSS growth ≤ 10% after the warm-up |`);
   }
 
   const section = [
@@ -90,7 +90,7 @@ async function main(): Promise<void> {
     `Measured by \`npm run soak\` (bench/soak.ts, bench/reliability/): ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, Node ${process.version}, on a machine shared with other work.`,
     'Kill trials: tclocal on a durable store with 400 ms transitions, six clients writing every product (GAAP certificates, proxies with tags, groups; SSL uploads; AMS tasks; CI jobs) through the official SDKs, `kill -9` at a random moment within 1.5 s after the first 20 acknowledged writes; after a restart every acknowledged write is read back through the API and every pending transition must complete.',
     'Fuzz: seeded generated requests, every action of every API 3.0 product in turn (JSON, form and GET, values of the right and wrong types, mangled bodies) and every eighth one a COS-style XML request; each answer must be a well-formed envelope of its protocol and none an InternalError.',
-    `Soak: the same mixed load with deletes where the API has them, resident memory of the tclocal process sampled every 10 s; each figure is the median of the samples of the minute before it, the baseline the minute after a warm-up that ends when the database file reaches ${WARM_UP_DATABASE_MB} MB, a quarter more than SQLite's page cache may keep, so the cache is full however fast the machine runs; V8 heap and external memory as the process reports them.`,
+    `Soak: the same mixed load with deletes where the API has them, and beside it one client making short TCP connections (a kilobyte echoed each) through a data-plane listener to an origin in the benchmark process; resident memory of the tclocal process sampled every 10 s; each figure is the median of the samples of the minute before it, the baseline the minute after a warm-up that ends when the database file reaches ${WARM_UP_DATABASE_MB} MB, a quarter more than SQLite's page cache may keep, so the cache is full however fast the machine runs; V8 heap and external memory as the process reports them.`,
     '',
     '| Run | Size | Result | Target |',
     '|---|---|---|---|',

@@ -1,5 +1,6 @@
 /**
- * Mixed load of every product for a while, against tclocal in its own
+ * Mixed load of every product for a while, with short TCP connections
+ * through a data-plane listener beside it, against tclocal in its own
  * process on a durable store: resident memory sampled from a baseline taken
  * once the caches are full to the end, with the process's own heap figures
  * beside it, and unexpected errors counted. Steps delete what they create
@@ -13,6 +14,7 @@ import { prng } from '../../testkit/prng';
 import { freePort } from '../servers';
 import { startProcess, stopProcess } from './kill';
 import { MixedLoad } from './load';
+import { TrafficLoad, type TrafficStats } from './traffic';
 
 /** One sample of the tclocal process, in MB (calls: made so far). */
 export interface MemorySample {
@@ -50,6 +52,8 @@ export interface SoakReport {
   rssGrowthPct: number;
   /** The server answered to the end. */
   survived: boolean;
+  /** Short TCP connections through a data-plane listener meanwhile. */
+  traffic: TrafficStats;
 }
 
 /**
@@ -83,6 +87,8 @@ export async function runSoak(minutes: number, concurrency = 4, onProgress?: (li
   const child = await startProcess(dataDir, port, 0, memoryFile);
   try {
     const load = new MixedLoad(port, true);
+    const traffic = new TrafficLoad();
+    await traffic.start(port, 20_000 + Math.floor(Math.random() * 20_000));
     const total = minutes * 60_000;
     // Each figure is the median over the minute (or tenth of the run) before it.
     const window = Math.min(60_000, total / 10);
@@ -109,7 +115,10 @@ export async function runSoak(minutes: number, concurrency = 4, onProgress?: (li
       onProgress?.(`soak ${(s.at / 60_000).toFixed(1)} min: ${s.calls} calls, RSS ${s.rss.toFixed(1)} MB (heap ${s.heapUsed.toFixed(1)}/${s.heapTotal.toFixed(1)}, external ${s.external.toFixed(1)}, file-backed ${s.rssFile.toFixed(1)}), database ${s.db.toFixed(1)} MB, ${load.stats.unexpected.length} unexpected`);
     }, Math.min(10_000, Math.max(1000, total / 60)));
     const resetter = resetEveryMs > 0 ? setInterval(() => void fetch(`http://127.0.0.1:${port}/_tclocal/reset`, { method: 'POST' }).catch(() => undefined), resetEveryMs) : undefined;
-    await Promise.all(Array.from({ length: concurrency }, async (_, w) => {
+    const forwarding = (async () => {
+      while (Date.now() - started < total) await traffic.step();
+    })();
+    await Promise.all([forwarding, ...Array.from({ length: concurrency }, async (_, w) => {
       const r = prng(1000 + w);
       while (Date.now() - started < total) {
         if (!(await load.step(r))) {
@@ -117,7 +126,8 @@ export async function runSoak(minutes: number, concurrency = 4, onProgress?: (li
           return;
         }
       }
-    }));
+    })]);
+    traffic.stop();
     clearInterval(sampler);
     if (resetter) clearInterval(resetter);
     sample();
@@ -139,7 +149,7 @@ export async function runSoak(minutes: number, concurrency = 4, onProgress?: (li
       minutes, calls: load.stats.calls, unexpected: load.stats.unexpected.length, unexpectedSamples: [...new Set(load.stats.unexpected)].slice(0, 5),
       warmUpRule: filled ? 'database' : 'time', warmUpMinutes: warmUp / 60_000, warmUpCalls: filled?.calls ?? at(warmUp).calls,
       first: at(window), start, mid: at((start.at + last) / 2), end,
-      rssMaxMb: Math.max(...samples.map((x) => x.rss)), rssGrowthPct: ((end.rss - start.rss) / start.rss) * 100, survived,
+      rssMaxMb: Math.max(...samples.map((x) => x.rss)), rssGrowthPct: ((end.rss - start.rss) / start.rss) * 100, survived, traffic: traffic.stats,
     };
   } finally {
     await stopProcess(child, 'SIGTERM');
