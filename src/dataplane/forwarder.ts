@@ -1,12 +1,12 @@
 /**
- * A forwarder process: accepts on listening sockets its parent bound and
+ * A forwarder process: listens and accepts on sockets its parent bound and
  * handed over, and forwards each connection as the main process does
  * (tcp.ts, origins.ts, security.ts), from a plain description of each
  * binding the parent sends and updates. It never opens the store: it
  * reports what it counted back to the parent, which owns every counter.
  * It exits when its parent goes away (the IPC channel closes).
  */
-import type { Server, Socket } from 'node:net';
+import { createServer, Server, type Socket } from 'node:net';
 import type { ForwardingListener } from '../services/gaap/forwarding';
 import { OriginSet } from './origins';
 import { accessCheck, type AccessCheck } from './security';
@@ -40,15 +40,19 @@ export interface BindingDelta {
   bytesOut: number;
 }
 
-/** Parent to forwarder. `bind` comes with the listening server as the message's handle. */
+/** Parent to forwarder. `bind` comes with the bound socket's handle (or, where the parent could not bind without listening, its listening server) as the message's handle. */
 export type ToForwarder =
   | { type: 'bind'; id: number; spec: BindingSpec }
   | { type: 'update'; id: number; spec: BindingSpec }
   | { type: 'unbind'; id: number }
   | { type: 'stop' };
 
-/** Forwarder to parent. */
-export type FromForwarder = { type: 'counters'; deltas: BindingDelta[] } | { type: 'stopped' };
+/** Forwarder to parent: counters, and each binding's answer (listening, or the listen's error). */
+export type FromForwarder =
+  | { type: 'counters'; deltas: BindingDelta[] }
+  | { type: 'listening'; id: number }
+  | { type: 'refused'; id: number; code: string; message: string }
+  | { type: 'stopped' };
 
 /** How often a forwarder reports its counters at most (only when something changed). */
 export const REPORT_MS = 200;
@@ -92,15 +96,34 @@ export class Forwarder {
     }
   }
 
-  private bind(id: number, spec: BindingSpec, server: Server | undefined): void {
-    if (!server) return;
-    // The handed-over server was made without the main process's options: they are read at each accept.
-    Object.assign(server, { allowHalfOpen: true, noDelay: true });
+  private bind(id: number, spec: BindingSpec, handle: unknown): void {
+    if (!handle) return;
+    const handed = handle instanceof Server;
+    let server: Server;
+    if (handed) {
+      // Already listening in the parent; made without the parent's options: they are read at each accept.
+      server = Object.assign(handle, { allowHalfOpen: true, noDelay: true });
+    } else server = createServer({ allowHalfOpen: true, noDelay: true });
     const b: ChildBinding = { server, spec, origins: new OriginSet(spec.listener), access: undefined, conns: new Set(), delta: emptyDelta(id) };
     this.configure(b, spec);
     this.bindings.set(id, b);
     server.on('connection', (client: Socket) => this.accept(b, client));
-    server.on('error', () => undefined);
+    if (handed) {
+      server.on('error', () => undefined);
+      this.send({ type: 'listening', id });
+      return;
+    }
+    const refused = (err: NodeJS.ErrnoException) => {
+      // Not listening: this binding is the parent's to retry or report.
+      this.bindings.delete(id);
+      this.send({ type: 'refused', id, code: err.code ?? 'error', message: err.message });
+    };
+    server.once('error', refused);
+    server.listen({ handle }, () => {
+      server.off('error', refused);
+      server.on('error', () => undefined);
+      this.send({ type: 'listening', id });
+    });
   }
 
   private configure(b: ChildBinding, spec: BindingSpec): void {

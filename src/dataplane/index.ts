@@ -13,6 +13,7 @@ import type { Config } from '../config';
 import type { ForwardingListener, ForwardingProxy, TrafficSink } from '../services/gaap/forwarding';
 import { ForwardingFollower, mergeRecords, touchesForwarding, type ForwardingUpdate } from '../services/gaap/forwarding-follow';
 import type { CommitChanges, CommitRecords, Store } from '../store/types';
+import { bindTcp, type BoundTcp } from './bound-socket';
 import { listenerSocketBudget } from './budget';
 import { Bucket, bucketFor } from './caps';
 import { addTo, Counters, entity, SEGMENT_BYTES, type Entity } from './counters';
@@ -47,6 +48,8 @@ interface Binding {
   port: number;
   error: string | undefined;
   server: Server | undefined;
+  /** Bound without listening in this process: the forwarder processes listen and accept on it. */
+  bound: BoundTcp | undefined;
   udp: UdpSocket | undefined;
   sessions: UdpSessions | undefined;
   conns: Set<TcpConnection>;
@@ -54,7 +57,7 @@ interface Binding {
   entities: Entity[];
   /** Cumulative, for observers (the store's counters are per minute). */
   counters: BindingCounters;
-  /** The id under which the forwarder processes accept on it too (TCP with workers). */
+  /** The id under which the forwarder processes accept on it (TCP with workers). */
   shared: number | undefined;
 }
 
@@ -73,7 +76,8 @@ interface ListenerRuntime {
 
 const isLoopback = (ip: string): boolean => ip === '::1' || (isIP(ip) === 4 && ip.startsWith('127.'));
 
-function listen(server: Server | UdpSocket, address: string, port: number): Promise<number> {
+/** Binds and listens on `address:port`, or on a socket already bound (`port` is then its port); resolves with the port. */
+function listen(server: Server | UdpSocket, address: string, port: number, handle?: object): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => reject(err);
     server.once('error', onError);
@@ -83,6 +87,7 @@ function listen(server: Server | UdpSocket, address: string, port: number): Prom
       resolve(typeof a === 'object' && a ? a.port : port);
     };
     if ('bind' in server) server.bind({ address, port, exclusive: true }, ready);
+    else if (handle) server.listen({ handle }, ready);
     else server.listen({ host: address, port, exclusive: true }, ready);
   });
 }
@@ -109,7 +114,7 @@ export class DataPlane {
   private readonly sockets = { held: 0, budget: listenerSocketBudget(), refused: new Map<Binding, ListenerRuntime>(), warned: false };
   /** Health points last written per binding, so a minute gets one point unless health drops. */
   private readonly healthWritten = new Map<string, string>();
-  /** Forwarder processes accepting on the TCP listeners' sockets too (--dataplane-workers). */
+  /** Forwarder processes accepting on the TCP listeners' sockets (--dataplane-workers). */
   private readonly workers: ForwarderPool | undefined;
 
   constructor(
@@ -324,7 +329,7 @@ export class DataPlane {
   private async bind(rt: ListenerRuntime, proxyId: string, address: string): Promise<void> {
     const l = rt.config;
     const b: Binding = {
-      proxyId, address, port: l.port, error: undefined, server: undefined, udp: undefined, sessions: undefined, conns: new Set(), entities: this.entities(rt, proxyId),
+      proxyId, address, port: l.port, error: undefined, server: undefined, bound: undefined, udp: undefined, sessions: undefined, conns: new Set(), entities: this.entities(rt, proxyId),
       counters: new BindingCounters(), shared: undefined,
     };
     rt.bindings.set(proxyId, b);
@@ -342,7 +347,6 @@ export class DataPlane {
     }
     this.sockets.held++;
     const shared = this.sharedAddress || address === '::1';
-    const make = () => (l.protocol === 'TCP' ? this.tcpServer(rt, b) : createSocket({ type: isIP(address) === 6 ? 'udp6' : 'udp4' }));
     const attempts = [l.port];
     if (l.port < 1024) attempts.push(l.port + this.settings.dataplanePortOffset);
     if (shared) attempts.push(0);
@@ -351,29 +355,18 @@ export class DataPlane {
     let waits = this.workers && l.protocol === 'TCP' && !shared ? 10 : 0;
     for (let i = 0; i < attempts.length; i++) {
       const port = attempts[i];
-      const sock = make();
       try {
-        b.port = await listen(sock, address, port);
+        b.port = await this.listenOn(rt, b, address, port);
         if (rt.bindings.get(proxyId) !== b) {
           // Unbound while binding.
-          sock.close();
+          this.release(b);
           this.freeSocket();
           return;
         }
-        if (sock instanceof Server) {
-          b.server = sock;
-          if (this.workers) b.shared = this.workers.bind(sock, rt.account, b.entities, b.counters, this.spec(rt, b));
-        } else this.udpSessions(rt, b, sock);
-        sock.on('error', (err: Error) => this.log.warn({ err, listenerId: l.listenerId }, 'data plane: listener socket error'));
         b.error = undefined;
         return;
       } catch (err) {
         lastErr = err as NodeJS.ErrnoException;
-        try {
-          sock.close();
-        } catch {
-          // Never bound.
-        }
         if (lastErr.code === 'EADDRINUSE' && port !== 0 && waits-- > 0) {
           await new Promise((resolve) => setTimeout(resolve, 50));
           i--;
@@ -387,6 +380,86 @@ export class DataPlane {
     b.port = l.port;
     b.error = `${lastErr?.code ?? 'error'}: ${lastErr?.message ?? 'cannot bind'}`;
     this.log.warn({ listenerId: l.listenerId, proxyId, address, port: l.port, error: b.error }, 'data plane: a listener could not be bound');
+  }
+
+  /**
+   * One attempt at a binding's socket on `port`: on success the binding holds
+   * it (server, bound socket or UDP socket, and its id in the forwarders);
+   * on failure nothing is left open and the error is thrown.
+   */
+  private async listenOn(rt: ListenerRuntime, b: Binding, address: string, port: number): Promise<number> {
+    const onError = (err: Error) => this.log.warn({ err, listenerId: rt.config.listenerId }, 'data plane: listener socket error');
+    if (rt.config.protocol !== 'TCP') {
+      const udp = createSocket({ type: isIP(address) === 6 ? 'udp6' : 'udp4' });
+      try {
+        port = await listen(udp, address, port);
+      } catch (err) {
+        try {
+          udp.close();
+        } catch {
+          // Never bound.
+        }
+        throw err;
+      }
+      udp.on('error', onError);
+      this.udpSessions(rt, b, udp);
+      return port;
+    }
+    const workers = this.workers;
+    const bound = workers ? bindTcp(address, port) : undefined;
+    if (workers && bound) {
+      // The forwarders listen and accept; this process only holds the socket. Their listen's error (a port taken meanwhile) is this bind's.
+      const { id, listening } = workers.bind(bound, rt.account, b.entities, b.counters, this.spec(rt, b));
+      b.shared = id;
+      let answer: 'listening' | 'unanswered';
+      try {
+        answer = await listening;
+      } catch (err) {
+        workers.unbind(id);
+        b.shared = undefined;
+        bound.close();
+        throw err;
+      }
+      if (answer === 'listening' || rt.bindings.get(b.proxyId) !== b) {
+        b.bound = bound;
+        return bound.port;
+      }
+      // No forwarder alive to listen (all restarting): this process accepts on the socket, as without forwarders.
+      this.log.warn({ listenerId: rt.config.listenerId, address, port: bound.port }, 'data plane: no forwarder process listened in time; the main process accepts on this listener');
+      const server = this.tcpServer(rt, b);
+      try {
+        await listen(server, address, bound.port, bound.handle);
+      } catch (err) {
+        workers.unbind(id);
+        b.shared = undefined;
+        bound.close();
+        throw err;
+      }
+      b.server = server;
+      server.on('error', onError);
+      return bound.port;
+    }
+    const server = this.tcpServer(rt, b);
+    try {
+      port = await listen(server, address, port);
+    } catch (err) {
+      server.close();
+      throw err;
+    }
+    b.server = server;
+    server.on('error', onError);
+    // Where the runtime cannot bind without listening, the forwarders accept beside this process.
+    if (workers) b.shared = workers.bind(server, rt.account, b.entities, b.counters, this.spec(rt, b)).id;
+    return port;
+  }
+
+  /** Closes what a binding holds and stops the forwarders accepting on it. */
+  private release(b: Binding): void {
+    if (b.shared !== undefined) this.workers?.unbind(b.shared);
+    b.server?.close();
+    b.bound?.close();
+    b.sessions?.close();
+    b.udp?.close();
   }
 
   /** A listener socket was closed (or never bound): a binding refused for the budget may take its place. */
@@ -406,11 +479,8 @@ export class DataPlane {
   private unbind(rt: ListenerRuntime, proxyId: string, b: Binding): void {
     rt.bindings.delete(proxyId);
     this.sockets.refused.delete(b);
-    if (b.server || b.udp) this.freeSocket();
-    if (b.shared !== undefined) this.workers?.unbind(b.shared);
-    b.server?.close();
-    b.sessions?.close();
-    b.udp?.close();
+    if (b.server || b.bound || b.udp) this.freeSocket();
+    this.release(b);
     // The proxy or listener stopped serving: its traffic stops with it.
     for (const c of b.conns) {
       c.client.destroy();
@@ -686,7 +756,7 @@ export class DataPlane {
           list.push({
             listenerId: rt.config.listenerId,
             protocol: rt.config.protocol,
-            bound: b && !b.error && (b.server || b.udp) ? `${b.address}:${b.port}` : undefined,
+            bound: b && !b.error && (b.server || b.bound || b.udp) ? `${b.address}:${b.port}` : undefined,
             connections: b ? this.open(b) : 0,
             accepted: b?.counters.accepted ?? 0,
             ...(b ? b.counters.bytesWith(clients) : { bytesIn: 0, bytesOut: 0 }),

@@ -1,7 +1,9 @@
 /**
  * Forwarder processes beside the main one (--dataplane-workers N): the main
- * process binds every TCP listener's socket, as without workers, and hands
- * each listening socket to every forwarder, which accepts on it too. Each
+ * process binds every TCP listener's socket, as without workers, but does not
+ * listen on it: it hands the bound socket to every forwarder, and the
+ * forwarders listen and accept (the main process holds it to keep the port
+ * and to hand it to a forwarder started again). Each
  * binding's description (origins with their live health, scheduler, policy)
  * goes to the forwarders when it is bound and again whenever it changes;
  * their counters come back and add into the main process's own. A forwarder
@@ -12,6 +14,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Server } from 'node:net';
 import type { Logger } from 'pino';
+import type { BoundTcp } from './bound-socket';
 import { type Counters, type Entity, SEGMENT_BYTES } from './counters';
 import type { BindingDelta, BindingSpec, FromForwarder, ToForwarder } from './forwarder';
 import type { BindingCounters } from './observe';
@@ -21,7 +24,8 @@ import type { OriginSet } from './origins';
 interface Shared {
   account: string;
   entities: Entity[];
-  server: Server;
+  /** What goes to each forwarder: a bound socket's handle, or (where the runtime cannot bind without listening) the main process's listening server. */
+  handle: object;
   spec: BindingSpec;
   /** The spec as last sent, to send changes only. */
   sent: string;
@@ -41,6 +45,15 @@ interface Slot {
   crashes: number[];
 }
 
+/** Waiting for the first forwarder to listen on a binding's socket. */
+interface Pending {
+  resolve(answer: 'listening' | 'unanswered'): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+/** How long bind() waits for a forwarder to listen before the caller accepts in the main process instead. */
+const LISTEN_WAIT_MS = 5000;
 /** How long an unbound binding's late reports are still taken. */
 const RETIRE_MS = 10_000;
 /** How long stop() waits for a forwarder's last counters before killing it. */
@@ -49,6 +62,7 @@ const STOP_WAIT_MS = 3000;
 export class ForwarderPool {
   private readonly slots: Slot[];
   private readonly shared = new Map<number, Shared>();
+  private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private stopping = false;
 
@@ -68,10 +82,11 @@ export class ForwarderPool {
     slot.pid = child.pid;
     child.on('message', (msg: FromForwarder) => {
       if (msg.type === 'counters') this.counted(i, msg.deltas);
+      else if (msg.type === 'listening' || msg.type === 'refused') this.answered(msg);
     });
     child.on('error', (err) => this.log.warn({ err, pid: child.pid }, 'data plane: forwarder process error'));
     child.on('exit', (code, signal) => this.exited(i, child, code, signal));
-    for (const [id, s] of this.shared) if (!s.gone) this.send(child, { type: 'bind', id, spec: s.spec }, s.server);
+    for (const [id, s] of this.shared) if (!s.gone) this.send(child, { type: 'bind', id, spec: s.spec }, s.handle);
   }
 
   private exited(i: number, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
@@ -92,23 +107,51 @@ export class ForwarderPool {
     setTimeout(() => this.stopping || this.spawn(i), delay).unref();
   }
 
-  private send(child: ChildProcess | undefined, msg: ToForwarder, handle?: Server): void {
+  private send(child: ChildProcess | undefined, msg: ToForwarder, handle?: object): void {
     if (!child?.connected) return;
     // With a callback, a channel closing under the message is not an 'error' event.
-    if (handle) child.send(msg, handle, {}, () => undefined);
+    // A raw TCP handle is sent as such (child_process's 'net.Native'), though the typings name only sockets and servers.
+    if (handle) child.send(msg, handle as Server, {}, () => undefined);
     else child.send(msg, undefined, {}, () => undefined);
   }
 
-  private broadcast(msg: ToForwarder, handle?: Server): void {
+  private broadcast(msg: ToForwarder, handle?: object): void {
     for (const slot of this.slots) this.send(slot.child, msg, handle);
   }
 
-  /** Hands a bound listening socket to every forwarder; returns the binding's id. */
-  bind(server: Server, account: string, entities: Entity[], counters: BindingCounters, spec: BindingSpec): number {
+  /**
+   * Hands a bound socket (or a listening server) to every forwarder. `listening`
+   * settles with the first forwarder's answer: listening, refused (the
+   * listen's error, e.g. EADDRINUSE: the caller unbinds), or unanswered
+   * within a few seconds (no forwarder alive: the caller accepts itself).
+   */
+  bind(socket: BoundTcp | Server, account: string, entities: Entity[], counters: BindingCounters, spec: BindingSpec): { id: number; listening: Promise<'listening' | 'unanswered'> } {
     const id = ++this.nextId;
-    this.shared.set(id, { account, entities, server, spec, sent: JSON.stringify(spec), counters, open: this.slots.map(() => 0), gone: false });
-    this.broadcast({ type: 'bind', id, spec }, server);
-    return id;
+    const handle = 'handle' in socket ? socket.handle : socket;
+    this.shared.set(id, { account, entities, handle, spec, sent: JSON.stringify(spec), counters, open: this.slots.map(() => 0), gone: false });
+    const listening = new Promise<'listening' | 'unanswered'>((resolve, reject) => {
+      const timer = setTimeout(() => this.settle(id)?.resolve('unanswered'), LISTEN_WAIT_MS);
+      timer.unref();
+      this.pending.set(id, { resolve, reject, timer });
+    });
+    this.broadcast({ type: 'bind', id, spec }, handle);
+    return { id, listening };
+  }
+
+  private settle(id: number): Pending | undefined {
+    const p = this.pending.get(id);
+    if (!p) return undefined;
+    this.pending.delete(id);
+    clearTimeout(p.timer);
+    return p;
+  }
+
+  /** A forwarder's answer to a binding: the first one settles it; later ones agree (it is one socket) or are logged. */
+  private answered(msg: Extract<FromForwarder, { type: 'listening' | 'refused' }>): void {
+    const p = this.settle(msg.id);
+    if (msg.type === 'listening') p?.resolve('listening');
+    else if (p) p.reject(Object.assign(new Error(msg.message), { code: msg.code }));
+    else if (!this.shared.get(msg.id)?.gone) this.log.warn({ code: msg.code, error: msg.message }, 'data plane: a forwarder could not listen on a shared socket');
   }
 
   /** A binding's description changed (settings, origins, health): sent only if it differs from the last one sent. */
@@ -127,6 +170,7 @@ export class ForwarderPool {
     const s = this.shared.get(id);
     if (!s || s.gone) return;
     s.gone = true;
+    this.settle(id)?.resolve('unanswered');
     for (let i = 0; i < s.open.length; i++) {
       for (let n = s.open[i]; n > 0; n--) this.counters.close(s.account, s.entities);
       s.open[i] = 0;

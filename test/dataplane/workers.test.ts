@@ -63,7 +63,7 @@ describe('data plane: forwarder processes (--dataplane-workers)', () => {
     return { proxyId, listenerId, ip, port };
   }
 
-  /** Opens connections until the forwarders have taken `n` more of them (the main process accepts some too); returns every answer. */
+  /** Opens connections until the forwarders have reported `n` more of them; returns every answer. */
   async function throughWorkers(ip: string, port: number, n: number, ask: () => Promise<string> = () => whoAnswers(ip, port)): Promise<string[]> {
     const start = await acceptedByWorkers(server);
     const answers: string[] = [];
@@ -110,6 +110,50 @@ describe('data plane: forwarder processes (--dataplane-workers)', () => {
     const live = traffic.proxies.find((p: any) => p.proxyId === proxyId).listeners.find((l: any) => l.listenerId === listenerId);
     assert.equal(live.bytesIn, sent);
     assert.equal(live.accepted, answers.length + held.length);
+  });
+
+  it('only the forwarders accept: the main process holds the socket without taking a connection', async () => {
+    const { proxyId, listenerId, ip, port } = await listener({}, ['A']);
+    const start = await acceptedByWorkers(server);
+    const n = 30;
+    for (let i = 0; i < n; i++) assert.equal(await whoAnswers(ip, port), 'A');
+    const acceptedOn = async () => {
+      const traffic = await (await fetch(`${server.url}/_tclocal/traffic`)).json() as any;
+      return traffic.proxies.find((p: any) => p.proxyId === proxyId).listeners.find((l: any) => l.listenerId === listenerId).accepted as number;
+    };
+    // Every connection is counted once the forwarders have reported; those the main process took would be counted at once.
+    await until(async () => (await acceptedOn()) === n && (await acceptedByWorkers(server)) - start === n, `the ${n} connections counted`).catch(async () => {
+      assert.fail(`accepted on the listener: ${await acceptedOn()}, by the forwarders: ${(await acceptedByWorkers(server)) - start} of ${n}`);
+    });
+  });
+
+  it('a port already taken is reported by the main process, as without forwarders', async () => {
+    const { proxyId, ip } = await listener({}, ['A']);
+    const squatter = await tcpOrigin('squatter', { host: ip });
+    try {
+      const { ListenerIds } = await gaap.CreateTCPListeners({ ListenerName: 'busy', Ports: [squatter.port], Scheduler: 'rr', HealthCheck: 0, RealServerType: 'IP', ProxyId: proxyId });
+      const l = await until(async () => {
+        const b = await boundListener(server, proxyId, ListenerIds[0]);
+        return b?.error ? b : undefined;
+      }, 'the bind error');
+      assert.match(l.error ?? '', /EADDRINUSE/);
+      assert.equal(l.bound, null);
+      assert.equal(await whoAnswers(ip, squatter.port), 'squatter');
+    } finally {
+      await squatter.close();
+    }
+  });
+
+  it('with every forwarder killed at once, connections wait for the new ones and are answered', async () => {
+    const { ip, port } = await listener({}, ['A']);
+    assert.equal(await whoAnswers(ip, port), 'A');
+    const before = await workersOf(server);
+    for (const w of before) process.kill(w.pid!, 'SIGKILL');
+    await until(() => before.every((w) => !alive(w.pid!)), 'the forwarders to die');
+    // The socket stays open and listening in the main process: the kernel queues these until a forwarder accepts them.
+    const answers = await Promise.all(Array.from({ length: 5 }, () => whoAnswers(ip, port)));
+    assert.deepEqual(answers, ['A', 'A', 'A', 'A', 'A']);
+    await until(async () => (await workersOf(server)).every((w, i) => w.running && w.pid !== before[i].pid), 'the forwarders to be started again');
   });
 
   it('a health flip reaches the forwarders: a dead origin gets no connection from them', async () => {
