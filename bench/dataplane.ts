@@ -14,6 +14,9 @@
  * forwarder processes); the one-process data plane is a stage beside it.
  *
  *   npm run bench:dataplane -- [--rounds 7] [--seconds 3] [--workers 2] [--only l4,l7,api,scale] [--no-scale] [--no-write]
+ *
+ * `--only` also takes parts of l4: `conns` (new connections, their CPU and
+ * the round-trip latency), `bulk`, `udp`; e.g. `--only conns --no-write`.
  */
 import { execFileSync, fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -31,6 +34,8 @@ import { cpuSeconds, freePort, rssMb, startReference, startTclocalProcess, toRep
 const ROUNDS = numberOption('--rounds', 7);
 const SECONDS = numberOption('--seconds', 3);
 const ONLY = new Set(option('--only', 'l4,l7,api').split(','));
+/** The L4 measures taken: all three with `l4`, else those named. */
+const L4 = new Set(['bulk', 'conns', 'udp'].filter((m) => ONLY.has('l4') || ONLY.has(m)));
 /** tclocal's forwarder processes (--dataplane-workers): as many as the reference's threads. */
 const WORKERS = numberOption('--workers', 2);
 /** The Host tclocal's HTTP rule answers (HAProxy and the stages ignore it). */
@@ -453,16 +458,26 @@ async function l4Rounds(origins: Ports, ref: Ports, tc: Tclocal, single: Tclocal
   for (let r = 0; r < ROUNDS; r++) {
     for (const who of ordered(names, r)) {
       const t = targets[who];
-      if (t.iperf) put('bulk', who, bulk(t.host, t.iperf));
       const cpu = () => pids[who].reduce((sum, pid) => sum + cpuSeconds(pid), 0);
-      const cpu0 = cpu();
-      const conns = await connectionsPerSecond(t.host, t.pong);
-      put('conns', who, conns);
-      // CPU the proxy's processes spent per connection: steadier than throughput on a shared machine.
-      put('connCpu', who, ((cpu() - cpu0) / (conns * SECONDS)) * 1e6);
-      if (t.udp) put('udp', who, await udpEcho(t.host, t.udp));
-      console.error(`L4 round ${r + 1} ${who}: ${t.iperf ? `bulk ${(series('bulk', who).at(-1)! / 1e9).toFixed(2)} Gbit/s, ` : ''}${series('conns', who).at(-1)!.toFixed(0)} conn/s${t.udp ? `, ${series('udp', who).at(-1)!.toFixed(0)} UDP rt/s` : ''}`);
+      if (t.iperf && L4.has('bulk')) {
+        const cpu0 = cpu();
+        const bps = bulk(t.host, t.iperf);
+        put('bulk', who, bps);
+        // CPU seconds per GB relayed: steadier than the rate on a shared machine.
+        put('bulkCpu', who, (cpu() - cpu0) / ((bps * SECONDS) / 8 / 1e9));
+      }
+      if (L4.has('conns')) {
+        const cpu0 = cpu();
+        const conns = await connectionsPerSecond(t.host, t.pong);
+        put('conns', who, conns);
+        // CPU the proxy's processes spent per connection: steadier than throughput on a shared machine.
+        put('connCpu', who, ((cpu() - cpu0) / (conns * SECONDS)) * 1e6);
+      }
+      if (t.udp && L4.has('udp')) put('udp', who, await udpEcho(t.host, t.udp));
+      const last = (m: string, k = 1, d = 0) => (series(m, who).length > 0 ? (series(m, who).at(-1)! / k).toFixed(d) : '—');
+      console.error(`L4 round ${r + 1} ${who}: bulk ${last('bulk', 1e9, 2)} Gbit/s (${last('bulkCpu', 1, 2)} CPU s/GB), ${last('conns')} conn/s (${last('connCpu')} µs CPU each), ${last('udp')} UDP rt/s`);
     }
+    if (!L4.has('conns')) continue;
     for (const who of ordered(['direct', ...names], r)) {
       const [host, port] = who === 'direct' ? ['127.0.0.1', origins.pong] : [targets[who as Who].host, targets[who as Who].pong];
       const rts = await roundTrips(host, port, 400);
@@ -565,7 +580,7 @@ async function main(): Promise<void> {
   const tc = await startTclocal(origins, WORKERS);
   console.error(`tclocal forwarding on ${tc.host} (${WORKERS} forwarder processes)`);
   // The one-process data plane as a stage: what the forwarder processes bring.
-  const single = ONLY.has('l4') ? await startTclocal(origins, 0) : undefined;
+  const single = L4.size > 0 ? await startTclocal(origins, 0) : undefined;
   const pipe = await startStage('pipe', [origins.pong, origins.iperf]);
   const answer = await startStage('http-answer', []);
   const nodeProxy = await startStage('http-proxy', [origins.http]);
@@ -603,28 +618,34 @@ async function main(): Promise<void> {
     '',
   ];
   if (lat) {
+    const has = (m: string) => series(m, 'ref').length > 0;
+    const latency = lat.direct !== undefined;
     const added = (who: string) => p99(lat[who]) - p99(lat.direct);
+    const addedCell = (who: string) => (latency ? `+${f(added(who) * 1000)} µs` : '—');
+    /** A stage's cell for a measure taken in this run, else a dash. */
+    const maybe = (m: string, who: string, d = 0, k = 1) => (has(m) ? cell(m, who, d, k) : '—');
+    const maybeRatio = (label: string, m: string, a: string, b: string) => (has(m) ? `${label}${ratioCell(m, a, b)}` : '');
     section.push(
       '| Measure | tclocal | reference | ratio | target |',
       '|---|---|---|---|---|',
-      `| one TCP stream, bulk (iperf3), Gbit/s | ${cell('bulk', 'tclocal', 2, 1e9)} | ${cell('bulk', 'ref', 2, 1e9)} (HAProxy) | ${ratioCell('bulk', 'tclocal', 'ref')} | ≥ 0.9× — ${met(ratioOf('bulk', 'tclocal', 'ref').median >= 0.9)} |`,
-      `| new TCP connections/s (connect, one answer, close; 16 in parallel) | ${cell('conns', 'tclocal')} | ${cell('conns', 'ref')} (HAProxy) | ${ratioCell('conns', 'tclocal', 'ref')} | ≥ 0.8× — ${met(ratioOf('conns', 'tclocal', 'ref').median >= 0.8)} |`,
-      `| UDP request/reply round trips/s (32 in flight) | ${cell('udp', 'tclocal')} | ${cell('udp', 'ref')} (nginx) | ${ratioCell('udp', 'tclocal', 'ref')} | ≥ 1.0× — ${met(ratioOf('udp', 'tclocal', 'ref').median >= 1)} |`,
-      `| added latency of one connection's round trip (connect, answer, close), p99 over ${lat.tclocal.length} (direct: p99 ${f(p99(lat.direct) * 1000)} µs, p50 ${f(median(series('rtP50', 'direct')) * 1000)} µs) | +${f(added('tclocal') * 1000)} µs | +${f(added('ref') * 1000)} µs (HAProxy) | — | ≤ HAProxy + 100 µs — ${met(added('tclocal') <= added('ref') + 0.1)} |`,
-      `| same, p50 (median of the rounds' p50) | +${f((median(series('rtP50', 'tclocal')) - median(series('rtP50', 'direct'))) * 1000)} µs | +${f((median(series('rtP50', 'ref')) - median(series('rtP50', 'direct'))) * 1000)} µs (HAProxy) | — | — |`,
+      ...(has('bulk') ? [`| one TCP stream, bulk (iperf3), Gbit/s | ${cell('bulk', 'tclocal', 2, 1e9)} | ${cell('bulk', 'ref', 2, 1e9)} (HAProxy) | ${ratioCell('bulk', 'tclocal', 'ref')} | ≥ 0.9× — ${met(ratioOf('bulk', 'tclocal', 'ref').median >= 0.9)} |`] : []),
+      ...(has('conns') ? [`| new TCP connections/s (connect, one answer, close; 16 in parallel) | ${cell('conns', 'tclocal')} | ${cell('conns', 'ref')} (HAProxy) | ${ratioCell('conns', 'tclocal', 'ref')} | ≥ 0.8× — ${met(ratioOf('conns', 'tclocal', 'ref').median >= 0.8)} |`] : []),
+      ...(has('udp') ? [`| UDP request/reply round trips/s (32 in flight) | ${cell('udp', 'tclocal')} | ${cell('udp', 'ref')} (nginx) | ${ratioCell('udp', 'tclocal', 'ref')} | ≥ 1.0× — ${met(ratioOf('udp', 'tclocal', 'ref').median >= 1)} |`] : []),
+      ...(latency ? [`| added latency of one connection's round trip (connect, answer, close), p99 over ${lat.tclocal.length} (direct: p99 ${f(p99(lat.direct) * 1000)} µs, p50 ${f(median(series('rtP50', 'direct')) * 1000)} µs) | +${f(added('tclocal') * 1000)} µs | +${f(added('ref') * 1000)} µs (HAProxy) | — | ≤ HAProxy + 100 µs — ${met(added('tclocal') <= added('ref') + 0.1)} |`,
+        `| same, p50 (median of the rounds' p50) | +${f((median(series('rtP50', 'tclocal')) - median(series('rtP50', 'direct'))) * 1000)} µs | +${f((median(series('rtP50', 'ref')) - median(series('rtP50', 'direct'))) * 1000)} µs (HAProxy) | — | — |`] : []),
       ...(sc ? [`| 5,000 TCP listeners on 500 proxies: reachable after the API calls (calls took ${f(sc.apiSeconds, 1)} s, ${f(sc.cpuPerCallMs, 2)} ms of server CPU per call; the time of the last bind, each listener then connected to) | ${f(sc.seconds, 2)} s | — | — | ≤ 5 s — ${met(sc.seconds <= 5)} |`,
         `| same: RSS growth | ${f(sc.rssGrowth)} MB | — | — | ≤ 150 MB — ${met(sc.rssGrowth <= 150)} |`] : []),
       '',
       'L4 stages, same rounds (what each part costs):',
       '',
-      '| Server | bulk Gbit/s | new connections/s | vs HAProxy | proxy CPU per connection, µs | round trip p99 added |',
-      '|---|---|---|---|---|---|',
-      `| HAProxy (two threads) | ${cell('bulk', 'ref', 2, 1e9)} | ${cell('conns', 'ref')} | — | ${cell('connCpu', 'ref')} | +${f(added('ref') * 1000)} µs |`,
-      `| bare \`socket.pipe\` Node proxy (no policy, scheduling or counters) | ${cell('bulk', 'pipe', 2, 1e9)} | ${cell('conns', 'pipe')} | bulk ${ratioCell('bulk', 'pipe', 'ref')}, connections ${ratioCell('conns', 'pipe', 'ref')} | ${cell('connCpu', 'pipe')} | +${f(added('pipe') * 1000)} µs |`,
-      `| tclocal, caps off, one process (\`--dataplane-workers 0\`) | ${cell('bulk', 'single', 2, 1e9)} | ${cell('conns', 'single')} | bulk ${ratioCell('bulk', 'single', 'ref')}, connections ${ratioCell('conns', 'single', 'ref')} | ${cell('connCpu', 'single')} | +${f(added('single') * 1000)} µs |`,
-      `| tclocal, caps off, \`--dataplane-workers ${WORKERS}\` (CPU: main process and forwarders together) | ${cell('bulk', 'tclocal', 2, 1e9)} | ${cell('conns', 'tclocal')} | bulk ${ratioCell('bulk', 'tclocal', 'ref')}, connections ${ratioCell('conns', 'tclocal', 'ref')}; vs one process ${ratioCell('conns', 'tclocal', 'single')} | ${cell('connCpu', 'tclocal')} | +${f(added('tclocal') * 1000)} µs |`,
-      `| tclocal, caps off, through a proxy with an opened security policy (2 rules, the second accepts) | — | ${cell('conns', 'acl')} | connections ${ratioCell('conns', 'acl', 'ref')}; vs tclocal without ${ratioCell('conns', 'acl', 'tclocal')} | ${cell('connCpu', 'acl')} | +${f(added('acl') * 1000)} µs |`,
-      `| tclocal vs the bare pipe | — | — | bulk ${ratioCell('bulk', 'tclocal', 'pipe')}, connections ${ratioCell('conns', 'tclocal', 'pipe')} | ${ratioCell('connCpu', 'tclocal', 'pipe')} | — |`,
+      '| Server | bulk Gbit/s | proxy CPU s per GB | new connections/s | vs HAProxy | proxy CPU per connection, µs | round trip p99 added |',
+      '|---|---|---|---|---|---|---|',
+      `| HAProxy (two threads) | ${maybe('bulk', 'ref', 2, 1e9)} | ${maybe('bulkCpu', 'ref', 2)} | ${maybe('conns', 'ref')} | — | ${maybe('connCpu', 'ref')} | ${addedCell('ref')} |`,
+      `| bare \`socket.pipe\` Node proxy (no policy, scheduling or counters) | ${maybe('bulk', 'pipe', 2, 1e9)} | ${maybe('bulkCpu', 'pipe', 2)} | ${maybe('conns', 'pipe')} | ${[maybeRatio('bulk ', 'bulk', 'pipe', 'ref'), maybeRatio('connections ', 'conns', 'pipe', 'ref')].filter(Boolean).join(', ')} | ${maybe('connCpu', 'pipe')} | ${addedCell('pipe')} |`,
+      `| tclocal, caps off, one process (\`--dataplane-workers 0\`) | ${maybe('bulk', 'single', 2, 1e9)} | ${maybe('bulkCpu', 'single', 2)} | ${maybe('conns', 'single')} | ${[maybeRatio('bulk ', 'bulk', 'single', 'ref'), maybeRatio('connections ', 'conns', 'single', 'ref')].filter(Boolean).join(', ')} | ${maybe('connCpu', 'single')} | ${addedCell('single')} |`,
+      `| tclocal, caps off, \`--dataplane-workers ${WORKERS}\` (CPU: main process and forwarders together) | ${maybe('bulk', 'tclocal', 2, 1e9)} | ${maybe('bulkCpu', 'tclocal', 2)} | ${maybe('conns', 'tclocal')} | ${[maybeRatio('bulk ', 'bulk', 'tclocal', 'ref'), maybeRatio('connections ', 'conns', 'tclocal', 'ref')].filter(Boolean).join(', ')}${maybeRatio('; vs one process ', 'conns', 'tclocal', 'single')} | ${maybe('connCpu', 'tclocal')} | ${addedCell('tclocal')} |`,
+      ...(has('conns') ? [`| tclocal, caps off, through a proxy with an opened security policy (2 rules, the second accepts) | — | — | ${cell('conns', 'acl')} | connections ${ratioCell('conns', 'acl', 'ref')}; vs tclocal without ${ratioCell('conns', 'acl', 'tclocal')} | ${cell('connCpu', 'acl')} | ${addedCell('acl')} |`] : []),
+      `| tclocal vs the bare pipe | — | ${has('bulkCpu') ? ratioCell('bulkCpu', 'tclocal', 'pipe') : '—'} | — | ${[maybeRatio('bulk ', 'bulk', 'tclocal', 'pipe'), maybeRatio('connections ', 'conns', 'tclocal', 'pipe')].filter(Boolean).join(', ')} | ${has('connCpu') ? ratioCell('connCpu', 'tclocal', 'pipe') : '—'} | — |`,
       '',
     );
   }
