@@ -16,7 +16,8 @@ describe('data plane: schedulers, health checks, failover, session persistence',
 
   before(async () => {
     // Health checks every 5 s × 0.02 = 100 ms, timeouts 2 s × 0.02 = 40 ms.
-    server = await startTclocal({ dataplaneCheckScale: 0.02, dataplaneFlushMs: 100 });
+    // The health tests poll the describe actions faster than their documented rate limits.
+    server = await startTclocal({ dataplaneCheckScale: 0.02, dataplaneFlushMs: 100, rateLimits: false });
     gaap = cnClient('gaap', server);
     for (const n of ['A', 'B', 'C']) origins[n] = await tcpOrigin(n);
     rsId = await localRealServer(gaap);
