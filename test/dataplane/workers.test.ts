@@ -23,6 +23,20 @@ interface WorkerStatus {
 const workersOf = async (server: RunningServer): Promise<WorkerStatus[]> => (await dataplaneReport(server)).workers;
 const acceptedByWorkers = async (server: RunningServer): Promise<number> => (await workersOf(server)).reduce((n, w) => n + w.accepted, 0);
 
+/** The origin's name, or 'REFUSED', or 'TIMEOUT' when nothing answers within `ms` (a queued connection nobody accepts). */
+const answerWithin = (host: string, port: number, ms: number): Promise<string> => new Promise((resolve) => {
+  const s = connect({ host, port, allowHalfOpen: true });
+  let got = '';
+  s.setTimeout(ms, () => {
+    s.destroy();
+    resolve('TIMEOUT');
+  });
+  s.on('data', (d) => (got += d));
+  s.on('error', () => resolve('REFUSED'));
+  s.on('close', () => resolve(got.split(':')[0] || 'REFUSED'));
+  s.end('x');
+});
+
 const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
@@ -63,6 +77,13 @@ describe('data plane: forwarder processes (--dataplane-workers)', () => {
     const ip = (await gaap.DescribeProxies({ ProxyIds: [proxyId] })).ProxySet[0].IP;
     await until(async () => (await boundListener(server, proxyId, listenerId))?.origins.length === names.length, 'the bindings');
     return { proxyId, listenerId, ip, port };
+  }
+
+  /** Connections accepted on every listener of the server less those the forwarders report: the main process's. */
+  async function acceptedOnMain(): Promise<number> {
+    const traffic = await (await fetch(`${server.url}/_tclocal/traffic`)).json() as any;
+    const all = traffic.proxies.flatMap((p: any) => p.listeners).reduce((n: number, l: any) => n + (l.accepted ?? 0), 0);
+    return all - (await acceptedByWorkers(server));
   }
 
   /** Opens connections until the forwarders have reported `n` more of them; returns every answer. */
@@ -156,6 +177,21 @@ describe('data plane: forwarder processes (--dataplane-workers)', () => {
     const answers = await Promise.all(Array.from({ length: 5 }, () => whoAnswers(ip, port)));
     assert.deepEqual(answers, ['A', 'A', 'A', 'A', 'A']);
     await until(async () => (await workersOf(server)).every((w, i) => w.running && w.pid !== before[i].pid), 'the forwarders to be started again');
+  });
+
+  it('a listener no forwarder takes up within 5 s is served by the main process', async () => {
+    const stopped = (await workersOf(server)).map((w) => w.pid!);
+    // Alive but not running: the forwarders get the new socket and cannot answer.
+    for (const pid of stopped) process.kill(pid, 'SIGSTOP');
+    try {
+      const { ip, port } = await listener({}, ['A']);
+      const mainBefore = await acceptedOnMain();
+      await until(async () => (await answerWithin(ip, port, 2000)) === 'A', 'the main process to accept', 20_000);
+      assert.ok((await acceptedOnMain()) > mainBefore, 'the main process accepted the connection');
+    } finally {
+      for (const pid of stopped) process.kill(pid, 'SIGCONT');
+    }
+    assert.ok((await workersOf(server)).every((w) => w.running));
   });
 
   it('forwarders keep freed memory for the next read buffers (glibc trim threshold), unless the user chose one', { skip: process.platform !== 'linux' }, async () => {
