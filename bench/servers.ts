@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CapturedRequest } from '../testkit/sdk';
 import type { Replay } from './load';
+import { NODE_FLAGS } from '../src/core/node-flags';
 
 const CLI = resolve(__dirname, '../src/cli.js');
 
@@ -51,7 +52,8 @@ async function waitReady(port: number, timeoutMs = 10_000): Promise<number> {
 export async function startTclocalProcess(extra: string[] = [], cli = CLI, nodeFlags: string[] = []): Promise<{ port: number; child: ChildProcess; readyMs: number }> {
   const port = await freePort();
   const t0 = Date.now();
-  const child = spawn(process.execPath, [...nodeFlags, cli, 'start', '--port', String(port), '--dns-port', '0', '--in-memory', '--rate-limits', 'off', ...extra], { stdio: 'ignore' });
+  // As `npm start` runs it.
+  const child = spawn(process.execPath, [...NODE_FLAGS, ...nodeFlags, cli, 'start', '--port', String(port), '--dns-port', '0', '--in-memory', '--rate-limits', 'off', ...extra], { stdio: 'ignore' });
   await waitReady(port);
   return { port, child, readyMs: Date.now() - t0 };
 }

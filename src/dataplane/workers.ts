@@ -14,6 +14,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Server } from 'node:net';
 import type { Logger } from 'pino';
+import { NODE_FLAGS } from '../core/node-flags';
 import type { BoundTcp } from './bound-socket';
 import { type Counters, type Entity, SEGMENT_BYTES } from './counters';
 import type { BindingDelta, BindingSpec, FromForwarder, ToForwarder } from './forwarder';
@@ -93,8 +94,8 @@ export class ForwarderPool {
 
   private spawn(i: number): void {
     const slot = this.slots[i];
-    // Without the parent's flags (a debugger's or a test runner's would apply to every forwarder).
-    const child = fork(join(__dirname, 'forwarder.js'), [], { execArgv: [], serialization: 'json', env: forwarderEnv(process.env) });
+    // Not the parent's flags (a debugger's or a test runner's would apply to every forwarder): tclocal's own.
+    const child = fork(join(__dirname, 'forwarder.js'), [], { execArgv: [...NODE_FLAGS], serialization: 'json', env: forwarderEnv(process.env) });
     slot.child = child;
     slot.pid = child.pid;
     child.on('message', (msg: FromForwarder) => {
