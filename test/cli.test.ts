@@ -189,10 +189,12 @@ describe('tclocal command line', () => {
     const until = Date.now() + 15_000;
     while (acknowledged.length < 60 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 100));
+    // Waited for from before the kill: the writers may take longer to give up than the child takes to exit.
+    const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
     stop = true;
     await Promise.all(writers);
-    await new Promise((r) => child.once('exit', r));
+    await exited;
     assert.ok(acknowledged.length > 50, `only ${acknowledged.length} writes before the kill`);
 
     child = await startCli(dataDir, port);
