@@ -94,10 +94,12 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function main(): Promise<void> {
   const origin = await stage('http-answer', []);
   const plain = await stage('http-proxy', [origin.a]);
+  const undici = await stage('undici-proxy', [origin.a]);
   const tc = await startTclocal(origin.a);
   const targets: Record<string, { host: string; http: number; https: number; pid: number }> = {
     tclocal: tc,
     'plain Node proxy': { host: '127.0.0.1', http: plain.a, https: plain.b, pid: plain.pid },
+    'Node proxy on an undici pool': { host: '127.0.0.1', http: undici.a, https: undici.b, pid: undici.pid },
   };
   if (AGAINST) targets[`tclocal at ${AGAINST}`] = await startTclocal(origin.a, resolve(AGAINST, 'dist/src/cli.js'));
   const cpu: Record<string, Record<string, number[]>> = {};
