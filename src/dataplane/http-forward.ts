@@ -169,6 +169,8 @@ const DROPPED = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
 /** What an exchange needs from the plane: a pool, and a one-connection client for the resend. */
 export interface OriginRoute {
   pool: Dispatcher;
+  /** The origin timeout: also how long an answer may wait for a client that does not read it. */
+  timeoutMs: number;
   fresh(): Dispatcher & { close(): Promise<void> };
 }
 
@@ -288,7 +290,17 @@ export class Exchange implements Dispatcher.DispatchHandler {
       if (--this.owed === 0) this.resume?.();
     };
     if (wait > 0) setTimeout(paid, wait);
-    if (!flushed) this.res.once('drain', paid);
+    if (!flushed) {
+      // A client that stops reading would hold the origin's connection for good: it is let go after the origin timeout.
+      const stuck = setTimeout(() => {
+        this.drop();
+        this.res.destroy();
+      }, this.route.timeoutMs);
+      this.res.once('drain', () => {
+        clearTimeout(stuck);
+        paid();
+      });
+    }
     return false;
   }
 

@@ -358,7 +358,7 @@ export class HttpPlane {
       if (!rr.tlsKey) return { address, port, tls: undefined };
       return { address, port, tls: originTlsOptions(rr.view.originTls, rr.view.serverName, host) };
     };
-    return { pool: this.pools.get(host ? `${base}|${host}` : base, base, target), fresh: () => this.pools.fresh(target()) };
+    return { pool: this.pools.get(host ? `${base}|${host}` : base, base, target), fresh: () => this.pools.fresh(target()), timeoutMs: this.settings.dataplaneHttpTimeoutMs };
   }
 
   /** The HTTP server of a binding, or for HTTPS one of its TLS profiles (fed by the front, never listening itself). */
