@@ -19,6 +19,8 @@ export const ORIGIN_IDLE_MS = 4000;
 const ORIGIN_HINT_MARGIN_MS = 1000;
 /** Longest idle time an origin's hint can ask for. */
 const ORIGIN_IDLE_MAX_MS = 600_000;
+/** Pools told apart by the client's Host (origins verified for the Host sent) kept at most; past it the oldest is closed. */
+const MAX_HOST_POOLS = 256;
 
 /** Where and how to reach one origin. */
 export interface OriginTarget {
@@ -66,6 +68,8 @@ function connector(target: OriginTarget, timeoutMs: number): buildConnector.conn
 
 export class OriginPools {
   private readonly pools = new Map<string, Entry>();
+  /** Pools whose key names more than their base (a Host): clients choose those names. */
+  private hostPools = 0;
 
   /** `timeoutMs`: connect, answer head and each pause of an answer body. */
   constructor(private readonly timeoutMs: number) {}
@@ -85,13 +89,27 @@ export class OriginPools {
   get(key: string, base: string, target: () => OriginTarget): Pool {
     let e = this.pools.get(key);
     if (!e) {
+      if (key !== base && ++this.hostPools > MAX_HOST_POOLS) this.closeOldestHostPool();
       const t = target();
       // The URL's scheme is undici's only: the connector decides TLS.
       const pool = new Pool(`${t.tls ? 'https' : 'http'}://${urlHost(t.address)}:${t.port}`, this.options(t));
-      pool.on('connectionError', () => undefined);
       this.pools.set(key, (e = { pool, base }));
     }
     return e.pool;
+  }
+
+  private closeOldestHostPool(): void {
+    for (const [key, e] of this.pools) {
+      if (key === e.base) continue;
+      this.close(key, e);
+      return;
+    }
+  }
+
+  private close(key: string, e: Entry): void {
+    this.pools.delete(key);
+    if (key !== e.base) this.hostPools--;
+    void e.pool.close().catch(() => undefined);
   }
 
   /** A client of one connection, for a request that must not reuse a pooled connection; closed by the caller. */
@@ -102,20 +120,14 @@ export class OriginPools {
   /** Closes the pools of origins the configuration no longer names (requests under way finish first). */
   retain(live: ReadonlySet<string>): void {
     for (const [key, e] of this.pools) {
-      if (live.has(e.base)) continue;
-      this.pools.delete(key);
-      void e.pool.close().catch(() => undefined);
+      if (!live.has(e.base)) this.close(key, e);
     }
-  }
-
-  /** Open pools (for tests and the status report). */
-  get size(): number {
-    return this.pools.size;
   }
 
   closeAll(): void {
     for (const e of this.pools.values()) void e.pool.destroy().catch(() => undefined);
     this.pools.clear();
+    this.hostPools = 0;
   }
 }
 
