@@ -8,24 +8,30 @@ import { localRealServer } from '../support/running-proxy';
 import { until } from './fixtures';
 import { getOnce, httpListener, httpRule, rawExchange, scriptedOrigin, statuses, type L7Setup } from './http-fixtures';
 
-/** An HTTP origin that counts the connections it accepted and those still open. */
+/** An HTTP origin that counts the connections it accepted and those still open, and keeps the last request's headers. */
 interface CountingOrigin {
   port: number;
   accepted: number;
   open: Set<Socket>;
+  last: { headers: Record<string, unknown>; bytes: number } | undefined;
   close(): Promise<void>;
 }
 
 /** `keepAliveMs`: Node's keep-alive time, sent as the `Keep-Alive: timeout` hint; 0 sends no hint and never closes an idle connection. */
 async function countingOrigin(keepAliveMs: number): Promise<CountingOrigin> {
   const server: Server = createServer({ keepAliveTimeout: keepAliveMs }, (req, res) => {
-    req.resume();
-    req.on('end', () => res.end(`counted ${req.url}`));
+    let bytes = 0;
+    req.on('data', (d: Buffer) => (bytes += d.length));
+    req.on('end', () => {
+      o.last = { headers: req.headers, bytes };
+      res.end(`counted ${req.url}`);
+    });
   });
   const o: CountingOrigin = {
     port: 0,
     accepted: 0,
     open: new Set(),
+    last: undefined,
     close: () => new Promise((resolve) => {
       for (const s of o.open) s.destroy();
       server.close(() => resolve());
@@ -41,7 +47,7 @@ async function countingOrigin(keepAliveMs: number): Promise<CountingOrigin> {
   return o;
 }
 
-describe('data plane: connections to HTTP origins are pooled per origin', () => {
+describe('data plane: the exchange with HTTP origins (pooled connections, idle time, forwarded heads)', () => {
   let server: RunningServer;
   let gaap: any;
   let rsId: string;
@@ -112,6 +118,23 @@ describe('data plane: connections to HTTP origins are pooled per origin', () => 
       slow.release();
       await slow.close();
       await quick.close();
+    }
+  });
+
+  it('Expect: 100-continue is answered by the listener, and custom headers naming framing headers are not sent', async () => {
+    const origin = await countingOrigin(5000);
+    try {
+      const ruleId = await httpRule(gaap, rsId, web.listenerId, 'expect.test', [origin.port]);
+      await gaap.CreateCustomHeader({ RuleId: ruleId, Headers: [{ HeaderName: 'X-Kept', HeaderValue: 'yes' }, { HeaderName: 'Expect', HeaderValue: '100-continue' }, { HeaderName: 'Keep-Alive', HeaderValue: 'timeout=1' }] });
+      await until(async () => (await getOnce(web.ip, web.port, 'expect.test', '/')).status === 200 && origin.last?.headers['x-kept'] === 'yes', 'the custom headers');
+      const a = await rawExchange(web.ip, web.port, ['POST /up HTTP/1.1\r\nHost: expect.test\r\nExpect: 100-continue\r\nContent-Length: 5\r\nConnection: close\r\n\r\n', 'hello'], { pauseMs: 100 });
+      assert.deepEqual(statuses(a.text), [100, 200], a.text);
+      assert.equal(origin.last?.bytes, 5);
+      assert.equal(origin.last?.headers.expect, undefined, 'no Expect reaches the origin');
+      assert.equal(origin.last?.headers['keep-alive'], undefined, 'no custom Keep-Alive');
+      assert.equal(origin.last?.headers['x-kept'], 'yes');
+    } finally {
+      await origin.close();
     }
   });
 });
