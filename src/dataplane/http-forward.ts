@@ -196,7 +196,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private readonly options: Dispatcher.DispatchOptions;
 
   constructor(
-    private readonly req: IncomingMessage,
+    req: IncomingMessage,
     private readonly res: ServerResponse,
     private readonly domain: HttpDomain,
     private readonly rule: RuleHead,
@@ -324,9 +324,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     this.release();
     this.rule.passive.failed(this.origin, Date.now());
-    // An error page already took the answer's place; otherwise the status is sent and only the connection's end can tell.
+    // An error page already took the answer's place. Once the answer has begun, only the connection's end can tell (proxyAnswer ends it).
     if (this.page) return;
-    if (this.answered) return void this.res.destroy();
     const failure = originFailure(err as NodeJS.ErrnoException);
     proxyAnswer(this.res, this.domain, failure.status, failure.reason);
   }

@@ -3,8 +3,9 @@
  * default server for unknown names), the longest rule path that prefixes
  * the decoded request path picks the rule, and the rule's scheduler, weights
  * and origin health pick the origin. Requests reach origins over pooled
- * keep-alive connections; the proxy's own failures answer 404/502/504, and a
- * domain's error pages rewrite listed statuses. HTTPS listeners serve the
+ * keep-alive connections (`http-forward.ts`, `origin-pool.ts`); the proxy's
+ * own failures answer 404/502/504, and a domain's error pages rewrite listed
+ * statuses. HTTPS listeners serve the
  * listener's certificate, or a domain's chosen by SNI (with the domain's
  * TLS versions, ciphers and client CAs); certificates are swapped for new
  * handshakes without closing established connections. Basic
@@ -18,7 +19,7 @@ import type { Duplex } from 'node:stream';
 import type { TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { CounterPoint, ForwardingListener, ForwardingProxy, OriginHealth } from '../services/gaap/forwarding';
-import type { HttpCheck, HttpDomain, HttpErrorPage, HttpListener, HttpRule, ServedCertificate } from '../services/gaap/forwarding-http';
+import type { HttpCheck, HttpDomain, HttpListener, HttpRule, ServedCertificate } from '../services/gaap/forwarding-http';
 import { pacedPipe } from './caps';
 import { entity, type Entity } from './counters';
 import { BasicAuthGate, challenge, challengeOf, originFailure, originTlsOptions, rawChallenge } from './http-auth';
