@@ -5,6 +5,7 @@
  *   pipe <pong> <iperf>        a bare `socket.pipe` TCP proxy (no policy, counters, scheduling)
  *   http-answer                Node's HTTP(S) server answering itself (what node:http costs)
  *   http-proxy <origin>        a plain Node HTTP(S) proxy with a keep-alive agent towards the origin
+ *   undici-proxy <origin>      the same with an undici pool towards the origin (`dispatch`, no streams per answer)
  *
  * Started with fork; sends its ports ({ a, b }) once listening. HTTPS ports
  * read the key and certificate from the files named by BENCH_KEY/BENCH_CERT.
@@ -13,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { Agent, createServer as createHttpServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { connect, createServer, type AddressInfo, type Server } from 'node:net';
+import { Pool } from 'undici';
 
 const listen = (s: Server): Promise<number> =>
   new Promise((res) => s.listen(0, '127.0.0.1', () => res((s.address() as AddressInfo).port)));
@@ -52,6 +54,34 @@ async function main(): Promise<void> {
       });
       up.on('error', () => res.destroy());
       req.pipe(up);
+    };
+    a = await listen(createHttpServer({ keepAliveTimeout: 300_000 }, proxy));
+    b = await listen(createHttpsServer({ ...tlsFiles(), keepAliveTimeout: 300_000 }, proxy));
+  } else if (mode === 'undici-proxy') {
+    const pool = new Pool(`http://127.0.0.1:${ports[0]}`);
+    const proxy = (req: IncomingMessage, res: ServerResponse) => {
+      const headers: string[] = [];
+      for (let i = 0; i < req.rawHeaders.length; i += 2) {
+        const name = req.rawHeaders[i].toLowerCase();
+        if (name !== 'connection' && name !== 'keep-alive' && name !== 'transfer-encoding' && name !== 'expect') headers.push(req.rawHeaders[i], req.rawHeaders[i + 1]);
+      }
+      pool.dispatch({ method: req.method!, path: req.url!, headers, body: req.method === 'GET' || req.method === 'HEAD' ? null : req }, {
+        onConnect() {},
+        onHeaders(status, raw, resume, text) {
+          const out: string[] = [];
+          for (let i = 0; i < raw.length; i += 2) {
+            const name = raw[i].toString('latin1');
+            const lower = name.toLowerCase();
+            if (lower !== 'connection' && lower !== 'keep-alive' && lower !== 'transfer-encoding') out.push(name, raw[i + 1].toString('latin1'));
+          }
+          res.writeHead(status, text, out);
+          res.once('drain', resume);
+          return true;
+        },
+        onData: (chunk) => res.write(chunk),
+        onComplete: () => res.end(),
+        onError: () => res.destroy(),
+      });
     };
     a = await listen(createHttpServer({ keepAliveTimeout: 300_000 }, proxy));
     b = await listen(createHttpsServer({ ...tlsFiles(), keepAliveTimeout: 300_000 }, proxy));

@@ -536,12 +536,13 @@ async function l4Rounds(origins: Ports, ref: Ports, tc: Tclocal, single: Tclocal
   return lat;
 }
 
-async function l7Rounds(origins: Ports, ref: Ports, tc: Tclocal, answer: { a: number; b: number; pid: number }, proxy: { a: number; b: number; pid: number }): Promise<void> {
-  const pids: Record<string, number> = { tclocal: tc.pid, ref: haproxyPid, nodeProxy: proxy.pid, nodeAnswer: answer.pid };
+async function l7Rounds(origins: Ports, ref: Ports, tc: Tclocal, answer: { a: number; b: number; pid: number }, proxy: { a: number; b: number; pid: number }, undici: { a: number; b: number; pid: number }): Promise<void> {
+  const pids: Record<string, number> = { tclocal: tc.pid, ref: haproxyPid, nodeProxy: proxy.pid, nodeUndici: undici.pid, nodeAnswer: answer.pid };
   const targets: Record<string, { host: string; http: number; https: number }> = {
     tclocal: { host: tc.host, http: tc.ports.http, https: tc.ports.https },
     ref: { host: '127.0.0.1', http: ref.http, https: ref.https },
     nodeProxy: { host: '127.0.0.1', http: proxy.a, https: proxy.b },
+    nodeUndici: { host: '127.0.0.1', http: undici.a, https: undici.b },
     nodeAnswer: { host: '127.0.0.1', http: answer.a, https: answer.b },
   };
   const count = (w: WrkResult) => {
@@ -635,9 +636,10 @@ async function main(): Promise<void> {
   const pipe = await startStage('pipe', [origins.pong, origins.iperf]);
   const answer = await startStage('http-answer', []);
   const nodeProxy = await startStage('http-proxy', [origins.http]);
+  const nodeUndici = await startStage('undici-proxy', [origins.http]);
   const started = Date.now();
   const lat = single ? await l4Rounds(origins, ref, tc, single, pipe) : undefined;
-  if (ONLY.has('l7')) await l7Rounds(origins, ref, tc, answer, nodeProxy);
+  if (ONLY.has('l7')) await l7Rounds(origins, ref, tc, answer, nodeProxy, nodeUndici);
   if (ONLY.has('api')) await apiRounds(tc, ref);
   const minutes = (Date.now() - started) / 60000;
   const load1 = loadavg()[0];
@@ -717,7 +719,7 @@ async function main(): Promise<void> {
       '',
       '| Server | HTTP req/s | HTTPS req/s | new TLS conn/s | vs HAProxy (HTTP / HTTPS / new TLS) | CPU µs per HTTP request / per new TLS connection | p99 added, light load / one connection at full speed |',
       '|---|---|---|---|---|---|---|',
-      ...[['nodeAnswer', 'Node `http`/`https` server answering by itself (no proxying: the ceiling of Node\'s HTTP stack here)'], ['nodeProxy', 'plain Node proxy (`http.request`, keep-alive agent, no routing)'], ['tclocal', 'tclocal, caps off'], ['ref', 'HAProxy']].map(([who, name]) =>
+      ...[['nodeAnswer', 'Node `http`/`https` server answering by itself (no proxying: the ceiling of Node\'s HTTP stack here)'], ['nodeProxy', 'plain Node proxy (`http.request`, keep-alive agent, no routing)'], ['nodeUndici', 'Node proxy on an undici pool (`dispatch`, no routing: tclocal\'s origin client alone)'], ['tclocal', 'tclocal, caps off'], ['ref', 'HAProxy']].map(([who, name]) =>
         `| ${name} | ${cell('http', who)} | ${cell('https', who)} | ${cell('tlsNew', who)} | ${ratioCell('http', who, 'ref')} / ${ratioCell('https', who, 'ref')} / ${ratioCell('tlsNew', who, 'ref')} | ${cell('httpCpu', who)} / ${cell('tlsNewCpu', who)} | +${f(addedLight(who))} / +${f(addedHttp(who))} µs |`),
       '',
     );

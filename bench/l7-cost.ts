@@ -1,9 +1,10 @@
 /**
  * `npm run bench:l7-cost`: the CPU tclocal's process spends per HTTP
  * request (64 keep-alive connections), per HTTPS request (keep-alive) and
- * per new TLS connection (one request each, `Connection: close`), against a
- * plain Node proxy (`http.request` with a keep-alive agent, from
- * bench/dataplane-stages.ts) in the same run, alternating rounds. CPU per
+ * per new TLS connection (one request each, `Connection: close`), against
+ * two plain Node proxies from bench/dataplane-stages.ts (`http.request`
+ * with a keep-alive agent; an undici pool with `dispatch`, tclocal's origin
+ * client without routing) in the same run, alternating rounds. CPU per
  * operation, read from /proc, holds on a loaded machine where rates do not.
  * Both forward to Node's HTTP server answering `ok` in a process of its own.
  * Prints the medians; writes nothing. `--cpu-prof DIR` writes a CPU
@@ -94,10 +95,12 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function main(): Promise<void> {
   const origin = await stage('http-answer', []);
   const plain = await stage('http-proxy', [origin.a]);
+  const undici = await stage('undici-proxy', [origin.a]);
   const tc = await startTclocal(origin.a);
   const targets: Record<string, { host: string; http: number; https: number; pid: number }> = {
     tclocal: tc,
     'plain Node proxy': { host: '127.0.0.1', http: plain.a, https: plain.b, pid: plain.pid },
+    'Node proxy on an undici pool': { host: '127.0.0.1', http: undici.a, https: undici.b, pid: undici.pid },
   };
   if (AGAINST) targets[`tclocal at ${AGAINST}`] = await startTclocal(origin.a, resolve(AGAINST, 'dist/src/cli.js'));
   const cpu: Record<string, Record<string, number[]>> = {};

@@ -4,9 +4,8 @@
  * (their certificate verified against the origin CAs, the proxy's own
  * client certificate presented).
  */
-import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { checkServerIdentity, type PeerCertificate } from 'node:tls';
+import { checkServerIdentity, type ConnectionOptions, type PeerCertificate } from 'node:tls';
 import type { BasicAuthUsers, OriginTls } from '../services/gaap/forwarding-http';
 import { passwordMatches } from './passwords';
 
@@ -100,8 +99,8 @@ export function rawChallenge(realm: string): string {
  * of the origin CAs and the certificate must name the rule's verification
  * name, else the Host sent to the origin (without its port).
  */
-export function originTlsOptions(tls: OriginTls, serverName: string | undefined, upstreamHostName: string): Record<string, unknown> {
-  const out: Record<string, unknown> = { servername: serverName ?? '' };
+export function originTlsOptions(tls: OriginTls, serverName: string | undefined, upstreamHostName: string): ConnectionOptions {
+  const out: ConnectionOptions = { servername: serverName ?? '' };
   if (tls.clientCert) {
     out.cert = tls.clientCert.cert;
     out.key = tls.clientCert.key;
@@ -113,33 +112,19 @@ export function originTlsOptions(tls: OriginTls, serverName: string | undefined,
   const name = tls.verifyName ?? serverName ?? upstreamHostName;
   out.rejectUnauthorized = true;
   out.ca = tls.cas;
-  out.verifyName = name;
   out.checkServerIdentity = (_host: string, cert: PeerCertificate) => (name ? checkServerIdentity(name, cert) : undefined);
   return out;
-}
-
-/**
- * Keep-alive connections to HTTPS origins, pooled also by the name their
- * certificate was verified for: Node's pool key leaves out the identity
- * check, and a connection checked for one name must not serve another.
- */
-export class OriginAgent extends HttpsAgent {
-  constructor(options: AgentOptions) {
-    super(options);
-  }
-
-  override getName(options?: Parameters<HttpsAgent['getName']>[0]): string {
-    const name = (options as { verifyName?: unknown } | undefined)?.verifyName;
-    return typeof name === 'string' ? `${super.getName(options)}:verify=${name}` : super.getName(options);
-  }
 }
 
 /** OpenSSL's and Node's codes for a certificate the proxy refused. */
 const VERIFY_FAILURES = /^(ERR_TLS_CERT_ALTNAME_INVALID|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|CERT_|INVALID_CA|PATH_LENGTH_EXCEEDED|INVALID_PURPOSE|CERT_UNTRUSTED|CERT_REJECTED|HOSTNAME_MISMATCH)/;
 
+/** A connect, answer head or answer body that did not come in time (Node's and undici's codes). */
+const TIMEOUTS = new Set(['ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
 /** The proxy's answer when an origin could not serve: 504 after a timeout, 502 otherwise (naming a refused certificate). */
 export function originFailure(err: NodeJS.ErrnoException): { status: number; reason: string } {
-  if (err.code === 'ETIMEDOUT') return { status: 504, reason: 'the origin did not answer in time' };
+  if (err.code !== undefined && TIMEOUTS.has(err.code)) return { status: 504, reason: 'the origin did not answer in time' };
   if (err.code && VERIFY_FAILURES.test(err.code)) return { status: 502, reason: `the origin's certificate could not be verified (${err.code})` };
   return { status: 502, reason: 'the origin could not be reached' };
 }

@@ -3,14 +3,15 @@
  * default server for unknown names), the longest rule path that prefixes
  * the decoded request path picks the rule, and the rule's scheduler, weights
  * and origin health pick the origin. Requests reach origins over pooled
- * keep-alive connections; the proxy's own failures answer 404/502/504, and a
- * domain's error pages rewrite listed statuses. HTTPS listeners serve the
+ * keep-alive connections (`http-forward.ts`, `origin-pool.ts`); the proxy's
+ * own failures answer 404/502/504, and a domain's error pages rewrite listed
+ * statuses. HTTPS listeners serve the
  * listener's certificate, or a domain's chosen by SNI (with the domain's
  * TLS versions, ciphers and client CAs); certificates are swapped for new
  * handshakes without closing established connections. Basic
  * authentication and origin TLS live in `http-auth.ts`.
  */
-import { Agent as HttpAgent, STATUS_CODES, type ClientRequest, createServer as createHttpServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { STATUS_CODES, createServer as createHttpServer, request as httpRequest, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer as createNetServer, isIP, type Server as NetServer, type Socket } from 'node:net';
@@ -18,10 +19,12 @@ import type { Duplex } from 'node:stream';
 import type { TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { CounterPoint, ForwardingListener, ForwardingProxy, OriginHealth } from '../services/gaap/forwarding';
-import type { HttpCheck, HttpDomain, HttpErrorPage, HttpListener, HttpRule, ServedCertificate } from '../services/gaap/forwarding-http';
+import type { HttpCheck, HttpDomain, HttpListener, HttpRule, ServedCertificate } from '../services/gaap/forwarding-http';
 import { pacedPipe } from './caps';
 import { entity, type Entity } from './counters';
-import { BasicAuthGate, challenge, challengeOf, originFailure, OriginAgent, originTlsOptions, rawChallenge } from './http-auth';
+import { BasicAuthGate, challenge, challengeOf, originFailure, originTlsOptions, rawChallenge } from './http-auth';
+import { errorPage, Exchange, HOP_BY_HOP, proxyAnswer, requestHead, ruleHead, sendPage, upstreamHost, type OriginRoute, type RuleHead, type Tally } from './http-forward';
+import { OriginPools, type OriginTarget } from './origin-pool';
 import { peekServerName } from './http-tls';
 import { HealthChecker, type Probe } from './health';
 import { BindingCounters, type ConnectionFault, type ConnectionFaults, type ListenerLive } from './observe';
@@ -55,26 +58,15 @@ export interface HttpPlaneEvents {
   connections: ConnectionLedger;
 }
 
-/** Headers that describe one hop's connection, never forwarded. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
-
-interface RuleRuntime {
-  view: HttpRule;
+interface RuleRuntime extends RuleHead {
   origins: OriginSet;
-  passive: PassiveHealth;
-  /** The rule's custom headers, names lower-cased once per configuration. */
-  headers: CustomHeader[];
+  /** HTTPS origins: the rule's TLS settings as a pool key; undefined for HTTP. */
+  tlsKey: string | undefined;
+  /** Origin certificates are verified for the Host sent (no name set): pools are kept apart by it. */
+  verifiesHost: boolean;
+  /** The pool of each origin, found once per configuration. */
+  routes: Map<OriginState, OriginRoute>;
 }
-
-interface CustomHeader {
-  name: string;
-  value: string;
-  /** The value names `$remote_addr`, replaced per request. */
-  perClient: boolean;
-}
-
-const customHeaders = (rule: HttpRule): CustomHeader[] =>
-  rule.headers.map((h) => ({ name: h.name.toLowerCase(), value: h.value, perClient: h.value.includes('$remote_addr') }));
 
 /** A rule's origins with their health checks, kept across reconfigurations. */
 interface RuleState {
@@ -122,17 +114,6 @@ interface Profile {
   retired: boolean;
   /** Whether it asks clients for a certificate (part of its key). */
   mutualAuth: boolean;
-}
-
-/** Requests through one proxy since the last drain, and the time origins took to answer them. */
-interface Tally {
-  readonly account: string;
-  readonly proxyId: string;
-  http: number;
-  https: number;
-  /** Sum of ms from forwarding a request to its answer's head, over `answered` requests. */
-  latencyMs: number;
-  answered: number;
 }
 
 interface ListenerRuntime {
@@ -206,8 +187,7 @@ export class HttpPlane {
   private readonly healthWritten = new Map<string, string>();
   /** Requests per second a proxy is sized for (its Concurrent), the base of HttpQPSPercent. */
   private readonly capacity = new Map<string, number>();
-  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxFreeSockets: 256 });
-  private readonly httpsAgent = new OriginAgent({ keepAlive: true, maxFreeSockets: 256 });
+  private readonly pools: OriginPools;
   private readonly basicAuth = new BasicAuthGate();
   /**
    * Connections a reset or delay fault waits on, by the client's address and
@@ -216,7 +196,9 @@ export class HttpPlane {
    */
   private readonly faulted = new Map<string, { fault: ConnectionFault; raw: Socket }>();
 
-  constructor(private readonly settings: HttpPlaneSettings, private readonly events: HttpPlaneEvents, private readonly log: Logger) {}
+  constructor(private readonly settings: HttpPlaneSettings, private readonly events: HttpPlaneEvents, private readonly log: Logger) {
+    this.pools = new OriginPools(settings.dataplaneHttpTimeoutMs);
+  }
 
   /** Brings one account's HTTP/HTTPS listeners in line with the view. */
   async apply(account: string, proxies: readonly ForwardingProxy[], views: readonly HttpListener[]): Promise<void> {
@@ -250,6 +232,7 @@ export class HttpPlane {
     }
     this.listeners.set(account, listeners);
     this.sweepRules();
+    this.sweepPools();
     await Promise.all(binds);
   }
 
@@ -260,9 +243,11 @@ export class HttpPlane {
     rt.domains = new Map();
     rt.defaultDomain = undefined;
     for (const d of l.domains) {
-      const rules = d.rules.map((r) => {
+      const rules = d.rules.map((r): RuleRuntime => {
         const st = this.ruleState(account, r);
-        return { view: r, origins: st.origins, passive: st.passive, headers: customHeaders(r) };
+        const tlsKey = r.forwardProtocol === 'HTTPS' ? JSON.stringify(['https', r.serverName ?? null, r.originTls]) : undefined;
+        const verifiesHost = tlsKey !== undefined && !!r.originTls.cas && r.originTls.verifyName == null && r.serverName == null;
+        return { ...ruleHead(r, st.passive), origins: st.origins, tlsKey, verifiesHost, routes: new Map() };
       });
       const dom = { view: d, rules };
       rt.domains.set(d.domain, dom);
@@ -344,6 +329,37 @@ export class HttpPlane {
       for (const s of st.origins.states) this.healthWritten.delete(`${s.key}${s.origin.realServerId}@${id}`);
       this.rules.delete(id);
     }
+  }
+
+  /** Origins no rule names any more (or names with other TLS settings) lose their pooled connections. */
+  private sweepPools(): void {
+    const live = new Set<string>();
+    for (const listeners of this.listeners.values()) {
+      for (const rt of listeners.values()) {
+        for (const d of rt.domains.values()) for (const r of d.rules) for (const s of r.origins.states) live.add(poolBase(r, s));
+      }
+    }
+    this.pools.retain(live);
+  }
+
+  /** The way to a rule's origin: its pool, and a one-connection client for a resend. */
+  private routeTo(rr: RuleRuntime, origin: OriginState, host: string): OriginRoute {
+    if (!rr.verifiesHost) {
+      let route = rr.routes.get(origin);
+      if (!route) rr.routes.set(origin, (route = this.makeRoute(rr, origin, '')));
+      return route;
+    }
+    return this.makeRoute(rr, origin, hostName(host));
+  }
+
+  private makeRoute(rr: RuleRuntime, origin: OriginState, host: string): OriginRoute {
+    const base = poolBase(rr, origin);
+    const target = (): OriginTarget => {
+      const { address, port } = origin.origin;
+      if (!rr.tlsKey) return { address, port, tls: undefined };
+      return { address, port, tls: originTlsOptions(rr.view.originTls, rr.view.serverName, host) };
+    };
+    return { pool: this.pools.get(host ? `${base}|${host}` : base, base, target), fresh: () => this.pools.fresh(target()), timeoutMs: this.settings.dataplaneHttpTimeoutMs };
   }
 
   /** The HTTP server of a binding, or for HTTPS one of its TLS profiles (fed by the front, never listening itself). */
@@ -620,14 +636,14 @@ export class HttpPlane {
     const r = this.route(req, domain, clientIp);
     if (!r.rule || !r.origin) return refuse(r.status, r.reason);
     const { rule, origin } = r;
-    const headers = requestHeaders(req.headers, rule, clientIp, rt.config.protocol === 'HTTPS' ? 'https' : 'http');
-    headers.connection = 'Upgrade';
-    if (req.headers.upgrade) headers.upgrade = req.headers.upgrade;
+    const headers = requestHead(req.headers, rule, clientIp, rt.config.protocol === 'HTTPS' ? 'https' : 'http');
+    headers.push('connection', 'Upgrade');
+    if (req.headers.upgrade) headers.push('upgrade', req.headers.upgrade);
     const https = rule.view.forwardProtocol === 'HTTPS';
     const up = (https ? httpsRequest : httpRequest)({
       host: origin.origin.address, port: origin.origin.port, method: req.method, path: req.url, headers, agent: false,
       timeout: this.settings.dataplaneHttpTimeoutMs,
-      ...(https ? originTlsOptions(rule.view.originTls, rule.view.serverName, hostName(String(headers.host ?? ''))) : {}),
+      ...(https ? originTlsOptions(rule.view.originTls, rule.view.serverName, hostName(upstreamHost(req.headers, rule))) : {}),
     });
     const done = holdOrigin(origin);
     client.on('close', () => {
@@ -673,101 +689,19 @@ export class HttpPlane {
   }
 
   private forward(req: IncomingMessage, res: ServerResponse, domain: HttpDomain, rr: RuleRuntime, origin: OriginState, clientIp: string, scheme: string, tally: Tally): void {
-    const rule = rr.view;
-    const headers = requestHeaders(req.headers, rr, clientIp, scheme);
-    const https = rule.forwardProtocol === 'HTTPS';
-    const options = {
-      host: origin.origin.address,
-      port: origin.origin.port,
-      method: req.method,
-      path: req.url,
-      headers,
-      agent: https ? this.httpsAgent : this.httpAgent,
-      timeout: this.settings.dataplaneHttpTimeoutMs,
-    };
-    if (https) Object.assign(options, originTlsOptions(rule.originTls, rule.serverName, hostName(String(headers.host ?? ''))));
-    const done = holdOrigin(origin);
+    const route = this.routeTo(rr, origin, rr.verifiesHost ? upstreamHost(req.headers, rr) : '');
+    const body = hasBody(req);
     // The proxy's Bandwidth: request bodies draw on its inbound bucket, answers on its outbound one.
     const limits = this.events.connections.limits(tally.account, tally.proxyId);
-    // Set when the proxy drops the origin's request itself (the client left or stalled): not the origin's failure.
-    let abandoned = false;
-    const body = hasBody(req);
-    let retried = false;
-    let up: ClientRequest;
-    const send = (): void => {
-      const started = performance.now();
-      up = (https ? httpsRequest : httpRequest)(retried ? { ...options, agent: false } : options, (upRes) => {
-        // How long the origin took to begin its answer: the proxy's Latency, and what lrtt ranks origins by.
-        const ms = performance.now() - started;
-        tally.latencyMs += ms;
-        tally.answered++;
-        measureRtt(origin, ms);
-        const status = upRes.statusCode ?? 502;
-        const page = errorPage(domain, status);
-        if (page) {
-          upRes.resume();
-          upRes.on('end', done);
-          sendPage(res, page, status, endToEnd(upRes.headers));
-          return;
-        }
-        res.writeHead(status, upRes.statusMessage, endToEnd(upRes.headers));
-        pacedPipe(upRes, res, limits?.out);
-        upRes.on('end', done);
-        // The origin failed mid-answer: the client cannot be told with a status any more, only by the connection ending.
-        upRes.on('error', () => {
-          done();
-          if (!abandoned) rr.passive.failed(origin, Date.now());
-          res.destroy();
-        });
-      });
-      const sent = up;
-      sent.on('timeout', () => sent.destroy(Object.assign(new Error('the origin did not answer in time'), { code: 'ETIMEDOUT' })));
-      sent.on('error', (err: NodeJS.ErrnoException) => {
-        if (abandoned) return done();
-        // A pooled connection the origin closed as it was reused: a request without a body goes once more, on a fresh connection.
-        if (!retried && !body && sent.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
-          retried = true;
-          return send();
-        }
-        done();
-        rr.passive.failed(origin, Date.now());
-        const failure = originFailure(err);
-        if (res.headersSent) res.destroy();
-        else this.fail(res, domain, failure.status, failure.reason);
-      });
-      if (body) pacedPipe(req, sent, limits?.in);
-      else sent.end();
-    };
-    send();
-    res.on('close', () => {
-      if (!res.writableFinished) {
-        abandoned = true;
-        up.destroy();
-      }
-      done();
-    });
-    if (body) {
-      watchBody(req, this.settings.dataplaneHttpClientTimeoutMs, () => {
-        abandoned = true;
-        up.destroy();
-        if (res.headersSent) return res.destroy();
-        res.setHeader('connection', 'close');
-        this.fail(res, domain, 408, 'the request body stopped arriving');
-      });
-    }
+    const exchange = new Exchange(req, res, domain, rr, origin, tally, limits, route, requestHead(req.headers, rr, clientIp, scheme), body);
+    res.on('close', () => exchange.clientClosed());
+    if (body) watchBody(req, this.settings.dataplaneHttpClientTimeoutMs, () => exchange.stalled());
+    exchange.send();
   }
 
   /** The proxy's own error answer, rewritten by the domain's error page when one lists the status. */
   private fail(res: ServerResponse, domain: HttpDomain | undefined, status: number, reason: string): void {
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    const page = domain && errorPage(domain, status);
-    if (page) return sendPage(res, page, status, {});
-    const body = `${status} ${reason}\n`;
-    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
+    proxyAnswer(res, domain, status, reason);
   }
 
   private tally(account: string, proxyId: string): Tally {
@@ -901,8 +835,7 @@ export class HttpPlane {
       st.passive.stop();
     }
     this.rules.clear();
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    this.pools.closeAll();
   }
 }
 
@@ -956,57 +889,11 @@ function httpProbe(r: HttpRule): Probe {
   });
 }
 
-/**
- * What the origin receives: the client's headers without hop-by-hop ones,
- * Host as the rule says, the client's address appended to X-Forwarded-For,
- * X-Forwarded-Proto (`http` or `https`), then the rule's custom headers
- * ($remote_addr replaced).
- */
-function requestHeaders(given: IncomingHttpHeaders, rule: RuleRuntime, clientIp: string, scheme: string): OutgoingHttpHeaders {
-  const out = endToEnd(given);
-  if (rule.view.forwardHost) out.host = rule.view.forwardHost;
-  const xff = given['x-forwarded-for'];
-  out['x-forwarded-for'] = xff ? `${Array.isArray(xff) ? xff.join(', ') : xff}, ${clientIp}` : clientIp;
-  out['x-forwarded-proto'] = scheme;
-  for (const h of rule.headers) out[h.name] = h.perClient ? h.value.replaceAll('$remote_addr', clientIp) : h.value;
-  return out;
-}
-
-/** The headers of a message without its hop-by-hop ones (those of HOP_BY_HOP and those its Connection header lists). */
-function endToEnd(given: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
-  const connection = given.connection?.toLowerCase();
-  // The usual values name only hop-by-hop headers: no list to split.
-  const listed = connection === undefined || connection === 'keep-alive' || connection === 'close' ? undefined : connection.split(',').map((s) => s.trim());
-  for (const name in given) {
-    const value = given[name];
-    if (value === undefined || HOP_BY_HOP.has(name) || listed?.includes(name)) continue;
-    out[name] = value;
-  }
-  return out;
-}
-
 /** ForcedRedirect: a value with a host (`https://example.com`) is the target's base; any other value keeps the client's host. */
 function redirect(req: IncomingMessage, res: ServerResponse, value: string): void {
   const base = /^https?:\/\/[^/]+/i.exec(value.trim())?.[0] ?? `https://${req.headers.host ?? ''}`;
   res.writeHead(301, { location: `${base}${req.url ?? '/'}`, 'content-length': 0 });
   res.end();
-}
-
-const errorPage = (domain: HttpDomain, status: number): HttpErrorPage | undefined =>
-  domain.errorPages.length === 0 ? undefined : domain.errorPages.find((p) => p.errorNos.includes(status));
-
-/** An error page in place of an answer: its body and status, listed headers removed, its headers set. */
-function sendPage(res: ServerResponse, page: HttpErrorPage, status: number, headers: OutgoingHttpHeaders): void {
-  const out: OutgoingHttpHeaders = { ...headers, 'content-type': 'text/html; charset=utf-8' };
-  delete out['content-encoding'];
-  delete out['content-length'];
-  delete out.etag;
-  for (const name of page.clearHeaders) delete out[name.toLowerCase()];
-  for (const h of page.setHeaders) out[h.name.toLowerCase()] = h.value;
-  out['content-length'] = Buffer.byteLength(page.body);
-  res.writeHead(page.newErrorNo ?? status, out);
-  res.end(page.body);
 }
 
 const peerKey = (s: { remoteAddress?: string; remotePort?: number }): string => `${s.remoteAddress}|${s.remotePort}`;
@@ -1021,3 +908,6 @@ function holdOrigin(origin: { active: number }): () => void {
     origin.active--;
   };
 }
+
+/** The pool key of a rule's origin: its address and port, and for HTTPS the rule's TLS settings. */
+const poolBase = (rr: RuleRuntime, s: OriginState): string => `${rr.tlsKey ?? 'http'}|${s.origin.address}|${s.origin.port}`;

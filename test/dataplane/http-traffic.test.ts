@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import type { RunningServer } from '../../src/server';
@@ -143,6 +145,52 @@ describe('data plane: rule schedulers, passive health and HTTP statistics from r
     assert.equal((await getOnce(ip, port, 'q.test', '/still')).status, 200, 'the origin was not blocked');
     const rule = (await gaap.DescribeRules({ ListenerId: listenerId })).DomainRuleSet[0].RuleSet.find((r: any) => r.RuleId === ruleId);
     assert.equal(rule.BindStatus, 1);
+  });
+
+  it('an answer a client stops reading is let go after the origin timeout, without counting against the origin', async () => {
+    // An origin of endless answers, written as fast as the proxy reads them.
+    const endless = createServer((req, res) => {
+      if (req.url === '/health' || req.url === '/still') return res.end('fine');
+      const chunk = Buffer.alloc(65_536, 7);
+      const more = () => {
+        while (!res.destroyed && res.write(chunk));
+      };
+      res.on('drain', more);
+      more();
+    });
+    const sockets = new Set<Socket>();
+    endless.on('connection', (s: Socket) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    });
+    await new Promise<void>((resolve) => endless.listen(0, '127.0.0.1', resolve));
+    const clients: Socket[] = [];
+    try {
+      const { ip, port, listenerId } = await httpListener(server, gaap);
+      const ruleId = await httpRule(gaap, rsId, listenerId, 'r.test', [(endless.address() as AddressInfo).port], {
+        HealthCheck: 1,
+        CheckParams: { DelayLoop: 5, ConnectTimeout: 2, Path: '/health', Method: 'GET', StatusCode: [200], FailedCountInter: 600, FailedThreshold: 2, BlockInter: 600 },
+      });
+      await until(async () => (await getOnce(ip, port, 'r.test', '/still')).status === 200, 'the rule');
+      const pooled = sockets.size;
+      for (let i = 0; i < 2; i++) {
+        // The client asks, then never reads: the answer backs up to the proxy.
+        const c = connect({ host: ip, port });
+        c.on('error', () => undefined);
+        c.pause();
+        c.write('GET /endless HTTP/1.1\r\nHost: r.test\r\n\r\n');
+        clients.push(c);
+      }
+      await until(() => sockets.size >= pooled + 2, 'both answers to be under way');
+      await until(() => sockets.size <= pooled, 'the origin connections of the stuck answers to be let go', 20_000);
+      assert.equal((await getOnce(ip, port, 'r.test', '/still')).status, 200, 'the origin was not blocked');
+      const rule = (await gaap.DescribeRules({ ListenerId: listenerId })).DomainRuleSet[0].RuleSet.find((r: any) => r.RuleId === ruleId);
+      assert.equal(rule.BindStatus, 1);
+    } finally {
+      for (const c of clients) c.destroy();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => endless.close(() => resolve()));
+    }
   });
 
   it('a group HTTP listener serves on every member proxy and counts into the group statistics', async () => {
