@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { keepFreedMemory } from './core/freed-memory';
 import { ConfigError, loadConfig, OPTIONS, parseFlags, tlsDir, type Config } from './config';
 import { AdminCallError, adminCall, findRunningServer, type AdminTarget } from './gateway/admin-client';
 import { ensureLocalCa } from './gateway/tls';
@@ -108,6 +109,7 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'start': {
       const config = loadConfig(parseFlags(argv));
+      keepFreedMemory();
       let server;
       try {
         server = await startServer(config);

@@ -11,6 +11,7 @@ import type { ForwardingListener } from '../services/gaap/forwarding';
 import { OriginSet } from './origins';
 import { accessCheck, type AccessCheck } from './security';
 import { forward, proxyHeader, unmapped, type TcpConnection } from './tcp';
+import { keepFreedMemory } from '../core/freed-memory';
 
 /** Health of one origin as the parent's checks see it. */
 export interface OriginHealthSpec {
@@ -212,6 +213,7 @@ function count(d: BindingDelta, c: TcpConnection): void {
 
 /** The process's entry: wired to its parent's IPC channel. */
 function main(): void {
+  keepFreedMemory();
   const send = (msg: FromForwarder, then?: () => void) => {
     if (!process.connected) return then?.();
     process.send!(msg, undefined, {}, () => then?.());

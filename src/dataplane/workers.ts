@@ -60,23 +60,6 @@ const RETIRE_MS = 10_000;
 /** How long stop() waits for a forwarder's last counters before killing it. */
 const STOP_WAIT_MS = 3000;
 
-/**
- * glibc gives freed heap memory back to the kernel as soon as 128 KiB lie
- * free at the top of its heap. A relay frees its 64 KiB read buffers in
- * bursts (each young-generation collection frees tens of MB), so with the
- * default every buffer lands on pages faulted in afresh, and a bulk stream
- * spends most of its CPU in page faults. Keeping up to 32 MiB cuts the
- * proxy's CPU per GB several times over. A threshold the user set wins;
- * other C libraries ignore the variable.
- */
-const TRIM_TUNABLE = 'glibc.malloc.trim_threshold=33554432';
-
-export function forwarderEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const tunables = env.GLIBC_TUNABLES;
-  if (tunables?.includes('glibc.malloc.trim_threshold=')) return env;
-  return { ...env, GLIBC_TUNABLES: tunables ? `${tunables}:${TRIM_TUNABLE}` : TRIM_TUNABLE };
-}
-
 export class ForwarderPool {
   private readonly slots: Slot[];
   private readonly shared = new Map<number, Shared>();
@@ -95,7 +78,7 @@ export class ForwarderPool {
   private spawn(i: number): void {
     const slot = this.slots[i];
     // Not the parent's flags (a debugger's or a test runner's would apply to every forwarder): tclocal's own.
-    const child = fork(join(__dirname, 'forwarder.js'), [], { execArgv: [...NODE_FLAGS], serialization: 'json', env: forwarderEnv(process.env) });
+    const child = fork(join(__dirname, 'forwarder.js'), [], { execArgv: [...NODE_FLAGS], serialization: 'json' });
     slot.child = child;
     slot.pid = child.pid;
     child.on('message', (msg: FromForwarder) => {

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config';
-import { forwarderEnv } from '../../src/dataplane/workers';
 import type { RunningServer } from '../../src/server';
 import { cnClient, randomPool, startTclocal, TEST_CA_DIR } from '../helpers';
 import { boundListener, dataplaneReport, exchange, randomPort, tcpOrigin, until, whoAnswers, type Origin } from './fixtures';
@@ -192,14 +190,6 @@ describe('data plane: forwarder processes (--dataplane-workers)', () => {
       for (const pid of stopped) process.kill(pid, 'SIGCONT');
     }
     assert.ok((await workersOf(server)).every((w) => w.running));
-  });
-
-  it('forwarders keep freed memory for the next read buffers (glibc trim threshold), unless the user chose one', { skip: process.platform !== 'linux' }, async () => {
-    const [w] = await workersOf(server);
-    const environ = readFileSync(`/proc/${w.pid}/environ`, 'latin1').split('\0');
-    assert.ok(environ.some((v) => /^GLIBC_TUNABLES=(.*:)?glibc\.malloc\.trim_threshold=33554432(:|$)/.test(v)), 'the forwarder runs with the trim threshold');
-    assert.equal(forwarderEnv({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' }).GLIBC_TUNABLES, 'glibc.malloc.arena_max=2:glibc.malloc.trim_threshold=33554432');
-    assert.equal(forwarderEnv({ GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=131072' }).GLIBC_TUNABLES, 'glibc.malloc.trim_threshold=131072');
   });
 
   it('a health flip reaches the forwarders: a dead origin gets no connection from them', async () => {
