@@ -15,6 +15,7 @@ import { ciClient } from '../../testkit/cos-client';
 import { prng } from '../../testkit/prng';
 import { freePort } from '../servers';
 import { MixedLoad, type Acknowledged } from './load';
+import { NODE_FLAGS } from '../../src/core/node-flags';
 
 const CLI = resolve(__dirname, '../../src/cli.js');
 const MEMORY_PROBE = resolve(__dirname, 'memory-probe.js');
@@ -39,7 +40,8 @@ export interface KillTrial {
 export async function startProcess(dataDir: string, port: number, transitionMs = TRANSITION_MS, memoryFile?: string): Promise<ChildProcess> {
   const probe = memoryFile ? ['--require', MEMORY_PROBE] : [];
   const env = memoryFile ? { ...process.env, SOAK_MEMORY_FILE: memoryFile } : process.env;
-  const child = spawn(process.execPath, [...probe, CLI, 'start', '--port', String(port), '--dns-port', '0', '--data-dir', dataDir, '--rate-limits', 'off', '--log-level', 'silent', '--transition-ms', String(transitionMs)], { stdio: 'ignore', env });
+  // As `npm start` runs it.
+  const child = spawn(process.execPath, [...NODE_FLAGS, ...probe, CLI, 'start', '--port', String(port), '--dns-port', '0', '--data-dir', dataDir, '--rate-limits', 'off', '--log-level', 'silent', '--transition-ms', String(transitionMs)], { stdio: 'ignore', env });
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     try {
