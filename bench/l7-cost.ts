@@ -12,7 +12,10 @@
  * another checkout's build of tclocal to the rounds (as bench:compare
  * takes it), to compare a change with what it replaces.
  *
- *   npm run bench:l7-cost -- [--rounds 5] [--seconds 3] [--cpu-prof DIR] [--against <checkout with a built dist/>]
+ * `--node-flags "<flags>"` adds this build run with those Node flags after
+ * tclocal's own (a later flag wins), to measure a runtime setting.
+ *
+ *   npm run bench:l7-cost -- [--rounds 5] [--seconds 3] [--cpu-prof DIR] [--against <checkout with a built dist/>] [--node-flags "<flags>"]
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +32,7 @@ const SECONDS = numberOption('--seconds', 3);
 const DOMAIN = 'bench.test';
 const PROFILE_DIR = option('--cpu-prof', '');
 const AGAINST = option('--against', '');
+const NODE_FLAGS_TRIED = option('--node-flags', '').split(' ').filter(Boolean);
 
 const dir = mkdtempSync(join(tmpdir(), 'tclocal-bench-l7-'));
 const children: ChildProcess[] = [];
@@ -64,9 +68,9 @@ function wrk(url: string, connections: number, extra: string[] = [], seconds = S
 }
 
 /** tclocal (caps off) with an HTTP and an HTTPS listener, each with one rule to the origin. */
-async function startTclocal(origin: number, cli?: string): Promise<{ host: string; http: number; https: number; pid: number }> {
+async function startTclocal(origin: number, cli?: string, nodeFlags: string[] = []): Promise<{ host: string; http: number; https: number; pid: number }> {
   const pool = `127.${100 + Math.floor(Math.random() * 100)}.${Math.floor(Math.random() * 256)}.0/24`;
-  const t = await startTclocalProcess(['--dataplane-caps', 'off', '--dataplane-pool', pool, '--transition-ms', '0', '--log-level', 'silent'], cli, PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : []);
+  const t = await startTclocalProcess(['--dataplane-caps', 'off', '--dataplane-pool', pool, '--transition-ms', '0', '--log-level', 'silent'], cli, [...(PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : []), ...nodeFlags]);
   children.push(t.child);
   const c = cnClient('gaap', { port: t.port });
   const { InstanceId } = await c.CreateProxy({ ProjectId: 0, ProxyName: 'bench', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 1000, Concurrent: 30 });
@@ -103,6 +107,7 @@ async function main(): Promise<void> {
     'Node proxy on an undici pool': { host: '127.0.0.1', http: undici.a, https: undici.b, pid: undici.pid },
   };
   if (AGAINST) targets[`tclocal at ${AGAINST}`] = await startTclocal(origin.a, resolve(AGAINST, 'dist/src/cli.js'));
+  if (NODE_FLAGS_TRIED.length > 0) targets[`tclocal with ${NODE_FLAGS_TRIED.join(' ')}`] = await startTclocal(origin.a, undefined, NODE_FLAGS_TRIED);
   const cpu: Record<string, Record<string, number[]>> = {};
   const put = (who: string, what: string, v: number) => ((cpu[who] ??= {})[what] ??= []).push(v);
   let bad = 0;
