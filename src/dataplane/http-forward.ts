@@ -163,6 +163,17 @@ export function proxyAnswer(res: ServerResponse, domain: HttpDomain | undefined,
   res.end(body);
 }
 
+/** Counts a request against its origin (for `lc`) until the returned release is called; later calls do nothing. */
+export function holdOrigin(origin: { active: number }): () => void {
+  origin.active++;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    origin.active--;
+  };
+}
+
 /** Errors of a connection that closed before any answer: on a pooled connection, the origin's keep-alive close racing the reuse. */
 const DROPPED = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
 
@@ -185,7 +196,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   /** The proxy dropped the request itself (the client left or stalled): not the origin's failure. */
   private abandoned = false;
   private answered = false;
-  private released = false;
+  /** Counts the request against its origin (for `lc`) until the exchange ends. */
+  private readonly held: () => void;
   private resent = false;
   /** The answer is replaced by an error page: its body is read and dropped. */
   private page = false;
@@ -219,7 +231,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     // `servername` only keeps undici from keying connections by the Host: the pool's connector decides SNI.
     this.options = { path: req.url ?? '/', method: req.method ?? 'GET', headers, body, servername: 'origin' } as Dispatcher.DispatchOptions;
-    origin.active++;
+    this.held = holdOrigin(origin);
   }
 
   send(): void {
@@ -247,10 +259,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   private release(): void {
-    if (this.released) return;
-    this.released = true;
-    this.origin.active--;
-    if (this.fresh) void this.fresh.close().catch(() => undefined);
+    this.held();
+    const fresh = this.fresh;
+    this.fresh = undefined;
+    if (fresh) void fresh.close().catch(() => undefined);
   }
 
   onConnect(abort: (err?: Error) => void): void {

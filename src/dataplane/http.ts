@@ -23,7 +23,7 @@ import type { HttpCheck, HttpDomain, HttpListener, HttpRule, ServedCertificate }
 import { pacedPipe } from './caps';
 import { entity, type Entity } from './counters';
 import { BasicAuthGate, challenge, challengeOf, originFailure, originTlsOptions, rawChallenge } from './http-auth';
-import { errorPage, Exchange, HOP_BY_HOP, proxyAnswer, requestHead, ruleHead, sendPage, upstreamHost, type OriginRoute, type RuleHead, type Tally } from './http-forward';
+import { errorPage, Exchange, holdOrigin, HOP_BY_HOP, proxyAnswer, requestHead, ruleHead, sendPage, upstreamHost, type OriginRoute, type RuleHead, type Tally } from './http-forward';
 import { OriginPools, type OriginTarget } from './origin-pool';
 import { peekServerName } from './http-tls';
 import { HealthChecker, type Probe } from './health';
@@ -601,7 +601,7 @@ export class HttpPlane {
     const clientIp = unmapped(req.socket.remoteAddress ?? '');
     const r = this.route(req, domain, clientIp);
     if (r.rule && r.rule.view.forcedRedirect && rt.config.protocol === 'HTTP') return redirect(req, res, r.rule.view.forcedRedirect);
-    if (!r.rule || !r.origin || !r.domain) return this.fail(res, r.domain?.view, r.status, r.reason);
+    if (!r.rule || !r.origin || !r.domain) return proxyAnswer(res, r.domain?.view, r.status, r.reason);
     this.forward(req, res, r.domain.view, r.rule, r.origin, clientIp, rt.config.protocol === 'HTTPS' ? 'https' : 'http', tally);
   }
 
@@ -697,11 +697,6 @@ export class HttpPlane {
     res.on('close', () => exchange.clientClosed());
     if (body) watchBody(req, this.settings.dataplaneHttpClientTimeoutMs, () => exchange.stalled());
     exchange.send();
-  }
-
-  /** The proxy's own error answer, rewritten by the domain's error page when one lists the status. */
-  private fail(res: ServerResponse, domain: HttpDomain | undefined, status: number, reason: string): void {
-    proxyAnswer(res, domain, status, reason);
   }
 
   private tally(account: string, proxyId: string): Tally {
@@ -898,16 +893,6 @@ function redirect(req: IncomingMessage, res: ServerResponse, value: string): voi
 
 const peerKey = (s: { remoteAddress?: string; remotePort?: number }): string => `${s.remoteAddress}|${s.remotePort}`;
 
-/** Counts a request against its origin (for `lc`) until the returned release is called; later calls do nothing. */
-function holdOrigin(origin: { active: number }): () => void {
-  origin.active++;
-  let released = false;
-  return () => {
-    if (released) return;
-    released = true;
-    origin.active--;
-  };
-}
 
 /** The pool key of a rule's origin: its address and port, and for HTTPS the rule's TLS settings. */
 const poolBase = (rr: RuleRuntime, s: OriginState): string => `${rr.tlsKey ?? 'http'}|${s.origin.address}|${s.origin.port}`;
