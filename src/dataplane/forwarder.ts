@@ -8,9 +8,10 @@
  */
 import { createServer, Server, type Socket } from 'node:net';
 import type { ForwardingListener } from '../services/gaap/forwarding';
-import { OriginSet } from './origins';
+import { OriginSet, type OriginState } from './origins';
 import { accessCheck, type AccessCheck } from './security';
-import { forward, proxyHeader, unmapped, type TcpConnection } from './tcp';
+import { forward, proxyHeader, proxyHeaderLine, unmapped, type RelayEnd, type TcpConnection } from './tcp';
+import { handleRelay, type HandleRelaying, type RawTcp } from './handle-relay';
 import { keepFreedMemory } from '../core/freed-memory';
 
 /** Health of one origin as the parent's checks see it. */
@@ -59,11 +60,12 @@ export type FromForwarder =
 export const REPORT_MS = 200;
 
 interface ChildBinding {
-  server: Server;
+  /** Closes this process's listening on the binding's socket. */
+  server: { close(): void };
   spec: BindingSpec;
   origins: OriginSet;
   access: AccessCheck | undefined;
-  conns: Set<TcpConnection>;
+  conns: Set<TcpConnection<RelayEnd>>;
   delta: BindingDelta;
 }
 
@@ -100,14 +102,14 @@ export class Forwarder {
   private bind(id: number, spec: BindingSpec, handle: unknown): void {
     if (!handle) return;
     const handed = handle instanceof Server;
+    // A bound socket's raw handle: listened on and relayed without net.Socket (handle-relay.ts), where the runtime allows.
+    if (!handed && handleRelay) return this.bindHandle(id, spec, handle as RawTcp, handleRelay);
     let server: Server;
     if (handed) {
       // Already listening in the parent; made without the parent's options: they are read at each accept.
       server = Object.assign(handle, { allowHalfOpen: true, noDelay: true });
     } else server = createServer({ allowHalfOpen: true, noDelay: true });
-    const b: ChildBinding = { server, spec, origins: new OriginSet(spec.listener), access: undefined, conns: new Set(), delta: emptyDelta(id) };
-    this.configure(b, spec);
-    this.bindings.set(id, b);
+    const b = this.binding(id, spec, server);
     server.on('connection', (client: Socket) => this.accept(b, client));
     if (handed) {
       server.on('error', () => undefined);
@@ -125,6 +127,22 @@ export class Forwarder {
       server.on('error', () => undefined);
       this.send({ type: 'listening', id });
     });
+  }
+
+  private bindHandle(id: number, spec: BindingSpec, handle: RawTcp, relay: HandleRelaying): void {
+    const b = this.binding(id, spec, { close: () => handle.close() });
+    const err = relay.listen(handle, (client) => this.acceptHandle(b, client, relay)) as NodeJS.ErrnoException | undefined;
+    if (!err) return this.send({ type: 'listening', id });
+    this.bindings.delete(id);
+    handle.close();
+    this.send({ type: 'refused', id, code: err.code ?? 'error', message: err.message });
+  }
+
+  private binding(id: number, spec: BindingSpec, server: ChildBinding['server']): ChildBinding {
+    const b: ChildBinding = { server, spec, origins: new OriginSet(spec.listener), access: undefined, conns: new Set(), delta: emptyDelta(id) };
+    this.configure(b, spec);
+    this.bindings.set(id, b);
+    return b;
   }
 
   private configure(b: ChildBinding, spec: BindingSpec): void {
@@ -153,30 +171,51 @@ export class Forwarder {
     this.retired.push(b.delta);
   }
 
-  private accept(b: ChildBinding, client: Socket): void {
-    client.on('error', () => client.destroy());
+  /** The origin for a new connection from `ip` ('' when neither a policy nor persistence needs it), counted as opened; undefined: refused. */
+  private choose(b: ChildBinding, ip: string): OriginState | undefined {
     b.delta.accepted++;
-    const l = b.spec.listener;
-    const ip = b.access || l.sessionPersist > 0 ? unmapped(client.remoteAddress ?? '') : '';
     const origin = !b.access || b.access(ip) ? b.origins.pick(ip, Date.now()) : undefined;
-    if (!origin) {
-      client.resetAndDestroy();
-      return;
-    }
+    if (!origin) return undefined;
     origin.active++;
     b.delta.opened++;
+    return origin;
+  }
+
+  private finished(b: ChildBinding, origin: OriginState, c: TcpConnection<RelayEnd>): void {
+    origin.active--;
+    b.conns.delete(c);
+    b.delta.closed++;
+    count(b.delta, c);
+  }
+
+  private accept(b: ChildBinding, client: Socket): void {
+    client.on('error', () => client.destroy());
+    const l = b.spec.listener;
+    const origin = this.choose(b, b.access || l.sessionPersist > 0 ? unmapped(client.remoteAddress ?? '') : '');
+    if (!origin) return void client.resetAndDestroy();
     const conn = forward(client, {
       origin,
       header: l.clientIpMethod === 1 ? proxyHeader(client, b.spec.proxyAddress, l.port) : undefined,
       connectTimeoutMs: l.health.connectTimeout * 1000,
       idleMs: b.spec.idleMs,
       limits: undefined,
-      done: (c) => {
-        origin.active--;
-        b.conns.delete(c);
-        b.delta.closed++;
-        count(b.delta, c);
-      },
+      done: (c) => this.finished(b, origin, c),
+    });
+    b.conns.add(conn);
+  }
+
+  private acceptHandle(b: ChildBinding, client: RawTcp, relay: HandleRelaying): void {
+    const l = b.spec.listener;
+    // The addresses cost two system calls: read only when a policy, persistence or the PROXY header needs them.
+    const peer = b.access || l.sessionPersist > 0 || l.clientIpMethod === 1 ? relay.addresses(client) : undefined;
+    const origin = this.choose(b, peer ? unmapped(peer.ip) : '');
+    if (!origin) return relay.refuse(client);
+    const conn = relay.forward(client, {
+      origin,
+      header: peer && l.clientIpMethod === 1 ? proxyHeaderLine(peer.ip, peer.port, peer.localIp, b.spec.proxyAddress, l.port) : undefined,
+      connectTimeoutMs: l.health.connectTimeout * 1000,
+      idleMs: b.spec.idleMs,
+      done: (c) => this.finished(b, origin, c),
     });
     b.conns.add(conn);
   }
@@ -202,7 +241,7 @@ export class Forwarder {
   }
 }
 
-function count(d: BindingDelta, c: TcpConnection): void {
+function count(d: BindingDelta, c: TcpConnection<RelayEnd>): void {
   const inBytes = c.client.bytesRead - c.countedIn;
   const outBytes = c.client.bytesWritten - c.countedOut;
   c.countedIn += inBytes;

@@ -11,44 +11,57 @@ import { measureRtt, type OriginState } from './origins';
 
 export const unmapped = (ip: string): string => (ip.startsWith('::ffff:') ? ip.slice(7) : ip);
 
-/** PROXY protocol version 1: one text line before the client's bytes. */
-export function proxyHeader(client: Socket, listenerAddress: string, listenerPort: number): string {
-  const src = unmapped(client.remoteAddress ?? '');
+/** PROXY protocol version 1: one text line before the client's bytes (the listener's address as the destination when its family matches the client's). */
+export function proxyHeaderLine(clientIp: string, clientPort: number, localIp: string, listenerAddress: string, listenerPort: number): string {
+  const src = unmapped(clientIp);
   const v6 = src.includes(':');
-  const dst = v6 === listenerAddress.includes(':') ? listenerAddress : unmapped(client.localAddress ?? '');
-  return `PROXY ${v6 ? 'TCP6' : 'TCP4'} ${src} ${dst} ${client.remotePort} ${listenerPort}\r\n`;
+  const dst = v6 === listenerAddress.includes(':') ? listenerAddress : unmapped(localIp);
+  return `PROXY ${v6 ? 'TCP6' : 'TCP4'} ${src} ${dst} ${clientPort} ${listenerPort}\r\n`;
 }
+
+export const proxyHeader = (client: Socket, listenerAddress: string, listenerPort: number): string =>
+  proxyHeaderLine(client.remoteAddress ?? '', client.remotePort ?? 0, client.localAddress ?? '', listenerAddress, listenerPort);
+
+/** Opens one connection to `ip:port`, bounded by `timeoutMs`; `done` is called once. */
+export type Dial<S> = (ip: string, port: number, timeoutMs: number, done: (err: Error | undefined, s?: S) => void) => void;
 
 /**
  * Connects to the first address of the origin that accepts (a domain
- * origin's addresses in turn), without promises or timers of its own on the
- * common path: an IP origin is dialled at once, and the socket's own timeout
- * bounds the connect.
+ * origin's addresses in turn), without promises on the common path: an IP
+ * origin is dialled at once. The connect time feeds lrtt.
  */
-function connectOrigin(o: OriginState, timeoutMs: number, done: (err: Error | undefined, s?: Socket) => void): void {
-  const dial = (ips: string[], i: number, last: Error | undefined): void => {
+export function connectOrigin<S>(o: OriginState, timeoutMs: number, dial: Dial<S>, done: (err: Error | undefined, s?: S) => void): void {
+  const next = (ips: string[], i: number, last: Error | undefined): void => {
     if (i >= ips.length) return done(last ?? new Error(`${o.origin.address} has no address`));
     const started = performance.now();
-    const s = connect({ host: ips[i], port: o.origin.port, allowHalfOpen: true, noDelay: true, timeout: timeoutMs });
-    const fail = (err: Error) => {
-      s.removeAllListeners();
-      s.destroy();
-      dial(ips, i + 1, err);
-    };
-    const onTimeout = () => fail(new Error(`connect to ${ips[i]}:${o.origin.port} timed out`));
-    s.once('error', fail);
-    s.once('timeout', onTimeout);
-    s.once('connect', () => {
-      s.off('error', fail);
-      s.off('timeout', onTimeout);
-      s.setTimeout(0);
+    dial(ips[i], o.origin.port, timeoutMs, (err, s) => {
+      if (err || !s) return next(ips, i + 1, err);
       measureRtt(o, performance.now() - started);
       done(undefined, s);
     });
   };
-  if (isIP(o.origin.address)) dial([o.origin.address], 0, undefined);
-  else resolveAll(o.origin.address).then((ips) => dial(ips, 0, undefined), (err: Error) => done(err));
+  if (isIP(o.origin.address)) next([o.origin.address], 0, undefined);
+  else resolveAll(o.origin.address).then((ips) => next(ips, 0, undefined), (err: Error) => done(err));
 }
+
+/** A net.Socket to the origin; the socket's own timeout bounds the connect. */
+const dialSocket: Dial<Socket> = (ip, port, timeoutMs, done) => {
+  const s = connect({ host: ip, port, allowHalfOpen: true, noDelay: true, timeout: timeoutMs });
+  const fail = (err: Error) => {
+    s.removeAllListeners();
+    s.destroy();
+    done(err);
+  };
+  const onTimeout = () => fail(new Error(`connect to ${ip}:${port} timed out`));
+  s.once('error', fail);
+  s.once('timeout', onTimeout);
+  s.once('connect', () => {
+    s.off('error', fail);
+    s.off('timeout', onTimeout);
+    s.setTimeout(0);
+    done(undefined, s);
+  });
+};
 
 /**
  * src to dst with backpressure, as `src.pipe(dst)` does, with three listeners
@@ -69,9 +82,16 @@ function closeAfterFlush(s: Socket): void {
   else s.end(() => s.destroy());
 }
 
-export interface TcpConnection {
-  client: Socket;
-  upstream: Socket | undefined;
+/** What the accounting and the idle sweep read of either end of a relayed connection: a net.Socket, or an end of a relay on raw handles (handle-relay.ts). */
+export interface RelayEnd {
+  readonly bytesRead: number;
+  readonly bytesWritten: number;
+  destroy(): void;
+}
+
+export interface TcpConnection<E extends RelayEnd = Socket> {
+  client: E;
+  upstream: E | undefined;
   /** Client bytes already counted (in), bytes sent to the client already counted (out). */
   countedIn: number;
   countedOut: number;
@@ -86,7 +106,7 @@ export interface TcpConnection {
  * its last byte.
  */
 class IdleSweep {
-  private readonly conns = new Map<TcpConnection, { bytes: number; since: number }>();
+  private readonly conns = new Map<TcpConnection<RelayEnd>, { bytes: number; since: number }>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly idleMs: number) {
@@ -94,11 +114,11 @@ class IdleSweep {
     this.timer.unref();
   }
 
-  add(conn: TcpConnection): void {
+  add(conn: TcpConnection<RelayEnd>): void {
     this.conns.set(conn, { bytes: 0, since: Date.now() });
   }
 
-  delete(conn: TcpConnection): void {
+  delete(conn: TcpConnection<RelayEnd>): void {
     this.conns.delete(conn);
   }
 
@@ -120,13 +140,13 @@ class IdleSweep {
 
 /** One sweep per idle time in use (the setting gives one per process). */
 const sweeps = new Map<number, IdleSweep>();
-const sweepFor = (idleMs: number): IdleSweep => {
+export const sweepFor = (idleMs: number): IdleSweep => {
   let s = sweeps.get(idleMs);
   if (!s) sweeps.set(idleMs, (s = new IdleSweep(idleMs)));
   return s;
 };
 
-export interface Forward {
+export interface Forward<E extends RelayEnd = Socket> {
   origin: OriginState;
   /** PROXY header to send first, if the listener asks for one. */
   header: string | undefined;
@@ -136,7 +156,7 @@ export interface Forward {
   /** The proxy's bandwidth per direction (in: client to origin), when capped. */
   limits: Limits | undefined;
   /** Called once, when both sockets are gone. */
-  done(conn: TcpConnection): void;
+  done(conn: TcpConnection<E>): void;
 }
 
 export function forward(client: Socket, f: Forward): TcpConnection {
@@ -160,7 +180,7 @@ export function forward(client: Socket, f: Forward): TcpConnection {
     if (conn.upstream) hadError ? conn.upstream.resetAndDestroy() : closeAfterFlush(conn.upstream);
     finish();
   });
-  connectOrigin(f.origin, f.connectTimeoutMs, (err, upstream) => {
+  connectOrigin(f.origin, f.connectTimeoutMs, dialSocket, (err, upstream) => {
     if (err || !upstream) {
       // No origin address accepted: the client sees a reset, as from a refusing server.
       if (!client.destroyed) client.resetAndDestroy();

@@ -217,6 +217,29 @@ describe('data plane: forwarder processes (--dataplane-workers)', () => {
     assert.deepEqual([...new Set(answers)], ['REFUSED']);
   });
 
+  it('ClientIPMethod 1: the forwarders send the PROXY header with the client and the proxy address', async () => {
+    const { ip, port } = await listener({ ClientIPMethod: 1 }, ['A']);
+    const before = origins.A.firstLines.length;
+    const answers = await throughWorkers(ip, port, 4, () => exchange(ip, port, 'payload'));
+    assert.ok(answers.every((a) => /^A:PROXY TCP4 .*\r\npayload$/.test(a)), answers.join('|'));
+    const lines = origins.A.firstLines.slice(before);
+    assert.equal(lines.length, answers.length);
+    for (const line of lines) assert.match(line, new RegExp(`^PROXY TCP4 127\\.0\\.0\\.1 ${ip.replace(/\./g, '\\.')} \\d+ ${port}$`));
+  });
+
+  it('an origin that refuses: the forwarders reset the client', async () => {
+    const gone = await tcpOrigin('G');
+    const { InstanceId: proxyId } = await gaap.CreateProxy({ ProjectId: 0, ProxyName: 'refusing', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });
+    const port = randomPort();
+    const { ListenerIds } = await gaap.CreateTCPListeners({ ListenerName: 'l', Ports: [port], Scheduler: 'rr', HealthCheck: 0, RealServerType: 'IP', ProxyId: proxyId });
+    await gaap.BindListenerRealServers({ ListenerId: ListenerIds[0], RealServerBindSet: [{ RealServerId: rsId, RealServerIP: '127.0.0.1', RealServerPort: gone.port }] });
+    await gone.close();
+    const ip = (await gaap.DescribeProxies({ ProxyIds: [proxyId] })).ProxySet[0].IP;
+    await until(async () => (await boundListener(server, proxyId, ListenerIds[0]))?.bound, 'the binding');
+    const answers = await throughWorkers(ip, port, 4);
+    assert.deepEqual([...new Set(answers)], ['REFUSED']);
+  });
+
   it('closing the proxy and deleting the listener stop the forwarders accepting', async () => {
     const { proxyId, listenerId, ip, port } = await listener({}, ['A']);
     await throughWorkers(ip, port, 2);

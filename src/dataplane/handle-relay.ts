@@ -1,0 +1,323 @@
+/**
+ * TCP relaying on the runtime's own socket handles, without net.Socket: the
+ * forwarder processes' path for new connections.
+ *
+ * A net.Socket is a full stream (readable and writable state, events,
+ * timers, next-tick callbacks on close); for a connection that carries one
+ * exchange and closes, building and tearing down two of them cost more CPU
+ * than the kernel's work. Here each end is the libuv handle itself, read
+ * into the same buffers Node would read into, with the same rules as
+ * tcp.ts: the client's bytes wait until the origin accepts, both directions
+ * are relayed with backpressure, an end of stream travels on its own
+ * (half-close), an error on one side resets the other, and the idle sweep
+ * and the counters read each end's byte counts.
+ *
+ * Node offers no public API for this: the handles come from the
+ * `tcp_wrap` and `stream_wrap` bindings, which Node's own `net` module is
+ * built on. `handleRelay` is undefined where they are missing or shaped
+ * otherwise, and callers use tcp.ts's net.Socket path instead.
+ */
+import { isIPv6 } from 'node:net';
+import { getSystemErrorMap } from 'node:util';
+import { connectOrigin, sweepFor, type Dial, type Forward, type RelayEnd, type TcpConnection } from './tcp';
+
+/** A libuv TCP handle as far as this module uses it. */
+export interface RawTcp {
+  onread: ((this: RawTcp, buf: ArrayBuffer | undefined) => void) | null;
+  onconnection: ((status: number, client: RawTcp | undefined) => void) | null;
+  readStart(): number;
+  readStop(): number;
+  writeBuffer(req: object, data: Uint8Array): number;
+  shutdown(req: object): number;
+  connect(req: object, ip: string, port: number): number;
+  connect6(req: object, ip: string, port: number): number;
+  listen(backlog: number): number;
+  setNoDelay(on: boolean): number;
+  getpeername(out: { address?: string; port?: number }): number;
+  getsockname(out: { address?: string; port?: number }): number;
+  close(cb?: () => void): void;
+  reset?(cb?: () => void): number;
+  /** The relay end this handle belongs to. */
+  end?: HandleEnd;
+}
+
+interface Req {
+  handle?: RawTcp;
+  oncomplete?: (status: number) => void;
+  end?: HandleEnd;
+  async?: boolean;
+}
+
+interface Bindings {
+  newTcp(): RawTcp;
+  newConnectReq(): Req;
+  newWriteReq(): Req;
+  newShutdownReq(): Req;
+  state: Int32Array;
+  readBytes: number;
+  bufferOffset: number;
+  lastWriteAsync: number;
+  eof: number;
+}
+
+function load(): Bindings | undefined {
+  try {
+    const binding = (process as unknown as { binding(name: string): Record<string, unknown> }).binding;
+    const tcp = binding('tcp_wrap') as { TCP?: new (kind: number) => RawTcp; TCPConnectWrap?: new () => Req; constants?: { SOCKET?: number } };
+    const stream = binding('stream_wrap') as Record<string, unknown>;
+    const { TCP, TCPConnectWrap, constants } = tcp;
+    const WriteWrap = stream.WriteWrap as (new () => Req) | undefined;
+    const ShutdownWrap = stream.ShutdownWrap as (new () => Req) | undefined;
+    const state = stream.streamBaseState;
+    const [readBytes, bufferOffset, lastWriteAsync] = [stream.kReadBytesOrError, stream.kArrayBufferOffset, stream.kLastWriteWasAsync];
+    if (typeof TCP !== 'function' || typeof TCPConnectWrap !== 'function' || typeof WriteWrap !== 'function' || typeof ShutdownWrap !== 'function') return undefined;
+    if (!(state instanceof Int32Array) || typeof constants?.SOCKET !== 'number') return undefined;
+    if (typeof readBytes !== 'number' || typeof bufferOffset !== 'number' || typeof lastWriteAsync !== 'number') return undefined;
+    const probe = new TCP(constants.SOCKET);
+    const complete = ['readStart', 'readStop', 'writeBuffer', 'shutdown', 'connect', 'connect6', 'listen', 'setNoDelay', 'getpeername', 'getsockname', 'close']
+      .every((m) => typeof (probe as unknown as Record<string, unknown>)[m] === 'function');
+    probe.close();
+    if (!complete) return undefined;
+    const socket = constants.SOCKET;
+    return {
+      newTcp: () => new TCP(socket),
+      newConnectReq: () => new TCPConnectWrap(),
+      newWriteReq: () => new WriteWrap(),
+      newShutdownReq: () => new ShutdownWrap(),
+      state, readBytes, bufferOffset, lastWriteAsync,
+      // libuv's end-of-stream code, the same on every platform.
+      eof: -4095,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+const B = load();
+
+const errnoError = (errno: number, what: string): Error => {
+  const [code, text] = getSystemErrorMap().get(errno) ?? ['error', 'failed'];
+  return Object.assign(new Error(`${what}: ${code} ${text}`), { errno, code });
+};
+
+/** One end of a relayed connection: its handle and what it carried. */
+export class HandleEnd implements RelayEnd {
+  bytesRead = 0;
+  bytesWritten = 0;
+  /** Writes the kernel has not taken yet: the other end stops reading meanwhile. */
+  private pending = 0;
+  /** The peer ended its stream (or the end was closed). */
+  ended = false;
+  private shutdownWanted = false;
+  private shutdownSent = false;
+  shutdownDone = false;
+  other!: HandleEnd;
+
+  constructor(readonly relay: HandleRelay, readonly handle: RawTcp) {
+    handle.end = this;
+    handle.onread = onRead;
+  }
+
+  write(chunk: Uint8Array): void {
+    const req = B!.newWriteReq();
+    req.handle = this.handle;
+    req.end = this;
+    req.oncomplete = onWritten;
+    req.async = false;
+    const err = this.handle.writeBuffer(req, chunk);
+    if (err !== 0) return this.relay.fail(this);
+    this.bytesWritten += chunk.length;
+    // Completed at once unless the kernel's buffer was full: only then does a completion follow.
+    if (B!.state[B!.lastWriteAsync] !== 0 && this.pending++ === 0) this.other.handle.readStop();
+  }
+
+  written(status: number): void {
+    if (status < 0) return this.relay.fail(this);
+    if (--this.pending > 0 || this.relay.closed) return;
+    if (!this.other.ended) this.other.handle.readStart();
+    if (this.shutdownWanted) this.sendShutdown();
+  }
+
+  /** The other end's stream ended: end this one's once its writes are out. */
+  shutdown(): void {
+    this.shutdownWanted = true;
+    if (this.pending === 0) this.sendShutdown();
+  }
+
+  private sendShutdown(): void {
+    if (this.shutdownSent) return;
+    this.shutdownSent = true;
+    const req = B!.newShutdownReq();
+    req.handle = this.handle;
+    req.end = this;
+    req.oncomplete = onShutdown;
+    const err = this.handle.shutdown(req);
+    // 1: done at once; an error (the peer gone) leaves nothing to wait for.
+    if (err !== 0) this.shutdownFinished();
+  }
+
+  shutdownFinished(): void {
+    this.shutdownDone = true;
+    this.relay.settle();
+  }
+
+  /** As net.Socket.destroy: the connection is closed, both ends. */
+  destroy(): void {
+    this.relay.close();
+  }
+}
+
+function onRead(this: RawTcp, buf: ArrayBuffer | undefined): void {
+  const end = this.end!;
+  const n = B!.state[B!.readBytes];
+  if (n > 0 && buf) {
+    end.bytesRead += n;
+    end.other.write(new Uint8Array(buf, B!.state[B!.bufferOffset], n));
+  } else if (n === B!.eof) {
+    end.ended = true;
+    end.other.shutdown();
+    end.relay.settle();
+  } else if (n < 0) end.relay.fail(end);
+}
+
+function onWritten(this: Req, status: number): void {
+  this.end!.written(status);
+}
+
+function onShutdown(this: Req): void {
+  this.end!.shutdownFinished();
+}
+
+/** A connection relayed between a client handle and an origin handle. */
+export class HandleRelay implements TcpConnection<HandleEnd> {
+  client: HandleEnd;
+  upstream: HandleEnd | undefined;
+  countedIn = 0;
+  countedOut = 0;
+  closed = false;
+
+  constructor(clientHandle: RawTcp, private readonly finished: (r: HandleRelay) => void) {
+    this.client = new HandleEnd(this, clientHandle);
+  }
+
+  /** The origin accepted: relay both ways, the PROXY header first. */
+  start(upstream: RawTcp, header: string | undefined): void {
+    const up = new HandleEnd(this, upstream);
+    this.upstream = up;
+    up.other = this.client;
+    this.client.other = up;
+    if (header) up.write(Buffer.from(header, 'latin1'));
+    this.client.handle.readStart();
+    upstream.readStart();
+  }
+
+  /** Both streams ended and both shutdowns sent: the connection is over. */
+  settle(): void {
+    const up = this.upstream;
+    if (up && this.client.ended && up.ended && this.client.shutdownDone && up.shutdownDone) this.close();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    let open = this.upstream ? 2 : 1;
+    const gone = () => --open === 0 && this.finished(this);
+    this.client.handle.close(gone);
+    this.upstream?.handle.close(gone);
+  }
+
+  /** An error on one end: the other is reset (as from a refusing or failed peer), both are closed. */
+  fail(at: HandleEnd): void {
+    if (this.closed) return;
+    this.closed = true;
+    const other = at === this.client ? this.upstream : this.client;
+    let open = other ? 2 : 1;
+    const gone = () => --open === 0 && this.finished(this);
+    at.handle.close(gone);
+    if (other) resetHandle(other.handle, gone);
+  }
+
+  /** The origin could not be reached: the client sees a reset, as from a refusing server. */
+  refuse(): void {
+    if (this.closed) return;
+    this.closed = true;
+    resetHandle(this.client.handle, () => this.finished(this));
+  }
+}
+
+function resetHandle(h: RawTcp, then: () => void): void {
+  if (typeof h.reset !== 'function' || h.reset(then) !== 0) h.close(then);
+}
+
+const dialHandle: Dial<RawTcp> = (ip, port, timeoutMs, done) => {
+  const h = B!.newTcp();
+  const req = B!.newConnectReq();
+  let settled = false;
+  const finish = (err: Error | undefined) => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    if (!err) return done(undefined, h);
+    h.close();
+    done(err);
+  };
+  req.oncomplete = (status: number) => finish(status < 0 ? errnoError(status, `connect ${ip}:${port}`) : undefined);
+  h.setNoDelay(true);
+  const timer = setTimeout(() => finish(new Error(`connect to ${ip}:${port} timed out`)), timeoutMs);
+  const err = isIPv6(ip) ? h.connect6(req, ip, port) : h.connect(req, ip, port);
+  if (err !== 0) finish(errnoError(err, `connect ${ip}:${port}`));
+};
+
+/** Where the raw handles are usable: listening on a handed-over handle and relaying its connections. */
+export interface HandleRelaying {
+  /** Listens on a bound handle; `accept` gets each new client's handle. Answers the listen's error, or undefined. */
+  listen(handle: RawTcp, accept: (client: RawTcp) => void): Error | undefined;
+  /** The client's address and port, and the local address it reached. */
+  addresses(client: RawTcp): { ip: string; port: number; localIp: string };
+  /** Relays one accepted client to the chosen origin, as tcp.ts `forward` does (no bandwidth caps). */
+  forward(client: RawTcp, f: Omit<Forward<HandleEnd>, 'limits'>): HandleRelay;
+  /** Resets a client that gets no origin. */
+  refuse(client: RawTcp): void;
+}
+
+export const handleRelay: HandleRelaying | undefined = B && {
+  listen(handle, accept) {
+    handle.onconnection = (status, client) => {
+      if (status >= 0 && client) accept(client);
+    };
+    // Node's own default backlog.
+    const err = handle.listen(511);
+    return err === 0 ? undefined : errnoError(err, 'listen');
+  },
+
+  addresses(client) {
+    const peer: { address?: string; port?: number } = {};
+    const local: { address?: string } = {};
+    client.getpeername(peer);
+    client.getsockname(local);
+    return { ip: peer.address ?? '', port: peer.port ?? 0, localIp: local.address ?? '' };
+  },
+
+  forward(client, f) {
+    client.setNoDelay(true);
+    const idle = sweepFor(f.idleMs);
+    const relay = new HandleRelay(client, (r) => {
+      idle.delete(r);
+      f.done(r);
+    });
+    idle.add(relay);
+    connectOrigin(f.origin, f.connectTimeoutMs, dialHandle, (err, upstream) => {
+      if (err || !upstream) return relay.refuse();
+      if (relay.closed) {
+        upstream.close();
+        return;
+      }
+      relay.start(upstream, f.header);
+    });
+    return relay;
+  },
+
+  refuse(client) {
+    resetHandle(client, () => undefined);
+  },
+};
