@@ -9,7 +9,13 @@
 import type { PassiveCheckSettings } from '../services/gaap/forwarding-http';
 import type { OriginState } from './origins';
 
-export class PassiveHealth {
+/** Where a rule's failed requests go: its PassiveHealth, or (in a forwarder process) the main process's. */
+export interface PassiveCheck {
+  failed(o: OriginState, now: number): void;
+  stop(): void;
+}
+
+export class PassiveHealth implements PassiveCheck {
   /** Recent failure times (ms) per origin, oldest first, at most FailedThreshold of them. */
   private readonly failures = new Map<string, number[]>();
   private readonly timers = new Set<NodeJS.Timeout>();
