@@ -31,7 +31,7 @@ import { BindingCounters, type ConnectionFault, type ConnectionFaults, type List
 import { ClientConnections, type ConnectionLedger } from './http-connections';
 import { closeWith, guardServer, hasBody, requestRefusal, serverOptions, watchBody } from './http-guard';
 import { applyHealth, measureRtt, OriginSet, type OriginHealthSpec, type OriginState } from './origins';
-import { effectiveHealthy, PassiveHealth, type PassiveCheck } from './passive-health';
+import { blocks, effectiveHealthy, PassiveHealth, type PassiveCheck } from './passive-health';
 import type { BoundTcp } from './bound-socket';
 import { accessCheck, type AccessCheck } from './security';
 import { unmapped } from './tcp';
@@ -336,7 +336,11 @@ export class HttpPlane {
   private passive(account: string, r: HttpRule): PassiveCheck {
     const remote = this.events.remote;
     // A forwarder's failures are counted where the rule's checks run; the block comes back with its health.
-    if (remote) return { failed: (o) => remote.failed(r.ruleId, o.key), stop: () => undefined };
+    if (remote) {
+      // Only what can block, and not again once the block has arrived.
+      const counts = blocks(r.passive, this.settings.dataplaneCheckScale);
+      return { failed: (o, now) => counts && o.blockedUntil <= now && remote.failed(r.ruleId, o.key), stop: () => undefined };
+    }
     return new PassiveHealth(r.passive, this.settings.dataplaneCheckScale, () => void this.reportHealth(account, r.ruleId));
   }
 

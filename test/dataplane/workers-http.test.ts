@@ -209,6 +209,20 @@ describe('data plane: HTTP and HTTPS listeners in forwarder processes (--datapla
     await until(async () => Math.round((await sum()) * 60) === served, `HttpQPS to count ${served} requests`);
   });
 
+  it('an HTTP listener no forwarder takes up within 5 s is served by the main process', async () => {
+    const stopped = (await workersOf(server)).map((w) => w.pid!);
+    // Alive but not running: the forwarders get the new socket and cannot answer, nor accept.
+    for (const pid of stopped) process.kill(pid, 'SIGSTOP');
+    try {
+      const { ip, listenerId, port } = await httpListener();
+      await rule(listenerId, 'm.test', '/', [origins.A.port]);
+      await until(async () => (await who(ip, port, 'm.test')) === 'A', 'the main process to serve', 15_000);
+    } finally {
+      for (const pid of stopped) process.kill(pid, 'SIGCONT');
+    }
+    await until(async () => (await workersOf(server)).every((w) => w.running), 'the forwarders to run');
+  });
+
   it('a killed forwarder is started again and serves HTTP', async () => {
     const { ip, listenerId, port } = await httpListener();
     await rule(listenerId, 'k.test', '/', [origins.C.port]);
