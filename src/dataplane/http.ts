@@ -935,6 +935,19 @@ export class HttpPlane {
     return b.shared !== undefined ? this.events.sharing?.open(b.shared) ?? 0 : 0;
   }
 
+  /** Client connections the forwarder processes hold open through one proxy. */
+  openInWorkers(proxyId: string): number {
+    if (!this.events.sharing) return 0;
+    let n = 0;
+    for (const listeners of this.listeners.values()) {
+      for (const rt of listeners.values()) {
+        const b = rt.bindings.get(proxyId);
+        if (b) n += this.openElsewhere(b);
+      }
+    }
+    return n;
+  }
+
   /** The HTTP/HTTPS listeners bound on one proxy, in the shape of GET /_tclocal/dataplane. */
   status(proxyId: string): unknown[] {
     const out = [];

@@ -717,7 +717,7 @@ export class DataPlane {
           proxyId: p.view.proxyId,
           address: p.view.address,
           serving: p.view.serving,
-          connections: p.active + this.openInWorkers(onProxy.get(p.view.proxyId) ?? [], p.view.proxyId),
+          connections: p.active + this.openInWorkers(onProxy.get(p.view.proxyId) ?? [], p.view.proxyId) + this.http.openInWorkers(p.view.proxyId),
           listeners: [...(onProxy.get(p.view.proxyId) ?? [])
             .map((rt) => {
               const b = rt.bindings.get(p.view.proxyId);

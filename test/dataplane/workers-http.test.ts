@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server';
@@ -194,7 +195,7 @@ describe('data plane: HTTP and HTTPS listeners in forwarder processes (--datapla
     assert.deepEqual([...new Set(renewedOnes)], [fp(renewed.cert)]);
   });
 
-  it('requests served by the forwarders count in HttpQPS and in the traffic report', async () => {
+  it('requests served by the forwarders count in HttpQPS and the traffic report; their open connections on the listener and the proxy', async () => {
     const { proxyId, ip, listenerId, port } = await httpListener();
     await rule(listenerId, 'q.test', '/', [origins.A.port]);
     await until(async () => (await who(ip, port, 'q.test')) === 'A', 'the rule');
@@ -207,6 +208,15 @@ describe('data plane: HTTP and HTTPS listeners in forwarder processes (--datapla
     };
     // HttpQPS is each minute's requests per second: requests = Σ Data × 60.
     await until(async () => Math.round((await sum()) * 60) === served, `HttpQPS to count ${served} requests`);
+    // Keep-alive connections held open in the forwarders show on the listener and on its proxy.
+    const held = await Promise.all(Array.from({ length: 4 }, () => new Promise<Socket>((resolve) => {
+      const s = connect({ host: ip, port }, () => s.write('GET / HTTP/1.1\r\nHost: q.test\r\n\r\n'));
+      s.once('data', () => resolve(s));
+    })));
+    const proxyConnections = async () => (await dataplaneReport(server)).accounts.flatMap((a: any) => a.proxies).find((p: any) => p.proxyId === proxyId).connections;
+    await until(async () => (await boundListener(server, proxyId, listenerId))?.connections === 4 && (await proxyConnections()) === 4, 'four open connections on the listener and the proxy');
+    for (const s of held) s.destroy();
+    await until(async () => (await proxyConnections()) === 0, 'the connections to close');
   });
 
   it('an HTTP listener no forwarder takes up within 5 s is served by the main process', async () => {
