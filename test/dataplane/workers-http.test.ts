@@ -189,8 +189,18 @@ describe('data plane: HTTP and HTTPS listeners in forwarder processes (--datapla
       return h.fingerprint;
     });
     assert.deepEqual([...new Set(firstOnes)], [fp(first.cert)]);
+    // A connection established before the change keeps going; the next handshakes get the new certificate.
+    const held = tlsConnect({ host: ip, port, servername: 's.test', rejectUnauthorized: false });
+    await new Promise((resolve) => held.once('secureConnect', resolve));
     await gaap.ModifyHTTPSListenerAttribute({ ProxyId: proxyId, ListenerId: listenerId, CertificateId: renewedId });
     await until(async () => (await handshake()).fingerprint === fp(renewed.cert), 'the renewed certificate');
+    const heldAnswer = await new Promise<string>((resolve) => {
+      let text = '';
+      held.on('data', (d) => (text += d.toString()));
+      held.on('end', () => resolve(text));
+      held.write('GET /held HTTP/1.1\r\nHost: s.test\r\nConnection: close\r\n\r\n');
+    });
+    assert.match(heldAnswer, /B \/held/);
     const renewedOnes = await throughWorkers(6, async () => (await handshake()).fingerprint);
     assert.deepEqual([...new Set(renewedOnes)], [fp(renewed.cert)]);
   });
