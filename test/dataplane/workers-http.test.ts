@@ -233,14 +233,19 @@ describe('data plane: HTTP and HTTPS listeners in forwarder processes (--datapla
     const stopped = (await workersOf(server)).map((w) => w.pid!);
     // Alive but not running: the forwarders get the new socket and cannot answer, nor accept.
     for (const pid of stopped) process.kill(pid, 'SIGSTOP');
+    let at: { ip: string; port: number };
     try {
       const { ip, listenerId, port } = await httpListener();
+      at = { ip, port };
       await rule(listenerId, 'm.test', '/', [origins.A.port]);
       await until(async () => (await who(ip, port, 'm.test')) === 'A', 'the main process to serve', 15_000);
     } finally {
       for (const pid of stopped) process.kill(pid, 'SIGCONT');
     }
     await until(async () => (await workersOf(server)).every((w) => w.running), 'the forwarders to run');
+    // Running again, the forwarders take up the socket they were handed and serve beside the main process.
+    const answers = await throughWorkers(4, () => who(at.ip, at.port, 'm.test'));
+    assert.deepEqual([...new Set(answers)], ['A']);
   });
 
   it('a killed forwarder is started again and serves HTTP', async () => {
