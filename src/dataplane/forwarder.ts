@@ -1,27 +1,30 @@
 /**
  * A forwarder process: listens and accepts on sockets its parent bound and
- * handed over, and forwards each connection as the main process does
- * (tcp.ts, origins.ts, security.ts), from a plain description of each
- * binding the parent sends and updates. It never opens the store: it
- * reports what it counted back to the parent, which owns every counter.
- * It exits when its parent goes away (the IPC channel closes).
+ * handed over, and forwards each connection as the main process does: TCP
+ * with tcp.ts, origins.ts and security.ts, from a plain description of each
+ * binding the parent sends and updates; HTTP and HTTPS with its own
+ * HttpPlane (http.ts), fed each account's HTTP view and each rule's origin
+ * health by the parent. It never opens the store and runs no health check:
+ * it reports what it counted (and requests that failed at their origin)
+ * back to the parent, which owns every counter and check. It exits when its
+ * parent goes away (the IPC channel closes).
  */
 import { createServer, Server, type Socket } from 'node:net';
-import type { ForwardingListener } from '../services/gaap/forwarding';
-import { OriginSet, type OriginState } from './origins';
+import pino from 'pino';
+import type { ForwardingListener, ForwardingProxy } from '../services/gaap/forwarding';
+import type { HttpListener } from '../services/gaap/forwarding-http';
+import type { Entity } from './counters';
+import { HttpPlane, type HttpPlaneSettings } from './http';
+import type { Tally } from './http-forward';
+import type { ConnectionLedger } from './http-connections';
+import type { BindingCounters } from './observe';
+import { applyHealth, OriginSet, type OriginHealthSpec, type OriginState } from './origins';
 import { accessCheck, type AccessCheck } from './security';
 import { forward, proxyHeader, proxyHeaderLine, unmapped, type RelayEnd, type TcpConnection } from './tcp';
 import { handleRelay, type HandleRelaying, type RawTcp } from './handle-relay';
 import { keepFreedMemory } from '../core/freed-memory';
 
-/** Health of one origin as the parent's checks see it. */
-export interface OriginHealthSpec {
-  key: string;
-  healthy: boolean;
-  downIps: string[];
-  unresolved: boolean;
-  blockedUntil: number;
-}
+export type { OriginHealthSpec } from './origins';
 
 /** Everything a forwarder needs to forward one listener's connections on one proxy. */
 export interface BindingSpec {
@@ -32,6 +35,13 @@ export interface BindingSpec {
   idleMs: number;
 }
 
+/** Which HTTP or HTTPS listener, on which proxy, a handed socket serves. */
+export interface HttpBindingSpec {
+  account: string;
+  listenerId: string;
+  proxyId: string;
+}
+
 /** What one binding carried in one forwarder since its last report. */
 export interface BindingDelta {
   id: number;
@@ -40,18 +50,27 @@ export interface BindingDelta {
   closed: number;
   bytesIn: number;
   bytesOut: number;
+  /** HTTP requests (HTTP and HTTPS listeners). */
+  requests?: number;
 }
 
 /** Parent to forwarder. `bind` comes with the bound socket's handle (or, where the parent could not bind without listening, its listening server) as the message's handle. */
 export type ToForwarder =
   | { type: 'bind'; id: number; spec: BindingSpec }
   | { type: 'update'; id: number; spec: BindingSpec }
+  | ({ type: 'http-bind'; id: number } & HttpBindingSpec)
+  /** An account's HTTP listeners, whole (sent before any socket of theirs). */
+  | { type: 'http-apply'; account: string; proxies: ForwardingProxy[]; views: HttpListener[] }
+  /** A rule's origin health as the parent's checks see it; null: the rule is gone. */
+  | { type: 'http-health'; ruleId: string; health: OriginHealthSpec[] | null }
   | { type: 'unbind'; id: number }
   | { type: 'stop' };
 
 /** Forwarder to parent: counters, and each binding's answer (listening, or the listen's error). */
 export type FromForwarder =
-  | { type: 'counters'; deltas: BindingDelta[] }
+  | { type: 'counters'; deltas: BindingDelta[]; requests?: Tally[] }
+  /** A request forwarded to one of a rule's origins failed there (the parent's passive checks count it). */
+  | { type: 'http-failed'; ruleId: string; key: string }
   | { type: 'listening'; id: number }
   | { type: 'refused'; id: number; code: string; message: string }
   | { type: 'stopped' };
@@ -69,14 +88,74 @@ interface ChildBinding {
   delta: BindingDelta;
 }
 
-const emptyDelta = (id: number): BindingDelta => ({ id, accepted: 0, opened: 0, closed: 0, bytesIn: 0, bytesOut: 0 });
+/** A handed HTTP/HTTPS socket: the plane's counters as last reported, and what its connections carried since. */
+interface HttpChildBinding {
+  spec: HttpBindingSpec;
+  /** Until the plane listens. */
+  counters: BindingCounters | undefined;
+  reported: { accepted: number; requests: number };
+  delta: BindingDelta;
+  /** Unbound: reported once more (connections ending meanwhile), then dropped. */
+  gone: boolean;
+}
+
+const emptyDelta = (id: number): BindingDelta => ({ id, accepted: 0, opened: 0, closed: 0, bytesIn: 0, bytesOut: 0, requests: 0 });
+const changed = (d: BindingDelta): boolean => !!(d.accepted || d.opened || d.closed || d.bytesIn || d.bytesOut || d.requests);
 
 export class Forwarder {
   private readonly bindings = new Map<number, ChildBinding>();
+  private readonly httpBindings = new Map<number, HttpChildBinding>();
   /** Deltas of bindings already closed, still to report. */
   private readonly retired: BindingDelta[] = [];
+  /** HTTP and HTTPS listeners, made with the first HTTP view. */
+  private http: HttpPlane | undefined;
 
-  constructor(private readonly send: (msg: FromForwarder, then?: () => void) => void) {}
+  constructor(private readonly send: (msg: FromForwarder, then?: () => void) => void, private readonly httpSettings?: HttpPlaneSettings) {}
+
+  private httpPlane(): HttpPlane {
+    if (this.http) return this.http;
+    if (!this.httpSettings) throw new Error('no HTTP settings were given to this forwarder');
+    const none: ConnectionLedger = { open: () => true, close: () => undefined, bytes: () => undefined, limits: () => undefined };
+    this.http = new HttpPlane(this.httpSettings, {
+      ruleHealth: async () => undefined,
+      connections: none,
+      remote: { failed: (ruleId, key) => this.send({ type: 'http-failed', ruleId, key }) },
+    }, pino({ level: 'warn', base: { forwarder: process.pid } }, pino.destination(2)));
+    return this.http;
+  }
+
+  /** Listens on a handed HTTP/HTTPS socket with the forwarder's plane; its connections count into the binding's delta. */
+  private httpBind(id: number, spec: HttpBindingSpec, handle: unknown): void {
+    if (!handle) return;
+    const hb: HttpChildBinding = { spec, counters: undefined, reported: { accepted: 0, requests: 0 }, delta: emptyDelta(id), gone: false };
+    this.httpBindings.set(id, hb);
+    const ledger: ConnectionLedger = {
+      open: () => {
+        hb.delta.opened++;
+        return true;
+      },
+      close: () => void hb.delta.closed++,
+      bytes: (_account: string, _entities: readonly Entity[], inBytes: number, outBytes: number) => {
+        hb.delta.bytesIn += inBytes;
+        hb.delta.bytesOut += outBytes;
+      },
+      limits: () => undefined,
+    };
+    this.httpPlane().attach(spec.account, spec.listenerId, spec.proxyId, handle as object, ledger).then((counters) => {
+      hb.counters = counters;
+      this.send({ type: 'listening', id });
+    }, (err: NodeJS.ErrnoException) => {
+      this.httpBindings.delete(id);
+      this.send({ type: 'refused', id, code: err.code ?? 'error', message: err.message });
+    });
+  }
+
+  private httpUnbind(id: number): void {
+    const hb = this.httpBindings.get(id);
+    if (!hb || hb.gone) return;
+    hb.gone = true;
+    this.http?.detach(hb.spec.account, hb.spec.listenerId, hb.spec.proxyId);
+  }
 
   handle(msg: ToForwarder, handle: unknown): void {
     switch (msg.type) {
@@ -88,11 +167,22 @@ export class Forwarder {
         if (b) this.configure(b, msg.spec);
         break;
       }
+      case 'http-bind':
+        this.httpBind(msg.id, { account: msg.account, listenerId: msg.listenerId, proxyId: msg.proxyId }, handle);
+        break;
+      case 'http-apply':
+        void this.httpPlane().apply(msg.account, msg.proxies, msg.views);
+        break;
+      case 'http-health':
+        this.httpPlane().setRuleHealth(msg.ruleId, msg.health ?? undefined);
+        break;
       case 'unbind':
         this.unbind(msg.id);
+        this.httpUnbind(msg.id);
         break;
       case 'stop':
         for (const id of [...this.bindings.keys()]) this.unbind(id);
+        for (const id of [...this.httpBindings.keys()]) this.httpUnbind(id);
         this.report();
         this.send({ type: 'stopped' }, () => process.exit(0));
         break;
@@ -148,11 +238,7 @@ export class Forwarder {
   private configure(b: ChildBinding, spec: BindingSpec): void {
     b.spec = spec;
     b.origins.update(spec.listener);
-    const health = new Map(spec.health.map((h) => [h.key, h]));
-    for (const s of b.origins.states) {
-      const h = health.get(s.key);
-      if (h) Object.assign(s, { healthy: h.healthy, downIps: h.downIps, unresolved: h.unresolved, blockedUntil: h.blockedUntil });
-    }
+    applyHealth(b.origins.states, spec.health);
     const l = spec.listener;
     b.access = accessCheck(l.security, l.protocol, l.port);
   }
@@ -231,13 +317,29 @@ export class Forwarder {
     for (const [id, b] of this.bindings) {
       this.sample(b);
       const d = b.delta;
-      if (d.accepted || d.opened || d.closed || d.bytesIn || d.bytesOut) {
+      if (changed(d)) {
         deltas.push(d);
         b.delta = emptyDelta(id);
       }
     }
-    const changed = deltas.filter((d) => d.accepted || d.opened || d.closed || d.bytesIn || d.bytesOut);
-    if (changed.length > 0) this.send({ type: 'counters', deltas: changed });
+    // Open HTTP connections' bytes since the last count reach the ledgers now.
+    this.http?.sampleConnections();
+    for (const [id, hb] of this.httpBindings) {
+      const d = hb.delta;
+      if (hb.counters) {
+        d.accepted += hb.counters.accepted - hb.reported.accepted;
+        d.requests = (d.requests ?? 0) + hb.counters.requests - hb.reported.requests;
+        hb.reported = { accepted: hb.counters.accepted, requests: hb.counters.requests };
+      }
+      if (changed(d)) {
+        deltas.push(d);
+        hb.delta = emptyDelta(id);
+      }
+      if (hb.gone) this.httpBindings.delete(id);
+    }
+    const requests = this.http?.takeRequests() ?? [];
+    const list = deltas.filter(changed);
+    if (list.length > 0 || requests.length > 0) this.send({ type: 'counters', deltas: list, ...(requests.length > 0 ? { requests } : {}) });
   }
 }
 
@@ -257,7 +359,8 @@ function main(): void {
     if (!process.connected) return then?.();
     process.send!(msg, undefined, {}, () => then?.());
   };
-  const forwarder = new Forwarder(send);
+  // The parent passes its HTTP plane's settings as the one argument.
+  const forwarder = new Forwarder(send, process.argv[2] ? (JSON.parse(process.argv[2]) as HttpPlaneSettings) : undefined);
   process.on('message', (msg: ToForwarder, handle: unknown) => forwarder.handle(msg, handle));
   // No orphans: the parent gone (killed, crashed, exited), this process goes too.
   process.on('disconnect', () => process.exit(0));

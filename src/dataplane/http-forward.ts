@@ -14,7 +14,7 @@ import type { HttpDomain, HttpErrorPage, HttpRule } from '../services/gaap/forwa
 import { pacedPipe, type Limits } from './caps';
 import { originFailure } from './http-auth';
 import { measureRtt, type OriginState } from './origins';
-import type { PassiveHealth } from './passive-health';
+import type { PassiveCheck } from './passive-health';
 
 /** Headers that describe one hop's connection, never forwarded. */
 export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
@@ -43,7 +43,7 @@ interface CustomHeader {
 /** What a rule puts into the heads it forwards, worked out once per configuration. */
 export interface RuleHead {
   view: HttpRule;
-  passive: PassiveHealth;
+  passive: PassiveCheck;
   /** The rule's custom headers, names lower-cased. */
   headers: CustomHeader[];
   /** Client headers not copied as they are: hop-by-hop ones, those the proxy sets, those a custom header replaces. */
@@ -55,7 +55,7 @@ export interface RuleHead {
   setsProto: boolean;
 }
 
-export function ruleHead(view: HttpRule, passive: PassiveHealth): RuleHead {
+export function ruleHead(view: HttpRule, passive: PassiveCheck): RuleHead {
   const headers = view.headers
     .map((h) => ({ name: h.name.toLowerCase(), value: h.value, perClient: h.value.includes('$remote_addr') }))
     .filter((h) => !FRAMING.has(h.name));

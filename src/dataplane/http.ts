@@ -30,8 +30,9 @@ import { HealthChecker, type Probe } from './health';
 import { BindingCounters, type ConnectionFault, type ConnectionFaults, type ListenerLive } from './observe';
 import { ClientConnections, type ConnectionLedger } from './http-connections';
 import { closeWith, guardServer, hasBody, requestRefusal, serverOptions, watchBody } from './http-guard';
-import { measureRtt, OriginSet, type OriginState } from './origins';
-import { effectiveHealthy, PassiveHealth } from './passive-health';
+import { applyHealth, measureRtt, OriginSet, type OriginHealthSpec, type OriginState } from './origins';
+import { blocks, effectiveHealthy, PassiveHealth, type PassiveCheck } from './passive-health';
+import type { BoundTcp } from './bound-socket';
 import { accessCheck, type AccessCheck } from './security';
 import { unmapped } from './tcp';
 
@@ -56,6 +57,27 @@ export interface HttpPlaneEvents {
   connectionFault?: ConnectionFaults;
   /** Client connections are admitted against the proxy's cap and counted here. */
   connections: ConnectionLedger;
+  /** The main process with forwarder processes: listener sockets are bound here and accepted on there; rule health goes to them. */
+  sharing?: HttpSharing;
+  /** A forwarder process's plane: sockets come through attach(), rule health from the main process, and failed requests go to it; no check runs here. */
+  remote?: { failed(ruleId: string, originKey: string): void };
+}
+
+/** What the main process's plane asks of the forwarder processes. */
+export interface HttpSharing {
+  /**
+   * Binds `address:port` without listening and hands the socket to the
+   * forwarders (`onShared` learns its id at once); resolves once one listens
+   * ('listening') or none answered in time ('unanswered': this process
+   * listens itself); throws the bind's or the listen's error. Undefined where
+   * the runtime cannot bind without listening: this process serves alone.
+   */
+  bind(account: string, listenerId: string, proxyId: string, address: string, port: number, entities: Entity[], counters: BindingCounters, onShared: (id: number) => void): Promise<{ bound: BoundTcp; answer: 'listening' | 'unanswered' } | undefined>;
+  unbind(id: number): void;
+  /** Client connections open in the forwarders on a shared socket. */
+  open(id: number): number;
+  /** A rule's origins' health as the checks see it now (undefined: the rule is gone). */
+  health(ruleId: string, origins: readonly OriginState[] | undefined): void;
 }
 
 interface RuleRuntime extends RuleHead {
@@ -72,8 +94,9 @@ interface RuleRuntime extends RuleHead {
 interface RuleState {
   account: string;
   origins: OriginSet;
-  checker: HealthChecker;
-  passive: PassiveHealth;
+  /** None in a forwarder process: the main process checks. */
+  checker: HealthChecker | undefined;
+  passive: PassiveCheck;
   /** The settings the checker was built for. */
   checkKey: string;
   reported: string;
@@ -104,6 +127,9 @@ interface Binding {
   /** Http3Supported: the UDP port held (QUIC is not served), or why it could not be. */
   udp: UdpSocket | undefined;
   udpError: string | undefined;
+  /** Bound without listening here: the forwarder processes accept on it, under this id. */
+  bound: BoundTcp | undefined;
+  shared: number | undefined;
 }
 
 /** An HTTPS server for one TLS profile, and the connections it holds. */
@@ -167,10 +193,11 @@ function domainOf(rt: ListenerRuntime, req: IncomingMessage): DomainRuntime | un
 
 const isLoopback = (ip: string): boolean => ip === '::1' || (isIP(ip) === 4 && ip.startsWith('127.'));
 
-function listen(server: NetServer, address: string, port: number): Promise<number> {
+/** Listens on `address:port`, or on a socket already bound; resolves with the port. */
+function listen(server: NetServer, address: string, port: number, handle?: object): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host: address, port, exclusive: true }, () => {
+    server.listen(handle ? { handle } : { host: address, port, exclusive: true }, () => {
       server.off('error', reject);
       const a = server.address();
       resolve(typeof a === 'object' && a ? a.port : port);
@@ -195,6 +222,8 @@ export class HttpPlane {
    * fault was decided on.
    */
   private readonly faulted = new Map<string, { fault: ConnectionFault; raw: Socket }>();
+  /** In a forwarder process: each rule's origin health as the main process last sent it. */
+  private readonly pushed = new Map<string, OriginHealthSpec[]>();
 
   constructor(private readonly settings: HttpPlaneSettings, private readonly events: HttpPlaneEvents, private readonly log: Logger) {
     this.pools = new OriginPools(settings.dataplaneHttpTimeoutMs);
@@ -215,6 +244,8 @@ export class HttpPlane {
         listeners.set(l.listenerId, rt);
       }
       this.configure(account, rt, l);
+      // A forwarder's bindings are the sockets the main process hands it.
+      if (this.events.remote) continue;
       const wanted = new Map<string, string>();
       if (l.serving) {
         for (const pid of l.proxyIds) {
@@ -281,29 +312,42 @@ export class HttpPlane {
     } else {
       st.origins.update(scheduling);
       if (st.checkKey !== checkKey) {
-        st.checker.stop();
+        st.checker?.stop();
         st.passive.stop();
         st.checker = this.checker(account, r, st.origins);
         st.passive = this.passive(account, r);
         st.checkKey = checkKey;
       }
     }
+    const pushed = this.pushed.get(r.ruleId);
+    if (pushed) applyHealth(st.origins.states, pushed);
+    // New settings can change health without a check (checks turned off: every origin healthy); sent only if it differs.
+    this.events.sharing?.health(r.ruleId, st.origins.states);
     return st;
   }
 
-  private checker(account: string, r: HttpRule, origins: OriginSet): HealthChecker {
+  private checker(account: string, r: HttpRule, origins: OriginSet): HealthChecker | undefined {
+    if (this.events.remote) return undefined;
     return new HealthChecker(origins, r.health, httpProbe(r), this.settings.dataplaneCheckScale, {
       changed: () => void this.reportHealth(account, r.ruleId),
     });
   }
 
-  private passive(account: string, r: HttpRule): PassiveHealth {
+  private passive(account: string, r: HttpRule): PassiveCheck {
+    const remote = this.events.remote;
+    // A forwarder's failures are counted where the rule's checks run; the block comes back with its health.
+    if (remote) {
+      // Only what can block, and not again once the block has arrived.
+      const counts = blocks(r.passive, this.settings.dataplaneCheckScale);
+      return { failed: (o, now) => counts && o.blockedUntil <= now && remote.failed(r.ruleId, o.key), stop: () => undefined };
+    }
     return new PassiveHealth(r.passive, this.settings.dataplaneCheckScale, () => void this.reportHealth(account, r.ruleId));
   }
 
   private async reportHealth(account: string, ruleId: string): Promise<void> {
     const st = this.rules.get(ruleId);
     if (!st) return;
+    this.events.sharing?.health(ruleId, st.origins.states);
     const now = Date.now();
     const health = st.origins.states.map((s) => ({ realServerId: s.origin.realServerId, port: s.origin.port, healthy: effectiveHealthy(s, now), downIps: s.downIps, unresolved: s.unresolved }));
     const key = JSON.stringify(health);
@@ -324,8 +368,10 @@ export class HttpPlane {
     }
     for (const [id, st] of this.rules) {
       if (live.has(id)) continue;
-      st.checker.stop();
+      st.checker?.stop();
       st.passive.stop();
+      this.events.sharing?.health(id, undefined);
+      this.pushed.delete(id);
       for (const s of st.origins.states) this.healthWritten.delete(`${s.key}${s.origin.realServerId}@${id}`);
       this.rules.delete(id);
     }
@@ -443,45 +489,168 @@ export class HttpPlane {
     return profile;
   }
 
-  private async bind(account: string, rt: ListenerRuntime, proxyId: string, address: string): Promise<void> {
+  /** A binding's state before its socket: counted against the ledger given (a forwarder's own for each handed socket). */
+  private newBinding(account: string, rt: ListenerRuntime, proxyId: string, address: string, ledger: ConnectionLedger): { b: Binding; entities: Entity[] } {
     const l = rt.config;
     const entities: Entity[] = [entity('listener', l.listenerId), entity('proxy', proxyId)];
     if (l.groupId) entities.push(entity('group', l.groupId));
-    const clients = new ClientConnections(account, proxyId, entities, this.events.connections);
     const b: Binding = {
       http3: l.http3, address, port: l.port, server: undefined, error: undefined, profiles: new Map(), profileOf: new WeakMap(), sockets: new Set(),
-      counters: new BindingCounters(), clients, udp: undefined, udpError: undefined,
+      counters: new BindingCounters(), clients: new ClientConnections(account, proxyId, entities, ledger), udp: undefined, udpError: undefined, bound: undefined, shared: undefined,
     };
     rt.bindings.set(proxyId, b);
+    return { b, entities };
+  }
+
+  private async bind(account: string, rt: ListenerRuntime, proxyId: string, address: string): Promise<void> {
+    const l = rt.config;
+    const { b, entities } = this.newBinding(account, rt, proxyId, address, this.events.connections);
     if (!this.settings.dataplaneHost && !isLoopback(address)) {
       b.error = `the proxy's address ${address} is not a loopback address (set the data-plane host to bind another)`;
       return;
     }
+    const mapped = this.settings.sharedAddress || address === '::1';
     const attempts = [l.port];
     if (l.port < 1024) attempts.push(l.port + this.settings.dataplanePortOffset);
-    if (this.settings.sharedAddress || address === '::1') attempts.push(0);
+    if (mapped) attempts.push(0);
     let lastErr: NodeJS.ErrnoException | undefined;
-    for (const port of attempts) {
+    // Forwarder processes let go of an unbound socket a moment after this process: a port bound again at once may still be theirs.
+    let waits = this.events.sharing && !mapped ? 10 : 0;
+    for (let i = 0; i < attempts.length; i++) {
+      const port = attempts[i];
       const server = l.protocol === 'HTTPS' ? this.front(rt, account, proxyId, b) : this.server(rt, account, proxyId, b);
       try {
-        b.port = await listen(server, address, port);
+        b.port = await this.listenOn(server, account, l.listenerId, proxyId, b, entities, address, port);
+        b.server = server;
         if (rt.bindings.get(proxyId) !== b) {
-          server.close();
+          this.release(b);
           return;
         }
-        b.server = server;
         server.on('error', (err) => this.log.warn({ err, listenerId: l.listenerId }, 'data plane: listener socket error'));
         if (l.http3) await this.holdUdp(b, l.listenerId);
         return;
       } catch (err) {
         lastErr = err as NodeJS.ErrnoException;
         server.close();
+        if (lastErr.code === 'EADDRINUSE' && port !== 0 && waits-- > 0) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          i--;
+          continue;
+        }
         if (lastErr.code !== 'EACCES' && lastErr.code !== 'EADDRINUSE') break;
-        if (lastErr.code === 'EADDRINUSE' && !(this.settings.sharedAddress || address === '::1')) break;
+        if (lastErr.code === 'EADDRINUSE' && !mapped) break;
       }
     }
     b.error = `${lastErr?.code ?? 'error'}: ${lastErr?.message ?? 'cannot bind'}`;
     this.log.warn({ listenerId: l.listenerId, proxyId, address, port: l.port, error: b.error }, 'data plane: a listener could not be bound');
+  }
+
+  /**
+   * One attempt at a binding's socket: with forwarder processes, bound here
+   * and handed to them (this process listens only if none takes it up in
+   * time); else listening here. Resolves with the port; nothing is left open
+   * on failure.
+   */
+  private async listenOn(server: NetServer, account: string, listenerId: string, proxyId: string, b: Binding, entities: Entity[], address: string, port: number): Promise<number> {
+    let shared;
+    try {
+      shared = await this.events.sharing?.bind(account, listenerId, proxyId, address, port, entities, b.counters, (id) => (b.shared = id));
+    } catch (err) {
+      b.shared = undefined;
+      throw err;
+    }
+    if (!shared) return listen(server, address, port);
+    b.bound = shared.bound;
+    if (shared.answer === 'listening') return shared.bound.port;
+    this.log.warn({ listenerId, address, port: shared.bound.port }, 'data plane: no forwarder process listened in time; the main process accepts on this listener');
+    try {
+      return await listen(server, address, shared.bound.port, shared.bound.handle);
+    } catch (err) {
+      this.release(b);
+      throw err;
+    }
+  }
+
+  /** Lets go of a binding's socket, here and in the forwarder processes. */
+  private release(b: Binding): void {
+    if (b.shared !== undefined) this.events.sharing?.unbind(b.shared);
+    b.shared = undefined;
+    b.server?.close();
+    b.bound?.close();
+    b.bound = undefined;
+  }
+
+  /**
+   * A forwarder process's binding: listens on the socket the main process
+   * bound for this listener on this proxy; its connections are counted into
+   * `ledger`. Resolves with the binding's cumulative counters; throws the
+   * listen's error.
+   */
+  async attach(account: string, listenerId: string, proxyId: string, handle: object, ledger: ConnectionLedger): Promise<BindingCounters> {
+    const rt = this.listeners.get(account)?.get(listenerId);
+    if (!rt) throw Object.assign(new Error(`no HTTP listener ${listenerId} is known here`), { code: 'ENOENT' });
+    if (rt.bindings.has(proxyId)) this.unbind(rt, proxyId);
+    const { b } = this.newBinding(account, rt, proxyId, '', ledger);
+    const server = rt.config.protocol === 'HTTPS' ? this.front(rt, account, proxyId, b) : this.server(rt, account, proxyId, b);
+    try {
+      b.port = await listen(server, '', 0, handle);
+    } catch (err) {
+      server.close();
+      if (rt.bindings.get(proxyId) === b) rt.bindings.delete(proxyId);
+      throw err;
+    }
+    b.server = server;
+    server.on('error', () => undefined);
+    if (rt.bindings.get(proxyId) !== b) server.close();
+    return b.counters;
+  }
+
+  /** A forwarder process stops accepting on a handed socket and ends its connections. */
+  detach(account: string, listenerId: string, proxyId: string): void {
+    const rt = this.listeners.get(account)?.get(listenerId);
+    if (rt?.bindings.has(proxyId)) this.unbind(rt, proxyId);
+  }
+
+  /** A forwarder process: a rule's origin health as the main process's checks see it (undefined: the rule is gone). */
+  setRuleHealth(ruleId: string, health: OriginHealthSpec[] | undefined): void {
+    if (!health) {
+      this.pushed.delete(ruleId);
+      return;
+    }
+    this.pushed.set(ruleId, health);
+    const st = this.rules.get(ruleId);
+    if (st) applyHealth(st.origins.states, health);
+  }
+
+  /** A request a forwarder process forwarded failed at its origin: counted as one of this process's own (passive checks). */
+  originFailed(ruleId: string, originKey: string): void {
+    const st = this.rules.get(ruleId);
+    const o = st?.origins.states.find((s) => s.key === originKey);
+    if (st && o) st.passive.failed(o, Date.now());
+  }
+
+  /** A forwarder process: the requests counted per proxy since the last call (taken, so zeroed here). */
+  takeRequests(): Tally[] {
+    const out: Tally[] = [];
+    for (const m of this.requests.values()) {
+      for (const t of m.values()) {
+        if (t.http === 0 && t.https === 0 && t.answered === 0) continue;
+        out.push({ ...t });
+        Object.assign(t, { http: 0, https: 0, latencyMs: 0, answered: 0 });
+      }
+    }
+    return out;
+  }
+
+  /** Requests a forwarder process served, added into this process's counts. */
+  addRequests(list: readonly Tally[]): void {
+    for (const r of list) {
+      const t = this.tally(r.account, r.proxyId);
+      t.http += r.http;
+      t.https += r.https;
+      t.latencyMs += r.latencyMs;
+      t.answered += r.answered;
+    }
   }
 
   /**
@@ -513,7 +682,7 @@ export class HttpPlane {
     rt.bindings.delete(proxyId);
     b?.udp?.close();
     if (!b?.server) return;
-    b.server.close();
+    this.release(b);
     // The proxy or listener stopped serving: its traffic stops with it.
     if ('closeAllConnections' in b.server) b.server.closeAllConnections();
     for (const p of b.profiles.values()) {
@@ -761,6 +930,24 @@ export class HttpPlane {
     }
   }
 
+  /** Client connections the forwarder processes hold open on a binding. */
+  private openElsewhere(b: Binding): number {
+    return b.shared !== undefined ? this.events.sharing?.open(b.shared) ?? 0 : 0;
+  }
+
+  /** Client connections the forwarder processes hold open through one proxy. */
+  openInWorkers(proxyId: string): number {
+    if (!this.events.sharing) return 0;
+    let n = 0;
+    for (const listeners of this.listeners.values()) {
+      for (const rt of listeners.values()) {
+        const b = rt.bindings.get(proxyId);
+        if (b) n += this.openElsewhere(b);
+      }
+    }
+    return n;
+  }
+
   /** The HTTP/HTTPS listeners bound on one proxy, in the shape of GET /_tclocal/dataplane. */
   status(proxyId: string): unknown[] {
     const out = [];
@@ -775,7 +962,7 @@ export class HttpPlane {
           groupId: rt.config.groupId,
           bound: b && !b.error && b.server ? { address: b.address, port: b.port } : null,
           error: b?.error ?? null,
-          connections: b?.clients.size ?? 0,
+          connections: b ? b.clients.size + this.openElsewhere(b) : 0,
           ...(rt.config.http3 ? { http3: { bound: b?.udp ? { address: b.address, port: b.port } : null, error: b?.udpError ?? null } } : {}),
           domains: [...rt.domains.values()].map((d) => ({
             domain: d.view.domain,
@@ -808,7 +995,7 @@ export class HttpPlane {
             listenerId: rt.config.listenerId,
             protocol: rt.config.protocol,
             bound: b && !b.error && b.server ? `${b.address}:${b.port}` : undefined,
-            connections: b?.sockets.size ?? 0,
+            connections: b ? b.sockets.size + this.openElsewhere(b) : 0,
             accepted: b?.counters.accepted ?? 0,
             ...(b ? b.counters.bytesWith(b.sockets) : { bytesIn: 0, bytesOut: 0 }),
             requests: b?.counters.requests ?? 0,
@@ -826,7 +1013,7 @@ export class HttpPlane {
     }
     this.listeners.clear();
     for (const st of this.rules.values()) {
-      st.checker.stop();
+      st.checker?.stop();
       st.passive.stop();
     }
     this.rules.clear();

@@ -13,12 +13,12 @@ import type { Config } from '../config';
 import type { ForwardingListener, ForwardingProxy, TrafficSink } from '../services/gaap/forwarding';
 import { ForwardingFollower, mergeRecords, touchesForwarding, type ForwardingUpdate } from '../services/gaap/forwarding-follow';
 import type { CommitChanges, CommitRecords, Store } from '../store/types';
-import { bindTcp, type BoundTcp } from './bound-socket';
+import type { BoundTcp } from './bound-socket';
 import { listenerSocketBudget } from './budget';
 import { Bucket, bucketFor } from './caps';
 import { addTo, Counters, entity, SEGMENT_BYTES, type Entity } from './counters';
 import { HealthChecker } from './health';
-import { HttpPlane } from './http';
+import { HttpPlane, type HttpPlaneSettings } from './http';
 import { applyConnectionFault, BindingCounters, type ConnectionFaults, type ListenerLive, type OriginLive, type TrafficReport } from './observe';
 import { OriginSet } from './origins';
 import { accessCheck, type AccessCheck } from './security';
@@ -126,11 +126,30 @@ export class DataPlane {
     private readonly faults?: ConnectionFaults,
   ) {
     this.follower = new ForwardingFollower(store);
-    this.workers = settings.dataplaneWorkers > 0 ? new ForwarderPool(settings.dataplaneWorkers, this.counters, log) : undefined;
     this.sharedAddress = settings.dataplaneHost !== '' || settings.dataplanePool.endsWith('/32');
-    this.http = new HttpPlane({ ...settings, sharedAddress: this.sharedAddress }, {
+    const httpSettings: HttpPlaneSettings = {
+      dataplaneHost: settings.dataplaneHost, dataplanePortOffset: settings.dataplanePortOffset, dataplaneHttpTimeoutMs: settings.dataplaneHttpTimeoutMs,
+      sharedAddress: this.sharedAddress, dataplaneCheckScale: settings.dataplaneCheckScale,
+      dataplaneHttpClientTimeoutMs: settings.dataplaneHttpClientTimeoutMs, dataplaneHttpKeepaliveMs: settings.dataplaneHttpKeepaliveMs,
+    };
+    const workers = settings.dataplaneWorkers > 0
+      ? new ForwarderPool(settings.dataplaneWorkers, this.counters, log, {
+        settings: httpSettings,
+        failed: (ruleId, key) => this.http.originFailed(ruleId, key),
+        requests: (list) => this.http.addRequests(list),
+      })
+      : undefined;
+    this.workers = workers;
+    this.http = new HttpPlane(httpSettings, {
       ruleHealth: (account, ruleId, origins) => this.sink.reportRuleHealth(account, ruleId, origins),
       connectionFault: faults,
+      sharing: workers && {
+        bind: (account, listenerId, proxyId, address, port, entities, counters, onShared) =>
+          workers.bindShared(address, port, account, entities, counters, { http: { account, listenerId, proxyId } }, onShared),
+        unbind: (id) => workers.unbind(id),
+        open: (id) => workers.open(id),
+        health: (ruleId, origins) => workers.shareRuleHealth(ruleId, origins),
+      },
       connections: {
         open: (account, proxyId, entities) => {
           const p = this.proxies.get(account)?.get(proxyId);
@@ -209,6 +228,8 @@ export class DataPlane {
               // HTTP listeners follow their own records and, for their bindings, the state of the proxies they listen on.
               const httpProxyChanged = update.http.some((l) => l.proxyIds.some((pid) => update.changedProxies.has(pid)));
               if (update.httpChanged || httpProxyChanged) {
+                // The forwarders learn the listeners before the sockets the apply hands them.
+                this.workers?.httpApply(account, [...update.proxies.values()], update.http);
                 await this.http.apply(account, [...update.proxies.values()], update.http);
               }
             } catch (err) {
@@ -406,20 +427,16 @@ export class DataPlane {
       return port;
     }
     const workers = this.workers;
-    const bound = workers ? bindTcp(address, port) : undefined;
-    if (workers && bound) {
+    let shared;
+    try {
       // The forwarders listen and accept; this process only holds the socket. Their listen's error (a port taken meanwhile) is this bind's.
-      const { id, listening } = workers.bind(bound, rt.account, b.entities, b.counters, this.spec(rt, b));
-      b.shared = id;
-      let answer: 'listening' | 'unanswered';
-      try {
-        answer = await listening;
-      } catch (err) {
-        workers.unbind(id);
-        b.shared = undefined;
-        bound.close();
-        throw err;
-      }
+      shared = await workers?.bindShared(address, port, rt.account, b.entities, b.counters, { spec: this.spec(rt, b) }, (id) => (b.shared = id));
+    } catch (err) {
+      b.shared = undefined;
+      throw err;
+    }
+    if (workers && shared) {
+      const { id, bound, answer } = shared;
       if (answer === 'listening' || rt.bindings.get(b.proxyId) !== b) {
         b.bound = bound;
         return bound.port;
@@ -449,7 +466,7 @@ export class DataPlane {
     b.server = server;
     server.on('error', onError);
     // Where the runtime cannot bind without listening, the forwarders accept beside this process.
-    if (workers) b.shared = workers.bind(server, rt.account, b.entities, b.counters, this.spec(rt, b)).id;
+    if (workers) b.shared = workers.bind(server, rt.account, b.entities, b.counters, { spec: this.spec(rt, b) }).id;
     return port;
   }
 
@@ -700,7 +717,7 @@ export class DataPlane {
           proxyId: p.view.proxyId,
           address: p.view.address,
           serving: p.view.serving,
-          connections: p.active + this.openInWorkers(onProxy.get(p.view.proxyId) ?? [], p.view.proxyId),
+          connections: p.active + this.openInWorkers(onProxy.get(p.view.proxyId) ?? [], p.view.proxyId) + this.http.openInWorkers(p.view.proxyId),
           listeners: [...(onProxy.get(p.view.proxyId) ?? [])
             .map((rt) => {
               const b = rt.bindings.get(p.view.proxyId);

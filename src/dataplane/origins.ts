@@ -26,6 +26,28 @@ export interface OriginState {
   blockedUntil: number;
 }
 
+/** An origin's health as the main process's checks see it, sent to the forwarder processes that schedule on it. */
+export interface OriginHealthSpec {
+  key: string;
+  healthy: boolean;
+  downIps: string[];
+  unresolved: boolean;
+  blockedUntil: number;
+}
+
+/** The health of origins as plain data. */
+export const healthSpecs = (states: readonly OriginState[]): OriginHealthSpec[] =>
+  states.map((s) => ({ key: s.key, healthy: s.healthy, downIps: s.downIps, unresolved: s.unresolved, blockedUntil: s.blockedUntil }));
+
+/** Takes over health sent by the main process onto the origins of the same key. */
+export function applyHealth(states: readonly OriginState[], specs: readonly OriginHealthSpec[]): void {
+  const byKey = new Map(specs.map((h) => [h.key, h]));
+  for (const s of states) {
+    const h = byKey.get(s.key);
+    if (h) Object.assign(s, { healthy: h.healthy, downIps: h.downIps, unresolved: h.unresolved, blockedUntil: h.blockedUntil });
+  }
+}
+
 export const originKey = (o: ForwardingOrigin): string => `${o.realServerId}:${o.port}`;
 
 export function newOriginState(origin: ForwardingOrigin): OriginState {

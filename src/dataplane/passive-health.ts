@@ -9,7 +9,17 @@
 import type { PassiveCheckSettings } from '../services/gaap/forwarding-http';
 import type { OriginState } from './origins';
 
-export class PassiveHealth {
+/** Where a rule's failed requests go: its PassiveHealth, or (in a forwarder process) the main process's. */
+export interface PassiveCheck {
+  failed(o: OriginState, now: number): void;
+  stop(): void;
+}
+
+/** Whether the settings block at all (a 0 in any of them turns blocking off). */
+export const blocks = (s: PassiveCheckSettings, scale: number): boolean =>
+  s.enabled && s.failedThreshold > 0 && s.failedCountInter * scale > 0 && s.blockInter * scale > 0;
+
+export class PassiveHealth implements PassiveCheck {
   /** Recent failure times (ms) per origin, oldest first, at most FailedThreshold of them. */
   private readonly failures = new Map<string, number[]>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -19,7 +29,7 @@ export class PassiveHealth {
   constructor(
     private readonly settings: PassiveCheckSettings,
     /** Multiplies the interval and the block time (tests shorten them, as they do active checks). */
-    scale: number,
+    private readonly scale: number,
     /** An origin was blocked, or its block ended. */
     private readonly changed: () => void,
   ) {
@@ -27,13 +37,9 @@ export class PassiveHealth {
     this.blockMs = settings.blockInter * 1000 * scale;
   }
 
-  private get enabled(): boolean {
-    return this.settings.enabled && this.settings.failedThreshold > 0 && this.windowMs > 0 && this.blockMs > 0;
-  }
-
   /** A real request to `o` failed at `now` (ms). */
   failed(o: OriginState, now: number): void {
-    if (!this.enabled || o.blockedUntil > now) return;
+    if (!blocks(this.settings, this.scale) || o.blockedUntil > now) return;
     let list = this.failures.get(o.key);
     if (!list) this.failures.set(o.key, (list = []));
     list.push(now);

@@ -1,12 +1,14 @@
 /**
  * Forwarder processes beside the main one (--dataplane-workers N): the main
- * process binds every TCP listener's socket, as without workers, but does not
- * listen on it: it hands the bound socket to every forwarder, and the
- * forwarders listen and accept (the main process holds it to keep the port
- * and to hand it to a forwarder started again). Each
+ * process binds every TCP, HTTP and HTTPS listener's socket, as without
+ * workers, but does not listen on it: it hands the bound socket to every
+ * forwarder, and the forwarders listen and accept (the main process holds it
+ * to keep the port and to hand it to a forwarder started again). Each TCP
  * binding's description (origins with their live health, scheduler, policy)
- * goes to the forwarders when it is bound and again whenever it changes;
- * their counters come back and add into the main process's own. A forwarder
+ * goes to the forwarders when it is bound and again whenever it changes; the
+ * HTTP listeners' view of each account goes whole, and each rule's origin
+ * health when it changes. Their counters (and failed requests, for the rules'
+ * passive checks) come back and add into the main process's own. A forwarder
  * that dies is started again and given every binding; forwarders exit with
  * the main process. See docs/dataplane.md, "Forwarder processes".
  */
@@ -15,11 +17,15 @@ import { join } from 'node:path';
 import type { Server } from 'node:net';
 import type { Logger } from 'pino';
 import { NODE_FLAGS } from '../core/node-flags';
-import type { BoundTcp } from './bound-socket';
 import { type Counters, type Entity, SEGMENT_BYTES } from './counters';
-import type { BindingDelta, BindingSpec, FromForwarder, ToForwarder } from './forwarder';
+import { bindTcp, type BoundTcp } from './bound-socket';
+import type { BindingDelta, BindingSpec, FromForwarder, HttpBindingSpec, ToForwarder } from './forwarder';
+import type { HttpPlaneSettings } from './http';
+import type { Tally } from './http-forward';
 import type { BindingCounters } from './observe';
-import type { OriginSet } from './origins';
+import { healthSpecs, type OriginSet, type OriginState } from './origins';
+import type { ForwardingProxy } from '../services/gaap/forwarding';
+import type { HttpListener } from '../services/gaap/forwarding-http';
 
 /** What the main process knows of one binding handed to the forwarders. */
 interface Shared {
@@ -27,8 +33,9 @@ interface Shared {
   entities: Entity[];
   /** What goes to each forwarder: a bound socket's handle, or (where the runtime cannot bind without listening) the main process's listening server. */
   handle: object;
-  spec: BindingSpec;
-  /** The spec as last sent, to send changes only. */
+  /** What the forwarders are told with the socket: a TCP binding's spec, or which HTTP listener on which proxy. */
+  what: SharedWhat;
+  /** A TCP spec as last sent, to send changes only. */
   sent: string;
   counters: BindingCounters;
   /** Connections open in each forwarder (by slot). */
@@ -44,6 +51,19 @@ interface Slot {
   restarts: number;
   /** Recent crash times, to slow down a process that keeps dying. */
   crashes: number[];
+}
+
+/** A TCP binding's description, or the HTTP listener and proxy a socket is for. */
+export type SharedWhat = { spec: BindingSpec } | { http: HttpBindingSpec };
+
+/** What the main process's HTTP plane learns from the forwarders. */
+export interface ForwarderHttp {
+  /** The forwarders' HTTP planes are built with these. */
+  settings: HttpPlaneSettings;
+  /** A forwarded request failed at its origin (for the rule's passive checks). */
+  failed(ruleId: string, originKey: string): void;
+  /** Requests served, per proxy, since a forwarder's last report. */
+  requests(list: Tally[]): void;
 }
 
 /** Waiting for the first forwarder to listen on a binding's socket. */
@@ -66,8 +86,12 @@ export class ForwarderPool {
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private stopping = false;
+  /** The HTTP view last sent per account, sent again to a forwarder started again. */
+  private readonly httpViews = new Map<string, ToForwarder>();
+  /** Each rule's origin health as last sent (with its text, to send changes only). */
+  private readonly ruleHealth = new Map<string, { text: string; msg: ToForwarder }>();
 
-  constructor(size: number, private readonly counters: Counters, private readonly log: Logger) {
+  constructor(size: number, private readonly counters: Counters, private readonly log: Logger, private readonly http: ForwarderHttp) {
     this.slots = Array.from({ length: size }, () => ({ child: undefined, pid: undefined, accepted: 0, restarts: 0, crashes: [] }));
   }
 
@@ -78,16 +102,22 @@ export class ForwarderPool {
   private spawn(i: number): void {
     const slot = this.slots[i];
     // Not the parent's flags (a debugger's or a test runner's would apply to every forwarder): tclocal's own.
-    const child = fork(join(__dirname, 'forwarder.js'), [], { execArgv: [...NODE_FLAGS], serialization: 'json' });
+    const child = fork(join(__dirname, 'forwarder.js'), [JSON.stringify(this.http.settings)], { execArgv: [...NODE_FLAGS], serialization: 'json' });
     slot.child = child;
     slot.pid = child.pid;
     child.on('message', (msg: FromForwarder) => {
-      if (msg.type === 'counters') this.counted(i, msg.deltas);
-      else if (msg.type === 'listening' || msg.type === 'refused') this.answered(msg);
+      if (msg.type === 'counters') {
+        this.counted(i, msg.deltas);
+        if (msg.requests?.length) this.http.requests(msg.requests);
+      } else if (msg.type === 'listening' || msg.type === 'refused') this.answered(msg);
+      else if (msg.type === 'http-failed') this.http.failed(msg.ruleId, msg.key);
     });
     child.on('error', (err) => this.log.warn({ err, pid: child.pid }, 'data plane: forwarder process error'));
     child.on('exit', (code, signal) => this.exited(i, child, code, signal));
-    for (const [id, s] of this.shared) if (!s.gone) this.send(child, { type: 'bind', id, spec: s.spec }, s.handle);
+    // The HTTP views and rule health first: a handed HTTP socket is for a listener the forwarder knows.
+    for (const msg of this.httpViews.values()) this.send(child, msg);
+    for (const { msg } of this.ruleHealth.values()) this.send(child, msg);
+    for (const [id, s] of this.shared) if (!s.gone) this.send(child, bindMessage(id, s.what), s.handle);
   }
 
   private exited(i: number, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
@@ -126,17 +156,61 @@ export class ForwarderPool {
    * listen's error, e.g. EADDRINUSE: the caller unbinds), or unanswered
    * within a few seconds (no forwarder alive: the caller accepts itself).
    */
-  bind(socket: BoundTcp | Server, account: string, entities: Entity[], counters: BindingCounters, spec: BindingSpec): { id: number; listening: Promise<'listening' | 'unanswered'> } {
+  bind(socket: BoundTcp | Server, account: string, entities: Entity[], counters: BindingCounters, what: SharedWhat): { id: number; listening: Promise<'listening' | 'unanswered'> } {
     const id = ++this.nextId;
     const handle = 'handle' in socket ? socket.handle : socket;
-    this.shared.set(id, { account, entities, handle, spec, sent: JSON.stringify(spec), counters, open: this.slots.map(() => 0), gone: false });
+    this.shared.set(id, { account, entities, handle, what, sent: 'spec' in what ? JSON.stringify(what.spec) : '', counters, open: this.slots.map(() => 0), gone: false });
     const listening = new Promise<'listening' | 'unanswered'>((resolve, reject) => {
       const timer = setTimeout(() => this.settle(id)?.resolve('unanswered'), LISTEN_WAIT_MS);
       timer.unref();
       this.pending.set(id, { resolve, reject, timer });
     });
-    this.broadcast({ type: 'bind', id, spec }, handle);
+    this.broadcast(bindMessage(id, what), handle);
     return { id, listening };
+  }
+
+  /**
+   * Binds `address:port` without listening and hands the socket to the
+   * forwarders (`onShared` learns its id at once); settles as `bind`'s
+   * `listening` does. Throws the bind's error, or the forwarders' listen's
+   * (nothing is left open then). Undefined where the runtime cannot bind
+   * without listening.
+   */
+  async bindShared(address: string, port: number, account: string, entities: Entity[], counters: BindingCounters, what: SharedWhat, onShared: (id: number) => void): Promise<{ id: number; bound: BoundTcp; answer: 'listening' | 'unanswered' } | undefined> {
+    const bound = bindTcp(address, port);
+    if (!bound) return undefined;
+    const { id, listening } = this.bind(bound, account, entities, counters, what);
+    onShared(id);
+    try {
+      return { id, bound, answer: await listening };
+    } catch (err) {
+      this.unbind(id);
+      bound.close();
+      throw err;
+    }
+  }
+
+  /** An account's HTTP listeners as the main process's plane is about to apply them: sent before any socket of theirs. */
+  httpApply(account: string, proxies: ForwardingProxy[], views: readonly HttpListener[]): void {
+    const msg: ToForwarder = { type: 'http-apply', account, proxies, views: [...views] };
+    if (views.length === 0 && !this.httpViews.has(account)) return;
+    if (views.length === 0) this.httpViews.delete(account);
+    else this.httpViews.set(account, msg);
+    this.broadcast(msg);
+  }
+
+  /** A rule's origin health (undefined: the rule is gone): sent only if it changed. */
+  shareRuleHealth(ruleId: string, origins: readonly OriginState[] | undefined): void {
+    if (!origins) {
+      if (this.ruleHealth.delete(ruleId)) this.broadcast({ type: 'http-health', ruleId, health: null });
+      return;
+    }
+    const health = healthSpecs(origins);
+    const text = JSON.stringify(health);
+    if (this.ruleHealth.get(ruleId)?.text === text) return;
+    const msg: ToForwarder = { type: 'http-health', ruleId, health };
+    this.ruleHealth.set(ruleId, { text, msg });
+    this.broadcast(msg);
   }
 
   private settle(id: number): Pending | undefined {
@@ -158,10 +232,10 @@ export class ForwarderPool {
   /** A binding's description changed (settings, origins, health): sent only if it differs from the last one sent. */
   update(id: number, spec: BindingSpec): void {
     const s = this.shared.get(id);
-    if (!s || s.gone) return;
+    if (!s || s.gone || !('spec' in s.what)) return;
     const text = JSON.stringify(spec);
     if (text === s.sent) return;
-    s.spec = spec;
+    s.what = { spec };
     s.sent = text;
     this.broadcast({ type: 'update', id, spec });
   }
@@ -192,6 +266,7 @@ export class ForwarderPool {
         s.open[slot] = Math.max(0, s.open[slot] + d.opened - d.closed);
       }
       s.counters.accepted += d.accepted;
+      s.counters.requests += d.requests ?? 0;
       s.counters.bytesIn += d.bytesIn;
       s.counters.bytesOut += d.bytesOut;
       if (d.bytesIn || d.bytesOut) {
@@ -226,12 +301,15 @@ export class ForwarderPool {
   }
 }
 
+const bindMessage = (id: number, what: SharedWhat): ToForwarder =>
+  'spec' in what ? { type: 'bind', id, spec: what.spec } : { type: 'http-bind', id, ...what.http };
+
 /** The description of a binding a forwarder works from: the listener's settings and its origins' health now. */
 export function bindingSpec(listener: BindingSpec['listener'], origins: OriginSet, proxyAddress: string, idleMs: number): BindingSpec {
   return {
     listener,
     proxyAddress,
     idleMs,
-    health: origins.states.map((s) => ({ key: s.key, healthy: s.healthy, downIps: s.downIps, unresolved: s.unresolved, blockedUntil: s.blockedUntil })),
+    health: healthSpecs(origins.states),
   };
 }
