@@ -63,6 +63,8 @@ export type ToForwarder =
   | { type: 'http-apply'; account: string; proxies: ForwardingProxy[]; views: HttpListener[] }
   /** A rule's origin health as the parent's checks see it; null: the rule is gone. */
   | { type: 'http-health'; ruleId: string; health: OriginHealthSpec[] | null }
+  /** The TLS session ticket keys (base64), sent first. */
+  | { type: 'tls-ticket-keys'; keys: string }
   | { type: 'unbind'; id: number }
   | { type: 'stop' };
 
@@ -109,6 +111,7 @@ export class Forwarder {
   private readonly retired: BindingDelta[] = [];
   /** HTTP and HTTPS listeners, made with the first HTTP view. */
   private http: HttpPlane | undefined;
+  private ticketKeys: Buffer | undefined;
 
   constructor(private readonly send: (msg: FromForwarder, then?: () => void) => void, private readonly httpSettings?: HttpPlaneSettings) {}
 
@@ -120,7 +123,7 @@ export class Forwarder {
       ruleHealth: async () => undefined,
       connections: none,
       remote: { failed: (ruleId, key) => this.send({ type: 'http-failed', ruleId, key }) },
-    }, pino({ level: 'warn', base: { forwarder: process.pid } }, pino.destination(2)));
+    }, pino({ level: 'warn', base: { forwarder: process.pid } }, pino.destination(2)), this.ticketKeys);
     return this.http;
   }
 
@@ -169,6 +172,9 @@ export class Forwarder {
       }
       case 'http-bind':
         this.httpBind(msg.id, { account: msg.account, listenerId: msg.listenerId, proxyId: msg.proxyId }, handle);
+        break;
+      case 'tls-ticket-keys':
+        this.ticketKeys = Buffer.from(msg.keys, 'base64');
         break;
       case 'http-apply':
         void this.httpPlane().apply(msg.account, msg.proxies, msg.views);

@@ -13,6 +13,7 @@
  */
 import { STATUS_CODES, createServer as createHttpServer, request as httpRequest, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
+import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer as createNetServer, isIP, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -225,7 +226,17 @@ export class HttpPlane {
   /** In a forwarder process: each rule's origin health as the main process last sent it. */
   private readonly pushed = new Map<string, OriginHealthSpec[]>();
 
-  constructor(private readonly settings: HttpPlaneSettings, private readonly events: HttpPlaneEvents, private readonly log: Logger) {
+  /**
+   * @param ticketKeys the keys TLS session tickets are sealed with: every
+   * process serving the same listeners takes the same ones, so a client
+   * resumes its session whichever process its next connection reaches.
+   */
+  constructor(
+    private readonly settings: HttpPlaneSettings,
+    private readonly events: HttpPlaneEvents,
+    private readonly log: Logger,
+    private readonly ticketKeys: Buffer = randomBytes(48),
+  ) {
     this.pools = new OriginPools(settings.dataplaneHttpTimeoutMs);
   }
 
@@ -421,7 +432,7 @@ export class HttpPlane {
       this.handle(rt, req, res, tally);
     };
     const limits = { clientTimeoutMs: this.settings.dataplaneHttpClientTimeoutMs, keepaliveMs: this.settings.dataplaneHttpKeepaliveMs };
-    const server = tls ? createHttpsServer({ ...serverOptions(limits), ...tls }, handler) : createHttpServer(serverOptions(limits), handler);
+    const server = tls ? createHttpsServer({ ...serverOptions(limits), ...tls, ticketKeys: this.ticketKeys }, handler) : createHttpServer(serverOptions(limits), handler);
     guardServer(server, limits);
     // Security policies judge each new connection (HTTP rides on TCP), as for TCP listeners (the front of HTTPS has judged it already); then the proxy's Concurrent cap.
     server.on('connection', (socket: Socket) => {

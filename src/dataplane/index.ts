@@ -6,6 +6,7 @@
  * connections; established ones stay unless their proxy or listener stops
  * serving). Health and traffic go back to GAAP through its TrafficSink.
  */
+import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIP, Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -132,9 +133,12 @@ export class DataPlane {
       sharedAddress: this.sharedAddress, dataplaneCheckScale: settings.dataplaneCheckScale,
       dataplaneHttpClientTimeoutMs: settings.dataplaneHttpClientTimeoutMs, dataplaneHttpKeepaliveMs: settings.dataplaneHttpKeepaliveMs,
     };
+    // One set of TLS session ticket keys for this process and its forwarders.
+    const ticketKeys = randomBytes(48);
     const workers = settings.dataplaneWorkers > 0
       ? new ForwarderPool(settings.dataplaneWorkers, this.counters, log, {
         settings: httpSettings,
+        ticketKeys,
         failed: (ruleId, key) => this.http.originFailed(ruleId, key),
         requests: (list) => this.http.addRequests(list),
       })
@@ -167,7 +171,7 @@ export class DataPlane {
           this.counters.add(account, entities, inBytes, outBytes, Math.ceil(inBytes / SEGMENT_BYTES), Math.ceil(outBytes / SEGMENT_BYTES)),
         limits: (account, proxyId) => (this.settings.dataplaneCaps ? this.proxies.get(account)?.get(proxyId)?.limits : undefined),
       },
-    }, log);
+    }, log, ticketKeys);
   }
 
   /** Binds every serving listener of the stored state, then follows the store's commits. */

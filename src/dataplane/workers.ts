@@ -60,6 +60,8 @@ export type SharedWhat = { spec: BindingSpec } | { http: HttpBindingSpec };
 export interface ForwarderHttp {
   /** The forwarders' HTTP planes are built with these. */
   settings: HttpPlaneSettings;
+  /** TLS session ticket keys, shared with the main process's plane (sent over the IPC channel, never on a command line). */
+  ticketKeys: Buffer;
   /** A forwarded request failed at its origin (for the rule's passive checks). */
   failed(ruleId: string, originKey: string): void;
   /** Requests served, per proxy, since a forwarder's last report. */
@@ -114,6 +116,7 @@ export class ForwarderPool {
     });
     child.on('error', (err) => this.log.warn({ err, pid: child.pid }, 'data plane: forwarder process error'));
     child.on('exit', (code, signal) => this.exited(i, child, code, signal));
+    this.send(child, { type: 'tls-ticket-keys', keys: this.http.ticketKeys.toString('base64') });
     // The HTTP views and rule health first: a handed HTTP socket is for a listener the forwarder knows.
     for (const msg of this.httpViews.values()) this.send(child, msg);
     for (const { msg } of this.ruleHealth.values()) this.send(child, msg);

@@ -205,6 +205,44 @@ describe('data plane: HTTP and HTTPS listeners in forwarder processes (--datapla
     assert.deepEqual([...new Set(renewedOnes)], [fp(renewed.cert)]);
   });
 
+  it('a TLS session resumes whichever forwarder takes the next connection: the processes share their ticket keys', async () => {
+    const tlsPair = selfSigned('r.test', { sans: ['r.test'] });
+    const certId = (await gaap.CreateCertificate({ CertificateType: 2, CertificateContent: tlsPair.cert, CertificateKey: tlsPair.key, CertificateAlias: 'resume' })).CertificateId;
+    const { proxyId, ip } = await runningProxy(gaap, 'l7-workers-resume');
+    const { ListenerId: listenerId } = await gaap.CreateHTTPSListener({ ProxyId: proxyId, ListenerName: 'tls', Port: randomPort(), CertificateId: certId, ForwardProtocol: 'HTTP', AuthType: 0 });
+    const port = await servedPort(server, proxyId, listenerId);
+    await rule(listenerId, 'r.test', '/', [origins.A.port]);
+    /** One request on a new connection: whether the session was resumed, and the session to offer next. */
+    const visit = (session: Buffer | undefined) => new Promise<{ reused: boolean; session: Buffer | undefined; answer: string }>((resolve, reject) => {
+      let next: Buffer | undefined;
+      const s = tlsConnect({ host: ip, port, servername: 'r.test', rejectUnauthorized: false, session }, () => {
+        s.write('GET /r HTTP/1.1\r\nHost: r.test\r\nConnection: close\r\n\r\n');
+      });
+      s.on('session', (t: Buffer) => (next = t));
+      let answer = '';
+      s.on('data', (d) => (answer += d.toString()));
+      s.on('end', () => resolve({ reused: s.isSessionReused(), session: next, answer }));
+      s.on('error', reject);
+    });
+    await until(async () => (await visit(undefined)).answer.includes('A /r'), 'the HTTPS rule');
+    const first = await visit(undefined);
+    assert.ok(first.session, 'a session ticket was issued');
+    const before = (await workersOf(server)).map((w) => w.accepted);
+    const reused: boolean[] = [];
+    let spread = false;
+    for (let i = 0; i < 60 && !(spread && reused.length >= 12); i++) {
+      const v = await visit(first.session);
+      assert.match(v.answer, /A \/r/);
+      reused.push(v.reused);
+      if (i % 4 === 3) {
+        const now = (await workersOf(server)).map((w) => w.accepted);
+        spread = now.every((n, k) => n > before[k]);
+      }
+    }
+    assert.ok(spread, 'both forwarders took some of the connections');
+    assert.deepEqual([...new Set(reused)], [true], `sessions resumed: ${reused.filter(Boolean).length} of ${reused.length}`);
+  });
+
   it('requests served by the forwarders count in HttpQPS and the traffic report; their open connections on the listener and the proxy', async () => {
     const { proxyId, ip, listenerId, port } = await httpListener();
     await rule(listenerId, 'q.test', '/', [origins.A.port]);
