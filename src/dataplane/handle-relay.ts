@@ -37,6 +37,8 @@ export interface RawTcp {
   getsockname(out: { address?: string; port?: number }): number;
   close(cb?: () => void): void;
   reset?(cb?: () => void): number;
+  /** Reads go into this buffer from now on, instead of a new one per read. */
+  useUserBuffer(buffer: Buffer): void;
   /** The relay end this handle belongs to. */
   end?: HandleEnd;
 }
@@ -74,7 +76,7 @@ function load(): Bindings | undefined {
     if (!(state instanceof Int32Array) || typeof constants?.SOCKET !== 'number') return undefined;
     if (typeof readBytes !== 'number' || typeof bufferOffset !== 'number' || typeof lastWriteAsync !== 'number') return undefined;
     const probe = new TCP(constants.SOCKET);
-    const complete = ['readStart', 'readStop', 'writeBuffer', 'shutdown', 'connect', 'connect6', 'listen', 'setNoDelay', 'getpeername', 'getsockname', 'close']
+    const complete = ['readStart', 'readStop', 'writeBuffer', 'shutdown', 'connect', 'connect6', 'listen', 'setNoDelay', 'getpeername', 'getsockname', 'close', 'useUserBuffer']
       .every((m) => typeof (probe as unknown as Record<string, unknown>)[m] === 'function');
     probe.close();
     if (!complete) return undefined;
@@ -95,6 +97,20 @@ function load(): Bindings | undefined {
 
 const B = load();
 
+/**
+ * A stream that has carried this much from one end is a bulk transfer: that
+ * end then reads into a buffer of its own, reused for every read, instead
+ * of a new one per read. The buffers freed in bursts by the collector were
+ * what bulk streams spent their CPU on (page faults, when the C library
+ * handed the freed memory back); short connections never get one, so idle
+ * connections hold none.
+ */
+const BULK_BYTES = 1 << 20;
+const READ_BUFFER = 64 * 1024;
+/** Buffers of finished relays, for the next bulk stream. */
+const spareBuffers: Buffer[] = [];
+const SPARE_LIMIT = 32;
+
 const errnoError = (errno: number, what: string): Error => {
   const [code, text] = getSystemErrorMap().get(errno) ?? ['error', 'failed'];
   return Object.assign(new Error(`${what}: ${code} ${text}`), { errno, code });
@@ -104,6 +120,8 @@ const errnoError = (errno: number, what: string): Error => {
 export class HandleEnd implements RelayEnd {
   bytesRead = 0;
   bytesWritten = 0;
+  /** This end's own read buffer, once it carries a bulk stream. */
+  buffer: Buffer | undefined;
   /** Writes the kernel has not taken yet: the other end stops reading meanwhile. */
   private pending = 0;
   /** The peer ended its stream (or the end was closed). */
@@ -161,6 +179,12 @@ export class HandleEnd implements RelayEnd {
     this.relay.settle();
   }
 
+  /** Reads from now on go into a buffer of this end's own. */
+  ownBuffer(): void {
+    this.buffer = spareBuffers.pop() ?? Buffer.allocUnsafeSlow(READ_BUFFER);
+    this.handle.useUserBuffer(this.buffer);
+  }
+
   /** As net.Socket.destroy: the connection is closed, both ends. */
   destroy(): void {
     this.relay.close();
@@ -170,9 +194,11 @@ export class HandleEnd implements RelayEnd {
 function onRead(this: RawTcp, buf: ArrayBuffer | undefined): void {
   const end = this.end!;
   const n = B!.state[B!.readBytes];
-  if (n > 0 && buf) {
+  if (n > 0) {
     end.bytesRead += n;
-    end.other.write(new Uint8Array(buf, B!.state[B!.bufferOffset], n));
+    // In the end's own buffer, the bytes stay put until written: a write the kernel does not take at once stops this end reading until it completes.
+    end.other.write(buf ? new Uint8Array(buf, B!.state[B!.bufferOffset], n) : end.buffer!.subarray(0, n));
+    if (!end.buffer && end.bytesRead >= BULK_BYTES && !end.relay.closed) end.ownBuffer();
   } else if (n === B!.eof) {
     end.ended = true;
     end.other.shutdown();
@@ -221,7 +247,7 @@ export class HandleRelay implements TcpConnection<HandleEnd> {
     if (this.closed) return;
     this.closed = true;
     let open = this.upstream ? 2 : 1;
-    const gone = () => --open === 0 && this.finished(this);
+    const gone = () => --open === 0 && this.done();
     this.client.handle.close(gone);
     this.upstream?.handle.close(gone);
   }
@@ -232,7 +258,7 @@ export class HandleRelay implements TcpConnection<HandleEnd> {
     this.closed = true;
     const other = at === this.client ? this.upstream : this.client;
     let open = other ? 2 : 1;
-    const gone = () => --open === 0 && this.finished(this);
+    const gone = () => --open === 0 && this.done();
     at.handle.close(gone);
     if (other) resetHandle(other.handle, gone);
   }
@@ -241,7 +267,15 @@ export class HandleRelay implements TcpConnection<HandleEnd> {
   refuse(): void {
     if (this.closed) return;
     this.closed = true;
-    resetHandle(this.client.handle, () => this.finished(this));
+    resetHandle(this.client.handle, () => this.done());
+  }
+
+  /** Both handles are closed: their read buffers can serve another relay. */
+  private done(): void {
+    for (const end of [this.client, this.upstream]) {
+      if (end?.buffer && spareBuffers.length < SPARE_LIMIT) spareBuffers.push(end.buffer);
+    }
+    this.finished(this);
   }
 }
 

@@ -6,6 +6,7 @@
  * processes that use it are another process.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { bindTcp } from '../../src/dataplane/bound-socket';
@@ -89,29 +90,32 @@ describe('data plane: the relay on raw handles', () => {
     const f = front(() => originState(echo.port));
     try {
       assert.equal(await exchange('127.0.0.1', f.port, 'hello'), 'E:hello');
-      // A client that reads slowly: the relay must stop reading the origin, not buffer without bound.
-      const big = Buffer.alloc(3 * 1024 * 1024, 9);
-      const got = await new Promise<number>((resolve, reject) => {
+      // A client that reads slowly: the relay must stop reading the origin, not buffer without bound. Past its first MiB each end reads
+      // into one buffer of its own, so the bytes are random and compared whole: a buffer reused before its write completed would show.
+      const big = randomBytes(3 * 1024 * 1024);
+      const got = await new Promise<Buffer>((resolve, reject) => {
         const s = connect({ host: '127.0.0.1', port: f.port, allowHalfOpen: true });
-        let n = 0;
+        const parts: Buffer[] = [];
         s.on('error', reject);
-        s.on('data', (d) => {
-          n += d.length;
+        s.on('data', (d: Buffer) => {
+          parts.push(d);
           s.pause();
           setTimeout(() => s.resume(), 1);
         });
         s.on('end', () => {
           s.end();
-          resolve(n);
+          resolve(Buffer.concat(parts));
         });
         s.end(big);
       });
-      assert.equal(got, 2 + big.length);
+      assert.equal(got.length, 2 + big.length);
+      assert.ok(got.subarray(2).equals(big), 'the bytes came back unchanged');
       await until(() => f.finished.length === 2, 'both relays to finish');
       const last = f.finished[1];
       assert.equal(last.client.bytesRead, big.length);
       assert.equal(last.client.bytesWritten, 2 + big.length);
       assert.equal(last.upstream!.bytesWritten, big.length);
+      assert.ok(last.client.buffer && last.upstream!.buffer, 'both ends of the bulk stream read into buffers of their own');
     } finally {
       f.close();
     }
