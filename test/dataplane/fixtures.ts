@@ -143,3 +143,19 @@ export async function until<T>(check: () => Promise<T | undefined | false> | T |
 
 /** A listener port unlikely to be taken by anything else on the machine (the proxy's address is private to the test anyway). */
 export const randomPort = (): number => 20000 + Math.floor(Math.random() * 20000);
+
+/** Beijing time `YYYY-MM-DD HH:MM:SS` of unix seconds, as the statistics actions take it. */
+export const bj = (s: number): string => new Date((s + 8 * 3600) * 1000).toISOString().slice(0, 19).replace('T', ' ');
+
+/** A forwarder process as GET /_tclocal/dataplane lists it. */
+export interface WorkerStatus {
+  pid: number | null;
+  running: boolean;
+  accepted: number;
+  restarts: number;
+}
+
+export const workersOf = async (server: RunningServer): Promise<WorkerStatus[]> => (await dataplaneReport(server)).workers;
+
+/** Connections the forwarders have reported accepting, all together. */
+export const acceptedByWorkers = async (server: RunningServer): Promise<number> => (await workersOf(server)).reduce((n, w) => n + w.accepted, 0);

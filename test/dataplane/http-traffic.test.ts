@@ -7,11 +7,9 @@ import type { RunningServer } from '../../src/server';
 import { cnClient, startTclocal } from '../helpers';
 import { selfSigned } from '../../testkit/pem';
 import { localRealServer, runningProxy, servedPort } from '../support/running-proxy';
-import { boundListener, randomPort, until } from './fixtures';
+import { bj, boundListener, randomPort, until } from './fixtures';
 import { getOnce, httpListener, httpRule, rawExchange, scriptedOrigin, statuses, type ScriptedOrigin } from './http-fixtures';
 
-/** Beijing time `YYYY-MM-DD HH:MM:SS` of unix seconds, as the statistics actions take it. */
-const bj = (s: number) => new Date((s + 8 * 3600) * 1000).toISOString().slice(0, 19).replace('T', ' ');
 
 describe('data plane: rule schedulers, passive health and HTTP statistics from real requests', () => {
   let server: RunningServer;

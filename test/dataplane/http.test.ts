@@ -10,7 +10,7 @@ import type { RunningServer } from '../../src/server';
 import { cnClient, startTclocal } from '../helpers';
 import { issuedBy, selfSigned } from '../../testkit/pem';
 import { localRealServer, runningProxy, servedPort } from '../support/running-proxy';
-import { randomPort, until } from './fixtures';
+import { bj, randomPort, until } from './fixtures';
 
 interface HttpOrigin {
   server: Server;
@@ -177,7 +177,6 @@ describe('data plane: HTTP and HTTPS listeners route real requests', () => {
     await rule(l, 'q.test', '/', [origins.A.port]);
     await until(async () => (await who(ip, port, 'q.test', '/')) === 'A', 'the rule');
     for (let i = 0; i < 29; i++) await get(ip, port, 'q.test', '/');
-    const bj = (t: number) => new Date((t + 8 * 3600) * 1000).toISOString().slice(0, 19).replace('T', ' ');
     const requests = async (metric: string) => {
       const now = Math.floor(Date.now() / 1000);
       const r = await gaap.DescribeProxyStatistics({ ProxyId: proxyId, StartTime: bj(now - 600), EndTime: bj(now + 60), Granularity: 60, MetricNames: [metric] });

@@ -7,10 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server';
 import { cnClient, randomPool, startTclocal } from '../helpers';
 import { forwardingListener, localRealServer } from '../support/running-proxy';
-import { boundListener, exchange, randomPort, tcpOrigin, until, whoAnswers, type Origin } from './fixtures';
+import { bj, boundListener, exchange, type Origin, randomPort, tcpOrigin, until, whoAnswers } from './fixtures';
 
-/** Beijing time `YYYY-MM-DD HH:MM:SS` of unix seconds, as the statistics actions take it. */
-const bj = (s: number) => new Date((s + 8 * 3600) * 1000).toISOString().slice(0, 19).replace('T', ' ');
 
 describe('data plane: statistics from real traffic, groups, restarts', () => {
   let origin: Origin;

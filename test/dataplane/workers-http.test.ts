@@ -7,21 +7,8 @@ import type { RunningServer } from '../../src/server';
 import { selfSigned } from '../../testkit/pem';
 import { cnClient, startTclocal } from '../helpers';
 import { localRealServer, runningProxy, servedPort } from '../support/running-proxy';
-import { boundListener, dataplaneReport, randomPort, until } from './fixtures';
+import { acceptedByWorkers, bj, boundListener, dataplaneReport, randomPort, until, workersOf } from './fixtures';
 import { getOnce, scriptedOrigin, type ScriptedOrigin } from './http-fixtures';
-
-/** Beijing time `YYYY-MM-DD HH:MM:SS` of unix seconds, as the statistics actions take it. */
-const bj = (s: number) => new Date((s + 8 * 3600) * 1000).toISOString().slice(0, 19).replace('T', ' ');
-
-interface WorkerStatus {
-  pid: number | null;
-  running: boolean;
-  accepted: number;
-  restarts: number;
-}
-
-const workersOf = async (server: RunningServer): Promise<WorkerStatus[]> => (await dataplaneReport(server)).workers;
-const acceptedByWorkers = async (server: RunningServer): Promise<number> => (await workersOf(server)).reduce((n, w) => n + w.accepted, 0);
 
 /** The origin's name from a scripted origin's answer (`<name> <url> <bytes>`), else the status. */
 const who = async (ip: string, port: number, host: string, path = '/'): Promise<string> => {

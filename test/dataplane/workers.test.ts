@@ -6,20 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config';
 import type { RunningServer } from '../../src/server';
 import { cnClient, randomPool, startTclocal, TEST_CA_DIR } from '../helpers';
-import { boundListener, dataplaneReport, exchange, randomPort, tcpOrigin, until, whoAnswers, type Origin } from './fixtures';
-
-/** Beijing time `YYYY-MM-DD HH:MM:SS` of unix seconds, as the statistics actions take it. */
-const bj = (s: number) => new Date((s + 8 * 3600) * 1000).toISOString().slice(0, 19).replace('T', ' ');
-
-interface WorkerStatus {
-  pid: number | null;
-  running: boolean;
-  accepted: number;
-  restarts: number;
-}
-
-const workersOf = async (server: RunningServer): Promise<WorkerStatus[]> => (await dataplaneReport(server)).workers;
-const acceptedByWorkers = async (server: RunningServer): Promise<number> => (await workersOf(server)).reduce((n, w) => n + w.accepted, 0);
+import { acceptedByWorkers, bj, boundListener, dataplaneReport, exchange, type Origin, randomPort, tcpOrigin, until, whoAnswers, workersOf, type WorkerStatus } from './fixtures';
 
 /** The origin's name, or 'REFUSED', or 'TIMEOUT' when nothing answers within `ms` (a queued connection nobody accepts). */
 const answerWithin = (host: string, port: number, ms: number): Promise<string> => new Promise((resolve) => {
