@@ -142,7 +142,8 @@ export async function until<T>(check: () => Promise<T | undefined | false> | T |
 }
 
 /** A listener port unlikely to be taken by anything else on the machine (the proxy's address is private to the test anyway). */
-export const randomPort = (): number => 20000 + Math.floor(Math.random() * 20000);
+/** A port below Linux's ephemeral range (32768 and up), so no outgoing connection of another test can be holding it. */
+export const randomPort = (): number => 20000 + Math.floor(Math.random() * 12000);
 
 /** Beijing time `YYYY-MM-DD HH:MM:SS` of unix seconds, as the statistics actions take it. */
 export const bj = (s: number): string => new Date((s + 8 * 3600) * 1000).toISOString().slice(0, 19).replace('T', ' ');
