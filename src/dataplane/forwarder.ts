@@ -58,10 +58,7 @@ export interface BindingDelta {
 export type ToForwarder =
   | { type: 'bind'; id: number; spec: BindingSpec }
   | { type: 'update'; id: number; spec: BindingSpec }
-  /** With the bound socket's handle to listen on, or `dealt`: the parent accepts and sends each connection (`http-conn`). */
-  | ({ type: 'http-bind'; id: number; dealt?: boolean } & HttpBindingSpec)
-  /** One connection of a dealt HTTP binding, its handle with it. */
-  | { type: 'http-conn'; id: number }
+  | ({ type: 'http-bind'; id: number } & HttpBindingSpec)
   /** An account's HTTP listeners, whole (sent before any socket of theirs). */
   | { type: 'http-apply'; account: string; proxies: ForwardingProxy[]; views: HttpListener[] }
   /** A rule's origin health as the parent's checks see it; null: the rule is gone. */
@@ -130,9 +127,9 @@ export class Forwarder {
     return this.http;
   }
 
-  /** Serves an HTTP/HTTPS listener with the forwarder's plane, listening on its handed socket or taking the connections the parent deals; they count into the binding's delta. */
-  private httpBind(id: number, spec: HttpBindingSpec, handle: unknown, dealt: boolean): void {
-    if (!handle && !dealt) return;
+  /** Listens on a handed HTTP/HTTPS socket with the forwarder's plane; its connections count into the binding's delta. */
+  private httpBind(id: number, spec: HttpBindingSpec, handle: unknown): void {
+    if (!handle) return;
     const hb: HttpChildBinding = { spec, counters: undefined, reported: { accepted: 0, requests: 0 }, delta: emptyDelta(id), gone: false };
     this.httpBindings.set(id, hb);
     const ledger: ConnectionLedger = {
@@ -147,7 +144,7 @@ export class Forwarder {
       },
       limits: () => undefined,
     };
-    this.httpPlane().attach(spec.account, spec.listenerId, spec.proxyId, dealt ? undefined : (handle as object), ledger).then((counters) => {
+    this.httpPlane().attach(spec.account, spec.listenerId, spec.proxyId, handle as object, ledger).then((counters) => {
       hb.counters = counters;
       this.send({ type: 'listening', id });
     }, (err: NodeJS.ErrnoException) => {
@@ -174,15 +171,8 @@ export class Forwarder {
         break;
       }
       case 'http-bind':
-        this.httpBind(msg.id, { account: msg.account, listenerId: msg.listenerId, proxyId: msg.proxyId }, handle, !!msg.dealt);
+        this.httpBind(msg.id, { account: msg.account, listenerId: msg.listenerId, proxyId: msg.proxyId }, handle);
         break;
-      case 'http-conn': {
-        const hb = this.httpBindings.get(msg.id);
-        if (!handle) break;
-        if (hb && !hb.gone && hb.counters && this.http) this.http.take(hb.spec.account, hb.spec.listenerId, hb.spec.proxyId, handle as object);
-        else (handle as RawTcp).close();
-        break;
-      }
       case 'tls-ticket-keys':
         this.ticketKeys = Buffer.from(msg.keys, 'base64');
         break;

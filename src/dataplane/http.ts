@@ -15,7 +15,7 @@ import { STATUS_CODES, createServer as createHttpServer, request as httpRequest,
 import { createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { createServer as createNetServer, isIP, Socket, type Server as NetServer } from 'node:net';
+import { createServer as createNetServer, isIP, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
@@ -67,16 +67,13 @@ export interface HttpPlaneEvents {
 /** What the main process's plane asks of the forwarder processes. */
 export interface HttpSharing {
   /**
-   * Binds `address:port` for the forwarders (`onShared` learns its id at
-   * once): either this process listens and deals each connection to a
-   * forwarder, serving through `here` those no forwarder is ready for, or
-   * the socket is handed over unlistened. Resolves 'listening' once the
-   * listener serves, 'unanswered' when no forwarder listened in time on a
-   * handed socket (this process listens itself); throws the bind's or the
-   * listen's error. Undefined where the runtime cannot bind without
-   * listening: this process serves alone.
+   * Binds `address:port` without listening and hands the socket to the
+   * forwarders (`onShared` learns its id at once); resolves once one listens
+   * ('listening') or none answered in time ('unanswered': this process
+   * listens itself); throws the bind's or the listen's error. Undefined where
+   * the runtime cannot bind without listening: this process serves alone.
    */
-  bind(account: string, listenerId: string, proxyId: string, address: string, port: number, entities: Entity[], counters: BindingCounters, here: (client: object) => void, onShared: (id: number) => void): Promise<{ bound: BoundTcp; answer: 'listening' | 'unanswered' } | undefined>;
+  bind(account: string, listenerId: string, proxyId: string, address: string, port: number, entities: Entity[], counters: BindingCounters, onShared: (id: number) => void): Promise<{ bound: BoundTcp; answer: 'listening' | 'unanswered' } | undefined>;
   unbind(id: number): void;
   /** Client connections open in the forwarders on a shared socket. */
   open(id: number): number;
@@ -131,7 +128,7 @@ interface Binding {
   /** Http3Supported: the UDP port held (QUIC is not served), or why it could not be. */
   udp: UdpSocket | undefined;
   udpError: string | undefined;
-  /** Bound for the forwarder processes (dealt from here, or accepted there), under this id. */
+  /** Bound without listening here: the forwarder processes accept on it, under this id. */
   bound: BoundTcp | undefined;
   shared: number | undefined;
 }
@@ -198,23 +195,6 @@ function domainOf(rt: ListenerRuntime, req: IncomingMessage): DomainRuntime | un
 const isLoopback = (ip: string): boolean => ip === '::1' || (isIP(ip) === 4 && ip.startsWith('127.'));
 
 /** Listens on `address:port`, or on a socket already bound; resolves with the port. */
-/**
- * A connection accepted elsewhere (the main process deals them to the
- * forwarders) served as if `server` had accepted it. The server never
- * listens itself: Node's HTTP server tracks its connections (request and
- * header timeouts) from 'listening' on, so that is emitted first.
- */
-function serveHandle(server: NetServer, handle: object): void {
-  if (!tracking.has(server)) {
-    tracking.add(server);
-    server.emit('listening');
-  }
-  const socket = new Socket({ handle, allowHalfOpen: (server as { allowHalfOpen?: boolean }).allowHalfOpen, readable: true, writable: true } as ConstructorParameters<typeof Socket>[0]);
-  socket.setNoDelay(true);
-  server.emit('connection', socket);
-}
-const tracking = new WeakSet<NetServer>();
-
 function listen(server: NetServer, address: string, port: number, handle?: object): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -585,7 +565,7 @@ export class HttpPlane {
   private async listenOn(server: NetServer, account: string, listenerId: string, proxyId: string, b: Binding, entities: Entity[], address: string, port: number): Promise<number> {
     let shared;
     try {
-      shared = await this.events.sharing?.bind(account, listenerId, proxyId, address, port, entities, b.counters, (client) => serveHandle(server, client), (id) => (b.shared = id));
+      shared = await this.events.sharing?.bind(account, listenerId, proxyId, address, port, entities, b.counters, (id) => (b.shared = id));
     } catch (err) {
       b.shared = undefined;
       throw err;
@@ -613,19 +593,18 @@ export class HttpPlane {
 
   /**
    * A forwarder process's binding: listens on the socket the main process
-   * bound for this listener on this proxy, or (no handle) serves the
-   * connections the main process deals (`take`); its connections are
-   * counted into `ledger`. Resolves with the binding's cumulative counters;
-   * throws the listen's error.
+   * bound for this listener on this proxy; its connections are counted into
+   * `ledger`. Resolves with the binding's cumulative counters; throws the
+   * listen's error.
    */
-  async attach(account: string, listenerId: string, proxyId: string, handle: object | undefined, ledger: ConnectionLedger): Promise<BindingCounters> {
+  async attach(account: string, listenerId: string, proxyId: string, handle: object, ledger: ConnectionLedger): Promise<BindingCounters> {
     const rt = this.listeners.get(account)?.get(listenerId);
     if (!rt) throw Object.assign(new Error(`no HTTP listener ${listenerId} is known here`), { code: 'ENOENT' });
     if (rt.bindings.has(proxyId)) this.unbind(rt, proxyId);
     const { b } = this.newBinding(account, rt, proxyId, '', ledger);
     const server = rt.config.protocol === 'HTTPS' ? this.front(rt, account, proxyId, b) : this.server(rt, account, proxyId, b);
     try {
-      if (handle) b.port = await listen(server, '', 0, handle);
+      b.port = await listen(server, '', 0, handle);
     } catch (err) {
       server.close();
       if (rt.bindings.get(proxyId) === b) rt.bindings.delete(proxyId);
@@ -635,13 +614,6 @@ export class HttpPlane {
     server.on('error', () => undefined);
     if (rt.bindings.get(proxyId) !== b) server.close();
     return b.counters;
-  }
-
-  /** A forwarder process: one connection the main process dealt to a binding (closed if the binding is gone). */
-  take(account: string, listenerId: string, proxyId: string, handle: object): void {
-    const server = this.listeners.get(account)?.get(listenerId)?.bindings.get(proxyId)?.server;
-    if (server) serveHandle(server, handle);
-    else (handle as { close(): void }).close();
   }
 
   /** A forwarder process stops accepting on a handed socket and ends its connections. */

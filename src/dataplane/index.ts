@@ -148,8 +148,8 @@ export class DataPlane {
       ruleHealth: (account, ruleId, origins) => this.sink.reportRuleHealth(account, ruleId, origins),
       connectionFault: faults,
       sharing: workers && {
-        bind: (account, listenerId, proxyId, address, port, entities, counters, here, onShared) =>
-          workers.bindHttp(address, port, account, entities, counters, { account, listenerId, proxyId }, here, onShared),
+        bind: (account, listenerId, proxyId, address, port, entities, counters, onShared) =>
+          workers.bindShared(address, port, account, entities, counters, { http: { account, listenerId, proxyId } }, onShared),
         unbind: (id) => workers.unbind(id),
         open: (id) => workers.open(id),
         health: (ruleId, origins) => workers.shareRuleHealth(ruleId, origins),

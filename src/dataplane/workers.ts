@@ -1,13 +1,9 @@
 /**
  * Forwarder processes beside the main one (--dataplane-workers N): the main
  * process binds every TCP, HTTP and HTTPS listener's socket, as without
- * workers. A TCP listener's socket it does not listen on: it hands the bound
- * socket to every forwarder, and the forwarders listen and accept (the main
- * process holds it to keep the port and to hand it to a forwarder started
- * again). An HTTP or HTTPS listener's socket it listens on itself and deals
- * each accepted connection to the forwarders in turn: keep-alive
- * connections opened together would otherwise mostly land in whichever
- * forwarder woke first, and stay there. Each TCP
+ * workers, but does not listen on it: it hands the bound socket to every
+ * forwarder, and the forwarders listen and accept (the main process holds it
+ * to keep the port and to hand it to a forwarder started again). Each TCP
  * binding's description (origins with their live health, scheduler, policy)
  * goes to the forwarders when it is bound and again whenever it changes; the
  * HTTP listeners' view of each account goes whole, and each rule's origin
@@ -23,7 +19,6 @@ import type { Logger } from 'pino';
 import { NODE_FLAGS } from '../core/node-flags';
 import { type Counters, type Entity, SEGMENT_BYTES } from './counters';
 import { bindTcp, type BoundTcp } from './bound-socket';
-import { handleRelay, type RawTcp } from './handle-relay';
 import type { BindingDelta, BindingSpec, FromForwarder, HttpBindingSpec, ToForwarder } from './forwarder';
 import type { HttpPlaneSettings } from './http';
 import type { Tally } from './http-forward';
@@ -36,8 +31,8 @@ import type { HttpListener } from '../services/gaap/forwarding-http';
 interface Shared {
   account: string;
   entities: Entity[];
-  /** What goes to each forwarder: a bound socket's handle, or (where the runtime cannot bind without listening) the main process's listening server; none for a dealt binding. */
-  handle: object | undefined;
+  /** What goes to each forwarder: a bound socket's handle, or (where the runtime cannot bind without listening) the main process's listening server. */
+  handle: object;
   /** What the forwarders are told with the socket: a TCP binding's spec, or which HTTP listener on which proxy. */
   what: SharedWhat;
   /** A TCP spec as last sent, to send changes only. */
@@ -47,18 +42,6 @@ interface Shared {
   open: number[];
   /** Unbound: late reports still add bytes, connections are already closed. */
   gone: boolean;
-  /** A binding whose connections this process accepts and deals out. */
-  dealer?: Dealer;
-}
-
-/** How a dealt binding's connections are shared out. */
-interface Dealer {
-  /** The slots whose forwarder is ready to serve the binding's connections. */
-  ready: Set<number>;
-  /** The slot to try first for the next connection. */
-  next: number;
-  /** Serves a connection in this process (no forwarder ready, or its hand-over failed). */
-  here(client: RawTcp): void;
 }
 
 interface Slot {
@@ -68,8 +51,6 @@ interface Slot {
   restarts: number;
   /** Recent crash times, to slow down a process that keeps dying. */
   crashes: number[];
-  /** Dealt connections sent and not yet taken: a handle goes only after the forwarder acknowledged the one before. */
-  handing: Set<RawTcp>;
 }
 
 /** A TCP binding's description, or the HTTP listener and proxy a socket is for. */
@@ -100,8 +81,6 @@ const LISTEN_WAIT_MS = 5000;
 const RETIRE_MS = 10_000;
 /** How long stop() waits for a forwarder's last counters before killing it. */
 const STOP_WAIT_MS = 3000;
-/** A forwarder with this many dealt connections not yet taken is stalled: the next ones go elsewhere. */
-const HANDING_LIMIT = 64;
 
 export class ForwarderPool {
   private readonly slots: Slot[];
@@ -115,7 +94,7 @@ export class ForwarderPool {
   private readonly ruleHealth = new Map<string, { text: string; msg: ToForwarder }>();
 
   constructor(size: number, private readonly counters: Counters, private readonly log: Logger, private readonly http: ForwarderHttp) {
-    this.slots = Array.from({ length: size }, () => ({ child: undefined, pid: undefined, accepted: 0, restarts: 0, crashes: [], handing: new Set() }));
+    this.slots = Array.from({ length: size }, () => ({ child: undefined, pid: undefined, accepted: 0, restarts: 0, crashes: [] }));
   }
 
   start(): void {
@@ -132,7 +111,7 @@ export class ForwarderPool {
       if (msg.type === 'counters') {
         this.counted(i, msg.deltas);
         if (msg.requests?.length) this.http.requests(msg.requests);
-      } else if (msg.type === 'listening' || msg.type === 'refused') this.answered(i, msg);
+      } else if (msg.type === 'listening' || msg.type === 'refused') this.answered(msg);
       else if (msg.type === 'http-failed') this.http.failed(msg.ruleId, msg.key);
     });
     child.on('error', (err) => this.log.warn({ err, pid: child.pid }, 'data plane: forwarder process error'));
@@ -141,21 +120,18 @@ export class ForwarderPool {
     // The HTTP views and rule health first: a handed HTTP socket is for a listener the forwarder knows.
     for (const msg of this.httpViews.values()) this.send(child, msg);
     for (const { msg } of this.ruleHealth.values()) this.send(child, msg);
-    for (const [id, s] of this.shared) if (!s.gone) this.send(child, bindMessage(id, s), s.handle);
+    for (const [id, s] of this.shared) if (!s.gone) this.send(child, bindMessage(id, s.what), s.handle);
   }
 
   private exited(i: number, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     const slot = this.slots[i];
     if (slot.child !== child) return;
     slot.child = undefined;
-    // Its connections died with it, and those on their way to it.
+    // Its connections died with it.
     for (const s of this.shared.values()) {
       if (!s.gone) for (let n = s.open[i]; n > 0; n--) this.counters.close(s.account, s.entities);
       s.open[i] = 0;
-      s.dealer?.ready.delete(i);
     }
-    for (const client of slot.handing) client.close();
-    slot.handing.clear();
     if (this.stopping) return;
     const now = Date.now();
     slot.crashes = [...slot.crashes.filter((t) => now - t < 60_000), now];
@@ -186,63 +162,14 @@ export class ForwarderPool {
   bind(socket: BoundTcp | Server, account: string, entities: Entity[], counters: BindingCounters, what: SharedWhat): { id: number; listening: Promise<'listening' | 'unanswered'> } {
     const id = ++this.nextId;
     const handle = 'handle' in socket ? socket.handle : socket;
-    const s: Shared = { account, entities, handle, what, sent: 'spec' in what ? JSON.stringify(what.spec) : '', counters, open: this.slots.map(() => 0), gone: false };
-    this.shared.set(id, s);
+    this.shared.set(id, { account, entities, handle, what, sent: 'spec' in what ? JSON.stringify(what.spec) : '', counters, open: this.slots.map(() => 0), gone: false });
     const listening = new Promise<'listening' | 'unanswered'>((resolve, reject) => {
       const timer = setTimeout(() => this.settle(id)?.resolve('unanswered'), LISTEN_WAIT_MS);
       timer.unref();
       this.pending.set(id, { resolve, reject, timer });
     });
-    this.broadcast(bindMessage(id, s), handle);
+    this.broadcast(bindMessage(id, what), handle);
     return { id, listening };
-  }
-
-  /**
-   * An HTTP or HTTPS listener's socket: bound and listened on here, each
-   * connection dealt to the next forwarder ready for the listener (`here`
-   * serves those no forwarder is ready for, so the listener serves at once).
-   * Where the runtime's raw handles are missing, the socket is handed over
-   * as a TCP listener's is (`bindShared`). Throws the bind's or the listen's
-   * error; undefined where the runtime cannot bind without listening.
-   */
-  async bindHttp(address: string, port: number, account: string, entities: Entity[], counters: BindingCounters, http: HttpBindingSpec, here: (client: RawTcp) => void, onShared: (id: number) => void): Promise<{ id: number; bound: BoundTcp; answer: 'listening' | 'unanswered' } | undefined> {
-    if (!handleRelay) return this.bindShared(address, port, account, entities, counters, { http }, onShared);
-    const bound = bindTcp(address, port);
-    if (!bound) return undefined;
-    const id = ++this.nextId;
-    const s: Shared = { account, entities, handle: undefined, what: { http }, sent: '', counters, open: this.slots.map(() => 0), gone: false, dealer: { ready: new Set(), next: 0, here } };
-    const err = handleRelay.listen(bound.handle as RawTcp, (client) => this.deal(s, id, client));
-    if (err) {
-      bound.close();
-      throw err;
-    }
-    this.shared.set(id, s);
-    onShared(id);
-    this.broadcast(bindMessage(id, s));
-    return { id, bound, answer: 'listening' };
-  }
-
-  /** One connection of a dealt binding: to the next forwarder ready for it, else served here. */
-  private deal(s: Shared, id: number, client: RawTcp): void {
-    const d = s.dealer!;
-    if (s.gone) return client.close();
-    for (let k = 0; k < this.slots.length; k++) {
-      const i = (d.next + k) % this.slots.length;
-      const slot = this.slots[i];
-      const child = slot.child;
-      if (!d.ready.has(i) || !child?.connected || slot.handing.size >= HANDING_LIMIT) continue;
-      d.next = i + 1;
-      slot.handing.add(client);
-      child.send({ type: 'http-conn', id } satisfies ToForwarder, client as unknown as Server, {}, (err) => {
-        // Already closed with an exited forwarder.
-        if (!slot.handing.delete(client)) return;
-        // The forwarder holds its own copy of the socket now.
-        if (!err) return client.close();
-        d.here(client);
-      });
-      return;
-    }
-    d.here(client);
   }
 
   /**
@@ -297,14 +224,8 @@ export class ForwarderPool {
     return p;
   }
 
-  /** A forwarder's answer to a binding: the first one settles it; later ones agree (it is one socket) or are logged. A dealt binding's connections go to a forwarder from its answer on. */
-  private answered(slot: number, msg: Extract<FromForwarder, { type: 'listening' | 'refused' }>): void {
-    const dealer = this.shared.get(msg.id)?.dealer;
-    if (dealer) {
-      if (msg.type === 'listening') dealer.ready.add(slot);
-      else this.log.warn({ code: msg.code, error: msg.message }, 'data plane: a forwarder cannot serve an HTTP listener; the others and the main process serve it');
-      return;
-    }
+  /** A forwarder's answer to a binding: the first one settles it; later ones agree (it is one socket) or are logged. */
+  private answered(msg: Extract<FromForwarder, { type: 'listening' | 'refused' }>): void {
     const p = this.settle(msg.id);
     if (msg.type === 'listening') p?.resolve('listening');
     else if (p) p.reject(Object.assign(new Error(msg.message), { code: msg.code }));
@@ -383,8 +304,8 @@ export class ForwarderPool {
   }
 }
 
-const bindMessage = (id: number, s: Shared): ToForwarder =>
-  'spec' in s.what ? { type: 'bind', id, spec: s.what.spec } : { type: 'http-bind', id, ...s.what.http, ...(s.dealer && { dealt: true }) };
+const bindMessage = (id: number, what: SharedWhat): ToForwarder =>
+  'spec' in what ? { type: 'bind', id, spec: what.spec } : { type: 'http-bind', id, ...what.http };
 
 /** The description of a binding a forwarder works from: the listener's settings and its origins' health now. */
 export function bindingSpec(listener: BindingSpec['listener'], origins: OriginSet, proxyAddress: string, idleMs: number): BindingSpec {
