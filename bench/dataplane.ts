@@ -16,7 +16,9 @@
  *   npm run bench:dataplane -- [--rounds 7] [--seconds 3] [--workers 2] [--only l4,l7,api,scale] [--no-scale] [--no-write]
  *
  * `--only` also takes parts of l4: `conns` (new connections, their CPU and
- * the round-trip latency), `bulk`, `udp`; e.g. `--only conns --no-write`.
+ * the round-trip latency), `bulk`, `udp`; e.g. `--only conns --no-write`;
+ * and of l7, printed per round only (nothing is written): `http` (keep-alive),
+ * `https`, `tls` (new TLS connections), `light` (the latency rows).
  */
 import { execFileSync, fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -36,6 +38,8 @@ const SECONDS = numberOption('--seconds', 3);
 const ONLY = new Set(option('--only', 'l4,l7,api').split(','));
 /** The L4 measures taken: all three with `l4`, else those named. */
 const L4 = new Set(['bulk', 'conns', 'udp'].filter((m) => ONLY.has('l4') || ONLY.has(m)));
+/** The L7 measures taken: all with `l7`, else those named (printed per round, not written). */
+const L7 = new Set(['http', 'https', 'tls', 'light'].filter((m) => ONLY.has('l7') || ONLY.has(m)));
 /** tclocal's forwarder processes (--dataplane-workers): as many as the reference's threads. */
 const WORKERS = numberOption('--workers', 2);
 /** The Host tclocal's HTTP rule answers (HAProxy and the stages ignore it). */
@@ -557,24 +561,32 @@ async function l7Rounds(origins: Ports, ref: Ports, tc: Tclocal, answer: { a: nu
     await wrk(`http://${t.host}:${t.http}/`, 64, [], 1);
     await wrk(`https://${t.host}:${t.https}/`, 64, [], 1);
   }
+  // Of tclocal's CPU, the main process's share (with forwarders it accepts HTTP connections and deals them out).
+  const mainCpu = () => cpuSeconds(tc.pids[0]);
+  const none = { rps: NaN, errors: 0, non2xx: 0 } as WrkResult;
   for (let r = 0; r < ROUNDS; r++) {
     for (const who of ordered(Object.keys(targets), r)) {
       const t = targets[who];
       const cpu0 = cpuOf(who);
-      const http = count(await wrk(`http://${t.host}:${t.http}/`, 64));
-      put('httpCpu', who, ((cpuOf(who) - cpu0) / (http.rps * SECONDS)) * 1e6);
-      const https = count(await wrk(`https://${t.host}:${t.https}/`, 64));
-      const cpu1 = cpuOf(who);
-      const fresh = count(await wrk(`https://${t.host}:${t.https}/`, 16, ['Connection: close']));
-      put('tlsNewCpu', who, ((cpuOf(who) - cpu1) / (fresh.rps * SECONDS)) * 1e6);
-      put('http', who, http.rps);
-      put('https', who, https.rps);
-      put('tlsNew', who, fresh.rps);
+      const http = L7.has('http') ? count(await wrk(`http://${t.host}:${t.http}/`, 64)) : none;
+      if (L7.has('http')) put('httpCpu', who, ((cpuOf(who) - cpu0) / (http.rps * SECONDS)) * 1e6);
+      const https = L7.has('https') ? count(await wrk(`https://${t.host}:${t.https}/`, 64)) : none;
+      const [cpu1, main1] = [cpuOf(who), mainCpu()];
+      const fresh = L7.has('tls') ? count(await wrk(`https://${t.host}:${t.https}/`, 16, ['Connection: close'])) : none;
+      if (L7.has('tls')) {
+        put('tlsNewCpu', who, ((cpuOf(who) - cpu1) / (fresh.rps * SECONDS)) * 1e6);
+        if (who === 'tclocal') put('tlsNewMainCpu', who, ((mainCpu() - main1) / (fresh.rps * SECONDS)) * 1e6);
+      }
+      if (L7.has('http')) put('http', who, http.rps);
+      if (L7.has('https')) put('https', who, https.rps);
+      if (L7.has('tls')) put('tlsNew', who, fresh.rps);
       if (who === 'tclocal') {
         put('httpErrors', who, http.errors + http.non2xx + https.errors + https.non2xx);
       }
-      console.error(`L7 round ${r + 1} ${who}: ${http.rps.toFixed(0)} HTTP req/s, ${https.rps.toFixed(0)} HTTPS req/s, ${fresh.rps.toFixed(0)} new TLS conn/s`);
+      const tlsCpu = L7.has('tls') ? ` (${series('tlsNewCpu', who).at(-1)!.toFixed(0)} µs CPU each${who === 'tclocal' ? `, ${series('tlsNewMainCpu', who).at(-1)!.toFixed(0)} of them in the main process` : ''})` : '';
+      console.error(`L7 round ${r + 1} ${who}: ${http.rps.toFixed(0)} HTTP req/s, ${https.rps.toFixed(0)} HTTPS req/s, ${fresh.rps.toFixed(0)} new TLS conn/s${tlsCpu}`);
     }
+    if (!L7.has('light')) continue;
     for (const who of ordered(['direct', ...Object.keys(targets)], r)) {
       const [host, port] = who === 'direct' ? ['127.0.0.1', origins.http] : [targets[who].host, targets[who].http];
       const one = count(await wrk(`http://${host}:${port}/`, 1));
@@ -641,7 +653,7 @@ async function main(): Promise<void> {
   const nodeUndici = await startStage('undici-proxy', [origins.http]);
   const started = Date.now();
   const lat = single ? await l4Rounds(origins, ref, tc, single, pipe) : undefined;
-  if (ONLY.has('l7')) await l7Rounds(origins, ref, tc, answer, nodeProxy, nodeUndici);
+  if (L7.size > 0) await l7Rounds(origins, ref, tc, answer, nodeProxy, nodeUndici);
   if (ONLY.has('api')) await apiRounds(tc, ref);
   const minutes = (Date.now() - started) / 60000;
   const load1 = loadavg()[0];
@@ -742,7 +754,9 @@ async function main(): Promise<void> {
     );
   }
   section.push('The load generators (wrk, iperf3, and Node loops for the short TCP exchanges and UDP) run on the same two cores, so they share the CPU with the proxy they measure.', '');
-  if (!flag('--no-write')) writeSection(DATAPLANE_HEADING, section.join('\n'));
+  // A run of some L7 measures only has no complete section to write.
+  const partialL7 = L7.size > 0 && !ONLY.has('l7');
+  if (!flag('--no-write') && !partialL7) writeSection(DATAPLANE_HEADING, section.join('\n'));
   console.log(section.join('\n'));
   process.exit(0);
 }
