@@ -35,6 +35,7 @@ import { applyHealth, measureRtt, OriginSet, type OriginHealthSpec, type OriginS
 import { blocks, effectiveHealthy, PassiveHealth, type PassiveCheck } from './passive-health';
 import type { BoundTcp } from './bound-socket';
 import { accessCheck, type AccessCheck } from './security';
+import { bindListenerPort } from './listener-port';
 import { unmapped } from './tcp';
 
 export interface HttpPlaneSettings {
@@ -521,37 +522,28 @@ export class HttpPlane {
       return;
     }
     const mapped = this.settings.sharedAddress || address === '::1';
-    const attempts = [l.port];
-    if (l.port < 1024) attempts.push(l.port + this.settings.dataplanePortOffset);
-    if (mapped) attempts.push(0);
-    let lastErr: NodeJS.ErrnoException | undefined;
-    // Forwarder processes let go of an unbound socket a moment after this process: a port bound again at once may still be theirs.
-    let waits = this.events.sharing && !mapped ? 10 : 0;
-    for (let i = 0; i < attempts.length; i++) {
-      const port = attempts[i];
+    const bound = await bindListenerPort(l.port, { offset: this.settings.dataplanePortOffset, shared: mapped, forwarders: !!this.events.sharing }, async (port) => {
       const server = l.protocol === 'HTTPS' ? this.front(rt, account, proxyId, b) : this.server(rt, account, proxyId, b);
       try {
-        b.port = await this.listenOn(server, account, l.listenerId, proxyId, b, entities, address, port);
+        const at = await this.listenOn(server, account, l.listenerId, proxyId, b, entities, address, port);
         b.server = server;
-        if (rt.bindings.get(proxyId) !== b) {
-          this.release(b);
-          return;
-        }
-        server.on('error', (err) => this.log.warn({ err, listenerId: l.listenerId }, 'data plane: listener socket error'));
-        if (l.http3) await this.holdUdp(b, l.listenerId);
-        return;
+        return at;
       } catch (err) {
-        lastErr = err as NodeJS.ErrnoException;
         server.close();
-        if (lastErr.code === 'EADDRINUSE' && port !== 0 && waits-- > 0) {
-          await new Promise((resolve) => setTimeout(resolve, 50));
-          i--;
-          continue;
-        }
-        if (lastErr.code !== 'EACCES' && lastErr.code !== 'EADDRINUSE') break;
-        if (lastErr.code === 'EADDRINUSE' && !mapped) break;
+        throw err;
       }
+    });
+    if ('port' in bound) {
+      b.port = bound.port;
+      if (rt.bindings.get(proxyId) !== b) {
+        this.release(b);
+        return;
+      }
+      b.server!.on('error', (err) => this.log.warn({ err, listenerId: l.listenerId }, 'data plane: listener socket error'));
+      if (l.http3) await this.holdUdp(b, l.listenerId);
+      return;
     }
+    const lastErr = bound.error;
     b.error = `${lastErr?.code ?? 'error'}: ${lastErr?.message ?? 'cannot bind'}`;
     this.log.warn({ listenerId: l.listenerId, proxyId, address, port: l.port, error: b.error }, 'data plane: a listener could not be bound');
   }

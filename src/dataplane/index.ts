@@ -25,6 +25,7 @@ import { OriginSet } from './origins';
 import { accessCheck, type AccessCheck } from './security';
 import { forward, proxyHeader, unmapped, type TcpConnection } from './tcp';
 import { UdpSessions } from './udp';
+import { bindListenerPort } from './listener-port';
 import { bindingSpec, ForwarderPool } from './workers';
 
 /** The data plane's settings (documented with the rest in config.ts). */
@@ -372,35 +373,19 @@ export class DataPlane {
     }
     this.sockets.held++;
     const shared = this.sharedAddress || address === '::1';
-    const attempts = [l.port];
-    if (l.port < 1024) attempts.push(l.port + this.settings.dataplanePortOffset);
-    if (shared) attempts.push(0);
-    let lastErr: NodeJS.ErrnoException | undefined;
-    // Forwarder processes let go of an unbound socket a moment after the main process: a port rebound at once may still be theirs.
-    let waits = this.workers && l.protocol === 'TCP' && !shared ? 10 : 0;
-    for (let i = 0; i < attempts.length; i++) {
-      const port = attempts[i];
-      try {
-        b.port = await this.listenOn(rt, b, address, port);
-        if (rt.bindings.get(proxyId) !== b) {
-          // Unbound while binding.
-          this.release(b);
-          this.freeSocket();
-          return;
-        }
-        b.error = undefined;
+    const bound = await bindListenerPort(l.port, { offset: this.settings.dataplanePortOffset, shared, forwarders: !!this.workers && l.protocol === 'TCP' }, (port) => this.listenOn(rt, b, address, port));
+    if ('port' in bound) {
+      b.port = bound.port;
+      if (rt.bindings.get(proxyId) !== b) {
+        // Unbound while binding.
+        this.release(b);
+        this.freeSocket();
         return;
-      } catch (err) {
-        lastErr = err as NodeJS.ErrnoException;
-        if (lastErr.code === 'EADDRINUSE' && port !== 0 && waits-- > 0) {
-          await new Promise((resolve) => setTimeout(resolve, 50));
-          i--;
-          continue;
-        }
-        // A privileged port moves by the offset; a taken port moves only on a shared address.
-        if (lastErr.code !== 'EACCES' && !(lastErr.code === 'EADDRINUSE' && shared)) break;
       }
+      b.error = undefined;
+      return;
     }
+    const lastErr = bound.error;
     this.freeSocket();
     b.port = l.port;
     b.error = `${lastErr?.code ?? 'error'}: ${lastErr?.message ?? 'cannot bind'}`;
