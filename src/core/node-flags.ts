@@ -1,6 +1,7 @@
 /**
- * Node flags tclocal's processes run with (`npm start` passes them; the data
- * plane's forwarder processes get them when forked). A data-plane connection
+ * Node flags tclocal's processes run with (`npm start` and the first line of
+ * src/cli.ts, the `tclocal` command, pass them; the data plane's forwarder
+ * processes get them when forked). A data-plane connection
  * or request leaves some kilobytes of short-lived objects; with V8's default
  * young generation (1 MB to start with, grown only when much survives) a
  * collection pauses the process every hundred connections or so, about 1% of

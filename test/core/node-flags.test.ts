@@ -1,11 +1,12 @@
 /**
  * tclocal's Node flags: `npm start` passes them (V8 takes the young
- * generation's size only at start-up), and a process started with them has
- * the larger young generation they ask for.
+ * generation's size only at start-up), so does the `tclocal` command npm
+ * installs (its first line), and a process started with them has the larger
+ * young generation they ask for.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { NODE_FLAGS } from '../../src/core/node-flags';
@@ -16,6 +17,17 @@ describe('Node flags', () => {
   it('npm start runs the server with every one of them', () => {
     const start = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')).scripts.start as string;
     for (const flag of NODE_FLAGS) assert.ok(start.split(' ').includes(flag), `npm start lacks ${flag}: ${start}`);
+  });
+
+  it('the tclocal command (the package\'s bin, run by its first line) starts Node with every one of them', () => {
+    const bin = resolve(ROOT, JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')).bin.tclocal as string);
+    const first = readFileSync(bin, 'utf8').split('\n')[0];
+    for (const flag of NODE_FLAGS) assert.ok(first.split(' ').includes(flag), `the bin's first line lacks ${flag}: ${first}`);
+    // npm makes the bin executable when it installs it; run it as such.
+    chmodSync(bin, statSync(bin).mode | 0o111);
+    const out = spawnSync(bin, ['--version'], { encoding: 'utf8' });
+    assert.equal(out.status, 0, out.stderr);
+    assert.match(out.stdout, /\d+\.\d+\.\d+/);
   });
 
   it('give a process a young generation of at least 8 MB from the start', () => {
