@@ -8,7 +8,7 @@ import { selfSigned } from '../../testkit/pem';
 import { cnClient, startTclocal } from '../helpers';
 import { localRealServer, runningProxy, servedPort } from '../support/running-proxy';
 import { acceptedByWorkers, bj, boundListener, dataplaneReport, randomPort, until, workersOf } from './fixtures';
-import { getOnce, scriptedOrigin, type ScriptedOrigin } from './http-fixtures';
+import { getOnce, httpListener as l7Listener, httpRule, scriptedOrigin, type ScriptedOrigin } from './http-fixtures';
 
 /** The origin's name from a scripted origin's answer (`<name> <url> <bytes>`), else the status. */
 const who = async (ip: string, port: number, host: string, path = '/'): Promise<string> => {
@@ -35,20 +35,11 @@ describe('data plane: HTTP and HTTPS listeners in forwarder processes (--datapla
     for (const o of Object.values(origins)) await o.close();
   });
 
-  async function httpListener(): Promise<{ proxyId: string; ip: string; listenerId: string; port: number }> {
-    const { proxyId, ip } = await runningProxy(gaap, 'l7-workers');
-    const { ListenerId: listenerId } = await gaap.CreateHTTPListener({ ProxyId: proxyId, ListenerName: 'web', Port: randomPort() });
-    return { proxyId, ip, listenerId, port: await servedPort(server, proxyId, listenerId) };
-  }
+  const httpListener = () => l7Listener(server, gaap);
 
-  async function rule(listenerId: string, domain: string, path: string, ports: Array<number | [number, number]>, extra: Record<string, unknown> = {}): Promise<string> {
-    const { RuleId } = await gaap.CreateRule({ ListenerId: listenerId, Domain: domain, Path: path, RealServerType: 'IP', Scheduler: 'rr', HealthCheck: 0, ...extra });
-    await gaap.BindRuleRealServers({
-      RuleId,
-      RealServerBindSet: ports.map((p) => ({ RealServerId: rsId, RealServerIP: '127.0.0.1', RealServerPort: Array.isArray(p) ? p[0] : p, RealServerWeight: Array.isArray(p) ? p[1] : 1 })),
-    });
-    return RuleId;
-  }
+  /** A rule on `domain` and `path`, as http-fixtures' `httpRule` makes them. */
+  const rule = (listenerId: string, domain: string, path: string, ports: Array<number | [number, number]>, extra: Record<string, unknown> = {}) =>
+    httpRule(gaap, rsId, listenerId, domain, ports, { Path: path, ...extra });
 
   /** Asks until the forwarders have reported `n` more connections accepted; returns every answer. */
   async function throughWorkers(n: number, ask: () => Promise<string>): Promise<string[]> {
