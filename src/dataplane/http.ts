@@ -35,7 +35,7 @@ import { applyHealth, measureRtt, OriginSet, type OriginHealthSpec, type OriginS
 import { blocks, effectiveHealthy, PassiveHealth, type PassiveCheck } from './passive-health';
 import type { BoundTcp } from './bound-socket';
 import { accessCheck, type AccessCheck } from './security';
-import { bindListenerPort } from './listener-port';
+import { acceptInstead, bindListenerPort, isLoopback, listen } from './listener-port';
 import { unmapped } from './tcp';
 
 export interface HttpPlaneSettings {
@@ -191,20 +191,6 @@ function decodedPath(url: string): string {
 function domainOf(rt: ListenerRuntime, req: IncomingMessage): DomainRuntime | undefined {
   const host = req.headers.host;
   return (host !== undefined && rt.domains.get(host)) || rt.domains.get(hostName(host)) || rt.defaultDomain;
-}
-
-const isLoopback = (ip: string): boolean => ip === '::1' || (isIP(ip) === 4 && ip.startsWith('127.'));
-
-/** Listens on `address:port`, or on a socket already bound; resolves with the port. */
-function listen(server: NetServer, address: string, port: number, handle?: object): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(handle ? { handle } : { host: address, port, exclusive: true }, () => {
-      server.off('error', reject);
-      const a = server.address();
-      resolve(typeof a === 'object' && a ? a.port : port);
-    });
-  });
 }
 
 export class HttpPlane {
@@ -565,13 +551,7 @@ export class HttpPlane {
     if (!shared) return listen(server, address, port);
     b.bound = shared.bound;
     if (shared.answer === 'listening') return shared.bound.port;
-    this.log.warn({ listenerId, address, port: shared.bound.port }, 'data plane: no forwarder process listened in time; the main process accepts on this listener');
-    try {
-      return await listen(server, address, shared.bound.port, shared.bound.handle);
-    } catch (err) {
-      this.release(b);
-      throw err;
-    }
+    return acceptInstead(this.log, listenerId, server, shared.bound, () => this.release(b));
   }
 
   /** Lets go of a binding's socket, here and in the forwarder processes. */

@@ -25,7 +25,7 @@ import { OriginSet } from './origins';
 import { accessCheck, type AccessCheck } from './security';
 import { forward, proxyHeader, unmapped, type TcpConnection } from './tcp';
 import { UdpSessions } from './udp';
-import { bindListenerPort } from './listener-port';
+import { acceptInstead, bindListenerPort, isLoopback, listen } from './listener-port';
 import { bindingSpec, ForwarderPool } from './workers';
 
 /** The data plane's settings (documented with the rest in config.ts). */
@@ -74,24 +74,6 @@ interface ListenerRuntime {
   bindings: Map<string, Binding>;
   /** Health as last reported to GAAP (to report changes only). */
   reportedHealth: string;
-}
-
-const isLoopback = (ip: string): boolean => ip === '::1' || (isIP(ip) === 4 && ip.startsWith('127.'));
-
-/** Binds and listens on `address:port`, or on a socket already bound (`port` is then its port); resolves with the port. */
-function listen(server: Server | UdpSocket, address: string, port: number, handle?: object): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error) => reject(err);
-    server.once('error', onError);
-    const ready = () => {
-      server.off('error', onError);
-      const a = server.address();
-      resolve(typeof a === 'object' && a ? a.port : port);
-    };
-    if ('bind' in server) server.bind({ address, port, exclusive: true }, ready);
-    else if (handle) server.listen({ handle }, ready);
-    else server.listen({ host: address, port, exclusive: true }, ready);
-  });
 }
 
 export class DataPlane {
@@ -430,17 +412,12 @@ export class DataPlane {
         b.bound = bound;
         return bound.port;
       }
-      // No forwarder alive to listen (all restarting): this process accepts on the socket, as without forwarders.
-      this.log.warn({ listenerId: rt.config.listenerId, address, port: bound.port }, 'data plane: no forwarder process listened in time; the main process accepts on this listener');
       const server = this.tcpServer(rt, b);
-      try {
-        await listen(server, address, bound.port, bound.handle);
-      } catch (err) {
+      await acceptInstead(this.log, rt.config.listenerId, server, bound, () => {
         workers.unbind(id);
         b.shared = undefined;
         bound.close();
-        throw err;
-      }
+      });
       b.server = server;
       server.on('error', onError);
       return bound.port;

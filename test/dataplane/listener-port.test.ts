@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { connect, createServer } from 'node:net';
 import { describe, it } from 'node:test';
-import { bindListenerPort, type PortRules } from '../../src/dataplane/listener-port';
+import type { Logger } from 'pino';
+import { bindTcp } from '../../src/dataplane/bound-socket';
+import { acceptInstead, bindListenerPort, isLoopback, type PortRules } from '../../src/dataplane/listener-port';
 
 /** An attempt that fails with `code` on the ports listed, and records every port tried. */
 function scripted(failing: Record<number, string>): { tried: number[]; attempt: (port: number) => Promise<number> } {
@@ -55,5 +58,35 @@ describe('data plane: the port a listener ends up on', () => {
     const a = scripted({ 80: 'EADDRNOTAVAIL' });
     assert.ok('error' in (await bindListenerPort(80, { ...own, shared: true }, a.attempt)));
     assert.deepEqual(a.tried, [80]);
+  });
+});
+
+describe('data plane: opening a listener socket', () => {
+  it('only loopback addresses may be bound without the data-plane host', () => {
+    for (const ip of ['127.0.0.1', '127.77.3.9', '::1']) assert.equal(isLoopback(ip), true, ip);
+    for (const ip of ['0.0.0.0', '10.0.0.1', '::', '::ffff:127.0.0.1', 'localhost', '']) assert.equal(isLoopback(ip), false, ip);
+  });
+
+  it('a handed socket no forwarder took up: this process accepts on it, says so in the log, and lets go of it if it cannot', async () => {
+    const warned: unknown[] = [];
+    const log = { warn: (o: unknown) => warned.push(o) } as unknown as Logger;
+    const bound = bindTcp('127.0.0.1', 0)!;
+    const server = createServer((s) => s.end('here'));
+    let released = 0;
+    const port = await acceptInstead(log, 'lsr-1', server, bound, () => released++);
+    assert.equal(port, bound.port);
+    const answer = await new Promise<string>((resolve) => {
+      let got = '';
+      connect(port, '127.0.0.1').on('data', (d) => (got += d)).on('close', () => resolve(got));
+    });
+    assert.equal(answer, 'here');
+    assert.deepEqual(warned, [{ listenerId: 'lsr-1', port }]);
+    assert.equal(released, 0);
+    await new Promise<void>((r) => server.close(() => r()));
+    // A socket that cannot be listened on (here, closed meanwhile): it is let go of and the error thrown.
+    const gone = bindTcp('127.0.0.1', 0)!;
+    gone.close();
+    await assert.rejects(acceptInstead(log, 'lsr-2', createServer(), gone, () => released++), { code: 'EINVAL' });
+    assert.equal(released, 1);
   });
 });
