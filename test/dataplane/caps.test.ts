@@ -3,7 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server';
 import { cnClient, DEFAULT_ACCOUNT, startTclocal } from '../helpers';
-import { forwardingListener, localRealServer } from '../support/running-proxy';
+import { forwardingListener, localRealServer, startPlane, stopPlane } from '../support/running-proxy';
 import { boundListener, exchange, tcpOrigin, until, whoAnswers, type Origin } from './fixtures';
 
 describe('data plane: Bandwidth and Concurrent caps', () => {
@@ -13,15 +13,9 @@ describe('data plane: Bandwidth and Concurrent caps', () => {
   let rsId: string;
 
   before(async () => {
-    server = await startTclocal();
-    gaap = cnClient('gaap', server);
-    origin = await tcpOrigin('O');
-    rsId = await localRealServer(gaap);
+    ({ server, gaap, origins: { O: origin }, rsId } = await startPlane({}, tcpOrigin, ['O']));
   });
-  after(async () => {
-    await server.stop();
-    await origin.close();
-  });
+  after(() => stopPlane({ server, origins: { origin } }));
 
   async function listener() {
     const { proxyId, listenerId, ip, port } = await forwardingListener(server, gaap, { rsId, name: 'caps', origins: [{ port: origin.port }] });

@@ -3,9 +3,9 @@ import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server';
-import { cnClient, DEFAULT_ACCOUNT, startTclocal } from '../helpers';
+import { DEFAULT_ACCOUNT } from '../helpers';
 import { selfSigned } from '../../testkit/pem';
-import { localRealServer, servedPort } from '../support/running-proxy';
+import { servedPort, startPlane, stopPlane } from '../support/running-proxy';
 import { boundListener, randomPort, until } from './fixtures';
 import { getOnce, httpListener, httpRule, rawExchange, scriptedOrigin, statuses, type L7Setup, type ScriptedOrigin } from './http-fixtures';
 
@@ -21,20 +21,14 @@ describe('data plane: HTTP listeners refuse malformed, oversized and slow reques
   let web: L7Setup;
 
   before(async () => {
-    server = await startTclocal({
+    ({ server, gaap, origins: { A: origin }, rsId } = await startPlane({
       dataplaneHttpClientTimeoutMs: CLIENT_TIMEOUT_MS, dataplaneHttpKeepaliveMs: KEEPALIVE_MS, dataplaneHttpTimeoutMs: ORIGIN_TIMEOUT_MS, rateLimits: false,
-    });
-    gaap = cnClient('gaap', server);
-    origin = await scriptedOrigin('A');
-    rsId = await localRealServer(gaap);
+    }, scriptedOrigin, ['A']));
     web = await httpListener(server, gaap);
     await httpRule(gaap, rsId, web.listenerId, 'g.test', [origin.port]);
     await until(async () => (await getOnce(web.ip, web.port, 'g.test', '/')).status === 200, 'the rule to serve');
   });
-  after(async () => {
-    await server.stop();
-    await origin.close();
-  });
+  after(() => stopPlane({ server, origins: { origin } }));
 
   /** The listener still serves a plain request (nothing crashed). */
   const stillServes = async () => assert.equal((await getOnce(web.ip, web.port, 'g.test', '/after')).status, 200);

@@ -4,9 +4,8 @@ import { connect, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import type { RunningServer } from '../../src/server';
-import { cnClient, startTclocal } from '../helpers';
 import { selfSigned } from '../../testkit/pem';
-import { localRealServer, runningProxy, servedPort } from '../support/running-proxy';
+import { runningProxy, servedPort, startPlane, stopPlane } from '../support/running-proxy';
 import { bj, boundListener, randomPort, until } from './fixtures';
 import { getOnce, httpListener, httpRule, rawExchange, scriptedOrigin, statuses, type ScriptedOrigin } from './http-fixtures';
 
@@ -14,19 +13,13 @@ import { getOnce, httpListener, httpRule, rawExchange, scriptedOrigin, statuses,
 describe('data plane: rule schedulers, passive health and HTTP statistics from real requests', () => {
   let server: RunningServer;
   let gaap: any;
-  const origins: Record<string, ScriptedOrigin> = {};
+  let origins: Record<string, ScriptedOrigin>;
   let rsId: string;
 
   before(async () => {
-    server = await startTclocal({ dataplaneFlushMs: 100, dataplaneHttpTimeoutMs: 2000, dataplaneCheckScale: 0.02, rateLimits: false });
-    gaap = cnClient('gaap', server);
-    for (const n of ['A', 'B', 'C']) origins[n] = await scriptedOrigin(n);
-    rsId = await localRealServer(gaap);
+    ({ server, gaap, origins, rsId } = await startPlane({ dataplaneFlushMs: 100, dataplaneHttpTimeoutMs: 2000, dataplaneCheckScale: 0.02, rateLimits: false }, scriptedOrigin, ['A', 'B', 'C']));
   });
-  after(async () => {
-    await server.stop();
-    for (const o of Object.values(origins)) await o.close();
-  });
+  after(() => stopPlane({ server, origins }));
 
   const all = () => [origins.A.port, origins.B.port, origins.C.port];
   const nameOf = (body: string) => body.split(' ')[0];

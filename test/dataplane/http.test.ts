@@ -7,9 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import type { RunningServer } from '../../src/server';
-import { cnClient, startTclocal } from '../helpers';
 import { issuedBy, selfSigned } from '../../testkit/pem';
-import { localRealServer, runningProxy, servedPort } from '../support/running-proxy';
+import { runningProxy, servedPort, startPlane, stopPlane } from '../support/running-proxy';
 import { bj, randomPort, until } from './fixtures';
 
 interface HttpOrigin {
@@ -89,19 +88,13 @@ const who = async (ip: string, port: number, host: string, path: string): Promis
 describe('data plane: HTTP and HTTPS listeners route real requests', () => {
   let server: RunningServer;
   let gaap: any;
-  const origins: Record<string, HttpOrigin> = {};
+  let origins: Record<string, HttpOrigin>;
   let rsId: string;
 
   before(async () => {
-    server = await startTclocal({ dataplaneFlushMs: 100, dataplaneHttpTimeoutMs: 400, dataplaneCheckScale: 0.02, rateLimits: false });
-    gaap = cnClient('gaap', server);
-    for (const n of ['A', 'B', 'C', 'D']) origins[n] = await httpOrigin(n);
-    rsId = await localRealServer(gaap);
+    ({ server, gaap, origins, rsId } = await startPlane({ dataplaneFlushMs: 100, dataplaneHttpTimeoutMs: 400, dataplaneCheckScale: 0.02, rateLimits: false }, httpOrigin, ['A', 'B', 'C', 'D']));
   });
-  after(async () => {
-    await server.stop();
-    for (const o of Object.values(origins)) await o.close();
-  });
+  after(() => stopPlane({ server, origins }));
 
   async function proxy(): Promise<{ proxyId: string; ip: string }> {
     return runningProxy(gaap, 'l7');

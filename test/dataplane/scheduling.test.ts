@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server';
-import { cnClient, DEFAULT_ACCOUNT, startTclocal } from '../helpers';
-import { forwardingListener, localRealServer } from '../support/running-proxy';
+import { DEFAULT_ACCOUNT } from '../helpers';
+import { forwardingListener, startPlane, stopPlane } from '../support/running-proxy';
 import { boundListener, tcpOrigin, until, whoAnswers, type Origin } from './fixtures';
 
 const tally = (names: string[]) => names.reduce<Record<string, number>>((m, n) => ({ ...m, [n]: (m[n] ?? 0) + 1 }), {});
@@ -11,21 +11,15 @@ const tally = (names: string[]) => names.reduce<Record<string, number>>((m, n) =
 describe('data plane: schedulers, health checks, failover, session persistence', () => {
   let server: RunningServer;
   let gaap: any;
-  const origins: Record<string, Origin> = {};
+  let origins: Record<string, Origin>;
   let rsId: string;
 
   before(async () => {
     // Health checks every 5 s × 0.02 = 100 ms, timeouts 2 s × 0.02 = 40 ms.
     // The health tests poll the describe actions faster than their documented rate limits.
-    server = await startTclocal({ dataplaneCheckScale: 0.02, dataplaneFlushMs: 100, rateLimits: false });
-    gaap = cnClient('gaap', server);
-    for (const n of ['A', 'B', 'C']) origins[n] = await tcpOrigin(n);
-    rsId = await localRealServer(gaap);
+    ({ server, gaap, origins, rsId } = await startPlane({ dataplaneCheckScale: 0.02, dataplaneFlushMs: 100, rateLimits: false }, tcpOrigin, ['A', 'B', 'C']));
   });
-  after(async () => {
-    await server.stop();
-    for (const o of Object.values(origins)) await o.close();
-  });
+  after(() => stopPlane({ server, origins }));
 
   async function listener(settings: Record<string, unknown>, bindings: Array<{ name: string; weight?: number; role?: string }>) {
     const { proxyId, listenerId, ip, port } = await forwardingListener(server, gaap, {

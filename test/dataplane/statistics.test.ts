@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server';
 import { cnClient, randomPool, startTclocal } from '../helpers';
-import { forwardingListener, localRealServer } from '../support/running-proxy';
+import { forwardingListener, startPlane, stopPlane } from '../support/running-proxy';
 import { bj, boundListener, exchange, type Origin, randomPort, tcpOrigin, until, whoAnswers } from './fixtures';
 
 
@@ -19,14 +19,10 @@ describe('data plane: statistics from real traffic, groups, restarts', () => {
   let rsId: string;
 
   before(async () => {
-    origin = await tcpOrigin('O');
-    server = await startTclocal({ inMemory: false, dataDir, dataplanePool: pool, dataplaneFlushMs: 100 });
-    gaap = cnClient('gaap', server);
-    rsId = await localRealServer(gaap);
+    ({ server, gaap, origins: { O: origin }, rsId } = await startPlane({ inMemory: false, dataDir, dataplanePool: pool, dataplaneFlushMs: 100 }, tcpOrigin, ['O']));
   });
   after(async () => {
-    await server.stop();
-    await origin.close();
+    await stopPlane({ server, origins: { origin } });
     rmSync(dataDir, { recursive: true, force: true });
   });
 

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server';
-import { cnClient, startTclocal } from '../helpers';
-import { bindOrigins, l4Listener, localRealServer, runningProxy, type OriginBinding } from '../support/running-proxy';
+import { bindOrigins, l4Listener, runningProxy, startPlane, stopPlane, type OriginBinding } from '../support/running-proxy';
 import { boundListener, dataplaneReport, exchange, tcpOrigin, until, whoAnswers, type Origin } from './fixtures';
 
 describe('data plane: TCP listeners forward real connections', () => {
@@ -14,17 +13,9 @@ describe('data plane: TCP listeners forward real connections', () => {
   let rsId: string;
 
   before(async () => {
-    server = await startTclocal({ dataplaneFlushMs: 100 });
-    gaap = cnClient('gaap', server);
-    a = await tcpOrigin('A');
-    b = await tcpOrigin('B');
-    rsId = await localRealServer(gaap);
+    ({ server, gaap, origins: { A: a, B: b }, rsId } = await startPlane({ dataplaneFlushMs: 100 }, tcpOrigin, ['A', 'B']));
   });
-  after(async () => {
-    await server.stop();
-    await a.close();
-    await b.close();
-  });
+  after(() => stopPlane({ server, origins: { a, b } }));
 
   async function proxyWithListener(extra: Record<string, unknown> = {}) {
     const { proxyId, ip } = await runningProxy(gaap);

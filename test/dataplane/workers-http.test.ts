@@ -5,8 +5,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server';
 import { selfSigned } from '../../testkit/pem';
-import { cnClient, startTclocal } from '../helpers';
-import { localRealServer, runningProxy, servedPort } from '../support/running-proxy';
+import { runningProxy, servedPort, startPlane, stopPlane } from '../support/running-proxy';
 import { acceptedByWorkers, bj, boundListener, dataplaneReport, randomPort, until, workersOf } from './fixtures';
 import { getOnce, httpListener as l7Listener, httpRule, scriptedOrigin, type ScriptedOrigin } from './http-fixtures';
 
@@ -19,21 +18,15 @@ const who = async (ip: string, port: number, host: string, path = '/'): Promise<
 describe('data plane: HTTP and HTTPS listeners in forwarder processes (--dataplane-workers)', () => {
   let server: RunningServer;
   let gaap: any;
-  const origins: Record<string, ScriptedOrigin> = {};
+  let origins: Record<string, ScriptedOrigin>;
   let rsId: string;
 
   before(async () => {
     // Health checks every 5 s × 0.02 = 100 ms; passive blocks 600 s × 0.02 = 12 s.
-    server = await startTclocal({ dataplaneWorkers: 2, dataplaneCaps: false, dataplaneFlushMs: 100, dataplaneCheckScale: 0.02, dataplaneHttpTimeoutMs: 1000, rateLimits: false });
-    gaap = cnClient('gaap', server);
-    for (const n of ['A', 'B', 'C']) origins[n] = await scriptedOrigin(n);
-    rsId = await localRealServer(gaap);
+    ({ server, gaap, origins, rsId } = await startPlane({ dataplaneWorkers: 2, dataplaneCaps: false, dataplaneFlushMs: 100, dataplaneCheckScale: 0.02, dataplaneHttpTimeoutMs: 1000, rateLimits: false }, scriptedOrigin, ['A', 'B', 'C']));
     await until(async () => (await workersOf(server)).every((w) => w.running), 'the forwarders to start');
   });
-  after(async () => {
-    await server.stop();
-    for (const o of Object.values(origins)) await o.close();
-  });
+  after(() => stopPlane({ server, origins }));
 
   const httpListener = () => l7Listener(server, gaap);
 

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config';
 import type { RunningServer } from '../../src/server';
-import { cnClient, randomPool, startTclocal, TEST_CA_DIR } from '../helpers';
+import { randomPool, startTclocal, TEST_CA_DIR } from '../helpers';
+import { startPlane, stopPlane } from '../support/running-proxy';
 import { acceptedByWorkers, bj, boundListener, dataplaneReport, exchange, type Origin, randomPort, tcpOrigin, until, whoAnswers, workersOf, type WorkerStatus } from './fixtures';
 
 /** The origin's name, or 'REFUSED', or 'TIMEOUT' when nothing answers within `ms` (a queued connection nobody accepts). */
@@ -34,21 +35,15 @@ const alive = (pid: number): boolean => {
 describe('data plane: forwarder processes (--dataplane-workers)', () => {
   let server: RunningServer;
   let gaap: any;
-  const origins: Record<string, Origin> = {};
+  let origins: Record<string, Origin>;
   let rsId: string;
 
   before(async () => {
     // Health checks every 5 s × 0.02 = 100 ms.
-    server = await startTclocal({ dataplaneWorkers: 2, dataplaneCaps: false, dataplaneFlushMs: 100, dataplaneCheckScale: 0.02 });
-    gaap = cnClient('gaap', server);
-    for (const n of ['A', 'B']) origins[n] = await tcpOrigin(n);
-    rsId = (await gaap.AddRealServers({ ProjectId: 0, RealServerIP: ['127.0.0.1'], RealServerName: 'local' })).RealServerSet[0].RealServerId;
+    ({ server, gaap, origins, rsId } = await startPlane({ dataplaneWorkers: 2, dataplaneCaps: false, dataplaneFlushMs: 100, dataplaneCheckScale: 0.02 }, tcpOrigin, ['A', 'B']));
     await until(async () => (await workersOf(server)).every((w) => w.running), 'the forwarders to start');
   });
-  after(async () => {
-    await server.stop();
-    for (const o of Object.values(origins)) await o.close();
-  });
+  after(() => stopPlane({ server, origins }));
 
   async function listener(settings: Record<string, unknown>, names: string[]) {
     const { InstanceId: proxyId } = await gaap.CreateProxy({ ProjectId: 0, ProxyName: 'workers', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });

@@ -1,10 +1,13 @@
 /**
  * The GAAP configuration traffic tests forward through, made with the SDK
  * like a user would: a running proxy, a listener on it, origins on
- * 127.0.0.1 bound to it, and the wait until the data plane serves it.
+ * 127.0.0.1 bound to it, and the wait until the data plane serves it; and
+ * the server, origins and real server a traffic suite starts with.
  */
+import type { Config } from '../../src/config';
 import type { RunningServer } from '../../src/server';
 import { boundListener, randomPort, until } from '../dataplane/fixtures';
+import { cnClient, startTclocal } from '../helpers';
 
 export interface ProxyAt {
   proxyId: string;
@@ -27,6 +30,47 @@ export interface OriginBinding {
 /** The real server 127.0.0.1 that the origins of a test listen on. */
 export async function localRealServer(gaap: any, name = 'local'): Promise<string> {
   return (await gaap.AddRealServers({ ProjectId: 0, RealServerIP: ['127.0.0.1'], RealServerName: name })).RealServerSet[0].RealServerId;
+}
+
+/** What a traffic suite runs against: a server, its GAAP client, its named origins, and the real server 127.0.0.1 they are bound as. */
+export interface Plane<O> {
+  server: RunningServer;
+  gaap: any;
+  origins: Record<string, O>;
+  rsId: string;
+}
+
+/** An origin as `stopPlane` ends it: anything with a `close()`. */
+interface Closable {
+  close(): Promise<void> | void;
+}
+
+/**
+ * Starts a server with `settings`, makes the origins `names` with `origin`
+ * (one after the other, in that order), and adds the real server 127.0.0.1.
+ * If any of it fails, what was started is stopped before the error is thrown.
+ */
+export async function startPlane<O extends Closable>(settings: Partial<Config>, origin: (name: string) => Promise<O>, names: readonly string[]): Promise<Plane<O>> {
+  const server = await startTclocal(settings);
+  const origins: Record<string, O> = {};
+  try {
+    const gaap = cnClient('gaap', server);
+    for (const n of names) origins[n] = await origin(n);
+    const rsId = await localRealServer(gaap);
+    return { server, gaap, origins, rsId };
+  } catch (err) {
+    await stopPlane({ server, origins }).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Stops the server, then closes the origins (also when stopping the server failed). */
+export async function stopPlane(p: { server: RunningServer; origins: Record<string, Closable> }): Promise<void> {
+  try {
+    await p.server.stop();
+  } finally {
+    for (const o of Object.values(p.origins)) await o.close();
+  }
 }
 
 /** A proxy Hongkong → Beijing (10 Mbps, Concurrent 2), once it runs. */
