@@ -11,11 +11,11 @@
  */
 import { createServer, Server, type Socket } from 'node:net';
 import pino from 'pino';
-import type { ForwardingListener, ForwardingProxy } from '../services/gaap/forwarding';
-import type { HttpListener } from '../services/gaap/forwarding-http';
+import type { ForwardingListener } from '../services/gaap/forwarding';
 import type { Entity } from './counters';
 import { HttpPlane, type HttpPlaneSettings } from './http';
 import type { Tally } from './http-forward';
+import { ReceivedHttpViews, type HttpViewsChange } from './http-views';
 import type { ConnectionLedger } from './http-connections';
 import type { BindingCounters } from './observe';
 import { applyHealth, OriginSet, type OriginHealthSpec, type OriginState } from './origins';
@@ -59,8 +59,8 @@ export type ToForwarder =
   | { type: 'bind'; id: number; spec: BindingSpec }
   | { type: 'update'; id: number; spec: BindingSpec }
   | ({ type: 'http-bind'; id: number } & HttpBindingSpec)
-  /** An account's HTTP listeners, whole (sent before any socket of theirs). */
-  | { type: 'http-apply'; account: string; proxies: ForwardingProxy[]; views: HttpListener[] }
+  /** What changed in an account's HTTP listeners (sent before any socket of theirs; the whole set to a forwarder started again). */
+  | ({ type: 'http-apply'; account: string } & HttpViewsChange)
   /** A rule's origin health as the parent's checks see it; null: the rule is gone. */
   | { type: 'http-health'; ruleId: string; health: OriginHealthSpec[] | null }
   /** The TLS session ticket keys (base64), sent first. */
@@ -111,6 +111,8 @@ export class Forwarder {
   private readonly retired: BindingDelta[] = [];
   /** HTTP and HTTPS listeners, made with the first HTTP view. */
   private http: HttpPlane | undefined;
+  /** Each account's HTTP views, added up from the parent's changes. */
+  private readonly httpViews = new ReceivedHttpViews();
   private ticketKeys: Buffer | undefined;
 
   constructor(private readonly send: (msg: FromForwarder, then?: () => void) => void, private readonly httpSettings?: HttpPlaneSettings) {}
@@ -177,7 +179,7 @@ export class Forwarder {
         this.ticketKeys = Buffer.from(msg.keys, 'base64');
         break;
       case 'http-apply':
-        void this.httpPlane().apply(msg.account, msg.proxies, msg.views);
+        void this.httpPlane().apply(msg.account, msg.proxies, this.httpViews.apply(msg.account, msg));
         break;
       case 'http-health':
         this.httpPlane().setRuleHealth(msg.ruleId, msg.health ?? undefined);

@@ -21,6 +21,7 @@ import { type Counters, type Entity, SEGMENT_BYTES } from './counters';
 import { bindTcp, type BoundTcp } from './bound-socket';
 import type { BindingDelta, BindingSpec, FromForwarder, HttpBindingSpec, ToForwarder } from './forwarder';
 import type { HttpPlaneSettings } from './http';
+import { SentHttpViews } from './http-views';
 import type { Tally } from './http-forward';
 import type { BindingCounters } from './observe';
 import { healthSpecs, type OriginSet, type OriginState } from './origins';
@@ -88,8 +89,8 @@ export class ForwarderPool {
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private stopping = false;
-  /** The HTTP view last sent per account, sent again to a forwarder started again. */
-  private readonly httpViews = new Map<string, ToForwarder>();
+  /** The HTTP views last sent per account: changes go out as they come, the whole set to a forwarder started again. */
+  private readonly httpViews = new SentHttpViews();
   /** Each rule's origin health as last sent (with its text, to send changes only). */
   private readonly ruleHealth = new Map<string, { text: string; msg: ToForwarder }>();
 
@@ -118,7 +119,7 @@ export class ForwarderPool {
     child.on('exit', (code, signal) => this.exited(i, child, code, signal));
     this.send(child, { type: 'tls-ticket-keys', keys: this.http.ticketKeys.toString('base64') });
     // The HTTP views and rule health first: a handed HTTP socket is for a listener the forwarder knows.
-    for (const msg of this.httpViews.values()) this.send(child, msg);
+    for (const [account, change] of this.httpViews.whole()) this.send(child, { type: 'http-apply', account, ...change });
     for (const { msg } of this.ruleHealth.values()) this.send(child, msg);
     for (const [id, s] of this.shared) if (!s.gone) this.send(child, bindMessage(id, s.what), s.handle);
   }
@@ -195,11 +196,8 @@ export class ForwarderPool {
 
   /** An account's HTTP listeners as the main process's plane is about to apply them: sent before any socket of theirs. */
   httpApply(account: string, proxies: ForwardingProxy[], views: readonly HttpListener[]): void {
-    const msg: ToForwarder = { type: 'http-apply', account, proxies, views: [...views] };
-    if (views.length === 0 && !this.httpViews.has(account)) return;
-    if (views.length === 0) this.httpViews.delete(account);
-    else this.httpViews.set(account, msg);
-    this.broadcast(msg);
+    const change = this.httpViews.change(account, proxies, views);
+    if (change) this.broadcast({ type: 'http-apply', account, ...change });
   }
 
   /** A rule's origin health (undefined: the rule is gone): sent only if it changed. */
