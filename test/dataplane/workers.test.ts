@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config';
 import type { RunningServer } from '../../src/server';
-import { randomPool, startTclocal, TEST_CA_DIR } from '../helpers';
-import { startPlane, stopPlane } from '../support/running-proxy';
+import { cnClient, randomPool, startTclocal, TEST_CA_DIR } from '../helpers';
+import { forwardingListener, localRealServer, startPlane, stopPlane } from '../support/running-proxy';
+import { getOnce, httpListener, httpRule, scriptedOrigin } from './http-fixtures';
 import { acceptedByWorkers, bj, boundListener, dataplaneReport, exchange, type Origin, randomPort, tcpOrigin, until, whoAnswers, workersOf, type WorkerStatus } from './fixtures';
 
 /** The origin's name, or 'REFUSED', or 'TIMEOUT' when nothing answers within `ms` (a queued connection nobody accepts). */
@@ -272,6 +273,47 @@ describe('data plane: forwarder processes end with the server', () => {
     assert.ok(pids.every(alive));
     await server.stop();
     assert.deepEqual(pids.filter(alive), []);
+  });
+
+  it('where the runtime cannot bind without listening, the main process listens and the forwarders accept beside it; HTTP stays in the main process', async () => {
+    const child = spawn(process.execPath, [
+      '--require', join(__dirname, 'no-bind-only.js'),
+      join(__dirname, '..', '..', 'src', 'cli.js'), 'start', '--port', '0', '--dns-port', '0', '--in-memory', '--log-format', 'json', '--rate-limits', 'off', '--transition-ms', '0',
+      '--dataplane-workers', '2', '--dataplane-caps', 'off', '--dataplane-pool', randomPool(),
+    ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TCLOCAL_CA_DIR: TEST_CA_DIR } });
+    let out = '';
+    child.stdout!.on('data', (c) => (out += c));
+    child.stderr!.on('data', (c) => (out += c));
+    const tcpA = await tcpOrigin('A');
+    const web = await scriptedOrigin('W');
+    try {
+      const url = await until(() => /(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1], `the server's address in its output: ${out}`, 20_000);
+      const remote = { url, port: Number(new URL(url).port) } as unknown as RunningServer;
+      await until(async () => (await workersOf(remote).catch(() => [])).filter((w) => w.running).length === 2, 'the forwarders to start', 20_000);
+      const api = cnClient('gaap', remote);
+      const rs = await localRealServer(api);
+      // TCP: connections are answered, and the forwarders take some of them (they accept on the main process's listening socket).
+      const tcp = await forwardingListener(remote, api, { rsId: rs, origins: [{ port: tcpA.port }], name: 'no-bind' });
+      const before = await acceptedByWorkers(remote);
+      for (let i = 0; i < 300 && (await acceptedByWorkers(remote)) === before; i++) {
+        for (let j = 0; j < 5; j++) assert.equal(await whoAnswers(tcp.ip, tcp.port), 'A');
+      }
+      assert.ok((await acceptedByWorkers(remote)) > before, 'the forwarders accepted connections of the TCP listener');
+      // HTTP: served, by the main process alone.
+      const l7 = await httpListener(remote, api);
+      await httpRule(api, rs, l7.listenerId, 'nb.test', [web.port]);
+      // The forwarders report at most every 200 ms: let the TCP connections' counts arrive first.
+      await new Promise((r) => setTimeout(r, 600));
+      const workersBefore = await acceptedByWorkers(remote);
+      await until(async () => (await getOnce(l7.ip, l7.port, 'nb.test', '/')).status === 200, 'the HTTP rule to serve');
+      for (let i = 0; i < 10; i++) assert.equal((await getOnce(l7.ip, l7.port, 'nb.test', '/x')).status, 200);
+      await new Promise((r) => setTimeout(r, 600));
+      assert.equal(await acceptedByWorkers(remote), workersBefore, 'no forwarder accepted an HTTP connection');
+    } finally {
+      child.kill('SIGKILL');
+      await web.close();
+      await tcpA.close();
+    }
   });
 
   it('a killed main process leaves no forwarder process behind', async () => {
