@@ -294,6 +294,9 @@ describe('data plane: forwarder processes end with the server', () => {
       const rs = await localRealServer(api);
       // TCP: connections are answered, and the forwarders take some of them (they accept on the main process's listening socket).
       const tcp = await forwardingListener(remote, api, { rsId: rs, origins: [{ port: tcpA.port }], name: 'no-bind' });
+      // The origin reaches each forwarder a moment after the main process: wait for an answer, then for the others' copies.
+      await until(async () => (await whoAnswers(tcp.ip, tcp.port)) === 'A', 'the TCP listener to answer');
+      await new Promise((r) => setTimeout(r, 300));
       const before = await acceptedByWorkers(remote);
       for (let i = 0; i < 300 && (await acceptedByWorkers(remote)) === before; i++) {
         for (let j = 0; j < 5; j++) assert.equal(await whoAnswers(tcp.ip, tcp.port), 'A');
