@@ -90,8 +90,15 @@ export function closeWith(socket: Duplex, status: number): void {
   socket.once('close', () => clearTimeout(timer));
 }
 
-/** The status a parsed request is refused with before routing (0: none). */
-export const requestRefusal = (req: IncomingMessage): number => ((req.url?.length ?? 0) > MAX_URL_BYTES ? 414 : 0);
+/**
+ * The status a parsed request is refused with before routing (0: none):
+ * 414 for a URL too long; 400 for an HTTP/1.1 request without Host, which
+ * Node's server refuses itself for ordinary requests but not for upgrades.
+ */
+export const requestRefusal = (req: IncomingMessage): number => {
+  if ((req.url?.length ?? 0) > MAX_URL_BYTES) return 414;
+  return req.headers.host === undefined && req.httpVersion === '1.1' ? 400 : 0;
+};
 
 /** The request carries a body (the parser has checked its framing). */
 export const hasBody = ({ headers }: IncomingMessage): boolean =>

@@ -77,6 +77,21 @@ describe('data plane: HTTP listeners refuse malformed, oversized and slow reques
     await stillServes();
   });
 
+  it('an HTTP/1.1 request without Host answers 400 and closes, an upgrade as an ordinary request; HTTP/1.0 may omit it', async () => {
+    for (const [what, bytes] of [
+      ['a request', 'GET /a HTTP/1.1\r\n\r\n'],
+      ['an upgrade', 'GET /a HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n'],
+    ] as const) {
+      const a = await rawExchange(web.ip, web.port, [bytes]);
+      assert.deepEqual(statuses(a.text), [400], what);
+      assert.ok(a.closed, `${what}: the connection closes`);
+    }
+    // HTTP/1.0 has no Host requirement: the request is routed (this listener has no default domain: 404).
+    const old = await rawExchange(web.ip, web.port, ['GET /a HTTP/1.0\r\n\r\n']);
+    assert.deepEqual(statuses(old.text), [404]);
+    await stillServes();
+  });
+
   it('clients too slow with their head or body get 408 and the connection closes; the origin request is abandoned', async () => {
     const silent = await rawExchange(web.ip, web.port, []);
     assert.deepEqual(statuses(silent.text), [408], 'a client that sends nothing');
