@@ -35,7 +35,7 @@ import { applyHealth, measureRtt, OriginSet, type OriginHealthSpec, type OriginS
 import { blocks, effectiveHealthy, PassiveHealth, type PassiveCheck } from './passive-health';
 import type { BoundTcp } from './bound-socket';
 import { accessCheck, type AccessCheck } from './security';
-import { acceptInstead, bindListenerPort, isLoopback, listen } from './listener-port';
+import { acceptInstead, bindErrorText, bindListenerPort, isLoopback, listen } from './listener-port';
 import { unmapped } from './tcp';
 
 export interface HttpPlaneSettings {
@@ -529,8 +529,7 @@ export class HttpPlane {
       if (l.http3) await this.holdUdp(b, l.listenerId);
       return;
     }
-    const lastErr = bound.error;
-    b.error = `${lastErr?.code ?? 'error'}: ${lastErr?.message ?? 'cannot bind'}`;
+    b.error = bindErrorText(bound.error);
     this.log.warn({ listenerId: l.listenerId, proxyId, address, port: l.port, error: b.error }, 'data plane: a listener could not be bound');
   }
 

@@ -25,7 +25,7 @@ import { OriginSet } from './origins';
 import { accessCheck, type AccessCheck } from './security';
 import { forward, proxyHeader, unmapped, type TcpConnection } from './tcp';
 import { UdpSessions } from './udp';
-import { acceptInstead, bindListenerPort, isLoopback, listen } from './listener-port';
+import { acceptInstead, bindErrorText, bindListenerPort, isLoopback, listen } from './listener-port';
 import { bindingSpec, ForwarderPool } from './workers';
 
 /** The data plane's settings (documented with the rest in config.ts). */
@@ -367,10 +367,9 @@ export class DataPlane {
       b.error = undefined;
       return;
     }
-    const lastErr = bound.error;
     this.freeSocket();
     b.port = l.port;
-    b.error = `${lastErr?.code ?? 'error'}: ${lastErr?.message ?? 'cannot bind'}`;
+    b.error = bindErrorText(bound.error);
     this.log.warn({ listenerId: l.listenerId, proxyId, address, port: l.port, error: b.error }, 'data plane: a listener could not be bound');
   }
 

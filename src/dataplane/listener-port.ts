@@ -60,6 +60,9 @@ export interface PortRules {
 const RETRIES = 10;
 const RETRY_MS = 50;
 
+/** How a listener's bind failure reads in `GET /_tclocal/dataplane` and the log: the error's code and message. */
+export const bindErrorText = (err: NodeJS.ErrnoException | undefined): string => `${err?.code ?? 'error'}: ${err?.message ?? 'cannot bind'}`;
+
 /**
  * Runs `attempt` on each port the rules allow until one succeeds: the
  * port it bound, or the last error (undefined if no attempt ran). A port

@@ -3,7 +3,7 @@ import { connect, createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import type { Logger } from 'pino';
 import { bindTcp } from '../../src/dataplane/bound-socket';
-import { acceptInstead, bindListenerPort, isLoopback, type PortRules } from '../../src/dataplane/listener-port';
+import { acceptInstead, bindErrorText, bindListenerPort, isLoopback, type PortRules } from '../../src/dataplane/listener-port';
 
 /** An attempt that fails with `code` on the ports listed, and records every port tried. */
 function scripted(failing: Record<number, string>): { tried: number[]; attempt: (port: number) => Promise<number> } {
@@ -65,6 +65,11 @@ describe('data plane: opening a listener socket', () => {
   it('only loopback addresses may be bound without the data-plane host', () => {
     for (const ip of ['127.0.0.1', '127.77.3.9', '::1']) assert.equal(isLoopback(ip), true, ip);
     for (const ip of ['0.0.0.0', '10.0.0.1', '::', '::ffff:127.0.0.1', 'localhost', '']) assert.equal(isLoopback(ip), false, ip);
+  });
+
+  it('a bind failure reads as its code and message, or a plain phrase when nothing was tried', () => {
+    assert.equal(bindErrorText(Object.assign(new Error('listen EADDRINUSE: address already in use 127.0.0.1:80'), { code: 'EADDRINUSE' })), 'EADDRINUSE: listen EADDRINUSE: address already in use 127.0.0.1:80');
+    assert.equal(bindErrorText(undefined), 'error: cannot bind');
   });
 
   it('a handed socket no forwarder took up: this process accepts on it, says so in the log, and lets go of it if it cannot', async () => {
