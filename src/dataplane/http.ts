@@ -25,7 +25,8 @@ import { pacedPipe } from './caps';
 import { entity, type Entity } from './counters';
 import { BasicAuthGate, challenge, challengeOf, originFailure, originTlsOptions, rawChallenge } from './http-auth';
 import { errorPage, Exchange, holdOrigin, HOP_BY_HOP, proxyAnswer, requestHead, ruleHead, sendPage, upstreamHost, type OriginRoute, type RuleHead, type Tally } from './http-forward';
-import { OriginPools, type OriginTarget } from './origin-pool';
+import { ORIGIN_IDLE_MS, OriginPools, type OriginTarget } from './origin-pool';
+import { FastClient, RawOriginPool, type FastExchange, type PlainRequest } from './http-fast';
 import { peekServerName } from './http-tls';
 import { HealthChecker, type Probe } from './health';
 import { BindingCounters, type ConnectionFault, type ConnectionFaults, type ListenerLive } from './observe';
@@ -90,6 +91,10 @@ interface RuleRuntime extends RuleHead {
   verifiesHost: boolean;
   /** The pool of each origin, found once per configuration. */
   routes: Map<OriginState, OriginRoute>;
+  /** The fast path's pool of each origin, found once per configuration. */
+  rawPools: Map<OriginState, RawOriginPool>;
+  /** What the rule adds to heads is all Latin-1, as the fast path writes heads. */
+  latin1: boolean;
 }
 
 /** A rule's origins with their health checks, kept across reconfigurations. */
@@ -188,9 +193,15 @@ function decodedPath(url: string): string {
 }
 
 /** The domain a request's Host names, else the default server (a Host written as the domain is found without normalising it). */
-function domainOf(rt: ListenerRuntime, req: IncomingMessage): DomainRuntime | undefined {
-  const host = req.headers.host;
+function domainOf(rt: ListenerRuntime, host: string | undefined): DomainRuntime | undefined {
   return (host !== undefined && rt.domains.get(host)) || rt.domains.get(hostName(host)) || rt.defaultDomain;
+}
+
+/** The rule whose path is the longest prefix of the request's decoded path (rules are kept longest first). */
+function ruleOf(domain: DomainRuntime, url: string): RuleRuntime | undefined {
+  const path = decodedPath(url);
+  for (const r of domain.rules) if (path.startsWith(r.view.path)) return r;
+  return undefined;
 }
 
 export class HttpPlane {
@@ -203,6 +214,8 @@ export class HttpPlane {
   /** Requests per second a proxy is sized for (its Concurrent), the base of HttpQPSPercent. */
   private readonly capacity = new Map<string, number>();
   private readonly pools: OriginPools;
+  /** The fast path's origin connections, by the same key as `pools`. */
+  private readonly rawPools = new Map<string, RawOriginPool>();
   private readonly basicAuth = new BasicAuthGate();
   /**
    * Connections a reset or delay fault waits on, by the client's address and
@@ -276,7 +289,7 @@ export class HttpPlane {
         const st = this.ruleState(account, r);
         const tlsKey = r.forwardProtocol === 'HTTPS' ? JSON.stringify(['https', r.serverName ?? null, r.originTls]) : undefined;
         const verifiesHost = tlsKey !== undefined && !!r.originTls.cas && r.originTls.verifyName == null && r.serverName == null;
-        return { ...ruleHead(r, st.passive), origins: st.origins, tlsKey, verifiesHost, routes: new Map() };
+        return { ...ruleHead(r, st.passive), origins: st.origins, tlsKey, verifiesHost, routes: new Map(), rawPools: new Map(), latin1: !WIDE.test(r.forwardHost ?? '') && r.headers.every((h) => !WIDE.test(h.name + h.value)) };
       });
       const dom = { view: d, rules };
       rt.domains.set(d.domain, dom);
@@ -384,6 +397,11 @@ export class HttpPlane {
       }
     }
     this.pools.retain(live);
+    for (const [key, pool] of this.rawPools) {
+      if (live.has(key)) continue;
+      pool.close();
+      this.rawPools.delete(key);
+    }
   }
 
   /** The way to a rule's origin: its pool, and a one-connection client for a resend. */
@@ -421,12 +439,28 @@ export class HttpPlane {
     const limits = { clientTimeoutMs: this.settings.dataplaneHttpClientTimeoutMs, keepaliveMs: this.settings.dataplaneHttpKeepaliveMs };
     const server = tls ? createHttpsServer({ ...serverOptions(limits), ...tls, ticketKeys: this.ticketKeys }, handler) : createHttpServer(serverOptions(limits), handler);
     guardServer(server, limits);
+    // The fast path reads each connection (for HTTPS, once its handshake is done) before Node's own listener, and hands it over when a request is not plain.
+    const event = tls ? 'secureConnection' : 'connection';
+    const nodeListener = server.listeners(event)[0] as ((socket: Socket) => void) | undefined;
+    if (nodeListener) server.removeAllListeners(event);
+    const serve = (socket: Socket) => {
+      if (!nodeListener) return;
+      // A connection with a fault waiting goes to Node's server, where faults are applied.
+      if (this.faulted.size > 0) return nodeListener.call(server, socket);
+      new FastClient(socket, limits, (req) => this.fastPlan(rt, b, tally, req, socket), (rest, ended) => {
+        nodeListener.call(server, socket);
+        if (rest) socket.emit('data', rest);
+        if (ended) socket.emit('end');
+      });
+    };
     // Security policies judge each new connection (HTTP rides on TCP), as for TCP listeners (the front of HTTPS has judged it already); then the proxy's Concurrent cap.
     server.on('connection', (socket: Socket) => {
       if (!tls && rt.access && !rt.access(unmapped(socket.remoteAddress ?? ''))) return socket.resetAndDestroy();
       if (!b.clients.admit(socket)) return socket.resetAndDestroy();
       this.opened(b, socket, proxyId, rt.config.listenerId);
+      if (!tls) serve(socket);
     });
+    if (tls) server.on('secureConnection', serve);
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       if (this.faulted.size > 0 && this.faultFirst(req, () => this.upgrade(rt, req, socket, head, tally))) return;
       this.upgrade(rt, req, socket, head, tally);
@@ -709,14 +743,7 @@ export class HttpPlane {
   /** The domain, rule and origin of a request, or the status the proxy answers itself. */
   private route(req: IncomingMessage, domain: DomainRuntime | undefined, clientIp: string): { domain: DomainRuntime | undefined; rule?: RuleRuntime; origin?: OriginState; status: number; reason: string } {
     if (!domain) return { domain, status: 404, reason: 'no domain of this listener serves this host' };
-    const path = decodedPath(req.url ?? '/');
-    let rule: RuleRuntime | undefined;
-    for (const r of domain.rules) {
-      if (path.startsWith(r.view.path)) {
-        rule = r;
-        break;
-      }
-    }
+    const rule = ruleOf(domain, req.url ?? '/');
     if (!rule) return { domain, status: 404, reason: 'no rule of this domain matches the path' };
     const origin = rule.origins.pick(clientIp, Date.now());
     if (!origin) return { domain, rule, status: 502, reason: 'no origin is available' };
@@ -734,7 +761,7 @@ export class HttpPlane {
   }
 
   private handle(rt: ListenerRuntime, req: IncomingMessage, res: ServerResponse, tally: Tally): void {
-    const domain = domainOf(rt, req);
+    const domain = domainOf(rt, req.headers.host);
     const verdict = this.admitted(domain, req);
     if (verdict === true) return this.serve(rt, req, res, domain, tally);
     const refuse = () => {
@@ -768,7 +795,7 @@ export class HttpPlane {
     client.on('error', () => client.destroy());
     const refused = requestRefusal(req);
     if (refused) return closeWith(client, refused);
-    const domain = domainOf(rt, req);
+    const domain = domainOf(rt, req.headers.host);
     const verdict = this.admitted(domain, req);
     if (verdict === true) return this.passUpgrade(rt, req, client, head, domain, tally);
     const refuse = () => {
@@ -848,6 +875,56 @@ export class HttpPlane {
     res.on('close', () => exchange.clientClosed());
     if (body) watchBody(req, this.settings.dataplaneHttpClientTimeoutMs, () => exchange.stalled());
     exchange.send();
+  }
+
+  /**
+   * The fast path's plan for a plain request (`http-fast.ts`), or undefined
+   * when Node's server must take it: basic authentication, error pages, a
+   * forced redirect, HTTPS origins, bandwidth caps, a pending fault, or no
+   * origin to send it to. Counted and routed as `handle` does.
+   */
+  private fastPlan(rt: ListenerRuntime, b: Binding, tally: Tally, req: PlainRequest, socket: Socket): FastExchange | undefined {
+    if (this.faulted.size > 0) return undefined;
+    const domain = domainOf(rt, req.headers.host);
+    if (!domain || domain.view.basicAuth || domain.view.errorPages.length > 0) return undefined;
+    const rule = ruleOf(domain, req.url);
+    const https = rt.config.protocol === 'HTTPS';
+    if (!rule || rule.tlsKey !== undefined || !rule.latin1 || (rule.view.forcedRedirect && !https)) return undefined;
+    if (this.events.connections.limits(tally.account, tally.proxyId)) return undefined;
+    const clientIp = unmapped(socket.remoteAddress ?? '');
+    const origin = rule.origins.pick(clientIp, Date.now());
+    if (!origin) return undefined;
+    b.counters.requests++;
+    if (https) tally.https++;
+    else tally.http++;
+    const headers = requestHead(req.headers, rule, clientIp, https ? 'https' : 'http');
+    let head = `${req.method} ${req.url} HTTP/1.1`;
+    for (let i = 0; i < headers.length; i += 2) head += `\r\n${headers[i]}: ${headers[i + 1]}`;
+    return {
+      pool: this.rawPool(rule, origin),
+      head,
+      answered: (ms) => {
+        tally.latencyMs += ms;
+        tally.answered++;
+        measureRtt(origin, ms);
+      },
+      done: holdOrigin(origin),
+      failed: (err) => {
+        rule.passive.failed(origin, Date.now());
+        return originFailure(err);
+      },
+    };
+  }
+
+  /** The fast path's connections to a plain HTTP origin, shared by every rule that reaches it. */
+  private rawPool(rr: RuleRuntime, origin: OriginState): RawOriginPool {
+    let pool = rr.rawPools.get(origin);
+    if (pool) return pool;
+    const key = poolBase(rr, origin);
+    pool = this.rawPools.get(key);
+    if (!pool) this.rawPools.set(key, (pool = new RawOriginPool(origin.origin.address, origin.origin.port, ORIGIN_IDLE_MS, this.settings.dataplaneHttpTimeoutMs)));
+    rr.rawPools.set(origin, pool);
+    return pool;
   }
 
   private tally(account: string, proxyId: string): Tally {
@@ -1000,6 +1077,8 @@ export class HttpPlane {
     }
     this.rules.clear();
     this.pools.closeAll();
+    for (const pool of this.rawPools.values()) pool.close();
+    this.rawPools.clear();
   }
 }
 
@@ -1059,6 +1138,9 @@ function redirect(req: IncomingMessage, res: ServerResponse, value: string): voi
   res.writeHead(301, { location: `${base}${req.url ?? '/'}`, 'content-length': 0 });
   res.end();
 }
+
+/** A character beyond Latin-1. */
+const WIDE = /[^\x00-\xff]/;
 
 const peerKey = (s: { remoteAddress?: string; remotePort?: number }): string => `${s.remoteAddress}|${s.remotePort}`;
 
