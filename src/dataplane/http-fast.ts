@@ -10,13 +10,15 @@
  * strict HTTP server: the connection is handed over, with the bytes not yet
  * served, before anything of that request is answered, and stays there.
  * So the checks against request smuggling, oversized heads and slow
- * bodies, basic authentication, error pages, bandwidth caps and WebSocket
- * remain in one place (`http.ts`, `http-guard.ts`).
+ * bodies, basic authentication, error pages and WebSocket remain in one
+ * place (`http.ts`, `http-guard.ts`).
  */
 import { STATUS_CODES } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import type { Limits } from './caps';
 import { MAX_HEAD_BYTES, MAX_URL_BYTES } from './http-guard';
 import { HOP_BY_HOP } from './http-forward';
+import { keptIdleMs } from './origin-pool';
 
 const CRLF2 = Buffer.from('\r\n\r\n');
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -86,6 +88,8 @@ export interface FastExchange {
   answered(ms: number): void;
   /** The exchange ended, whichever way. */
   done(): void;
+  /** The proxy's Bandwidth, paced on answer bodies (undefined: caps off). */
+  limits: Limits | undefined;
   /** The origin failed before answering: the status and text the client gets. */
   failed(err: NodeJS.ErrnoException): { status: number; reason: string };
 }
@@ -277,14 +281,18 @@ export class RawOriginPool {
 /** One socket to an origin, with its listeners installed once; events go to the exchange using it. */
 class OriginConnection {
   exchange: OriginExchange | undefined;
-  /** ms without a byte from the origin, counted in the pool's steps (one timer per connection, never re-made). */
+  /** ms without a byte from the origin, counted in steps of `tickMs` (one timer per connection, re-made only when an origin's hint shortens the step). */
   private quiet = 0;
+  private tickMs: number;
+  private idleMs: number;
 
   constructor(
     readonly socket: Socket,
     private readonly pool: RawOriginPool,
   ) {
-    socket.setTimeout(pool.tickMs);
+    this.tickMs = pool.tickMs;
+    this.idleMs = pool.idleMs;
+    socket.setTimeout(this.tickMs);
     socket.on('data', (chunk: Buffer) => {
       this.quiet = 0;
       this.exchange?.data(chunk);
@@ -301,11 +309,21 @@ class OriginConnection {
     this.quiet = 0;
   }
 
+  /** The origin's `Keep-Alive: timeout` hint: the connection is closed before the origin closes it. False: too short to keep it at all. */
+  hinted(seconds: number): boolean {
+    const idle = keptIdleMs(seconds);
+    if (idle <= 0) return false;
+    this.idleMs = idle;
+    const tick = Math.min(idle, this.pool.timeoutMs);
+    if (tick < this.tickMs) this.socket.setTimeout((this.tickMs = tick));
+    return true;
+  }
+
   private tick(): void {
-    this.quiet += this.pool.tickMs;
+    this.quiet += this.tickMs;
     if (this.exchange) {
       if (this.quiet >= this.pool.timeoutMs) this.exchange.fail(Object.assign(new Error('the origin did not answer in time'), { code: 'ETIMEDOUT' }));
-    } else if (this.quiet >= this.pool.idleMs) this.socket.destroy();
+    } else if (this.quiet + this.tickMs > this.idleMs) this.socket.destroy();
   }
 
   private ended(err: NodeJS.ErrnoException | undefined): void {
@@ -349,6 +367,8 @@ class OriginExchange {
   /** The origin keeps the connection open after this answer. */
   private keep = true;
   private stuck: NodeJS.Timeout | undefined;
+  /** Reasons the origin's answer is paused (the client's backpressure, the bandwidth's wait). */
+  private holds = 0;
 
   constructor(
     private readonly client: Socket,
@@ -469,6 +489,10 @@ class OriginExchange {
           if (value !== 'chunked') return undefined;
           chunked = true;
         } else if (name === 'connection') connection = value;
+        else if (name === 'keep-alive') {
+          const hint = /timeout=(\d+)/.exec(value);
+          if (hint && !this.conn.hinted(Number(hint[1]))) this.keep = false;
+        }
         continue;
       }
       if (name === 'content-length') {
@@ -501,6 +525,7 @@ class OriginExchange {
   }
 
   private relay(chunk: Buffer): void {
+    this.pace(chunk.length);
     switch (this.body) {
       case Body.Length: {
         if (chunk.length > this.left) {
@@ -571,26 +596,47 @@ class OriginExchange {
   private write(data: Buffer | string): void {
     if (this.client.write(data) || this.stuck) return;
     // The client is not reading: the origin waits, and a client that never reads again is let go after the origin timeout.
-    this.conn.socket.pause();
+    this.hold();
     this.stuck = setTimeout(() => {
       this.abandon();
       this.client.destroy();
     }, this.plan.pool.timeoutMs);
-    this.client.once('drain', () => this.unstick());
+    this.client.once('drain', () => {
+      if (this.stuck === undefined) return;
+      clearTimeout(this.stuck);
+      this.stuck = undefined;
+      this.letGo();
+    });
   }
 
-  private unstick(): void {
-    if (this.stuck === undefined) return;
-    clearTimeout(this.stuck);
-    this.stuck = undefined;
-    this.conn.socket.resume();
+  /** The proxy's Bandwidth: `bytes` of answer body drawn from its outbound bucket; the origin waits while it is in debt. */
+  private pace(bytes: number): void {
+    const wait = this.plan.limits?.out.take(bytes) ?? 0;
+    if (wait <= 0) return;
+    this.hold();
+    setTimeout(() => this.letGo(), wait);
+  }
+
+  /** The origin's answer stops flowing until as many `letGo` calls. */
+  private hold(): void {
+    if (this.holds++ === 0) this.conn.socket.pause();
+  }
+
+  private letGo(): void {
+    if (this.finished || this.holds === 0) return;
+    if (--this.holds === 0) this.conn.socket.resume();
   }
 
   private complete(): void {
     if (this.finished) return;
     const conn = this.conn;
-    // The whole answer is with the client's socket: whether the client reads it is the client's connection's business now.
-    this.unstick();
+    // The whole answer is with the client's socket (or the bucket's wait is the next answer's): whether the client reads it is its connection's business now.
+    clearTimeout(this.stuck);
+    this.stuck = undefined;
+    if (this.holds > 0) {
+      this.holds = 0;
+      conn.socket.resume();
+    }
     const reuse = this.keep && !conn.socket.destroyed;
     this.finish(true);
     if (reuse) this.plan.pool.put(conn);

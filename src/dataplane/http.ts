@@ -880,7 +880,7 @@ export class HttpPlane {
   /**
    * The fast path's plan for a plain request (`http-fast.ts`), or undefined
    * when Node's server must take it: basic authentication, error pages, a
-   * forced redirect, HTTPS origins, bandwidth caps, a pending fault, or no
+   * forced redirect, HTTPS origins, a pending fault, or no
    * origin to send it to. Counted and routed as `handle` does.
    */
   private fastPlan(rt: ListenerRuntime, b: Binding, tally: Tally, req: PlainRequest, socket: Socket): FastExchange | undefined {
@@ -890,7 +890,6 @@ export class HttpPlane {
     const rule = ruleOf(domain, req.url);
     const https = rt.config.protocol === 'HTTPS';
     if (!rule || rule.tlsKey !== undefined || !rule.latin1 || (rule.view.forcedRedirect && !https)) return undefined;
-    if (this.events.connections.limits(tally.account, tally.proxyId)) return undefined;
     const clientIp = unmapped(socket.remoteAddress ?? '');
     const origin = rule.origins.pick(clientIp, Date.now());
     if (!origin) return undefined;
@@ -903,6 +902,7 @@ export class HttpPlane {
     return {
       pool: this.rawPool(rule, origin),
       head,
+      limits: this.events.connections.limits(tally.account, tally.proxyId),
       answered: (ms) => {
         tally.latencyMs += ms;
         tally.answered++;

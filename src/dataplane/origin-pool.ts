@@ -131,4 +131,7 @@ export class OriginPools {
   }
 }
 
+/** How long an idle connection is kept when the origin hints `Keep-Alive: timeout=<seconds>` (0 or less: not at all). */
+export const keptIdleMs = (seconds: number): number => Math.min(ORIGIN_IDLE_MAX_MS, seconds * 1000 - ORIGIN_HINT_MARGIN_MS);
+
 const urlHost = (address: string): string => (address.includes(':') ? `[${address}]` : address);

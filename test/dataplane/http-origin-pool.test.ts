@@ -99,6 +99,21 @@ describe('data plane: the exchange with HTTP origins (pooled connections, idle t
     }
   });
 
+  it("an origin's Keep-Alive hint: its idle connection is closed by the proxy a second before the origin would", async () => {
+    const origin = await countingOrigin(3000);
+    try {
+      await httpRule(gaap, rsId, web.listenerId, 'hint.test', [origin.port]);
+      await until(async () => (await getOnce(web.ip, web.port, 'hint.test', '/')).status === 200, 'the rule to serve');
+      const answered = Date.now();
+      assert.equal(origin.open.size, 1);
+      await until(() => origin.open.size === 0, 'the idle connection to be closed', 20_000);
+      const ms = Date.now() - answered;
+      assert.ok(ms >= 1700 && ms < 2900, `closed ${ms} ms after the answer (the hint says 3 s: kept 2 s, not the default 4 s)`);
+    } finally {
+      await origin.close();
+    }
+  });
+
   it('requests held by a slow origin hold neither other requests to it nor other rules', async () => {
     const slow = await scriptedOrigin('S');
     const quick = await scriptedOrigin('Q');
