@@ -295,7 +295,9 @@ class OriginConnection {
     socket.setTimeout(this.tickMs);
     socket.on('data', (chunk: Buffer) => {
       this.quiet = 0;
-      this.exchange?.data(chunk);
+      // Bytes no request asked for: the connection can no longer be trusted to start an answer where the next request expects it.
+      if (this.exchange) this.exchange.data(chunk);
+      else this.socket.destroy();
     });
     socket.on('error', (err: NodeJS.ErrnoException) => this.ended(err));
     socket.on('close', () => this.ended(undefined));
@@ -637,13 +639,13 @@ class OriginExchange {
       this.holds = 0;
       conn.socket.resume();
     }
-    const reuse = this.keep && !conn.socket.destroyed;
-    this.finish(true);
-    if (reuse) this.plan.pool.put(conn);
+    // Back in the pool before the client's next request is read, which may take it.
+    if (this.keep && !conn.socket.destroyed) this.plan.pool.put(conn);
     else {
       conn.exchange = undefined;
       conn.socket.destroy();
     }
+    this.finish(true);
   }
 
   private finish(clientReusable: boolean): void {

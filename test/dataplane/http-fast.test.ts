@@ -43,8 +43,9 @@ describe('data plane: which requests the HTTP fast path serves itself', () => {
  * path with framings Node's server would not choose: chunked, until close,
  * an informational answer first, hop-by-hop headers, a malformed head.
  */
-async function framingOrigin(): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+async function framingOrigin(): Promise<{ server: Server; port: number; accepted: () => number; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
+  let accepted = 0;
   const answers: Record<string, string> = {
     '/chunked': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n',
     '/until-close': 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil-close',
@@ -56,6 +57,7 @@ async function framingOrigin(): Promise<{ server: Server; port: number; close():
     '/short': 'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this',
   };
   const server = createServer((s) => {
+    accepted++;
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
     let buf = '';
@@ -75,6 +77,7 @@ async function framingOrigin(): Promise<{ server: Server; port: number; close():
   return {
     server,
     port: (server.address() as { port: number }).port,
+    accepted: () => accepted,
     close: () => new Promise((r) => {
       for (const s of sockets) s.destroy();
       server.close(() => r());
@@ -157,6 +160,14 @@ describe('data plane: the HTTP fast path relays every answer framing and hands o
     assert.equal(got[6].body, 'GET /after');
     assert.match(got[6].head, /\r\nConnection: close/i);
     assert.ok(a.closed, 'Connection: close ends the connection after its answer');
+  });
+
+  it('pipelined plain requests go one after another over one pooled origin connection', async () => {
+    await getOnce(web.ip, web.port, 'framing.test', '/warm');
+    const before = framing.accepted();
+    const a = await rawExchange(web.ip, web.port, [Array.from({ length: 8 }, (_, i) => get(`/p${i}`)).join('') + last('/p8')]);
+    assert.deepEqual(answers(a.text).map((x) => x.body), Array.from({ length: 9 }, (_, i) => `GET /p${i}`));
+    assert.equal(framing.accepted(), before, 'no new origin connection');
   });
 
   it('a malformed answer gives 502, one cut short ends the client connection', async () => {
