@@ -474,7 +474,7 @@ export class HttpPlane {
    * domain's certificate and TLS settings, else the listener's).
    */
   private front(rt: ListenerRuntime, account: string, proxyId: string, b: Binding): NetServer {
-    return createNetServer((socket) => {
+    return createNetServer({ noDelay: true }, (socket) => {
       if (rt.access && !rt.access(unmapped(socket.remoteAddress ?? ''))) return socket.resetAndDestroy();
       b.sockets.add(socket);
       socket.on('close', () => b.sockets.delete(socket));
