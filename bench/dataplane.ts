@@ -604,6 +604,7 @@ async function l7Rounds(origins: Ports, ref: Ports, tc: Tclocal, answer: { a: nu
       if (who === 'tclocal') {
         put('httpErrors', who, http.errors + http.non2xx + https.errors + https.non2xx);
       }
+      if (!L7.has('http') && !L7.has('https') && !L7.has('tls')) continue;
       const tlsCpu = L7.has('tls') ? ` (${series('tlsNewCpu', who).at(-1)!.toFixed(0)} µs CPU each${who === 'tclocal' ? `, ${series('tlsNewMainCpu', who).at(-1)!.toFixed(0)} of them in the main process` : ''})` : '';
       console.error(`L7 round ${r + 1} ${who}: ${http.rps.toFixed(0)} HTTP req/s, ${https.rps.toFixed(0)} HTTPS req/s, ${fresh.rps.toFixed(0)} new TLS conn/s${tlsCpu}`);
     }
@@ -737,25 +738,31 @@ async function main(): Promise<void> {
       '',
     );
   }
-  if (ONLY.has('l7')) {
+  if (L7.size > 0) {
     const addedHttp = (who: string, key = 'httpP99') => median(series(key, who).map((x, i) => x - series(key, 'direct')[i]));
     const addedLight = (who: string) => addedHttp(who, 'httpLightP99');
+    // With `--only`, the rows of measures not taken are left out, and the stages' cells show a dash.
+    const taken = (m: string) => series(m, 'ref').length > 0;
+    const l7Cell = (m: string, who: string) => (taken(m) ? cell(m, who) : '—');
+    const l7Ratio = (m: string, who: string) => (taken(m) ? ratioCell(m, who, 'ref') : '—');
     section.push(
       '| L7 measure | tclocal | HAProxy | ratio | target |',
       '|---|---|---|---|---|',
-      `| HTTP requests/s, 64 keep-alive connections (wrk, one thread) | ${cell('http', 'tclocal')} | ${cell('http', 'ref')} | ${ratioCell('http', 'tclocal', 'ref')} | ≥ 0.5× — ${met(ratioOf('http', 'tclocal', 'ref').median >= 0.5)} |`,
-      `| HTTPS requests/s (TLS 1.3 at the proxy, HTTP to the origin), 64 keep-alive connections | ${cell('https', 'tclocal')} | ${cell('https', 'ref')} | ${ratioCell('https', 'tclocal', 'ref')} | ≥ 0.5× — ${met(ratioOf('https', 'tclocal', 'ref').median >= 0.5)} |`,
-      `| new TLS connections/s (one request each, \`Connection: close\`, 16 in parallel; EC P-256 certificate) | ${cell('tlsNew', 'tclocal')} | ${cell('tlsNew', 'ref')} | ${ratioCell('tlsNew', 'tclocal', 'ref')} | ≥ 0.5× — ${met(ratioOf('tlsNew', 'tclocal', 'ref').median >= 0.5)} |`,
-      `| added latency, p99, at light load: one keep-alive connection, 500 requests/s (direct to nginx: p99 ${f(median(series('httpLightP99', 'direct')))} µs, p50 ${f(median(series('httpLightP50', 'direct')))} µs) | +${f(addedLight('tclocal'))} µs | +${f(addedLight('ref'))} µs | — | ≤ HAProxy + 300 µs — ${met(addedLight('tclocal') <= addedLight('ref') + 300)} |`,
-      `| same, p50 | +${f(median(series('httpLightP50', 'tclocal').map((x, i) => x - series('httpLightP50', 'direct')[i])))} µs | +${f(median(series('httpLightP50', 'ref').map((x, i) => x - series('httpLightP50', 'direct')[i])))} µs | — | — |`,
-      `| added latency, p99, one keep-alive connection at full speed (wrk, one connection: the proxy is busy most of the time; direct to nginx: p99 ${f(median(series('httpP99', 'direct')))} µs, p50 ${f(median(series('httpP50', 'direct')))} µs) | +${f(addedHttp('tclocal'))} µs | +${f(addedHttp('ref'))} µs | — | — |`,
+      ...(taken('http') ? [`| HTTP requests/s, 64 keep-alive connections (wrk, one thread) | ${cell('http', 'tclocal')} | ${cell('http', 'ref')} | ${ratioCell('http', 'tclocal', 'ref')} | ≥ 0.5× — ${met(ratioOf('http', 'tclocal', 'ref').median >= 0.5)} |`] : []),
+      ...(taken('https') ? [`| HTTPS requests/s (TLS 1.3 at the proxy, HTTP to the origin), 64 keep-alive connections | ${cell('https', 'tclocal')} | ${cell('https', 'ref')} | ${ratioCell('https', 'tclocal', 'ref')} | ≥ 0.5× — ${met(ratioOf('https', 'tclocal', 'ref').median >= 0.5)} |`] : []),
+      ...(taken('tlsNew') ? [`| new TLS connections/s (one request each, \`Connection: close\`, 16 in parallel; EC P-256 certificate) | ${cell('tlsNew', 'tclocal')} | ${cell('tlsNew', 'ref')} | ${ratioCell('tlsNew', 'tclocal', 'ref')} | ≥ 0.5× — ${met(ratioOf('tlsNew', 'tclocal', 'ref').median >= 0.5)} |`] : []),
+      ...(taken('httpLightP99') ? [
+        `| added latency, p99, at light load: one keep-alive connection, 500 requests/s (direct to nginx: p99 ${f(median(series('httpLightP99', 'direct')))} µs, p50 ${f(median(series('httpLightP50', 'direct')))} µs) | +${f(addedLight('tclocal'))} µs | +${f(addedLight('ref'))} µs | — | ≤ HAProxy + 300 µs — ${met(addedLight('tclocal') <= addedLight('ref') + 300)} |`,
+        `| same, p50 | +${f(median(series('httpLightP50', 'tclocal').map((x, i) => x - series('httpLightP50', 'direct')[i])))} µs | +${f(median(series('httpLightP50', 'ref').map((x, i) => x - series('httpLightP50', 'direct')[i])))} µs | — | — |`,
+        `| added latency, p99, one keep-alive connection at full speed (wrk, one connection: the proxy is busy most of the time; direct to nginx: p99 ${f(median(series('httpP99', 'direct')))} µs, p50 ${f(median(series('httpP50', 'direct')))} µs) | +${f(addedHttp('tclocal'))} µs | +${f(addedHttp('ref'))} µs | — | — |`,
+      ] : []),
       '',
       `L7 stages, same rounds (errors and non-2xx answers over all wrk runs: ${wrkErrors}/${wrkNon2xx}):`,
       '',
       '| Server | HTTP req/s | HTTPS req/s | new TLS conn/s | vs HAProxy (HTTP / HTTPS / new TLS) | CPU µs per HTTP request / per new TLS connection | p99 added, light load / one connection at full speed |',
       '|---|---|---|---|---|---|---|',
       ...[['nodeAnswer', 'Node `http`/`https` server answering by itself (no proxying: the ceiling of Node\'s HTTP stack here)'], ['nodeProxy', 'plain Node proxy (`http.request`, keep-alive agent, no routing)'], ['nodeUndici', 'Node proxy on an undici pool (`dispatch`, no routing: tclocal\'s origin client alone)'], ['tclocal', 'tclocal, caps off'], ['ref', 'HAProxy']].map(([who, name]) =>
-        `| ${name} | ${cell('http', who)} | ${cell('https', who)} | ${cell('tlsNew', who)} | ${ratioCell('http', who, 'ref')} / ${ratioCell('https', who, 'ref')} / ${ratioCell('tlsNew', who, 'ref')} | ${cell('httpCpu', who)} / ${cell('tlsNewCpu', who)} | +${f(addedLight(who))} / +${f(addedHttp(who))} µs |`),
+        `| ${name} | ${l7Cell('http', who)} | ${l7Cell('https', who)} | ${l7Cell('tlsNew', who)} | ${l7Ratio('http', who)} / ${l7Ratio('https', who)} / ${l7Ratio('tlsNew', who)} | ${l7Cell('httpCpu', who)} / ${l7Cell('tlsNewCpu', who)} | ${taken('httpLightP99') ? `+${f(addedLight(who))} / +${f(addedHttp(who))} µs` : '—'} |`),
       '',
     );
   }
