@@ -23,8 +23,8 @@ import { keptIdleMs } from './origin-pool';
 const CRLF2 = Buffer.from('\r\n\r\n');
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (\/[!-~]*) HTTP\/1\.1$/;
-/** Control characters a field value may not hold (HTAB is allowed). */
-const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
+/** Control characters a field value may not hold (HTAB is allowed), and NBSP, which `trim()` would take for a space where Node keeps it. */
+const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f\xa0]/;
 /** Longest answer head taken from an origin. */
 const MAX_ANSWER_HEAD_BYTES = 65536;
 
@@ -56,8 +56,9 @@ export function plainRequest(head: string): PlainRequest | undefined {
     if (colon <= 0) return undefined;
     const name = line.slice(0, colon).toLowerCase();
     if (!TOKEN.test(name) || headers[name] !== undefined) return undefined;
-    const value = line.slice(colon + 1).trim();
-    if (BAD_VALUE.test(value)) return undefined;
+    const raw = line.slice(colon + 1);
+    if (BAD_VALUE.test(raw)) return undefined;
+    const value = raw.trim();
     switch (name) {
       case 'transfer-encoding':
       case 'expect':

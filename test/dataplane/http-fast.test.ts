@@ -31,6 +31,7 @@ describe('data plane: which requests the HTTP fast path serves itself', () => {
       'a space before the colon': 'GET / HTTP/1.1\r\nHost : x',
       'a bare LF': 'GET / HTTP/1.1\r\nHost: x\nX-A: 1',
       'a control character': 'GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\x00',
+      'a no-break space, which trimming would drop': 'GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\xa0',
       'a space in the target': 'GET /a b HTTP/1.1\r\nHost: x',
       'a URL over 8 KiB': `GET /${'u'.repeat(9000)} HTTP/1.1\r\nHost: x`,
     };
