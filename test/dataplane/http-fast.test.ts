@@ -4,7 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server';
 import { plainRequest } from '../../src/dataplane/http-fast';
 import { startPlane, stopPlane } from '../support/running-proxy';
-import { until } from './fixtures';
+import { prng } from '../../testkit/prng';
+import { boundListener, until } from './fixtures';
 import { getOnce, httpListener, httpRule, rawExchange, scriptedOrigin, statuses, type L7Setup, type ScriptedOrigin } from './http-fixtures';
 
 describe('data plane: which requests the HTTP fast path serves itself', () => {
@@ -201,6 +202,34 @@ describe('data plane: the HTTP fast path relays every answer framing and hands o
     });
     assert.deepEqual(statuses(half), [200, 200]);
     assert.match(half, /A \/one 0[\s\S]*A \/two 0/);
+  });
+
+  it('a storm of plain, broken and cut requests mixed at random: only well-formed answers, nothing left open, the listener serves on', async () => {
+    const rand = prng(20261204);
+    const pieces = [
+      get('/ok', 'GET', 'script.test'),
+      get('/chunked'),
+      'GET /partial HTTP/1.1\r\nHost: scr',
+      'POST /body HTTP/1.1\r\nHost: script.test\r\nContent-Length: 3\r\n\r\nabc',
+      'POST /chunks HTTP/1.1\r\nHost: script.test\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n',
+      'GET /bad HTTP/1.1\r\nHost: script.test\r\nX-A: \x01\r\n\r\n',
+      'GET /smuggled HTTP/1.1\r\nHost: script.test\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n',
+      `GET /big HTTP/1.1\r\nHost: script.test\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`,
+      '\r\n\r\n',
+      '\x16\x03\x01\x00\x05hello',
+      get('/hang', 'GET', 'script.test'),
+    ];
+    const runs = Array.from({ length: 60 }, () => {
+      const bytes = Array.from({ length: 1 + rand.int(5) }, () => rand.pick(pieces)).join('');
+      const cut = rand.int(bytes.length);
+      const parts = rand.int(2) === 0 ? [bytes] : [bytes.slice(0, cut), bytes.slice(cut)];
+      return rawExchange(web.ip, web.port, parts, { waitMs: 2500, pauseMs: rand.int(20) });
+    });
+    for (const a of await Promise.all(runs)) {
+      if (a.text) assert.match(a.text, /^HTTP\/1\.1 \d{3} /, `an answer, not stray bytes: ${JSON.stringify(a.text.slice(0, 80))}`);
+    }
+    await until(async () => (await boundListener(server, web.proxyId, web.listenerId))?.connections === 0, 'every client connection to be closed');
+    assert.deepEqual(await getOnce(web.ip, web.port, 'script.test', '/after'), { status: 200, body: 'A /after 0' });
   });
 
   it('an origin that does not answer in time gives 504', async () => {
