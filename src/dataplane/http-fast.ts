@@ -16,7 +16,7 @@
 import { STATUS_CODES } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Limits } from './caps';
-import { MAX_HEAD_BYTES, MAX_URL_BYTES } from './http-guard';
+import { closeWith, MAX_HEAD_BYTES, MAX_URL_BYTES } from './http-guard';
 import { HOP_BY_HOP } from './http-forward';
 import { keptIdleMs } from './origin-pool';
 
@@ -224,10 +224,8 @@ export class FastClient {
   private timedOut(): void {
     if (this.busy) return;
     // No request on a new connection in time: 408, as Node's server answers. An idle keep-alive connection just closes.
-    if (!this.served) {
-      this.socket.end(`HTTP/1.1 408 ${STATUS_CODES[408]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-      setTimeout(() => this.socket.destroy(), 2000).unref();
-    } else this.socket.destroy();
+    if (!this.served) closeWith(this.socket, 408);
+    else this.socket.destroy();
   }
 }
 
