@@ -4,7 +4,8 @@
  * clients too slow to send their request. Node's strict parser does the
  * framing checks and the head timer at no cost per request; on the request
  * path this adds only a length check of the URL and, for requests with a
- * body, one timer.
+ * body, one timer. The fast path (`http-fast.ts`) serves only requests
+ * inside a stricter subset and hands everything else to that parser.
  */
 import { STATUS_CODES, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
