@@ -25,6 +25,8 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (\/[!-~]*) HTTP\/1\.1$/;
 /** Control characters a field value may not hold (HTAB is allowed), and NBSP, which `trim()` would take for a space where Node keeps it. */
 const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f\xa0]/;
+/** Answers up to this long that arrive whole with their head are written with it in one string. */
+const SMALL_ANSWER_BYTES = 16384;
 /** Longest answer head taken from an origin. */
 const MAX_ANSWER_HEAD_BYTES = 65536;
 
@@ -446,13 +448,21 @@ class OriginExchange {
       if (out === null) return rest.length > 0 ? this.data(rest) : undefined;
       this.headSent = true;
       this.plan.answered(performance.now() - this.started);
-      this.client.cork();
-      this.client.write(out, 'latin1');
       if (this.body === Body.None) {
-        this.client.uncork();
         if (rest.length > 0) this.keep = false;
+        this.write(out);
         return this.complete();
       }
+      // A small answer that came whole with its head (the common case) goes out as one string: one write, no writev.
+      if (this.body === Body.Length && rest.length >= this.left && this.left <= SMALL_ANSWER_BYTES) {
+        if (rest.length > this.left) this.keep = false;
+        this.pace(this.left);
+        this.write(out + rest.toString('latin1', 0, this.left));
+        this.left = 0;
+        return this.complete();
+      }
+      this.client.cork();
+      this.client.write(out, 'latin1');
       if (rest.length > 0) this.relay(rest);
       this.client.uncork();
       return;
@@ -594,8 +604,9 @@ class OriginExchange {
     return i;
   }
 
+  /** Strings are Latin-1 (heads and framing), as they came from the origin. */
   private write(data: Buffer | string): void {
-    if (this.client.write(data) || this.stuck) return;
+    if (this.client.write(data, 'latin1') || this.stuck) return;
     // The client is not reading: the origin waits, and a client that never reads again is let go after the origin timeout.
     this.hold();
     this.stuck = setTimeout(() => {

@@ -40,6 +40,9 @@ describe('data plane: which requests the HTTP fast path serves itself', () => {
   });
 });
 
+/** Every byte value once, as a Latin-1 string. */
+const EVERY_BYTE = String.fromCharCode(...Array.from({ length: 256 }, (_, i) => i));
+
 /**
  * An origin speaking raw HTTP/1.1 on keep-alive connections, answering by
  * path with framings Node's server would not choose: chunked, until close,
@@ -57,6 +60,7 @@ async function framingOrigin(): Promise<{ server: Server; port: number; accepted
     '/hop': 'HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Secret\r\nX-Secret: 1\r\nKeep-Alive: timeout=30\r\nX-Kept: 2\r\nContent-Length: 3\r\n\r\nhop',
     '/malformed': 'HTTP/1.1 2xx Nope\r\nContent-Length: 0\r\n\r\n',
     '/short': 'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this',
+    '/binary': `HTTP/1.1 200 OK\r\nContent-Length: 256\r\nX-Obs: caf\xe9\r\n\r\n${EVERY_BYTE}`,
   };
   const server = createServer((s) => {
     accepted++;
@@ -69,8 +73,8 @@ async function framingOrigin(): Promise<{ server: Server; port: number; accepted
         const [method, path] = buf.slice(0, end).split(' ');
         buf = buf.slice(end + 4);
         const fixed = answers[path];
-        if (path === '/until-close' || path === '/short') s.end(fixed);
-        else s.write(fixed ?? `HTTP/1.1 200 OK\r\nContent-Length: ${method.length + path.length + 1}\r\n\r\n${method} ${path}`);
+        if (path === '/until-close' || path === '/short') s.end(fixed, 'latin1');
+        else s.write(fixed ?? `HTTP/1.1 200 OK\r\nContent-Length: ${method.length + path.length + 1}\r\n\r\n${method} ${path}`, 'latin1');
       }
     });
     s.on('error', () => undefined);
@@ -162,6 +166,13 @@ describe('data plane: the HTTP fast path relays every answer framing and hands o
     assert.equal(got[6].body, 'GET /after');
     assert.match(got[6].head, /\r\nConnection: close/i);
     assert.ok(a.closed, 'Connection: close ends the connection after its answer');
+  });
+
+  it('answer bodies and header values pass byte for byte, every byte value included', async () => {
+    const a = await rawExchange(web.ip, web.port, [last('/binary')]);
+    const [got] = answers(a.text);
+    assert.equal(got.body, EVERY_BYTE);
+    assert.match(got.head, /\r\nX-Obs: caf\xe9/);
   });
 
   it('pipelined plain requests go one after another over one pooled origin connection', async () => {
