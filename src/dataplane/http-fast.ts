@@ -179,7 +179,8 @@ export class FastClient {
     }
     const buf = this.buf;
     if (buf === null) {
-      if (this.ended) this.socket.end();
+      // Ending a socket already ended (after `Connection: close`) would make and drop an error, stack and all.
+      if (this.ended && !this.socket.writableEnded) this.socket.end();
       return;
     }
     const end = buf.indexOf(CRLF2);
