@@ -183,6 +183,23 @@ describe('data plane: the HTTP fast path relays every answer framing and hands o
     assert.equal(framing.accepted(), before, 'no new origin connection');
   });
 
+  it("pipelined plain requests reach the origin one after another: the next is sent once the previous answer is in", async () => {
+    const origin = origins.A;
+    origin.holding = true;
+    try {
+      const pending = rawExchange(web.ip, web.port, [get('/hold/first', 'GET', 'script.test') + last('/second', 'script.test')]);
+      await until(() => origin.seen.includes('/hold/first'), 'the first request to reach the origin');
+      await new Promise((r) => setTimeout(r, 200));
+      assert.ok(!origin.seen.includes('/second'), 'the second request waits for the first answer');
+      origin.release();
+      const a = await pending;
+      assert.deepEqual(statuses(a.text), [200, 200]);
+      assert.match(a.text, /A \/hold\/first 0[\s\S]*A \/second 0/);
+    } finally {
+      origin.release();
+    }
+  });
+
   it('a malformed answer gives 502, one cut short ends the client connection', async () => {
     const bad = await rawExchange(web.ip, web.port, [get('/malformed') + last('/after')]);
     assert.deepEqual(statuses(bad.text), [502, 200]);
