@@ -47,6 +47,8 @@ export function serverOptions(limits: ClientLimits) {
 /** Applies the limits a server takes as properties, and answers what the parser refuses. */
 export function guardServer(server: HttpServer | HttpsServer, limits: ClientLimits): void {
   server.keepAliveTimeout = limits.keepaliveMs;
+  // A client that half-closes after its requests still gets their answers, as from nginx or HAProxy; Node's default aborts them.
+  (server as { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
   server.on('clientError', refuseMalformed);
 }
 

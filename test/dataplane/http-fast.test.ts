@@ -218,7 +218,7 @@ describe('data plane: the HTTP fast path relays every answer framing and hands o
     assert.ok(b.closed);
   });
 
-  it('a head split across writes and a client that half-closes after its requests are served', async () => {
+  it('a head split across writes, and a client that half-closes after its requests, on either path, are served', async () => {
     const split = await rawExchange(web.ip, web.port, ['GET /split HTTP/1.1\r\nHo', 'st: script.test\r\nConnection: close\r\n\r\n'], { pauseMs: 30 });
     assert.deepEqual(statuses(split.text), [200]);
     assert.match(split.text, /A \/split 0/);
@@ -230,6 +230,15 @@ describe('data plane: the HTTP fast path relays every answer framing and hands o
     });
     assert.deepEqual(statuses(half), [200, 200]);
     assert.match(half, /A \/one 0[\s\S]*A \/two 0/);
+    // The same on Node's path: a request with a body, then the half-close.
+    const posted = await new Promise<string>((resolve) => {
+      const s = connect({ host: web.ip, port: web.port, allowHalfOpen: true }, () => s.end('POST /posted HTTP/1.1\r\nHost: script.test\r\nContent-Length: 2\r\n\r\nhi'));
+      let text = '';
+      s.on('data', (d: Buffer) => (text += d.toString('latin1')));
+      s.on('close', () => resolve(text));
+    });
+    assert.deepEqual(statuses(posted), [200]);
+    assert.match(posted, /A \/posted 2/);
   });
 
   it('a storm of plain, broken and cut requests mixed at random: only well-formed answers, nothing left open, the listener serves on', async () => {
