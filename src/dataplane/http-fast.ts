@@ -403,7 +403,8 @@ class OriginExchange {
 
   originEnded(err: NodeJS.ErrnoException | undefined): void {
     if (this.finished) return;
-    if (this.body === Body.Close && this.headSent) {
+    // An answer framed by the connection's end is whole when the origin closes cleanly; a reset cuts it (the client's connection ends, below).
+    if (this.body === Body.Close && this.headSent && !err) {
       this.client.write('0\r\n\r\n');
       this.keep = false;
       return this.complete();

@@ -73,7 +73,10 @@ async function framingOrigin(): Promise<{ server: Server; port: number; accepted
         const [method, path] = buf.slice(0, end).split(' ');
         buf = buf.slice(end + 4);
         const fixed = answers[path];
-        if (path === '/until-close' || path === '/short') s.end(fixed, 'latin1');
+        if (path === '/until-reset') {
+          s.write('HTTP/1.1 200 OK\r\n\r\npartial');
+          setTimeout(() => s.resetAndDestroy(), 30);
+        } else if (path === '/until-close' || path === '/short') s.end(fixed, 'latin1');
         else s.write(fixed ?? `HTTP/1.1 200 OK\r\nContent-Length: ${method.length + path.length + 1}\r\n\r\n${method} ${path}`, 'latin1');
       }
     });
@@ -200,12 +203,17 @@ describe('data plane: the HTTP fast path relays every answer framing and hands o
     }
   });
 
-  it('a malformed answer gives 502, one cut short ends the client connection', async () => {
+  it('a malformed answer gives 502, one cut short or reset ends the client connection', async () => {
     const bad = await rawExchange(web.ip, web.port, [get('/malformed') + last('/after')]);
     assert.deepEqual(statuses(bad.text), [502, 200]);
     const cut = await rawExchange(web.ip, web.port, [get('/short') + last('/after')]);
     assert.deepEqual(statuses(cut.text), [200]);
     assert.ok(cut.closed && !cut.text.includes('GET /after'), 'an answer cut short cannot be followed by another on that connection');
+    // An answer framed by the origin's close, cut by a reset: the client's connection ends without the last chunk, so it cannot take the cut answer for a whole one.
+    const reset = await rawExchange(web.ip, web.port, [get('/until-reset') + last('/after')]);
+    assert.deepEqual(statuses(reset.text), [200]);
+    assert.match(reset.text, /partial/);
+    assert.ok(reset.closed && !reset.text.endsWith('0\r\n\r\n') && !reset.text.includes('GET /after'), JSON.stringify(reset.text));
   });
 
   it("requests behind a plain one that need Node's server (a body, a malformed head) are answered there, in order", async () => {
