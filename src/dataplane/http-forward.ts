@@ -7,7 +7,7 @@
  * origin); answers are written to the client as they arrive, paused while
  * the client or the proxy's bandwidth holds them back.
  */
-import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { PassThrough } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { HttpDomain, HttpErrorPage, HttpRule } from '../services/gaap/forwarding-http';
@@ -67,7 +67,7 @@ export function ruleHead(view: HttpRule, passive: PassiveCheck): RuleHead {
 }
 
 /** The names a Connection header lists besides the usual `keep-alive`/`close` (undefined: none). */
-function connectionListed(connection: string | undefined): string[] | undefined {
+export function connectionListed(connection: string | undefined): string[] | undefined {
   if (connection === undefined) return undefined;
   const lower = connection.toLowerCase();
   return lower === 'keep-alive' || lower === 'close' ? undefined : lower.split(',').map((s) => s.trim());
@@ -150,6 +150,10 @@ export function sendPage(res: ServerResponse, page: HttpErrorPage, status: numbe
   res.end(page.body);
 }
 
+/** The body and type of the proxy's own error answers. */
+const proxyAnswerText = (status: number, reason: string): string => `${status} ${reason}\n`;
+const PROXY_ANSWER_TYPE = 'text/plain; charset=utf-8';
+
 /** The proxy's own error answer, rewritten by the domain's error page when one lists the status. */
 export function proxyAnswer(res: ServerResponse, domain: HttpDomain | undefined, status: number, reason: string): void {
   if (res.headersSent) {
@@ -158,9 +162,15 @@ export function proxyAnswer(res: ServerResponse, domain: HttpDomain | undefined,
   }
   const page = domain && errorPage(domain, status);
   if (page) return sendPage(res, page, status, {});
-  const body = `${status} ${reason}\n`;
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  const body = proxyAnswerText(status, reason);
+  res.writeHead(status, { 'content-type': PROXY_ANSWER_TYPE, 'content-length': Buffer.byteLength(body) });
   res.end(body);
+}
+
+/** The same answer (no error page) as raw bytes, where there is a socket and no ServerResponse; `lines` are further header lines, each ending in CRLF. */
+export function rawProxyAnswer(status: number, reason: string, lines: string): string {
+  const body = proxyAnswerText(status, reason);
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: ${PROXY_ANSWER_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${lines}\r\n${body}`;
 }
 
 /** Counts a request against its origin (for `lc`) until the returned release is called; later calls do nothing. */

@@ -24,7 +24,7 @@ import type { HttpCheck, HttpDomain, HttpListener, HttpRule, ServedCertificate }
 import { pacedPipe } from './caps';
 import { entity, type Entity } from './counters';
 import { BasicAuthGate, challenge, challengeOf, originFailure, originTlsOptions, rawChallenge } from './http-auth';
-import { errorPage, Exchange, holdOrigin, HOP_BY_HOP, proxyAnswer, requestHead, ruleHead, sendPage, upstreamHost, type OriginRoute, type RuleHead, type Tally } from './http-forward';
+import { errorPage, Exchange, holdOrigin, HOP_BY_HOP, proxyAnswer, rawProxyAnswer, requestHead, ruleHead, sendPage, upstreamHost, type OriginRoute, type RuleHead, type Tally } from './http-forward';
 import { ORIGIN_IDLE_MS, OriginPools, type OriginTarget } from './origin-pool';
 import { FastClient, RawOriginPool, type FastExchange, type PlainRequest } from './http-fast';
 import { peekServerName } from './http-tls';
@@ -289,7 +289,7 @@ export class HttpPlane {
         const st = this.ruleState(account, r);
         const tlsKey = r.forwardProtocol === 'HTTPS' ? JSON.stringify(['https', r.serverName ?? null, r.originTls]) : undefined;
         const verifiesHost = tlsKey !== undefined && !!r.originTls.cas && r.originTls.verifyName == null && r.serverName == null;
-        return { ...ruleHead(r, st.passive), origins: st.origins, tlsKey, verifiesHost, routes: new Map(), rawPools: new Map(), latin1: !WIDE.test(r.forwardHost ?? '') && r.headers.every((h) => !WIDE.test(h.name + h.value)) };
+        return { ...ruleHead(r, st.passive), origins: st.origins, tlsKey, verifiesHost, routes: new Map(), rawPools: new Map(), latin1: latin1Head(r) };
       });
       const dom = { view: d, rules };
       rt.domains.set(d.domain, dom);
@@ -806,10 +806,7 @@ export class HttpPlane {
   }
 
   private passUpgrade(rt: ListenerRuntime, req: IncomingMessage, client: Duplex, head: Buffer, domain: DomainRuntime | undefined, tally: Tally): void {
-    const refuse = (status: number, reason: string) => {
-      const body = `${status} ${reason}\n`;
-      client.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-    };
+    const refuse = (status: number, reason: string): void => void client.end(rawProxyAnswer(status, reason, 'Connection: close\r\n'));
     const clientIp = unmapped(req.socket.remoteAddress ?? '');
     const r = this.route(req, domain, clientIp);
     if (!r.rule || !r.origin) return refuse(r.status, r.reason);
@@ -1141,6 +1138,9 @@ function redirect(req: IncomingMessage, res: ServerResponse, value: string): voi
 
 /** A character beyond Latin-1. */
 const WIDE = /[^\x00-\xff]/;
+
+/** What a rule adds to the heads it forwards (ForwardHost, custom headers) is all Latin-1. */
+const latin1Head = (r: HttpRule): boolean => !WIDE.test(r.forwardHost ?? '') && r.headers.every((h) => !WIDE.test(h.name + h.value));
 
 const peerKey = (s: { remoteAddress?: string; remotePort?: number }): string => `${s.remoteAddress}|${s.remotePort}`;
 
