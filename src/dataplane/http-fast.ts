@@ -13,11 +13,10 @@
  * bodies, basic authentication, error pages and WebSocket remain in one
  * place (`http.ts`, `http-guard.ts`).
  */
-import { STATUS_CODES } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Limits } from './caps';
 import { closeWith, MAX_HEAD_BYTES, MAX_URL_BYTES } from './http-guard';
-import { HOP_BY_HOP } from './http-forward';
+import { connectionListed, HOP_BY_HOP, rawProxyAnswer } from './http-forward';
 import { keptIdleMs } from './origin-pool';
 
 const CRLF2 = Buffer.from('\r\n\r\n');
@@ -426,8 +425,7 @@ class OriginExchange {
       return;
     }
     const { status, reason } = this.plan.failed(err);
-    const text = `${status} ${reason}\n`;
-    this.client.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\n${currentDate()}${this.connectionLines}\r\n${text}`);
+    this.client.write(rawProxyAnswer(status, reason, currentDate() + this.connectionLines));
     this.finish(true);
   }
 
@@ -486,8 +484,7 @@ class OriginExchange {
     let out = `HTTP/1.1 ${code} ${status[3] ?? ''}\r\n`;
     let length: string | undefined;
     let chunked = false;
-    let connection = status[1] === '0' ? 'close' : '';
-    let listed: string[] | undefined;
+    let connection = '';
     let dated = false;
     const kept: string[] = [];
     for (let i = 1; i < lines.length; i++) {
@@ -516,8 +513,10 @@ class OriginExchange {
       } else if (name === 'date') dated = true;
       kept.push(name, line);
     }
-    if (connection === 'close' || (status[1] === '0' && connection !== 'keep-alive')) this.keep = false;
-    if (connection && connection !== 'close' && connection !== 'keep-alive') listed = connection.split(',').map((s) => s.trim());
+    const listed = connectionListed(connection || undefined);
+    // HTTP/1.0 origins close unless they say keep-alive; HTTP/1.1 ones keep unless they say close (alone or among other names).
+    const says = (token: string) => connection === token || !!listed?.includes(token);
+    if (says('close') || (status[1] === '0' && !says('keep-alive'))) this.keep = false;
     for (let i = 0; i < kept.length; i += 2) {
       if (chunked && kept[i] === 'content-length') continue;
       if (listed?.includes(kept[i])) continue;

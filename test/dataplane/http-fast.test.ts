@@ -60,6 +60,8 @@ async function framingOrigin(): Promise<{ server: Server; port: number; accepted
     '/hop': 'HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Secret\r\nX-Secret: 1\r\nKeep-Alive: timeout=30\r\nX-Kept: 2\r\nContent-Length: 3\r\n\r\nhop',
     '/malformed': 'HTTP/1.1 2xx Nope\r\nContent-Length: 0\r\n\r\n',
     '/short': 'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this',
+    // Says close among other names, and keeps the connection open: only the proxy's reading of the header keeps it from being reused.
+    '/close-listed': 'HTTP/1.1 200 OK\r\nConnection: close, X-Secret\r\nX-Secret: 1\r\nContent-Length: 2\r\n\r\nok',
     '/binary': `HTTP/1.1 200 OK\r\nContent-Length: 256\r\nX-Obs: caf\xe9\r\n\r\n${EVERY_BYTE}`,
   };
   const server = createServer((s) => {
@@ -201,6 +203,16 @@ describe('data plane: the HTTP fast path relays every answer framing and hands o
     } finally {
       origin.release();
     }
+  });
+
+  it('an origin connection whose answer says close, among other names, is not reused', async () => {
+    await getOnce(web.ip, web.port, 'framing.test', '/warm');
+    const before = framing.accepted();
+    const a = await rawExchange(web.ip, web.port, [get('/close-listed') + last('/next')]);
+    const got = answers(a.text);
+    assert.deepEqual(got.map((x) => x.body), ['ok', 'GET /next']);
+    assert.doesNotMatch(got[0].head, /X-Secret/i);
+    assert.equal(framing.accepted(), before + 1, 'the request after it went on a new origin connection');
   });
 
   it('a malformed answer gives 502, one cut short or reset ends the client connection', async () => {
