@@ -69,6 +69,7 @@ export interface Config extends ServiceSettings {
   dataplaneHttpKeepaliveMs: number;
   /** GAAP data plane: forwarder processes sharing the TCP listeners' sockets; 0: forward in the main process. */
   dataplaneWorkers: number;
+  dataplaneWorkerJoin: number;
   /** DNS server for GAAP's names (docs/dns.md). */
   dns: boolean;
   dnsHost: string;
@@ -231,6 +232,11 @@ const SERVER_OPTIONS: OptionDef<keyof Config>[] = [
       if (!/^\d+$/.test(raw.trim()) || Number(raw) > 64) throw new ConfigError(`${name} must be auto or an integer from 0 to 64, got "${raw}"`);
       return Number(raw);
     },
+  },
+  {
+    key: 'dataplaneWorkerJoin', flag: '--dataplane-worker-join', env: 'TCLOCAL_DATAPLANE_WORKER_JOIN', arg: 'X', default: '0.9',
+    help: 'GAAP: with forwarder processes, the first one accepts on the TCP listeners alone until its event loop is busy more than this share of the time (0 to 1); the others then accept on the listeners taking connections until the load has passed (0: every forwarder always accepts).',
+    parse: decimal(0, 1),
   },
   { key: 'dataplaneUdpIdleMs', flag: '--dataplane-udp-idle-ms', env: 'TCLOCAL_DATAPLANE_UDP_IDLE_MS', arg: 'MS', default: '120000', help: 'GAAP: a UDP session that carries no datagram for this long is closed.', parse: integer(100, 86_400_000) },
 ];

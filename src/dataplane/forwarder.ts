@@ -54,9 +54,19 @@ export interface BindingDelta {
   requests?: number;
 }
 
-/** Parent to forwarder. `bind` comes with the bound socket's handle (or, where the parent could not bind without listening, its listening server) as the message's handle. */
+/**
+ * Parent to forwarder. `bind` comes with the bound socket's handle (or, where
+ * the parent could not bind without listening, its listening server) as the
+ * message's handle; a TCP binding comes without one to a forwarder that is
+ * not to accept on it yet (accept-turns.ts), and `listen` brings the handle
+ * later.
+ */
 export type ToForwarder =
   | { type: 'bind'; id: number; spec: BindingSpec }
+  /** Accept on the binding's socket (the message's handle) too. */
+  | { type: 'listen'; id: number }
+  /** Stop accepting on the binding's socket; its connections go on. */
+  | { type: 'unlisten'; id: number }
   | { type: 'update'; id: number; spec: BindingSpec }
   | ({ type: 'http-bind'; id: number } & HttpBindingSpec)
   /** What changed in an account's HTTP listeners (sent before any socket of theirs; the whole set to a forwarder started again). */
@@ -70,7 +80,8 @@ export type ToForwarder =
 
 /** Forwarder to parent: counters, and each binding's answer (listening, or the listen's error). */
 export type FromForwarder =
-  | { type: 'counters'; deltas: BindingDelta[]; requests?: Tally[] }
+  /** `busy`: the share of the interval since the last report the event loop spent working (0–1). */
+  | { type: 'counters'; deltas: BindingDelta[]; requests?: Tally[]; busy: number }
   /** A request forwarded to one of a rule's origins failed there (the parent's passive checks count it). */
   | { type: 'http-failed'; ruleId: string; key: string }
   | { type: 'listening'; id: number }
@@ -81,8 +92,8 @@ export type FromForwarder =
 export const REPORT_MS = 200;
 
 interface ChildBinding {
-  /** Closes this process's listening on the binding's socket. */
-  server: { close(): void };
+  /** Closes this process's listening on the binding's socket; undefined while it does not accept on it. */
+  listening: { close(): void } | undefined;
   spec: BindingSpec;
   origins: OriginSet;
   access: AccessCheck | undefined;
@@ -114,6 +125,8 @@ export class Forwarder {
   /** Each account's HTTP views, added up from the parent's changes. */
   private readonly httpViews = new ReceivedHttpViews();
   private ticketKeys: Buffer | undefined;
+  /** The event loop's use at the last report. */
+  private loop = performance.eventLoopUtilization();
 
   constructor(private readonly send: (msg: FromForwarder, then?: () => void) => void, private readonly httpSettings?: HttpPlaneSettings) {}
 
@@ -165,8 +178,19 @@ export class Forwarder {
   handle(msg: ToForwarder, handle: unknown): void {
     switch (msg.type) {
       case 'bind':
-        this.bind(msg.id, msg.spec, handle as Server | undefined);
+        this.bind(msg.id, msg.spec, handle);
         break;
+      case 'listen': {
+        const b = this.bindings.get(msg.id);
+        if (b) this.listen(msg.id, b, handle, false);
+        break;
+      }
+      case 'unlisten': {
+        const b = this.bindings.get(msg.id);
+        b?.listening?.close();
+        if (b) b.listening = undefined;
+        break;
+      }
       case 'update': {
         const b = this.bindings.get(msg.id);
         if (b) this.configure(b, msg.spec);
@@ -197,50 +221,53 @@ export class Forwarder {
     }
   }
 
+  /** A TCP binding: accepted on at once with a handle; without one, held until the parent says `listen`. */
   private bind(id: number, spec: BindingSpec, handle: unknown): void {
-    if (!handle) return;
+    const b: ChildBinding = { listening: undefined, spec, origins: new OriginSet(spec.listener), access: undefined, conns: new Set(), delta: emptyDelta(id) };
+    this.configure(b, spec);
+    this.bindings.set(id, b);
+    if (handle) this.listen(id, b, handle, true);
+  }
+
+  /** Accepts on the binding's socket. A listen refused on the first `bind` leaves the binding to the parent to retry or report. */
+  private listen(id: number, b: ChildBinding, handle: unknown, first: boolean): void {
+    if (b.listening) return;
+    const refused = (err: NodeJS.ErrnoException) => {
+      b.listening = undefined;
+      if (first) this.bindings.delete(id);
+      this.send({ type: 'refused', id, code: err.code ?? 'error', message: err.message });
+    };
     const handed = handle instanceof Server;
     // A bound socket's raw handle: listened on and relayed without net.Socket (handle-relay.ts), where the runtime allows.
-    if (!handed && handleRelay) return this.bindHandle(id, spec, handle as RawTcp, handleRelay);
+    if (!handed && handleRelay) {
+      const raw = handle as RawTcp;
+      const relay: HandleRelaying = handleRelay;
+      const err = relay.listen(raw, (client) => this.acceptHandle(b, client, relay)) as NodeJS.ErrnoException | undefined;
+      if (err) {
+        raw.close();
+        return refused(err);
+      }
+      b.listening = { close: () => raw.close() };
+      return this.send({ type: 'listening', id });
+    }
     let server: Server;
     if (handed) {
       // Already listening in the parent; made without the parent's options: they are read at each accept.
       server = Object.assign(handle, { allowHalfOpen: true, noDelay: true });
     } else server = createServer({ allowHalfOpen: true, noDelay: true });
-    const b = this.binding(id, spec, server);
+    b.listening = server;
     server.on('connection', (client: Socket) => this.accept(b, client));
     if (handed) {
       server.on('error', () => undefined);
       this.send({ type: 'listening', id });
       return;
     }
-    const refused = (err: NodeJS.ErrnoException) => {
-      // Not listening: this binding is the parent's to retry or report.
-      this.bindings.delete(id);
-      this.send({ type: 'refused', id, code: err.code ?? 'error', message: err.message });
-    };
     server.once('error', refused);
     server.listen({ handle }, () => {
       server.off('error', refused);
       server.on('error', () => undefined);
       this.send({ type: 'listening', id });
     });
-  }
-
-  private bindHandle(id: number, spec: BindingSpec, handle: RawTcp, relay: HandleRelaying): void {
-    const b = this.binding(id, spec, { close: () => handle.close() });
-    const err = relay.listen(handle, (client) => this.acceptHandle(b, client, relay)) as NodeJS.ErrnoException | undefined;
-    if (!err) return this.send({ type: 'listening', id });
-    this.bindings.delete(id);
-    handle.close();
-    this.send({ type: 'refused', id, code: err.code ?? 'error', message: err.message });
-  }
-
-  private binding(id: number, spec: BindingSpec, server: ChildBinding['server']): ChildBinding {
-    const b: ChildBinding = { server, spec, origins: new OriginSet(spec.listener), access: undefined, conns: new Set(), delta: emptyDelta(id) };
-    this.configure(b, spec);
-    this.bindings.set(id, b);
-    return b;
   }
 
   private configure(b: ChildBinding, spec: BindingSpec): void {
@@ -255,7 +282,7 @@ export class Forwarder {
     const b = this.bindings.get(id);
     if (!b) return;
     this.bindings.delete(id);
-    b.server.close();
+    b.listening?.close();
     // As in the main process: the proxy or listener stopped serving, its traffic stops with it.
     for (const c of b.conns) {
       c.client.destroy();
@@ -347,7 +374,10 @@ export class Forwarder {
     }
     const requests = this.http?.takeRequests() ?? [];
     const list = deltas.filter(changed);
-    if (list.length > 0 || requests.length > 0) this.send({ type: 'counters', deltas: list, ...(requests.length > 0 ? { requests } : {}) });
+    const loop = performance.eventLoopUtilization();
+    const busy = performance.eventLoopUtilization(loop, this.loop).utilization;
+    this.loop = loop;
+    if (list.length > 0 || requests.length > 0) this.send({ type: 'counters', deltas: list, ...(requests.length > 0 ? { requests } : {}), busy: Math.round(busy * 1000) / 1000 });
   }
 }
 

@@ -31,7 +31,7 @@ import { bindingSpec, ForwarderPool } from './workers';
 /** The data plane's settings (documented with the rest in config.ts). */
 export type DataPlaneSettings = Pick<
   Config,
-  'dataplanePool' | 'dataplanePortOffset' | 'dataplaneHost' | 'dataplaneCaps' | 'dataplaneFlushMs' | 'dataplaneCheckScale' | 'dataplaneUdpIdleMs' | 'dataplaneTcpIdleMs' | 'dataplaneHttpTimeoutMs' | 'dataplaneHttpClientTimeoutMs' | 'dataplaneHttpKeepaliveMs' | 'dataplaneWorkers'
+  'dataplanePool' | 'dataplanePortOffset' | 'dataplaneHost' | 'dataplaneCaps' | 'dataplaneFlushMs' | 'dataplaneCheckScale' | 'dataplaneUdpIdleMs' | 'dataplaneTcpIdleMs' | 'dataplaneHttpTimeoutMs' | 'dataplaneHttpClientTimeoutMs' | 'dataplaneHttpKeepaliveMs' | 'dataplaneWorkers' | 'dataplaneWorkerJoin'
 >;
 
 interface ProxyRuntime {
@@ -124,7 +124,7 @@ export class DataPlane {
         ticketKeys,
         failed: (ruleId, key) => this.http.originFailed(ruleId, key),
         requests: (list) => this.http.addRequests(list),
-      })
+      }, settings.dataplaneWorkerJoin)
       : undefined;
     this.workers = workers;
     this.http = new HttpPlane(httpSettings, {

@@ -25,6 +25,7 @@ import { SentHttpViews } from './http-views';
 import type { Tally } from './http-forward';
 import type { BindingCounters } from './observe';
 import { healthSpecs, type OriginSet, type OriginState } from './origins';
+import { AcceptTurns, LEAD, QUIET_MS } from './accept-turns';
 import type { ForwardingProxy } from '../services/gaap/forwarding';
 import type { HttpListener } from '../services/gaap/forwarding-http';
 
@@ -43,6 +44,10 @@ interface Shared {
   open: number[];
   /** Unbound: late reports still add bytes, connections are already closed. */
   gone: boolean;
+  /** A TCP binding on a bound socket's handle: the lead forwarder accepts on it, the others only while it is open to all (accept-turns.ts). */
+  turns: boolean;
+  /** Every forwarder accepts on it. */
+  wide: boolean;
 }
 
 interface Slot {
@@ -82,6 +87,8 @@ const LISTEN_WAIT_MS = 5000;
 const RETIRE_MS = 10_000;
 /** How long stop() waits for a forwarder's last counters before killing it. */
 const STOP_WAIT_MS = 3000;
+/** How often listeners opened to every forwarder are checked for going back to the lead alone. */
+const TURN_CHECK_MS = 500;
 
 export class ForwarderPool {
   private readonly slots: Slot[];
@@ -93,9 +100,13 @@ export class ForwarderPool {
   private readonly httpViews = new SentHttpViews();
   /** Each rule's origin health as last sent (with its text, to send changes only). */
   private readonly ruleHealth = new Map<string, { text: string; msg: ToForwarder }>();
+  private readonly turns: AcceptTurns;
+  /** Checks, while some TCP listener is open to every forwarder, whether it can go back to the lead. */
+  private turnCheck: NodeJS.Timeout | undefined;
 
-  constructor(size: number, private readonly counters: Counters, private readonly log: Logger, private readonly http: ForwarderHttp) {
+  constructor(size: number, private readonly counters: Counters, private readonly log: Logger, private readonly http: ForwarderHttp, joinAt: number) {
     this.slots = Array.from({ length: size }, () => ({ child: undefined, pid: undefined, accepted: 0, restarts: 0, crashes: [] }));
+    this.turns = new AcceptTurns(size, { joinAt, quietMs: QUIET_MS });
   }
 
   start(): void {
@@ -111,6 +122,7 @@ export class ForwarderPool {
     child.on('message', (msg: FromForwarder) => {
       if (msg.type === 'counters') {
         this.counted(i, msg.deltas);
+        this.widen(this.turns.reported(i, msg.busy, msg.deltas.filter((d) => d.accepted > 0).map((d) => d.id)));
         if (msg.requests?.length) this.http.requests(msg.requests);
       } else if (msg.type === 'listening' || msg.type === 'refused') this.answered(msg);
       else if (msg.type === 'http-failed') this.http.failed(msg.ruleId, msg.key);
@@ -121,13 +133,49 @@ export class ForwarderPool {
     // The HTTP views and rule health first: a handed HTTP socket is for a listener the forwarder knows.
     for (const [account, change] of this.httpViews.whole()) this.send(child, { type: 'http-apply', account, ...change });
     for (const { msg } of this.ruleHealth.values()) this.send(child, msg);
-    for (const [id, s] of this.shared) if (!s.gone) this.send(child, bindMessage(id, s.what), s.handle);
+    for (const [id, s] of this.shared) if (!s.gone) this.send(child, bindMessage(id, s.what), this.accepts(s, i) ? s.handle : undefined);
+  }
+
+  /** Whether forwarder `slot` accepts on a binding. */
+  private accepts(s: Shared, slot: number): boolean {
+    return !s.turns || s.wide || slot === LEAD;
+  }
+
+  /** Opens TCP bindings to every forwarder. */
+  private widen(ids: readonly number[]): void {
+    for (const id of ids) {
+      const s = this.shared.get(id);
+      if (!s || s.gone || !s.turns || s.wide) continue;
+      s.wide = true;
+      this.slots.forEach((slot, i) => i !== LEAD && this.send(slot.child, { type: 'listen', id }, s.handle));
+    }
+    if (ids.length > 0 && !this.turnCheck) {
+      this.turnCheck = setInterval(() => this.narrow(), TURN_CHECK_MS);
+      this.turnCheck.unref();
+    }
+  }
+
+  /** Once the load has passed, and while the lead runs, TCP bindings go back to it alone. */
+  private narrow(): void {
+    if (!this.slots[LEAD].child?.connected || !this.turns.quiet()) return;
+    for (const [id, s] of this.shared) {
+      if (!s.turns || !s.wide || s.gone) continue;
+      s.wide = false;
+      this.slots.forEach((slot, i) => i !== LEAD && this.send(slot.child, { type: 'unlisten', id }));
+    }
+    clearInterval(this.turnCheck);
+    this.turnCheck = undefined;
   }
 
   private exited(i: number, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     const slot = this.slots[i];
     if (slot.child !== child) return;
     slot.child = undefined;
+    if (i === LEAD && !this.stopping) {
+      // Nobody would accept on the TCP listeners until it is back: the others take them now.
+      this.turns.leadGone();
+      this.widen([...this.shared.keys()]);
+    }
     // Its connections died with it.
     for (const s of this.shared.values()) {
       if (!s.gone) for (let n = s.open[i]; n > 0; n--) this.counters.close(s.account, s.entities);
@@ -150,8 +198,8 @@ export class ForwarderPool {
     else child.send(msg, undefined, {}, () => undefined);
   }
 
-  private broadcast(msg: ToForwarder, handle?: object): void {
-    for (const slot of this.slots) this.send(slot.child, msg, handle);
+  private broadcast(msg: ToForwarder): void {
+    for (const slot of this.slots) this.send(slot.child, msg);
   }
 
   /**
@@ -163,13 +211,18 @@ export class ForwarderPool {
   bind(socket: BoundTcp | Server, account: string, entities: Entity[], counters: BindingCounters, what: SharedWhat): { id: number; listening: Promise<'listening' | 'unanswered'> } {
     const id = ++this.nextId;
     const handle = 'handle' in socket ? socket.handle : socket;
-    this.shared.set(id, { account, entities, handle, what, sent: 'spec' in what ? JSON.stringify(what.spec) : '', counters, open: this.slots.map(() => 0), gone: false });
+    // A listening server (the runtime could not bind without listening) is polled by the main process anyway: every forwarder accepts on it.
+    const turns = 'spec' in what && 'handle' in socket && !this.turns.everyone;
+    const s: Shared = { account, entities, handle, what, sent: 'spec' in what ? JSON.stringify(what.spec) : '', counters, open: this.slots.map(() => 0), gone: false, turns, wide: false };
     const listening = new Promise<'listening' | 'unanswered'>((resolve, reject) => {
       const timer = setTimeout(() => this.settle(id)?.resolve('unanswered'), LISTEN_WAIT_MS);
       timer.unref();
       this.pending.set(id, { resolve, reject, timer });
     });
-    this.broadcast(bindMessage(id, what), handle);
+    this.shared.set(id, s);
+    this.slots.forEach((slot, i) => this.send(slot.child, bindMessage(id, what), this.accepts(s, i) ? handle : undefined));
+    // The lead is being started again: the others accept meanwhile.
+    if (turns && !this.slots[LEAD].child?.connected) this.widen([id]);
     return { id, listening };
   }
 
@@ -283,13 +336,18 @@ export class ForwarderPool {
   }
 
   /** For GET /_tclocal/dataplane: each forwarder and the connections it accepted. */
-  status(): Array<{ pid: number | null; running: boolean; accepted: number; restarts: number }> {
-    return this.slots.map((s) => ({ pid: s.pid ?? null, running: !!s.child?.connected, accepted: s.accepted, restarts: s.restarts }));
+  status(): Array<{ pid: number | null; running: boolean; accepted: number; restarts: number; tcpListening: number }> {
+    const live = [...this.shared.values()].filter((s) => !s.gone && 'spec' in s.what);
+    return this.slots.map((s, i) => ({
+      pid: s.pid ?? null, running: !!s.child?.connected, accepted: s.accepted, restarts: s.restarts,
+      tcpListening: live.filter((b) => this.accepts(b, i)).length,
+    }));
   }
 
   /** Asks every forwarder for its last counters and to exit; kills those that do not within a few seconds. */
   async stop(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.turnCheck);
     await Promise.all(this.slots.map(async (slot) => {
       const child = slot.child;
       if (!child || child.exitCode !== null || child.signalCode !== null) return;

@@ -154,6 +154,8 @@ export interface WorkerStatus {
   running: boolean;
   accepted: number;
   restarts: number;
+  /** TCP listeners it accepts on. */
+  tcpListening: number;
 }
 
 export const workersOf = async (server: RunningServer): Promise<WorkerStatus[]> => (await dataplaneReport(server)).workers;

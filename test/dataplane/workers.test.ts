@@ -33,6 +33,24 @@ const alive = (pid: number): boolean => {
   }
 };
 
+/** A TCP listener on a new proxy forwarding to the named origins, once the forwarders have it. */
+async function tcpListener(p: { server: RunningServer; gaap: any; origins: Record<string, Origin>; rsId: string }, settings: Record<string, unknown>, names: string[]) {
+  const { InstanceId: proxyId } = await p.gaap.CreateProxy({ ProjectId: 0, ProxyName: 'workers', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });
+  const port = randomPort();
+  const { ListenerIds } = await p.gaap.CreateTCPListeners({ ListenerName: 'l', Ports: [port], Scheduler: 'rr', HealthCheck: 0, RealServerType: 'IP', ProxyId: proxyId, ...settings });
+  const listenerId = ListenerIds[0];
+  await p.gaap.BindListenerRealServers({
+    ListenerId: listenerId,
+    RealServerBindSet: names.map((n) => ({ RealServerId: p.rsId, RealServerIP: '127.0.0.1', RealServerPort: p.origins[n].port })),
+  });
+  const ip = (await p.gaap.DescribeProxies({ ProxyIds: [proxyId] })).ProxySet[0].IP;
+  await until(async () => (await boundListener(p.server, proxyId, listenerId))?.origins.length === names.length, 'the bindings');
+  // The origins reach the forwarders a moment after the main process (the documented bound is 100 ms), and a forwarder
+  // resets a connection of a listener with none. Not probed with connections: the tests count every one accepted.
+  await new Promise((r) => setTimeout(r, 300));
+  return { proxyId, listenerId, ip, port };
+}
+
 describe('data plane: forwarder processes (--dataplane-workers)', () => {
   let server: RunningServer;
   let gaap: any;
@@ -46,22 +64,7 @@ describe('data plane: forwarder processes (--dataplane-workers)', () => {
   });
   after(() => stopPlane({ server, origins }));
 
-  async function listener(settings: Record<string, unknown>, names: string[]) {
-    const { InstanceId: proxyId } = await gaap.CreateProxy({ ProjectId: 0, ProxyName: 'workers', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });
-    const port = randomPort();
-    const { ListenerIds } = await gaap.CreateTCPListeners({ ListenerName: 'l', Ports: [port], Scheduler: 'rr', HealthCheck: 0, RealServerType: 'IP', ProxyId: proxyId, ...settings });
-    const listenerId = ListenerIds[0];
-    await gaap.BindListenerRealServers({
-      ListenerId: listenerId,
-      RealServerBindSet: names.map((n) => ({ RealServerId: rsId, RealServerIP: '127.0.0.1', RealServerPort: origins[n].port })),
-    });
-    const ip = (await gaap.DescribeProxies({ ProxyIds: [proxyId] })).ProxySet[0].IP;
-    await until(async () => (await boundListener(server, proxyId, listenerId))?.origins.length === names.length, 'the bindings');
-    // The origins reach the forwarders a moment after the main process (the documented bound is 100 ms), and a forwarder
-    // resets a connection of a listener with none. Not probed with connections: the tests count every one accepted.
-    await new Promise((r) => setTimeout(r, 300));
-    return { proxyId, listenerId, ip, port };
-  }
+  const listener = (settings: Record<string, unknown>, names: string[]) => tcpListener({ server, gaap, origins, rsId }, settings, names);
 
   /** Connections accepted on every listener of the server less those the forwarders report: the main process's. */
   async function acceptedOnMain(): Promise<number> {
@@ -132,6 +135,18 @@ describe('data plane: forwarder processes (--dataplane-workers)', () => {
     await until(async () => (await acceptedOn()) === n && (await acceptedByWorkers(server)) - start === n, `the ${n} connections counted`).catch(async () => {
       assert.fail(`accepted on the listener: ${await acceptedOn()}, by the forwarders: ${(await acceptedByWorkers(server)) - start} of ${n}`);
     });
+  });
+
+  it('at rest the first forwarder alone accepts on a TCP listener, and none takes a connection twice over', async () => {
+    const { ip, port } = await listener({}, ['A']);
+    // Earlier tests' killed forwarders opened every listener to all; it goes back to the first once things are quiet.
+    await until(async () => (await workersOf(server))[1].tcpListening === 0, 'the second forwarder to leave the TCP listeners', 10_000);
+    const [first, second] = await workersOf(server);
+    assert.ok(first.tcpListening > 0);
+    const n = 40;
+    for (let i = 0; i < n; i++) assert.equal(await whoAnswers(ip, port), 'A');
+    await until(async () => (await workersOf(server))[0].accepted === first.accepted + n, `the first forwarder to report the ${n} connections`);
+    assert.equal((await workersOf(server))[1].accepted, second.accepted, 'the second forwarder took none');
   });
 
   it('a port already taken is reported by the main process, as without forwarders', async () => {
@@ -250,8 +265,11 @@ describe('data plane: forwarder processes (--dataplane-workers)', () => {
 
   it('a forwarder that dies is started again and forwards; the API keeps answering', async () => {
     const { ip, port } = await listener({}, ['A']);
+    await until(async () => (await workersOf(server))[1].tcpListening === 0, 'the second forwarder to leave the TCP listeners', 10_000);
     const [first] = await workersOf(server);
     process.kill(first.pid!, 'SIGKILL');
+    // The first forwarder accepts on the TCP listeners alone at rest: with it gone, the others take them at once.
+    await until(async () => (await workersOf(server))[1].tcpListening === first.tcpListening, 'the second forwarder to accept on every TCP listener');
     const restarted = await until(async () => {
       const w = (await workersOf(server))[0];
       return w.running && w.pid !== first.pid && w;
@@ -262,6 +280,61 @@ describe('data plane: forwarder processes (--dataplane-workers)', () => {
       await throughWorkers(ip, port, 4);
       return (await workersOf(server))[0].accepted > restarted.accepted;
     }, 'the new forwarder to take connections');
+    await until(async () => (await workersOf(server))[1].tcpListening === 0, 'the listeners back with the first forwarder alone once quiet', 10_000);
+  });
+});
+
+describe('data plane: the other forwarders accept on TCP listeners while the first is busy (--dataplane-worker-join)', () => {
+  let server: RunningServer;
+  let gaap: any;
+  let origins: Record<string, Origin>;
+  let rsId: string;
+
+  before(async () => {
+    // A share this low makes the test's own connections count as a load.
+    ({ server, gaap, origins, rsId } = await startPlane({ dataplaneWorkers: 2, dataplaneCaps: false, dataplaneFlushMs: 100, dataplaneWorkerJoin: 0.02 }, tcpOrigin, ['A']));
+    await until(async () => (await workersOf(server)).every((w) => w.running), 'the forwarders to start');
+  });
+  after(() => stopPlane({ server, origins }));
+
+  it('join under load, take connections, and leave once it passed; the connections they hold go on', async () => {
+    const { ip, port } = await tcpListener({ server, gaap, origins, rsId }, {}, ['A']);
+    assert.deepEqual((await workersOf(server)).map((w) => w.tcpListening), [1, 0], 'at first only the first forwarder accepts');
+
+    // Connections from 8 loops until the second forwarder has joined and taken some.
+    const before = (await workersOf(server))[1].accepted;
+    let loading = true;
+    const loops = Array.from({ length: 8 }, async () => {
+      while (loading) assert.equal(await whoAnswers(ip, port), 'A');
+    });
+    try {
+      await until(async () => {
+        const second = (await workersOf(server))[1];
+        return second.tcpListening === 1 && second.accepted > before;
+      }, 'the second forwarder to join and accept', 20_000);
+    } finally {
+      loading = false;
+      await Promise.all(loops);
+    }
+
+    // Connections held open while both accept (some of them in the second forwarder), then the load ends.
+    const held = await Promise.all(Array.from({ length: 10 }, () => new Promise<Socket>((resolve) => {
+      const s = connect({ host: ip, port });
+      s.once('data', () => resolve(s));
+    })));
+    await until(async () => (await workersOf(server))[1].tcpListening === 0, 'the second forwarder to leave once the load passed', 10_000);
+    const echoes = await Promise.all(held.map((s, i) => new Promise<string>((resolve) => {
+      s.once('data', (d) => resolve(d.toString()));
+      s.write(`still-${i}`);
+    })));
+    assert.deepEqual(echoes, held.map((_, i) => `still-${i}`), 'every held connection still forwards');
+    for (const s of held) s.destroy();
+
+    // Back with the first forwarder alone: a new connection goes there.
+    const [first, second] = await workersOf(server);
+    assert.equal(await whoAnswers(ip, port), 'A');
+    await until(async () => (await workersOf(server))[0].accepted === first.accepted + 1, 'the first forwarder to report the connection');
+    assert.equal((await workersOf(server))[1].accepted, second.accepted);
   });
 });
 

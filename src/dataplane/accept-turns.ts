@@ -1,0 +1,91 @@
+/**
+ * Which forwarder processes accept on a TCP listener's socket, and when.
+ *
+ * Every process that polls a shared listening socket is woken for each new
+ * connection, and all but one find nothing to accept (Node 20 has no
+ * SO_REUSEPORT or EPOLLEXCLUSIVE for it). With two forwarders, those extra
+ * wake-ups and the connections landing in either process at random cost
+ * more CPU per connection and doubled the slowest round trips, without
+ * adding throughput while one process kept up (BENCHMARKS.md). So the first
+ * forwarder (the lead) accepts on every TCP listener, and the others only
+ * while the lead is saturated: a listener that took connections while the
+ * lead's event loop was busy for at least `joinAt` of two reports' intervals
+ * in a row (one alone can be a collection or a compilation) is opened to
+ * every forwarder, and when all of them together stay below half
+ * that for `quietMs`, it goes back to the lead alone. HTTP and HTTPS
+ * listeners are not concerned: a keep-alive connection stays where it
+ * landed, so they are opened to every forwarder from the start.
+ *
+ * This module only decides; workers.ts sends the sockets and messages.
+ */
+
+/** The forwarder that accepts on every TCP listener. */
+export const LEAD = 0;
+
+/** How long the load must have passed before the other forwarders stop accepting on TCP listeners. */
+export const QUIET_MS = 2000;
+
+/** The lead's busy reports in a row that make the others join. */
+const HOT_REPORTS = 2;
+
+/** A report older than this counts as an idle forwarder's (forwarders report only when something changed). */
+const STALE_MS = 400;
+
+export interface TurnSettings {
+  /** The lead's busy share (0–1) from which the others join; 0: every forwarder always accepts. */
+  joinAt: number;
+  /** How long the forwarders must stay below half of `joinAt` together before the others leave. */
+  quietMs: number;
+}
+
+export class AcceptTurns {
+  /** Each forwarder's last busy share and when it came. */
+  private readonly busy: Array<{ share: number; at: number }>;
+  /** The last moment the forwarders together were busy enough to keep the others accepting. */
+  private busyAt = 0;
+  /** The lead's reports in a row at `joinAt` or above. */
+  private hot = 0;
+
+  constructor(slots: number, private readonly settings: TurnSettings, private readonly now: () => number = Date.now) {
+    this.busy = Array.from({ length: slots }, () => ({ share: 0, at: 0 }));
+  }
+
+  /** Whether a TCP listener is opened to every forwarder from the start. */
+  get everyone(): boolean {
+    return this.settings.joinAt === 0 || this.busy.length < 2;
+  }
+
+  /**
+   * A forwarder's report: its event loop's busy share over the report's
+   * interval and the listeners that accepted connections meanwhile.
+   * Answers the listeners to open to every forwarder now.
+   */
+  reported(slot: number, share: number, accepting: readonly number[]): readonly number[] {
+    const now = this.now();
+    this.busy[slot] = { share, at: now };
+    if (this.total(now) >= this.settings.joinAt / 2) this.busyAt = now;
+    if (slot !== LEAD) return [];
+    this.hot = share >= this.settings.joinAt ? this.hot + 1 : 0;
+    if (this.hot < HOT_REPORTS || accepting.length === 0) return [];
+    this.busyAt = now;
+    return accepting;
+  }
+
+  /** The lead is gone: the others take every listener until it is back and the load has passed. */
+  leadGone(): void {
+    this.busyAt = this.now();
+  }
+
+  /** Whether the listeners opened to every forwarder can go back to the lead alone. */
+  quiet(): boolean {
+    const now = this.now();
+    if (this.total(now) >= this.settings.joinAt / 2) this.busyAt = now;
+    return now - this.busyAt >= this.settings.quietMs;
+  }
+
+  private total(now: number): number {
+    let sum = 0;
+    for (const b of this.busy) if (now - b.at <= STALE_MS) sum += b.share;
+    return sum;
+  }
+}
