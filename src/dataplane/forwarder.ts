@@ -182,7 +182,9 @@ export class Forwarder {
         break;
       case 'listen': {
         const b = this.bindings.get(msg.id);
-        if (b) this.listen(msg.id, b, handle, false);
+        if (b && !b.listening) this.listen(msg.id, b, handle, false);
+        // A socket this process will not accept on is let go at once: kept, it would hold the port.
+        else (handle as { close?: () => void } | undefined)?.close?.();
         break;
       }
       case 'unlisten': {
@@ -231,7 +233,6 @@ export class Forwarder {
 
   /** Accepts on the binding's socket. A listen refused on the first `bind` leaves the binding to the parent to retry or report. */
   private listen(id: number, b: ChildBinding, handle: unknown, first: boolean): void {
-    if (b.listening) return;
     const refused = (err: NodeJS.ErrnoException) => {
       b.listening = undefined;
       if (first) this.bindings.delete(id);
