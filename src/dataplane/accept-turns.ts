@@ -5,8 +5,9 @@
  * connection, and all but one find nothing to accept (Node 20 has no
  * SO_REUSEPORT or EPOLLEXCLUSIVE for it). With two forwarders, those extra
  * wake-ups and the connections landing in either process at random cost
- * more CPU per connection and doubled the slowest round trips, without
- * adding throughput while one process kept up (BENCHMARKS.md). So the first
+ * more CPU per connection and more than doubled the latency a round trip
+ * gained at p99, without adding throughput while one process kept up
+ * (docs/dataplane.md, BENCHMARKS.md). So the first
  * forwarder (the lead) accepts on every TCP listener, and the others only
  * while the lead is saturated: a listener that took connections while the
  * lead's event loop was busy for at least `joinAt` of two reports' intervals
