@@ -69,6 +69,7 @@ export interface Config extends ServiceSettings {
   dataplaneHttpKeepaliveMs: number;
   /** GAAP data plane: forwarder processes sharing the TCP listeners' sockets; 0: forward in the main process. */
   dataplaneWorkers: number;
+  /** GAAP data plane: the first forwarder's busy share past which the others accept on TCP listeners too; 0: all always accept. */
   dataplaneWorkerJoin: number;
   /** DNS server for GAAP's names (docs/dns.md). */
   dns: boolean;

@@ -25,8 +25,9 @@ const knock = (port: number): Promise<string> => new Promise((resolve) => {
 
 describe('data plane: a forwarder holds a TCP binding, accepts on it when told, and stops when told', () => {
   it('bind without a socket holds; listen accepts; unlisten stops; a socket it will not use is let go', async (t) => {
+    // Node 20 binds without listening (bound-socket.ts); a runtime that cannot would hand forwarders listening servers instead, and this test should say so.
     const bound = bindTcp('127.0.0.1', 0);
-    if (!bound) return t.skip('the runtime cannot bind without listening');
+    assert.ok(bound, 'this runtime cannot bind a socket without listening');
     const sent: FromForwarder[] = [];
     const f = new Forwarder((msg) => void sent.push(msg));
     // A failed assertion must not leave the socket listening (the test process would not end).
