@@ -206,6 +206,8 @@ describe('data plane: HTTP and HTTPS listeners in forwarder processes (--datapla
       const v = await visit(first.session);
       assert.match(v.answer, /A \/r/);
       reused.push(v.reused);
+      // The runtime renews no ticket on a TLS 1.3 resumption (docs/dataplane.md, "Session resumption").
+      if (v.reused) assert.equal(v.session, undefined, 'a resumed connection got a new ticket: the docs say it gets none');
       if (i % 4 === 3) {
         const now = (await workersOf(server)).map((w) => w.accepted);
         spread = now.every((n, k) => n > before[k]);
