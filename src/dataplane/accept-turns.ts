@@ -9,16 +9,23 @@
  * gained at p99, without adding throughput while one process kept up
  * (docs/dataplane.md, BENCHMARKS.md). So the first
  * forwarder (the lead) accepts on every TCP listener, and the others only
- * while the lead is saturated: a listener that took connections while the
- * lead's event loop was busy for at least `joinAt` of two reports' intervals
- * in a row (one alone can be a collection or a compilation) is opened to
- * every forwarder, and when all of them together stay below half
- * that for `quietMs`, it goes back to the lead alone. HTTP and HTTPS
+ * while the lead is saturated and the machine has CPU to spare for them: a
+ * listener that took connections while the lead's event loop was busy for
+ * at least `joinAt` of two reports' intervals in a row (one alone can be a
+ * collection or a compilation), with the machine's cores idle for at least
+ * half that share of one core between them, is opened to every forwarder;
+ * when all of them together stay below half that for `quietMs`, it goes
+ * back to the lead alone. Without idle CPU a second forwarder only shares
+ * the lead's time slices, and two accepting cost more per connection than
+ * one (BENCHMARKS.md): the load generator of a benchmark on the same
+ * machine is the usual case. HTTP and HTTPS
  * listeners are not concerned: a keep-alive connection stays where it
  * landed, so they are opened to every forwarder from the start.
  *
  * This module only decides; workers.ts sends the sockets and messages.
  */
+
+import { cpus } from 'node:os';
 
 /** The forwarder that accepts on every TCP listener. */
 export const LEAD = 0;
@@ -31,6 +38,16 @@ const HOT_REPORTS = 2;
 
 /** A report older than this counts as an idle forwarder's (forwarders report only when something changed). */
 const STALE_MS = 400;
+
+/** The machine's idle CPU time so far, every core's together, in ms. */
+export type IdleClock = () => number;
+
+/** Idle time of the machine's cores, from the runtime (os.cpus()). */
+export const machineIdleMs: IdleClock = () => {
+  let ms = 0;
+  for (const cpu of cpus()) ms += cpu.times.idle;
+  return ms;
+};
 
 export interface TurnSettings {
   /** The lead's busy share (0–1) from which the others join; 0: every forwarder always accepts. */
@@ -46,8 +63,15 @@ export class AcceptTurns {
   private busyAt = 0;
   /** The lead's reports in a row at `joinAt` or above. */
   private hot = 0;
+  /** The machine's idle time at the lead's last busy report, and when. */
+  private idleAt = { ms: 0, at: 0 };
 
-  constructor(slots: number, private readonly settings: TurnSettings, private readonly now: () => number = Date.now) {
+  constructor(
+    slots: number,
+    private readonly settings: TurnSettings,
+    private readonly now: () => number = Date.now,
+    private readonly idle: IdleClock = machineIdleMs,
+  ) {
     this.busy = Array.from({ length: slots }, () => ({ share: 0, at: 0 }));
   }
 
@@ -66,8 +90,16 @@ export class AcceptTurns {
     this.busy[slot] = { share, at: now };
     if (this.total(now) >= this.settings.joinAt / 2) this.busyAt = now;
     if (slot !== LEAD) return [];
-    this.hot = share >= this.settings.joinAt ? this.hot + 1 : 0;
-    if (this.hot < HOT_REPORTS || accepting.length === 0) return [];
+    if (share < this.settings.joinAt) {
+      this.hot = 0;
+      return [];
+    }
+    // The machine is read only while the lead is busy: cores idle since its previous busy report.
+    const idle = { ms: this.idle(), at: now };
+    const spare = this.hot > 0 ? (idle.ms - this.idleAt.ms) / Math.max(1, idle.at - this.idleAt.at) : 0;
+    this.idleAt = idle;
+    this.hot++;
+    if (this.hot < HOT_REPORTS || accepting.length === 0 || spare < this.settings.joinAt / 2) return [];
     this.busyAt = now;
     return accepting;
   }
