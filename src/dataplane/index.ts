@@ -7,7 +7,7 @@
  * serving). Health and traffic go back to GAAP through its TrafficSink.
  */
 import { randomBytes } from 'node:crypto';
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import type { Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIP, Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
@@ -24,7 +24,7 @@ import { applyConnectionFault, BindingCounters, type ConnectionFaults, type List
 import { OriginSet } from './origins';
 import { accessCheck, type AccessCheck } from './security';
 import { forward, proxyHeader, unmapped, type TcpConnection } from './tcp';
-import { UdpSessions } from './udp';
+import { listenerUdpSocket, UdpSessions } from './udp';
 import { acceptInstead, bindErrorText, bindListenerPort, isLoopback, listen } from './listener-port';
 import { bindingSpec, ForwarderPool } from './workers';
 
@@ -381,7 +381,7 @@ export class DataPlane {
   private async listenOn(rt: ListenerRuntime, b: Binding, address: string, port: number): Promise<number> {
     const onError = (err: Error) => this.log.warn({ err, listenerId: rt.config.listenerId }, 'data plane: listener socket error');
     if (rt.config.protocol !== 'TCP') {
-      const udp = createSocket({ type: isIP(address) === 6 ? 'udp6' : 'udp4' });
+      const udp = listenerUdpSocket(isIP(address) === 6 ? 'udp6' : 'udp4');
       try {
         port = await listen(udp, address, port);
       } catch (err) {

@@ -5,6 +5,7 @@
  * idle for the configured time are closed.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { lookup } from 'node:dns';
 import { isIP } from 'node:net';
 import { resolveAll } from './health';
 import type { OriginState } from './origins';
@@ -37,6 +38,22 @@ export interface UdpTap {
 export interface UdpHooks {
   /** The session's first datagram: undefined refuses it (policy, caps, no origin, a fault). */
   open(clientIp: string, clientPort: number): UdpTap | undefined;
+}
+
+/**
+ * A listener's socket. Its replies go to each client's address as received,
+ * an IP literal; Node resolves a send's address first, and dns.lookup answers
+ * even a literal on the next tick, a needless step per datagram.
+ */
+export function listenerUdpSocket(type: 'udp4' | 'udp6'): UdpSocket {
+  return createSocket({
+    type,
+    lookup: (host, family, done) => {
+      const literal = isIP(host);
+      if (literal) done(null, host, literal);
+      else lookup(host, family, done);
+    },
+  });
 }
 
 /** Sessions of one bound listener socket. */
