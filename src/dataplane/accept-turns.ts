@@ -39,6 +39,9 @@ const HOT_REPORTS = 2;
 /** A report older than this counts as an idle forwarder's (forwarders report only when something changed). */
 const STALE_MS = 400;
 
+/** The lead's busy reports further apart than this are not in a row (a busy loop runs its report timer late, but not this late). */
+const IN_A_ROW_MS = 1000;
+
 /** The machine's idle CPU time so far, every core's together, in ms. */
 export type IdleClock = () => number;
 
@@ -94,6 +97,8 @@ export class AcceptTurns {
       this.hot = 0;
       return [];
     }
+    // Busy reports with a silence between them (a forwarder reports only when something changed) are not in a row.
+    if (now - this.idleAt.at > IN_A_ROW_MS) this.hot = 0;
     // The machine is read only while the lead is busy: cores idle since its previous busy report.
     const idle = { ms: this.idle(), at: now };
     const spare = this.hot > 0 ? (idle.ms - this.idleAt.ms) / Math.max(1, idle.at - this.idleAt.at) : 0;

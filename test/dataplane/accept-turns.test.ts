@@ -48,12 +48,16 @@ describe('data plane: which forwarders accept on TCP listeners (accept turns)', 
     c.tick(200);
     assert.deepEqual(turns.reported(LEAD, 0.95, [1]), [1], 'half a core idle since the last report');
     c.spare = 1.5;
-    c.tick(5000);
+    c.tick(200);
     assert.deepEqual(turns.reported(LEAD, 0.95, [1]), [1]);
     c.tick(200);
     turns.reported(LEAD, 0.2, [1]);
     c.tick(5000);
     assert.deepEqual(turns.reported(LEAD, 0.95, [1]), [], 'idle time while the lead was not busy does not count');
+    c.tick(5000);
+    assert.deepEqual(turns.reported(LEAD, 0.95, [1]), [], 'two busy reports with a silence between them are not in a row');
+    c.tick(200);
+    assert.deepEqual(turns.reported(LEAD, 0.95, [1]), [1]);
   });
 
   it('they leave once all forwarders together stayed under half the share for the quiet time; reports grow stale', () => {
