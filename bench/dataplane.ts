@@ -581,6 +581,7 @@ async function l7Rounds(origins: Ports, ref: Ports, tc: Tclocal, answer: { a: nu
   for (const t of Object.values(targets)) {
     await wrk(`http://${t.host}:${t.http}/`, 64, [], 1);
     await wrk(`https://${t.host}:${t.https}/`, 64, [], 1);
+    if (L7.has('tls')) await wrk(`https://${t.host}:${t.https}/`, 16, ['Connection: close'], 1);
   }
   // Of tclocal's CPU, the main process's share (with forwarders it only holds the sockets: this shows it stays small).
   const mainCpu = () => cpuSeconds(tc.pids[0]);
