@@ -69,7 +69,7 @@ export interface Config extends ServiceSettings {
   dataplaneHttpKeepaliveMs: number;
   /** GAAP data plane: forwarder processes sharing the TCP listeners' sockets; 0: forward in the main process. */
   dataplaneWorkers: number;
-  /** GAAP data plane: the first forwarder's busy share past which the others accept on TCP listeners too; 0: all always accept. */
+  /** GAAP data plane: the first forwarder's busy share past which the others accept on TCP listeners too, while the machine has half that share of a core idle (accept-turns.ts); 0: all always accept. */
   dataplaneWorkerJoin: number;
   /** DNS server for GAAP's names (docs/dns.md). */
   dns: boolean;
