@@ -15,7 +15,7 @@ import type { ForwardingListener } from '../services/gaap/forwarding';
 import type { Entity } from './counters';
 import { HttpPlane, type HttpPlaneSettings } from './http';
 import type { Tally } from './http-forward';
-import { ReceivedHttpViews, type HttpViewsChange } from './http-views';
+import { changedIds, ReceivedHttpViews, type HttpViewsChange } from './http-views';
 import type { ConnectionLedger } from './http-connections';
 import type { BindingCounters } from './observe';
 import { applyHealth, OriginSet, type OriginHealthSpec, type OriginState } from './origins';
@@ -205,7 +205,7 @@ export class Forwarder {
         this.ticketKeys = Buffer.from(msg.keys, 'base64');
         break;
       case 'http-apply':
-        void this.httpPlane().apply(msg.account, msg.proxies, this.httpViews.apply(msg.account, msg));
+        void this.httpPlane().apply(msg.account, msg.proxies, this.httpViews.apply(msg.account, msg), changedIds(msg));
         break;
       case 'http-health':
         this.httpPlane().setRuleHealth(msg.ruleId, msg.health ?? undefined);

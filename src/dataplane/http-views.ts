@@ -2,9 +2,10 @@
  * An account's HTTP listener views on their way to the forwarder processes.
  * A view carries its certificates and keys, error pages and user lists, so
  * an account's whole set grows with its listeners: the main process sends
- * only the listeners whose view changed since it last sent them, and each
- * forwarder adds the changes up to the whole set it applies. A forwarder
- * started again gets every account's whole set as one change.
+ * only the listeners read again whose view differs from the one it last
+ * sent, and each forwarder adds the changes up to the whole set and
+ * configures again only the listeners a change names. A forwarder started
+ * again gets every account's whole set as one change.
  */
 import type { ForwardingProxy } from '../services/gaap/forwarding';
 import type { HttpListener } from '../services/gaap/forwarding-http';
@@ -27,26 +28,37 @@ interface Sent {
 export class SentHttpViews {
   private readonly accounts = new Map<string, Sent>();
 
-  /** What to send for an account's views now; undefined when they are the same as last sent (or none, and none were sent). */
-  change(account: string, proxies: ForwardingProxy[], views: readonly HttpListener[]): HttpViewsChange | undefined {
+  /**
+   * What to send for an account now that the listeners in `changed` were
+   * read again (absent from `views`: gone; 'all': `views` is the whole set);
+   * undefined when nothing differs from what was last sent.
+   */
+  change(account: string, proxies: ForwardingProxy[], views: ReadonlyMap<string, HttpListener>, changed: ReadonlySet<string> | 'all'): HttpViewsChange | undefined {
     const before = this.accounts.get(account);
-    if (views.length === 0) {
-      if (!before) return undefined;
-      this.accounts.delete(account);
-      return { proxies, changed: [], removed: [...before.views.keys()] };
+    const sent: Sent = before ?? { proxies, proxiesText: '', views: new Map() };
+    const changedViews: HttpListener[] = [];
+    const removed: string[] = [];
+    for (const id of changed === 'all' ? new Set([...views.keys(), ...sent.views.keys()]) : changed) {
+      const view = views.get(id);
+      if (!view) {
+        if (sent.views.delete(id)) removed.push(id);
+        continue;
+      }
+      const text = JSON.stringify(view);
+      if (sent.views.get(id)?.text === text) continue;
+      sent.views.set(id, { view, text });
+      changedViews.push(view);
     }
     const proxiesText = JSON.stringify(proxies);
-    const next: Sent = { proxies, proxiesText, views: new Map() };
-    const changed: HttpListener[] = [];
-    for (const view of views) {
-      const text = JSON.stringify(view);
-      next.views.set(view.listenerId, { view, text });
-      if (before?.views.get(view.listenerId)?.text !== text) changed.push(view);
-    }
-    const removed = before ? [...before.views.keys()].filter((id) => !next.views.has(id)) : [];
-    this.accounts.set(account, next);
-    if (changed.length === 0 && removed.length === 0 && before?.proxiesText === proxiesText) return undefined;
-    return { proxies, changed, removed };
+    const proxiesChanged = proxiesText !== sent.proxiesText;
+    sent.proxies = proxies;
+    sent.proxiesText = proxiesText;
+    if (sent.views.size > 0) this.accounts.set(account, sent);
+    else this.accounts.delete(account);
+    // An account never sent, and with nothing to send, stays unknown to the forwarders.
+    if (!before && changedViews.length === 0) return undefined;
+    if (changedViews.length === 0 && removed.length === 0 && !proxiesChanged) return undefined;
+    return { proxies, changed: changedViews, removed };
   }
 
   /** Every account's views as one change each: for a forwarder that knows none. */
@@ -55,17 +67,20 @@ export class SentHttpViews {
   }
 }
 
+/** The listeners a change names, changed or gone. */
+export const changedIds = (change: HttpViewsChange): Set<string> => new Set([...change.changed.map((v) => v.listenerId), ...change.removed]);
+
 /** A forwarder's side: each account's views added up from the changes received. */
 export class ReceivedHttpViews {
   private readonly accounts = new Map<string, Map<string, HttpListener>>();
 
   /** Adds a change up; answers the account's whole set of views. */
-  apply(account: string, change: HttpViewsChange): HttpListener[] {
+  apply(account: string, change: HttpViewsChange): ReadonlyMap<string, HttpListener> {
     const views = this.accounts.get(account) ?? new Map<string, HttpListener>();
     for (const id of change.removed) views.delete(id);
     for (const v of change.changed) views.set(v.listenerId, v);
     if (views.size === 0) this.accounts.delete(account);
     else this.accounts.set(account, views);
-    return [...views.values()];
+    return views;
   }
 }

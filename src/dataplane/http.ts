@@ -205,6 +205,8 @@ function ruleOf(domain: DomainRuntime, url: string): RuleRuntime | undefined {
 }
 
 export class HttpPlane {
+  /** Work done for the observers (the data-plane report): HTTP listeners configured, all applies together. */
+  readonly counts = { listenersConfigured: 0 };
   private readonly listeners = new Map<string, Map<string, ListenerRuntime>>();
   private readonly rules = new Map<string, RuleState>();
   /** Requests since the last drain, by account and proxy (kept and zeroed in place: servers hold their proxy's). */
@@ -240,23 +242,44 @@ export class HttpPlane {
     this.pools = new OriginPools(settings.dataplaneHttpTimeoutMs);
   }
 
-  /** Brings one account's HTTP/HTTPS listeners in line with the view. */
-  async apply(account: string, proxies: readonly ForwardingProxy[], views: readonly HttpListener[]): Promise<void> {
-    const byId = new Map(proxies.map((p) => [p.proxyId, p]));
+  /**
+   * Brings one account's HTTP/HTTPS listeners in line with its views: the
+   * listeners in `changed` are configured again (or dropped, when `views`
+   * has them no more); the others keep their configuration. 'all': the
+   * views are the account's whole set, and every listener is looked at.
+   */
+  async apply(account: string, proxies: readonly ForwardingProxy[], views: ReadonlyMap<string, HttpListener>, changed: ReadonlySet<string> | 'all'): Promise<void> {
     for (const p of proxies) this.capacity.set(p.proxyId, p.maxConnections);
     const listeners = this.listeners.get(account) ?? new Map<string, ListenerRuntime>();
-    const seen = new Set<string>();
-    const binds: Promise<void>[] = [];
-    for (const l of views) {
-      seen.add(l.listenerId);
-      let rt = listeners.get(l.listenerId);
+    const ids = changed === 'all' ? new Set([...views.keys(), ...listeners.keys()]) : changed;
+    for (const id of ids) {
+      const l = views.get(id);
+      let rt = listeners.get(id);
+      if (!l) {
+        if (!rt) continue;
+        for (const pid of [...rt.bindings.keys()]) this.unbind(rt, pid);
+        listeners.delete(id);
+        continue;
+      }
       if (!rt) {
         rt = { config: l, domains: new Map(), defaultDomain: undefined, fallback: undefined, onlyCertificate: undefined, bindings: new Map(), access: undefined };
-        listeners.set(l.listenerId, rt);
+        listeners.set(id, rt);
       }
       this.configure(account, rt, l);
-      // A forwarder's bindings are the sockets the main process hands it.
-      if (this.events.remote) continue;
+      this.counts.listenersConfigured++;
+    }
+    this.listeners.set(account, listeners);
+    if (ids.size > 0) {
+      this.sweepRules();
+      this.sweepPools();
+    }
+    // A forwarder's bindings are the sockets the main process hands it.
+    if (this.events.remote) return;
+    // Bindings follow the proxies' state too, which a commit can change without changing a view: each listener is looked at, in memory.
+    const byId = new Map(proxies.map((p) => [p.proxyId, p]));
+    const binds: Promise<void>[] = [];
+    for (const rt of listeners.values()) {
+      const l = rt.config;
       const wanted = new Map<string, string>();
       if (l.serving) {
         for (const pid of l.proxyIds) {
@@ -267,14 +290,6 @@ export class HttpPlane {
       for (const [pid, b] of rt.bindings) if (wanted.get(pid) !== b.address || b.http3 !== l.http3) this.unbind(rt, pid);
       for (const [pid, address] of wanted) if (!rt.bindings.has(pid)) binds.push(this.bind(account, rt, pid, address));
     }
-    for (const [id, rt] of listeners) {
-      if (seen.has(id)) continue;
-      for (const pid of [...rt.bindings.keys()]) this.unbind(rt, pid);
-      listeners.delete(id);
-    }
-    this.listeners.set(account, listeners);
-    this.sweepRules();
-    this.sweepPools();
     await Promise.all(binds);
   }
 

@@ -213,11 +213,14 @@ export class DataPlane {
               const update = await this.follower.update(account, records);
               await this.apply(update);
               // HTTP listeners follow their own records and, for their bindings, the state of the proxies they listen on.
-              const httpProxyChanged = update.http.some((l) => l.proxyIds.some((pid) => update.changedProxies.has(pid)));
-              if (update.httpChanged || httpProxyChanged) {
+              let httpProxyChanged = false;
+              for (const l of update.http.values()) if (l.proxyIds.some((pid) => update.changedProxies.has(pid))) httpProxyChanged = true;
+              if (update.changedHttp.size > 0 || httpProxyChanged) {
                 // The forwarders learn the listeners before the sockets the apply hands them.
-                this.workers?.httpApply(account, [...update.proxies.values()], update.http);
-                await this.http.apply(account, [...update.proxies.values()], update.http);
+                // A whole read (after an import, a reset or a failed pass) is the whole set: whatever it lacks is gone.
+                const changed = update.whole ? 'all' : update.changedHttp;
+                this.workers?.httpApply(account, [...update.proxies.values()], update.http, changed);
+                await this.http.apply(account, [...update.proxies.values()], update.http, changed);
               }
             } catch (err) {
               // What was read may be half applied: the account's next change reads it whole.
@@ -714,7 +717,7 @@ export class DataPlane {
       enabled: true,
       settings: { pool: this.settings.dataplanePool, host: this.settings.dataplaneHost || null, portOffset: this.settings.dataplanePortOffset, caps: this.settings.dataplaneCaps, workers: this.settings.dataplaneWorkers },
       sockets: { held: this.sockets.held, budget: Number.isFinite(this.sockets.budget) ? this.sockets.budget : null },
-      reconcile: { ...this.work, ...this.follower.counts },
+      reconcile: { ...this.work, httpListenersConfigured: this.http.counts.listenersConfigured, ...this.follower.counts },
       ...(this.workers ? { workers: this.workers.status() } : {}),
       accounts,
     };

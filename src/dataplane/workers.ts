@@ -248,8 +248,8 @@ export class ForwarderPool {
   }
 
   /** An account's HTTP listeners as the main process's plane is about to apply them: sent before any socket of theirs. */
-  httpApply(account: string, proxies: ForwardingProxy[], views: readonly HttpListener[]): void {
-    const change = this.httpViews.change(account, proxies, views);
+  httpApply(account: string, proxies: ForwardingProxy[], views: ReadonlyMap<string, HttpListener>, changed: ReadonlySet<string> | 'all'): void {
+    const change = this.httpViews.change(account, proxies, views, changed);
     if (change) this.broadcast({ type: 'http-apply', account, ...change });
   }
 

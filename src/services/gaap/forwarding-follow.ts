@@ -3,11 +3,14 @@
  * account (and a read after an import or reset) reads it whole; after that
  * only the records a commit wrote are read again, and the views that depend
  * on them (a group's listeners when its members change, an owner's
- * listeners when its security policy changes) are patched in memory. What
+ * listeners when its security policy changes) are patched in memory. An
+ * HTTP listener's view is built from many records (its domains, rules,
+ * error pages, certificates): the follower notes which ones, and a commit
+ * that writes one of them reads again only the views built from it. What
  * one commit costs depends on what it changed, not on how many proxies and
  * listeners the account holds.
  */
-import type { CommitRecords, Store, StoreTx } from '../../store/types';
+import type { CommitRecords, ListQuery, Store, StoreTx } from '../../store/types';
 import {
   FORWARDING_KINDS, groupMembers, listenerView, ownerOf, policies, proxyRecordView,
   type ForwardingListener, type ForwardingProxy, type ListenerContext, type SecurityPolicy,
@@ -42,9 +45,12 @@ interface Followed {
   listeners: Map<string, ForwardingListener>;
   /** Owner (group, else proxy) id → ids of its TCP/UDP listeners. */
   byOwner: Map<string, Set<string>>;
-  /** Ids of the HTTP/HTTPS listeners. */
-  httpIds: Set<string>;
-  http: HttpListener[];
+  /** The HTTP/HTTPS listeners' views. */
+  http: Map<string, HttpListener>;
+  /** HTTP listener id → the records (`recordKey`) its view was built from. */
+  httpReads: Map<string, Set<string>>;
+  /** Record key → the HTTP listeners whose views were built from it. */
+  httpReaders: Map<string, Set<string>>;
 }
 
 /** What changed in one account, with its whole state after the change (the follower's own maps: read, never modify). */
@@ -58,10 +64,10 @@ export interface ForwardingUpdate {
   changedProxies: ReadonlySet<string>;
   /** TCP/UDP listeners whose view or whose proxies changed (present, or gone when absent from `listeners`). */
   changedListeners: ReadonlySet<string>;
-  /** Every HTTP/HTTPS listener of the account. */
-  http: readonly HttpListener[];
-  /** True when `http` was read again. */
-  httpChanged: boolean;
+  /** Every HTTP/HTTPS listener of the account, by id. */
+  http: ReadonlyMap<string, HttpListener>;
+  /** HTTP/HTTPS listeners read again (present, or gone when absent from `http`). */
+  changedHttp: ReadonlySet<string>;
 }
 
 /** Counts for observers: how much reading the commits cost. */
@@ -75,6 +81,30 @@ export interface FollowCounts {
 }
 
 const policyKey = (p: SecurityPolicy | undefined): string => (p ? JSON.stringify(p) : '');
+
+/** A record's key among the records a view was built from. */
+const recordKey = (kind: string, id: string): string => `${kind}\u0000${id}`;
+
+/** The transaction, noting in `read` every record it reads and every id it looks for. */
+function noting(tx: StoreTx, read: Set<string>): StoreTx {
+  const get = (kind: string, id: string) => {
+    read.add(recordKey(kind, id));
+    return tx.get(kind, id);
+  };
+  const list = async (kind: string, query?: ListQuery) => {
+    const result = await tx.list(kind, query);
+    for (const r of result.items) read.add(recordKey(kind, r.id));
+    return result;
+  };
+  return new Proxy(tx, {
+    get(target, prop) {
+      if (prop === 'get') return get;
+      if (prop === 'list') return list;
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
 
 function add<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
   const set = index.get(key);
@@ -138,7 +168,7 @@ export class ForwardingFollower {
       this.counts.recordsRead += proxyRecords.length + listenerRecords.length + byOwner.size;
       const f: Followed = {
         proxies, members, policies: byOwner, policyKeys: new Map([...byOwner].map(([o, p]) => [o, policyKey(p)])),
-        listeners: new Map(), byOwner: new Map(), httpIds: new Set(), http: [],
+        listeners: new Map(), byOwner: new Map(), http: new Map(), httpReads: new Map(), httpReaders: new Map(),
       };
       const previous = this.accounts.get(account);
       const ctx = this.context(f);
@@ -146,17 +176,15 @@ export class ForwardingFollower {
       for (const r of listenerRecords) {
         const view = listenerView(r.id, r.data, ctx);
         if (view) this.index(f, view);
-        else if (isHttpListener(r.data)) {
-          f.httpIds.add(r.id);
-          httpRecords.push(r);
-        }
+        else if (isHttpListener(r.data)) httpRecords.push(r);
       }
-      f.http = httpRecords.length ? await httpListenerViews(tx, httpRecords, ctx) : [];
+      await this.readHttp(tx, f, httpRecords, ctx);
       this.accounts.set(account, f);
       // Whatever was known before and is gone now changed too.
       const changedProxies = new Set([...proxies.keys(), ...(previous?.proxies.keys() ?? [])]);
       const changedListeners = new Set([...f.listeners.keys(), ...(previous?.listeners.keys() ?? [])]);
-      return { account, whole: true, proxies, listeners: f.listeners, changedProxies, changedListeners, http: f.http, httpChanged: true };
+      const changedHttp = new Set([...f.http.keys(), ...(previous?.http.keys() ?? [])]);
+      return { account, whole: true, proxies, listeners: f.listeners, changedProxies, changedListeners, http: f.http, changedHttp };
     });
   }
 
@@ -206,20 +234,34 @@ export class ForwardingFollower {
     }
 
     const ctx = this.context(f);
-    let httpChanged = HTTP_ONLY.some((k) => ids(k).size > 0) && f.httpIds.size > 0;
+    const changedHttp = new Set<string>();
+    /** HTTP listeners whose views are read again, with their records once read. */
+    const stale = new Map<string, ListenerRecord | undefined>();
+    for (const kind of HTTP_ONLY) {
+      for (const id of ids(kind)) {
+        const readers = f.httpReaders.get(recordKey(kind, id));
+        if (readers) {
+          for (const lid of readers) stale.set(lid, undefined);
+          continue;
+        }
+        // A record no view was built from yet (a new domain, rule or error page) changes its listener's.
+        if (f.http.size === 0) continue;
+        const r = await tx.get(kind, id);
+        this.counts.recordsRead++;
+        if (r?.parent && f.http.has(r.parent)) stale.set(r.parent, undefined);
+      }
+    }
     for (const id of ids(KIND.listener)) {
       const r = await tx.get<L7ListenerData & Data>(KIND.listener, id);
       this.counts.recordsRead++;
       this.unindex(f, id);
       changedListeners.add(id);
-      if (f.httpIds.delete(id)) httpChanged = true;
+      if (this.dropHttp(f, id)) changedHttp.add(id);
+      stale.delete(id);
       if (!r) continue;
       const view = listenerView(id, r.data, ctx);
       if (view) this.index(f, view);
-      else if (isHttpListener(r.data)) {
-        f.httpIds.add(id);
-        httpChanged = true;
-      }
+      else if (isHttpListener(r.data)) stale.set(id, r);
     }
     for (const owner of [...regrouped, ...repoliced]) {
       for (const lid of f.byOwner.get(owner) ?? []) {
@@ -230,17 +272,42 @@ export class ForwardingFollower {
         changedListeners.add(lid);
       }
     }
-    if (f.httpIds.size > 0 && (regrouped.size > 0 || repoliced.size > 0)) httpChanged = true;
-    if (httpChanged) {
-      const httpRecords: ListenerRecord[] = [];
-      for (const id of f.httpIds) {
-        const r = await tx.get<L7ListenerData & Data>(KIND.listener, id);
-        if (r) httpRecords.push(r);
+    // An HTTP view holds its proxies (a group's members) and its owner's policy, as a TCP listener's does.
+    if (regrouped.size > 0 || repoliced.size > 0) {
+      for (const [lid, v] of f.http) {
+        if ((v.groupId && regrouped.has(v.groupId)) || repoliced.has(ownerOf(v.groupId, v.proxyIds[0] ?? null))) stale.set(lid, stale.get(lid));
       }
-      this.counts.recordsRead += httpRecords.length;
-      f.http = await httpListenerViews(tx, httpRecords, ctx);
     }
-    return { account, whole: false, proxies: f.proxies, listeners: f.listeners, changedProxies, changedListeners, http: f.http, httpChanged };
+    const httpRecords: ListenerRecord[] = [];
+    for (const [lid, known] of stale) {
+      const r = known ?? (await tx.get<L7ListenerData & Data>(KIND.listener, lid));
+      if (!known) this.counts.recordsRead++;
+      changedHttp.add(lid);
+      if (r) httpRecords.push(r);
+      else this.dropHttp(f, lid);
+    }
+    await this.readHttp(tx, f, httpRecords, ctx);
+    return { account, whole: false, proxies: f.proxies, listeners: f.listeners, changedProxies, changedListeners, http: f.http, changedHttp };
+  }
+
+  /** Builds these HTTP listeners' views again, noting the records each is built from. */
+  private async readHttp(tx: StoreTx, f: Followed, records: readonly ListenerRecord[], ctx: ListenerContext): Promise<void> {
+    for (const r of records) {
+      const read = new Set<string>();
+      const [view] = await httpListenerViews(noting(tx, read), [r], ctx);
+      this.dropHttp(f, r.id);
+      f.http.set(r.id, view);
+      f.httpReads.set(r.id, read);
+      for (const key of read) add(f.httpReaders, key, r.id);
+      this.counts.recordsRead += read.size;
+    }
+  }
+
+  /** Forgets an HTTP listener's view; false when there was none. */
+  private dropHttp(f: Followed, id: string): boolean {
+    for (const key of f.httpReads.get(id) ?? []) remove(f.httpReaders, key, id);
+    f.httpReads.delete(id);
+    return f.http.delete(id);
   }
 
   /** Forgets an account: its next update reads it whole. */
