@@ -348,7 +348,7 @@ async function udpEcho(host: string, port: number, inFlight = 32, seconds = SECO
  * the server's own record of its last bind (the same clock: one machine),
  * so that the probes' own cost (5,000 connections) is not counted.
  */
-async function scale(): Promise<{ seconds: number; rssGrowth: number; apiSeconds: number; cpuPerCallMs: number }> {
+async function scale(httpOrigin: number): Promise<{ seconds: number; rssGrowth: number; apiSeconds: number; cpuPerCallMs: number; rule: { few: number[]; many: number[] } }> {
   const pool = `127.${100 + Math.floor(Math.random() * 100)}.0.0/16`;
   const t = await startTclocalProcess(['--dataplane-caps', 'off', '--dataplane-pool', pool, '--transition-ms', '0', '--log-level', 'silent', '--rate-limits', 'off']);
   children.push(t.child);
@@ -402,9 +402,62 @@ async function scale(): Promise<{ seconds: number; rssGrowth: number; apiSeconds
   }
   const rss1 = rssMb(t.child.pid!);
   const report = (await (await fetch(`http://127.0.0.1:${t.port}/_tclocal/dataplane`)).json()) as { reconcile: { lastBoundAt: number } };
+  const rule = await ruleAmongMany(c, proxies, httpOrigin);
   t.child.kill('SIGTERM');
   // Bound before the last answer: reachable when the calls were done.
-  return { seconds: Math.max(0, report.reconcile.lastBoundAt - apiDoneAt) / 1000, rssGrowth: rss1 - rss0, apiSeconds: (apiDone - t0) / 1000, cpuPerCallMs };
+  return { seconds: Math.max(0, report.reconcile.lastBoundAt - apiDoneAt) / 1000, rssGrowth: rss1 - rss0, apiSeconds: (apiDone - t0) / 1000, cpuPerCallMs, rule };
+}
+
+/**
+ * How long a new rule takes to serve, from the answer of its last call
+ * (BindRuleRealServers) until a request for its domain reaches the origin:
+ * ten rules while the account holds one HTTP listener, and ten more once it
+ * holds 1,000 (ten on each of 100 proxies, each with a rule). Milliseconds.
+ */
+async function ruleAmongMany(c: any, proxies: string[], originPort: number): Promise<{ few: number[]; many: number[] }> {
+  const { RealServerSet } = await c.AddRealServers({ ProjectId: 0, RealServerIP: ['127.0.0.1'], RealServerName: 'origin' });
+  const rsId = RealServerSet[0].RealServerId;
+  const serves = (ip: string, port: number, host: string) => new Promise<boolean>((res) => {
+    const s = connect({ host: ip, port }, () => s.end(`GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`));
+    let text = '';
+    s.on('data', (d) => (text += d));
+    s.on('close', () => res(text.startsWith('HTTP/1.1 200')));
+    s.on('error', () => undefined);
+  });
+  const listen = async (proxy: number, port: number) => (await c.CreateHTTPListener({ ProxyId: proxies[proxy], ListenerName: 'h', Port: port })).ListenerId as string;
+  let n = 0;
+  const rule = async (listenerId: string) => {
+    const domain = `r${n++}.bench.test`;
+    const { RuleId } = await c.CreateRule({ ListenerId: listenerId, Domain: domain, Path: '/', RealServerType: 'IP', Scheduler: 'rr', HealthCheck: 0 });
+    await c.BindRuleRealServers({ RuleId, RealServerBindSet: [{ RealServerId: rsId, RealServerIP: '127.0.0.1', RealServerPort: originPort }] });
+    return domain;
+  };
+  const timeRules = async (listenerId: string, ip: string, port: number) => {
+    const ms: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const domain = await rule(listenerId);
+      const t0 = performance.now();
+      while (!(await serves(ip, port, domain))) {
+        if (performance.now() - t0 > 10_000) throw new Error(`a rule not served after 10 s (${domain})`);
+      }
+      ms.push(performance.now() - t0);
+    }
+    return ms;
+  };
+  const first = await listen(0, 40000);
+  const ip = (await c.DescribeProxies({ ProxyIds: [proxies[0]] })).ProxySet[0].IP as string;
+  const bound = await rule(first);
+  for (const t0 = performance.now(); !(await serves(ip, 40000, bound)); await pause(10)) {
+    if (performance.now() - t0 > 10_000) throw new Error('the first HTTP listener not served after 10 s');
+  }
+  const few = await timeRules(first, ip, 40000);
+  for (let i = 0; i < 100; i += 25) {
+    await Promise.all(Array.from({ length: 25 }, async (_, k) => {
+      for (let j = 1; j <= 10; j++) await rule(await listen(i + k, 40000 + j));
+    }));
+  }
+  const many = await timeRules(first, ip, 40000);
+  return { few, many };
 }
 
 interface WrkResult {
@@ -680,8 +733,8 @@ async function main(): Promise<void> {
   if (ONLY.has('api')) await apiRounds(tc, ref);
   const minutes = (Date.now() - started) / 60000;
   const load1 = loadavg()[0];
-  const sc = flag('--no-scale') || !(ONLY.has('l4') || ONLY.has('scale')) ? undefined : await scale();
-  if (sc) console.error(`5,000 listeners: bound ${sc.seconds.toFixed(2)} s after the API calls (${sc.apiSeconds.toFixed(1)} s, ${sc.cpuPerCallMs.toFixed(2)} ms server CPU per call), RSS +${sc.rssGrowth.toFixed(0)} MB`);
+  const sc = flag('--no-scale') || !(ONLY.has('l4') || ONLY.has('scale')) ? undefined : await scale(origins.http);
+  if (sc) console.error(`5,000 listeners: bound ${sc.seconds.toFixed(2)} s after the API calls (${sc.apiSeconds.toFixed(1)} s, ${sc.cpuPerCallMs.toFixed(2)} ms server CPU per call), RSS +${sc.rssGrowth.toFixed(0)} MB; a new rule served ${sc.rule.few.map((x) => x.toFixed(1)).join(' ')} ms after its answer among 1 HTTP listener, ${sc.rule.many.map((x) => x.toFixed(1)).join(' ')} among 1,001`);
   await stopAll();
   rmSync(dir, { recursive: true, force: true });
 
@@ -724,7 +777,8 @@ async function main(): Promise<void> {
       ...(latency ? [`| added latency of one connection's round trip (connect, answer, close), p99 over ${lat.tclocal.length} (direct: p99 ${f(p99(lat.direct) * 1000)} µs, p50 ${f(median(series('rtP50', 'direct')) * 1000)} µs) | +${f(added('tclocal') * 1000)} µs | +${f(added('ref') * 1000)} µs (HAProxy) | — | ≤ HAProxy + 100 µs — ${met(added('tclocal') <= added('ref') + 0.1)} |`,
         `| same, p50 (median of the rounds' p50) | +${f((median(series('rtP50', 'tclocal')) - median(series('rtP50', 'direct'))) * 1000)} µs | +${f((median(series('rtP50', 'ref')) - median(series('rtP50', 'direct'))) * 1000)} µs (HAProxy) | — | — |`] : []),
       ...(sc ? [`| 5,000 TCP listeners on 500 proxies: reachable after the API calls (calls took ${f(sc.apiSeconds, 1)} s, ${f(sc.cpuPerCallMs, 2)} ms of server CPU per call; the time of the last bind, each listener then connected to) | ${f(sc.seconds, 2)} s | — | — | ≤ 5 s — ${met(sc.seconds <= 5)} |`,
-        `| same: RSS growth | ${f(sc.rssGrowth)} MB | — | — | ≤ 150 MB — ${met(sc.rssGrowth <= 150)} |`] : []),
+        `| same: RSS growth | ${f(sc.rssGrowth)} MB | — | — | ≤ 150 MB — ${met(sc.rssGrowth <= 150)} |`,
+        `| a new HTTP rule (CreateRule, BindRuleRealServers) serving its domain, ms after the last answer: the account with 1 HTTP listener / with 1,001 (10 rules each, median (max)) | ${f(median(sc.rule.few), 1)} (${f(Math.max(...sc.rule.few), 1)}) / ${f(median(sc.rule.many), 1)} (${f(Math.max(...sc.rule.many), 1)}) | — | — | ≤ 100 ms (changes reach new connections) — ${met(Math.max(...sc.rule.few, ...sc.rule.many) <= 100)} |`] : []),
       '',
       'L4 stages, same rounds (what each part costs):',
       '',
