@@ -72,6 +72,25 @@ describe('data plane: following the commits costs an HTTP listener what changed 
     assert.ok(large.recordsRead <= small.recordsRead + 8, `records read grew with the account: ${small.recordsRead} → ${large.recordsRead}`);
   });
 
+  it('a proxy joining a group brings the group\'s HTTP listener to it, configuring that listener and no other', async () => {
+    const { GroupId: groupId } = await gaap.CreateProxyGroup({
+      ProjectId: 0, GroupName: 'g', RealServerRegion: 'Beijing', AccessRegionSet: [{ AccessRegion: 'Hongkong', Bandwidth: 10, Concurrent: 2 }],
+    });
+    const [first] = (await gaap.DescribeProxies({ Filters: [{ Name: 'GroupId', Values: [groupId] }] })).ProxySet.map((p: any) => p.ProxyId);
+    const { ListenerId: listenerId } = await gaap.CreateHTTPListener({ GroupId: groupId, ListenerName: 'g', Port: randomPort() });
+    await servedPort(plane.server, first, listenerId);
+    await httpRule(gaap, plane.rsId, listenerId, 'group.test', [plane.origins.web.port]);
+    const before = await settled();
+    const { InstanceId: joined } = await gaap.CreateProxy({ ProjectId: 0, GroupId: groupId, ProxyName: 'm2', AccessRegion: 'Japan', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2 });
+    const port = await servedPort(plane.server, joined, listenerId);
+    const ip = (await gaap.DescribeProxies({ ProxyIds: [joined] })).ProxySet[0].IP;
+    await until(async () => (await getOnce(ip, port, 'group.test', '/')).body.startsWith('web '), 'the group listener on the new member');
+    const cost = since(before, await settled());
+    // The account holds other HTTP listeners (the tests above): the group's is the only one configured, once per commit of the new member at most.
+    assert.ok(cost.configured >= 1 && cost.configured <= 4, `HTTP listeners configured: ${cost.configured}`);
+    assert.equal(cost.wholeReads, 0);
+  });
+
   it('a change to a certificate configures again the HTTPS listeners built from it, and only them', async () => {
     const certificate = async (name: string) => {
       const pem = selfSigned(name, { sans: [name] });

@@ -275,7 +275,9 @@ export class ForwardingFollower {
     // An HTTP view holds its proxies (a group's members) and its owner's policy, as a TCP listener's does.
     if (regrouped.size > 0 || repoliced.size > 0) {
       for (const [lid, v] of f.http) {
-        if ((v.groupId && regrouped.has(v.groupId)) || repoliced.has(ownerOf(v.groupId, v.proxyIds[0] ?? null))) stale.set(lid, stale.get(lid));
+        const affected = (v.groupId && regrouped.has(v.groupId)) || repoliced.has(ownerOf(v.groupId, v.proxyIds[0] ?? null));
+        // A record already read in this pass is kept.
+        if (affected && !stale.has(lid)) stale.set(lid, undefined);
       }
     }
     const httpRecords: ListenerRecord[] = [];
