@@ -236,7 +236,7 @@ const SERVER_OPTIONS: OptionDef<keyof Config>[] = [
   },
   {
     key: 'dataplaneWorkerJoin', flag: '--dataplane-worker-join', env: 'TCLOCAL_DATAPLANE_WORKER_JOIN', arg: 'X', default: '0.9',
-    help: 'GAAP: with forwarder processes, the first one accepts on the TCP listeners alone until its event loop is busy more than this share of the time (0 to 1) while the machine has half that share of a core idle; the others then accept on the listeners taking connections until the load has passed (0: every forwarder always accepts).',
+    help: 'GAAP: with forwarder processes, the first one accepts on the listeners alone until its event loop is busy more than this share of the time (0 to 1) while the machine has half that share of a core idle, or, for HTTP and HTTPS, while keep-alive clients keep it that busy; the others then accept on the listeners taking traffic until the load has passed, and keep-alive clients beyond the first one\'s share are asked to connect again (0: every forwarder always accepts).',
     parse: decimal(0, 1),
   },
   { key: 'dataplaneUdpIdleMs', flag: '--dataplane-udp-idle-ms', env: 'TCLOCAL_DATAPLANE_UDP_IDLE_MS', arg: 'MS', default: '120000', help: 'GAAP: a UDP session that carries no datagram for this long is closed.', parse: integer(100, 86_400_000) },

@@ -1,5 +1,5 @@
 /**
- * Which forwarder processes accept on a TCP listener's socket, and when.
+ * Which forwarder processes accept on a listener's socket, and when.
  *
  * Every process that polls a shared listening socket is woken for each new
  * connection, and all but one find nothing to accept (Node 20 has no
@@ -8,29 +8,33 @@
  * more CPU per connection and more than doubled the latency a round trip
  * gained at p99, without adding throughput while one process kept up
  * (docs/dataplane.md, BENCHMARKS.md). So the first
- * forwarder (the lead) accepts on every TCP listener, and the others only
+ * forwarder (the lead) accepts on every listener, and the others only
  * while the lead is saturated and the machine has CPU to spare for them: a
- * listener that took connections while the lead's event loop was busy for
- * at least `joinAt` of two reports' intervals in a row (one alone can be a
- * collection or a compilation), with the machine's cores idle for at least
- * half that share of one core between them, is opened to every forwarder;
- * when all of them together stay below half that for `quietMs`, it goes
- * back to the lead alone. Without idle CPU a second forwarder only shares
- * the lead's time slices, and two accepting cost more per connection than
- * one (BENCHMARKS.md): the load generator of a benchmark on the same
- * machine is the usual case. HTTP and HTTPS
- * listeners are not concerned: a keep-alive connection stays where it
- * landed, so they are opened to every forwarder from the start.
+ * listener that took connections or requests while the lead's event loop
+ * was busy for at least `joinAt` of two reports' intervals in a row (one
+ * alone can be a collection or a compilation), with the machine's cores
+ * idle for at least half that share of one core between them, is opened
+ * to every forwarder; when all of them together stay below half that for
+ * `quietMs`, it goes back to the lead alone. Without idle CPU a second
+ * forwarder only shares the lead's time slices, and two accepting cost
+ * more per connection than one (BENCHMARKS.md): the load generator of a
+ * benchmark on the same machine is the usual case.
+ *
+ * HTTP and HTTPS listeners whose connections each carry many requests
+ * (keep-alive clients) are opened to every forwarder once the lead is
+ * busy, idle CPU or not: there a second process does add throughput, and
+ * the connections the lead holds beyond its share are asked to close after
+ * their next answer so that their clients reconnect to either (workers.ts).
  *
  * This module only decides; workers.ts sends the sockets and messages.
  */
 
 import { cpus } from 'node:os';
 
-/** The forwarder that accepts on every TCP listener. */
+/** The forwarder that accepts on every listener. */
 export const LEAD = 0;
 
-/** How long the load must have passed before the other forwarders stop accepting on TCP listeners. */
+/** How long the load must have passed before the other forwarders stop accepting on a listener. */
 export const QUIET_MS = 2000;
 
 /** The lead's busy reports in a row that make the others join. */
@@ -38,6 +42,21 @@ const HOT_REPORTS = 2;
 
 /** A report older than this counts as an idle forwarder's (forwarders report only when something changed). */
 const STALE_MS = 400;
+
+/** Requests per new connection from which an HTTP listener's clients count as keep-alive ones. */
+const KEEPALIVE_REQUESTS = 4;
+
+/** A listener's traffic in a lead's report: HTTP and HTTPS listeners count requests too. */
+export interface ListenerTraffic {
+  id: number;
+  accepted: number;
+  requests?: number;
+}
+
+/** Whether a listener's clients mostly reuse their connections (HTTP keep-alive). */
+export function keepsAlive(t: ListenerTraffic): boolean {
+  return (t.requests ?? 0) >= KEEPALIVE_REQUESTS * Math.max(1, t.accepted);
+}
 
 /** The lead's busy reports further apart than this are not in a row (a busy loop runs its report timer late, but not this late). */
 const IN_A_ROW_MS = 1000;
@@ -78,17 +97,17 @@ export class AcceptTurns {
     this.busy = Array.from({ length: slots }, () => ({ share: 0, at: 0 }));
   }
 
-  /** Whether a TCP listener is opened to every forwarder from the start. */
+  /** Whether a listener is opened to every forwarder from the start. */
   get everyone(): boolean {
     return this.settings.joinAt === 0 || this.busy.length < 2;
   }
 
   /**
    * A forwarder's report: its event loop's busy share over the report's
-   * interval and the listeners that accepted connections meanwhile.
+   * interval and the listeners that carried traffic meanwhile.
    * Answers the listeners to open to every forwarder now.
    */
-  reported(slot: number, share: number, accepting: readonly number[]): readonly number[] {
+  reported(slot: number, share: number, traffic: readonly ListenerTraffic[]): readonly number[] {
     const now = this.now();
     this.busy[slot] = { share, at: now };
     if (this.total(now) >= this.settings.joinAt / 2) this.busyAt = now;
@@ -104,9 +123,11 @@ export class AcceptTurns {
     const spare = this.hot > 0 ? (idle.ms - this.idleAt.ms) / Math.max(1, idle.at - this.idleAt.at) : 0;
     this.idleAt = idle;
     this.hot++;
-    if (this.hot < HOT_REPORTS || accepting.length === 0 || spare < this.settings.joinAt / 2) return [];
-    this.busyAt = now;
-    return accepting;
+    if (this.hot < HOT_REPORTS) return [];
+    const spared = spare >= this.settings.joinAt / 2;
+    const opened = traffic.filter((t) => (t.accepted > 0 || (t.requests ?? 0) > 0) && (spared || keepsAlive(t))).map((t) => t.id);
+    if (opened.length > 0) this.busyAt = now;
+    return opened;
   }
 
   /** The lead is gone: the others take every listener until it is back and the load has passed. */

@@ -55,11 +55,11 @@ export interface BindingDelta {
 }
 
 /**
- * Parent to forwarder. `bind` comes with the bound socket's handle (or, where
- * the parent could not bind without listening, its listening server) as the
- * message's handle; a TCP binding comes without one to a forwarder that is
- * not to accept on it yet (accept-turns.ts), and `listen` brings the handle
- * later.
+ * Parent to forwarder. `bind` and `http-bind` come with the bound socket's
+ * handle (or, where the parent could not bind without listening, its
+ * listening server) as the message's handle; without one to a forwarder
+ * that is not to accept on it yet (accept-turns.ts), and `listen` brings
+ * the handle later.
  */
 export type ToForwarder =
   | { type: 'bind'; id: number; spec: BindingSpec }
@@ -67,6 +67,8 @@ export type ToForwarder =
   | { type: 'listen'; id: number }
   /** Stop accepting on the binding's socket; its connections go on. */
   | { type: 'unlisten'; id: number }
+  /** Close this many of an HTTP binding's client connections after their next answer (they are beyond this process's share). */
+  | { type: 'shed'; id: number; count: number }
   | { type: 'update'; id: number; spec: BindingSpec }
   | ({ type: 'http-bind'; id: number } & HttpBindingSpec)
   /** What changed in an account's HTTP listeners (sent before any socket of theirs; the whole set to a forwarder started again). */
@@ -112,6 +114,8 @@ interface HttpChildBinding {
   gone: boolean;
 }
 
+const closeHandle = (handle: unknown): void => (handle as { close?: () => void } | undefined)?.close?.();
+
 const emptyDelta = (id: number): BindingDelta => ({ id, accepted: 0, opened: 0, closed: 0, bytesIn: 0, bytesOut: 0, requests: 0 });
 const changed = (d: BindingDelta): boolean => !!(d.accepted || d.opened || d.closed || d.bytesIn || d.bytesOut || d.requests);
 
@@ -142,9 +146,8 @@ export class Forwarder {
     return this.http;
   }
 
-  /** Listens on a handed HTTP/HTTPS socket with the forwarder's plane; its connections count into the binding's delta. */
+  /** An HTTP/HTTPS binding in the forwarder's plane, listening on the handed socket if it came; its connections count into the binding's delta. */
   private httpBind(id: number, spec: HttpBindingSpec, handle: unknown): void {
-    if (!handle) return;
     const hb: HttpChildBinding = { spec, counters: undefined, reported: { accepted: 0, requests: 0 }, delta: emptyDelta(id), gone: false };
     this.httpBindings.set(id, hb);
     const ledger: ConnectionLedger = {
@@ -159,9 +162,9 @@ export class Forwarder {
       },
       limits: () => undefined,
     };
-    this.httpPlane().attach(spec.account, spec.listenerId, spec.proxyId, handle as object, ledger).then((counters) => {
+    this.httpPlane().attach(spec.account, spec.listenerId, spec.proxyId, handle as object | undefined, ledger).then((counters) => {
       hb.counters = counters;
-      this.send({ type: 'listening', id });
+      if (handle) this.send({ type: 'listening', id });
     }, (err: NodeJS.ErrnoException) => {
       this.httpBindings.delete(id);
       this.send({ type: 'refused', id, code: err.code ?? 'error', message: err.message });
@@ -182,15 +185,29 @@ export class Forwarder {
         break;
       case 'listen': {
         const b = this.bindings.get(msg.id);
+        const hb = this.httpBindings.get(msg.id);
         if (b && !b.listening) this.listen(msg.id, b, handle, false);
+        else if (hb && !hb.gone && this.http) {
+          this.http.acceptOn(hb.spec.account, hb.spec.listenerId, hb.spec.proxyId, handle as object).catch((err: NodeJS.ErrnoException) => {
+            closeHandle(handle);
+            this.send({ type: 'refused', id: msg.id, code: err.code ?? 'error', message: err.message });
+          });
+        }
         // A socket this process will not accept on is let go at once: kept, it would hold the port.
-        else (handle as { close?: () => void } | undefined)?.close?.();
+        else closeHandle(handle);
         break;
       }
       case 'unlisten': {
         const b = this.bindings.get(msg.id);
         b?.listening?.close();
         if (b) b.listening = undefined;
+        const hb = this.httpBindings.get(msg.id);
+        if (hb) this.http?.stopAccepting(hb.spec.account, hb.spec.listenerId, hb.spec.proxyId);
+        break;
+      }
+      case 'shed': {
+        const hb = this.httpBindings.get(msg.id);
+        if (hb && !hb.gone) this.http?.shed(hb.spec.account, hb.spec.listenerId, hb.spec.proxyId, msg.count);
         break;
       }
       case 'update': {

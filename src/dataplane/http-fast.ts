@@ -94,6 +94,8 @@ export interface FastExchange {
   limits: Limits | undefined;
   /** The origin failed before answering: the status and text the client gets. */
   failed(err: NodeJS.ErrnoException): { status: number; reason: string };
+  /** The proxy ends the connection after this answer (`Connection: close`), as if the client had asked. */
+  close?: boolean;
 }
 
 export interface FastClientSettings {
@@ -192,10 +194,11 @@ export class FastClient {
     // While busy the timer is ignored: the origin's timeout and the client's backpressure watch the exchange.
     this.busy = true;
     this.served = true;
-    this.exchange = new OriginExchange(this.socket, exchange, req, req.close ? 'Connection: close\r\n' : this.keepAlive, (reusable) => {
+    const close = req.close || exchange.close === true;
+    this.exchange = new OriginExchange(this.socket, exchange, req, close ? 'Connection: close\r\n' : this.keepAlive, (reusable) => {
       this.exchange = undefined;
       this.busy = false;
-      if (!reusable || req.close) {
+      if (!reusable || close) {
         if (reusable) this.socket.end();
         else this.socket.destroy();
         return;

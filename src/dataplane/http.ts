@@ -119,10 +119,10 @@ interface Binding {
   http3: boolean;
   address: string;
   port: number;
-  /** The listening server: the HTTP server, or for HTTPS the front that reads each client's SNI. */
+  /** The listening server: the HTTP server, or for HTTPS (and in a forwarder process, for HTTP too) the front that hands each connection to a profile's server. */
   server: HttpServer | NetServer | undefined;
   error: string | undefined;
-  /** HTTPS: a server per TLS profile (certificate, versions, ciphers, client CAs), fed by the front. */
+  /** HTTPS: a server per TLS profile (certificate, versions, ciphers, client CAs), fed by the front; HTTP in a forwarder process: the one HTTP server. */
   profiles: Map<string, Profile>;
   /** The profile last found for a certificate of the current view, so that a handshake does not serialise the certificate to find it. */
   profileOf: WeakMap<ServedCertificate, Profile>;
@@ -137,11 +137,13 @@ interface Binding {
   /** Bound without listening here: the forwarder processes accept on it, under this id. */
   bound: BoundTcp | undefined;
   shared: number | undefined;
+  /** Client connections still to close after their next answer, so that their clients connect again to another forwarder process. */
+  shed: number;
 }
 
 /** An HTTPS server for one TLS profile, and the connections it holds. */
 interface Profile {
-  server: HttpsServer;
+  server: HttpsServer | HttpServer;
   open: number;
   /** No new handshake comes here; the server is closed once its last connection ends. */
   retired: boolean;
@@ -543,7 +545,7 @@ export class HttpPlane {
     if (l.groupId) entities.push(entity('group', l.groupId));
     const b: Binding = {
       http3: l.http3, address, port: l.port, server: undefined, error: undefined, profiles: new Map(), profileOf: new WeakMap(), sockets: new Set(),
-      counters: new BindingCounters(), clients: new ClientConnections(account, proxyId, entities, ledger), udp: undefined, udpError: undefined, bound: undefined, shared: undefined,
+      counters: new BindingCounters(), clients: new ClientConnections(account, proxyId, entities, ledger), udp: undefined, udpError: undefined, bound: undefined, shared: undefined, shed: 0,
     };
     rt.bindings.set(proxyId, b);
     return { b, entities };
@@ -613,20 +615,22 @@ export class HttpPlane {
 
   /**
    * A forwarder process's binding: listens on the socket the main process
-   * bound for this listener on this proxy; its connections are counted into
-   * `ledger`. Resolves with the binding's cumulative counters; throws the
-   * listen's error.
+   * bound for this listener on this proxy, when it is handed (else later,
+   * `acceptOn`); its connections are counted into `ledger`. Resolves with
+   * the binding's cumulative counters; throws the listen's error.
    */
-  async attach(account: string, listenerId: string, proxyId: string, handle: object, ledger: ConnectionLedger): Promise<BindingCounters> {
+  async attach(account: string, listenerId: string, proxyId: string, handle: object | undefined, ledger: ConnectionLedger): Promise<BindingCounters> {
     const rt = this.listeners.get(account)?.get(listenerId);
     if (!rt) throw Object.assign(new Error(`no HTTP listener ${listenerId} is known here`), { code: 'ENOENT' });
     if (rt.bindings.has(proxyId)) this.unbind(rt, proxyId);
     const { b } = this.newBinding(account, rt, proxyId, '', ledger);
-    const server = rt.config.protocol === 'HTTPS' ? this.front(rt, account, proxyId, b) : this.server(rt, account, proxyId, b);
+    // A front, for HTTP too: accepting can stop and start again (accept-turns.ts) while the server and its connections go on.
+    const server = rt.config.protocol === 'HTTPS' ? this.front(rt, account, proxyId, b) : this.plainFront(rt, account, proxyId, b);
     try {
-      b.port = await listen(server, '', 0, handle);
+      if (handle) b.port = await listen(server, '', 0, handle);
     } catch (err) {
       server.close();
+      this.closeProfiles(b);
       if (rt.bindings.get(proxyId) === b) rt.bindings.delete(proxyId);
       throw err;
     }
@@ -634,6 +638,43 @@ export class HttpPlane {
     server.on('error', () => undefined);
     if (rt.bindings.get(proxyId) !== b) server.close();
     return b.counters;
+  }
+
+  /** A forwarder process's binding starts accepting on the handed socket. */
+  async acceptOn(account: string, listenerId: string, proxyId: string, handle: object): Promise<void> {
+    const server = this.listeners.get(account)?.get(listenerId)?.bindings.get(proxyId)?.server;
+    if (!server) throw Object.assign(new Error(`no HTTP listener ${listenerId} is bound here on ${proxyId}`), { code: 'ENOENT' });
+    if (server.listening) throw Object.assign(new Error(`HTTP listener ${listenerId} already accepts here on ${proxyId}`), { code: 'EALREADY' });
+    await listen(server, '', 0, handle);
+  }
+
+  /** A forwarder process's binding stops accepting; its connections go on. */
+  stopAccepting(account: string, listenerId: string, proxyId: string): void {
+    const server = this.listeners.get(account)?.get(listenerId)?.bindings.get(proxyId)?.server;
+    if (server?.listening) server.close();
+  }
+
+  /** A forwarder process holds more of the binding's connections than its share: `count` of them close after their next answer. */
+  shed(account: string, listenerId: string, proxyId: string, count: number): void {
+    const b = this.listeners.get(account)?.get(listenerId)?.bindings.get(proxyId);
+    if (b) b.shed = Math.max(0, Math.min(count, b.sockets.size));
+  }
+
+  /** A plain HTTP binding's front in a forwarder process: hands each connection to the binding's HTTP server, which never listens itself. */
+  private plainFront(rt: ListenerRuntime, account: string, proxyId: string, b: Binding): NetServer {
+    const server = this.server(rt, account, proxyId, b);
+    // Node's HTTP server tracks its connections (request and header timeouts) from 'listening' on.
+    server.emit('listening');
+    b.profiles.set('plain', { server, open: 0, retired: false, mutualAuth: false });
+    return createNetServer({ noDelay: true }, (socket) => server.emit('connection', socket));
+  }
+
+  private closeProfiles(b: Binding): void {
+    for (const p of b.profiles.values()) {
+      p.retired = true;
+      p.server.close();
+      p.server.closeAllConnections();
+    }
   }
 
   /** A forwarder process stops accepting on a handed socket and ends its connections. */
@@ -716,11 +757,7 @@ export class HttpPlane {
     this.release(b);
     // The proxy or listener stopped serving: its traffic stops with it.
     if ('closeAllConnections' in b.server) b.server.closeAllConnections();
-    for (const p of b.profiles.values()) {
-      p.retired = true;
-      p.server.close();
-      p.server.closeAllConnections();
-    }
+    this.closeProfiles(b);
     for (const s of b.sockets) s.destroy();
   }
 
@@ -911,7 +948,10 @@ export class HttpPlane {
     const headers = requestHead(req.headers, rule, clientIp, https ? 'https' : 'http');
     let head = `${req.method} ${req.url} HTTP/1.1`;
     for (let i = 0; i < headers.length; i += 2) head += `\r\n${headers[i]}: ${headers[i + 1]}`;
+    const close = b.shed > 0;
+    if (close) b.shed--;
     return {
+      close,
       pool: this.rawPool(rule, origin),
       head,
       limits: this.events.connections.limits(tally.account, tally.proxyId),

@@ -1,8 +1,9 @@
 /**
  * Forwarder processes beside the main one (--dataplane-workers N): the main
  * process binds every TCP, HTTP and HTTPS listener's socket, as without
- * workers, but does not listen on it: it hands the bound socket to every
- * forwarder, and the forwarders listen and accept (the main process holds it
+ * workers, but does not listen on it: it hands the bound socket to the
+ * forwarders, and they listen and accept (the first always, the others
+ * under load: accept-turns.ts; the main process holds the socket
  * to keep the port and to hand it to a forwarder started again). Each TCP
  * binding's description (origins with their live health, scheduler, policy)
  * goes to the forwarders when it is bound and again whenever it changes; the
@@ -44,10 +45,12 @@ interface Shared {
   open: number[];
   /** Unbound: late reports still add bytes, connections are already closed. */
   gone: boolean;
-  /** A TCP binding on a bound socket's handle: the lead forwarder accepts on it, the others only while it is open to all (accept-turns.ts). */
+  /** A binding on a bound socket's handle: the lead forwarder accepts on it, the others only while it is open to all (accept-turns.ts). */
   turns: boolean;
   /** Every forwarder accepts on it. */
   wide: boolean;
+  /** When forwarders were last asked to close connections of this HTTP binding beyond their share. */
+  shedAt: number;
 }
 
 interface Slot {
@@ -89,6 +92,10 @@ const RETIRE_MS = 10_000;
 const STOP_WAIT_MS = 3000;
 /** How often listeners opened to every forwarder are checked for going back to the lead alone. */
 const TURN_CHECK_MS = 500;
+/** How often at most an HTTP binding's connections are spread again over the forwarders. */
+const SPREAD_EVERY_MS = 1000;
+/** Connections a forwarder may hold beyond its share of a binding's before some are asked to close (or a quarter of the share, if more). */
+const SPREAD_SLACK = 2;
 
 export class ForwarderPool {
   private readonly slots: Slot[];
@@ -101,7 +108,7 @@ export class ForwarderPool {
   /** Each rule's origin health as last sent (with its text, to send changes only). */
   private readonly ruleHealth = new Map<string, { text: string; msg: ToForwarder }>();
   private readonly turns: AcceptTurns;
-  /** Checks, while some TCP listener is open to every forwarder, whether it can go back to the lead. */
+  /** Checks, while some listener is open to every forwarder, whether it can go back to the lead. */
   private turnCheck: NodeJS.Timeout | undefined;
 
   constructor(size: number, private readonly counters: Counters, private readonly log: Logger, private readonly http: ForwarderHttp, joinAt: number) {
@@ -122,7 +129,8 @@ export class ForwarderPool {
     child.on('message', (msg: FromForwarder) => {
       if (msg.type === 'counters') {
         this.counted(i, msg.deltas);
-        this.widen(this.turns.reported(i, msg.busy, msg.deltas.filter((d) => d.accepted > 0).map((d) => d.id)));
+        this.widen(this.turns.reported(i, msg.busy, msg.deltas));
+        if (i === LEAD) this.rebalance();
         if (msg.requests?.length) this.http.requests(msg.requests);
       } else if (msg.type === 'listening' || msg.type === 'refused') this.answered(msg);
       else if (msg.type === 'http-failed') this.http.failed(msg.ruleId, msg.key);
@@ -141,13 +149,14 @@ export class ForwarderPool {
     return !s.turns || s.wide || slot === LEAD;
   }
 
-  /** Opens TCP bindings to every forwarder. */
+  /** Opens bindings to every forwarder; an HTTP binding's keep-alive clients are then spread over them. */
   private widen(ids: readonly number[]): void {
     for (const id of ids) {
       const s = this.shared.get(id);
       if (!s || s.gone || !s.turns || s.wide) continue;
       s.wide = true;
       this.slots.forEach((slot, i) => i !== LEAD && this.send(slot.child, { type: 'listen', id }, s.handle));
+      this.spread(id, s);
     }
     if (ids.length > 0 && !this.turnCheck) {
       this.turnCheck = setInterval(() => this.narrow(), TURN_CHECK_MS);
@@ -155,7 +164,29 @@ export class ForwarderPool {
     }
   }
 
-  /** Once the load has passed, and while the lead runs, TCP bindings go back to it alone. */
+  /** HTTP bindings open to every forwarder: the connections a forwarder holds well beyond its share are spread again. */
+  private rebalance(): void {
+    for (const [id, s] of this.shared) if (s.wide && !s.gone && 'http' in s.what) this.spread(id, s);
+  }
+
+  /**
+   * Asks each forwarder holding more than its share of an HTTP binding's
+   * connections to close that many after their next answer: a client told
+   * `Connection: close` connects again, to whichever forwarder accepts. At
+   * most once a second, as the open counts come with the reports.
+   */
+  private spread(id: number, s: Shared): void {
+    if (!('http' in s.what) || Date.now() - s.shedAt < SPREAD_EVERY_MS) return;
+    const running = this.slots.map((slot, i) => i).filter((i) => this.slots[i].child?.connected);
+    if (running.length < 2) return;
+    const share = Math.ceil(running.reduce((sum, i) => sum + s.open[i], 0) / running.length);
+    const over = running.filter((i) => s.open[i] > share + Math.max(SPREAD_SLACK, share / 4));
+    if (over.length === 0) return;
+    s.shedAt = Date.now();
+    for (const i of over) this.send(this.slots[i].child, { type: 'shed', id, count: s.open[i] - share });
+  }
+
+  /** Once the load has passed, and while the lead runs, bindings go back to it alone. */
   private narrow(): void {
     if (!this.slots[LEAD].child?.connected || !this.turns.quiet()) return;
     for (const [id, s] of this.shared) {
@@ -172,7 +203,7 @@ export class ForwarderPool {
     if (slot.child !== child) return;
     slot.child = undefined;
     if (i === LEAD && !this.stopping) {
-      // Nobody would accept on the TCP listeners until it is back: the others take them now.
+      // Nobody would accept on the listeners until it is back: the others take them now.
       this.turns.leadGone();
       this.widen([...this.shared.keys()]);
     }
@@ -212,8 +243,8 @@ export class ForwarderPool {
     const id = ++this.nextId;
     const handle = 'handle' in socket ? socket.handle : socket;
     // A listening server (the runtime could not bind without listening) is polled by the main process anyway: every forwarder accepts on it.
-    const turns = 'spec' in what && 'handle' in socket && !this.turns.everyone;
-    const s: Shared = { account, entities, handle, what, sent: 'spec' in what ? JSON.stringify(what.spec) : '', counters, open: this.slots.map(() => 0), gone: false, turns, wide: false };
+    const turns = 'handle' in socket && !this.turns.everyone;
+    const s: Shared = { account, entities, handle, what, sent: 'spec' in what ? JSON.stringify(what.spec) : '', counters, open: this.slots.map(() => 0), gone: false, turns, wide: false, shedAt: 0 };
     const listening = new Promise<'listening' | 'unanswered'>((resolve, reject) => {
       const timer = setTimeout(() => this.settle(id)?.resolve('unanswered'), LISTEN_WAIT_MS);
       timer.unref();
@@ -336,11 +367,12 @@ export class ForwarderPool {
   }
 
   /** For GET /_tclocal/dataplane: each forwarder and the connections it accepted. */
-  status(): Array<{ pid: number | null; running: boolean; accepted: number; restarts: number; tcpListening: number }> {
-    const live = [...this.shared.values()].filter((s) => !s.gone && 'spec' in s.what);
+  status(): Array<{ pid: number | null; running: boolean; accepted: number; restarts: number; tcpListening: number; httpListening: number }> {
+    const live = [...this.shared.values()].filter((s) => !s.gone);
     return this.slots.map((s, i) => ({
       pid: s.pid ?? null, running: !!s.child?.connected, accepted: s.accepted, restarts: s.restarts,
-      tcpListening: live.filter((b) => this.accepts(b, i)).length,
+      tcpListening: live.filter((b) => 'spec' in b.what && this.accepts(b, i)).length,
+      httpListening: live.filter((b) => 'http' in b.what && this.accepts(b, i)).length,
     }));
   }
 

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AcceptTurns, LEAD, QUIET_MS } from '../../src/dataplane/accept-turns';
+import { AcceptTurns, keepsAlive, LEAD, QUIET_MS, type ListenerTraffic } from '../../src/dataplane/accept-turns';
 
-describe('data plane: which forwarders accept on TCP listeners (accept turns)', () => {
+describe('data plane: which forwarders accept on a listener (accept turns)', () => {
+  /** TCP listeners that took connections in a report. */
+  const tcp = (...ids: number[]): ListenerTraffic[] => ids.map((id) => ({ id, accepted: 3 }));
   /** A clock, and the machine's idle time: `spare` cores idle while it runs. */
   const clock = () => {
     const c = {
@@ -23,54 +25,77 @@ describe('data plane: which forwarders accept on TCP listeners (accept turns)', 
     const c = clock();
     const turns = new AcceptTurns(2, { joinAt: 0.9, quietMs: QUIET_MS }, c.now, c.idleMs);
     assert.equal(turns.everyone, false);
-    assert.deepEqual(turns.reported(LEAD, 0.95, [1, 2]), [], 'one busy report can be a collection');
+    assert.deepEqual(turns.reported(LEAD, 0.95, tcp(1, 2)), [], 'one busy report can be a collection');
     c.tick(200);
-    assert.deepEqual(turns.reported(LEAD, 0.5, [1]), [], 'not busy: the count starts again');
+    assert.deepEqual(turns.reported(LEAD, 0.5, tcp(1)), [], 'not busy: the count starts again');
     c.tick(200);
-    assert.deepEqual(turns.reported(LEAD, 0.95, [1]), []);
+    assert.deepEqual(turns.reported(LEAD, 0.95, tcp(1)), []);
     c.tick(200);
-    assert.deepEqual(turns.reported(1, 0.99, [1]), [], 'another forwarder busy does not count');
-    assert.deepEqual(turns.reported(LEAD, 0.92, [1, 3]), [1, 3]);
+    assert.deepEqual(turns.reported(1, 0.99, tcp(1)), [], 'another forwarder busy does not count');
+    assert.deepEqual(turns.reported(LEAD, 0.92, tcp(1, 3)), [1, 3]);
     c.tick(200);
-    assert.deepEqual(turns.reported(LEAD, 0.97, []), [], 'no listener took connections');
+    assert.deepEqual(turns.reported(LEAD, 0.97, tcp()), [], 'no listener took connections');
   });
 
   it('the others join only while the machine has idle CPU for them: half the share of a core', () => {
     const c = clock();
     const turns = new AcceptTurns(2, { joinAt: 0.9, quietMs: QUIET_MS }, c.now, c.idleMs);
     c.spare = 0.3;
-    turns.reported(LEAD, 0.95, [1]);
+    turns.reported(LEAD, 0.95, tcp(1));
     for (let i = 0; i < 5; i++) {
       c.tick(200);
-      assert.deepEqual(turns.reported(LEAD, 0.95, [1]), [], 'no core to spare: a second forwarder would only share the time');
+      assert.deepEqual(turns.reported(LEAD, 0.95, tcp(1)), [], 'no core to spare: a second forwarder would only share the time');
     }
     c.spare = 0.5;
     c.tick(200);
-    assert.deepEqual(turns.reported(LEAD, 0.95, [1]), [1], 'half a core idle since the last report');
+    assert.deepEqual(turns.reported(LEAD, 0.95, tcp(1)), [1], 'half a core idle since the last report');
     c.spare = 1.5;
     c.tick(200);
-    assert.deepEqual(turns.reported(LEAD, 0.95, [1]), [1]);
+    assert.deepEqual(turns.reported(LEAD, 0.95, tcp(1)), [1]);
     c.tick(200);
-    turns.reported(LEAD, 0.2, [1]);
+    turns.reported(LEAD, 0.2, tcp(1));
     c.tick(5000);
-    assert.deepEqual(turns.reported(LEAD, 0.95, [1]), [], 'idle time while the lead was not busy does not count');
+    assert.deepEqual(turns.reported(LEAD, 0.95, tcp(1)), [], 'idle time while the lead was not busy does not count');
     c.tick(5000);
-    assert.deepEqual(turns.reported(LEAD, 0.95, [1]), [], 'two busy reports with a silence between them are not in a row');
+    assert.deepEqual(turns.reported(LEAD, 0.95, tcp(1)), [], 'two busy reports with a silence between them are not in a row');
     c.tick(200);
-    assert.deepEqual(turns.reported(LEAD, 0.95, [1]), [1]);
+    assert.deepEqual(turns.reported(LEAD, 0.95, tcp(1)), [1]);
+  });
+
+  it('HTTP listeners whose clients keep their connections join while the lead is busy, idle CPU or not; short connections still need it', () => {
+    const c = clock();
+    c.spare = 0;
+    const turns = new AcceptTurns(2, { joinAt: 0.9, quietMs: QUIET_MS }, c.now, c.idleMs);
+    const keptAlive: ListenerTraffic = { id: 4, accepted: 0, requests: 3000 };
+    const newConnections: ListenerTraffic = { id: 5, accepted: 300, requests: 300 };
+    assert.equal(keepsAlive(keptAlive), true);
+    assert.equal(keepsAlive({ id: 4, accepted: 64, requests: 3000 }), true, 'the report where 64 clients connected and went on asking');
+    assert.equal(keepsAlive(newConnections), false, 'one request per connection');
+    assert.equal(keepsAlive({ id: 6, accepted: 0, requests: 3 }), false, 'a trickle of requests');
+    assert.equal(keepsAlive({ id: 7, accepted: 40 }), false, 'a TCP listener');
+    assert.deepEqual(turns.reported(LEAD, 0.95, [keptAlive, newConnections]), [], 'one busy report can be a collection');
+    c.tick(200);
+    assert.deepEqual(turns.reported(LEAD, 0.95, [keptAlive, newConnections]), [4], 'no idle CPU: only the keep-alive listener');
+    c.tick(200);
+    assert.deepEqual(turns.reported(LEAD, 0.5, [keptAlive]), [], 'the lead not busy');
+    c.spare = 1;
+    c.tick(200);
+    turns.reported(LEAD, 0.95, [newConnections]);
+    c.tick(200);
+    assert.deepEqual(turns.reported(LEAD, 0.95, [newConnections, keptAlive]), [5, 4], 'idle CPU: every listener with traffic');
   });
 
   it('they leave once all forwarders together stayed under half the share for the quiet time; reports grow stale', () => {
     const c = clock();
     const turns = new AcceptTurns(2, { joinAt: 0.8, quietMs: 2000 }, c.now, c.idleMs);
-    turns.reported(LEAD, 0.9, [7]);
+    turns.reported(LEAD, 0.9, tcp(7));
     c.tick(200);
-    assert.deepEqual(turns.reported(LEAD, 0.9, [7]), [7]);
+    assert.deepEqual(turns.reported(LEAD, 0.9, tcp(7)), [7]);
     c.tick(1000);
     assert.equal(turns.quiet(), false);
     // 0.25 + 0.2 = 0.45: above half of 0.8, still too much for the lead alone.
-    turns.reported(LEAD, 0.25, [7]);
-    turns.reported(1, 0.2, [7]);
+    turns.reported(LEAD, 0.25, tcp(7));
+    turns.reported(1, 0.2, tcp(7));
     c.tick(300);
     assert.equal(turns.quiet(), false);
     c.tick(1900);

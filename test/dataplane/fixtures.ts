@@ -156,6 +156,8 @@ export interface WorkerStatus {
   restarts: number;
   /** TCP listeners it accepts on. */
   tcpListening: number;
+  /** HTTP and HTTPS listeners it accepts on. */
+  httpListening: number;
 }
 
 export const workersOf = async (server: RunningServer): Promise<WorkerStatus[]> => (await dataplaneReport(server)).workers;

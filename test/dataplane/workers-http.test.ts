@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
+import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
@@ -23,7 +24,8 @@ describe('data plane: HTTP and HTTPS listeners in forwarder processes (--datapla
 
   before(async () => {
     // Health checks every 5 s × 0.02 = 100 ms; passive blocks 600 s × 0.02 = 12 s.
-    ({ server, gaap, origins, rsId } = await startPlane({ dataplaneWorkers: 2, dataplaneCaps: false, dataplaneFlushMs: 100, dataplaneCheckScale: 0.02, dataplaneHttpTimeoutMs: 1000, rateLimits: false }, scriptedOrigin, ['A', 'B', 'C']));
+    // Every forwarder accepts on every listener at all times (worker join 0): these tests reach both processes.
+    ({ server, gaap, origins, rsId } = await startPlane({ dataplaneWorkers: 2, dataplaneWorkerJoin: 0, dataplaneCaps: false, dataplaneFlushMs: 100, dataplaneCheckScale: 0.02, dataplaneHttpTimeoutMs: 1000, rateLimits: false }, scriptedOrigin, ['A', 'B', 'C']));
     await until(async () => (await workersOf(server)).every((w) => w.running), 'the forwarders to start');
   });
   after(() => stopPlane({ server, origins }));
@@ -275,5 +277,64 @@ describe('data plane: HTTP and HTTPS listeners in forwarder processes (--datapla
       assert.deepEqual([...new Set(answers)], ['C']);
       return (await workersOf(server))[0].accepted > restarted.accepted;
     }, 'the new forwarder to serve');
+  });
+});
+
+describe('data plane: HTTP listeners in forwarder processes take turns: the first accepts, keep-alive clients are spread under load', () => {
+  let server: RunningServer;
+  let gaap: any;
+  let origins: Record<string, ScriptedOrigin>;
+  let rsId: string;
+
+  before(async () => {
+    // A share this low makes the test's own requests count as a load.
+    ({ server, gaap, origins, rsId } = await startPlane({ dataplaneWorkers: 2, dataplaneWorkerJoin: 0.02, dataplaneCaps: false, dataplaneFlushMs: 100, rateLimits: false }, scriptedOrigin, ['A']));
+    await until(async () => (await workersOf(server)).every((w) => w.running), 'the forwarders to start');
+  });
+  after(() => stopPlane({ server, origins }));
+
+  /** One request on the agent's connections: the status and whether the proxy said it closes the connection. */
+  const ask = (agent: Agent, ip: string, port: number) => new Promise<{ status: number; closes: boolean }>((resolve, reject) => {
+    const req = request({ host: ip, port, path: '/k', headers: { host: 'k.test' }, agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, closes: res.headers.connection === 'close' }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+
+  it('a new listener is accepted on by the first forwarder alone; under load the second joins and clients beyond the first one\'s share are asked to connect again, without a failed request', async () => {
+    const { ip, listenerId, port } = await l7Listener(server, gaap);
+    await httpRule(gaap, rsId, listenerId, 'k.test', [origins.A.port]);
+    await until(async () => (await who(ip, port, 'k.test')) === 'A', 'the rule to serve');
+    assert.deepEqual((await workersOf(server)).map((w) => w.httpListening), [1, 0], 'at first only the first forwarder accepts');
+    const before = (await workersOf(server))[1].accepted;
+
+    // Eight keep-alive clients asking in loops: they all connect to the first forwarder, which keeps them while it is not busy.
+    const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+    let loading = true;
+    const statuses = new Map<number, number>();
+    let closes = 0;
+    const loops = Array.from({ length: 8 }, async () => {
+      while (loading) {
+        const r = await ask(agent, ip, port);
+        statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+        if (r.closes) closes++;
+      }
+    });
+    try {
+      await until(async () => {
+        const second = (await workersOf(server))[1];
+        return second.httpListening === 1 && second.accepted > before;
+      }, 'the second forwarder to join and take clients that connected again', 20_000);
+    } finally {
+      loading = false;
+      await Promise.all(loops);
+      agent.destroy();
+    }
+    assert.deepEqual([...statuses.keys()], [200], `every request answered: ${JSON.stringify([...statuses])}`);
+    assert.ok(closes > 0, 'some answers said Connection: close');
+    assert.ok(closes < 100, `a few clients moved, not every request: ${closes} closes`);
+    await until(async () => (await workersOf(server))[1].httpListening === 0, 'the listener back with the first forwarder alone once quiet', 10_000);
   });
 });

@@ -268,7 +268,7 @@ describe('data plane: forwarder processes (--dataplane-workers)', () => {
     await until(async () => (await workersOf(server))[1].tcpListening === 0, 'the second forwarder to leave the TCP listeners', 10_000);
     const [first] = await workersOf(server);
     process.kill(first.pid!, 'SIGKILL');
-    // The first forwarder accepts on the TCP listeners alone at rest: with it gone, the others take them at once.
+    // The first forwarder accepts on the listeners alone at rest: with it gone, the others take them at once.
     await until(async () => (await workersOf(server))[1].tcpListening === first.tcpListening, 'the second forwarder to accept on every TCP listener');
     const restarted = await until(async () => {
       const w = (await workersOf(server))[0];
