@@ -25,6 +25,9 @@
  * busy, idle CPU or not: there a second process does add throughput, and
  * the connections the lead holds beyond its share are asked to close after
  * their next answer so that their clients reconnect to either (workers.ts).
+ * Once two of the lead's reports in a row show such a listener taking new
+ * connections rather than requests on kept ones, it goes back to the lead
+ * alone, as it would have stayed for short connections.
  *
  * This module only decides; workers.ts sends the sockets and messages.
  */
@@ -87,6 +90,8 @@ export class AcceptTurns {
   private hot = 0;
   /** The machine's idle time at the lead's last busy report, and when. */
   private idleAt = { ms: 0, at: 0 };
+  /** Listeners opened for their keep-alive clients alone: the lead's reports in a row since that showed short connections instead. */
+  private readonly keptAlive = new Map<number, number>();
 
   constructor(
     slots: number,
@@ -126,8 +131,38 @@ export class AcceptTurns {
     if (this.hot < HOT_REPORTS) return [];
     const spared = spare >= this.settings.joinAt / 2;
     const opened = traffic.filter((t) => (t.accepted > 0 || (t.requests ?? 0) > 0) && (spared || keepsAlive(t))).map((t) => t.id);
+    for (const id of opened) {
+      if (spared) this.keptAlive.delete(id);
+      else this.keptAlive.set(id, 0);
+    }
     if (opened.length > 0) this.busyAt = now;
     return opened;
+  }
+
+  /**
+   * The lead's report, again: the listeners opened for their keep-alive
+   * clients alone whose traffic in two of its reports in a row was new
+   * connections instead (about one request each). They go back to the lead.
+   */
+  lapsed(traffic: readonly ListenerTraffic[]): readonly number[] {
+    const out: number[] = [];
+    for (const t of traffic) {
+      const count = this.keptAlive.get(t.id);
+      if (count === undefined) continue;
+      const short = t.accepted > 0 && !keepsAlive(t);
+      if (!short) this.keptAlive.set(t.id, 0);
+      else if (count + 1 < HOT_REPORTS) this.keptAlive.set(t.id, count + 1);
+      else {
+        this.keptAlive.delete(t.id);
+        out.push(t.id);
+      }
+    }
+    return out;
+  }
+
+  /** Every listener went back to the lead. */
+  narrowed(): void {
+    this.keptAlive.clear();
   }
 
   /** The lead is gone: the others take every listener until it is back and the load has passed. */

@@ -130,7 +130,10 @@ export class ForwarderPool {
       if (msg.type === 'counters') {
         this.counted(i, msg.deltas);
         this.widen(this.turns.reported(i, msg.busy, msg.deltas));
-        if (i === LEAD) this.rebalance();
+        if (i === LEAD) {
+          this.narrowTo(this.turns.lapsed(msg.deltas));
+          this.rebalance();
+        }
         if (msg.requests?.length) this.http.requests(msg.requests);
       } else if (msg.type === 'listening' || msg.type === 'refused') this.answered(msg);
       else if (msg.type === 'http-failed') this.http.failed(msg.ruleId, msg.key);
@@ -189,13 +192,21 @@ export class ForwarderPool {
   /** Once the load has passed, and while the lead runs, bindings go back to it alone. */
   private narrow(): void {
     if (!this.slots[LEAD].child?.connected || !this.turns.quiet()) return;
-    for (const [id, s] of this.shared) {
-      if (!s.turns || !s.wide || s.gone) continue;
+    this.narrowTo([...this.shared.keys()]);
+    this.turns.narrowed();
+    clearInterval(this.turnCheck);
+    this.turnCheck = undefined;
+  }
+
+  /** These bindings go back to the lead alone (while it runs); the connections the others hold go on. */
+  private narrowTo(ids: readonly number[]): void {
+    if (!this.slots[LEAD].child?.connected) return;
+    for (const id of ids) {
+      const s = this.shared.get(id);
+      if (!s || !s.turns || !s.wide || s.gone) continue;
       s.wide = false;
       this.slots.forEach((slot, i) => i !== LEAD && this.send(slot.child, { type: 'unlisten', id }));
     }
-    clearInterval(this.turnCheck);
-    this.turnCheck = undefined;
   }
 
   private exited(i: number, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {

@@ -85,6 +85,38 @@ describe('data plane: which forwarders accept on a listener (accept turns)', () 
     assert.deepEqual(turns.reported(LEAD, 0.95, [newConnections, keptAlive]), [5, 4], 'idle CPU: every listener with traffic');
   });
 
+  it('a listener opened for its keep-alive clients goes back to the lead after two reports in a row of new connections; one opened for idle CPU waits for the quiet time', () => {
+    const c = clock();
+    c.spare = 0;
+    const turns = new AcceptTurns(2, { joinAt: 0.9, quietMs: QUIET_MS }, c.now, c.idleMs);
+    const keptAlive: ListenerTraffic = { id: 4, accepted: 0, requests: 3000 };
+    const shortOnes: ListenerTraffic = { id: 4, accepted: 200, requests: 200 };
+    turns.reported(LEAD, 0.95, [keptAlive]);
+    c.tick(200);
+    assert.deepEqual(turns.reported(LEAD, 0.95, [keptAlive]), [4]);
+    assert.deepEqual(turns.lapsed([keptAlive]), []);
+    assert.deepEqual(turns.lapsed([shortOnes]), [], 'one report of new connections');
+    assert.deepEqual(turns.lapsed([keptAlive]), [], 'keep-alive again: the count starts over');
+    assert.deepEqual(turns.lapsed([shortOnes]), []);
+    assert.deepEqual(turns.lapsed([{ id: 9, accepted: 5, requests: 5 }, shortOnes]), [4], 'two in a row');
+    assert.deepEqual(turns.lapsed([shortOnes]), [], 'gone back once');
+
+    // Opened for idle CPU: new connections are what it was opened for.
+    c.spare = 1;
+    c.tick(200);
+    turns.reported(LEAD, 0.95, [shortOnes]);
+    c.tick(200);
+    assert.deepEqual(turns.reported(LEAD, 0.95, [shortOnes]), [4]);
+    for (let i = 0; i < 4; i++) assert.deepEqual(turns.lapsed([shortOnes]), []);
+    // Opened for keep-alive clients, then every listener back with the lead: nothing left to lapse.
+    c.spare = 0;
+    c.tick(200);
+    assert.deepEqual(turns.reported(LEAD, 0.95, [keptAlive]), [4]);
+    turns.narrowed();
+    turns.lapsed([shortOnes]);
+    assert.deepEqual(turns.lapsed([shortOnes]), []);
+  });
+
   it('they leave once all forwarders together stayed under half the share for the quiet time; reports grow stale', () => {
     const c = clock();
     const turns = new AcceptTurns(2, { joinAt: 0.8, quietMs: 2000 }, c.now, c.idleMs);
