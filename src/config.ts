@@ -69,7 +69,7 @@ export interface Config extends ServiceSettings {
   dataplaneHttpKeepaliveMs: number;
   /** GAAP data plane: forwarder processes sharing the TCP listeners' sockets; 0: forward in the main process. */
   dataplaneWorkers: number;
-  /** GAAP data plane: the first forwarder's busy share past which the others accept on TCP listeners too, while the machine has half that share of a core idle (accept-turns.ts); 0: all always accept. */
+  /** GAAP data plane: the first forwarder's busy share past which the others accept on listeners too, while the machine has that share of a core idle (accept-turns.ts); 0: all always accept. */
   dataplaneWorkerJoin: number;
   /** DNS server for GAAP's names (docs/dns.md). */
   dns: boolean;
@@ -236,7 +236,7 @@ const SERVER_OPTIONS: OptionDef<keyof Config>[] = [
   },
   {
     key: 'dataplaneWorkerJoin', flag: '--dataplane-worker-join', env: 'TCLOCAL_DATAPLANE_WORKER_JOIN', arg: 'X', default: '0.9',
-    help: 'GAAP: with forwarder processes, the first one accepts on the listeners alone until its event loop is busy more than this share of the time (0 to 1) while the machine has half that share of a core idle, or, for HTTP and HTTPS, while keep-alive clients keep it that busy; the others then accept on the listeners taking traffic until the load has passed, and keep-alive clients beyond the first one\'s share are asked to connect again (0: every forwarder always accepts).',
+    help: 'GAAP: with forwarder processes, the first one accepts on the listeners alone until its event loop is busy more than this share of the time (0 to 1) while the machine has that share of a core idle, or, for HTTP and HTTPS, while keep-alive clients keep it that busy; the others then accept on the listeners taking traffic until the load has passed, and keep-alive clients beyond the first one\'s share are asked to connect again (0: every forwarder always accepts).',
     parse: decimal(0, 1),
   },
   { key: 'dataplaneUdpIdleMs', flag: '--dataplane-udp-idle-ms', env: 'TCLOCAL_DATAPLANE_UDP_IDLE_MS', arg: 'MS', default: '120000', help: 'GAAP: a UDP session that carries no datagram for this long is closed.', parse: integer(100, 86_400_000) },

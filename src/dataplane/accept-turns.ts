@@ -13,7 +13,7 @@
  * listener that took connections or requests while the lead's event loop
  * was busy for at least `joinAt` of two reports' intervals in a row (one
  * alone can be a collection or a compilation), with the machine's cores
- * idle for at least half that share of one core between them, is opened
+ * idle for at least that share of one core between them, is opened
  * to every forwarder; when all of them together stay below half that for
  * `quietMs`, it goes back to the lead alone. Without idle CPU a second
  * forwarder only shares the lead's time slices, and two accepting cost
@@ -129,7 +129,8 @@ export class AcceptTurns {
     this.idleAt = idle;
     this.hot++;
     if (this.hot < HOT_REPORTS) return [];
-    const spared = spare >= this.settings.joinAt / 2;
+    // A core's share as large as the lead's: with less, the other forwarder would take turns with the load on the cores there are.
+    const spared = spare >= this.settings.joinAt;
     const opened = traffic.filter((t) => (t.accepted > 0 || (t.requests ?? 0) > 0) && (spared || keepsAlive(t))).map((t) => t.id);
     for (const id of opened) {
       if (spared) this.keptAlive.delete(id);
