@@ -141,7 +141,7 @@ interface Binding {
   shed: number;
 }
 
-/** An HTTPS server for one TLS profile, and the connections it holds. */
+/** An HTTPS server for one TLS profile (or, in a forwarder process, a plain HTTP binding's one server), and the connections it holds. */
 interface Profile {
   server: HttpsServer | HttpServer;
   open: number;
@@ -640,9 +640,14 @@ export class HttpPlane {
     return b.counters;
   }
 
+  /** A listener's binding on one proxy, if this process has it. */
+  private bindingOf(account: string, listenerId: string, proxyId: string): Binding | undefined {
+    return this.listeners.get(account)?.get(listenerId)?.bindings.get(proxyId);
+  }
+
   /** A forwarder process's binding starts accepting on the handed socket. */
   async acceptOn(account: string, listenerId: string, proxyId: string, handle: object): Promise<void> {
-    const server = this.listeners.get(account)?.get(listenerId)?.bindings.get(proxyId)?.server;
+    const server = this.bindingOf(account, listenerId, proxyId)?.server;
     if (!server) throw Object.assign(new Error(`no HTTP listener ${listenerId} is bound here on ${proxyId}`), { code: 'ENOENT' });
     if (server.listening) throw Object.assign(new Error(`HTTP listener ${listenerId} already accepts here on ${proxyId}`), { code: 'EALREADY' });
     await listen(server, '', 0, handle);
@@ -650,13 +655,13 @@ export class HttpPlane {
 
   /** A forwarder process's binding stops accepting; its connections go on. */
   stopAccepting(account: string, listenerId: string, proxyId: string): void {
-    const server = this.listeners.get(account)?.get(listenerId)?.bindings.get(proxyId)?.server;
+    const server = this.bindingOf(account, listenerId, proxyId)?.server;
     if (server?.listening) server.close();
   }
 
   /** A forwarder process holds more of the binding's connections than its share: `count` of them close after their next answer. */
   shed(account: string, listenerId: string, proxyId: string, count: number): void {
-    const b = this.listeners.get(account)?.get(listenerId)?.bindings.get(proxyId);
+    const b = this.bindingOf(account, listenerId, proxyId);
     if (b) b.shed = Math.max(0, Math.min(count, b.sockets.size));
   }
 

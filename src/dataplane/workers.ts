@@ -132,7 +132,8 @@ export class ForwarderPool {
         this.widen(this.turns.reported(i, msg.busy, msg.deltas));
         if (i === LEAD) {
           this.narrowTo(this.turns.lapsed(msg.deltas));
-          this.rebalance();
+          // The lead's bindings with traffic: those open to every forwarder are spread again if it holds too many.
+          for (const d of msg.deltas) this.spread(d.id);
         }
         if (msg.requests?.length) this.http.requests(msg.requests);
       } else if (msg.type === 'listening' || msg.type === 'refused') this.answered(msg);
@@ -159,7 +160,7 @@ export class ForwarderPool {
       if (!s || s.gone || !s.turns || s.wide) continue;
       s.wide = true;
       this.slots.forEach((slot, i) => i !== LEAD && this.send(slot.child, { type: 'listen', id }, s.handle));
-      this.spread(id, s);
+      this.spread(id);
     }
     if (ids.length > 0 && !this.turnCheck) {
       this.turnCheck = setInterval(() => this.narrow(), TURN_CHECK_MS);
@@ -167,20 +168,17 @@ export class ForwarderPool {
     }
   }
 
-  /** HTTP bindings open to every forwarder: the connections a forwarder holds well beyond its share are spread again. */
-  private rebalance(): void {
-    for (const [id, s] of this.shared) if (s.wide && !s.gone && 'http' in s.what) this.spread(id, s);
-  }
-
   /**
-   * Asks each forwarder holding more than its share of an HTTP binding's
-   * connections to close that many after their next answer: a client told
-   * `Connection: close` connects again, to whichever forwarder accepts. At
-   * most once a second, as the open counts come with the reports.
+   * An HTTP binding open to every forwarder: asks each forwarder holding
+   * more than its share of its connections to close that many after their
+   * next answer; a client told `Connection: close` connects again, to
+   * whichever forwarder accepts. At most once a second, as the open counts
+   * come with the reports.
    */
-  private spread(id: number, s: Shared): void {
-    if (!('http' in s.what) || Date.now() - s.shedAt < SPREAD_EVERY_MS) return;
-    const running = this.slots.map((slot, i) => i).filter((i) => this.slots[i].child?.connected);
+  private spread(id: number): void {
+    const s = this.shared.get(id);
+    if (!s || !s.wide || s.gone || !('http' in s.what) || Date.now() - s.shedAt < SPREAD_EVERY_MS) return;
+    const running = this.slots.flatMap((slot, i) => (slot.child?.connected ? [i] : []));
     if (running.length < 2) return;
     const share = Math.ceil(running.reduce((sum, i) => sum + s.open[i], 0) / running.length);
     const over = running.filter((i) => s.open[i] > share + Math.max(SPREAD_SLACK, share / 4));
