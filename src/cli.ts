@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --min-semi-space-size=8
+#!/usr/bin/env -S node --min-semi-space-size=8 --no-memory-reducer
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { keepFreedMemory } from './core/freed-memory';

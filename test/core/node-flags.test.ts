@@ -38,4 +38,17 @@ describe('Node flags', () => {
     assert.ok(newSpace(NODE_FLAGS) >= 8 * 1024 * 1024, `new space ${newSpace(NODE_FLAGS)}`);
     assert.ok(newSpace([]) < newSpace(NODE_FLAGS), 'the default is smaller');
   });
+
+  it('start no whole-heap collection in a process that falls idle', () => {
+    // A forwarder's code loaded, then nothing to do: V8's memory reducer would
+    // collect the whole heap once its delay (shortened here) has passed.
+    const forwarder = resolve(__dirname, '../../src/dataplane/forwarder.js');
+    const reductions = (flags: readonly string[]) => {
+      const out = spawnSync(process.execPath, [...flags, '--trace-gc', '--gc-memory-reducer-start-delay-ms=50', '-e', `require(${JSON.stringify(forwarder)}); setTimeout(() => undefined, 3000)`], { encoding: 'utf8' });
+      assert.equal(out.status, 0, out.stderr);
+      return out.stdout.split('\n').filter((line) => line.includes('Mark-Compact (reduce)')).length;
+    };
+    assert.equal(reductions(NODE_FLAGS), 0);
+    assert.ok(reductions(NODE_FLAGS.filter((f) => f !== '--no-memory-reducer')) > 0, 'without the flag V8 reduces');
+  });
 });
