@@ -2,7 +2,8 @@
  * tclocal's Node flags: `npm start` passes them (V8 takes the young
  * generation's size only at start-up), so does the `tclocal` command npm
  * installs (its first line), and a process started with them has the larger
- * young generation they ask for.
+ * young generation they ask for and starts no whole-heap collection of its
+ * own accord when it falls idle.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
