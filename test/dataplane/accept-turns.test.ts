@@ -6,11 +6,11 @@ describe('data plane: which forwarders accept on a listener (accept turns)', () 
   /** TCP listeners that took connections in a report. */
   const tcp = (...ids: number[]): ListenerTraffic[] => ids.map((id) => ({ id, accepted: 3 }));
   /** A clock, and the machine's idle time: `spare` cores idle while it runs. */
-  const clock = () => {
+  const clock = (spare = 1) => {
     const c = {
       t: 1_000_000,
       idle: 0,
-      spare: 1,
+      spare,
       now: () => c.t,
       idleMs: () => c.idle,
       tick: (ms: number) => {
@@ -20,10 +20,12 @@ describe('data plane: which forwarders accept on a listener (accept turns)', () 
     };
     return c;
   };
+  /** Accept turns for `slots` forwarders on clock `c`. */
+  const turnsOn = (c: ReturnType<typeof clock>, slots = 2, joinAt = 0.9) => new AcceptTurns(slots, { joinAt, quietMs: QUIET_MS }, c.now, c.idleMs);
 
   it('the others join a listener only after two busy reports of the lead in a row, and only listeners taking connections', () => {
     const c = clock();
-    const turns = new AcceptTurns(2, { joinAt: 0.9, quietMs: QUIET_MS }, c.now, c.idleMs);
+    const turns = turnsOn(c);
     assert.equal(turns.everyone, false);
     assert.deepEqual(turns.reported(LEAD, 0.95, tcp(1, 2)), [], 'one busy report can be a collection');
     c.tick(200);
@@ -39,7 +41,7 @@ describe('data plane: which forwarders accept on a listener (accept turns)', () 
 
   it('the others join only while the machine has idle CPU for them: the share of a core', () => {
     const c = clock();
-    const turns = new AcceptTurns(2, { joinAt: 0.9, quietMs: QUIET_MS }, c.now, c.idleMs);
+    const turns = turnsOn(c);
     c.spare = 0.6;
     turns.reported(LEAD, 0.95, tcp(1));
     for (let i = 0; i < 5; i++) {
@@ -63,9 +65,8 @@ describe('data plane: which forwarders accept on a listener (accept turns)', () 
   });
 
   it('HTTP listeners whose clients keep their connections join while the lead is busy, idle CPU or not; short connections still need it', () => {
-    const c = clock();
-    c.spare = 0;
-    const turns = new AcceptTurns(2, { joinAt: 0.9, quietMs: QUIET_MS }, c.now, c.idleMs);
+    const c = clock(0);
+    const turns = turnsOn(c);
     const keptAlive: ListenerTraffic = { id: 4, accepted: 0, requests: 3000 };
     const newConnections: ListenerTraffic = { id: 5, accepted: 300, requests: 300 };
     assert.equal(keepsAlive(keptAlive), true);
@@ -86,9 +87,8 @@ describe('data plane: which forwarders accept on a listener (accept turns)', () 
   });
 
   it('a listener opened for its keep-alive clients goes back to the lead after two reports in a row of new connections; one opened for idle CPU waits for the quiet time', () => {
-    const c = clock();
-    c.spare = 0;
-    const turns = new AcceptTurns(2, { joinAt: 0.9, quietMs: QUIET_MS }, c.now, c.idleMs);
+    const c = clock(0);
+    const turns = turnsOn(c);
     const keptAlive: ListenerTraffic = { id: 4, accepted: 0, requests: 3000 };
     const shortOnes: ListenerTraffic = { id: 4, accepted: 200, requests: 200 };
     turns.reported(LEAD, 0.95, [keptAlive]);
@@ -119,7 +119,7 @@ describe('data plane: which forwarders accept on a listener (accept turns)', () 
 
   it('they leave once all forwarders together stayed under half the share for the quiet time; reports grow stale', () => {
     const c = clock();
-    const turns = new AcceptTurns(2, { joinAt: 0.8, quietMs: 2000 }, c.now, c.idleMs);
+    const turns = turnsOn(c, 2, 0.8);
     turns.reported(LEAD, 0.9, tcp(7));
     c.tick(200);
     assert.deepEqual(turns.reported(LEAD, 0.9, tcp(7)), [7]);
@@ -138,7 +138,7 @@ describe('data plane: which forwarders accept on a listener (accept turns)', () 
 
   it('the lead gone resets the quiet time; one forwarder or a share of 0: everyone accepts from the start', () => {
     const c = clock();
-    const turns = new AcceptTurns(3, { joinAt: 0.9, quietMs: 2000 }, c.now, c.idleMs);
+    const turns = turnsOn(c, 3);
     c.tick(5000);
     assert.equal(turns.quiet(), true);
     turns.leadGone();
