@@ -356,7 +356,8 @@ export class Forwarder {
       idleMs: b.spec.idleMs,
       done: (c) => this.finished(b, origin, c),
     });
-    b.conns.add(conn);
+    // Finished already when the system refused the origin's address at once.
+    if (!conn.closed) b.conns.add(conn);
   }
 
   /** Adds what open connections carried since the last sample. */

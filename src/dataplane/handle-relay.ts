@@ -127,7 +127,8 @@ export class HandleEnd implements RelayEnd {
   /** The peer ended its stream (or the end was closed). */
   ended = false;
   private shutdownWanted = false;
-  private shutdownSent = false;
+  /** A shutdown was asked of this end's handle (none when the close sent its FIN). */
+  shutdownSent = false;
   shutdownDone = false;
   other!: HandleEnd;
 
@@ -158,6 +159,10 @@ export class HandleEnd implements RelayEnd {
 
   /** The other end's stream ended: end this one's once its writes are out. */
   shutdown(): void {
+    // Both peers have ended and every write is out: closing both handles
+    // sends this end's FIN as a shutdown would (nothing is left unread), and
+    // spares the loop turn libuv waits for before it sends a shutdown.
+    if (this.ended && this.pending === 0 && this.other.pending === 0) return this.relay.close();
     this.shutdownWanted = true;
     if (this.pending === 0) this.sendShutdown();
   }
@@ -243,13 +248,17 @@ export class HandleRelay implements TcpConnection<HandleEnd> {
     if (up && this.client.ended && up.ended && this.client.shutdownDone && up.shutdownDone) this.close();
   }
 
+  /**
+   * Closes both handles. No close callbacks: the descriptors close at once and
+   * nothing is read after, so the relay is finished now; a callback would be
+   * one more call into JavaScript per handle.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    let open = this.upstream ? 2 : 1;
-    const gone = () => --open === 0 && this.done();
-    this.client.handle.close(gone);
-    this.upstream?.handle.close(gone);
+    this.client.handle.close();
+    this.upstream?.handle.close();
+    this.done();
   }
 
   /** An error on one end: the other is reset (as from a refusing or failed peer), both are closed. */
@@ -257,30 +266,33 @@ export class HandleRelay implements TcpConnection<HandleEnd> {
     if (this.closed) return;
     this.closed = true;
     const other = at === this.client ? this.upstream : this.client;
-    let open = other ? 2 : 1;
-    const gone = () => --open === 0 && this.done();
-    at.handle.close(gone);
-    if (other) resetHandle(other.handle, gone);
+    at.handle.close();
+    if (other) resetHandle(other.handle);
+    this.done();
   }
 
   /** The origin could not be reached: the client sees a reset, as from a refusing server. */
   refuse(): void {
     if (this.closed) return;
     this.closed = true;
-    resetHandle(this.client.handle, () => this.done());
+    resetHandle(this.client.handle);
+    this.done();
   }
 
   /** Both handles are closed: their read buffers can serve another relay. */
   private done(): void {
-    for (const end of [this.client, this.upstream]) {
-      if (end?.buffer && spareBuffers.length < SPARE_LIMIT) spareBuffers.push(end.buffer);
-    }
+    recycle(this.client.buffer);
+    recycle(this.upstream?.buffer);
     this.finished(this);
   }
 }
 
-function resetHandle(h: RawTcp, then: () => void): void {
-  if (typeof h.reset !== 'function' || h.reset(then) !== 0) h.close(then);
+function recycle(buffer: Buffer | undefined): void {
+  if (buffer && spareBuffers.length < SPARE_LIMIT) spareBuffers.push(buffer);
+}
+
+function resetHandle(h: RawTcp): void {
+  if (typeof h.reset !== 'function' || h.reset() !== 0) h.close();
 }
 
 const dialHandle: Dial<RawTcp> = (ip, port, timeoutMs, done) => {
@@ -308,7 +320,11 @@ export interface HandleRelaying {
   listen(handle: RawTcp, accept: (client: RawTcp) => void): Error | undefined;
   /** The client's address and port, and the local address it reached. */
   addresses(client: RawTcp): { ip: string; port: number; localIp: string };
-  /** Relays one accepted client to the chosen origin, as tcp.ts `forward` does (no bandwidth caps). */
+  /**
+   * Relays one accepted client to the chosen origin, as tcp.ts `forward` does
+   * (no bandwidth caps). `f.done` may come before this returns: an origin
+   * address the system refuses at once (the relay is then `closed`).
+   */
   forward(client: RawTcp, f: Omit<Forward<HandleEnd>, 'limits'>): HandleRelay;
   /** Resets a client that gets no origin. */
   refuse(client: RawTcp): void;
@@ -352,6 +368,6 @@ export const handleRelay: HandleRelaying | undefined = B && {
   },
 
   refuse(client) {
-    resetHandle(client, () => undefined);
+    resetHandle(client);
   },
 };

@@ -50,7 +50,8 @@ function front(target: () => OriginState, options: { header?: (client: RawTcp) =
         f.finished.push(c as HandleRelay);
       },
     });
-    f.open.add(r);
+    // Finished already when the system refused the origin's address at once.
+    if (!r.closed) f.open.add(r);
   });
   assert.equal(err, undefined);
   return f;
@@ -140,6 +141,36 @@ describe('data plane: the relay on raw handles', () => {
     assert.equal(heard, 'late words');
   });
 
+  it('once both peers have ended, the last end gets its FIN from the close, with no shutdown of its own; the origin sees a clean end', async () => {
+    let originEnded: Promise<string> = Promise.resolve('');
+    const port = await origin((s) => {
+      originEnded = new Promise((resolve) => {
+        s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+        s.on('end', () => resolve('end'));
+      });
+      s.resume();
+      s.end('answer');
+    });
+    const f = front(() => originState(port));
+    try {
+      // The exchange of the benchmark: the origin answers and ends, then the client ends.
+      const c = connect({ host: '127.0.0.1', port: f.port, allowHalfOpen: true });
+      let got = '';
+      c.on('data', (d) => (got += d));
+      c.on('end', () => c.end('thanks'));
+      assert.equal(await ending(c), 'closed');
+      assert.equal(got, 'answer');
+      await until(() => f.finished.length === 1, 'the relay to finish');
+      assert.equal(await originEnded, 'end');
+      const r = f.finished[0];
+      assert.equal(r.client.shutdownSent, true, 'the client was sent the origin end as a shutdown (it was still open)');
+      assert.equal(r.upstream!.shutdownSent, false, 'the origin end was closed with no shutdown first');
+      assert.equal(r.upstream!.bytesWritten, 'thanks'.length);
+    } finally {
+      f.close();
+    }
+  });
+
   it('a reset on either side resets the other', async () => {
     // The origin resets: the client sees ECONNRESET.
     const resetting = await origin((s) => s.once('data', () => s.resetAndDestroy()));
@@ -179,6 +210,19 @@ describe('data plane: the relay on raw handles', () => {
       const c = connect({ host: '127.0.0.1', port: f.port });
       assert.equal(await ending(c), 'ECONNRESET');
       await until(() => f.finished.length === 1, 'the relay to finish');
+    } finally {
+      f.close();
+    }
+  });
+
+  it('an origin address the system refuses at once (broadcast): the client is reset, the relay finished before forward returned and is not left open', async () => {
+    const f = front(() => originState(80, '255.255.255.255'));
+    try {
+      const c = connect({ host: '127.0.0.1', port: f.port });
+      assert.equal(await ending(c), 'ECONNRESET');
+      await until(() => f.finished.length === 1, 'the relay to finish');
+      assert.equal(f.finished[0].closed, true);
+      assert.equal(f.open.size, 0, 'no finished relay is held as open');
     } finally {
       f.close();
     }
