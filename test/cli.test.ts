@@ -36,8 +36,9 @@ const CA_DIR = join(tmpdir(), 'tclocal-test-ca');
 const run = (args: string[], env: Record<string, string> = {}, cwd?: string) =>
   spawnSync(process.execPath, [CLI, ...args], { cwd, env: { TCLOCAL_CA_DIR: CA_DIR, ...process.env, ...env }, encoding: 'utf8', timeout: 20_000 });
 
-async function startCli(dataDir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CLI, 'start', '--port', String(port), '--dns-port', '0', '--data-dir', dataDir, '--rate-limits', 'off', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function startCli(dataDir: string, port: number, env: Record<string, string> = {}, spawned?: (child: ChildProcess) => void): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [CLI, 'start', '--port', String(port), '--dns-port', '0', '--data-dir', dataDir, '--rate-limits', 'off', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  spawned?.(child);
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     try {
@@ -125,6 +126,20 @@ describe('tclocal command line', () => {
     assert.equal(ca.status, 0, ca.stderr);
     assert.equal(ca.stdout.trim(), join(dataDir, 'tls', 'ca.pem'));
     assert.match(readFileSync(ca.stdout.trim(), 'utf8'), /^-----BEGIN CERTIFICATE-----/);
+  });
+
+  it('a ready server has not loaded the libraries only some requests need (the HTTP origin client, the XML parser)', async () => {
+    // Node names each module it loads on stderr; read up to readiness.
+    let loaded = '';
+    const child = await startCli(tempDir(), await freePort(), { NODE_DEBUG: 'module' }, (c) => c.stderr!.on('data', (d: Buffer) => (loaded += d.toString())));
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      assert.match(loaded, /node_modules\/better-sqlite3\//, 'the module log names what is loaded');
+      for (const lib of ['undici', 'fast-xml-parser']) assert.doesNotMatch(loaded, new RegExp(`node_modules/${lib}/`), `${lib} loaded at start`);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
   });
 
   it('a port in use is named at start-up', async () => {

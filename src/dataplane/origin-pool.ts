@@ -11,7 +11,12 @@
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, createSecureContext, type ConnectionOptions, type SecureContext, type TLSSocket } from 'node:tls';
-import { Client, Pool, type buildConnector } from 'undici';
+import type { Client, Pool, buildConnector } from 'undici';
+import type * as Undici from 'undici';
+
+let undiciModule: typeof Undici | undefined;
+/** undici is loaded with the first pool, not at every start: a server with no HTTP rule in use never needs it. */
+const undici = (): typeof Undici => (undiciModule ??= require('undici') as typeof Undici);
 
 /** An idle pooled connection to an origin is closed after this long, unless the origin asks for less. */
 export const ORIGIN_IDLE_MS = 4000;
@@ -92,7 +97,7 @@ export class OriginPools {
       if (key !== base && ++this.hostPools > MAX_HOST_POOLS) this.closeOldestHostPool();
       const t = target();
       // The URL's scheme is undici's only: the connector decides TLS.
-      const pool = new Pool(`${t.tls ? 'https' : 'http'}://${urlHost(t.address)}:${t.port}`, this.options(t));
+      const pool = new (undici().Pool)(`${t.tls ? 'https' : 'http'}://${urlHost(t.address)}:${t.port}`, this.options(t));
       this.pools.set(key, (e = { pool, base }));
     }
     return e.pool;
@@ -114,7 +119,7 @@ export class OriginPools {
 
   /** A client of one connection, for a request that must not reuse a pooled connection; closed by the caller. */
   fresh(target: OriginTarget): Client {
-    return new Client(`${target.tls ? 'https' : 'http'}://${urlHost(target.address)}:${target.port}`, { ...this.options(target), pipelining: 0 });
+    return new (undici().Client)(`${target.tls ? 'https' : 'http'}://${urlHost(target.address)}:${target.port}`, { ...this.options(target), pipelining: 0 });
   }
 
   /** Closes the pools of origins the configuration no longer names (requests under way finish first). */
