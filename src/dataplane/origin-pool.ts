@@ -11,7 +11,6 @@
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, createSecureContext, type ConnectionOptions, type SecureContext, type TLSSocket } from 'node:tls';
-import type { Client, Pool, buildConnector } from 'undici';
 import type * as Undici from 'undici';
 
 let undiciModule: typeof Undici | undefined;
@@ -36,13 +35,13 @@ export interface OriginTarget {
 }
 
 interface Entry {
-  pool: Pool;
+  pool: Undici.Pool;
   /** The configuration key the pool serves (rule TLS settings, address, port): what `retain` compares. */
   base: string;
 }
 
 /** Opens one connection: plain or TLS, failing with ETIMEDOUT when it is not ready within `timeoutMs`. */
-function connector(target: OriginTarget, timeoutMs: number): buildConnector.connector {
+function connector(target: OriginTarget, timeoutMs: number): Undici.buildConnector.connector {
   let session: Buffer | undefined;
   // The CAs and client certificate are parsed once per pool, not per connection.
   let context: SecureContext | undefined;
@@ -91,7 +90,7 @@ export class OriginPools {
   }
 
   /** The pool for `key` (`base` plus what else tells connections apart), made on first use. */
-  get(key: string, base: string, target: () => OriginTarget): Pool {
+  get(key: string, base: string, target: () => OriginTarget): Undici.Pool {
     let e = this.pools.get(key);
     if (!e) {
       if (key !== base && ++this.hostPools > MAX_HOST_POOLS) this.closeOldestHostPool();
@@ -118,7 +117,7 @@ export class OriginPools {
   }
 
   /** A client of one connection, for a request that must not reuse a pooled connection; closed by the caller. */
-  fresh(target: OriginTarget): Client {
+  fresh(target: OriginTarget): Undici.Client {
     return new (undici().Client)(`${target.tls ? 'https' : 'http'}://${urlHost(target.address)}:${target.port}`, { ...this.options(target), pipelining: 0 });
   }
 
