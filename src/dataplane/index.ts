@@ -717,7 +717,7 @@ export class DataPlane {
       enabled: true,
       settings: { pool: this.settings.dataplanePool, host: this.settings.dataplaneHost || null, portOffset: this.settings.dataplanePortOffset, caps: this.settings.dataplaneCaps, workers: this.settings.dataplaneWorkers },
       sockets: { held: this.sockets.held, budget: Number.isFinite(this.sockets.budget) ? this.sockets.budget : null },
-      reconcile: { ...this.work, httpListenersConfigured: this.http.counts.listenersConfigured, ...this.follower.counts },
+      reconcile: { ...this.work, pending: this.running !== undefined || this.dirtyAll || this.dirty.size > 0, httpListenersConfigured: this.http.counts.listenersConfigured, ...this.follower.counts },
       ...(this.workers ? { workers: this.workers.status() } : {}),
       accounts,
     };

@@ -6,6 +6,7 @@ import { dataplaneReport, randomPort, until } from './fixtures';
 import { getOnce, httpRule, scriptedOrigin, type ScriptedOrigin } from './http-fixtures';
 
 interface Work {
+  pending: boolean;
   passes: number;
   httpListenersConfigured: number;
   recordsRead: number;
@@ -26,13 +27,14 @@ describe('data plane: following the commits costs an HTTP listener what changed 
   after(() => stopPlane(plane));
 
   const work = async (): Promise<Work> => (await dataplaneReport(plane.server)).reconcile;
-  /** Waits until the data plane has taken every commit: no pass for a while. */
+  /** Waits until the data plane has taken every commit: none pending, and no pass begun for a while (a transition may commit later). */
   async function settled(): Promise<Work> {
     let last = await work();
     for (;;) {
       await new Promise((r) => setTimeout(r, 150));
       const now = await work();
-      if (now.passes === last.passes) return now;
+      assert.equal(typeof now.pending, 'boolean', 'the report says whether a pass is pending');
+      if (!now.pending && now.passes === last.passes) return now;
       last = now;
     }
   }
