@@ -14,7 +14,7 @@ import { connect as tlsConnect, createSecureContext, type ConnectionOptions, typ
 import type * as Undici from 'undici';
 
 let undiciModule: typeof Undici | undefined;
-/** undici is loaded with the first pool, not at every start: a server with no HTTP rule in use never needs it. */
+/** undici is loaded with the first pool, not at every start: a server whose requests all take the fast path never needs it. */
 const undici = (): typeof Undici => (undiciModule ??= require('undici') as typeof Undici);
 
 /** An idle pooled connection to an origin is closed after this long, unless the origin asks for less. */

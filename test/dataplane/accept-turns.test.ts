@@ -21,7 +21,7 @@ describe('data plane: which forwarders accept on a listener (accept turns)', () 
     return c;
   };
   /** Accept turns for `slots` forwarders on clock `c`. */
-  const turnsOn = (c: ReturnType<typeof clock>, slots = 2, joinAt = 0.9) => new AcceptTurns(slots, { joinAt, quietMs: QUIET_MS }, c.now, c.idleMs);
+  const turnsOn = (c: ReturnType<typeof clock>, slots = 2, joinAt = 0.9, quietMs = QUIET_MS) => new AcceptTurns(slots, { joinAt, quietMs }, c.now, c.idleMs);
 
   it('the others join a listener only after two busy reports of the lead in a row, and only listeners taking connections', () => {
     const c = clock();
@@ -119,7 +119,8 @@ describe('data plane: which forwarders accept on a listener (accept turns)', () 
 
   it('they leave once all forwarders together stayed under half the share for the quiet time; reports grow stale', () => {
     const c = clock();
-    const turns = turnsOn(c, 2, 0.8);
+    // The quiet time these ticks are counted against, whatever the default.
+    const turns = turnsOn(c, 2, 0.8, 2000);
     turns.reported(LEAD, 0.9, tcp(7));
     c.tick(200);
     assert.deepEqual(turns.reported(LEAD, 0.9, tcp(7)), [7]);
@@ -138,7 +139,7 @@ describe('data plane: which forwarders accept on a listener (accept turns)', () 
 
   it('the lead gone resets the quiet time; one forwarder or a share of 0: everyone accepts from the start', () => {
     const c = clock();
-    const turns = turnsOn(c, 3);
+    const turns = turnsOn(c, 3, 0.9, 2000);
     c.tick(5000);
     assert.equal(turns.quiet(), true);
     turns.leadGone();
