@@ -234,8 +234,16 @@ export class FastClient {
   }
 }
 
+/**
+ * Idle connections kept per plain HTTP origin; one put back beyond it is
+ * closed. A burst of clients leaves as many origin connections as it had
+ * requests in flight, and they would otherwise all wait out the idle time.
+ */
+export const MAX_IDLE_PER_ORIGIN = 1024;
+
 /** Idle keep-alive connections to one plain HTTP origin. */
 export class RawOriginPool {
+  /** The most recently used last; each knows its place (`idleAt`), so dropping one costs the same however many wait. */
   private readonly idle: OriginConnection[] = [];
   private closed = false;
 
@@ -249,14 +257,23 @@ export class RawOriginPool {
     readonly idleMs: number,
     /** An origin that sends nothing for this long during an exchange fails it. */
     readonly timeoutMs: number,
+    private readonly maxIdle = MAX_IDLE_PER_ORIGIN,
   ) {
     this.tickMs = Math.min(idleMs, timeoutMs);
+  }
+
+  /** Connections waiting for a request. */
+  get idleCount(): number {
+    return this.idle.length;
   }
 
   /** A pooled connection (`reused`), else a new one. */
   take(): { conn: OriginConnection; reused: boolean } {
     const conn = this.idle.pop();
-    if (conn) return { conn, reused: true };
+    if (conn) {
+      conn.idleAt = -1;
+      return { conn, reused: true };
+    }
     return { conn: this.open(), reused: false };
   }
 
@@ -266,25 +283,36 @@ export class RawOriginPool {
 
   /** A connection whose last answer ended cleanly waits for the next request. */
   put(conn: OriginConnection): void {
-    if (this.closed || conn.socket.destroyed) return void conn.socket.destroy();
+    if (this.closed || conn.socket.destroyed || this.idle.length >= this.maxIdle) return void conn.socket.destroy();
     conn.begin(undefined);
+    conn.idleAt = this.idle.length;
     this.idle.push(conn);
   }
 
   drop(conn: OriginConnection): void {
-    const i = this.idle.indexOf(conn);
-    if (i >= 0) this.idle.splice(i, 1);
+    const i = conn.idleAt;
+    if (i < 0) return;
+    conn.idleAt = -1;
+    const last = this.idle.pop()!;
+    if (last === conn) return;
+    this.idle[i] = last;
+    last.idleAt = i;
   }
 
   close(): void {
     this.closed = true;
-    for (const c of this.idle.splice(0)) c.socket.destroy();
+    for (const c of this.idle.splice(0)) {
+      c.idleAt = -1;
+      c.socket.destroy();
+    }
   }
 }
 
 /** One socket to an origin, with its listeners installed once; events go to the exchange using it. */
 class OriginConnection {
   exchange: OriginExchange | undefined;
+  /** Its place among the pool's idle connections; -1 while in use. */
+  idleAt = -1;
   /** ms without a byte from the origin, counted in steps of `tickMs` (one timer per connection, re-made only when an origin's hint shortens the step). */
   private quiet = 0;
   private tickMs: number;

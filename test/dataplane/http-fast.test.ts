@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server';
-import { plainRequest } from '../../src/dataplane/http-fast';
+import { plainRequest, RawOriginPool } from '../../src/dataplane/http-fast';
 import { startPlane, stopPlane } from '../support/running-proxy';
 import { prng } from '../../testkit/prng';
 import { boundListener, until } from './fixtures';
@@ -293,5 +293,44 @@ describe('data plane: the HTTP fast path relays every answer framing and hands o
     const a = await rawExchange(web.ip, web.port, [last('/hang', 'script.test')]);
     assert.deepEqual(statuses(a.text), [504]);
     assert.match(a.text, /504 the origin did not answer in time/);
+  });
+});
+
+describe("data plane: the fast path's idle origin connections", () => {
+  let origin: Server;
+  let port = 0;
+  const open = new Set<Socket>();
+
+  before(async () => {
+    origin = createServer((s) => {
+      open.add(s);
+      s.on('close', () => open.delete(s));
+    });
+    await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
+    port = (origin.address() as { port: number }).port;
+  });
+  after(() => origin.close());
+
+  it('keeps at most the cap, closes the rest, and takes out any one that closes while others wait', async () => {
+    const pool = new RawOriginPool('127.0.0.1', port, 60_000, 60_000, 2);
+    const conns = [pool.take(), pool.take(), pool.take()].map((t) => t.conn);
+    await until(() => open.size === 3, 'the origin sees three connections');
+    for (const c of conns) pool.put(c);
+    assert.equal(pool.idleCount, 2);
+    await until(() => open.size === 2, 'the one beyond the cap is closed');
+    assert.equal(conns[2].socket.destroyed, true);
+
+    // The origin closes the older idle one: it leaves the pool, and the other is the one taken next.
+    conns[0].socket.destroy();
+    await until(() => pool.idleCount === 1, 'the closed connection leaves the pool');
+    const next = pool.take();
+    assert.deepEqual([next.conn, next.reused], [conns[1], true]);
+    assert.equal(pool.idleCount, 0);
+
+    // Closing the pool with connections waiting leaves nothing behind and nothing broken.
+    pool.put(next.conn);
+    pool.close();
+    await until(() => open.size === 0, 'the pool closes its idle connections');
+    assert.equal(pool.idleCount, 0);
   });
 });
