@@ -32,7 +32,7 @@ import { HealthChecker, type Probe } from './health';
 import { BindingCounters, type ConnectionFault, type ConnectionFaults, type ListenerLive } from './observe';
 import { ClientConnections, type ConnectionLedger } from './http-connections';
 import { closeWith, guardServer, hasBody, requestRefusal, serverOptions, watchBody } from './http-guard';
-import { applyHealth, measureRtt, OriginSet, type OriginHealthSpec, type OriginState } from './origins';
+import { applyHealth, measureRtt, OriginSet, recordLags, type OriginHealthSpec, type OriginState } from './origins';
 import { blocks, effectiveHealthy, PassiveHealth, type PassiveCheck } from './passive-health';
 import type { BoundTcp } from './bound-socket';
 import { accessCheck, type AccessCheck } from './security';
@@ -351,6 +351,11 @@ export class HttpPlane {
     if (pushed) applyHealth(st.origins.states, pushed);
     // New settings can change health without a check (checks turned off: every origin healthy); sent only if it differs.
     this.events.sharing?.health(r.ruleId, st.origins.states);
+    const now = Date.now();
+    if (!this.events.remote && recordLags(st.origins.states, (s) => effectiveHealthy(s, now))) {
+      st.reported = '';
+      void this.reportHealth(account, r.ruleId);
+    }
     return st;
   }
 

@@ -21,7 +21,7 @@ import { addTo, Counters, entity, SEGMENT_BYTES, type Entity } from './counters'
 import { HealthChecker } from './health';
 import { HttpPlane, type HttpPlaneSettings } from './http';
 import { applyConnectionFault, BindingCounters, type ConnectionFaults, type ListenerLive, type OriginLive, type TrafficReport } from './observe';
-import { OriginSet } from './origins';
+import { OriginSet, recordLags } from './origins';
 import { accessCheck, type AccessCheck } from './security';
 import { forward, proxyHeader, unmapped, type TcpConnection } from './tcp';
 import { listenerUdpSocket, UdpSessions } from './udp';
@@ -307,6 +307,10 @@ export class DataPlane {
       }
     }
     rt.access = accessCheck(l.security, l.protocol, l.port);
+    if (recordLags(rt.origins.states, (s) => s.healthy)) {
+      rt.reportedHealth = '';
+      void this.reportHealth(account, l.listenerId);
+    }
     return rt;
   }
 

@@ -9,7 +9,7 @@ import type { ForwardingListener, ForwardingOrigin } from '../services/gaap/forw
 export interface OriginState {
   readonly key: string;
   origin: ForwardingOrigin;
-  /** Scheduling follows this; an origin starts healthy so traffic flows at once. */
+  /** Scheduling follows this; an origin starts as its record says (healthy, for one just bound) so traffic flows at once. */
   healthy: boolean;
   /** Domain origins: addresses whose last probe failed (`ip:port`), or the name did not resolve. */
   downIps: string[];
@@ -50,8 +50,24 @@ export function applyHealth(states: readonly OriginState[], specs: readonly Orig
 
 export const originKey = (o: ForwardingOrigin): string => `${o.realServerId}:${o.port}`;
 
+/** An origin as its record left it: after a restart, one found abnormal stays out until its checks bring it back. */
 export function newOriginState(origin: ForwardingOrigin): OriginState {
-  return { key: originKey(origin), origin, healthy: true, downIps: [], unresolved: false, streak: 0, active: 0, rttMs: undefined, current: 0, blockedUntil: 0 };
+  const { healthy, downIps } = origin.recorded;
+  return { key: originKey(origin), origin, healthy, downIps: healthy ? [] : downIps, unresolved: false, streak: 0, active: 0, rttMs: undefined, current: 0, blockedUntil: 0 };
+}
+
+/**
+ * Whether the record says otherwise than live health (`healthy` tells it, for
+ * each origin): actions that rewrite the record (binding origins again) or
+ * settings that change health without a probe (checks turned off) leave it
+ * behind, and no probe result would bring it in line.
+ */
+export function recordLags(states: readonly OriginState[], healthy: (s: OriginState) => boolean): boolean {
+  return states.some((s) => {
+    const live = healthy(s);
+    const r = s.origin.recorded;
+    return live !== r.healthy || (!live && s.downIps.join(',') !== r.downIps.join(','));
+  });
 }
 
 /** Records one measured connect time (exponentially weighted: recent ones count most). */

@@ -20,7 +20,7 @@ const relay = handleRelay!;
 function originState(port: number, address = '127.0.0.1'): OriginState {
   const listener: ForwardingListener = {
     listenerId: 'lsr-test', protocol: 'TCP', port: 0, proxyIds: [], groupId: null, serving: true, scheduler: 'rr', realServerType: 'IP',
-    origins: [{ realServerId: 'rs-test', address, port, weight: 1, role: '' }],
+    origins: [{ realServerId: 'rs-test', address, port, weight: 1, role: '', recorded: { healthy: true, downIps: [] } }],
     health: { enabled: false, delayLoop: 5, connectTimeout: 2, healthyThreshold: 1, unhealthyThreshold: 1, type: 'CONNECT', checkPort: 0, send: '', expect: '' },
     failover: false, sessionPersist: 0, clientIpMethod: 0, security: null,
   };

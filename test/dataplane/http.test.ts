@@ -219,6 +219,15 @@ describe('data plane: HTTP and HTTPS listeners route real requests', () => {
       const names = new Set<string>();
       for (let i = 0; i < 6; i++) names.add(await who(ip, port, 'h.test', '/'));
       assert.deepEqual([...names], ['A']);
+      // Binding the same origins again records them normal; no probe result changes, yet the record is brought back in line.
+      await gaap.BindRuleRealServers({
+        RuleId: ruleId,
+        RealServerBindSet: [origins.A.port, origins.B.port].map((p) => ({ RealServerId: rsId, RealServerIP: '127.0.0.1', RealServerPort: p, RealServerWeight: 1 })),
+      });
+      await until(async () => {
+        const s = await status();
+        return s.bind === 0 && s.origins[origins.B.port] === 1 && s.origins[origins.A.port] === 0;
+      }, 'B to be recorded abnormal again after the binding', 5000);
     } finally {
       origins.B.sick = false;
     }

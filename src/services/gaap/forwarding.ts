@@ -39,6 +39,13 @@ export interface ForwardingOrigin {
   weight: number;
   /** `master`/`slave` when the listener is in primary/backup mode, else ''. */
   role: string;
+  /** Health as the record holds it (`RealServerStatus`, `DownIPList`): where the data plane starts from, and what it keeps the record in line with. */
+  recorded: RecordedHealth;
+}
+
+export interface RecordedHealth {
+  healthy: boolean;
+  downIps: string[];
 }
 
 export interface HealthCheckSettings {
@@ -133,6 +140,7 @@ export function originsOf(d: Data, fallbackPort: number | null): ForwardingOrigi
       port: fallbackPort ?? num(s.RealServerPort),
       weight: num(s.RealServerWeight, 1),
       role: failover ? str(s.RealServerFailoverRole) : '',
+      recorded: { healthy: num(s.RealServerStatus) !== 1, downIps: Array.isArray(s.DownIPList) ? (s.DownIPList as unknown[]).map(String) : [] },
     }))
     .filter((o) => o.address !== '' && o.port > 0);
 }
