@@ -28,11 +28,17 @@ export type Dial<S> = (ip: string, port: number, timeoutMs: number, done: (err: 
 /**
  * Connects to the first address of the origin that accepts (a domain
  * origin's addresses in turn), without promises on the common path: an IP
- * origin is dialled at once. The connect time feeds lrtt.
+ * origin is dialled at once. The connect time feeds lrtt; an origin that
+ * cannot be reached counts as one that took the whole timeout, so lrtt does
+ * not keep choosing it for want of a measure.
  */
 export function connectOrigin<S>(o: OriginState, timeoutMs: number, dial: Dial<S>, done: (err: Error | undefined, s?: S) => void): void {
+  const failed = (err: Error): void => {
+    measureRtt(o, timeoutMs);
+    done(err);
+  };
   const next = (ips: string[], i: number, last: Error | undefined): void => {
-    if (i >= ips.length) return done(last ?? new Error(`${o.origin.address} has no address`));
+    if (i >= ips.length) return failed(last ?? new Error(`${o.origin.address} has no address`));
     const started = performance.now();
     dial(ips[i], o.origin.port, timeoutMs, (err, s) => {
       if (err || !s) return next(ips, i + 1, err);
@@ -41,7 +47,7 @@ export function connectOrigin<S>(o: OriginState, timeoutMs: number, dial: Dial<S
     });
   };
   if (isIP(o.origin.address)) next([o.origin.address], 0, undefined);
-  else resolveAll(o.origin.address).then((ips) => next(ips, 0, undefined), (err: Error) => done(err));
+  else resolveAll(o.origin.address).then((ips) => next(ips, 0, undefined), failed);
 }
 
 /** A net.Socket to the origin; the socket's own timeout bounds the connect. */

@@ -8,7 +8,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { lookup } from 'node:dns';
 import { isIP } from 'node:net';
 import { resolveAll } from './health';
-import type { OriginState } from './origins';
+import { measureRtt, type OriginState } from './origins';
 
 export interface UdpSession {
   key: string;
@@ -22,6 +22,8 @@ export interface UdpSession {
   queue: Buffer[] | undefined;
   lastSeen: number;
   closed: boolean;
+  /** When the first datagrams went to the origin, until its first reply (0 then): that round trip feeds lrtt. */
+  sentAt: number;
 }
 
 /** One session's view of its proxy: resolved once, when the session begins, so a datagram costs no lookup. */
@@ -90,11 +92,15 @@ export class UdpSessions {
     const delayMs = tap.delayMs ?? 0;
     const family = isIP(origin.origin.address) === 6 ? 'udp6' : 'udp4';
     const upstream = createSocket(family);
-    const s: UdpSession = { key, clientIp: ip, clientPort: port, origin, tap, upstream, queue: [], lastSeen: Date.now(), closed: false };
+    const s: UdpSession = { key, clientIp: ip, clientPort: port, origin, tap, upstream, queue: [], lastSeen: Date.now(), closed: false, sentAt: 0 };
     this.sessions.set(key, s);
     upstream.on('error', () => this.end(s));
     upstream.on('message', (reply) => {
       s.lastSeen = Date.now();
+      if (s.sentAt > 0) {
+        measureRtt(origin, performance.now() - s.sentAt);
+        s.sentAt = 0;
+      }
       if (!s.tap.outbound(reply.length)) return;
       this.socket.send(reply, s.clientPort, s.clientIp);
     });
@@ -105,6 +111,7 @@ export class UdpSessions {
         upstream.connect(origin.origin.port, ips[0], () => {
           const queued = s.queue ?? [];
           s.queue = undefined;
+          s.sentAt = performance.now();
           for (const m of queued) upstream.send(m);
         });
       },

@@ -63,6 +63,17 @@ describe('data plane: schedulers, health checks, failover, session persistence',
     assert.ok(report!.origins.some((o: any) => typeof o.rttMs === 'number'));
   });
 
+  it('lrtt without health checks leaves an origin that refuses after its first failure (it counts as the slowest), not for want of a measure', async () => {
+    const dead = await tcpOrigin('D');
+    const deadPort = dead.port;
+    await dead.close();
+    const { ip, port } = await forwardingListener(server, gaap, { rsId, name: 'lrtt-dead', settings: { Scheduler: 'lrtt' }, origins: [{ port: origins.A.port }, { port: deadPort }] });
+    const seen: string[] = [];
+    for (let i = 0; i < 10; i++) seen.push(await whoAnswers(ip, port));
+    assert.ok(seen.filter((n) => n === 'REFUSED').length <= 1, seen.join(','));
+    assert.deepEqual(tally(seen.slice(2)), { A: 8 });
+  });
+
   it('health checks take a dead origin out and bring it back; the API reports each status in its own encoding', async () => {
     const l = await listener({ Scheduler: 'rr', HealthCheck: 1, DelayLoop: 5, ConnectTimeout: 2, HealthyThreshold: 2, UnhealthyThreshold: 2 }, [{ name: 'A' }, { name: 'B' }]);
     const bPort = origins.B.port;

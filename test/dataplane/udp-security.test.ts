@@ -64,6 +64,15 @@ describe('data plane: UDP sessions and security policies', () => {
     await until(async () => (await boundListener(server, proxyId, listenerId))?.connections === 0, 'idle sessions to expire');
   });
 
+  it('lrtt measures each UDP origin by its first reply to a new session', async () => {
+    const { proxyId, ip } = await proxy();
+    const { listenerId, port } = await udpListener(proxyId, { Scheduler: 'lrtt' });
+    // Each new client address is a session; the unmeasured origin is chosen first, so two sessions measure both.
+    for (let i = 0; i < 2; i++) assert.ok(await udpAsk(await client(), ip, port, `s${i}`));
+    const report = await boundListener(server, proxyId, listenerId);
+    assert.deepEqual(report!.origins.map((o: any) => typeof o.rttMs), ['number', 'number']);
+  });
+
   it('UDP PORT health checks send SendContext and expect RecvContext', async () => {
     const { proxyId } = await proxy();
     const good = await udpListener(proxyId, { HealthCheck: 1, DelayLoop: 5, ConnectTimeout: 2, CheckType: 'PORT', CheckPort: u1.port, ContextType: 'TEXT', SendContext: 'hello?', RecvContext: 'hello!', HealthyThreshold: 1, UnhealthyThreshold: 1 });
