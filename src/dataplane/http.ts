@@ -19,6 +19,7 @@ import { createServer as createNetServer, isIP, type Server as NetServer, type S
 import type { Duplex } from 'node:stream';
 import type { TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
+import { percentDecoded } from '../core/url-path';
 import type { CounterPoint, ForwardingListener, ForwardingProxy, OriginHealth } from '../services/gaap/forwarding';
 import type { HttpCheck, HttpDomain, HttpListener, HttpRule, ServedCertificate } from '../services/gaap/forwarding-http';
 import { pacedPipe } from './caps';
@@ -185,13 +186,7 @@ export function hostName(host: string | undefined): string {
 
 function decodedPath(url: string): string {
   const q = url.indexOf('?');
-  const raw = q >= 0 ? url.slice(0, q) : url;
-  if (!raw.includes('%')) return raw;
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return raw;
-  }
+  return percentDecoded(q >= 0 ? url.slice(0, q) : url);
 }
 
 /** The domain a request's Host names, else the default server (a Host written as the domain is found without normalising it). */

@@ -119,7 +119,11 @@ describe('data plane: HTTP and HTTPS listeners route real requests', () => {
     await rule(l, 'a.test', '/api', [origins.B.port]);
     await rule(l, 'a.test', '/api/v2', [origins.C.port]);
     await rule(l, 'b.test', '/static', [origins.D.port]);
+    // A path kept encoded (it starts with `/`) matches the same decoded requests, however they encode it.
+    await rule(l, 'b.test', '/caf%C3%A9', [origins.C.port]);
     await until(async () => (await who(ip, port, 'a.test', '/api/v2/x')) === 'C', 'the rules to serve');
+    await until(async () => (await who(ip, port, 'b.test', '/caf%C3%A9/menu')) === 'C', 'the encoded rule path to serve');
+    assert.equal(await who(ip, port, 'b.test', '/caf%c3%a9'), 'C');
     assert.equal(await who(ip, port, 'a.test', '/index.html'), 'A');
     assert.equal(await who(ip, port, 'A.TEST:80', '/api/users'), 'B');
     assert.equal(await who(ip, port, 'a.test', '/api%2Fv2/y'), 'C', 'the decoded path is matched');

@@ -5,6 +5,7 @@
  * authenticate them, custom headers) and error pages, read from the stored
  * records in one transaction. Like the L4 view it knows no sockets.
  */
+import { percentDecoded } from '../../core/url-path';
 import type { StoreTx } from '../../store/types';
 import { getCertificate } from './certificate/model';
 import { originsOf, ownerOf, policies, SERVING_LISTENER, type ListenerContext, type SecurityPolicy, type ForwardingOrigin, type HealthCheckSettings, type Scheduler } from './forwarding';
@@ -177,7 +178,7 @@ function ruleView(r: RuleData): HttpRule {
   const sni = r.ServerNameIndicationSwitch === 'ON' && r.ServerNameIndication ? r.ServerNameIndication : undefined;
   return {
     ruleId: r.RuleId,
-    path: r.Path || '/',
+    path: percentDecoded(r.Path || '/'),
     scheduler: (['rr', 'wrr', 'lc', 'lrtt'].includes(r.Scheduler) ? r.Scheduler : 'rr') as Scheduler,
     forwardProtocol: r.ForwardProtocol === 'HTTPS' ? 'HTTPS' : 'HTTP',
     forwardHost: r.ForwardHost && r.ForwardHost !== 'default' ? r.ForwardHost : undefined,
