@@ -13,7 +13,7 @@
  */
 import { STATUS_CODES, createServer as createHttpServer, request as httpRequest, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
-import { randomBytes } from 'node:crypto';
+import { constants as cryptoConstants, randomBytes } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer as createNetServer, isIP, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -1152,18 +1152,36 @@ export const CIPHER_PROFILES: Record<string, string> = {
 
 type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 
+/** The versions in order, each with the OpenSSL option that refuses it. */
+const TLS_VERSIONS: ReadonlyArray<[TlsVersion, number]> = [
+  ['TLSv1', cryptoConstants.SSL_OP_NO_TLSv1],
+  ['TLSv1.1', cryptoConstants.SSL_OP_NO_TLSv1_1],
+  ['TLSv1.2', cryptoConstants.SSL_OP_NO_TLSv1_2],
+  ['TLSv1.3', cryptoConstants.SSL_OP_NO_TLSv1_3],
+];
+
+/** The allowed range, and the versions inside it that the list leaves out (TLSv1 and TLSv1.2 without TLSv1.1) refused. */
+function versionOptions(listed: readonly string[]): { minVersion: TlsVersion; maxVersion: TlsVersion; secureOptions: number } {
+  const at = TLS_VERSIONS.map(([v]) => listed.includes(v));
+  const lo = at.indexOf(true);
+  const hi = at.lastIndexOf(true);
+  // The view always names one; Node's own defaults otherwise.
+  if (lo < 0) return { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3', secureOptions: 0 };
+  let secureOptions = 0;
+  for (let i = lo; i <= hi; i++) if (!at[i]) secureOptions |= TLS_VERSIONS[i][1];
+  return { minVersion: TLS_VERSIONS[lo][0], maxVersion: TLS_VERSIONS[hi][0], secureOptions };
+}
+
 /** What tells one TLS profile from another: the served certificate with its settings, and mutual authentication. */
 const profileKey = (c: ServedCertificate, mutual: boolean): string => `${mutual ? 1 : 0}${JSON.stringify(c)}`;
 
-/** Server TLS options of a certificate: the versions from the lowest allowed to the highest, the profile's ciphers. */
+/** Server TLS options of a certificate: the versions listed, the profile's ciphers. */
 function tlsOptions(c: ServedCertificate) {
-  const versions = c.versions as TlsVersion[];
   return {
     cert: c.cert,
     key: c.key,
     ...(c.clientCas.length ? { ca: c.clientCas } : {}),
-    minVersion: versions[0],
-    maxVersion: versions[versions.length - 1],
+    ...versionOptions(c.versions),
     ciphers: CIPHER_PROFILES[c.cipherProfile] ?? CIPHER_PROFILES.GAAP_TLS_CIPHERS_WIDE,
   };
 }

@@ -413,8 +413,9 @@ describe('data plane: HTTP and HTTPS listeners route real requests', () => {
     const { proxyId, ip } = await proxy();
     const { ListenerId: l } = await gaap.CreateHTTPSListener({ ProxyId: proxyId, ListenerName: 'v', Port: randomPort(), CertificateId: certId, ForwardProtocol: 'HTTP', AuthType: 0 });
     const port = await bound(proxyId, l);
-    const version = (v: 'TLSv1.2' | 'TLSv1.3') => new Promise<string>((resolve) => {
-      const s = tlsConnect({ host: ip, port, servername: 'v.test', rejectUnauthorized: false, minVersion: v, maxVersion: v }, () => {
+    // TLS 1.1 needs OpenSSL's lowest security level on both sides (the WIDE profile's, below).
+    const version = (v: 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3') => new Promise<string>((resolve) => {
+      const s = tlsConnect({ host: ip, port, servername: 'v.test', rejectUnauthorized: false, minVersion: v, maxVersion: v, ...(v === 'TLSv1.1' ? { ciphers: 'DEFAULT@SECLEVEL=0' } : {}) }, () => {
         const got = s.getProtocol() ?? '';
         s.destroy();
         resolve(got);
@@ -429,6 +430,12 @@ describe('data plane: HTTP and HTTPS listeners route real requests', () => {
     await until(async () => (await gaap.DescribeHTTPSListeners({ ListenerId: l })).ListenerSet[0].ListenerStatus === 0, 'the listener to settle');
     await gaap.SetTlsVersion({ ListenerId: l, TLSSupportVersion: ['TLSv1.3'], TLSCiphers: 'GAAP_TLS_CIPHERS_STRICT' });
     await until(async () => (await version('TLSv1.2')) === 'REFUSED', 'TLS 1.2 to be refused');
+    assert.equal(await version('TLSv1.3'), 'TLSv1.3');
+    // A gap in the list is refused too: TLS 1.1 and 1.3 without 1.2.
+    await until(async () => (await gaap.DescribeHTTPSListeners({ ListenerId: l })).ListenerSet[0].ListenerStatus === 0, 'the listener to settle');
+    await gaap.SetTlsVersion({ ListenerId: l, TLSSupportVersion: ['TLSv1.1', 'TLSv1.3'], TLSCiphers: 'GAAP_TLS_CIPHERS_WIDE' });
+    await until(async () => (await version('TLSv1.1')) === 'TLSv1.1', 'TLS 1.1 to be allowed');
+    assert.equal(await version('TLSv1.2'), 'REFUSED');
     assert.equal(await version('TLSv1.3'), 'TLSv1.3');
   });
 
