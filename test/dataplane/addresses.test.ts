@@ -123,6 +123,57 @@ describe('data plane: DOMAIN origins with several addresses; the PROXY header as
   });
 });
 
+describe('data plane: IPv6 proxies', () => {
+  let server: RunningServer;
+  let gaap: any;
+
+  before(async () => {
+    server = await startTclocal({ dataplaneFlushMs: 100 });
+    gaap = cnClient('gaap', server);
+  });
+  after(() => server.stop());
+
+  it('answer on ::1 (shared by every IPv6 proxy, so ports are mapped) and forward; the PROXY header names IPv6 addresses', async () => {
+    const { InstanceId: proxyId } = await gaap.CreateProxy({ ProjectId: 0, ProxyName: 'v6', AccessRegion: 'Hongkong', RealServerRegion: 'Beijing', Bandwidth: 10, Concurrent: 2, IPAddressVersion: 'IPv6' });
+    const proxy = await until(async () => {
+      const p = (await gaap.DescribeProxies({ ProxyIds: [proxyId] })).ProxySet[0];
+      return p.Status === 'RUNNING' && p;
+    }, 'the IPv6 proxy to run');
+    assert.equal(proxy.IP, '::1');
+    const { listenerId, port } = await l4Listener(gaap, proxyId, 'TCP', { ListenerName: 'v6', ClientIPMethod: 1 });
+    const heads: string[] = [];
+    const reader = createServer((s) => {
+      let buf = '';
+      s.on('data', (d) => (buf += d.toString('latin1')));
+      s.on('end', () => {
+        heads.push(buf.slice(0, buf.indexOf('\r\n')));
+        s.end('v6-origin');
+      });
+    });
+    await new Promise<void>((r) => reader.listen(0, '127.0.0.1', r));
+    try {
+      await bindOrigins(gaap, await localRealServer(gaap, 'v6'), listenerId, [{ port: (reader.address() as { port: number }).port }]);
+      const served = await servedPort(server, proxyId, listenerId, 1);
+      assert.equal((await boundListener(server, proxyId, listenerId))?.bound?.address, '::1');
+      const local = await new Promise<number>((res, rej) => {
+        const c = connect({ host: '::1', port: served, allowHalfOpen: true });
+        let answer = '';
+        let mine = 0;
+        c.on('connect', () => {
+          mine = c.localPort ?? 0;
+          c.end('hello');
+        });
+        c.on('data', (d) => (answer += d));
+        c.on('error', rej);
+        c.on('close', () => (answer === 'v6-origin' ? res(mine) : rej(new Error(`answer: ${answer}`))));
+      });
+      assert.deepEqual(heads, [`PROXY TCP6 ::1 ::1 ${local} ${port}`]);
+    } finally {
+      await new Promise<void>((r) => reader.close(() => r()));
+    }
+  });
+});
+
 describe('data plane: a listener port the process may not bind moves by the port offset', () => {
   let child: ChildProcess;
   let url: string;
