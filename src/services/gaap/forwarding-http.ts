@@ -9,7 +9,7 @@ import { percentDecoded } from '../../core/url-path';
 import type { StoreTx } from '../../store/types';
 import { getCertificate } from './certificate/model';
 import { originsOf, ownerOf, policies, SERVING_LISTENER, type ListenerContext, type SecurityPolicy, type ForwardingOrigin, type HealthCheckSettings, type Scheduler } from './forwarding';
-import { HEALTH_CHECK_BLOCKING_DEFAULTS, type L7DomainData as DomainData, type L7ListenerData as ListenerData, type RuleData } from './l7/model';
+import { HEALTH_CHECK_BLOCKING_DEFAULTS, ruleForwardProtocol, type L7DomainData as DomainData, type L7ListenerData as ListenerData, type RuleData } from './l7/model';
 import { KIND } from './kinds';
 
 /** A certificate and its key, PEM, with the client CAs that mutual authentication accepts (none: one-way). */
@@ -173,14 +173,14 @@ const headerList = (list: unknown): Array<{ name: string; value: string }> =>
     .filter((h) => h && typeof h.HeaderName === 'string')
     .map((h) => ({ name: String(h.HeaderName), value: String(h.HeaderValue ?? '') }));
 
-function ruleView(r: RuleData): HttpRule {
+function ruleView(r: RuleData, listener: ListenerData): HttpRule {
   const p = r.CheckParams ?? ({} as RuleData['CheckParams']);
   const sni = r.ServerNameIndicationSwitch === 'ON' && r.ServerNameIndication ? r.ServerNameIndication : undefined;
   return {
     ruleId: r.RuleId,
     path: percentDecoded(r.Path || '/'),
     scheduler: (['rr', 'wrr', 'lc', 'lrtt'].includes(r.Scheduler) ? r.Scheduler : 'rr') as Scheduler,
-    forwardProtocol: r.ForwardProtocol === 'HTTPS' ? 'HTTPS' : 'HTTP',
+    forwardProtocol: ruleForwardProtocol(r, listener) === 'HTTPS' ? 'HTTPS' : 'HTTP',
     forwardHost: r.ForwardHost && r.ForwardHost !== 'default' ? r.ForwardHost : undefined,
     serverName: sni,
     headers: headerList(r.Headers),
@@ -272,7 +272,7 @@ export async function httpListenerViews(tx: StoreTx, listeners: ReadonlyArray<{ 
         isDefault: dom.IsDefaultServer === true,
         certificate: https ? await domainCertificate(tx, dom, listenerCert, mutualAuth ? listenerCas : undefined, tls) : undefined,
         basicAuth: https ? await basicAuthOf(tx, dom) : undefined,
-        rules: rules.filter((r) => r.DomainKey === key).map((r) => ({ ...ruleView(r), originTls })).sort((a, b) => b.path.length - a.path.length),
+        rules: rules.filter((r) => r.DomainKey === key).map((r) => ({ ...ruleView(r, d), originTls })).sort((a, b) => b.path.length - a.path.length),
         errorPages: pages.filter((p) => p.Domain.toLowerCase() === key).map((p) => ({
           errorNos: p.ErrorNos ?? [],
           body: p.Body ?? '',

@@ -49,8 +49,10 @@ export interface L7DomainData
 export interface RuleData extends Required<RuleInfo> {
   /** Lower-case domain, to find a domain's rules. */
   DomainKey: string;
-  /** HTTP or HTTPS towards the real servers. */
+  /** HTTP or HTTPS towards the real servers (what it was when the rule last named it; see ruleForwardProtocol). */
   ForwardProtocol: string;
+  /** The rule asked for the listener's protocol (`default`, or none given): it follows the listener's, whatever that becomes. Absent in rules stored before it. */
+  ForwardProtocolDefault?: boolean;
   Headers: HttpHeaderParam[];
 }
 
@@ -121,6 +123,13 @@ export async function getL7Listener(
 }
 
 export const isHttps = (l: ResourceRecord<L7ListenerData>): boolean => String(l.data.Protocol ?? '').toUpperCase() === 'HTTPS';
+
+/** The protocol a listener forwards to origins with: an HTTPS listener's setting, HTTP otherwise. */
+export const listenerForwardProtocol = (l: L7ListenerData): string =>
+  String(l.Protocol ?? '').toUpperCase() === 'HTTPS' && (l.ForwardProtocol === 'HTTP' || l.ForwardProtocol === 'HTTPS') ? l.ForwardProtocol : 'HTTP';
+
+/** A rule's protocol towards its origins: its own, or its listener's as it is now. */
+export const ruleForwardProtocol = (r: RuleData, l: L7ListenerData): string => (r.ForwardProtocolDefault ? listenerForwardProtocol(l) : r.ForwardProtocol);
 
 export interface GuardCodes {
   /** Listener not idle. Default FailedOperation.ListenerHasTask. */

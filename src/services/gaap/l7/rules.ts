@@ -13,7 +13,6 @@ import {
   domainKey,
   getL7Listener,
   guardListener,
-  isHttps,
   newDomainData,
   putDomain,
   putRule,
@@ -22,6 +21,7 @@ import {
   RULE_CREATING,
   RULE_DELETING,
   RULE_RUNNING,
+  listenerForwardProtocol,
   rulesOfDomain,
   type L7DomainData,
   type L7ListenerData,
@@ -116,9 +116,6 @@ function sni(switchValue: string | undefined, name: string | undefined, current:
   return { sw, name: n };
 }
 
-const listenerForwardProtocol = (l: ResourceRecord<L7ListenerData>): string =>
-  isHttps(l) && (l.data.ForwardProtocol === 'HTTP' || l.data.ForwardProtocol === 'HTTPS') ? l.data.ForwardProtocol : 'HTTP';
-
 async function pathTaken(ctx: ActionContext, listenerId: string, domain: string, path: string, exceptId?: string): Promise<boolean> {
   return (await rulesOfDomain(ctx.tx, listenerId, domain)).some((r) => r.id !== exceptId && r.data.Path === path);
 }
@@ -136,8 +133,9 @@ export const handlers = {
     const health = checkHealthCheck(input.HealthCheck);
     const path = normalisePath(input.Path, 'Path');
     checkDomainName(input.Domain, 'Domain');
-    let forwardProtocol = listenerForwardProtocol(listener);
-    if (input.ForwardProtocol !== undefined && input.ForwardProtocol !== '') {
+    let forwardProtocol = listenerForwardProtocol(listener.data);
+    const followsListener = input.ForwardProtocol === undefined || input.ForwardProtocol === '';
+    if (!followsListener) {
       if (input.ForwardProtocol !== 'HTTP' && input.ForwardProtocol !== 'HTTPS') throw invalidParameterValue('ForwardProtocol', 'HTTP or HTTPS');
       forwardProtocol = input.ForwardProtocol;
     }
@@ -179,6 +177,7 @@ export const handlers = {
       ServerNameIndication: names.name,
       ForcedRedirect: input.ForcedRedirect ?? '',
       ForwardProtocol: forwardProtocol,
+      ForwardProtocolDefault: followsListener,
       Headers: [],
     };
     await putRule(ctx.tx, { kind: KIND.rule, id, parent: input.ListenerId, status: null, createdAt: ctx.now, data });
@@ -210,7 +209,8 @@ export const handlers = {
     }
     if (input.ForwardProtocol !== undefined && input.ForwardProtocol !== '') {
       if (!['default', 'HTTP', 'HTTPS'].includes(input.ForwardProtocol)) throw invalidParameterValue('ForwardProtocol', 'default, HTTP or HTTPS');
-      d.ForwardProtocol = input.ForwardProtocol === 'default' ? listenerForwardProtocol(listener) : input.ForwardProtocol;
+      d.ForwardProtocolDefault = input.ForwardProtocol === 'default';
+      d.ForwardProtocol = d.ForwardProtocolDefault ? listenerForwardProtocol(listener.data) : input.ForwardProtocol;
     }
     if (input.ForwardHost !== undefined && input.ForwardHost !== '') d.ForwardHost = input.ForwardHost;
     const names = sni(input.ServerNameIndicationSwitch, input.ServerNameIndication, { sw: d.ServerNameIndicationSwitch, name: d.ServerNameIndication });
@@ -242,7 +242,10 @@ export const handlers = {
     if (input.RuleIds.length === 0) return { TotalCount: 0, RuleSet: [] };
     const { items } = await ctx.tx.list<RuleData>(KIND.rule, { ids: [...new Set(input.RuleIds)] });
     const live = [];
-    for (const r of items) if (await ctx.tx.get(KIND.listener, r.data.ListenerId)) live.push(ruleInfo(r.data));
+    for (const r of items) {
+      const listener = await ctx.tx.get<L7ListenerData>(KIND.listener, r.data.ListenerId);
+      if (listener) live.push(ruleInfo(r.data, listener.data));
+    }
     return { TotalCount: live.length, RuleSet: live };
   },
 

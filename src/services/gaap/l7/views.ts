@@ -2,10 +2,10 @@ import type { CertificateAliasInfo, DomainRuleSet, RuleInfo } from '../../../spe
 import type { ResourceRecord } from '../../../store/types';
 import type { ActionContext } from '../../types';
 import { getCertificate } from '../certificate/model';
-import { DEFAULT_CERT_ALIAS, HEALTH_CHECK_BLOCKING_DEFAULTS, type L7DomainData, type L7ListenerData, type RuleData } from './model';
+import { DEFAULT_CERT_ALIAS, HEALTH_CHECK_BLOCKING_DEFAULTS, ruleForwardProtocol, type L7DomainData, type L7ListenerData, type RuleData } from './model';
 
 /** RuleInfo as the API returns it (internal fields left out). */
-export function ruleInfo(r: RuleData): RuleInfo {
+export function ruleInfo(r: RuleData, listener: L7ListenerData): RuleInfo {
   return {
     RuleId: r.RuleId,
     ListenerId: r.ListenerId,
@@ -23,7 +23,7 @@ export function ruleInfo(r: RuleData): RuleInfo {
     ServerNameIndicationSwitch: r.ServerNameIndicationSwitch,
     ServerNameIndication: r.ServerNameIndication,
     ForcedRedirect: r.ForcedRedirect,
-    ForwardProtocol: r.ForwardProtocol,
+    ForwardProtocol: ruleForwardProtocol(r, listener),
   };
 }
 
@@ -41,11 +41,11 @@ async function aliasInfo(ctx: ActionContext, ids: string[]): Promise<Certificate
 }
 
 /** DomainRuleSet: a domain with its settings and its rules. */
-export async function domainRuleSet(ctx: ActionContext, _listener: ResourceRecord<L7ListenerData>, d: L7DomainData, rules: RuleData[]): Promise<DomainRuleSet> {
+export async function domainRuleSet(ctx: ActionContext, listener: ResourceRecord<L7ListenerData>, d: L7DomainData, rules: RuleData[]): Promise<DomainRuleSet> {
   const clients = d.PolyClientCertificateIds.length > 0 ? d.PolyClientCertificateIds : ['default'];
   return {
     Domain: d.Domain,
-    RuleSet: rules.map(ruleInfo),
+    RuleSet: rules.map((r) => ruleInfo(r, listener.data)),
     CertificateId: d.CertificateId,
     CertificateAlias: await aliasOf(ctx, d.CertificateId),
     ClientCertificateId: clients[0],

@@ -176,6 +176,35 @@ describe('GAAP L7: domains, rules, headers, error pages, authentication', () => 
     assert.equal(await errorCode(gaap.SetTlsVersion({ ListenerId: 'listener-nothere1', TLSSupportVersion: ['TLSv1.2'], TLSCiphers: 'GAAP_TLS_CIPHERS_WIDE' })), 'ResourceNotFound');
   });
 
+  it("a rule without its own ForwardProtocol (none given, or `default`) follows the listener's as it changes; one that names it keeps it", async () => {
+    await gaap.CreateDomain({ ListenerId: w.https, Domain: 'fp.example.com' });
+    const rule = async (path: string, forwardProtocol?: string) =>
+      (await gaap.CreateRule({ ListenerId: w.https, Domain: 'fp.example.com', ...ruleBase, Path: path, ...(forwardProtocol ? { ForwardProtocol: forwardProtocol } : {}) })).RuleId as string;
+    const inherited = await rule('/inherited');
+    const named = await rule('/named', 'HTTP');
+    const reset = await rule('/reset', 'HTTPS');
+    await gaap.ModifyRuleAttribute({ ListenerId: w.https, RuleId: reset, ForwardProtocol: 'default' });
+    const protocols = async () => {
+      const d = await domainOf(w.https, 'fp.example.com');
+      const byId = (await gaap.DescribeRulesByRuleIds({ RuleIds: [inherited, named, reset] })).RuleSet;
+      const described = Object.fromEntries(d.RuleSet.map((r: any) => [r.RuleId, r.ForwardProtocol]));
+      assert.deepEqual(Object.fromEntries(byId.map((r: any) => [r.RuleId, r.ForwardProtocol])), described, 'both actions answer alike');
+      return [described[inherited], described[named], described[reset]];
+    };
+    assert.deepEqual(await protocols(), ['HTTP', 'HTTP', 'HTTP']);
+    const settle = async () => {
+      for (let i = 0; i < 200 && (await gaap.DescribeHTTPSListeners({ ListenerId: w.https })).ListenerSet[0].ListenerStatus !== 0; i++) await new Promise((r) => setTimeout(r, 20));
+    };
+    await settle();
+    await gaap.ModifyHTTPSListenerAttribute({ ProxyId: w.proxyId, ListenerId: w.https, ForwardProtocol: 'HTTPS' });
+    await settle();
+    assert.deepEqual(await protocols(), ['HTTPS', 'HTTP', 'HTTPS']);
+    await gaap.ModifyHTTPSListenerAttribute({ ProxyId: w.proxyId, ListenerId: w.https, ForwardProtocol: 'HTTP' });
+    await settle();
+    assert.deepEqual(await protocols(), ['HTTP', 'HTTP', 'HTTP']);
+    for (const id of [inherited, named, reset]) await gaap.DeleteRule({ ListenerId: w.https, RuleId: id, Force: 1 });
+  });
+
   it('creates, reads, modifies and binds rules', async () => {
     const { RuleId } = shape('CreateRule', await gaap.CreateRule({ ListenerId: w.http, Domain: 'www.qq.com', ...ruleBase, ForwardHost: 'default' }));
     assert.match(RuleId, /^rule-[a-z0-9]{8}$/);
