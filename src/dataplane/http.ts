@@ -184,6 +184,13 @@ export function hostName(host: string | undefined): string {
   return colon >= 0 ? h.slice(0, colon) : h;
 }
 
+/** Every request a listener parses counts, whichever path serves it (upgrades too): in the binding's counters and the proxy's QPS. */
+function countRequest(b: Binding, tally: Tally, https: boolean): void {
+  b.counters.requests++;
+  if (https) tally.https++;
+  else tally.http++;
+}
+
 function decodedPath(url: string): string {
   const q = url.indexOf('?');
   return percentDecoded(q >= 0 ? url.slice(0, q) : url);
@@ -444,10 +451,9 @@ export class HttpPlane {
   /** The HTTP server of a binding, or for HTTPS one of its TLS profiles (fed by the front, never listening itself). */
   private server(rt: ListenerRuntime, account: string, proxyId: string, b: Binding, tls?: TlsOptions): HttpServer | HttpsServer {
     const tally = this.tally(account, proxyId);
+    const https = rt.config.protocol === 'HTTPS';
     const handler = (req: IncomingMessage, res: ServerResponse) => {
-      b.counters.requests++;
-      if (rt.config.protocol === 'HTTPS') tally.https++;
-      else tally.http++;
+      countRequest(b, tally, https);
       const refused = requestRefusal(req);
       if (refused) return this.refuse(res, refused);
       if (this.faulted.size > 0 && this.faultFirst(req, () => this.handle(rt, req, res, tally))) return;
@@ -479,6 +485,7 @@ export class HttpPlane {
     });
     if (tls) server.on('secureConnection', serve);
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      countRequest(b, tally, https);
       if (this.faulted.size > 0 && this.faultFirst(req, () => this.upgrade(rt, req, socket, head, tally))) return;
       this.upgrade(rt, req, socket, head, tally);
     });
@@ -947,9 +954,7 @@ export class HttpPlane {
     const clientIp = unmapped(socket.remoteAddress ?? '');
     const origin = rule.origins.pick(clientIp, Date.now());
     if (!origin) return undefined;
-    b.counters.requests++;
-    if (https) tally.https++;
-    else tally.http++;
+    countRequest(b, tally, https);
     const headers = requestHead(req.headers, rule, clientIp, https ? 'https' : 'http');
     let head = `${req.method} ${req.url} HTTP/1.1`;
     for (let i = 0; i < headers.length; i += 2) head += `\r\n${headers[i]}: ${headers[i + 1]}`;

@@ -247,6 +247,11 @@ describe('data plane: HTTP and HTTPS listeners route real requests', () => {
     const port = await bound(proxyId, l);
     await rule(l, 'ws.test', '/socket', [origins.C.port]);
     await until(async () => (await who(ip, port, 'ws.test', '/socket')) === 'C', 'the rule');
+    const requests = async () => {
+      const traffic = (await (await fetch(`${server.url}/_tclocal/traffic`)).json()) as { proxies: Array<{ proxyId: string; listeners: Array<{ listenerId: string; requests: number }> }> };
+      return traffic.proxies.find((p) => p.proxyId === proxyId)!.listeners.find((x) => x.listenerId === l)!.requests;
+    };
+    const before = await requests();
     const { status, host, echoed } = await new Promise<{ status: number; host: string; echoed: string }>((resolve, reject) => {
       const req = request({ host: ip, port, path: '/socket/chat', headers: { host: 'ws.test', connection: 'Upgrade', upgrade: 'websocket' }, agent: false });
       req.on('upgrade', (res, socket) => {
@@ -269,6 +274,7 @@ describe('data plane: HTTP and HTTPS listeners route real requests', () => {
     assert.equal(host, 'ws.test');
     assert.equal(echoed.replace(/C>/g, ''), 'one|two');
     assert.ok(echoed.startsWith('C>'));
+    assert.equal(await requests(), before + 1, 'the upgrade request is counted as a request');
   });
 
   it('ForwardProtocol HTTPS reaches a TLS origin with the rule SNI', async () => {
