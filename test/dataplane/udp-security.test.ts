@@ -112,6 +112,30 @@ describe('data plane: UDP sessions and security policies', () => {
     assert.ok(await udpAsk(later, ip, udp.port, 'back'));
   });
 
+  it('the first matching rule wins over a later one that matches too; deleting a rule or the opened policy takes effect', async () => {
+    const { proxyId, ip } = await proxy();
+    const { listenerId: tcpListener, port: tcpPort } = await l4Listener(gaap, proxyId, 'TCP', { ListenerName: 't' });
+    await bindOrigins(gaap, rsId, tcpListener, [{ port: t.port }]);
+    const { PolicyId } = await gaap.CreateSecurityPolicy({ ProxyId: proxyId, DefaultAction: 'DROP' });
+    // Both rules match our clients (127.0.0.1, TCP, the listener's port); the first drops, the second accepts.
+    const { RuleIdList } = await gaap.CreateSecurityRules({
+      PolicyId,
+      RuleList: [
+        { SourceCidr: '127.0.0.1/32', Action: 'DROP', Protocol: 'TCP', DestPortRange: String(tcpPort), AliasName: 'first' },
+        { SourceCidr: '127.0.0.0/8', Action: 'ACCEPT', Protocol: 'ALL', DestPortRange: 'ALL', AliasName: 'second' },
+      ],
+    });
+    await gaap.OpenSecurityPolicy({ ProxyId: proxyId, PolicyId });
+    await until(async () => (await whoAnswers(ip, tcpPort)) === 'REFUSED', 'the first rule to drop');
+    await gaap.DeleteSecurityRules({ PolicyId, RuleIdList: [RuleIdList[0]] });
+    await until(async () => (await whoAnswers(ip, tcpPort)) === 'T', 'the second rule to accept once the first is gone');
+    await gaap.DeleteSecurityRules({ PolicyId, RuleIdList: [RuleIdList[1]] });
+    await until(async () => (await whoAnswers(ip, tcpPort)) === 'REFUSED', 'the default to drop with no rule left');
+    await until(async () => (await gaap.DescribeSecurityPolicyDetail({ PolicyId })).Status === 'BOUND', 'the policy to settle');
+    await gaap.DeleteSecurityPolicy({ PolicyId });
+    await until(async () => (await whoAnswers(ip, tcpPort)) === 'T', 'deleting the opened policy to lift it');
+  });
+
   it('a DROP default with an ACCEPT rule lets only the listed sources in', async () => {
     const { proxyId, ip } = await proxy();
     const { listenerId: tcpListener, port: tcpPort } = await l4Listener(gaap, proxyId, 'TCP', { ListenerName: 't' });
