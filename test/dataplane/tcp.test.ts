@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server';
+import { DEFAULT_ACCOUNT } from '../helpers';
 import { bindOrigins, l4Listener, runningProxy, startPlane, stopPlane, type OriginBinding } from '../support/running-proxy';
 import { boundListener, dataplaneReport, exchange, tcpOrigin, until, whoAnswers, type Origin } from './fixtures';
 
@@ -67,6 +68,31 @@ describe('data plane: TCP listeners forward real connections', () => {
     await gaap.DeleteListeners({ ProxyId: proxyId, ListenerIds: [listenerId], Force: 0 });
     await until(async () => (await whoAnswers(ip, port)) === 'REFUSED', 'the deleted listener to stop');
     assert.equal(await boundListener(server, proxyId, listenerId), undefined);
+  });
+
+  it('an isolated or banned proxy carries no traffic; it carries it again once running and unbanned', async () => {
+    const { proxyId, listenerId, port, ip } = await proxyWithListener();
+    await bind(listenerId, [{ port: a.port }]);
+    await until(async () => (await whoAnswers(ip, port)) === 'A', 'the listener to forward');
+    // No action isolates or bans a proxy (arrears and the operator do): the stored state stands in for them.
+    const edit = (change: (rec: { status: string | null; data: Record<string, unknown> }) => void) =>
+      server.store.transaction(DEFAULT_ACCOUNT.uin, async (tx) => {
+        const rec = (await tx.get<Record<string, unknown>>('gaap.proxy', proxyId))!;
+        const copy = { ...rec, data: { ...rec.data } };
+        change(copy);
+        await tx.put(copy);
+      });
+    const cases: Array<[string, (rec: { status: string | null; data: Record<string, unknown> }) => void, (rec: { status: string | null; data: Record<string, unknown> }) => void]> = [
+      ['isolated', (r) => { r.status = 'ISOLATED'; r.data.Status = 'ISOLATED'; }, (r) => { r.status = 'RUNNING'; r.data.Status = 'RUNNING'; }],
+      ['banned', (r) => { r.data.BanStatus = 'BANNED'; }, (r) => { r.data.BanStatus = 'NORMAL'; }],
+      ['in the ban blacklist', (r) => { r.data.InBanBlacklist = 1; }, (r) => { r.data.InBanBlacklist = 0; }],
+    ];
+    for (const [what, stop, restore] of cases) {
+      await edit(stop);
+      await until(async () => (await whoAnswers(ip, port)) === 'REFUSED', `the ${what} proxy to stop`);
+      await edit(restore);
+      await until(async () => (await whoAnswers(ip, port)) === 'A', `the proxy no longer ${what} to forward again`);
+    }
   });
 
   it('a port already in use is reported, and the other listeners and the API keep working', async () => {
