@@ -129,4 +129,21 @@ describe('data plane: schedulers, health checks, failover, session persistence',
       return new Set(seq).size === 1;
     }, 'affinity to the first origin');
   });
+
+  it('SessionPersist ends once the client has been away for the configured time', async () => {
+    const l = await listener({ Scheduler: 'rr' }, [{ name: 'A' }, { name: 'B' }]);
+    await server.store.transaction(DEFAULT_ACCOUNT.uin, async (tx) => {
+      const rec = await tx.get<Record<string, unknown>>('gaap.listener', l.listenerId);
+      await tx.put({ ...rec!, data: { ...rec!.data, SessionPersist: 1 } });
+    });
+    const kept = await until(async () => {
+      const seq = await l.names(4);
+      return new Set(seq).size === 1 && seq[0];
+    }, 'affinity to one origin');
+    // Within the time the client keeps its origin; after a second away, round robin chooses again, and the next in turn is the other origin.
+    await new Promise((r) => setTimeout(r, 1500));
+    const next = await l.names(3);
+    assert.notEqual(next[0], kept, next.join(','));
+    assert.equal(new Set(next).size, 1, 'the new choice is kept in turn');
+  });
 });
