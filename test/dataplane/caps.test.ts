@@ -32,6 +32,19 @@ describe('data plane: Bandwidth and Concurrent caps', () => {
     const seconds = (Date.now() - started) / 1000;
     assert.equal(answer.length, size + 2);
     assert.ok(seconds >= 2.2, `3 MB took ${seconds} s at 10 Mbps`);
+    // The echo comes back while the upload goes on: each direction has its own 10 Mbps (one shared by both would take about 4.8 s).
+    assert.ok(seconds < 4, `3 MB each way took ${seconds} s: the directions do not share the cap`);
+  });
+
+  it("Bandwidth is shared by the proxy's connections", async () => {
+    const { ip, port } = await listener();
+    // Two connections of 1.5 MB each at once: 3 MB through one 10 Mbps, about 2.35 s (a cap per connection would let them pass in about 1.2 s).
+    const size = 1_500_000;
+    const started = Date.now();
+    const answers = await Promise.all([exchange(ip, port, Buffer.alloc(size, 3)), exchange(ip, port, Buffer.alloc(size, 4))]);
+    const seconds = (Date.now() - started) / 1000;
+    assert.deepEqual(answers.map((a) => a.length), [size + 2, size + 2]);
+    assert.ok(seconds >= 2.2, `two connections of 1.5 MB took ${seconds} s at 10 Mbps`);
   });
 
   it('Concurrent caps the simultaneous connections of the proxy', async () => {
