@@ -241,6 +241,38 @@ describe('data plane: HTTP and HTTPS listeners route real requests', () => {
     assert.deepEqual([...names].sort(), ['A', 'B']);
   });
 
+  it("rule health checks send CheckParams' method and path with its Domain as Host, and judge the status by its class", async () => {
+    const probes: Array<{ method: string; url: string; host: string }> = [];
+    let status = 204;
+    const checked = createServer((req, res) => {
+      probes.push({ method: req.method ?? '', url: req.url ?? '', host: req.headers.host ?? '' });
+      res.writeHead(status);
+      res.end();
+    });
+    await new Promise<void>((resolve) => checked.listen(0, '127.0.0.1', resolve));
+    try {
+      const { proxyId } = await proxy();
+      const { ListenerId: l } = await gaap.CreateHTTPListener({ ProxyId: proxyId, ListenerName: 'web', Port: randomPort() });
+      await bound(proxyId, l);
+      const ruleId = await rule(l, 'checked.test', '/', [(checked.address() as { port: number }).port], {
+        HealthCheck: 1, CheckParams: { DelayLoop: 5, ConnectTimeout: 2, Path: '/probe', Method: 'HEAD', StatusCode: [200], Domain: 'health.checked.test' },
+      });
+      const originStatus = async () => (await gaap.DescribeRules({ ListenerId: l })).DomainRuleSet[0].RuleSet.find((r: any) => r.RuleId === ruleId).RealServerSet[0].RealServerStatus;
+      await until(() => probes.length >= 3, 'three probes');
+      assert.deepEqual(probes[0], { method: 'HEAD', url: '/probe', host: 'health.checked.test' });
+      // 204 is of the class 200 lists: normal.
+      assert.equal(await originStatus(), 0);
+      // 404 is of a class not listed: abnormal after the probes in a row it takes.
+      status = 404;
+      await until(async () => (await originStatus()) === 1, 'a 404 to make the origin abnormal');
+      status = 299;
+      await until(async () => (await originStatus()) === 0, 'a 299 to make it normal again');
+    } finally {
+      checked.closeAllConnections();
+      checked.close();
+    }
+  });
+
   it('upgrades (WebSocket) pass through both ways once the origin switches protocols', async () => {
     const { proxyId, ip } = await proxy();
     const { ListenerId: l } = await gaap.CreateHTTPListener({ ProxyId: proxyId, ListenerName: 'web', Port: randomPort() });
@@ -288,12 +320,20 @@ describe('data plane: HTTP and HTTPS listeners route real requests', () => {
       const { proxyId, ip } = await proxy();
       const { ListenerId: l } = await gaap.CreateHTTPListener({ ProxyId: proxyId, ListenerName: 'web', Port: randomPort() });
       const port = await bound(proxyId, l);
-      await rule(l, 's.test', '/', [tlsPort], { ForwardProtocol: 'HTTPS', ServerNameIndicationSwitch: 'ON', ServerNameIndication: 'origin.test' });
+      const ruleId = await rule(l, 's.test', '/', [tlsPort], { ForwardProtocol: 'HTTPS', ServerNameIndicationSwitch: 'ON', ServerNameIndication: 'origin.test' });
       const answer = await until(async () => {
         const a = await get(ip, port, 's.test', '/');
         return a.status === 200 ? JSON.parse(a.body) : undefined;
       }, 'the TLS origin');
       assert.deepEqual(answer, { sni: 'origin.test', host: 's.test' });
+      // Switched off, no name is sent at all (not even the client's Host).
+      await gaap.ModifyRuleAttribute({ ListenerId: l, RuleId: ruleId, ServerNameIndicationSwitch: 'OFF' });
+      const plain = await until(async () => {
+        const a = await get(ip, port, 's.test', '/');
+        const body = a.status === 200 ? JSON.parse(a.body) : undefined;
+        return body && body.sni !== 'origin.test' && body;
+      }, 'the rule without SNI');
+      assert.deepEqual(plain, { sni: false, host: 's.test' });
     } finally {
       tlsOrigin.closeAllConnections();
       tlsOrigin.close();
