@@ -172,6 +172,17 @@ describe('data plane: HTTP listeners refuse malformed, oversized and slow reques
     assert.deepEqual(statuses(hangMid.text), [200]);
     assert.ok(hangMid.closed, 'an answer the origin stops sending ends the connection after the origin timeout');
     assert.ok(hangMid.ms >= ORIGIN_TIMEOUT_MS, `after ${hangMid.ms} ms`);
+    // The same on Node's request path (a request with a body never takes the fast path).
+    const post = (path: string) => rawExchange(l.ip, l.port, [`POST ${path} HTTP/1.1\r\nHost: f.test\r\nContent-Length: 4\r\n\r\nbody`], { waitMs: ORIGIN_TIMEOUT_MS * 10 });
+    assert.deepEqual(statuses((await post('/reset')).text), [502], 'reset before answering, Node path');
+    assert.deepEqual(statuses((await post('/hang')).text), [504], 'silent origin, Node path');
+    const postResetMid = await post('/reset-mid');
+    assert.deepEqual(statuses(postResetMid.text), [200]);
+    assert.ok(postResetMid.closed && postResetMid.text.includes('partial'), 'an answer cut by the origin ends the connection, Node path');
+    const postHangMid = await post('/hang-mid');
+    assert.deepEqual(statuses(postHangMid.text), [200]);
+    assert.ok(postHangMid.closed, 'an answer the origin stops sending ends the connection, Node path');
+    assert.ok(postHangMid.ms >= ORIGIN_TIMEOUT_MS, `after ${postHangMid.ms} ms`);
     // The other listener was never affected.
     await stillServes();
     assert.equal((await getOnce(l.ip, l.port, 'f.test', '/fine')).status, 200);
