@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
+import { createSocket, Socket as DgramSocket } from 'node:dgram';
 import { connect, createServer, Socket, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server';
@@ -11,6 +11,8 @@ import { dataplaneReport, tcpOrigin, udpAsk, udpOrigin, until, whoAnswers, type 
 /** Sockets open in this process (the server runs in it too): a leak shows here. `ignore` says which are not the data plane's. */
 const socketsOpen = (ignore: (s: Socket) => boolean) =>
   (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().filter((h) => h instanceof Socket && !ignore(h)).length;
+/** UDP sockets open in this process: each UDP session's socket towards its origin among them. */
+const udpSocketsOpen = () => (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().filter((h) => h instanceof DgramSocket).length;
 
 async function listenOn(server: Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -74,6 +76,7 @@ describe('data plane: bad input and faults', () => {
     const notOurs = (s: Socket) => hangingSockets.has(s) || s.localPort === server.port || s.remotePort === server.port;
     const openSockets = () => socketsOpen(notOurs);
     const baseline = openSockets();
+    const udpBaseline = udpSocketsOpen();
 
     const clients: Socket[] = [];
     const open = (port: number) => {
@@ -118,6 +121,7 @@ describe('data plane: bad input and faults', () => {
     dgram.close();
     spray.close();
     await until(() => openSockets() <= baseline, `open sockets back to ${baseline} (now ${openSockets()})`, 15_000);
+    await until(() => udpSocketsOpen() <= udpBaseline, `UDP sockets back to ${udpBaseline} (now ${udpSocketsOpen()})`, 15_000);
     assert.equal(await whoAnswers(ip, ports.good), 'G');
   });
 });
