@@ -158,6 +158,9 @@ describe('data plane: HTTPS authentication and per-domain TLS', () => {
         'ok.test': { port: tlsPort, protocol: 'HTTPS', sni: 'origin.test' },
         'bad.test': { port: tlsPort, protocol: 'HTTPS', sni: 'origin.test' },
         'name.test': { port: tlsPort, protocol: 'HTTPS', sni: 'origin.test' },
+        // No SNI and no RealServerCertificateDomain: the certificate is verified for the client's Host.
+        'origin.test': { port: tlsPort, protocol: 'HTTPS' },
+        'hostname.test': { port: tlsPort, protocol: 'HTTPS' },
       });
       // Without authentication settings nothing is verified and no client certificate is sent.
       const plain = await until(async () => {
@@ -187,6 +190,11 @@ describe('data plane: HTTPS authentication and per-domain TLS', () => {
       assert.match(misnamed.body, /certificate could not be verified \(ERR_TLS_CERT_ALTNAME_INVALID\)/);
       // The verified domain still works after the others failed on the same origin.
       assert.equal((await ask(l.ip, l.port, 'ok.test')).status, 200);
+
+      for (const d of ['origin.test', 'hostname.test']) await gaap.SetAuthentication({ ListenerId: l.listenerId, Domain: d, RealServerAuth: 1, RealServerCertificateId: originCaId });
+      await until(async () => (await ask(l.ip, l.port, 'hostname.test')).status === 502, 'a Host the origin certificate does not name to be refused');
+      assert.match((await ask(l.ip, l.port, 'hostname.test')).body, /ERR_TLS_CERT_ALTNAME_INVALID/);
+      assert.equal((await ask(l.ip, l.port, 'origin.test')).status, 200, 'the Host the certificate names is verified');
     } finally {
       tlsOrigin.closeAllConnections();
       tlsOrigin.close();
