@@ -18,6 +18,9 @@ export interface Entity {
 
 export const entity = (scope: Scope, id: string): Entity => ({ scope, id, key: `${scope}/${id}` });
 
+/** One origin (real server) of one listener or rule (`ownerId`): its traffic series sit beside its health series, under the same id. */
+export const originEntity = (realServerId: string, ownerId: string): Entity => entity('realServer', `${realServerId}@${ownerId}`);
+
 export class Totals {
   inBytes = 0;
   outBytes = 0;

@@ -52,6 +52,15 @@ export interface BindingDelta {
   bytesOut: number;
   /** HTTP requests (HTTP and HTTPS listeners). */
   requests?: number;
+  /** TCP bindings: the same, per real server the connections went to (by real server id). */
+  origins?: Record<string, OriginDelta>;
+}
+
+export interface OriginDelta {
+  opened: number;
+  closed: number;
+  bytesIn: number;
+  bytesOut: number;
 }
 
 /**
@@ -99,7 +108,8 @@ interface ChildBinding {
   spec: BindingSpec;
   origins: OriginSet;
   access: AccessCheck | undefined;
-  conns: Set<TcpConnection<RelayEnd>>;
+  /** Open connections, each with the real server it went to. */
+  conns: Map<TcpConnection<RelayEnd>, string>;
   delta: BindingDelta;
 }
 
@@ -117,6 +127,12 @@ interface HttpChildBinding {
 const closeHandle = (handle: unknown): void => (handle as { close?: () => void } | undefined)?.close?.();
 
 const emptyDelta = (id: number): BindingDelta => ({ id, accepted: 0, opened: 0, closed: 0, bytesIn: 0, bytesOut: 0, requests: 0 });
+
+/** The part of `d` that counts for one real server. */
+function originDelta(d: BindingDelta, realServerId: string): OriginDelta {
+  const all = (d.origins ??= {});
+  return (all[realServerId] ??= { opened: 0, closed: 0, bytesIn: 0, bytesOut: 0 });
+}
 const changed = (d: BindingDelta): boolean => !!(d.accepted || d.opened || d.closed || d.bytesIn || d.bytesOut || d.requests);
 
 export class Forwarder {
@@ -242,7 +258,7 @@ export class Forwarder {
 
   /** A TCP binding: accepted on at once with a handle; without one, held until the parent says `listen`. */
   private bind(id: number, spec: BindingSpec, handle: unknown): void {
-    const b: ChildBinding = { listening: undefined, spec, origins: new OriginSet(spec.listener), access: undefined, conns: new Set(), delta: emptyDelta(id) };
+    const b: ChildBinding = { listening: undefined, spec, origins: new OriginSet(spec.listener), access: undefined, conns: new Map(), delta: emptyDelta(id) };
     this.configure(b, spec);
     this.bindings.set(id, b);
     if (handle) this.listen(id, b, handle, true);
@@ -302,7 +318,7 @@ export class Forwarder {
     this.bindings.delete(id);
     b.listening?.close();
     // As in the main process: the proxy or listener stopped serving, its traffic stops with it.
-    for (const c of b.conns) {
+    for (const c of b.conns.keys()) {
       c.client.destroy();
       c.upstream?.destroy();
     }
@@ -317,6 +333,7 @@ export class Forwarder {
     if (!origin) return undefined;
     origin.active++;
     b.delta.opened++;
+    originDelta(b.delta, origin.origin.realServerId).opened++;
     return origin;
   }
 
@@ -324,7 +341,8 @@ export class Forwarder {
     origin.active--;
     b.conns.delete(c);
     b.delta.closed++;
-    count(b.delta, c);
+    originDelta(b.delta, origin.origin.realServerId).closed++;
+    count(b.delta, c, origin.origin.realServerId);
   }
 
   private accept(b: ChildBinding, client: Socket): void {
@@ -340,7 +358,7 @@ export class Forwarder {
       limits: undefined,
       done: (c) => this.finished(b, origin, c),
     });
-    b.conns.add(conn);
+    b.conns.set(conn, origin.origin.realServerId);
   }
 
   private acceptHandle(b: ChildBinding, client: RawTcp, relay: HandleRelaying): void {
@@ -357,12 +375,12 @@ export class Forwarder {
       done: (c) => this.finished(b, origin, c),
     });
     // Finished already when the system refused the origin's address at once.
-    if (!conn.closed) b.conns.add(conn);
+    if (!conn.closed) b.conns.set(conn, origin.origin.realServerId);
   }
 
   /** Adds what open connections carried since the last sample. */
   private sample(b: ChildBinding): void {
-    for (const c of b.conns) count(b.delta, c);
+    for (const [c, realServerId] of b.conns) count(b.delta, c, realServerId);
   }
 
   /** Sends what changed since the last report. */
@@ -400,13 +418,17 @@ export class Forwarder {
   }
 }
 
-function count(d: BindingDelta, c: TcpConnection<RelayEnd>): void {
+function count(d: BindingDelta, c: TcpConnection<RelayEnd>, realServerId: string): void {
   const inBytes = c.client.bytesRead - c.countedIn;
   const outBytes = c.client.bytesWritten - c.countedOut;
+  if (inBytes === 0 && outBytes === 0) return;
   c.countedIn += inBytes;
   c.countedOut += outBytes;
   d.bytesIn += inBytes;
   d.bytesOut += outBytes;
+  const o = originDelta(d, realServerId);
+  o.bytesIn += inBytes;
+  o.bytesOut += outBytes;
 }
 
 /** The process's entry: wired to its parent's IPC channel. */

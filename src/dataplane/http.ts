@@ -23,7 +23,7 @@ import { percentDecoded } from '../core/url-path';
 import type { CounterPoint, ForwardingListener, ForwardingProxy, OriginHealth } from '../services/gaap/forwarding';
 import type { HttpCheck, HttpDomain, HttpListener, HttpRule, ServedCertificate } from '../services/gaap/forwarding-http';
 import { pacedPipe } from './caps';
-import { entity, type Entity } from './counters';
+import { entity, originEntity, type Entity } from './counters';
 import { BasicAuthGate, challenge, challengeOf, originFailure, originTlsOptions, rawChallenge } from './http-auth';
 import { errorPage, Exchange, holdOrigin, HOP_BY_HOP, proxyAnswer, rawProxyAnswer, requestHead, ruleHead, sendPage, upstreamHost, type OriginRoute, type RuleHead, type Tally } from './http-forward';
 import { ORIGIN_IDLE_MS, OriginPools, type OriginTarget } from './origin-pool';
@@ -1038,7 +1038,7 @@ export class HttpPlane {
     const now = nowSeconds * 1000;
     for (const [ruleId, st] of this.rules) {
       for (const s of st.origins.states) {
-        const id = `${s.origin.realServerId}@${ruleId}`;
+        const { id } = originEntity(s.origin.realServerId, ruleId);
         const value = effectiveHealthy(s, now) ? 1 : 0;
         const mark = `${minute}|${value}`;
         // Bindings of one real server on several ports share its series (the minute keeps the lowest).

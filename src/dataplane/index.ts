@@ -17,11 +17,11 @@ import type { CommitChanges, CommitRecords, Store } from '../store/types';
 import type { BoundTcp } from './bound-socket';
 import { listenerSocketBudget } from './budget';
 import { Bucket, bucketFor } from './caps';
-import { addTo, Counters, entity, SEGMENT_BYTES, type Entity } from './counters';
+import { addTo, Counters, entity, originEntity, SEGMENT_BYTES, type Entity } from './counters';
 import { HealthChecker } from './health';
 import { HttpPlane, type HttpPlaneSettings } from './http';
 import { applyConnectionFault, BindingCounters, type ConnectionFaults, type ListenerLive, type OriginLive, type TrafficReport } from './observe';
-import { OriginSet, recordLags } from './origins';
+import { OriginSet, recordLags, type OriginState } from './origins';
 import { accessCheck, type AccessCheck } from './security';
 import { forward, proxyHeader, unmapped, type TcpConnection } from './tcp';
 import { listenerUdpSocket, UdpSessions } from './udp';
@@ -54,9 +54,12 @@ interface Binding {
   bound: BoundTcp | undefined;
   udp: UdpSocket | undefined;
   sessions: UdpSessions | undefined;
-  conns: Set<TcpConnection>;
+  /** Open TCP connections, each with what it counts for. */
+  conns: Map<TcpConnection, Entity[]>;
   /** What its traffic counts for: the listener, this proxy, the listener's group. */
   entities: Entity[];
+  /** `entities` and each origin's own, by origin key: what a connection or session to that origin counts for. */
+  originEntities: Map<string, Entity[]>;
   /** Cumulative, for observers (the store's counters are per minute). */
   counters: BindingCounters;
   /** The id under which the forwarder processes accept on it (TCP with workers). */
@@ -344,7 +347,7 @@ export class DataPlane {
   private async bind(rt: ListenerRuntime, proxyId: string, address: string): Promise<void> {
     const l = rt.config;
     const b: Binding = {
-      proxyId, address, port: l.port, error: undefined, server: undefined, bound: undefined, udp: undefined, sessions: undefined, conns: new Set(), entities: this.entities(rt, proxyId),
+      proxyId, address, port: l.port, error: undefined, server: undefined, bound: undefined, udp: undefined, sessions: undefined, conns: new Map(), entities: this.entities(rt, proxyId), originEntities: new Map(),
       counters: new BindingCounters(), shared: undefined,
     };
     rt.bindings.set(proxyId, b);
@@ -471,7 +474,7 @@ export class DataPlane {
     if (b.server || b.bound || b.udp) this.freeSocket();
     this.release(b);
     // The proxy or listener stopped serving: its traffic stops with it.
-    for (const c of b.conns) {
+    for (const c of b.conns.keys()) {
       c.client.destroy();
       c.upstream?.destroy();
     }
@@ -509,6 +512,13 @@ export class DataPlane {
     return list;
   }
 
+  /** What a connection or session of `b` to `origin` counts for: the binding's entities and the origin's. */
+  private entitiesTo(rt: ListenerRuntime, b: Binding, origin: OriginState): Entity[] {
+    let list = b.originEntities.get(origin.key);
+    if (!list) b.originEntities.set(origin.key, (list = [...b.entities, originEntity(origin.origin.realServerId, rt.config.listenerId)]));
+    return list;
+  }
+
   private proxy(rt: ListenerRuntime, proxyId: string): ProxyRuntime | undefined {
     return this.proxies.get(rt.account)?.get(proxyId);
   }
@@ -540,7 +550,7 @@ export class DataPlane {
       client.resetAndDestroy();
       return;
     }
-    const { entities } = b;
+    const entities = this.entitiesTo(rt, b, origin);
     origin.active++;
     p.active++;
     this.counters.open(rt.account, entities);
@@ -561,7 +571,7 @@ export class DataPlane {
         this.counters.close(rt.account, entities);
       },
     });
-    b.conns.add(conn);
+    b.conns.set(conn, entities);
   }
 
   private countTcp(account: string, entities: Entity[], c: TcpConnection): void {
@@ -575,7 +585,7 @@ export class DataPlane {
 
   private udpSessions(rt: ListenerRuntime, b: Binding, sock: UdpSocket): void {
     b.udp = sock;
-    const { entities, counters } = b;
+    const { counters } = b;
     b.sessions = new UdpSessions(sock, {
       open: (ip) => {
         counters.accepted++;
@@ -587,6 +597,7 @@ export class DataPlane {
         if (!origin || !p) return undefined;
         origin.active++;
         p.active++;
+        const entities = this.entitiesTo(rt, b, origin);
         this.counters.open(rt.account, entities);
         // The session's counters stay while it is open (an open session keeps them from being dropped at a flush).
         const totals = this.counters.totalsOf(rt.account, entities);
@@ -620,7 +631,7 @@ export class DataPlane {
   async flush(): Promise<void> {
     for (const listeners of this.listeners.values()) {
       for (const rt of listeners.values()) {
-        for (const b of rt.bindings.values()) for (const c of b.conns) this.countTcp(rt.account, b.entities, c);
+        for (const b of rt.bindings.values()) for (const [c, entities] of b.conns) this.countTcp(rt.account, entities, c);
       }
     }
     this.http.sampleConnections();
@@ -654,7 +665,7 @@ export class DataPlane {
       for (const rt of listeners.values()) {
         if (rt.bindings.size === 0) continue;
         for (const s of rt.origins.states) {
-          const id = `${s.origin.realServerId}@${rt.config.listenerId}`;
+          const { id } = originEntity(s.origin.realServerId, rt.config.listenerId);
           const value = s.healthy ? 1 : 0;
           const mark = `${minute}|${value}`;
           if (this.healthWritten.get(`${account}|${id}`) === mark) continue;
@@ -739,7 +750,7 @@ export class DataPlane {
         }));
         for (const proxyId of rt.config.proxyIds) {
           const b = rt.bindings.get(proxyId);
-          const clients = [...(b?.conns ?? [])].map((c) => c.client);
+          const clients = [...(b?.conns.keys() ?? [])].map((c) => c.client);
           const list = byProxy.get(proxyId) ?? [];
           byProxy.set(proxyId, list);
           list.push({

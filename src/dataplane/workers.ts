@@ -18,9 +18,9 @@ import { join } from 'node:path';
 import type { Server } from 'node:net';
 import type { Logger } from 'pino';
 import { NODE_FLAGS } from '../core/node-flags';
-import { type Counters, type Entity, SEGMENT_BYTES } from './counters';
+import { type Counters, type Entity, originEntity, SEGMENT_BYTES } from './counters';
 import { bindTcp, type BoundTcp } from './bound-socket';
-import type { BindingDelta, BindingSpec, FromForwarder, HttpBindingSpec, ToForwarder } from './forwarder';
+import type { BindingDelta, BindingSpec, FromForwarder, HttpBindingSpec, OriginDelta, ToForwarder } from './forwarder';
 import type { HttpPlaneSettings } from './http';
 import { SentHttpViews } from './http-views';
 import type { Tally } from './http-forward';
@@ -30,10 +30,16 @@ import { AcceptTurns, LEAD, QUIET_MS } from './accept-turns';
 import type { ForwardingProxy } from '../services/gaap/forwarding';
 import type { HttpListener } from '../services/gaap/forwarding-http';
 
-/** What the main process knows of one binding handed to the forwarders. */
-interface Shared {
-  account: string;
+/** Connections the forwarders report for one binding, or for one real server of it, and what they count for. */
+interface Counted {
   entities: Entity[];
+  /** Connections open in each forwarder (by slot). */
+  open: number[];
+}
+
+/** What the main process knows of one binding handed to the forwarders. */
+interface Shared extends Counted {
+  account: string;
   /** What goes to each forwarder: a bound socket's handle, or (where the runtime cannot bind without listening) the main process's listening server. */
   handle: object;
   /** What the forwarders are told with the socket: a TCP binding's spec, or which HTTP listener on which proxy. */
@@ -41,8 +47,8 @@ interface Shared {
   /** A TCP spec as last sent, to send changes only. */
   sent: string;
   counters: BindingCounters;
-  /** Connections open in each forwarder (by slot). */
-  open: number[];
+  /** TCP bindings: each real server's own share (its traffic series), by real server id. */
+  origins: Map<string, Counted>;
   /** Unbound: late reports still add bytes, connections are already closed. */
   gone: boolean;
   /** A binding on a bound socket's handle: the lead forwarder accepts on it, the others only while it is open to all (accept-turns.ts). */
@@ -218,8 +224,7 @@ export class ForwarderPool {
     }
     // Its connections died with it.
     for (const s of this.shared.values()) {
-      if (!s.gone) for (let n = s.open[i]; n > 0; n--) this.counters.close(s.account, s.entities);
-      s.open[i] = 0;
+      for (const c of [s, ...s.origins.values()]) this.closeOpen(s, c, i);
     }
     if (this.stopping) return;
     const now = Date.now();
@@ -253,7 +258,7 @@ export class ForwarderPool {
     const handle = 'handle' in socket ? socket.handle : socket;
     // A listening server (the runtime could not bind without listening) is polled by the main process anyway: every forwarder accepts on it.
     const turns = 'handle' in socket && !this.turns.everyone;
-    const s: Shared = { account, entities, handle, what, sent: 'spec' in what ? JSON.stringify(what.spec) : '', counters, open: this.slots.map(() => 0), gone: false, turns, wide: false, shedAt: 0 };
+    const s: Shared = { account, entities, handle, what, sent: 'spec' in what ? JSON.stringify(what.spec) : '', counters, open: this.slots.map(() => 0), origins: new Map(), gone: false, turns, wide: false, shedAt: 0 };
     const listening = new Promise<'listening' | 'unanswered'>((resolve, reject) => {
       const timer = setTimeout(() => this.settle(id)?.resolve('unanswered'), LISTEN_WAIT_MS);
       timer.unref();
@@ -338,12 +343,9 @@ export class ForwarderPool {
   unbind(id: number): void {
     const s = this.shared.get(id);
     if (!s || s.gone) return;
-    s.gone = true;
     this.settle(id)?.resolve('unanswered');
-    for (let i = 0; i < s.open.length; i++) {
-      for (let n = s.open[i]; n > 0; n--) this.counters.close(s.account, s.entities);
-      s.open[i] = 0;
-    }
+    for (let i = 0; i < s.open.length; i++) for (const c of [s, ...s.origins.values()]) this.closeOpen(s, c, i);
+    s.gone = true;
     this.broadcast({ type: 'unbind', id });
     setTimeout(() => this.shared.delete(id), RETIRE_MS).unref();
   }
@@ -353,20 +355,42 @@ export class ForwarderPool {
       this.slots[slot].accepted += d.accepted;
       const s = this.shared.get(d.id);
       if (!s) continue;
-      if (!s.gone) {
-        // Opens before closes: the interval's peak is counted at most this high.
-        for (let n = d.opened; n > 0; n--) this.counters.open(s.account, s.entities);
-        for (let n = Math.min(d.closed, s.open[slot] + d.opened); n > 0; n--) this.counters.close(s.account, s.entities);
-        s.open[slot] = Math.max(0, s.open[slot] + d.opened - d.closed);
-      }
+      this.countInto(s, s, slot, d);
+      for (const [realServerId, od] of Object.entries(d.origins ?? {})) this.countInto(s, this.originOf(s, realServerId), slot, od);
       s.counters.accepted += d.accepted;
       s.counters.requests += d.requests ?? 0;
       s.counters.bytesIn += d.bytesIn;
       s.counters.bytesOut += d.bytesOut;
-      if (d.bytesIn || d.bytesOut) {
-        this.counters.add(s.account, s.entities, d.bytesIn, d.bytesOut, Math.ceil(d.bytesIn / SEGMENT_BYTES), Math.ceil(d.bytesOut / SEGMENT_BYTES));
-      }
     }
+  }
+
+  /** A forwarder's report for a binding or one of its real servers: connections opened and closed, bytes. */
+  private countInto(s: Shared, c: Counted, slot: number, d: OriginDelta): void {
+    if (!s.gone) {
+      // Opens before closes: the interval's peak is counted at most this high.
+      for (let n = d.opened; n > 0; n--) this.counters.open(s.account, c.entities);
+      for (let n = Math.min(d.closed, c.open[slot] + d.opened); n > 0; n--) this.counters.close(s.account, c.entities);
+      c.open[slot] = Math.max(0, c.open[slot] + d.opened - d.closed);
+    }
+    if (d.bytesIn || d.bytesOut) {
+      this.counters.add(s.account, c.entities, d.bytesIn, d.bytesOut, Math.ceil(d.bytesIn / SEGMENT_BYTES), Math.ceil(d.bytesOut / SEGMENT_BYTES));
+    }
+  }
+
+  /** The share of one real server of a TCP binding, made at its first report. */
+  private originOf(s: Shared, realServerId: string): Counted {
+    let c = s.origins.get(realServerId);
+    if (!c) {
+      const listenerId = s.entities.find((e) => e.scope === 'listener')?.id ?? '';
+      s.origins.set(realServerId, (c = { entities: [originEntity(realServerId, listenerId)], open: this.slots.map(() => 0) }));
+    }
+    return c;
+  }
+
+  /** The connections a forwarder held on a binding or real server are gone (it stopped, or the binding did). */
+  private closeOpen(s: Shared, c: Counted, slot: number): void {
+    if (!s.gone) for (let n = c.open[slot]; n > 0; n--) this.counters.close(s.account, c.entities);
+    c.open[slot] = 0;
   }
 
   /** Connections open in the forwarders on one binding. */

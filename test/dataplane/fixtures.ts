@@ -76,7 +76,7 @@ export interface UdpOrigin {
 }
 
 /** A UDP origin answering each datagram with `<name>:<datagram>`; health probes `hello?` get `hello!`. */
-export async function udpOrigin(name: string): Promise<UdpOrigin> {
+export async function udpOrigin(name: string, options: { host?: string } = {}): Promise<UdpOrigin> {
   const socket = createSocket('udp4');
   // A reply too large for a datagram fails to send: the origin carries on.
   socket.on('error', () => undefined);
@@ -84,7 +84,7 @@ export async function udpOrigin(name: string): Promise<UdpOrigin> {
     const text = msg.toString();
     socket.send(text === 'hello?' ? 'hello!' : `${name}:${text}`, r.port, r.address);
   });
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => socket.bind(0, options.host ?? '127.0.0.1', resolve));
   return { socket, port: socket.address().port, close: () => new Promise((resolve) => socket.close(() => resolve())) };
 }
 

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server';
 import { cnClient, randomPool, startTclocal } from '../helpers';
 import { forwardingListener, startPlane, stopPlane } from '../support/running-proxy';
+import { countsTrafficPerOrigin } from './origin-traffic';
 import { bj, boundListener, exchange, type Origin, randomPort, tcpOrigin, until, whoAnswers } from './fixtures';
 
 
@@ -85,6 +86,8 @@ describe('data plane: statistics from real traffic, groups, restarts', () => {
       return r.StatisticsData[0].MetricData.some((p: any) => p.Data > 0);
     }, 'the group counters');
   });
+
+  it('traffic is counted per origin too, each real server of a listener in its own series', () => countsTrafficPerOrigin(server, gaap, rsId));
 
   it('after a restart every running listener is bound before the server answers, and the counters are still there', async () => {
     const before = await sumOf(proxyId, 'InBandwidth');

@@ -8,6 +8,7 @@ import type { RunningServer } from '../../src/server';
 import { cnClient, randomPool, startTclocal, TEST_CA_DIR } from '../helpers';
 import { forwardingListener, localRealServer, startPlane, stopPlane } from '../support/running-proxy';
 import { getOnce, httpListener, httpRule, scriptedOrigin } from './http-fixtures';
+import { countsTrafficPerOrigin } from './origin-traffic';
 import { acceptedByWorkers, bj, boundListener, dataplaneReport, exchange, type Origin, randomPort, tcpOrigin, until, whoAnswers, workersOf, type WorkerStatus } from './fixtures';
 
 /** The origin's name, or 'REFUSED', or 'TIMEOUT' when nothing answers within `ms` (a queued connection nobody accepts). */
@@ -65,6 +66,8 @@ describe('data plane: forwarder processes (--dataplane-workers)', () => {
   after(() => stopPlane({ server, origins }));
 
   const listener = (settings: Record<string, unknown>, names: string[]) => tcpListener({ server, gaap, origins, rsId }, settings, names);
+
+  it("the forwarders' connections count per origin too, each real server of a listener in its own series", () => countsTrafficPerOrigin(server, gaap, rsId));
 
   /** Connections accepted on every listener of the server less those the forwarders report: the main process's. */
   async function acceptedOnMain(): Promise<number> {
