@@ -34,8 +34,16 @@ const glibc = process.platform === 'linux' && Boolean((process.report?.getReport
 
 describe('freed memory', () => {
   it('is kept for the next buffers: far fewer page faults than with the C library default', { skip: !glibc }, () => {
-    const plain = faults(false);
-    const kept = faults(true);
-    assert.ok(kept * 2 < plain, `page faults: ${kept} with freed memory kept, ${plain} without`);
+    // Medians of three alternating runs: one run without it can fault far less than usual on a busy machine (3,855 against 11,000-18,000 seen).
+    const plains: number[] = [];
+    const keeps: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      plains.push(faults(false));
+      keeps.push(faults(true));
+    }
+    const median = (list: number[]) => [...list].sort((a, b) => a - b)[1];
+    const plain = median(plains);
+    const kept = median(keeps);
+    assert.ok(kept * 2 < plain, `page faults: ${keeps.join(', ')} with freed memory kept, ${plains.join(', ')} without`);
   });
 });
