@@ -96,7 +96,9 @@ describe('data plane: TCP listeners forward real connections', () => {
   });
 
   it('a port already in use is reported, and the other listeners and the API keep working', async () => {
-    const { proxyId, ip } = await proxyWithListener();
+    const { proxyId, listenerId, port, ip } = await proxyWithListener();
+    await bind(listenerId, [{ port: a.port }]);
+    await until(async () => (await whoAnswers(ip, port)) === 'A', 'the proxy\'s first listener to forward');
     const squatter = await tcpOrigin('squatter', { host: ip });
     try {
       const { ListenerIds } = await gaap.CreateTCPListeners({ ListenerName: 'busy', Ports: [squatter.port], Scheduler: 'rr', HealthCheck: 0, RealServerType: 'IP', ProxyId: proxyId });
@@ -106,6 +108,11 @@ describe('data plane: TCP listeners forward real connections', () => {
       const report = await dataplaneReport(server);
       assert.ok(report.accounts.length > 0);
       assert.ok(await gaap.DescribeProxies({ ProxyIds: [proxyId] }));
+      // The proxy's other listener still forwards, and a new one on a free port binds and forwards.
+      assert.equal(await whoAnswers(ip, port), 'A');
+      const next = await l4Listener(gaap, proxyId, 'TCP');
+      await bind(next.listenerId, [{ port: b.port }]);
+      await until(async () => (await whoAnswers(ip, next.port)) === 'B', 'a listener made after the failed bind to forward');
     } finally {
       await squatter.close();
     }
