@@ -21,11 +21,20 @@ describe('data plane: DOMAIN origins with several addresses; the PROXY header as
   /** A name only this test knows, answered with `answers` (the machine's resolver cannot be given several loopback addresses for a name without changing the system's hosts file). */
   const name = `multi-${process.pid}-${Date.now()}.tclocal.test`;
   let answers: string[] = [];
+  /** A second name, which fails to resolve until `lostResolves` (to 127.0.0.1). */
+  const lost = `lost-${process.pid}-${Date.now()}.tclocal.test`;
+  let lostResolves = false;
 
   before(async () => {
-    (dnsPromises as any).lookup = (host: string, options: any) => (host === name
-      ? Promise.resolve(answers.map((address) => ({ address, family: 4 })))
-      : (lookup as any)(host, options));
+    (dnsPromises as any).lookup = (host: string, options: any) => {
+      if (host === name) return Promise.resolve(answers.map((address) => ({ address, family: 4 })));
+      if (host === lost) {
+        return lostResolves
+          ? Promise.resolve([{ address: '127.0.0.1', family: 4 }])
+          : Promise.reject(Object.assign(new Error(`getaddrinfo ENOTFOUND ${lost}`), { code: 'ENOTFOUND' }));
+      }
+      return (lookup as any)(host, options);
+    };
     server = await startTclocal({ dataplaneFlushMs: 100, dataplaneCheckScale: 0.05 });
     gaap = cnClient('gaap', server);
     origin = await tcpOrigin('A');
@@ -81,6 +90,36 @@ describe('data plane: DOMAIN origins with several addresses; the PROXY header as
       for (const s of held) s.destroy();
       await new Promise<void>((r) => second.close(() => r()));
     }
+  });
+
+  it('UDP PING checks (a name that resolves): an origin whose name does not resolve is abnormal with no address listed, and the listener BindStatus 2', async () => {
+    const { proxyId } = await runningProxy(gaap, 'ping');
+    const { ListenerIds: [listenerId] } = await gaap.CreateUDPListeners({
+      ListenerName: 'ping', Ports: [randomPort()], Scheduler: 'rr', RealServerType: 'DOMAIN', ProxyId: proxyId,
+      HealthCheck: 1, CheckType: 'PING', DelayLoop: 5, ConnectTimeout: 2, HealthyThreshold: 1, UnhealthyThreshold: 1,
+    });
+    answers = ['127.0.0.1'];
+    // The first test may have added the name already (a real server's address is unique in an account).
+    const realServer = async (address: string): Promise<string> => {
+      const found = (await gaap.DescribeRealServers({ SearchValue: address, ProjectId: 0 })).RealServerSet.find((r: any) => r.RealServerIP === address);
+      return found?.RealServerId ?? (await gaap.AddRealServers({ ProjectId: 0, RealServerIP: [address], RealServerName: 'ping' })).RealServerSet[0].RealServerId;
+    };
+    await gaap.BindListenerRealServers({
+      ListenerId: listenerId,
+      RealServerBindSet: [
+        { RealServerId: await realServer(name), RealServerIP: name, RealServerPort: 5353 },
+        { RealServerId: await realServer(lost), RealServerIP: lost, RealServerPort: 5353 },
+      ],
+    });
+    const state = async () => {
+      const l = (await gaap.DescribeUDPListeners({ ListenerId: listenerId })).ListenerSet[0];
+      return { bind: l.BindStatus, rs: Object.fromEntries(l.RealServerSet.map((r: any) => [r.RealServerIP, [r.RealServerStatus, r.DownIPList]])) };
+    };
+    await until(async () => (await state()).bind === 2, 'the unresolved name to give BindStatus 2');
+    assert.deepEqual((await state()).rs, { [name]: [0, []], [lost]: [1, []] });
+    lostResolves = true;
+    await until(async () => (await state()).bind === 0, 'the name resolving again to make the listener normal');
+    assert.deepEqual((await state()).rs, { [name]: [0, []], [lost]: [0, []] });
   });
 
   it('ClientIPMethod 1: the origin parses a PROXY v1 header naming the client\'s own address and port, then the client bytes intact', async () => {
