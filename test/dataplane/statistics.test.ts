@@ -66,7 +66,7 @@ describe('data plane: statistics from real traffic, groups, restarts', () => {
     await until(async () => (await boundListener(server, proxyId, listenerId))?.connections === 0, 'connections to be gone');
   });
 
-  it('a group listener listens on every member proxy', async () => {
+  it('a group listener listens on every member proxy; the group\'s opened security policy applies on each', async () => {
     const { GroupId } = await gaap.CreateProxyGroup({
       ProjectId: 0, GroupName: 'g', RealServerRegion: 'Beijing',
       AccessRegionSet: [{ AccessRegion: 'Hongkong', Bandwidth: 10, Concurrent: 2 }, { AccessRegion: 'Japan', Bandwidth: 10, Concurrent: 2 }],
@@ -85,6 +85,17 @@ describe('data plane: statistics from real traffic, groups, restarts', () => {
       const r = await gaap.DescribeProxyGroupStatistics({ GroupId, StartTime: bj(now - 600), EndTime: bj(now + 60), Granularity: 60, MetricNames: ['InBandwidth'] });
       return r.StatisticsData[0].MetricData.some((p: any) => p.Data > 0);
     }, 'the group counters');
+    // The group's opened security policy applies on every member.
+    const { PolicyId } = await gaap.CreateSecurityPolicy({ GroupId, DefaultAction: 'DROP' });
+    await gaap.OpenSecurityPolicy({ PolicyId });
+    for (const p of members) {
+      await until(async () => (await whoAnswers(p.IP, gPort)) === 'REFUSED', `the group policy on ${p.IP}`);
+    }
+    await until(async () => (await gaap.DescribeSecurityPolicyDetail({ PolicyId })).Status === 'BOUND', 'the policy to settle');
+    await gaap.CloseSecurityPolicy({ PolicyId });
+    for (const p of members) {
+      await until(async () => (await whoAnswers(p.IP, gPort)) === 'O', `the group policy lifted on ${p.IP}`);
+    }
   });
 
   it('traffic is counted per origin too, each real server of a listener in its own series', () => countsTrafficPerOrigin(server, gaap, rsId));
