@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config';
-import { cnClient, startTclocal } from '../helpers';
+import { cnClient, DEFAULT_ACCOUNT, startTclocal } from '../helpers';
 import { bindOrigins, l4Listener, localRealServer, runningProxy } from '../support/running-proxy';
 import { dataplaneReport, randomPort, tcpOrigin, until, whoAnswers } from './fixtures';
 
@@ -45,6 +45,45 @@ describe('data plane: settings', () => {
       for (const p of bound) assert.equal(await whoAnswers('127.0.0.1', p), 'O');
     } finally {
       await server.stop();
+      await origin.close();
+    }
+  });
+
+  it('with a data-plane host every proxy listens there (ports mapped where taken); without one, a stored address that is not loopback is refused, not bound', async () => {
+    const hosted = await startTclocal({ dataplaneHost: '127.0.0.1' });
+    const plain = await startTclocal({});
+    const origin = await tcpOrigin('O');
+    try {
+      const gaap = cnClient('gaap', hosted);
+      const rs = await localRealServer(gaap, 'o');
+      const { proxyId, ip } = await runningProxy(gaap, 'hosted');
+      assert.notEqual(ip, '127.0.0.1', 'the API still reports the proxy its own address');
+      const { listenerId } = await l4Listener(gaap, proxyId, 'TCP');
+      await bindOrigins(gaap, rs, listenerId, [{ port: origin.port }]);
+      const bound = await until(async () => {
+        const report = await dataplaneReport(hosted);
+        return report.accounts.flatMap((a: any) => a.proxies).find((p: any) => p.proxyId === proxyId)?.listeners[0]?.bound;
+      }, 'the listener bound on the host');
+      assert.equal(bound.address, '127.0.0.1');
+      assert.equal(await whoAnswers('127.0.0.1', bound.port), 'O');
+
+      // A proxy whose stored address is not loopback (an import from elsewhere, say): reported, never bound.
+      const other = cnClient('gaap', plain);
+      const { proxyId: stray } = await runningProxy(other, 'stray');
+      await plain.store.transaction(DEFAULT_ACCOUNT.uin, async (tx) => {
+        const rec = (await tx.get<Record<string, unknown>>('gaap.proxy', stray))!;
+        await tx.put({ ...rec, data: { ...rec.data, IP: '10.9.8.7' } });
+      });
+      const { listenerId: strayListener } = await l4Listener(other, stray, 'TCP');
+      const refused = await until(async () => {
+        const report = await dataplaneReport(plain);
+        return report.accounts.flatMap((a: any) => a.proxies).find((p: any) => p.proxyId === stray)?.listeners.find((l: any) => l.listenerId === strayListener);
+      }, 'the stray listener in the report');
+      assert.equal(refused.bound, null);
+      assert.match(refused.error, /not a loopback address/);
+    } finally {
+      await hosted.stop();
+      await plain.stop();
       await origin.close();
     }
   });
