@@ -148,6 +148,10 @@ describe('data plane: HTTP listeners refuse malformed, oversized and slow reques
     assert.deepEqual(statuses(a.text), [200, 200, 200, 200]);
     const order = [...a.text.matchAll(/A (\/slow\/\d+) 0/g)].map((m) => m[1]);
     assert.deepEqual(order, paths);
+    // With bodies they take Node's path, which forwards them as they arrive (the quicker answers can come first): the client still gets them in order.
+    const posted = await rawExchange(web.ip, web.port, [paths.map((p, i) => `POST ${p} HTTP/1.1\r\nHost: g.test\r\nContent-Length: 1\r\n${i === paths.length - 1 ? 'Connection: close\r\n' : ''}\r\nx`).join('')]);
+    assert.deepEqual(statuses(posted.text), [200, 200, 200, 200]);
+    assert.deepEqual([...posted.text.matchAll(/A (\/slow\/\d+) 1/g)].map((m) => m[1]), paths);
   });
 
   it('origins that refuse, reset mid-answer or hang give a proper answer or a closed connection, never a hung one', async () => {

@@ -118,9 +118,17 @@ describe('data plane: the exchange with HTTP origins (pooled connections, idle t
       await until(async () => (await getOnce(web.ip, web.port, 'slow.test', '/')).status === 200, 'the slow rule to serve');
       await until(async () => (await getOnce(web.ip, web.port, 'quick.test', '/')).status === 200, 'the quick rule to serve');
       slow.holding = true;
-      const held = Array.from({ length: 20 }, (_, i) => rawExchange(web.ip, web.port, [`GET /hold/${i} HTTP/1.1\r\nHost: slow.test\r\nConnection: close\r\n\r\n`], { waitMs: 30_000 }));
+      // Ten plain requests (the fast path) and ten with a body (Node's path).
+      const held = Array.from({ length: 20 }, (_, i) => rawExchange(web.ip, web.port, [
+        i % 2 === 0
+          ? `GET /hold/${i} HTTP/1.1\r\nHost: slow.test\r\nConnection: close\r\n\r\n`
+          : `POST /hold/${i} HTTP/1.1\r\nHost: slow.test\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi`,
+      ], { waitMs: 30_000 }));
       await until(() => slow.seen.filter((u) => u.startsWith('/hold/')).length === 20, 'the origin to hold twenty requests');
       assert.deepEqual(await getOnce(web.ip, web.port, 'quick.test', '/meanwhile'), { status: 200, body: 'Q /meanwhile 0' });
+      const post = await rawExchange(web.ip, web.port, ['POST /meanwhile HTTP/1.1\r\nHost: quick.test\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc']);
+      assert.deepEqual(statuses(post.text), [200]);
+      assert.match(post.text, /Q \/meanwhile 3$/);
       assert.deepEqual(await getOnce(web.ip, web.port, 'slow.test', '/beside'), { status: 200, body: 'S /beside 0' });
       slow.release();
       for (const a of await Promise.all(held)) assert.deepEqual(statuses(a.text), [200]);
