@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server';
 import { DEFAULT_ACCOUNT } from '../helpers';
@@ -115,6 +115,43 @@ describe('data plane: TCP listeners forward real connections', () => {
       await until(async () => (await whoAnswers(ip, next.port)) === 'B', 'a listener made after the failed bind to forward');
     } finally {
       await squatter.close();
+    }
+  });
+
+  it('a reset on either side resets the other (the main process relay)', async () => {
+    const ending = (sock: Socket): Promise<string> => new Promise((resolve) => {
+      sock.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+      sock.on('close', () => resolve('closed'));
+    });
+    let originEnd: Promise<string> | undefined;
+    // Resets on its first bytes when told to, else greets and waits.
+    let resetOnData = true;
+    const origin = createServer({ allowHalfOpen: true }, (sock) => {
+      if (resetOnData) sock.once('data', () => sock.resetAndDestroy());
+      else {
+        sock.write('ready');
+        originEnd = ending(sock);
+      }
+    });
+    await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
+    try {
+      const { listenerId, port, ip } = await proxyWithListener();
+      await bind(listenerId, [{ port: (origin.address() as { port: number }).port }]);
+      await until(async () => {
+        const c = connect({ host: ip, port });
+        c.write('x');
+        return (await ending(c)) === 'ECONNRESET';
+      }, 'the origin reset to reach the client as a reset');
+      resetOnData = false;
+      const c = connect({ host: ip, port });
+      const end = ending(c);
+      await new Promise((resolve) => c.once('data', resolve));
+      c.resetAndDestroy();
+      await end;
+      await until(() => originEnd, 'the origin connection');
+      assert.equal(await originEnd, 'ECONNRESET');
+    } finally {
+      origin.close();
     }
   });
 
