@@ -162,31 +162,26 @@ describe('data plane: HTTP listeners refuse malformed, oversized and slow reques
     await gaap.CreateRule({ ListenerId: l.listenerId, Domain: 'f.test', Path: '/refused', RealServerType: 'IP', Scheduler: 'rr', HealthCheck: 0 })
       .then(({ RuleId }: { RuleId: string }) => gaap.BindRuleRealServers({ RuleId, RealServerBindSet: [{ RealServerId: rsId, RealServerIP: '127.0.0.1', RealServerPort: dead.port, RealServerWeight: 1 }] }));
     await until(async () => (await getOnce(l.ip, l.port, 'f.test', '/refused')).status === 502, 'the rules to serve');
-    const ask = (path: string) => rawExchange(l.ip, l.port, [`GET ${path} HTTP/1.1\r\nHost: f.test\r\n\r\n`], { waitMs: ORIGIN_TIMEOUT_MS * 10 });
-
-    const reset = await ask('/reset');
-    assert.deepEqual(statuses(reset.text), [502], 'reset before answering');
-    assert.ok(!reset.closed || reset.text.includes('502'), 'the client got its answer');
-    const hang = await ask('/hang');
-    assert.deepEqual(statuses(hang.text), [504], 'silent origin');
-    const resetMid = await ask('/reset-mid');
-    assert.deepEqual(statuses(resetMid.text), [200]);
-    assert.ok(resetMid.closed && resetMid.text.endsWith('partial'), 'an answer cut by the origin ends the connection');
-    const hangMid = await ask('/hang-mid');
-    assert.deepEqual(statuses(hangMid.text), [200]);
-    assert.ok(hangMid.closed, 'an answer the origin stops sending ends the connection after the origin timeout');
-    assert.ok(hangMid.ms >= ORIGIN_TIMEOUT_MS, `after ${hangMid.ms} ms`);
-    // The same on Node's request path (a request with a body never takes the fast path).
-    const post = (path: string) => rawExchange(l.ip, l.port, [`POST ${path} HTTP/1.1\r\nHost: f.test\r\nContent-Length: 4\r\n\r\nbody`], { waitMs: ORIGIN_TIMEOUT_MS * 10 });
-    assert.deepEqual(statuses((await post('/reset')).text), [502], 'reset before answering, Node path');
-    assert.deepEqual(statuses((await post('/hang')).text), [504], 'silent origin, Node path');
-    const postResetMid = await post('/reset-mid');
-    assert.deepEqual(statuses(postResetMid.text), [200]);
-    assert.ok(postResetMid.closed && postResetMid.text.includes('partial'), 'an answer cut by the origin ends the connection, Node path');
-    const postHangMid = await post('/hang-mid');
-    assert.deepEqual(statuses(postHangMid.text), [200]);
-    assert.ok(postHangMid.closed, 'an answer the origin stops sending ends the connection, Node path');
-    assert.ok(postHangMid.ms >= ORIGIN_TIMEOUT_MS, `after ${postHangMid.ms} ms`);
+    // Plain requests take the fast path; a request with a body never does (Node's path), where an answer cut short is passed on chunked.
+    const requestPaths = [
+      { via: 'fast path', ask: (path: string) => `GET ${path} HTTP/1.1\r\nHost: f.test\r\n\r\n`, cut: (text: string) => text.endsWith('partial') },
+      { via: "Node's path", ask: (path: string) => `POST ${path} HTTP/1.1\r\nHost: f.test\r\nContent-Length: 4\r\n\r\nbody`, cut: (text: string) => text.includes('partial') },
+    ];
+    for (const { via, ask, cut } of requestPaths) {
+      const exchange = (path: string) => rawExchange(l.ip, l.port, [ask(path)], { waitMs: ORIGIN_TIMEOUT_MS * 10 });
+      const reset = await exchange('/reset');
+      assert.deepEqual(statuses(reset.text), [502], `reset before answering, ${via}`);
+      assert.ok(!reset.closed || reset.text.includes('502'), `the client got its answer, ${via}`);
+      const hang = await exchange('/hang');
+      assert.deepEqual(statuses(hang.text), [504], `silent origin, ${via}`);
+      const resetMid = await exchange('/reset-mid');
+      assert.deepEqual(statuses(resetMid.text), [200]);
+      assert.ok(resetMid.closed && cut(resetMid.text), `an answer cut by the origin ends the connection, ${via}`);
+      const hangMid = await exchange('/hang-mid');
+      assert.deepEqual(statuses(hangMid.text), [200]);
+      assert.ok(hangMid.closed, `an answer the origin stops sending ends the connection after the origin timeout, ${via}`);
+      assert.ok(hangMid.ms >= ORIGIN_TIMEOUT_MS, `after ${hangMid.ms} ms, ${via}`);
+    }
     // The other listener was never affected.
     await stillServes();
     assert.equal((await getOnce(l.ip, l.port, 'f.test', '/fine')).status, 200);

@@ -25,6 +25,39 @@ async function originBytes(server: RunningServer, realServerId: string, listener
   });
 }
 
+/** One listener of `protocol` with both real servers bound: sends (a connection or a session each) until both were reached, then waits until each series holds exactly its own bytes. */
+async function perOriginOn(
+  server: RunningServer, gaap: any, proxy: { proxyId: string; ip: string }, protocol: 'TCP' | 'UDP',
+  origins: Array<{ id: string; ip: string; port: number }>,
+  /** Sends one payload of `size` bytes and answers the reply (`<origin name>:<payload>`), or '' when none came. */
+  send: (ip: string, port: number, size: number) => Promise<string>,
+): Promise<Record<string, { in: number; out: number }>> {
+  const { listenerId, port } = await l4Listener(gaap, proxy.proxyId, protocol);
+  await gaap.BindListenerRealServers({
+    ListenerId: listenerId,
+    RealServerBindSet: origins.map((o) => ({ RealServerId: o.id, RealServerIP: o.ip, RealServerPort: o.port })),
+  });
+  await servedPort(server, proxy.proxyId, listenerId, 2);
+  const expected: Record<string, { in: number; out: number }> = { NEAR: { in: 0, out: 0 }, FAR: { in: 0, out: 0 } };
+  await until(async () => {
+    // Each sends a different size; its origin answers with its name and the bytes back.
+    const size = protocol === 'TCP' ? 1000 + Math.floor(Math.random() * 5000) : 100 + Math.floor(Math.random() * 900);
+    const answer = await send(proxy.ip, port, size);
+    const e = expected[answer.split(':')[0]];
+    if (e) {
+      e.in += size;
+      e.out += answer.length;
+    }
+    return expected.NEAR.in > 0 && expected.FAR.in > 0;
+  }, `${protocol} traffic to reach both origins`);
+  const [near, far] = origins;
+  await until(async () => {
+    const got = { NEAR: await originBytes(server, near.id, listenerId), FAR: await originBytes(server, far.id, listenerId) };
+    return JSON.stringify(got) === JSON.stringify(expected);
+  }, `each real server's ${protocol} series to hold its own bytes (${JSON.stringify(expected)})`);
+  return expected;
+}
+
 /** `nearId`: the server's real server 127.0.0.1 (a real server's address is unique in an account). */
 export async function countsTrafficPerOrigin(server: RunningServer, gaap: any, nearId: string): Promise<void> {
   const near = await tcpOrigin('NEAR');
@@ -34,62 +67,22 @@ export async function countsTrafficPerOrigin(server: RunningServer, gaap: any, n
   const clients: UdpSocket[] = [];
   try {
     const farId = (await gaap.AddRealServers({ RealServerIP: ['127.0.0.2'], RealServerName: 'per-origin', ProjectId: 0 })).RealServerSet[0].RealServerId as string;
-    const { proxyId, ip } = await runningProxy(gaap, 'per-origin');
-    const { listenerId, port } = await l4Listener(gaap, proxyId, 'TCP');
-    await gaap.BindListenerRealServers({
-      ListenerId: listenerId,
-      RealServerBindSet: [
-        { RealServerId: nearId, RealServerIP: '127.0.0.1', RealServerPort: near.port },
-        { RealServerId: farId, RealServerIP: '127.0.0.2', RealServerPort: far.port },
-      ],
-    });
-    await servedPort(server, proxyId, listenerId, 2);
-    const expected: Record<string, { in: number; out: number }> = { NEAR: { in: 0, out: 0 }, FAR: { in: 0, out: 0 } };
-    await until(async () => {
-      // Each connection sends a different size; its origin answers with its name and the bytes back.
-      const payload = Buffer.alloc(1000 + Math.floor(Math.random() * 5000), 'p');
-      const answer = await exchange(ip, port, payload).catch(() => '');
-      const e = expected[answer.split(':')[0]];
-      if (e) {
-        e.in += payload.length;
-        e.out += answer.length;
-      }
-      return expected.NEAR.in > 0 && expected.FAR.in > 0;
-    }, 'connections to reach both origins');
-    await until(async () => {
-      const got = { NEAR: await originBytes(server, nearId, listenerId), FAR: await originBytes(server, farId, listenerId) };
-      return JSON.stringify(got) === JSON.stringify(expected);
-    }, `each real server's series to hold its own bytes (${JSON.stringify(expected)})`);
-    assert.notDeepEqual(expected.NEAR, expected.FAR);
-
+    const proxy = await runningProxy(gaap, 'per-origin');
+    const tcp = await perOriginOn(server, gaap, proxy, 'TCP', [
+      { id: nearId, ip: '127.0.0.1', port: near.port },
+      { id: farId, ip: '127.0.0.2', port: far.port },
+    ], (ip, port, size) => exchange(ip, port, Buffer.alloc(size, 'p')).catch(() => ''));
+    assert.notDeepEqual(tcp.NEAR, tcp.FAR);
     // UDP: a session per client socket, its datagrams and the replies counted for the origin it went to.
-    const { listenerId: udpId, port: udpPort } = await l4Listener(gaap, proxyId, 'UDP');
-    await gaap.BindListenerRealServers({
-      ListenerId: udpId,
-      RealServerBindSet: [
-        { RealServerId: nearId, RealServerIP: '127.0.0.1', RealServerPort: udpNear.port },
-        { RealServerId: farId, RealServerIP: '127.0.0.2', RealServerPort: udpFar.port },
-      ],
-    });
-    await servedPort(server, proxyId, udpId, 2);
-    const udpExpected: Record<string, { in: number; out: number }> = { NEAR: { in: 0, out: 0 }, FAR: { in: 0, out: 0 } };
-    await until(async () => {
+    await perOriginOn(server, gaap, proxy, 'UDP', [
+      { id: nearId, ip: '127.0.0.1', port: udpNear.port },
+      { id: farId, ip: '127.0.0.2', port: udpFar.port },
+    ], async (ip, port, size) => {
       const c = createSocket('udp4');
       clients.push(c);
       await new Promise<void>((resolve) => c.bind(0, '127.0.0.1', resolve));
-      const text = 'd'.repeat(100 + Math.floor(Math.random() * 900));
-      const reply = await udpAsk(c, ip, udpPort, text);
-      const e = reply && udpExpected[reply.split(':')[0]];
-      if (e) {
-        e.in += text.length;
-        e.out += reply.length;
-      }
-      return udpExpected.NEAR.in > 0 && udpExpected.FAR.in > 0;
-    }, 'sessions to reach both UDP origins');
-    await until(async () => {
-      const got = { NEAR: await originBytes(server, nearId, udpId), FAR: await originBytes(server, farId, udpId) };
-      return JSON.stringify(got) === JSON.stringify(udpExpected);
-    }, `each UDP origin's series to hold its own bytes (${JSON.stringify(udpExpected)})`);
+      return (await udpAsk(c, ip, port, 'd'.repeat(size))) ?? '';
+    });
   } finally {
     for (const c of clients) c.close();
     await near.close();
