@@ -407,7 +407,7 @@ export class HttpPlane {
       st.passive.stop();
       this.events.sharing?.health(id, undefined);
       this.pushed.delete(id);
-      for (const s of st.origins.states) this.healthWritten.delete(`${s.key}${s.origin.realServerId}@${id}`);
+      for (const s of st.origins.states) this.healthWritten.delete(s.key + originEntity(s.origin.realServerId, id).id);
       this.rules.delete(id);
     }
   }
