@@ -199,12 +199,21 @@ stream {
 }
 
 /** A stage of bench/dataplane-stages in its own process: its two ports. */
-async function startStage(mode: string, ports: number[]): Promise<{ a: number; b: number; pid: number }> {
+/** A stage's process and its listening ports (`c` and `d`: the `relay` stage's HTTP and HTTPS ports). */
+interface Stage {
+  a: number;
+  b: number;
+  c?: number;
+  d?: number;
+  pid: number;
+}
+
+async function startStage(mode: string, ports: number[]): Promise<Stage> {
   const child = fork(resolve(__dirname, 'dataplane-stages.js'), [mode, ...ports.map(String)], {
     stdio: 'ignore', env: { ...process.env, BENCH_KEY: keyFile, BENCH_CERT: certFile },
   });
   children.push(child);
-  const got = await new Promise<{ a: number; b: number }>((r) => child.once('message', (m) => r(m as { a: number; b: number })));
+  const got = await new Promise<Omit<Stage, 'pid'>>((r) => child.once('message', (m) => r(m as Omit<Stage, 'pid'>)));
   return { ...got, pid: child.pid! };
 }
 
@@ -556,16 +565,17 @@ const ordered = <T>(xs: T[], r: number): T[] => (r % 2 === 0 ? xs : [...xs].reve
 let wrkErrors = 0;
 let wrkNon2xx = 0;
 
-async function l4Rounds(origins: Ports, ref: Ports, tc: Tclocal, single: Tclocal, pipe: { a: number; b: number; pid: number }): Promise<Record<string, number[]>> {
+async function l4Rounds(origins: Ports, ref: Ports, tc: Tclocal, single: Tclocal, pipe: Stage, relay: Stage): Promise<Record<string, number[]>> {
   const lat: Record<string, number[]> = {};
   const targets = {
     tclocal: { host: tc.host, pong: tc.ports.pong, iperf: tc.ports.iperf, udp: tc.ports.udp },
     single: { host: single.host, pong: single.ports.pong, iperf: single.ports.iperf, udp: 0 },
     ref: { host: '127.0.0.1', pong: ref.pong, iperf: ref.iperf, udp: ref.udp },
     pipe: { host: '127.0.0.1', pong: pipe.a, iperf: pipe.b, udp: 0 },
+    relay: { host: '127.0.0.1', pong: relay.a, iperf: relay.b, udp: 0 },
     acl: { host: tc.acl.host, pong: tc.acl.port, iperf: 0, udp: 0 },
   };
-  const pids: Record<string, number[]> = { tclocal: tc.pids, single: single.pids, ref: [haproxyPid], pipe: [pipe.pid], acl: tc.pids };
+  const pids: Record<string, number[]> = { tclocal: tc.pids, single: single.pids, ref: [haproxyPid], pipe: [pipe.pid], relay: [relay.pid], acl: tc.pids };
   // Warm-up: every path once, unrecorded (the JIT, the origin pools).
   for (const t of Object.values(targets)) {
     await connectionsPerSecond(t.host, t.pong, 16, 1);
@@ -614,9 +624,9 @@ async function l4Rounds(origins: Ports, ref: Ports, tc: Tclocal, single: Tclocal
   return lat;
 }
 
-async function l7Rounds(origins: Ports, ref: Ports, tc: Tclocal, answer: { a: number; b: number; pid: number }, proxy: { a: number; b: number; pid: number }, undici: { a: number; b: number; pid: number }): Promise<void> {
+async function l7Rounds(origins: Ports, ref: Ports, tc: Tclocal, answer: Stage, proxy: Stage, undici: Stage, relay: Stage): Promise<void> {
   // tclocal's CPU is its main process's and its forwarders' together.
-  const pids: Record<string, number[]> = { tclocal: tc.pids, ref: [haproxyPid], nodeProxy: [proxy.pid], nodeUndici: [undici.pid], nodeAnswer: [answer.pid] };
+  const pids: Record<string, number[]> = { tclocal: tc.pids, ref: [haproxyPid], nodeProxy: [proxy.pid], nodeUndici: [undici.pid], nodeAnswer: [answer.pid], nodeRelay: [relay.pid] };
   const cpuOf = (who: string) => pids[who].reduce((sum, pid) => sum + cpuSeconds(pid), 0);
   const targets: Record<string, { host: string; http: number; https: number }> = {
     tclocal: { host: tc.host, http: tc.ports.http, https: tc.ports.https },
@@ -624,6 +634,7 @@ async function l7Rounds(origins: Ports, ref: Ports, tc: Tclocal, answer: { a: nu
     nodeProxy: { host: '127.0.0.1', http: proxy.a, https: proxy.b },
     nodeUndici: { host: '127.0.0.1', http: undici.a, https: undici.b },
     nodeAnswer: { host: '127.0.0.1', http: answer.a, https: answer.b },
+    nodeRelay: { host: '127.0.0.1', http: relay.c!, https: relay.d! },
   };
   const count = (w: WrkResult) => {
     wrkErrors += w.errors;
@@ -727,9 +738,10 @@ async function main(): Promise<void> {
   const answer = await startStage('http-answer', []);
   const nodeProxy = await startStage('http-proxy', [origins.http]);
   const nodeUndici = await startStage('undici-proxy', [origins.http]);
+  const relay = await startStage('relay', [origins.pong, origins.iperf, origins.http]);
   const started = Date.now();
-  const lat = single ? await l4Rounds(origins, ref, tc, single, pipe) : undefined;
-  if (L7.size > 0) await l7Rounds(origins, ref, tc, answer, nodeProxy, nodeUndici);
+  const lat = single ? await l4Rounds(origins, ref, tc, single, pipe, relay) : undefined;
+  if (L7.size > 0) await l7Rounds(origins, ref, tc, answer, nodeProxy, nodeUndici, relay);
   if (ONLY.has('api')) await apiRounds(tc, ref);
   const minutes = (Date.now() - started) / 60000;
   const load1 = loadavg()[0];
@@ -786,9 +798,11 @@ async function main(): Promise<void> {
       '|---|---|---|---|---|---|---|',
       `| HAProxy (two threads) | ${maybe('bulk', 'ref', 2, 1e9)} | ${maybe('bulkCpu', 'ref', 2)} | ${maybe('conns', 'ref')} | — | ${maybe('connCpu', 'ref')} | ${addedCell('ref')} |`,
       `| bare \`socket.pipe\` Node proxy (no policy, scheduling or counters) | ${maybe('bulk', 'pipe', 2, 1e9)} | ${maybe('bulkCpu', 'pipe', 2)} | ${maybe('conns', 'pipe')} | ${[maybeRatio('bulk ', 'bulk', 'pipe', 'ref'), maybeRatio('connections ', 'conns', 'pipe', 'ref')].filter(Boolean).join(', ')} | ${maybe('connCpu', 'pipe')} | ${addedCell('pipe')} |`,
+      `| tclocal's raw-handle relay alone, one process (no accept turns, policy, scheduling or counters: the least a Node proxy does per connection) | ${maybe('bulk', 'relay', 2, 1e9)} | ${maybe('bulkCpu', 'relay', 2)} | ${maybe('conns', 'relay')} | ${[maybeRatio('bulk ', 'bulk', 'relay', 'ref'), maybeRatio('connections ', 'conns', 'relay', 'ref')].filter(Boolean).join(', ')} | ${maybe('connCpu', 'relay')} | ${addedCell('relay')} |`,
       `| tclocal, caps off, one process (\`--dataplane-workers 0\`) | ${maybe('bulk', 'single', 2, 1e9)} | ${maybe('bulkCpu', 'single', 2)} | ${maybe('conns', 'single')} | ${[maybeRatio('bulk ', 'bulk', 'single', 'ref'), maybeRatio('connections ', 'conns', 'single', 'ref')].filter(Boolean).join(', ')} | ${maybe('connCpu', 'single')} | ${addedCell('single')} |`,
       `| tclocal, caps off, \`--dataplane-workers ${WORKERS}\` (CPU: main process and forwarders together) | ${maybe('bulk', 'tclocal', 2, 1e9)} | ${maybe('bulkCpu', 'tclocal', 2)} | ${maybe('conns', 'tclocal')} | ${[maybeRatio('bulk ', 'bulk', 'tclocal', 'ref'), maybeRatio('connections ', 'conns', 'tclocal', 'ref')].filter(Boolean).join(', ')}${maybeRatio('; vs one process ', 'conns', 'tclocal', 'single')} | ${maybe('connCpu', 'tclocal')} | ${addedCell('tclocal')} |`,
       ...(has('conns') ? [`| tclocal, caps off, through a proxy with an opened security policy (2 rules, the second accepts) | — | — | ${cell('conns', 'acl')} | connections ${ratioCell('conns', 'acl', 'ref')}; vs tclocal without ${ratioCell('conns', 'acl', 'tclocal')} | ${cell('connCpu', 'acl')} | ${addedCell('acl')} |`] : []),
+      `| tclocal vs its relay alone | — | ${has('bulkCpu') ? ratioCell('bulkCpu', 'tclocal', 'relay') : '—'} | — | ${[maybeRatio('bulk ', 'bulk', 'tclocal', 'relay'), maybeRatio('connections ', 'conns', 'tclocal', 'relay')].filter(Boolean).join(', ')} | ${has('connCpu') ? ratioCell('connCpu', 'tclocal', 'relay') : '—'} | — |`,
       `| tclocal vs the bare pipe | — | ${has('bulkCpu') ? ratioCell('bulkCpu', 'tclocal', 'pipe') : '—'} | — | ${[maybeRatio('bulk ', 'bulk', 'tclocal', 'pipe'), maybeRatio('connections ', 'conns', 'tclocal', 'pipe')].filter(Boolean).join(', ')} | ${has('connCpu') ? ratioCell('connCpu', 'tclocal', 'pipe') : '—'} | — |`,
       '',
     );
@@ -816,7 +830,7 @@ async function main(): Promise<void> {
       '',
       '| Server | HTTP req/s | HTTPS req/s | new TLS conn/s | vs HAProxy (HTTP / HTTPS / new TLS) | CPU µs per HTTP request / per new TLS connection | p99 added, light load / one connection at full speed |',
       '|---|---|---|---|---|---|---|',
-      ...[['nodeAnswer', 'Node `http`/`https` server answering by itself (no proxying: the ceiling of Node\'s HTTP stack here)'], ['nodeProxy', 'plain Node proxy (`http.request`, keep-alive agent, no routing)'], ['nodeUndici', 'Node proxy on an undici pool (`dispatch`, no routing: tclocal\'s origin client alone)'], ['tclocal', 'tclocal, caps off'], ['ref', 'HAProxy']].map(([who, name]) =>
+      ...[['nodeAnswer', 'Node `http`/`https` server answering by itself (no proxying: the ceiling of Node\'s HTTP stack here)'], ['nodeProxy', 'plain Node proxy (`http.request`, keep-alive agent, no routing)'], ['nodeUndici', 'Node proxy on an undici pool (`dispatch`, no routing: tclocal\'s origin client alone)'], ['nodeRelay', 'Node relaying bytes, no HTTP parsing (HTTP: tclocal\'s raw-handle TCP relay alone; HTTPS: Node\'s TLS server piped to the origin): what any proxy on Node could reach here at best'], ['tclocal', 'tclocal, caps off'], ['ref', 'HAProxy']].map(([who, name]) =>
         `| ${name} | ${l7Cell('http', who)} | ${l7Cell('https', who)} | ${l7Cell('tlsNew', who)} | ${l7Ratio('http', who)} / ${l7Ratio('https', who)} / ${l7Ratio('tlsNew', who)} | ${l7Cell('httpCpu', who)} / ${l7Cell('tlsNewCpu', who)} | ${taken('httpLightP99') ? `+${f(addedLight(who))} / +${f(addedHttp(who))} µs` : '—'} |`),
       '',
     );
