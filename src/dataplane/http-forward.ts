@@ -55,6 +55,17 @@ export interface RuleHead {
   setsProto: boolean;
 }
 
+/**
+ * A request its origin left without an answer (refused, reset, silent past
+ * the timeout): one failure for the rule's passive checks, and for lrtt an
+ * answer that took the whole timeout. Without it an origin that never
+ * answers is never measured, and lrtt sends unmeasured origins first.
+ */
+export function requestFailed(rule: RuleHead, origin: OriginState, timeoutMs: number): void {
+  rule.passive.failed(origin, Date.now());
+  measureRtt(origin, timeoutMs);
+}
+
 export function ruleHead(view: HttpRule, passive: PassiveCheck): RuleHead {
   const headers = view.headers
     .map((h) => ({ name: h.name.toLowerCase(), value: h.value, perClient: h.value.includes('$remote_addr') }))
@@ -345,7 +356,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     this.release();
-    this.rule.passive.failed(this.origin, Date.now());
+    requestFailed(this.rule, this.origin, this.route.timeoutMs);
     // An error page already took the answer's place. Once the answer has begun, only the connection's end can tell (proxyAnswer ends it).
     if (this.page) return;
     const failure = originFailure(err as NodeJS.ErrnoException);

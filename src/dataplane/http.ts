@@ -25,7 +25,7 @@ import type { HttpCheck, HttpDomain, HttpListener, HttpRule, ServedCertificate }
 import { pacedPipe } from './caps';
 import { entity, originEntity, type Entity } from './counters';
 import { BasicAuthGate, challenge, challengeOf, originFailure, originTlsOptions, rawChallenge } from './http-auth';
-import { errorPage, Exchange, holdOrigin, HOP_BY_HOP, proxyAnswer, rawProxyAnswer, requestHead, ruleHead, sendPage, upstreamHost, type OriginRoute, type RuleHead, type Tally } from './http-forward';
+import { errorPage, Exchange, holdOrigin, HOP_BY_HOP, proxyAnswer, rawProxyAnswer, requestFailed, requestHead, ruleHead, sendPage, upstreamHost, type OriginRoute, type RuleHead, type Tally } from './http-forward';
 import { ORIGIN_IDLE_MS, OriginPools, type OriginTarget } from './origin-pool';
 import { FastClient, RawOriginPool, type FastExchange, type PlainRequest } from './http-fast';
 import { peekServerName } from './http-tls';
@@ -885,11 +885,15 @@ export class HttpPlane {
       ...(https ? originTlsOptions(rule.view.originTls, rule.view.serverName, hostName(upstreamHost(req.headers, rule))) : {}),
     });
     const done = holdOrigin(origin);
+    // The origin answered, or the client left first: an error after that is not the origin's failure.
+    let settled = false;
     client.on('close', () => {
+      settled = true;
       up.destroy();
       done();
     });
     up.on('upgrade', (upRes, upSocket, upHead) => {
+      settled = true;
       upSocket.setTimeout(0);
       const lines = [`HTTP/1.1 ${upRes.statusCode} ${upRes.statusMessage ?? ''}`];
       for (let i = 0; i < upRes.rawHeaders.length; i += 2) lines.push(`${upRes.rawHeaders[i]}: ${upRes.rawHeaders[i + 1]}`);
@@ -910,6 +914,7 @@ export class HttpPlane {
     });
     // The origin declined the upgrade: its answer goes back as it is, and the connection closes.
     up.on('response', (upRes) => {
+      settled = true;
       const lines = [`HTTP/1.1 ${upRes.statusCode} ${upRes.statusMessage ?? ''}`];
       for (let i = 0; i < upRes.rawHeaders.length; i += 2) {
         if (!HOP_BY_HOP.has(upRes.rawHeaders[i].toLowerCase())) lines.push(`${upRes.rawHeaders[i]}: ${upRes.rawHeaders[i + 1]}`);
@@ -921,6 +926,7 @@ export class HttpPlane {
     up.on('timeout', () => up.destroy(Object.assign(new Error('the origin did not answer in time'), { code: 'ETIMEDOUT' })));
     up.on('error', (err: NodeJS.ErrnoException) => {
       done();
+      if (!settled) requestFailed(rule, origin, this.settings.dataplaneHttpTimeoutMs);
       const failure = originFailure(err);
       if (client.writable) refuse(failure.status, failure.reason);
     });
@@ -972,7 +978,7 @@ export class HttpPlane {
       },
       done: holdOrigin(origin),
       failed: (err) => {
-        rule.passive.failed(origin, Date.now());
+        requestFailed(rule, origin, this.settings.dataplaneHttpTimeoutMs);
         return originFailure(err);
       },
     };

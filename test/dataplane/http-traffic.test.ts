@@ -83,6 +83,34 @@ describe('data plane: rule schedulers, passive health and HTTP statistics from r
     }
   });
 
+  it('lrtt without health checks leaves a refusing origin after its first failure, on the fast path, on Node\'s server and for upgrades (a failure counts as the whole timeout)', async () => {
+    const dead = createServer();
+    await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
+    const deadPort = (dead.address() as AddressInfo).port;
+    await new Promise((r) => dead.close(r));
+    const { ip, port, listenerId } = await httpListener(server, gaap);
+    // A GET without a body takes the fast path; a POST with one goes to Node's server; an upgrade goes its own way (A declines it with a plain answer).
+    const requests = {
+      fast: (host: string) => `GET /x HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+      node: (host: string) => `POST /x HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi`,
+      upgrade: (host: string) => `GET /x HTTP/1.1\r\nHost: ${host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n`,
+    };
+    for (const [path, request] of Object.entries(requests)) {
+      const host = `lrtt-dead-${path}.test`;
+      await httpRule(gaap, rsId, listenerId, host, [origins.A.port, deadPort], { Scheduler: 'lrtt' });
+      const once = async () => {
+        const text = (await rawExchange(ip, port, [request(host)])).text;
+        return statuses(text)[0] === 200 ? nameOf(text.slice(text.indexOf('\r\n\r\n') + 4)) : String(statuses(text)[0]);
+      };
+      // Served (by either origin) once the rule is in effect.
+      await until(async () => ['A', '502'].includes(await once()), `the rule of ${host}`);
+      const seen: string[] = [];
+      for (let i = 0; i < 10; i++) seen.push(await once());
+      assert.ok(seen.filter((s) => s !== 'A').length <= 1, `${path}: ${seen.join(',')}`);
+      assert.deepEqual(seen.slice(1), Array(9).fill('A'), `${path}: ${seen.join(',')}`);
+    }
+  });
+
   it('an origin failing FailedThreshold real requests within FailedCountInter is blocked for BlockInter, in routing and in DescribeRules', async () => {
     const { proxyId, ip, port, listenerId } = await httpListener(server, gaap);
     // With the check scale of 0.02: probes every 100 ms, failures counted over 12 s, a block of 6 s.
