@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import dns from 'node:dns';
 import dnsPromises from 'node:dns/promises';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
@@ -10,6 +11,7 @@ import type { RunningServer } from '../../src/server';
 import { cnClient, startTclocal } from '../helpers';
 import { bindOrigins, l4Listener, localRealServer, runningProxy, servedPort } from '../support/running-proxy';
 import { boundListener, exchange, randomPort, tcpOrigin, until, type Origin } from './fixtures';
+import { httpListener, rawExchange, scriptedOrigin, statuses } from './http-fixtures';
 
 const randomOctet = () => 2 + Math.floor(Math.random() * 250);
 
@@ -18,6 +20,8 @@ describe('data plane: DOMAIN origins with several addresses; the PROXY header as
   let gaap: any;
   let origin: Origin;
   const lookup = dnsPromises.lookup;
+  /** The callback form, which sockets connecting to a name use (Node's net module reads it at each connect). */
+  const lookupCallback = dns.lookup;
   /** A name only this test knows, answered with `answers` (the machine's resolver cannot be given several loopback addresses for a name without changing the system's hosts file). */
   const name = `multi-${process.pid}-${Date.now()}.tclocal.test`;
   let answers: string[] = [];
@@ -35,15 +39,28 @@ describe('data plane: DOMAIN origins with several addresses; the PROXY header as
       }
       return (lookup as any)(host, options);
     };
-    server = await startTclocal({ dataplaneFlushMs: 100, dataplaneCheckScale: 0.05 });
+    (dns as any).lookup = (host: string, options: any, callback: any) => {
+      if (host !== name) return (lookupCallback as any)(host, options, callback);
+      const done = typeof options === 'function' ? options : callback;
+      if (options?.all) return process.nextTick(done, null, answers.map((address) => ({ address, family: 4 })));
+      process.nextTick(done, null, answers[0], 4);
+    };
+    server = await startTclocal({ dataplaneFlushMs: 100, dataplaneCheckScale: 0.05, rateLimits: false });
     gaap = cnClient('gaap', server);
     origin = await tcpOrigin('A');
   });
   after(async () => {
     (dnsPromises as any).lookup = lookup;
+    (dns as any).lookup = lookupCallback;
     await server.stop();
     await origin.close();
   });
+
+  /** The real server of `address`, added unless an earlier test added it (a real server's address is unique in an account). */
+  const realServer = async (address: string): Promise<string> => {
+    const found = (await gaap.DescribeRealServers({ SearchValue: address, ProjectId: 0 })).RealServerSet.find((r: any) => r.RealServerIP === address);
+    return found?.RealServerId ?? (await gaap.AddRealServers({ ProjectId: 0, RealServerIP: [address], RealServerName: 'named' })).RealServerSet[0].RealServerId;
+  };
 
   it('tries every address of a DOMAIN origin until one accepts, and probes each, reporting the failed ones in DownIPList', async () => {
     // Nothing listens on the first address; the origin listens on 127.0.0.1, the second.
@@ -54,8 +71,7 @@ describe('data plane: DOMAIN origins with several addresses; the PROXY header as
     const [listenerId] = (await gaap.CreateTCPListeners({
       ListenerName: 'dom', Ports: [port], Scheduler: 'rr', RealServerType: 'DOMAIN', ProxyId: proxyId, HealthCheck: 0,
     })).ListenerIds;
-    const rs = (await gaap.AddRealServers({ ProjectId: 0, RealServerIP: [name], RealServerName: 'multi' })).RealServerSet[0];
-    await gaap.BindListenerRealServers({ ListenerId: listenerId, RealServerBindSet: [{ RealServerId: rs.RealServerId, RealServerIP: name, RealServerPort: origin.port }] });
+    await gaap.BindListenerRealServers({ ListenerId: listenerId, RealServerBindSet: [{ RealServerId: await realServer(name), RealServerIP: name, RealServerPort: origin.port }] });
     await servedPort(server, proxyId, listenerId);
 
     // The first address refuses: the connection goes on to the second.
@@ -92,6 +108,41 @@ describe('data plane: DOMAIN origins with several addresses; the PROXY header as
     }
   });
 
+  it('a rule\'s DOMAIN origin: requests try each of its addresses (fast path and Node\'s server), and its health checks probe each, listing the failed ones in DownIPList', async () => {
+    const dead = `127.${randomOctet()}.${randomOctet()}.${randomOctet()}`;
+    answers = [dead, '127.0.0.1'];
+    const web = await scriptedOrigin('W');
+    try {
+      const { ip, port, listenerId } = await httpListener(server, gaap);
+      const { RuleId } = await gaap.CreateRule({ ListenerId: listenerId, Domain: 'named.test', Path: '/', RealServerType: 'DOMAIN', Scheduler: 'rr', HealthCheck: 0 });
+      await gaap.BindRuleRealServers({ RuleId, RealServerBindSet: [{ RealServerId: await realServer(name), RealServerIP: name, RealServerPort: web.port }] });
+      // Nothing listens on the first address: each request goes on to the second. A GET takes the fast path, a POST with a body Node's server.
+      const ask = async (request: string) => {
+        const text = (await rawExchange(ip, port, [request])).text;
+        return { status: statuses(text)[0], body: text.slice(text.indexOf('\r\n\r\n') + 4) };
+      };
+      const get = () => ask('GET /x HTTP/1.1\r\nHost: named.test\r\nConnection: close\r\n\r\n');
+      await until(async () => (await get()).status === 200, 'the rule');
+      assert.deepEqual(await get(), { status: 200, body: 'W /x 0' });
+      assert.deepEqual(await ask('POST /y HTTP/1.1\r\nHost: named.test\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi'), { status: 200, body: 'W /y 2' });
+
+      // Health checks probe both addresses: the dead one is listed, the origin reported abnormal.
+      await gaap.ModifyRuleAttribute({
+        ListenerId: listenerId, RuleId, HealthCheck: 1,
+        CheckParams: { DelayLoop: 5, ConnectTimeout: 2, Path: '/health', Method: 'GET', StatusCode: [200], FailedCountInter: 0, FailedThreshold: 0, BlockInter: 0 },
+      });
+      const bound = await until(async () => {
+        const rule = (await gaap.DescribeRules({ ListenerId: listenerId })).DomainRuleSet[0].RuleSet.find((r: any) => r.RuleId === RuleId);
+        const [b] = rule.RealServerSet;
+        return b.DownIPList.length > 0 ? b : undefined;
+      }, 'the dead address to be reported');
+      assert.deepEqual(bound.DownIPList, [`${dead}:${web.port}`]);
+      assert.equal(bound.RealServerStatus, 1);
+    } finally {
+      await web.close();
+    }
+  });
+
   it('UDP PING checks (a name that resolves): an origin whose name does not resolve is abnormal with no address listed, and the listener BindStatus 2', async () => {
     const { proxyId } = await runningProxy(gaap, 'ping');
     const { ListenerIds: [listenerId] } = await gaap.CreateUDPListeners({
@@ -99,11 +150,6 @@ describe('data plane: DOMAIN origins with several addresses; the PROXY header as
       HealthCheck: 1, CheckType: 'PING', DelayLoop: 5, ConnectTimeout: 2, HealthyThreshold: 1, UnhealthyThreshold: 1,
     });
     answers = ['127.0.0.1'];
-    // The first test may have added the name already (a real server's address is unique in an account).
-    const realServer = async (address: string): Promise<string> => {
-      const found = (await gaap.DescribeRealServers({ SearchValue: address, ProjectId: 0 })).RealServerSet.find((r: any) => r.RealServerIP === address);
-      return found?.RealServerId ?? (await gaap.AddRealServers({ ProjectId: 0, RealServerIP: [address], RealServerName: 'ping' })).RealServerSet[0].RealServerId;
-    };
     await gaap.BindListenerRealServers({
       ListenerId: listenerId,
       RealServerBindSet: [
