@@ -7,7 +7,7 @@
  * origin); answers are written to the client as they arrive, paused while
  * the client or the proxy's bandwidth holds them back.
  */
-import { STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { STATUS_CODES, validateHeaderName, validateHeaderValue, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { PassThrough } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { HttpDomain, HttpErrorPage, HttpRule } from '../services/gaap/forwarding-http';
@@ -133,7 +133,7 @@ export function responseHead(raw: readonly Buffer[]): string[] {
 }
 
 /** Name/value pairs as a header object (lower-case names; repeated Set-Cookie kept apart, other repeats joined). */
-function headerObject(pairs: readonly string[]): OutgoingHttpHeaders {
+export function headerObject(pairs: readonly string[]): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
   for (let i = 0; i < pairs.length; i += 2) {
     const name = pairs[i].toLowerCase();
@@ -148,8 +148,8 @@ function headerObject(pairs: readonly string[]): OutgoingHttpHeaders {
 export const errorPage = (domain: HttpDomain, status: number): HttpErrorPage | undefined =>
   domain.errorPages.length === 0 ? undefined : domain.errorPages.find((p) => p.errorNos.includes(status));
 
-/** An error page in place of an answer: its body and status, listed headers removed, its headers set. */
-export function sendPage(res: ServerResponse, page: HttpErrorPage, status: number, headers: OutgoingHttpHeaders): void {
+/** The headers of an error page's answer: those given (the origin's, or the proxy's challenge) less their framing and validators, then the page's ClearHeaders removed and SetHeaders set. */
+function pageHeaders(page: HttpErrorPage, headers: OutgoingHttpHeaders): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = { ...headers, 'content-type': 'text/html; charset=utf-8' };
   delete out['content-encoding'];
   delete out['content-length'];
@@ -157,8 +157,32 @@ export function sendPage(res: ServerResponse, page: HttpErrorPage, status: numbe
   for (const name of page.clearHeaders) delete out[name.toLowerCase()];
   for (const h of page.setHeaders) out[h.name.toLowerCase()] = h.value;
   out['content-length'] = Buffer.byteLength(page.body);
-  res.writeHead(page.newErrorNo ?? status, out);
+  return out;
+}
+
+/** An error page in place of an answer: its body and status, listed headers removed, its headers set. */
+export function sendPage(res: ServerResponse, page: HttpErrorPage, status: number, headers: OutgoingHttpHeaders): void {
+  res.writeHead(page.newErrorNo ?? status, pageHeaders(page, headers));
   res.end(page.body);
+}
+
+/** The same page as bytes, for a socket without a ServerResponse (an upgrade request); the connection closes after it. A header Node's server would refuse to write is left out. */
+export function rawPage(page: HttpErrorPage, status: number, headers: OutgoingHttpHeaders): string {
+  const code = page.newErrorNo ?? status;
+  let head = `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\n`;
+  for (const [name, value] of Object.entries(pageHeaders(page, headers))) {
+    for (const v of Array.isArray(value) ? value : [value === undefined ? undefined : String(value)]) {
+      if (v === undefined) continue;
+      try {
+        validateHeaderName(name);
+        validateHeaderValue(name, v);
+      } catch {
+        continue;
+      }
+      head += `${name}: ${v}\r\n`;
+    }
+  }
+  return `${head}Connection: close\r\n\r\n${page.body}`;
 }
 
 /** The body and type of the proxy's own error answers. */
@@ -182,6 +206,12 @@ export function proxyAnswer(res: ServerResponse, domain: HttpDomain | undefined,
 export function rawProxyAnswer(status: number, reason: string, lines: string): string {
   const body = proxyAnswerText(status, reason);
   return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: ${PROXY_ANSWER_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${lines}\r\n${body}`;
+}
+
+/** The proxy's own error answer on a socket without a ServerResponse (an upgrade request), rewritten by the domain's error page as `proxyAnswer` does; the connection closes after it. */
+export function rawProxyRefusal(domain: HttpDomain | undefined, status: number, reason: string): string {
+  const page = domain && errorPage(domain, status);
+  return page ? rawPage(page, status, {}) : rawProxyAnswer(status, reason, 'Connection: close\r\n');
 }
 
 /** Counts a request against its origin (for `lc`) until the returned release is called; later calls do nothing. */

@@ -25,7 +25,7 @@ import type { HttpCheck, HttpDomain, HttpListener, HttpRule, ServedCertificate }
 import { pacedPipe } from './caps';
 import { entity, originEntity, type Entity } from './counters';
 import { BasicAuthGate, challenge, challengeOf, originFailure, originTlsOptions, rawChallenge } from './http-auth';
-import { errorPage, Exchange, holdOrigin, HOP_BY_HOP, proxyAnswer, rawProxyAnswer, requestFailed, requestHead, ruleHead, sendPage, upstreamHost, type OriginRoute, type RuleHead, type Tally } from './http-forward';
+import { errorPage, Exchange, headerObject, holdOrigin, HOP_BY_HOP, proxyAnswer, rawPage, rawProxyRefusal, requestFailed, requestHead, responseHead, ruleHead, sendPage, upstreamHost, type OriginRoute, type RuleHead, type Tally } from './http-forward';
 import { ORIGIN_IDLE_MS, OriginPools, type OriginTarget } from './origin-pool';
 import { FastClient, RawOriginPool, type FastExchange, type PlainRequest } from './http-fast';
 import { peekServerName } from './http-tls';
@@ -863,14 +863,17 @@ export class HttpPlane {
     const verdict = this.admitted(domain, req);
     if (verdict === true) return this.passUpgrade(rt, req, client, head, domain, tally);
     const refuse = () => {
-      client.end(rawChallenge(domain?.view.domain ?? ''));
+      if (!domain) return void client.end(rawChallenge(''));
+      // As for other requests: the domain's error page for 401 gives the body, and the challenge stays unless the page clears it.
+      const page = errorPage(domain.view, 401);
+      client.end(page ? rawPage(page, 401, { 'www-authenticate': challengeOf(domain.view.domain) }) : rawChallenge(domain.view.domain));
     };
     if (verdict === false) return refuse();
     verdict.then((ok) => (ok ? this.passUpgrade(rt, req, client, head, domain, tally) : refuse()), refuse);
   }
 
   private passUpgrade(rt: ListenerRuntime, req: IncomingMessage, client: Duplex, head: Buffer, domain: DomainRuntime | undefined, tally: Tally): void {
-    const refuse = (status: number, reason: string): void => void client.end(rawProxyAnswer(status, reason, 'Connection: close\r\n'));
+    const refuse = (status: number, reason: string): void => void client.end(rawProxyRefusal(domain?.view, status, reason));
     const clientIp = unmapped(req.socket.remoteAddress ?? '');
     const r = this.route(req, domain, clientIp);
     if (!r.rule || !r.origin) return refuse(r.status, r.reason);
@@ -915,6 +918,13 @@ export class HttpPlane {
     // The origin declined the upgrade: its answer goes back as it is, and the connection closes.
     up.on('response', (upRes) => {
       settled = true;
+      // A declined upgrade whose status the domain lists gets its error page, as any other answer does.
+      const page = domain && errorPage(domain.view, upRes.statusCode ?? 0);
+      if (page) {
+        upRes.resume();
+        client.end(rawPage(page, upRes.statusCode ?? 0, headerObject(responseHead(upRes.rawHeaders.map((h) => Buffer.from(h, 'latin1'))))));
+        return;
+      }
       const lines = [`HTTP/1.1 ${upRes.statusCode} ${upRes.statusMessage ?? ''}`];
       for (let i = 0; i < upRes.rawHeaders.length; i += 2) {
         if (!HOP_BY_HOP.has(upRes.rawHeaders[i].toLowerCase())) lines.push(`${upRes.rawHeaders[i]}: ${upRes.rawHeaders[i + 1]}`);

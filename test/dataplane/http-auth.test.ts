@@ -112,7 +112,7 @@ describe('data plane: HTTPS authentication and per-domain TLS', () => {
     assert.equal((await ask(l.ip, l.port, 'basic.test', '/', 'alice:alice-pw')).status, 200);
     assert.equal((await ask(l.ip, l.port, 'basic.test', '/', 'alice:wrong')).status, 401);
     // A WebSocket upgrade without credentials is refused the same way.
-    const upgrade = await new Promise<string>((resolve) => {
+    const upgrade = () => new Promise<string>((resolve) => {
       const s = tlsConnect({ host: l.ip, port: l.port, servername: 'basic.test', rejectUnauthorized: false }, () => {
         s.write('GET /ws HTTP/1.1\r\nHost: basic.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
       });
@@ -121,7 +121,7 @@ describe('data plane: HTTPS authentication and per-domain TLS', () => {
       s.on('end', () => resolve(text));
       s.on('error', () => resolve(text));
     });
-    assert.match(upgrade, /^HTTP\/1\.1 401 [^]*\r\nWWW-Authenticate: Basic realm="basic\.test"/);
+    assert.match(await upgrade(), /^HTTP\/1\.1 401 [^]*\r\nWWW-Authenticate: Basic realm="basic\.test"/);
     // The domain's error page for 401 gives the body; the challenge stays.
     await gaap.CreateDomainErrorPageInfo({ ListenerId: l.listenerId, Domain: 'basic.test', ErrorNos: [401], Body: '<p>sign in</p>' });
     const paged = await until(async () => {
@@ -130,6 +130,10 @@ describe('data plane: HTTPS authentication and per-domain TLS', () => {
     }, 'the error page for 401');
     assert.equal(paged.status, 401);
     assert.match(String(paged.headers['www-authenticate']), /^Basic realm="basic\.test"/);
+    // An upgrade request refused the same way gets the same page.
+    const pagedUpgrade = await upgrade();
+    assert.match(pagedUpgrade, /^HTTP\/1\.1 401 [^]*\r\nwww-authenticate: Basic realm="basic\.test"/i);
+    assert.ok(pagedUpgrade.endsWith('\r\n\r\n<p>sign in</p>'), pagedUpgrade);
     // The other domain of the listener asks for nothing.
     assert.equal((await ask(l.ip, l.port, 'open.test')).status, 200);
     await gaap.SetAuthentication({ ListenerId: l.listenerId, Domain: 'basic.test', BasicAuth: 0 });

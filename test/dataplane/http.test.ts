@@ -10,6 +10,7 @@ import type { RunningServer } from '../../src/server';
 import { issuedBy, selfSigned } from '../../testkit/pem';
 import { runningProxy, servedPort, startPlane, stopPlane } from '../support/running-proxy';
 import { bj, randomPort, until } from './fixtures';
+import { rawExchange } from './http-fixtures';
 
 interface HttpOrigin {
   server: Server;
@@ -47,8 +48,11 @@ async function httpOrigin(name: string): Promise<HttpOrigin> {
     }),
   };
   o.server.on('connection', () => o.connections++);
-  // Upgrades switch to an echo that prefixes what it sends back with the origin's name.
+  // Upgrades switch to an echo that prefixes what it sends back with the origin's name; `/status/N` declines with N, `/hang` never answers.
   o.server.on('upgrade', (req, socket, head) => {
+    if (req.url === '/hang') return void upgraded.add(socket);
+    const declined = /^\/status\/(\d{3})/.exec(req.url ?? '')?.[1];
+    if (declined) return void socket.end(`HTTP/1.1 ${declined} Declined\r\nX-Origin: ${name}\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno`);
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: ${req.headers.upgrade}\r\nConnection: Upgrade\r\nX-Seen-Host: ${req.headers.host}\r\n\r\n`);
     if (head.length) socket.write(`${name}>${head}`);
     socket.on('data', (d) => socket.write(`${name}>${d}`));
@@ -340,7 +344,7 @@ describe('data plane: HTTP and HTTPS listeners route real requests', () => {
     }
   });
 
-  it('origin failures answer 502 and 504; error pages rewrite listed statuses of origins and of the proxy', async () => {
+  it('origin failures answer 502 and 504; error pages rewrite listed statuses of origins and of the proxy, for upgrade requests too', async () => {
     const { proxyId, ip } = await proxy();
     const { ListenerId: l } = await gaap.CreateHTTPListener({ ProxyId: proxyId, ListenerName: 'web', Port: randomPort() });
     const port = await bound(proxyId, l);
@@ -373,6 +377,22 @@ describe('data plane: HTTP and HTTPS listeners route real requests', () => {
     // Another domain's pages do not apply.
     assert.equal((await get(ip, port, 'g.test', '/down')).status, 502);
     assert.equal((await get(ip, port, 'g.test', '/status/404')).status, 404);
+
+    // Upgrade requests: the proxy's own refusal and an origin's declining answer get the page as other requests do, and the connection closes after it.
+    const upgrade = async (host: string, path: string) => {
+      const a = await rawExchange(ip, port, [`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n`]);
+      const [head, body] = [a.text.slice(0, a.text.indexOf('\r\n\r\n')), a.text.slice(a.text.indexOf('\r\n\r\n') + 4)];
+      const headers = Object.fromEntries(head.split('\r\n').slice(1).map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+      return { status: Number(head.split(' ')[1]), headers, body, closed: a.closed };
+    };
+    for (const path of ['/down', '/status/404']) {
+      const a = await upgrade('f.test', path);
+      assert.deepEqual([a.status, a.body, a.headers['x-page'], a.headers['x-origin'], a.headers.connection, a.closed], [410, '<h1>gone</h1>', 'custom', undefined, 'close', true], path);
+    }
+    const slowUpgrade = await upgrade('f.test', '/hang');
+    assert.deepEqual([slowUpgrade.status, slowUpgrade.body], [504, 'too slow']);
+    const plain = await upgrade('g.test', '/status/404');
+    assert.deepEqual([plain.status, plain.body, plain.headers['x-origin']], [404, 'no', 'A']);
   });
 
   it('HTTPS serves the listener certificate, and each domain its own by SNI; a new certificate reaches new handshakes', async () => {
