@@ -92,7 +92,7 @@ export interface FastExchange {
   done(): void;
   /** The proxy's Bandwidth, paced on answer bodies (undefined: caps off). */
   limits: Limits | undefined;
-  /** The origin failed before answering: the status and text the client gets. */
+  /** The origin failed, before or during its answer (counted against it): the status and text the client gets if the answer had not begun. */
   failed(err: NodeJS.ErrnoException): { status: number; reason: string };
   /** The proxy ends the connection after this answer (`Connection: close`), as if the client had asked. */
   close?: boolean;
@@ -451,11 +451,12 @@ class OriginExchange {
     if (this.finished) return;
     this.conn.exchange = undefined;
     this.conn.socket.destroy();
+    // A failure counts against the origin whether or not its answer had begun (the passive checks count both, as on Node's path).
+    const { status, reason } = this.plan.failed(err);
     if (this.headSent) {
       this.finish(false);
       return;
     }
-    const { status, reason } = this.plan.failed(err);
     this.client.write(rawProxyAnswer(status, reason, currentDate() + this.connectionLines));
     this.finish(true);
   }

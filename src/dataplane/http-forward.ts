@@ -56,9 +56,9 @@ export interface RuleHead {
 }
 
 /**
- * A request its origin left without an answer (refused, reset, silent past
- * the timeout): one failure for the rule's passive checks, and for lrtt an
- * answer that took the whole timeout. Without it an origin that never
+ * A request its origin failed (refused, reset, silent past the timeout,
+ * before or during its answer): one failure for the rule's passive checks,
+ * and for lrtt an answer that took the whole timeout. Without it an origin that never
  * answers is never measured, and lrtt sends unmeasured origins first.
  */
 export function requestFailed(rule: RuleHead, origin: OriginState, timeoutMs: number): void {

@@ -148,6 +148,36 @@ describe('data plane: rule schedulers, passive health and HTTP statistics from r
     assert.deepEqual(after, { A: 5, B: 5 });
   });
 
+  it('an answer the origin cuts midway counts as a failure for the passive checks, on the fast path as on Node\'s server', async () => {
+    const { ip, port, listenerId } = await httpListener(server, gaap);
+    // A GET without a body takes the fast path; a POST with one goes to Node's server. `/reset-mid` sends a head and part of the body, then resets.
+    const requests = {
+      fast: (host: string) => `GET /reset-mid HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+      node: (host: string) => `POST /reset-mid HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi`,
+    };
+    for (const [path, request] of Object.entries(requests)) {
+      const host = `mid-${path}.test`;
+      const ruleId = await httpRule(gaap, rsId, listenerId, host, [origins.A.port], {
+        HealthCheck: 1,
+        CheckParams: { DelayLoop: 5, ConnectTimeout: 2, Path: '/health', Method: 'GET', StatusCode: [200], FailedCountInter: 600, FailedThreshold: 3, BlockInter: 300 },
+      });
+      const blocked = async () => {
+        const rule = (await gaap.DescribeRules({ ListenerId: listenerId })).DomainRuleSet.find((d: any) => d.Domain === host).RuleSet.find((r: any) => r.RuleId === ruleId);
+        return rule.RealServerSet[0].RealServerStatus === 1;
+      };
+      await until(async () => (await getOnce(ip, port, host, '/')).status === 200, `the rule of ${host}`);
+      let sent = 0;
+      await until(async () => {
+        if (await blocked()) return true;
+        const cut = await rawExchange(ip, port, [request(host)]);
+        assert.equal(statuses(cut.text)[0], 200, `${path}: the head came before the reset`);
+        sent++;
+        return false;
+      }, `${path}: A to be blocked`);
+      assert.ok(sent >= 3 && sent <= 5, `${path}: blocked after ${sent} cut answers`);
+    }
+  });
+
   it('requests that clients abandon do not count against the origin', async () => {
     const { ip, port, listenerId } = await httpListener(server, gaap);
     const ruleId = await httpRule(gaap, rsId, listenerId, 'q.test', [origins.C.port], {
