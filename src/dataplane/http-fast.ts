@@ -313,18 +313,20 @@ class OriginConnection {
   exchange: OriginExchange | undefined;
   /** Its place among the pool's idle connections; -1 while in use. */
   idleAt = -1;
-  /** ms without a byte from the origin, counted in steps of `tickMs` (one timer per connection, re-made only when an origin's hint shortens the step). */
+  /** ms without a byte from the origin, counted in steps of at most `tickMs` (the socket's one timer, which fires once per step). */
   private quiet = 0;
   private tickMs: number;
+  /** The step the socket's timer is set to now. */
+  private step: number;
   private idleMs: number;
 
   constructor(
     readonly socket: Socket,
     private readonly pool: RawOriginPool,
   ) {
-    this.tickMs = pool.tickMs;
+    this.tickMs = this.step = pool.tickMs;
     this.idleMs = pool.idleMs;
-    socket.setTimeout(this.tickMs);
+    socket.setTimeout(this.step);
     socket.on('data', (chunk: Buffer) => {
       this.quiet = 0;
       // Bytes no request asked for: the connection can no longer be trusted to start an answer where the next request expects it.
@@ -349,15 +351,22 @@ class OriginConnection {
     if (idle <= 0) return false;
     this.idleMs = idle;
     const tick = Math.min(idle, this.pool.timeoutMs);
-    if (tick < this.tickMs) this.socket.setTimeout((this.tickMs = tick));
+    if (tick < this.tickMs) this.arm((this.tickMs = tick));
     return true;
   }
 
   private tick(): void {
-    this.quiet += this.tickMs;
+    this.quiet += this.step;
     if (this.exchange) {
-      if (this.quiet >= this.pool.timeoutMs) this.exchange.fail(Object.assign(new Error('the origin did not answer in time'), { code: 'ETIMEDOUT' }));
-    } else if (this.quiet + this.tickMs > this.idleMs) this.socket.destroy();
+      if (this.quiet >= this.pool.timeoutMs) return this.exchange.fail(Object.assign(new Error('the origin did not answer in time'), { code: 'ETIMEDOUT' }));
+    } else if (this.quiet + this.tickMs > this.idleMs) return void this.socket.destroy();
+    // A socket's timer fires once per quiet spell, not once per step: it is armed again for the next one, which ends an exchange's wait on time.
+    if (!this.socket.destroyed) this.arm(this.exchange ? Math.min(this.tickMs, this.pool.timeoutMs - this.quiet) : this.tickMs);
+  }
+
+  private arm(ms: number): void {
+    this.step = ms;
+    this.socket.setTimeout(ms);
   }
 
   private ended(err: NodeJS.ErrnoException | undefined): void {

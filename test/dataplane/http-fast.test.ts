@@ -311,6 +311,33 @@ describe("data plane: the fast path's idle origin connections", () => {
   });
   after(() => origin.close());
 
+  it('counts time in steps until the limit, however many steps it takes: an idle connection is closed, and an answer that does not come fails', async () => {
+    // Steps of 100 ms (the shorter of the two times); each limit takes several of them.
+    const pool = new RawOriginPool('127.0.0.1', port, 300, 100);
+    const idle = pool.take().conn;
+    const slow = new RawOriginPool('127.0.0.1', port, 100, 350);
+    let conn: typeof idle | undefined;
+    try {
+      await until(() => open.size === 1, 'the origin sees the connection');
+      pool.put(idle);
+      const closed = Date.now();
+      await until(() => open.size === 0, 'the idle connection to be closed', 3000);
+      assert.ok(Date.now() - closed >= 150, 'not at the first step');
+
+      conn = slow.take().conn;
+      const failed = new Promise<string>((resolve) => conn!.begin({ fail: (err: NodeJS.ErrnoException) => resolve(err.code ?? ''), data: () => undefined, originEnded: () => undefined } as any));
+      const started = Date.now();
+      const code = await Promise.race([failed, new Promise<string>((r) => setTimeout(() => r('no failure within 3 s'), 3000))]);
+      assert.equal(code, 'ETIMEDOUT');
+      assert.ok(Date.now() - started >= 300, 'not before the limit');
+    } finally {
+      idle.socket.destroy();
+      conn?.socket.destroy();
+      pool.close();
+      slow.close();
+    }
+  });
+
   it('keeps at most the cap, closes the rest, and takes out any one that closes while others wait', async () => {
     const pool = new RawOriginPool('127.0.0.1', port, 60_000, 60_000, 2);
     const conns = [pool.take(), pool.take(), pool.take()].map((t) => t.conn);
