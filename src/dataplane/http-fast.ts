@@ -15,7 +15,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import type { Limits } from './caps';
-import { closeWith, MAX_HEAD_BYTES, MAX_URL_BYTES } from './http-guard';
+import { closeWith, MAX_ANSWER_HEAD_BYTES, MAX_HEAD_BYTES, MAX_URL_BYTES } from './http-guard';
 import { connectionListed, HOP_BY_HOP, rawProxyAnswer } from './http-forward';
 import { keptIdleMs } from './origin-pool';
 
@@ -26,8 +26,6 @@ const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (\/[!-~]*) HTTP\/1\.1$/;
 const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f\xa0]/;
 /** Answers up to this long that arrive whole with their head are written with it in one string. */
 const SMALL_ANSWER_BYTES = 16384;
-/** Longest answer head taken from an origin. */
-const MAX_ANSWER_HEAD_BYTES = 65536;
 
 /** A request head the fast path may serve. */
 export interface PlainRequest {
@@ -476,8 +474,8 @@ class OriginExchange {
     if (!this.headSent) {
       const buf = this.head ? Buffer.concat([this.head, chunk]) : chunk;
       const end = buf.indexOf(CRLF2);
-      if (end < 0) {
-        if (buf.length > MAX_ANSWER_HEAD_BYTES) this.fail(Object.assign(new Error('the origin sent an oversized head'), { code: 'EPROTO' }));
+      if (end < 0 || end + 4 > MAX_ANSWER_HEAD_BYTES) {
+        if (end >= 0 || buf.length > MAX_ANSWER_HEAD_BYTES) this.fail(Object.assign(new Error('the origin sent an oversized head'), { code: 'EPROTO' }));
         else this.head = buf;
         return;
       }

@@ -15,6 +15,8 @@ import type { Duplex } from 'node:stream';
 export const MAX_URL_BYTES = 8192;
 /** Longest request head (request line and headers) the parser takes; longer answers 431 (414 when the request line alone is too long). */
 export const MAX_HEAD_BYTES = 16384;
+/** Longest answer head taken from an origin, on either path; a longer one answers 502. */
+export const MAX_ANSWER_HEAD_BYTES = 65536;
 /** A refused connection is closed this long after its answer at the latest, whether or not the client closes its side. */
 const LINGER_MS = 2000;
 

@@ -12,6 +12,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, createSecureContext, type ConnectionOptions, type SecureContext, type TLSSocket } from 'node:tls';
 import type * as Undici from 'undici';
+import { MAX_ANSWER_HEAD_BYTES } from './http-guard';
 
 let undiciModule: typeof Undici | undefined;
 /** undici is loaded with the first pool, not at every start: a server whose requests all take the fast path never needs it. */
@@ -83,6 +84,7 @@ export class OriginPools {
       connect: connector(target, this.timeoutMs),
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
+      maxHeaderSize: MAX_ANSWER_HEAD_BYTES,
       keepAliveTimeout: ORIGIN_IDLE_MS,
       keepAliveMaxTimeout: ORIGIN_IDLE_MAX_MS,
       keepAliveTimeoutThreshold: ORIGIN_HINT_MARGIN_MS,

@@ -63,6 +63,8 @@ async function framingOrigin(): Promise<{ server: Server; port: number; accepted
     // Says close among other names, and keeps the connection open: only the proxy's reading of the header keeps it from being reused.
     '/close-listed': 'HTTP/1.1 200 OK\r\nConnection: close, X-Secret\r\nX-Secret: 1\r\nContent-Length: 2\r\n\r\nok',
     '/binary': `HTTP/1.1 200 OK\r\nContent-Length: 256\r\nX-Obs: caf\xe9\r\n\r\n${EVERY_BYTE}`,
+    '/big-head': `HTTP/1.1 200 OK\r\nX-Big: ${'b'.repeat(20_000)}\r\nContent-Length: 2\r\n\r\nok`,
+    '/huge-head': `HTTP/1.1 200 OK\r\nX-Huge: ${'h'.repeat(70_000)}\r\nContent-Length: 2\r\n\r\nok`,
   };
   const server = createServer((s) => {
     accepted++;
@@ -287,6 +289,16 @@ describe('data plane: the HTTP fast path relays every answer framing and hands o
     }
     await until(async () => (await boundListener(server, web.proxyId, web.listenerId))?.connections === 0, 'every client connection to be closed');
     assert.deepEqual(await getOnce(web.ip, web.port, 'script.test', '/after'), { status: 200, body: 'A /after 0' });
+  });
+
+  it('an answer head up to 64 KiB is relayed and a longer one gives 502, on the fast path and on Node\'s server alike', async () => {
+    // HTTP/1.1 takes the fast path; HTTP/1.0 goes to Node's server.
+    for (const version of ['1.1', '1.0']) {
+      const big = await rawExchange(web.ip, web.port, [`GET /big-head HTTP/${version}\r\nHost: framing.test\r\nConnection: close\r\n\r\n`]);
+      assert.deepEqual([statuses(big.text)[0], big.text.includes(`X-Big: ${'b'.repeat(20_000)}\r\n`)], [200, true], `HTTP/${version}`);
+      const huge = await rawExchange(web.ip, web.port, [`GET /huge-head HTTP/${version}\r\nHost: framing.test\r\nConnection: close\r\n\r\n`]);
+      assert.deepEqual(statuses(huge.text), [502], `HTTP/${version}`);
+    }
   });
 
   it('an origin that does not answer in time gives 504', async () => {
