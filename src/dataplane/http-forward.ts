@@ -58,8 +58,9 @@ export interface RuleHead {
 /**
  * A request its origin failed (refused, reset, silent past the timeout,
  * before or during its answer): one failure for the rule's passive checks,
- * and for lrtt an answer that took the whole timeout. Without it an origin that never
- * answers is never measured, and lrtt sends unmeasured origins first.
+ * and for lrtt an answer that took the whole timeout. Without it an origin
+ * that never answers is never measured, and lrtt sends unmeasured origins
+ * first.
  */
 export function requestFailed(rule: RuleHead, origin: OriginState, timeoutMs: number): void {
   rule.passive.failed(origin, Date.now());
