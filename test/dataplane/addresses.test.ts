@@ -11,7 +11,7 @@ import type { RunningServer } from '../../src/server';
 import { cnClient, startTclocal } from '../helpers';
 import { bindOrigins, l4Listener, localRealServer, runningProxy, servedPort } from '../support/running-proxy';
 import { boundListener, exchange, randomPort, tcpOrigin, until, type Origin } from './fixtures';
-import { httpListener, rawExchange, scriptedOrigin, statuses } from './http-fixtures';
+import { httpListener, parseAnswer, rawExchange, scriptedOrigin } from './http-fixtures';
 
 const randomOctet = () => 2 + Math.floor(Math.random() * 250);
 
@@ -118,8 +118,8 @@ describe('data plane: DOMAIN origins with several addresses; the PROXY header as
       await gaap.BindRuleRealServers({ RuleId, RealServerBindSet: [{ RealServerId: await realServer(name), RealServerIP: name, RealServerPort: web.port }] });
       // Nothing listens on the first address: each request goes on to the second. A GET takes the fast path, a POST with a body Node's server.
       const ask = async (request: string) => {
-        const text = (await rawExchange(ip, port, [request])).text;
-        return { status: statuses(text)[0], body: text.slice(text.indexOf('\r\n\r\n') + 4) };
+        const { status, body } = parseAnswer((await rawExchange(ip, port, [request])).text);
+        return { status, body };
       };
       const get = () => ask('GET /x HTTP/1.1\r\nHost: named.test\r\nConnection: close\r\n\r\n');
       await until(async () => (await get()).status === 200, 'the rule');

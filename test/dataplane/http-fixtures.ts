@@ -164,9 +164,16 @@ export async function httpRule(gaap: any, rsId: string, listenerId: string, doma
   return RuleId;
 }
 
+/** The first answer in `text` (as the proxy sent it, one answer): its status, headers (lower-case names) and all that follows its head. */
+export function parseAnswer(text: string): { status: number; headers: Record<string, string>; body: string } {
+  const at = text.indexOf('\r\n\r\n');
+  const head = at >= 0 ? text.slice(0, at) : '';
+  const headers = Object.fromEntries(head.split('\r\n').slice(1).map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+  return { status: statuses(text)[0] ?? 0, headers, body: at >= 0 ? text.slice(at + 4) : '' };
+}
+
 /** One GET over a fresh connection: the status and body. */
 export async function getOnce(ip: string, port: number, host: string, path: string): Promise<{ status: number; body: string }> {
-  const a = await rawExchange(ip, port, [`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`]);
-  const at = a.text.indexOf('\r\n\r\n');
-  return { status: statuses(a.text)[0] ?? 0, body: at >= 0 ? a.text.slice(at + 4) : '' };
+  const { status, body } = parseAnswer((await rawExchange(ip, port, [`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`])).text);
+  return { status, body };
 }

@@ -7,7 +7,7 @@ import type { RunningServer } from '../../src/server';
 import { selfSigned } from '../../testkit/pem';
 import { runningProxy, servedPort, startPlane, stopPlane } from '../support/running-proxy';
 import { bj, boundListener, randomPort, until } from './fixtures';
-import { getOnce, httpListener, httpRule, rawExchange, scriptedOrigin, statuses, type ScriptedOrigin } from './http-fixtures';
+import { getOnce, httpListener, httpRule, parseAnswer, rawExchange, scriptedOrigin, statuses, type ScriptedOrigin } from './http-fixtures';
 
 
 describe('data plane: rule schedulers, passive health and HTTP statistics from real requests', () => {
@@ -99,8 +99,8 @@ describe('data plane: rule schedulers, passive health and HTTP statistics from r
       const host = `lrtt-dead-${path}.test`;
       await httpRule(gaap, rsId, listenerId, host, [origins.A.port, deadPort], { Scheduler: 'lrtt' });
       const once = async () => {
-        const text = (await rawExchange(ip, port, [request(host)])).text;
-        return statuses(text)[0] === 200 ? nameOf(text.slice(text.indexOf('\r\n\r\n') + 4)) : String(statuses(text)[0]);
+        const a = parseAnswer((await rawExchange(ip, port, [request(host)])).text);
+        return a.status === 200 ? nameOf(a.body) : String(a.status);
       };
       // Served (by either origin) once the rule is in effect.
       await until(async () => ['A', '502'].includes(await once()), `the rule of ${host}`);

@@ -10,7 +10,7 @@ import type { RunningServer } from '../../src/server';
 import { issuedBy, selfSigned } from '../../testkit/pem';
 import { runningProxy, servedPort, startPlane, stopPlane } from '../support/running-proxy';
 import { bj, randomPort, until } from './fixtures';
-import { rawExchange } from './http-fixtures';
+import { parseAnswer, rawExchange } from './http-fixtures';
 
 interface HttpOrigin {
   server: Server;
@@ -381,9 +381,7 @@ describe('data plane: HTTP and HTTPS listeners route real requests', () => {
     // Upgrade requests: the proxy's own refusal and an origin's declining answer get the page as other requests do, and the connection closes after it.
     const upgrade = async (host: string, path: string) => {
       const a = await rawExchange(ip, port, [`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n`]);
-      const [head, body] = [a.text.slice(0, a.text.indexOf('\r\n\r\n')), a.text.slice(a.text.indexOf('\r\n\r\n') + 4)];
-      const headers = Object.fromEntries(head.split('\r\n').slice(1).map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
-      return { status: Number(head.split(' ')[1]), headers, body, closed: a.closed };
+      return { ...parseAnswer(a.text), closed: a.closed };
     };
     for (const path of ['/down', '/status/404']) {
       const a = await upgrade('f.test', path);
