@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkServerIdentity, type ConnectionOptions, type PeerCertificate } from 'node:tls';
 import type { BasicAuthUsers, OriginTls } from '../services/gaap/forwarding-http';
+import { rawAnswer } from './http-guard';
 import { passwordMatches } from './passwords';
 
 /** Verdicts kept per user file and Authorization value (bcrypt costs tens of milliseconds per check). */
@@ -90,7 +91,7 @@ export function challenge(res: ServerResponse, realm: string): void {
 
 /** The same answer written on a raw socket (upgrade requests have no response object). */
 export function rawChallenge(realm: string): string {
-  return `HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: ${challengeOf(realm)}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(CHALLENGE_BODY)}\r\nConnection: close\r\n\r\n${CHALLENGE_BODY}`;
+  return rawAnswer(401, `WWW-Authenticate: ${challengeOf(realm)}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n`, CHALLENGE_BODY);
 }
 
 /**

@@ -7,12 +7,13 @@
  * origin); answers are written to the client as they arrive, paused while
  * the client or the proxy's bandwidth holds them back.
  */
-import { STATUS_CODES, validateHeaderName, validateHeaderValue, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { validateHeaderName, validateHeaderValue, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { PassThrough } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { HttpDomain, HttpErrorPage, HttpRule } from '../services/gaap/forwarding-http';
 import { pacedPipe, type Limits } from './caps';
 import { originFailure } from './http-auth';
+import { rawAnswer } from './http-guard';
 import { measureRtt, type OriginState } from './origins';
 import type { PassiveCheck } from './passive-health';
 
@@ -169,9 +170,9 @@ export function sendPage(res: ServerResponse, page: HttpErrorPage, status: numbe
 
 /** The same page as bytes, for a socket without a ServerResponse (an upgrade request); the connection closes after it. A header Node's server would refuse to write is left out. */
 export function rawPage(page: HttpErrorPage, status: number, headers: OutgoingHttpHeaders): string {
-  const code = page.newErrorNo ?? status;
-  let head = `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\n`;
+  let lines = '';
   for (const [name, value] of Object.entries(pageHeaders(page, headers))) {
+    if (name === 'content-length') continue;
     for (const v of Array.isArray(value) ? value : [value === undefined ? undefined : String(value)]) {
       if (v === undefined) continue;
       try {
@@ -180,10 +181,10 @@ export function rawPage(page: HttpErrorPage, status: number, headers: OutgoingHt
       } catch {
         continue;
       }
-      head += `${name}: ${v}\r\n`;
+      lines += `${name}: ${v}\r\n`;
     }
   }
-  return `${head}Connection: close\r\n\r\n${page.body}`;
+  return rawAnswer(page.newErrorNo ?? status, `${lines}Connection: close\r\n`, page.body);
 }
 
 /** The body and type of the proxy's own error answers. */
@@ -205,8 +206,7 @@ export function proxyAnswer(res: ServerResponse, domain: HttpDomain | undefined,
 
 /** The same answer (no error page) as raw bytes, where there is a socket and no ServerResponse; `lines` are further header lines, each ending in CRLF. */
 export function rawProxyAnswer(status: number, reason: string, lines: string): string {
-  const body = proxyAnswerText(status, reason);
-  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: ${PROXY_ANSWER_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${lines}\r\n${body}`;
+  return rawAnswer(status, `Content-Type: ${PROXY_ANSWER_TYPE}\r\n${lines}`, proxyAnswerText(status, reason));
 }
 
 /** The proxy's own error answer on a socket without a ServerResponse (an upgrade request), rewritten by the domain's error page as `proxyAnswer` does; the connection closes after it. */

@@ -87,9 +87,14 @@ function refuseMalformed(err: NodeJS.ErrnoException & { rawPacket?: Buffer }, so
   answer();
 }
 
+/** An answer as bytes, for a socket without a ServerResponse: the status line with the usual reason, `lines` (header lines, each ending in CRLF), its Content-Length, and `body`. */
+export function rawAnswer(status: number, lines: string, body = ''): string {
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${lines}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}
+
 /** Writes a bodiless answer with `Connection: close`, ends the connection, and destroys it if the client lingers. */
 export function closeWith(socket: Duplex, status: number): void {
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  socket.end(rawAnswer(status, 'Connection: close\r\n'));
   const timer = setTimeout(() => socket.destroy(), LINGER_MS);
   timer.unref();
   socket.once('close', () => clearTimeout(timer));
