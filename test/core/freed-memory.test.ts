@@ -30,6 +30,8 @@ function faults(keep: boolean): number {
   return Number(out.stdout.trim());
 }
 
+// Skipped, not failed, elsewhere: the threshold adjustment under test is glibc's own (other C libraries keep no such
+// threshold, and the code leaves them alone), so off glibc there is nothing to measure.
 const glibc = process.platform === 'linux' && Boolean((process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header?.glibcVersionRuntime);
 
 describe('freed memory', () => {
